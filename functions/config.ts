@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+const E164 = /^\+[1-9]\d{7,14}$/;
+
+const phoneNumber = (name: string) =>
+  z.string({ error: `${name} environment variable is not set` }).regex(E164, `${name} must be an E.164 phone number such as +14155550100`);
+
+const optionalUrl = z.url().optional();
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Comma-separated list, blanks dropped. */
+const commaList = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
+const baseSchema = z.object({
+  STAGE: z.string().min(1).default('local'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  IMAGE_BUCKET: z.string({ error: 'IMAGE_BUCKET environment variable is not set' }).min(3),
+  /** Local and test override of the S3 endpoint (s3rver); unset in AWS. */
+  S3_ENDPOINT: optionalUrl,
+  MAX_IMAGE_BYTES: positiveInt(4 * 1024 * 1024),
+  MIN_IMAGE_SIDE: positiveInt(64),
+  MAX_IMAGE_SIDE: positiveInt(4096),
+  DETECTOR: z.enum(['embedded', 'lookoutvision']).default('embedded'),
+  /** A file path (relative to the working directory or absolute) or an s3://bucket/key URI of the embedded model. */
+  EMBEDDED_MODEL_URI: z.string().min(1).default('models/wafer-default.wwm'),
+  LOOKOUT_PROJECT_NAME: z.string().min(1).optional(),
+  LOOKOUT_MODEL_VERSION: z.string().min(1).optional(),
+  LOOKOUT_ENDPOINT: optionalUrl,
+  CONNECT_INSTANCE_ID: z.string({ error: 'CONNECT_INSTANCE_ID environment variable is not set' }).min(1),
+  CONNECT_CONTACT_FLOW_ID: z.string({ error: 'CONNECT_CONTACT_FLOW_ID environment variable is not set' }).min(1),
+  CONNECT_SOURCE_PHONE_NUMBER: phoneNumber('CONNECT_SOURCE_PHONE_NUMBER'),
+  OPERATOR_PHONE_NUMBER: phoneNumber('OPERATOR_PHONE_NUMBER'),
+  CONNECT_ENDPOINT: optionalUrl,
+  /** Anomalous verdicts at or above this confidence ring the operator. */
+  ALERT_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  /** Origins the API answers CORS for; `*` is refused outside the local stage. */
+  ALLOWED_ORIGINS: commaList,
+});
+
+/** The product's configuration, parsed once from the environment. */
+export type Config = z.infer<typeof baseSchema>;
+
+/** Thrown at cold start when the environment is incomplete or malformed; names every bad variable. */
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+/**
+ * Parse and check the environment. Throws ConfigurationError naming each missing or malformed variable,
+ * so a misconfigured function fails at cold start, not on the first wafer.
+ */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = baseSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      return issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`;
+    });
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const config = result.data;
+  if (config.DETECTOR === 'lookoutvision') {
+    for (const name of ['LOOKOUT_PROJECT_NAME', 'LOOKOUT_MODEL_VERSION'] as const) {
+      if (!config[name]) throw new ConfigurationError(`${name} environment variable is not set (required when DETECTOR=lookoutvision)`);
+    }
+  }
+  if (config.STAGE !== 'local' && config.ALLOWED_ORIGINS.includes('*')) {
+    throw new ConfigurationError(`ALLOWED_ORIGINS must list exact origins in stage ${config.STAGE}; "*" is only allowed locally`);
+  }
+  for (const origin of config.ALLOWED_ORIGINS) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigurationError(`ALLOWED_ORIGINS entry "${origin}" is not an origin (scheme://host[:port])`);
+    }
+  }
+  return config;
+}
+
+let cached: Config | undefined;
+
+/** The configuration of this container, parsed on first use and kept. */
+export function getConfig(): Config {
+  cached ??= parseConfig();
+  return cached;
+}

@@ -1,0 +1,41 @@
+import type { ValidatedWaferImage } from './wafer-image';
+
+/**
+ * One anomaly label in Amazon Lookout for Vision's DetectAnomalies result shape.
+ * `background` is the label of the normal area, as Lookout reports it.
+ */
+export interface DetectedAnomaly {
+  Name: string;
+  PixelAnomaly?: {
+    /** Percentage (0–100) of the image's pixels covered by this anomaly label. */
+    TotalPercentageArea: number;
+    /** Hex colour of this label in the anomaly mask, e.g. "#FF0000". */
+    Color: string;
+  };
+}
+
+/**
+ * The verdict on one wafer image, in Lookout for Vision's DetectAnomalyResult shape,
+ * whichever detector produced it, so the rest of the product does not care which is configured.
+ */
+export interface DetectionResult {
+  IsAnomalous: boolean;
+  /** Confidence in the verdict (IsAnomalous true or false), in [0, 1]. */
+  Confidence: number;
+  Anomalies: DetectedAnomaly[];
+  /** PNG the same size as the input, anomalous pixels painted in their label's colour; absent when the detector gives none. */
+  AnomalyMask?: Uint8Array;
+  /** The image-level anomaly score the verdict came from (embedded detector only; not in Lookout's API). */
+  AnomalyScore?: number;
+  /** Which detector answered and which model version, for the record. */
+  Detector: { name: 'embedded' | 'lookoutvision'; modelVersion: string };
+}
+
+/** The port every anomaly detector implements. */
+export interface Detector {
+  /**
+   * Decide whether the wafer in the image is anomalous.
+   * Throws DetectorUnavailableError when the detector cannot answer (after its own retries).
+   */
+  detect(image: ValidatedWaferImage): Promise<DetectionResult>;
+}

@@ -1,0 +1,90 @@
+/**
+ * The one family of errors the product raises on purpose. Each carries a stable machine
+ * code and the HTTP status it maps to; handlers map them in one place (functions/http/responses.ts).
+ */
+export type ErrorCode =
+  | 'MALFORMED_REQUEST'
+  | 'IMAGE_TOO_LARGE'
+  | 'UNSUPPORTED_IMAGE_TYPE'
+  | 'CORRUPT_IMAGE'
+  | 'IMAGE_DIMENSIONS_OUT_OF_RANGE'
+  | 'INSPECTION_NOT_FOUND'
+  | 'ROUTE_NOT_FOUND'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'DETECTOR_UNAVAILABLE'
+  | 'INTERNAL_ERROR';
+
+/** Base of every deliberate error: a stable code, an HTTP status and a message safe to show a client. */
+export class WaferwatchError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly statusCode: number,
+    message: string,
+    /** Extra fields safe to return to the client (never secrets, never stack traces). */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** 400: the request itself cannot be read (bad JSON, missing image field, bad base64). */
+export class MalformedRequestError extends WaferwatchError {
+  constructor(message: string) {
+    super('MALFORMED_REQUEST', 400, message);
+  }
+}
+
+/** 413: the image is larger than the configured limit. */
+export class ImageTooLargeError extends WaferwatchError {
+  constructor(sizeBytes: number, maxBytes: number) {
+    super('IMAGE_TOO_LARGE', 413, `The image is ${sizeBytes} bytes; the limit is ${maxBytes} bytes.`, { maxBytes });
+  }
+}
+
+/** 415: the bytes are neither PNG nor JPEG. */
+export class UnsupportedImageTypeError extends WaferwatchError {
+  constructor(message = 'Only PNG and JPEG images are accepted (decided by the bytes, not the Content-Type).') {
+    super('UNSUPPORTED_IMAGE_TYPE', 415, message);
+  }
+}
+
+/** 422: the bytes look like PNG/JPEG but are truncated, corrupt or undecodable. */
+export class CorruptImageError extends WaferwatchError {
+  constructor(message: string) {
+    super('CORRUPT_IMAGE', 422, message);
+  }
+}
+
+/** 422: a side of the image is outside the accepted range. */
+export class ImageDimensionsOutOfRangeError extends WaferwatchError {
+  constructor(width: number, height: number, minSide: number, maxSide: number) {
+    super(
+      'IMAGE_DIMENSIONS_OUT_OF_RANGE',
+      422,
+      `The image is ${width}x${height} px; each side must be between ${minSide} and ${maxSide} px.`,
+      { minSide, maxSide },
+    );
+  }
+}
+
+/** 404: no inspection with that id. */
+export class InspectionNotFoundError extends WaferwatchError {
+  constructor(inspectionId: string) {
+    super('INSPECTION_NOT_FOUND', 404, `No inspection ${inspectionId}.`);
+  }
+}
+
+/**
+ * 503: the anomaly detector cannot answer now (model stopped or missing, throttled) even after retries.
+ * The image and its record are saved before this is thrown; `inspectionId` lets the client find them.
+ */
+export class DetectorUnavailableError extends WaferwatchError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+    details: Record<string, unknown> = {},
+  ) {
+    super('DETECTOR_UNAVAILABLE', 503, message, details);
+  }
+}

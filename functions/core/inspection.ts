@@ -1,0 +1,52 @@
+import type { DetectionResult } from './detection';
+
+/** Where an inspection's image came from. */
+export type InspectionSource = 'api' | 'camera';
+
+/**
+ * `anomalous` / `normal`: the detector answered.
+ * `not-inspected`: the image is stored but the detector could not answer; it can be re-run later.
+ */
+export type InspectionStatus = 'normal' | 'anomalous' | 'not-inspected';
+
+/** What became of the operator alert for one inspection. */
+export type AlertOutcome =
+  | { status: 'placed'; contactId: string; placedAt: string }
+  | { status: 'skipped'; reason: 'not-anomalous' | 'below-threshold' | 'not-inspected' }
+  | { status: 'failed'; reason: string; failedAt: string };
+
+/** The operator's answer to the call, recorded by the record-decision function. */
+export interface OperatorDecision {
+  decision: 'keep' | 'scrap' | 'hold';
+  /** '1', '2', or 'no-input' when the flow fell back to its safe default. */
+  key: '1' | '2' | 'no-input';
+  contactId: string;
+  decidedAt: string;
+}
+
+/** The detection result as stored: the mask lives in S3 beside the image, referenced by key. */
+export type StoredDetection = Omit<DetectionResult, 'AnomalyMask'> & { anomalyMaskKey?: string };
+
+/** The JSON record stored beside each accepted image: the single source of truth about an inspection. */
+export interface InspectionRecord {
+  inspectionId: string;
+  /** Station or tool that produced the image, or "default" when none was named. */
+  stationId: string;
+  source: InspectionSource;
+  status: InspectionStatus;
+  image: {
+    key: string;
+    contentType: 'image/png' | 'image/jpeg';
+    sizeBytes: number;
+    width: number;
+    height: number;
+    sha256: string;
+  };
+  detection?: StoredDetection;
+  /** Why detection is missing, when status is not-inspected. */
+  detectionError?: { code: string; message: string };
+  alert: AlertOutcome;
+  decision?: OperatorDecision;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,35 @@
+import type { InspectionRecord } from './inspection';
+import type { ValidatedWaferImage } from './wafer-image';
+
+/** Stores wafer images, their anomaly masks and inspection records (S3 in production). */
+export interface InspectionStore {
+  /** Write the accepted image bytes under `key` with its provenance as metadata. */
+  putImage(key: string, image: ValidatedWaferImage, metadata: { inspectionId: string; stationId: string; source: string }): Promise<void>;
+  /** Write an anomaly mask PNG under `key`. */
+  putMask(key: string, png: Uint8Array): Promise<void>;
+  /** Create or replace an inspection record. */
+  putRecord(record: InspectionRecord): Promise<void>;
+  /** The record for an id, or undefined when there is none. */
+  getRecord(inspectionId: string): Promise<InspectionRecord | undefined>;
+  /** Read a stored object's bytes (images and masks), or undefined when missing. */
+  getObject(key: string): Promise<Uint8Array | undefined>;
+  /** The most recent records, newest first. */
+  listRecentRecords(limit: number): Promise<InspectionRecord[]>;
+}
+
+/** What the operator is told on the call. Nothing here chooses who is called. */
+export interface OperatorAlert {
+  inspectionId: string;
+  stationId: string;
+  /** Confidence in the anomaly verdict as a whole percent (0–100), ready to be spoken. */
+  confidencePercent: number;
+}
+
+/** Places the outbound operator call (Amazon Connect in production). */
+export interface OperatorCaller {
+  /**
+   * Start one call for the alert; the same inspection id never rings twice.
+   * Resolves with the contact id; rejects with an error whose message is safe to record.
+   */
+  startCall(alert: OperatorAlert): Promise<{ contactId: string }>;
+}
