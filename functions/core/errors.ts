@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'ROUTE_NOT_FOUND'
   | 'ORIGIN_NOT_ALLOWED'
   | 'DETECTOR_UNAVAILABLE'
+  | 'STORAGE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 /** Base of every deliberate error: a stable code, an HTTP status and a message safe to show a client. */
@@ -86,5 +87,15 @@ export class DetectorUnavailableError extends WaferwatchError {
     details: Record<string, unknown> = {},
   ) {
     super('DETECTOR_UNAVAILABLE', 503, message, details);
+  }
+}
+
+/**
+ * 503: the image or its record could not be written (after the SDK's retries). Nothing was accepted
+ * half-way that the client cannot see: it is told to send the image again.
+ */
+export class StorageUnavailableError extends WaferwatchError {
+  constructor(message = 'The image could not be stored right now; send it again shortly.', details: Record<string, unknown> = {}) {
+    super('STORAGE_UNAVAILABLE', 503, message, details);
   }
 }

@@ -33,3 +33,10 @@ export interface OperatorCaller {
    */
   startCall(alert: OperatorAlert): Promise<{ contactId: string }>;
 }
+
+/** The few log calls the domain makes; Powertools Logger satisfies it. */
+export interface DomainLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
