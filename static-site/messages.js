@@ -1,0 +1,115 @@
+// Human messages for every answer the inspection API can give, shared by the upload list and the history.
+// Kept free of DOM access so it can be unit-tested in Node.
+
+/** Bytes as "4 MB" / "812 KB" for people. */
+export function formatBytes(bytes) {
+  if (typeof bytes !== 'number' || !Number.isFinite(bytes)) return 'the limit';
+  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} bytes`;
+}
+
+/**
+ * A message an operator at the line can act on, for an API error.
+ * `error` is the `{ code, message, ...details }` object of the JSON body (or undefined when the body was not ours),
+ * `status` the HTTP status (0 when the request never got an answer), `retryAfter` the Retry-After header.
+ */
+export function describeError(error, status, retryAfter) {
+  const code = error && typeof error.code === 'string' ? error.code : undefined;
+  switch (code) {
+    case 'MALFORMED_REQUEST':
+      return 'The upload could not be read by the server. Choose the image again and retry.';
+    case 'IMAGE_TOO_LARGE':
+      return `This image is too large: the limit is ${formatBytes(error.maxBytes)}. Export it smaller or as JPEG and try again.`;
+    case 'PAYLOAD_TOO_LARGE':
+      return `This upload is larger than the API accepts (${formatBytes(error.maxBytes)}). Export the image smaller and try again.`;
+    case 'UNSUPPORTED_IMAGE_TYPE':
+      return 'This file is not a PNG or JPEG image. Only PNG and JPEG wafer photos can be inspected.';
+    case 'CORRUPT_IMAGE':
+      return 'This image file is damaged or incomplete and cannot be decoded. Take or export the photo again.';
+    case 'IMAGE_DIMENSIONS_OUT_OF_RANGE': {
+      const range = error.minSide && error.maxSide ? ` between ${error.minSide} and ${error.maxSide} pixels` : ' within the accepted range';
+      return `The image size is not accepted: each side must be${range}.`;
+    }
+    case 'DETECTOR_UNAVAILABLE': {
+      const wait = retryAfter ? ` Try again in about ${retryAfter} seconds.` : ' Try again in a minute.';
+      const saved = error.inspectionId ? ` The image was saved as inspection ${error.inspectionId} but not inspected.` : '';
+      return `The anomaly detector is not available right now.${saved}${wait}`;
+    }
+    case 'STORAGE_UNAVAILABLE':
+      return 'The image could not be stored right now. Send it again shortly.';
+    case 'INSPECTION_NOT_FOUND':
+      return 'That inspection does not exist (any more).';
+    case 'ROUTE_NOT_FOUND':
+      return 'The page is talking to the wrong address: the API did not recognise the request. Check config.json.';
+    case 'ORIGIN_NOT_ALLOWED':
+      return 'The API does not accept requests from this page\'s address. Add it to ALLOWED_ORIGINS.';
+    case 'INTERNAL_ERROR': {
+      const reference = error.requestId ? ` (reference ${error.requestId})` : '';
+      return `Something went wrong on the server${reference}. Try again; if it keeps happening, tell the line engineer.`;
+    }
+    default:
+      break;
+  }
+  if (status === 0) return 'The server could not be reached. Check the network connection and try again.';
+  if (status === 403) return 'The API refused the request: the API key is missing or wrong. Check config.json.';
+  if (status === 413) return 'This upload is larger than the API accepts. Export the image smaller and try again.';
+  if (status === 429) return 'Too many uploads at once. Wait a moment and try again.';
+  if (status === 502 || status === 504) return 'The server did not answer in time. Try again.';
+  const detail = error && typeof error.message === 'string' ? ` ${error.message}` : '';
+  return `The upload failed (HTTP ${status}).${detail}`;
+}
+
+/** The verdict as people say it. */
+export function verdictLabel(status) {
+  if (status === 'anomalous') return 'Anomalous';
+  if (status === 'normal') return 'Normal';
+  return 'Not inspected';
+}
+
+/** How the operator alert went, in a few words. */
+export function describeAlert(alert) {
+  if (!alert) return '—';
+  if (alert.status === 'placed') return 'Operator called';
+  if (alert.status === 'failed') return `Call failed: ${alert.reason}`;
+  switch (alert.reason) {
+    case 'not-anomalous':
+      return 'No call (normal)';
+    case 'below-threshold':
+      return 'No call (below threshold)';
+    case 'not-inspected':
+      return 'No call (not inspected)';
+    default:
+      return 'No call';
+  }
+}
+
+/** Confidence in [0, 1] as a whole percent, or undefined when there is none. */
+export function confidencePercent(detection) {
+  if (!detection || typeof detection.Confidence !== 'number') return undefined;
+  return Math.round(Math.min(1, Math.max(0, detection.Confidence)) * 100);
+}
+
+/**
+ * What the operator hears on the call, built from the contact attributes the call carries.
+ * Attribute names are read tolerantly so the panel keeps working while the contact flow evolves.
+ */
+export function operatorPrompt(attributes) {
+  const value = (...names) => {
+    for (const name of names) {
+      const found = attributes?.[name];
+      if (typeof found === 'string' && found.length > 0) return found;
+    }
+    return undefined;
+  };
+  const station = value('stationId', 'station', 'StationId') ?? 'an unnamed station';
+  const percent = value('confidencePercent', 'confidence', 'ConfidencePercent');
+  const inspection = value('inspectionId', 'InspectionId');
+  const sentences = [
+    'This is waferwatch.',
+    `Station ${station}: anomaly detected${percent ? ` with ${percent} percent confidence` : ''}.`,
+  ];
+  if (inspection) sentences.push(`Inspection ${inspection.slice(-6).split('').join(' ')}.`);
+  sentences.push('Press 1 to keep the wafer running. Press 2 to scrap it.');
+  return sentences.join(' ');
+}
