@@ -1,0 +1,73 @@
+import { ConnectClient } from '@aws-sdk/client-connect';
+import { LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
+import { S3Client } from '@aws-sdk/client-s3';
+
+/** Where and how an AWS client connects. */
+export interface AwsClientOptions {
+  region: string;
+  /**
+   * Local or test override (s3rver, the emulators in local/emulators). Unset in AWS.
+   * When set, the client signs with dummy credentials unless `credentials` is given,
+   * so a laptop never needs (or leaks) a real AWS identity.
+   */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Milliseconds to open a connection; defaults to CONNECTION_TIMEOUT_MS. */
+  connectionTimeoutMs?: number;
+  /** Milliseconds a socket may sit idle waiting for the service; defaults to the client's own constant. */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Budget: API Gateway gives the Lambda 29 s. The SDK's standard retry mode (3 attempts,
+ * jittered backoff of at most ~3 s for throttling) is kept; what is added are timeouts so a
+ * hung dependency costs at most 3 × (connect + request timeout) + backoff, well inside 29 s,
+ * and the handler still has time to save the record as not-inspected and answer 503.
+ */
+export const CONNECTION_TIMEOUT_MS = 2_000;
+/** A 4 MiB PUT inside a region takes well under a second; 5 s of silence means the call is stuck. */
+export const S3_REQUEST_TIMEOUT_MS = 5_000;
+/** DetectAnomalies answers in about a second on a hosted model. */
+export const LOOKOUT_REQUEST_TIMEOUT_MS = 5_000;
+/** StartOutboundVoiceContact returns as soon as the call is queued, before anyone picks up. */
+export const CONNECT_REQUEST_TIMEOUT_MS = 5_000;
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+function commonConfig(options: AwsClientOptions, defaultRequestTimeoutMs: number) {
+  return {
+    region: options.region,
+    maxAttempts: 3,
+    retryMode: 'standard',
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
+      requestTimeout: options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+    },
+    ...(options.endpoint ? { endpoint: options.endpoint, credentials: options.credentials ?? LOCAL_CREDENTIALS } : {}),
+    ...(!options.endpoint && options.credentials ? { credentials: options.credentials } : {}),
+  } as const;
+}
+
+/**
+ * S3 client for the image bucket. With an endpoint override (s3rver) it uses path-style
+ * addressing and only computes/validates checksums when an operation requires them,
+ * because s3rver understands neither virtual-host buckets nor the newer default checksums.
+ */
+export function createS3Client(options: AwsClientOptions): S3Client {
+  return new S3Client({
+    ...commonConfig(options, S3_REQUEST_TIMEOUT_MS),
+    ...(options.endpoint
+      ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+      : {}),
+  });
+}
+
+/** Lookout for Vision client for DetectAnomalies. */
+export function createLookoutVisionClient(options: AwsClientOptions): LookoutVisionClient {
+  return new LookoutVisionClient(commonConfig(options, LOOKOUT_REQUEST_TIMEOUT_MS));
+}
+
+/** Amazon Connect client for StartOutboundVoiceContact. */
+export function createConnectClient(options: AwsClientOptions): ConnectClient {
+  return new ConnectClient(commonConfig(options, CONNECT_REQUEST_TIMEOUT_MS));
+}

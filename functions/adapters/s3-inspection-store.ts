@@ -1,0 +1,174 @@
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { InspectionRecord } from '../core/inspection';
+import { dayPrefix, isInspectionId, recordKey } from '../core/inspection-keys';
+import type { InspectionStore } from '../core/ports';
+import type { ValidatedWaferImage } from '../core/wafer-image';
+
+/** How far back `listRecentRecords` looks for records, in UTC days (today included). */
+export const DEFAULT_LIST_DAYS_BACK = 31;
+/** At most this many record GETs in flight at once, so a large `limit` cannot open hundreds of sockets. */
+const RECORD_FETCH_CONCURRENCY = 16;
+const RECORD_KEY_PATTERN = /\/([0-9A-HJKMNP-TV-Z]{26})\.json$/;
+
+export interface S3InspectionStoreOptions {
+  client: S3Client;
+  bucket: string;
+  /** UTC days `listRecentRecords` walks back from today; defaults to DEFAULT_LIST_DAYS_BACK. */
+  listDaysBack?: number;
+  /** Injectable clock so tests can pin "today". */
+  now?: () => Date;
+}
+
+/**
+ * InspectionStore over one S3 bucket: images, anomaly masks and JSON records side by side
+ * under the server-chosen keys of functions/core/inspection-keys.ts.
+ */
+export class S3InspectionStore implements InspectionStore {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly listDaysBack: number;
+  private readonly now: () => Date;
+
+  constructor(options: S3InspectionStoreOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.listDaysBack = options.listDaysBack ?? DEFAULT_LIST_DAYS_BACK;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Write the image with its content type and provenance (sha256, size, dimensions, source, station, inspection) as user metadata. */
+  async putImage(key: string, image: ValidatedWaferImage, metadata: { inspectionId: string; stationId: string; source: string }): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: image.bytes,
+        ContentType: image.contentType,
+        ContentLength: image.sizeBytes,
+        Metadata: {
+          sha256: image.sha256,
+          size: String(image.sizeBytes),
+          width: String(image.width),
+          height: String(image.height),
+          source: headerSafe(metadata.source),
+          'station-id': headerSafe(metadata.stationId),
+          'inspection-id': headerSafe(metadata.inspectionId),
+        },
+      }),
+    );
+  }
+
+  /** Write an anomaly mask PNG. */
+  async putMask(key: string, png: Uint8Array): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: png, ContentType: 'image/png', ContentLength: png.byteLength }),
+    );
+  }
+
+  /** Create or replace the JSON record beside the image. */
+  async putRecord(record: InspectionRecord): Promise<void> {
+    if (!isInspectionId(record.inspectionId)) {
+      throw new Error('Refusing to store a record whose inspectionId is not a ULID');
+    }
+    const body = JSON.stringify(record);
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: recordKey(record.inspectionId),
+        Body: body,
+        ContentType: 'application/json',
+        ContentLength: Buffer.byteLength(body),
+      }),
+    );
+  }
+
+  /** The record, or undefined when the id is not a ULID (no key is built from unchecked input) or nothing is stored. */
+  async getRecord(inspectionId: string): Promise<InspectionRecord | undefined> {
+    if (!isInspectionId(inspectionId)) return undefined;
+    const bytes = await this.read(recordKey(inspectionId));
+    return bytes === undefined ? undefined : (JSON.parse(Buffer.from(bytes).toString('utf8')) as InspectionRecord);
+  }
+
+  /**
+   * Bytes of a stored image or mask, or undefined when missing. Only keys under `inspections/`
+   * are read, so a key that somehow came from a client cannot reach other objects in the bucket.
+   */
+  async getObject(key: string): Promise<Uint8Array | undefined> {
+    if (!key.startsWith('inspections/') || key.includes('..')) return undefined;
+    return this.read(key);
+  }
+
+  /**
+   * The newest `limit` records, newest first. Keys are day-partitioned and ids are ULIDs,
+   * so it lists whole days walking back from today and stops once enough ids are found:
+   * every id of an earlier day is older than every id of a later one.
+   */
+  async listRecentRecords(limit: number): Promise<InspectionRecord[]> {
+    if (!Number.isFinite(limit) || limit <= 0) return [];
+    const ids: string[] = [];
+    const today = this.now();
+    for (let back = 0; back < this.listDaysBack && ids.length < limit; back += 1) {
+      const day = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - back));
+      ids.push(...(await this.listRecordIdsOfDay(dayPrefix(day))));
+    }
+    const newest = ids.sort().reverse().slice(0, Math.floor(limit));
+    const records = await mapWithConcurrency(newest, RECORD_FETCH_CONCURRENCY, (id) => this.getRecord(id));
+    // A record deleted between the listing and the read is simply left out.
+    return records.filter((record): record is InspectionRecord => record !== undefined);
+  }
+
+  private async listRecordIdsOfDay(prefix: string): Promise<string[]> {
+    const ids: string[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: continuationToken }),
+      );
+      for (const object of page.Contents ?? []) {
+        const match = object.Key ? RECORD_KEY_PATTERN.exec(object.Key) : null;
+        if (match?.[1] && object.Key === `${prefix}${match[1]}.json`) ids.push(match[1]);
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
+    return ids;
+  }
+
+  private async read(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!response.Body) return undefined;
+      return await response.Body.transformToByteArray();
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
+}
+
+/**
+ * S3 user metadata travels as HTTP headers, which only carry printable ASCII; anything else
+ * (a station name with an umlaut, a newline) is percent-encoded rather than breaking the PUT.
+ */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7E]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+async function mapWithConcurrency<T, R>(items: readonly T[], concurrency: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
