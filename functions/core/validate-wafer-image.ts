@@ -38,12 +38,13 @@ export async function validateWaferImage(bytes: Uint8Array, limits: WaferImageLi
 }
 
 /**
- * Decode every byte of pixel data, failing on libvips errors and truncation. A tiny output size keeps
- * memory small: JPEG shrink-on-load decodes at 1/8 scale, yet still reads the whole entropy-coded stream.
+ * Decode every byte of pixel data. `failOn: 'warning'` because libjpeg only warns about a scan cut
+ * short ("premature end of data segment") and fills the rest grey: a wafer image with a missing half
+ * must not be inspected as if whole. A tiny output keeps memory small while the whole stream is read.
  */
 async function assertDecodable(buffer: Buffer, maxSide: number): Promise<void> {
   try {
-    await sharp(buffer, { failOn: 'error', limitInputPixels: maxSide * maxSide, sequentialRead: true })
+    await sharp(buffer, { failOn: 'warning', limitInputPixels: maxSide * maxSide, sequentialRead: true })
       .resize({ width: 32, height: 32, fit: 'fill', fastShrinkOnLoad: true })
       .raw()
       .toBuffer();

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { createConnectClient, createLookoutVisionClient, createS3Client } from './adapters/aws-clients';
+import { ConnectOperatorCaller } from './adapters/connect-operator-caller';
+import { loadEmbeddedDetector } from './adapters/embedded-detector';
+import { LookoutVisionDetector } from './adapters/lookout-vision-detector';
+import { S3InspectionStore } from './adapters/s3-inspection-store';
+import type { Config } from './config';
+import { getConfig } from './config';
+import type { Detector } from './core/detection';
+import type { InspectionDependencies } from './core/inspect-wafer-image';
+import type { InspectionStore } from './core/ports';
+import { createLogger } from './logger';
+
+/** Everything the handlers of one container use, built once from the configuration. */
+export interface AppDependencies {
+  config: Config;
+  logger: Logger;
+  store: InspectionStore;
+  /** Resolves once the detector is ready (the embedded model is loaded during the cold start). */
+  detector: Promise<Detector>;
+  inspection: Omit<InspectionDependencies, 'detector'>;
+}
+
+/** Build the adapters the configuration names. Nothing here runs at import time, so tests can pass fakes instead. */
+export function createDependencies(config: Config, logger: Logger = createLogger()): AppDependencies {
+  const s3 = createS3Client({ region: config.AWS_REGION, endpoint: config.S3_ENDPOINT });
+  const store = new S3InspectionStore({ client: s3, bucket: config.IMAGE_BUCKET });
+  const caller = new ConnectOperatorCaller({
+    client: createConnectClient({ region: config.AWS_REGION, endpoint: config.CONNECT_ENDPOINT }),
+    instanceId: config.CONNECT_INSTANCE_ID,
+    contactFlowId: config.CONNECT_CONTACT_FLOW_ID,
+    sourcePhoneNumber: config.CONNECT_SOURCE_PHONE_NUMBER,
+    destinationPhoneNumber: config.OPERATOR_PHONE_NUMBER,
+  });
+  const detector = loadDetector(config, s3);
+  // A model that fails to load must not become an unhandled rejection before the first request awaits it.
+  detector.catch((error: unknown) => logger.error('The anomaly detector could not be loaded', { error: String(error) }));
+  return {
+    config,
+    logger,
+    store,
+    detector,
+    inspection: {
+      store,
+      caller,
+      alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD },
+      limits: { maxBytes: config.MAX_IMAGE_BYTES, minSide: config.MIN_IMAGE_SIDE, maxSide: config.MAX_IMAGE_SIDE },
+      logger,
+    },
+  };
+}
+
+async function loadDetector(config: Config, s3: S3Client): Promise<Detector> {
+  if (config.DETECTOR === 'lookoutvision') {
+    return new LookoutVisionDetector({
+      client: createLookoutVisionClient({ region: config.AWS_REGION, endpoint: config.LOOKOUT_ENDPOINT }),
+      projectName: config.LOOKOUT_PROJECT_NAME!,
+      modelVersion: config.LOOKOUT_MODEL_VERSION!,
+    });
+  }
+  return loadEmbeddedDetector(await readModel(config.EMBEDDED_MODEL_URI, s3));
+}
+
+/** The embedded model's bytes from a file (relative to the working directory: /var/task in Lambda) or an s3:// URI. */
+async function readModel(uri: string, s3: S3Client): Promise<Uint8Array> {
+  const s3Uri = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (s3Uri) {
+    const object = await s3.send(new GetObjectCommand({ Bucket: s3Uri[1], Key: s3Uri[2] }));
+    if (!object.Body) throw new Error(`The embedded model ${uri} is empty`);
+    return object.Body.transformToByteArray();
+  }
+  return readFile(isAbsolute(uri) ? uri : resolve(process.cwd(), uri));
+}
+
+let containerDependencies: AppDependencies | undefined;
+
+/** This container's dependencies, built on first use from the parsed environment. */
+export function getDependencies(): AppDependencies {
+  containerDependencies ??= createDependencies(getConfig());
+  return containerDependencies;
+}

@@ -1,0 +1,35 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Detector } from '../core/detection';
+import { inspectWaferImage, type InspectionDependencies } from '../core/inspect-wafer-image';
+import { apiHandler, type ApiContext } from '../http/api-handler';
+import { readInspectionRequest } from '../http/read-inspection-request';
+import { toInspectionView } from './inspection-view';
+
+/** What POST /inspections needs. */
+export interface InspectImageRouteDependencies extends ApiContext {
+  inspection: Omit<InspectionDependencies, 'detector'>;
+  detector: Promise<Detector>;
+}
+
+/** Stations that name none share this one. */
+export const DEFAULT_STATION_ID = 'default';
+
+/** POST /inspections: read the image from the request, inspect it, answer 201 with the inspection. */
+export function createInspectImageHandler(
+  resolveDependencies: () => InspectImageRouteDependencies,
+): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
+  return apiHandler(resolveDependencies, async (event) => {
+    const deps = resolveDependencies();
+    const upload = await readInspectionRequest(event, deps.inspection.limits.maxBytes);
+    const detector = await deps.detector;
+    const outcome = await inspectWaferImage(
+      { ...deps.inspection, detector },
+      { bytes: upload.bytes, stationId: upload.stationId ?? DEFAULT_STATION_ID, source: 'api' },
+    );
+    return {
+      statusCode: 201,
+      body: toInspectionView(outcome.record, outcome.anomalyMask),
+      headers: { Location: `/inspections/${outcome.record.inspectionId}` },
+    };
+  });
+}

@@ -1,0 +1,33 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { MalformedRequestError } from '../core/errors';
+import type { InspectionStore } from '../core/ports';
+import { apiHandler, type ApiContext } from '../http/api-handler';
+
+/** What GET /inspections needs. */
+export interface ListInspectionsRouteDependencies extends ApiContext {
+  store: InspectionStore;
+}
+
+export const DEFAULT_LIST_LIMIT = 20;
+export const MAX_LIST_LIMIT = 100;
+
+/** GET /inspections?limit=N: the most recent inspections, newest first (records without masks). */
+export function createListInspectionsHandler(
+  resolveDependencies: () => ListInspectionsRouteDependencies,
+): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
+  return apiHandler(resolveDependencies, async (event) => {
+    const { store } = resolveDependencies();
+    const limit = parseLimit(event.queryStringParameters?.limit);
+    const inspections = await store.listRecentRecords(limit);
+    return { statusCode: 200, body: { inspections } };
+  });
+}
+
+function parseLimit(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_LIST_LIMIT;
+  const limit = Number(text);
+  if (!/^\d+$/.test(text) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new MalformedRequestError(`"limit" must be a whole number from 1 to ${MAX_LIST_LIMIT}.`);
+  }
+  return limit;
+}

@@ -1,0 +1,123 @@
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Detector } from '../../../functions/core/detection';
+import { DetectorUnavailableError } from '../../../functions/core/errors';
+import { createGetInspectionHandler } from '../../../functions/routes/get-inspection-route';
+import { createInspectImageHandler } from '../../../functions/routes/inspect-image-route';
+import { createListInspectionsHandler } from '../../../functions/routes/list-inspections-route';
+import { apiEvent, lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
+import { InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
+import { syntheticWafer } from '../../fixtures/wafer-images';
+
+const ORIGIN = 'https://inspect.fab.example';
+
+describe('inspection API routes', () => {
+  let jpeg: Buffer;
+  let store: InMemoryInspectionStore;
+  let caller: RecordingCaller;
+  let logger: MemoryLogger;
+  let detector: Detector;
+
+  const inspectHandler = () =>
+    createInspectImageHandler(() => ({
+      allowedOrigins: [ORIGIN],
+      logger,
+      detector: Promise.resolve(detector),
+      inspection: { store, caller, logger, alertPolicy: { confidenceThreshold: 0.5 }, limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 } },
+    }));
+  const getHandler = () => createGetInspectionHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));
+  const listHandler = () => createListInspectionsHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));
+
+  beforeAll(async () => {
+    jpeg = await syntheticWafer('jpeg', 128, 128);
+  });
+  beforeEach(() => {
+    store = new InMemoryInspectionStore();
+    caller = new RecordingCaller();
+    logger = new MemoryLogger();
+    detector = new ScriptedDetector(() => verdict(true, 0.93, new Uint8Array([0x89, 0x50])));
+  });
+
+  it('answers 201 with the inspection, its alert and its mask, then serves the same record by id', async () => {
+    // Act
+    const created = await inspectHandler()(rawUploadEvent(jpeg, 'image/jpeg', { queryStringParameters: { station: 'litho-3' } }), lambdaContext);
+    // Assess
+    expect(created.statusCode).toBe(201);
+    const body = JSON.parse(created.body);
+    expect(body).toMatchObject({ stationId: 'litho-3', status: 'anomalous', alert: { status: 'placed', contactId: 'contact-1' } });
+    expect(body.detection).toMatchObject({ IsAnomalous: true, Confidence: 0.93 });
+    expect(body.anomalyMaskDataUrl).toBe('data:image/png;base64,iVA=');
+    expect(created.headers?.Location).toBe(`/inspections/${body.inspectionId}`);
+    const fetched = await getHandler()(apiEvent({ httpMethod: 'GET', resource: '/inspections/{id}', pathParameters: { id: body.inspectionId } }), lambdaContext);
+    expect(fetched.statusCode).toBe(200);
+    expect(JSON.parse(fetched.body)).toEqual(body);
+  });
+
+  it('uses the default station when the request names none', async () => {
+    const created = await inspectHandler()(rawUploadEvent(jpeg), lambdaContext);
+    expect(JSON.parse(created.body).stationId).toBe('default');
+  });
+
+  it('echoes only a configured Origin in CORS, never an arbitrary one', async () => {
+    const allowed = await inspectHandler()(rawUploadEvent(jpeg, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', origin: ORIGIN } }), lambdaContext);
+    expect(allowed.headers?.['Access-Control-Allow-Origin']).toBe(ORIGIN);
+    const foreign = await inspectHandler()(rawUploadEvent(jpeg, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', origin: 'https://evil.example' } }), lambdaContext);
+    expect(foreign.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+    const preflight = await inspectHandler()(apiEvent({ httpMethod: 'OPTIONS', headers: { Origin: ORIGIN } }), lambdaContext);
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers?.['Access-Control-Allow-Methods']).toContain('POST');
+    expect(caller.alerts).toHaveLength(2);
+  });
+
+  it.each([
+    ['garbage bytes', Buffer.from('GIF89a-not-a-wafer'), 415, 'UNSUPPORTED_IMAGE_TYPE'],
+    ['a truncated JPEG', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), 422, 'CORRUPT_IMAGE'],
+  ])('maps %s to a %i JSON error and stores nothing', async (_name, bytes, status, code) => {
+    const response = await inspectHandler()(rawUploadEvent(bytes as Buffer), lambdaContext);
+    expect(response.statusCode).toBe(status);
+    expect(JSON.parse(response.body)).toEqual({ error: { code, message: expect.any(String) } });
+    expect(store.objects.size + store.records.size).toBe(0);
+  });
+
+  it('answers 503 DETECTOR_UNAVAILABLE with Retry-After and the id of the kept image', async () => {
+    detector = new ScriptedDetector(() => {
+      throw new DetectorUnavailableError('The anomaly detection model is not running.', 42);
+    });
+    const response = await inspectHandler()(rawUploadEvent(jpeg), lambdaContext);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.['Retry-After']).toBe('42');
+    const { error } = JSON.parse(response.body);
+    expect(error.code).toBe('DETECTOR_UNAVAILABLE');
+    expect(store.records.get(error.inspectionId)?.status).toBe('not-inspected');
+  });
+
+  it('turns an unexpected failure into a 500 naming only the request id', async () => {
+    detector = new ScriptedDetector(() => {
+      throw new TypeError('secret internal detail at /var/task/x.js:1');
+    });
+    const response = await inspectHandler()(rawUploadEvent(jpeg), lambdaContext);
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body)).toEqual({ error: { code: 'INTERNAL_ERROR', message: expect.any(String), requestId: 'aws-request-1' } });
+    expect(response.body).not.toContain('secret');
+    expect(logger.lines.some((line) => JSON.stringify(line).includes('secret internal detail'))).toBe(true);
+  });
+
+  it('answers 404 for an unknown or ill-formed inspection id', async () => {
+    for (const id of ['01JDZZZZZZZZZZZZZZZZZZZZZZ', '../../secrets', '']) {
+      const response = await getHandler()(apiEvent({ httpMethod: 'GET', pathParameters: { id } }), lambdaContext);
+      expect(response.statusCode).toBe(404);
+      expect(JSON.parse(response.body).error.code).toBe('INSPECTION_NOT_FOUND');
+    }
+  });
+
+  it('lists recent inspections newest first, honouring and checking limit', async () => {
+    detector = new ScriptedDetector(() => verdict(false, 0.9));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) ids.push(JSON.parse((await inspectHandler()(rawUploadEvent(jpeg), lambdaContext)).body).inspectionId);
+    const listed = await listHandler()(apiEvent({ httpMethod: 'GET', queryStringParameters: { limit: '2' } }), lambdaContext);
+    expect(JSON.parse(listed.body).inspections.map((record: { inspectionId: string }) => record.inspectionId)).toEqual([ids[2], ids[1]]);
+    for (const limit of ['0', '101', 'ten', '1.5']) {
+      const response = await listHandler()(apiEvent({ httpMethod: 'GET', queryStringParameters: { limit } }), lambdaContext);
+      expect(response.statusCode).toBe(400);
+    }
+  });
+});
