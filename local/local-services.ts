@@ -1,0 +1,124 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ConnectEmulator, type EmulatedCall } from './emulators/connect-emulator';
+import { LookoutVisionEmulator } from './emulators/lookout-vision-emulator';
+import { startS3Emulator, type S3Emulator } from './emulators/s3-emulator';
+
+/** The bucket the local stack stores images and records in. */
+export const LOCAL_IMAGE_BUCKET = 'waferwatch-local-images';
+/** The model the Lookout for Vision emulator hosts when DETECTOR=lookoutvision locally. */
+export const LOCAL_LOOKOUT_PROJECT = 'waferwatch';
+export const LOCAL_LOOKOUT_MODEL_VERSION = '1';
+
+/** A placed call as `GET /_local/calls` shows it: the destination masked, as in the product's logs. */
+export interface LocalCallView {
+  contactId: string;
+  destination: string;
+  attributes: Record<string, string>;
+  clientToken: string;
+  createdAt: string;
+  updatedAt: string;
+  status: string;
+  decision: unknown;
+}
+
+/** The stand-ins for AWS services, running in this process. */
+export interface LocalServices {
+  bucket: string;
+  s3Endpoint: string;
+  s3Directory: string;
+  connectEndpoint: string;
+  lookoutEndpoint?: string;
+  lookoutProjectName?: string;
+  lookoutModelVersion?: string;
+  /** The Connect emulator itself, for the phone panel's operator actions. */
+  connect: ConnectEmulator;
+  /** Placed calls, newest first. */
+  calls(): LocalCallView[];
+  close(): Promise<void>;
+}
+
+/**
+ * Keep the country code and the last four digits: enough to recognise the operator's phone, not enough to dial it.
+ * `+15555550100` → `+1*******0100`.
+ */
+export function maskPhoneNumber(phoneNumber: string): string {
+  const match = /^\+(\d{1,3})(\d*)(\d{4})$/.exec(phoneNumber);
+  if (!match) return '*'.repeat(Math.max(0, phoneNumber.length - 4)) + phoneNumber.slice(-4);
+  // E.164 does not mark where the country code ends; one digit for +1 (NANP) and two otherwise covers the demo numbers.
+  const digits = `${match[1]}${match[2]}${match[3]}`;
+  const countryLength = digits.startsWith('1') || digits.startsWith('7') ? 1 : 2;
+  return `+${digits.slice(0, countryLength)}${'*'.repeat(digits.length - countryLength - 4)}${digits.slice(-4)}`;
+}
+
+/** One emulated call as the page sees it. */
+export function callView(call: EmulatedCall): LocalCallView {
+  return {
+    contactId: call.contactId,
+    destination: maskPhoneNumber(call.destinationPhoneNumber),
+    attributes: { ...call.attributes },
+    clientToken: call.clientToken,
+    createdAt: call.startedAt,
+    updatedAt: call.updatedAt,
+    status: call.status,
+    decision: call.decision ?? null,
+  };
+}
+
+/** The dummy key pair the adapters sign with when an endpoint is overridden (functions/adapters/aws-clients.ts). */
+const ADAPTER_LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/**
+ * s3rver only knows the key pair S3RVER/S3RVER and answers InvalidAccessKeyId to anything else, while the real
+ * adapters sign locally with local/local. Registering that pair with s3rver's dummy account lets the unmodified
+ * adapter talk to it. Idempotent.
+ */
+function allowAdapterCredentialsInS3rver(): void {
+  const require = createRequire(import.meta.url);
+  const account = require('s3rver/lib/models/account.js') as {
+    registry: Map<string, unknown>;
+    DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+  };
+  if (!account.registry.has(ADAPTER_LOCAL_CREDENTIALS.accessKeyId)) {
+    account.DUMMY_ACCOUNT.createKeyPair(ADAPTER_LOCAL_CREDENTIALS.accessKeyId, ADAPTER_LOCAL_CREDENTIALS.secretAccessKey);
+  }
+}
+
+/** Start s3rver (data kept under `dataDir/s3`), the Connect emulator and, when asked, the Lookout for Vision emulator. */
+export async function startLocalServices(options: { dataDir: string; withLookoutVision: boolean }): Promise<LocalServices> {
+  const started: Array<{ close(): Promise<void> }> = [];
+  allowAdapterCredentialsInS3rver();
+  try {
+    const s3: S3Emulator = await startS3Emulator({ buckets: [LOCAL_IMAGE_BUCKET], directory: path.join(options.dataDir, 's3') });
+    started.push(s3);
+    const connect = new ConnectEmulator();
+    const connectEndpoint = await connect.start();
+    started.push(connect);
+    let lookoutEndpoint: string | undefined;
+    if (options.withLookoutVision) {
+      const lookout = new LookoutVisionEmulator({ models: [{ projectName: LOCAL_LOOKOUT_PROJECT, modelVersion: LOCAL_LOOKOUT_MODEL_VERSION, hosted: true }] });
+      lookoutEndpoint = await lookout.start();
+      started.push(lookout);
+    }
+    return {
+      bucket: LOCAL_IMAGE_BUCKET,
+      s3Endpoint: s3.endpoint,
+      s3Directory: s3.directory,
+      connectEndpoint,
+      ...(lookoutEndpoint ? { lookoutEndpoint, lookoutProjectName: LOCAL_LOOKOUT_PROJECT, lookoutModelVersion: LOCAL_LOOKOUT_MODEL_VERSION } : {}),
+      connect,
+      calls: () => connect.calls().map(callView),
+      close: () => closeAll(started),
+    };
+  } catch (error) {
+    await closeAll(started);
+    throw error;
+  }
+}
+
+async function closeAll(services: Array<{ close(): Promise<void> }>): Promise<void> {
+  // Newest first, and every one even if another fails.
+  const results = await Promise.allSettled([...services].reverse().map((service) => service.close()));
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+}

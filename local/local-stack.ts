@@ -1,0 +1,366 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import {
+  API_GATEWAY_MAX_PAYLOAD_BYTES,
+  buildProxyEvent,
+  createLambdaContext,
+  pairRawHeaders,
+  proxyResultToHttpResponse,
+} from './api-gateway-events';
+import { startLocalServices, type LocalServices } from './local-services';
+import { matchRoute, readServerlessApi, type ServerlessRoute } from './serverless-routes';
+import { pageContentSecurityPolicy, readStaticFile } from './static-files';
+
+/** The project root: local/ sits directly under it. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** API Gateway's integration timeout; a handler running longer gets a 504, as deployed. */
+const INTEGRATION_TIMEOUT_MS = 29_000;
+
+export interface LocalStackOptions {
+  /** TCP port; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1, so the stack is not reachable from the network unless asked. */
+  host?: string;
+  /** Where s3rver keeps the bucket. Default `.data/` under the project root. */
+  dataDir?: string;
+  /** Environment values for the handlers, over the local defaults (e.g. DETECTOR, ALERT_CONFIDENCE_THRESHOLD). */
+  env?: Record<string, string | undefined>;
+  /** Project root holding serverless.yml, functions/, static-site/ and models/. Default: this repository. */
+  projectRoot?: string;
+  /** One line per request and lifecycle event; default silent. */
+  log?: (line: string) => void;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  /** Base URL of the page and the API, e.g. http://localhost:3000. */
+  url: string;
+  /** The environment the handlers were configured with. */
+  env: Readonly<Record<string, string>>;
+  /** Absolute folder of the stack's S3 data. */
+  dataDir: string;
+  /** Stop the HTTP server and the emulators. */
+  close(): Promise<void>;
+}
+
+type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult | undefined>;
+
+interface LoadedRoute extends ServerlessRoute {
+  handler: ProxyHandler;
+}
+
+let startedInThisProcess = false;
+
+/**
+ * Start the whole product in this process: the upload page, the API served by the deployed handler modules with
+ * routes from serverless.yml, S3 (s3rver), the detector and the Connect emulator.
+ *
+ * One stack per process: the handlers read their configuration once per process, like a Lambda container, so a
+ * second stack would silently talk to the first one's emulators. Run a second stack as a second process.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  if (startedInThisProcess) throw new Error('A local stack was already started in this process; start another process for a second stack.');
+
+  const log = options.log ?? (() => {});
+  const projectRoot = path.resolve(options.projectRoot ?? PROJECT_ROOT);
+  const dataDir = path.resolve(projectRoot, options.dataDir ?? '.data');
+  const host = options.host ?? '127.0.0.1';
+  await mkdir(dataDir, { recursive: true });
+
+  const api = await readServerlessApi(path.join(projectRoot, 'serverless.yml'));
+  const server = createServer();
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
+
+  let services: LocalServices | undefined;
+  try {
+    const detector = options.env?.DETECTOR ?? 'embedded';
+    services = await startLocalServices({ dataDir, withLookoutVision: detector === 'lookoutvision' });
+    const env = localEnvironment({ url, port, services, overrides: options.env });
+    // Before any handler module is imported: the configuration is parsed once, at the first import.
+    startedInThisProcess = true;
+    Object.assign(process.env, env);
+    const routes = await loadRoutes(api.routes);
+    const stack = new RequestRouter({ url, routes, binaryMediaTypes: api.binaryMediaTypes, services, staticRoot: path.join(projectRoot, 'static-site'), log });
+    server.on('request', (request, response) => void stack.handle(request, response));
+
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        await closeServer(server);
+        await services?.close();
+        log('local stack stopped');
+      })();
+      return closing;
+    };
+    return { url, env, dataDir, close };
+  } catch (error) {
+    await closeServer(server);
+    await services?.close();
+    throw error;
+  }
+}
+
+/** The handlers' environment: local endpoints, dummy Connect ids and credentials, then the caller's overrides. */
+function localEnvironment(input: {
+  url: string;
+  port: number;
+  services: LocalServices;
+  overrides: Record<string, string | undefined> | undefined;
+}): Record<string, string> {
+  const { url, port, services } = input;
+  const defaults: Record<string, string> = {
+    STAGE: 'local',
+    AWS_REGION: 'us-east-1',
+    // The adapters sign with dummy credentials when an endpoint is overridden; these keep any other SDK path off
+    // the developer's real AWS identity.
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_SESSION_TOKEN: 'local',
+    IMAGE_BUCKET: services.bucket,
+    S3_ENDPOINT: services.s3Endpoint,
+    DETECTOR: 'embedded',
+    EMBEDDED_MODEL_URI: 'models/wafer-default.wwm',
+    CONNECT_INSTANCE_ID: '00000000-0000-4000-8000-00000000c0de',
+    CONNECT_CONTACT_FLOW_ID: '00000000-0000-4000-8000-0000000f1ca0',
+    CONNECT_ENDPOINT: services.connectEndpoint,
+    OPERATOR_PHONE_NUMBER: '+15555550100',
+    CONNECT_SOURCE_PHONE_NUMBER: '+15555550199',
+    ALLOWED_ORIGINS: [...new Set([url, `http://localhost:${port}`, `http://127.0.0.1:${port}`])].join(','),
+    POWERTOOLS_SERVICE_NAME: 'waferwatch',
+    ...(services.lookoutEndpoint
+      ? { LOOKOUT_ENDPOINT: services.lookoutEndpoint, LOOKOUT_PROJECT_NAME: services.lookoutProjectName!, LOOKOUT_MODEL_VERSION: services.lookoutModelVersion! }
+      : {}),
+  };
+  const env = { ...defaults };
+  for (const [name, value] of Object.entries(input.overrides ?? {})) {
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** Import each route's handler module (the same TypeScript files that are deployed) and pick its export. */
+async function loadRoutes(routes: readonly ServerlessRoute[]): Promise<LoadedRoute[]> {
+  const modules = new Map<string, Record<string, unknown>>();
+  const loaded: LoadedRoute[] = [];
+  for (const route of routes) {
+    let module = modules.get(route.modulePath);
+    if (!module) {
+      module = (await import(pathToFileURL(route.modulePath).href)) as Record<string, unknown>;
+      modules.set(route.modulePath, module);
+    }
+    const handler = module[route.exportName];
+    if (typeof handler !== 'function') {
+      throw new Error(`${path.relative(PROJECT_ROOT, route.modulePath)} has no exported function "${route.exportName}" (serverless.yml functions.${route.functionName})`);
+    }
+    loaded.push({ ...route, handler: handler as ProxyHandler });
+  }
+  return loaded;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+class PayloadTooLargeError extends Error {}
+
+/** Reads the request body, refusing more than API Gateway's payload limit. */
+async function readRequestBody(request: IncomingMessage): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > API_GATEWAY_MAX_PAYLOAD_BYTES) throw new PayloadTooLargeError();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.byteLength;
+    if (size > API_GATEWAY_MAX_PAYLOAD_BYTES) throw new PayloadTooLargeError();
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sendJson(response: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  response.writeHead(statusCode, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
+  response.end(text);
+}
+
+/** Serves one HTTP request: the local-only endpoints, the API through the handlers, or the page. */
+class RequestRouter {
+  constructor(
+    private readonly options: {
+      url: string;
+      routes: LoadedRoute[];
+      binaryMediaTypes: string[];
+      services: LocalServices;
+      staticRoot: string;
+      log: (line: string) => void;
+    },
+  ) {}
+
+  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const method = (request.method ?? 'GET').toUpperCase();
+    const rawUrl = request.url ?? '/';
+    const pathname = rawUrl.split('?')[0] ?? '/';
+    response.on('finish', () => {
+      this.options.log(`${method} ${pathname} ${response.statusCode} ${Math.round(performance.now() - started)} ms`);
+    });
+    try {
+      if (pathname === '/_local/calls' && method === 'GET') {
+        sendJson(response, 200, { calls: this.options.services.calls() });
+        return;
+      }
+      const match = matchRoute(this.options.routes, method, pathname);
+      if (match) {
+        await this.invoke(request, response, match.route as LoadedRoute, match.pathParameters);
+        return;
+      }
+      // Preflight for an API path: the handlers answer OPTIONS themselves (CORS for the allowed origins).
+      if (method === 'OPTIONS') {
+        const anyMethod = this.options.routes
+          .map((route) => matchRoute([route], route.method, pathname))
+          .find((found) => found !== undefined);
+        if (anyMethod) {
+          await this.invoke(request, response, anyMethod.route as LoadedRoute, anyMethod.pathParameters);
+          return;
+        }
+      }
+      if (method === 'GET' || method === 'HEAD') {
+        if (pathname === '/config.json') {
+          sendJson(response, 200, this.pageConfig(request));
+          return;
+        }
+        const file = await readStaticFile(this.options.staticRoot, pathname);
+        if (file) {
+          response.writeHead(200, {
+            'Content-Type': file.contentType,
+            'Content-Length': file.body.byteLength,
+            'Cache-Control': 'no-cache',
+            'X-Content-Type-Options': 'nosniff',
+            'Referrer-Policy': 'no-referrer',
+            ...(file.contentType.startsWith('text/html') ? { 'Content-Security-Policy': pageContentSecurityPolicy(this.options.url) } : {}),
+          });
+          response.end(method === 'HEAD' ? undefined : file.body);
+          return;
+        }
+      }
+      // Drain what the client sent so the connection stays usable for its next request.
+      request.resume();
+      sendJson(response, 404, { error: { code: 'ROUTE_NOT_FOUND', message: `No route for ${method} ${pathname}.` } });
+    } catch (error) {
+      this.options.log(`local stack failure on ${method} ${pathname}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      if (!response.headersSent) sendJson(response, 500, { error: { code: 'INTERNAL_ERROR', message: 'The local stack failed to serve the request.' } });
+      else response.destroy();
+    }
+  }
+
+  /** The page's configuration: the API is this same origin, as the browser reached it. */
+  private pageConfig(request: IncomingMessage): { apiBaseUrl: string; apiKey: null; local: true } {
+    const hostHeader = request.headers.host;
+    // Same origin as the page whichever name reached it (localhost, 127.0.0.1, a tablet using the LAN address).
+    const apiBaseUrl = hostHeader && /^[A-Za-z0-9.\-:[\]]+$/.test(hostHeader) ? `http://${hostHeader}` : this.options.url;
+    return { apiBaseUrl, apiKey: null, local: true };
+  }
+
+  private async invoke(request: IncomingMessage, response: ServerResponse, route: LoadedRoute, pathParameters: Record<string, string> | null): Promise<void> {
+    const requestId = randomUUID();
+    const gatewayHeaders = { 'x-amzn-RequestId': requestId };
+    let body: Buffer;
+    try {
+      body = await readRequestBody(request);
+    } catch (error) {
+      if (!(error instanceof PayloadTooLargeError)) throw error;
+      sendJson(
+        response,
+        413,
+        {
+          error: {
+            code: 'PAYLOAD_TOO_LARGE',
+            message: `The request body is larger than API Gateway accepts (${API_GATEWAY_MAX_PAYLOAD_BYTES} bytes).`,
+            maxBytes: API_GATEWAY_MAX_PAYLOAD_BYTES,
+          },
+        },
+        { ...gatewayHeaders, Connection: 'close' },
+      );
+      // Stop reading the rest of an oversized upload.
+      response.on('finish', () => request.destroy());
+      return;
+    }
+    const event = buildProxyEvent(
+      {
+        method: request.method ?? 'GET',
+        url: request.url ?? '/',
+        headers: pairRawHeaders(request.rawHeaders),
+        body,
+        sourceIp: normaliseIp(request.socket.remoteAddress),
+      },
+      { resource: route.resource, pathParameters },
+      { binaryMediaTypes: this.options.binaryMediaTypes, stage: 'local', requestId },
+    );
+    const context = createLambdaContext(route.functionName, requestId, INTEGRATION_TIMEOUT_MS);
+
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = Symbol('timeout');
+    let result: APIGatewayProxyResult | undefined | typeof timedOut;
+    try {
+      result = await Promise.race([
+        route.handler(event, context),
+        new Promise<typeof timedOut>((resolve) => {
+          timer = setTimeout(() => resolve(timedOut), INTEGRATION_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      // A deployed handler that throws makes API Gateway answer 502; the details only reach the logs.
+      this.options.log(`${route.functionName} threw: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      sendJson(response, 502, { message: 'Internal server error' }, gatewayHeaders);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (result === timedOut) {
+      sendJson(response, 504, { message: 'Endpoint request timed out' }, gatewayHeaders);
+      return;
+    }
+    if (!result || typeof result.statusCode !== 'number') {
+      this.options.log(`${route.functionName} returned no proxy result`);
+      sendJson(response, 502, { message: 'Internal server error' }, gatewayHeaders);
+      return;
+    }
+    const http = proxyResultToHttpResponse(result);
+    const headers: Array<[string, string]> = [...http.headers, ['x-amzn-RequestId', requestId]];
+    if (!headers.some(([name]) => name.toLowerCase() === 'content-type')) headers.push(['Content-Type', 'application/json']);
+    headers.push(['Content-Length', String(http.body.byteLength)]);
+    response.writeHead(http.statusCode, headers.flat());
+    response.end(request.method === 'HEAD' ? undefined : http.body);
+  }
+}
+
+function normaliseIp(address: string | undefined): string {
+  if (!address) return '127.0.0.1';
+  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+}

@@ -1,0 +1,68 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** A static file ready to send. */
+export interface StaticFile {
+  body: Buffer;
+  contentType: string;
+}
+
+/**
+ * Read the file a URL path names inside `root` (`/` means index.html), or undefined when there is none.
+ * Paths that would leave `root` (`..`, encoded slashes, NUL) are refused, so the page folder is all that is served.
+ */
+export async function readStaticFile(root: string, urlPath: string): Promise<StaticFile | undefined> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
+  const relative = decoded.endsWith('/') ? `${decoded}index.html` : decoded;
+  const absoluteRoot = path.resolve(root);
+  const filePath = path.resolve(absoluteRoot, `.${path.posix.normalize(relative)}`);
+  if (filePath !== absoluteRoot && !filePath.startsWith(`${absoluteRoot}${path.sep}`)) return undefined;
+  // Dotfiles (.DS_Store, editor swap files) are not part of the page.
+  if (path.relative(absoluteRoot, filePath).split(path.sep).some((part) => part.startsWith('.'))) return undefined;
+  try {
+    const info = await stat(filePath);
+    if (!info.isFile()) return undefined;
+    return { body: await readFile(filePath), contentType: CONTENT_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream' };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The Content-Security-Policy the page is served with locally: everything from its own origin, previews from
+ * blob: URLs and anomaly masks from data: URLs, no inline script or style, no framing.
+ */
+export function pageContentSecurityPolicy(apiOrigin: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob: data:",
+    `connect-src 'self' ${apiOrigin}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
