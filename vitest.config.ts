@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration and browser tests start servers on free ports; two workers suit this 2-core machine.
     maxWorkers: 2,
+    // Handlers log JSON through Powertools; tests assert on behaviour, so keep their output readable.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

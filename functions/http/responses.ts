@@ -40,7 +40,7 @@ export function errorResponse(error: unknown, requestId: string, logger: DomainL
     if (error instanceof DetectorUnavailableError && error.retryAfterSeconds !== undefined) {
       extraHeaders['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
     }
-    if (error.statusCode >= 500) logger.warn('Request failed on a dependency', { code: error.code, message: error.message });
+    if (error.statusCode >= 500) logger.warn('Request failed on a dependency', { code: error.code, reason: error.message });
     return jsonResponse(error.statusCode, { error: { code: error.code, message: error.message, ...error.details } }, extraHeaders);
   }
   logger.error('Unexpected error', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
