@@ -32,7 +32,8 @@ export const LOOKOUT_REQUEST_TIMEOUT_MS = 5_000;
 /** StartOutboundVoiceContact returns as soon as the call is queued, before anyone picks up. */
 export const CONNECT_REQUEST_TIMEOUT_MS = 5_000;
 
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+// s3rver only accepts this key pair; the other emulators ignore signatures.
+const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 function commonConfig(options: AwsClientOptions, defaultRequestTimeoutMs: number) {
   return {

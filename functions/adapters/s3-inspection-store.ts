@@ -17,6 +17,11 @@ export interface S3InspectionStoreOptions {
   listDaysBack?: number;
   /** Injectable clock so tests can pin "today". */
   now?: () => Date;
+  /**
+   * Keys per ListObjectsV2 page (S3's default, 1,000, when unset). Note s3rver cannot answer a truncated
+   * listing on Node ≥ 17 (it mints continuation tokens with DES, gone from OpenSSL 3), so paging is unit-tested.
+   */
+  listPageSize?: number;
 }
 
 /**
@@ -28,12 +33,14 @@ export class S3InspectionStore implements InspectionStore {
   private readonly bucket: string;
   private readonly listDaysBack: number;
   private readonly now: () => Date;
+  private readonly listPageSize: number | undefined;
 
   constructor(options: S3InspectionStoreOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
     this.listDaysBack = options.listDaysBack ?? DEFAULT_LIST_DAYS_BACK;
     this.now = options.now ?? (() => new Date());
+    this.listPageSize = options.listPageSize;
   }
 
   /** Write the image with its content type and provenance (sha256, size, dimensions, source, station, inspection) as user metadata. */
@@ -122,7 +129,7 @@ export class S3InspectionStore implements InspectionStore {
     let continuationToken: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: continuationToken }),
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: continuationToken, MaxKeys: this.listPageSize }),
       );
       for (const object of page.Contents ?? []) {
         const match = object.Key ? RECORD_KEY_PATTERN.exec(object.Key) : null;

@@ -1,0 +1,54 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import S3rver from 's3rver';
+
+/** A running s3rver and how to reach it. */
+export interface S3Emulator {
+  /** Endpoint URL for an S3 client with forcePathStyle (see functions/adapters/aws-clients.ts). */
+  endpoint: string;
+  /** Where s3rver keeps the objects. */
+  directory: string;
+  /** Stop s3rver; removes the directory when the emulator created it. */
+  close(): Promise<void>;
+}
+
+export interface S3EmulatorOptions {
+  /** Buckets to create before the first request. */
+  buckets: string[];
+  /** Keep objects here (e.g. across local restarts); defaults to a fresh temp directory removed on close. */
+  directory?: string;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+}
+
+/**
+ * Start s3rver in-process (dev and test only) on 127.0.0.1, with the buckets created.
+ * Path-style only: virtual-host buckets would need DNS for `<bucket>.127.0.0.1`.
+ */
+export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emulator> {
+  const ownsDirectory = options.directory === undefined;
+  const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'waferwatch-s3-')));
+  const host = options.host ?? '127.0.0.1';
+  const server = new S3rver({
+    address: host,
+    port: options.port ?? 0,
+    silent: true,
+    directory,
+    vhostBuckets: false,
+    configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  const address = await server.run();
+  let closed = false;
+  return {
+    endpoint: `http://${host}:${address.port}`,
+    directory,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+      if (ownsDirectory) await rm(directory, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../../functions/adapters/aws-clients';
+import { S3InspectionStore } from '../../../functions/adapters/s3-inspection-store';
+import type { InspectionRecord } from '../../../functions/core/inspection';
+import { inspectionKeys, newInspectionId } from '../../../functions/core/inspection-keys';
+import { startS3Emulator, type S3Emulator } from '../../../local/emulators/s3-emulator';
+import { makeTestWaferImage } from '../../helpers/test-wafer-images';
+
+const BUCKET = 'waferwatch-store-test';
+const DAY = 24 * 60 * 60 * 1000;
+
+function recordFor(inspectionId: string, imageKey: string, createdAt: string): InspectionRecord {
+  return {
+    inspectionId,
+    stationId: 'litho-7',
+    source: 'api',
+    status: 'normal',
+    image: { key: imageKey, contentType: 'image/png', sizeBytes: 10, width: 64, height: 64, sha256: 'ab'.repeat(32) },
+    detection: { IsAnomalous: false, Confidence: 0.97, Anomalies: [], Detector: { name: 'lookoutvision', modelVersion: '1' } },
+    alert: { status: 'skipped', reason: 'not-anomalous' },
+    createdAt,
+    updatedAt: createdAt,
+  };
+}
+
+describe('S3InspectionStore against s3rver', () => {
+  let s3: S3Emulator;
+  let client: ReturnType<typeof createS3Client>;
+
+  beforeAll(async () => {
+    s3 = await startS3Emulator({ buckets: [BUCKET] });
+    client = createS3Client({ region: 'us-east-1', endpoint: s3.endpoint });
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await s3?.close();
+  });
+
+  it('round-trips a binary image byte for byte with its content type and provenance metadata', async () => {
+    // Prepare
+    const store = new S3InspectionStore({ client, bucket: BUCKET });
+    const image = await makeTestWaferImage({ width: 200, height: 150, format: 'jpeg', redMarkSide: 20 });
+    const inspectionId = newInspectionId();
+    const keys = inspectionKeys(inspectionId, image.format);
+
+    // Act
+    await store.putImage(keys.image, image, { inspectionId, stationId: 'Ätzer 3', source: 'api' });
+    const bytes = await store.getObject(keys.image);
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: keys.image }));
+
+    // Assess
+    expect(keys.image).toMatch(/^inspections\/\d{4}\/\d{2}\/\d{2}\/[0-9A-Z]{26}\.jpg$/);
+    expect(Buffer.from(bytes!).equals(image.bytes)).toBe(true);
+    expect(head.ContentType).toBe('image/jpeg');
+    expect(head.Metadata).toEqual({
+      sha256: image.sha256,
+      size: String(image.sizeBytes),
+      width: '200',
+      height: '150',
+      source: 'api',
+      'station-id': encodeURIComponent('Ätzer 3'),
+      'inspection-id': inspectionId,
+    });
+  });
+
+  it('stores masks as PNG and records as JSON beside the image, and reads the record back', async () => {
+    // Prepare
+    const store = new S3InspectionStore({ client, bucket: BUCKET });
+    const inspectionId = newInspectionId();
+    const keys = inspectionKeys(inspectionId, 'png');
+    const mask = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]);
+    const record = recordFor(inspectionId, keys.image, new Date().toISOString());
+
+    // Act
+    await store.putMask(keys.mask, mask);
+    await store.putRecord(record);
+    const maskHead = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: keys.mask }));
+    const recordHead = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: keys.record }));
+    const readBack = await store.getRecord(inspectionId);
+
+    // Assess
+    expect(maskHead.ContentType).toBe('image/png');
+    expect(Buffer.from((await store.getObject(keys.mask))!)).toEqual(Buffer.from(mask));
+    expect(recordHead.ContentType).toBe('application/json');
+    expect(readBack).toEqual(record);
+  });
+
+  it('answers undefined for a missing record, a non-ULID id and a missing or foreign object', async () => {
+    // Prepare
+    const store = new S3InspectionStore({ client, bucket: BUCKET });
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'private/secret.txt', Body: 'not for clients' }));
+
+    // Act
+    const results = await Promise.all([
+      store.getRecord(newInspectionId()),
+      store.getRecord('../../private/secret'),
+      store.getRecord('01arz3ndektsv4rrffq69g5fav'),
+      store.getObject('inspections/2026/01/01/01ARZ3NDEKTSV4RRFFQ69G5FAV.png'),
+      store.getObject('private/secret.txt'),
+    ]);
+
+    // Assess
+    expect(results).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+
+  it('lists the newest records first across days, skipping masks and images and honouring the limit', async () => {
+    // Prepare: a bucket of its own so other tests' records do not interleave.
+    const bucket = 'waferwatch-list-test';
+    const listing = await startS3Emulator({ buckets: [bucket] });
+    const listClient = createS3Client({ region: 'us-east-1', endpoint: listing.endpoint });
+    const now = Date.UTC(2026, 10, 26, 12, 0, 0);
+    const store = new S3InspectionStore({ client: listClient, bucket, now: () => new Date(now) });
+    const times = [now - 40 * DAY, now - 3 * DAY, now - 2 * DAY, now - 2 * DAY + 1000, now - 60_000, now - 1000];
+    // ulid(time), not newInspectionId(time): the monotonic factory never goes back in time.
+    const ids = times.map((time) => ulid(time));
+    try {
+      for (const [index, id] of ids.entries()) {
+        const keys = inspectionKeys(id, 'png');
+        await store.putRecord(recordFor(id, keys.image, new Date(times[index]!).toISOString()));
+        await store.putMask(keys.mask, new Uint8Array([1]));
+        await listClient.send(new PutObjectCommand({ Bucket: bucket, Key: keys.image, Body: 'x' }));
+      }
+
+      // Act
+      const newestThree = await store.listRecentRecords(3);
+      const all = await store.listRecentRecords(100);
+      const none = await store.listRecentRecords(0);
+
+      // Assess
+      expect(newestThree.map((r) => r.inspectionId)).toEqual([ids[5], ids[4], ids[3]]);
+      // The 40-day-old record is beyond the 31-day window.
+      expect(all.map((r) => r.inspectionId)).toEqual([ids[5], ids[4], ids[3], ids[2], ids[1]]);
+      expect(none).toEqual([]);
+    } finally {
+      listClient.destroy();
+      await listing.close();
+    }
+  });
+});
