@@ -10,6 +10,7 @@ import { S3InspectionStore } from './adapters/s3-inspection-store';
 import type { Config } from './config';
 import { getConfig } from './config';
 import type { Detector } from './core/detection';
+import { DetectorUnavailableError } from './core/errors';
 import type { InspectionDependencies } from './core/inspect-wafer-image';
 import type { InspectionStore } from './core/ports';
 import { createLogger } from './logger';
@@ -19,8 +20,8 @@ export interface AppDependencies {
   config: Config;
   logger: Logger;
   store: InspectionStore;
-  /** Resolves once the detector is ready (the embedded model is loaded during the cold start). */
-  detector: Promise<Detector>;
+  /** The detector, loaded on first use and kept for the container's life (only the inspect function uses it). */
+  detector: () => Promise<Detector>;
   inspection: Omit<InspectionDependencies, 'detector'>;
 }
 
@@ -35,9 +36,16 @@ export function createDependencies(config: Config, logger: Logger = createLogger
     sourcePhoneNumber: config.CONNECT_SOURCE_PHONE_NUMBER,
     destinationPhoneNumber: config.OPERATOR_PHONE_NUMBER,
   });
-  const detector = loadDetector(config, s3);
-  // A model that fails to load must not become an unhandled rejection before the first request awaits it.
-  detector.catch((error: unknown) => logger.error('The anomaly detector could not be loaded', { error: String(error) }));
+  let loading: Promise<Detector> | undefined;
+  const detector = () => {
+    loading ??= loadDetector(config, s3).catch((error: unknown) => {
+      // Let the next request try again rather than keep a container whose model never loads.
+      loading = undefined;
+      logger.error('The anomaly detector could not be loaded', { error: String(error) });
+      throw new DetectorUnavailableError('The anomaly detector could not be loaded; the image is kept and can be inspected later.');
+    });
+    return loading;
+  };
   return {
     config,
     logger,

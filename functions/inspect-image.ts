@@ -4,6 +4,7 @@ import { createInspectImageHandler } from './routes/inspect-image-route';
 // Built during the Lambda init phase: bad configuration fails the cold start by name, and the
 // embedded model loads with the init CPU burst instead of on the first wafer.
 const dependencies = getDependencies();
+dependencies.detector().catch(() => undefined); // logged inside; the first request retries the load
 
 /** POST /inspections (API Gateway REST, Lambda proxy). */
 export const handler = createInspectImageHandler(() => ({ ...dependencies, allowedOrigins: dependencies.config.ALLOWED_ORIGINS }));

@@ -8,7 +8,7 @@ import { toInspectionView } from './inspection-view';
 /** What POST /inspections needs. */
 export interface InspectImageRouteDependencies extends ApiContext {
   inspection: Omit<InspectionDependencies, 'detector'>;
-  detector: Promise<Detector>;
+  detector: () => Promise<Detector>;
 }
 
 /** Stations that name none share this one. */
@@ -21,7 +21,8 @@ export function createInspectImageHandler(
   return apiHandler(resolveDependencies, async (event) => {
     const deps = resolveDependencies();
     const upload = await readInspectionRequest(event, deps.inspection.limits.maxBytes);
-    const detector = await deps.detector;
+    // Resolved inside the pipeline, so a detector that cannot load still leaves the image kept as not inspected.
+    const detector: Detector = { detect: async (image) => (await deps.detector()).detect(image) };
     const outcome = await inspectWaferImage(
       { ...deps.inspection, detector },
       { bytes: upload.bytes, stationId: upload.stationId ?? DEFAULT_STATION_ID, source: 'api' },

@@ -21,7 +21,7 @@ describe('inspection API routes', () => {
     createInspectImageHandler(() => ({
       allowedOrigins: [ORIGIN],
       logger,
-      detector: Promise.resolve(detector),
+      detector: async () => detector,
       inspection: { store, caller, logger, alertPolicy: { confidenceThreshold: 0.5 }, limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 } },
     }));
   const getHandler = () => createGetInspectionHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));
