@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ConnectEmulator, type EmulatedCall } from './emulators/connect-emulator';
 import { LookoutVisionEmulator } from './emulators/lookout-vision-emulator';
@@ -65,29 +64,9 @@ export function callView(call: EmulatedCall): LocalCallView {
   };
 }
 
-/** The dummy key pair the adapters sign with when an endpoint is overridden (functions/adapters/aws-clients.ts). */
-const ADAPTER_LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-/**
- * s3rver only knows the key pair S3RVER/S3RVER and answers InvalidAccessKeyId to anything else, while the real
- * adapters sign locally with local/local. Registering that pair with s3rver's dummy account lets the unmodified
- * adapter talk to it. Idempotent.
- */
-function allowAdapterCredentialsInS3rver(): void {
-  const require = createRequire(import.meta.url);
-  const account = require('s3rver/lib/models/account.js') as {
-    registry: Map<string, unknown>;
-    DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
-  };
-  if (!account.registry.has(ADAPTER_LOCAL_CREDENTIALS.accessKeyId)) {
-    account.DUMMY_ACCOUNT.createKeyPair(ADAPTER_LOCAL_CREDENTIALS.accessKeyId, ADAPTER_LOCAL_CREDENTIALS.secretAccessKey);
-  }
-}
-
 /** Start s3rver (data kept under `dataDir/s3`), the Connect emulator and, when asked, the Lookout for Vision emulator. */
 export async function startLocalServices(options: { dataDir: string; withLookoutVision: boolean }): Promise<LocalServices> {
   const started: Array<{ close(): Promise<void> }> = [];
-  allowAdapterCredentialsInS3rver();
   try {
     const s3: S3Emulator = await startS3Emulator({ buckets: [LOCAL_IMAGE_BUCKET], directory: path.join(options.dataDir, 's3') });
     started.push(s3);

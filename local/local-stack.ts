@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -90,7 +90,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const detector = options.env?.DETECTOR ?? 'embedded';
     services = await startLocalServices({ dataDir, withLookoutVision: detector === 'lookoutvision' });
-    const env = localEnvironment({ url, port, services, overrides: options.env });
+    const env = localEnvironment({ url, port, services, projectRoot, overrides: options.env });
+    await checkEmbeddedModel(env);
     // Before any handler module is imported: the configuration is parsed once, at the first import.
     startedInThisProcess = true;
     Object.assign(process.env, env);
@@ -120,6 +121,7 @@ function localEnvironment(input: {
   url: string;
   port: number;
   services: LocalServices;
+  projectRoot: string;
   overrides: Record<string, string | undefined> | undefined;
 }): Record<string, string> {
   const { url, port, services } = input;
@@ -134,7 +136,8 @@ function localEnvironment(input: {
     IMAGE_BUCKET: services.bucket,
     S3_ENDPOINT: services.s3Endpoint,
     DETECTOR: 'embedded',
-    EMBEDDED_MODEL_URI: 'models/wafer-default.wwm',
+    // Absolute, so the stack works whatever the working directory of the process that started it.
+    EMBEDDED_MODEL_URI: path.join(input.projectRoot, 'models', 'wafer-default.wwm'),
     CONNECT_INSTANCE_ID: '00000000-0000-4000-8000-00000000c0de',
     CONNECT_CONTACT_FLOW_ID: '00000000-0000-4000-8000-0000000f1ca0',
     CONNECT_ENDPOINT: services.connectEndpoint,
@@ -151,6 +154,21 @@ function localEnvironment(input: {
     if (value !== undefined) env[name] = value;
   }
   return env;
+}
+
+/**
+ * Fail at start, by name, when the embedded detector's model file is missing, instead of answering the first wafer
+ * with an error. (s3:// models are checked by the handlers when they load them.)
+ */
+async function checkEmbeddedModel(env: Record<string, string>): Promise<void> {
+  if (env.DETECTOR !== 'embedded') return;
+  const uri = env.EMBEDDED_MODEL_URI ?? '';
+  if (uri.startsWith('s3://')) return;
+  try {
+    await access(path.resolve(uri));
+  } catch {
+    throw new Error(`The embedded detector's model ${uri} does not exist. Set EMBEDDED_MODEL_URI to a model file, or DETECTOR=lookoutvision to use the Lookout for Vision emulator.`);
+  }
 }
 
 /** Import each route's handler module (the same TypeScript files that are deployed) and pick its export. */

@@ -47,6 +47,11 @@ async function main(): Promise<void> {
     }
     stopping = true;
     console.log(`[local] ${signal}: stopping…`);
+    // A stuck connection must not keep the port busy forever.
+    setTimeout(() => {
+      console.error('[local] did not stop within 10 s; exiting anyway');
+      process.exit(1);
+    }, 10_000).unref();
     stack.close().then(
       () => process.exit(0),
       (error: unknown) => {
