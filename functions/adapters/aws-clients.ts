@@ -14,23 +14,24 @@ export interface AwsClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Milliseconds to open a connection; defaults to CONNECTION_TIMEOUT_MS. */
   connectionTimeoutMs?: number;
-  /** Milliseconds a socket may sit idle waiting for the service; defaults to the client's own constant. */
+  /** Milliseconds one attempt (request and response) may take; defaults to the client's own constant. */
   requestTimeoutMs?: number;
 }
 
 /**
  * Budget: API Gateway gives the Lambda 29 s. The SDK's standard retry mode (3 attempts,
- * jittered backoff of at most ~3 s for throttling) is kept; what is added are timeouts so a
- * hung dependency costs at most 3 × (connect + request timeout) + backoff, well inside 29 s,
- * and the handler still has time to save the record as not-inspected and answer 503.
+ * jittered backoff of at most 1 s then 2 s for throttling) is kept; what is added are per-attempt
+ * timeouts, so a hung dependency costs about 3 × timeout + 3 s (Lookout: ~15 s) and the handler
+ * still has time to save the record as not-inspected and answer 503. The timeouts are enforced
+ * (`throwOnRequestTimeout`): without it @smithy/node-http-handler only logs a warning and waits on.
  */
 export const CONNECTION_TIMEOUT_MS = 2_000;
 /** A 4 MiB PUT inside a region takes well under a second; 5 s of silence means the call is stuck. */
 export const S3_REQUEST_TIMEOUT_MS = 5_000;
 /** DetectAnomalies answers in about a second on a hosted model. */
-export const LOOKOUT_REQUEST_TIMEOUT_MS = 5_000;
+export const LOOKOUT_REQUEST_TIMEOUT_MS = 4_000;
 /** StartOutboundVoiceContact returns as soon as the call is queued, before anyone picks up. */
-export const CONNECT_REQUEST_TIMEOUT_MS = 5_000;
+export const CONNECT_REQUEST_TIMEOUT_MS = 3_000;
 
 // s3rver only accepts this key pair; the other emulators ignore signatures.
 const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -43,6 +44,7 @@ function commonConfig(options: AwsClientOptions, defaultRequestTimeoutMs: number
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
       requestTimeout: options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+      throwOnRequestTimeout: true,
     },
     ...(options.endpoint ? { endpoint: options.endpoint, credentials: options.credentials ?? LOCAL_CREDENTIALS } : {}),
     ...(!options.endpoint && options.credentials ? { credentials: options.credentials } : {}),
