@@ -82,6 +82,8 @@ function readMultipart(body: Buffer, contentType: string, maxBytes: number): Pro
     let tooLarge = false;
     let stationId: string | undefined;
     parser.on('file', (name, stream) => {
+      // A body cut short errors every open file stream too; unheard, that error would crash the process.
+      stream.on('error', () => reject(new MalformedRequestError('The multipart/form-data body is malformed.')));
       if (name !== 'image') {
         stream.resume();
         return;

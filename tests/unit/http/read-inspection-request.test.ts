@@ -77,3 +77,11 @@ describe('readInspectionRequest', () => {
     }
   });
 });
+
+describe('readInspectionRequest with a multipart body cut inside the file', () => {
+  it('answers a malformed request instead of crashing on the aborted file stream', async () => {
+    const { body, contentType } = multipartBody([{ name: 'image', value: Buffer.alloc(500, 1), filename: 'a.jpg', contentType: 'image/jpeg' }]);
+    const event = apiEvent({ headers: { 'content-type': contentType }, body: body.subarray(0, body.length - 100).toString('base64'), isBase64Encoded: true });
+    await expect(readInspectionRequest(event, maxBytes)).rejects.toMatchObject({ code: 'MALFORMED_REQUEST' });
+  });
+});
