@@ -151,7 +151,7 @@ export class ConnectEmulator extends RestJsonEmulator {
     }
     const prefixes = this.options.allowedDestinationPrefixes;
     if (prefixes && !prefixes.some((prefix) => destination.startsWith(prefix))) {
-      return error('DestinationNotAllowedException', 403, 'Outbound calls to this destination are not allowed');
+      return error('DestinationNotAllowedException', 403, `Outbound calls to ${destination} are not allowed`);
     }
 
     const existing = this.byToken.get(clientToken);

@@ -1,0 +1,159 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createConnectClient } from '../../../functions/adapters/aws-clients';
+import { ConnectOperatorCaller, OperatorCallFailedError, clientTokenFor } from '../../../functions/adapters/connect-operator-caller';
+import { newInspectionId } from '../../../functions/core/inspection-keys';
+import { ConnectEmulator } from '../../../local/emulators/connect-emulator';
+
+const INSTANCE_ID = '11111111-2222-3333-4444-555555555555';
+const FLOW_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+const SOURCE = '+14155550100';
+const OPERATOR = '+14155550199';
+
+async function callError(promise: Promise<unknown>): Promise<OperatorCallFailedError> {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(OperatorCallFailedError);
+  return error as OperatorCallFailedError;
+}
+
+describe('ConnectOperatorCaller against the Connect emulator', () => {
+  const emulator = new ConnectEmulator({ instanceId: INSTANCE_ID, contactFlowId: FLOW_ID, allowedDestinationPrefixes: ['+1'] });
+  let client: ReturnType<typeof createConnectClient>;
+
+  const callerTo = (destinationPhoneNumber: string, instanceId = INSTANCE_ID) =>
+    new ConnectOperatorCaller({ client, instanceId, contactFlowId: FLOW_ID, sourcePhoneNumber: SOURCE, destinationPhoneNumber });
+
+  beforeAll(async () => {
+    await emulator.start();
+    client = createConnectClient({ region: 'us-east-1', endpoint: emulator.endpoint });
+  });
+
+  afterEach(() => {
+    emulator.clearFaults();
+    emulator.resetRequests();
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await emulator.close();
+  });
+
+  it('places the call with the configured numbers, flow, attributes and an inspection-derived client token', async () => {
+    // Prepare
+    const inspectionId = newInspectionId();
+
+    // Act
+    const { contactId } = await callerTo(OPERATOR).startCall({ inspectionId, stationId: 'litho-7', confidencePercent: 93 });
+
+    // Assess
+    const [request] = emulator.requests();
+    expect(request?.method).toBe('PUT');
+    expect(request?.path).toBe('/contact/outbound-voice');
+    expect(JSON.parse(request!.body.toString('utf8'))).toEqual({
+      InstanceId: INSTANCE_ID,
+      ContactFlowId: FLOW_ID,
+      SourcePhoneNumber: SOURCE,
+      DestinationPhoneNumber: OPERATOR,
+      ClientToken: clientTokenFor(inspectionId),
+      Attributes: { inspectionId, stationId: 'litho-7', confidencePercent: '93' },
+    });
+    expect(emulator.calls()[0]).toMatchObject({ contactId, destinationPhoneNumber: OPERATOR, status: 'initiated', clientToken: clientTokenFor(inspectionId) });
+  });
+
+  it('never rings twice for the same inspection', async () => {
+    // Prepare
+    const inspectionId = newInspectionId();
+    const caller = callerTo(OPERATOR);
+    const before = emulator.calls().length;
+
+    // Act
+    const first = await caller.startCall({ inspectionId, stationId: 'litho-7', confidencePercent: 80 });
+    const second = await caller.startCall({ inspectionId, stationId: 'litho-7', confidencePercent: 80 });
+
+    // Assess
+    expect(second.contactId).toBe(first.contactId);
+    expect(emulator.requests()).toHaveLength(2);
+    expect(emulator.calls()).toHaveLength(before + 1);
+  });
+
+  it('retries LimitExceededException with the same token and places exactly one call', async () => {
+    // Prepare
+    const inspectionId = newInspectionId();
+    emulator.failNext(1, 'LimitExceededException');
+    const before = emulator.calls().length;
+
+    // Act
+    const { contactId } = await callerTo(OPERATOR).startCall({ inspectionId, stationId: 's', confidencePercent: 70 });
+
+    // Assess
+    const requests = emulator.requests();
+    expect(requests.map((r) => r.status)).toEqual([429, 200]);
+    expect(new Set(requests.map((r) => JSON.parse(r.body.toString('utf8')).ClientToken))).toEqual(new Set([clientTokenFor(inspectionId)]));
+    expect(emulator.calls()).toHaveLength(before + 1);
+    expect(emulator.calls()[0]?.contactId).toBe(contactId);
+  });
+
+  it('rejects with a retryable, number-free OperatorCallFailedError when the limit persists', async () => {
+    // Prepare
+    emulator.failNext(3, 'LimitExceededException', { message: `Too many calls to ${OPERATOR}` });
+
+    // Act
+    const error = await callError(callerTo(OPERATOR).startCall({ inspectionId: newInspectionId(), stationId: 's', confidencePercent: 70 }));
+
+    // Assess
+    expect(emulator.requests()).toHaveLength(3);
+    expect(error).toMatchObject({ name: 'OperatorCallFailedError', reason: 'LimitExceededException', code: 'LimitExceededException', retryable: true });
+    expect(error.message).not.toContain('555');
+  });
+
+  it('rejects a destination the instance may not dial, without retrying and without the number', async () => {
+    // Act
+    const error = await callError(callerTo('+442071838750').startCall({ inspectionId: newInspectionId(), stationId: 's', confidencePercent: 70 }));
+
+    // Assess
+    expect(emulator.requests().map((r) => [r.status, r.errorType])).toEqual([[403, 'DestinationNotAllowedException']]);
+    expect(error).toMatchObject({ reason: 'DestinationNotAllowedException', retryable: false });
+    expect(error.message).not.toContain('2071838750');
+  });
+
+  it('reports an unknown instance as a non-retryable ResourceNotFoundException', async () => {
+    // Act
+    const error = await callError(
+      callerTo(OPERATOR, '99999999-2222-3333-4444-555555555555').startCall({ inspectionId: newInspectionId(), stationId: 's', confidencePercent: 70 }),
+    );
+
+    // Assess
+    expect(error).toMatchObject({ reason: 'ResourceNotFoundException', retryable: false });
+  });
+
+  it('reports an unreachable Connect as a retryable NetworkError', async () => {
+    // Prepare
+    const gone = new ConnectEmulator();
+    const endpoint = await gone.start();
+    await gone.close();
+    const unreachable = createConnectClient({ region: 'us-east-1', endpoint });
+    const caller = new ConnectOperatorCaller({ client: unreachable, instanceId: INSTANCE_ID, contactFlowId: FLOW_ID, sourcePhoneNumber: SOURCE, destinationPhoneNumber: OPERATOR });
+
+    // Act
+    const error = await callError(caller.startCall({ inspectionId: newInspectionId(), stationId: 's', confidencePercent: 70 }));
+    unreachable.destroy();
+
+    // Assess
+    expect(error).toMatchObject({ reason: 'NetworkError', retryable: true });
+  });
+
+  it('lets the local stack record the operator decision on a call', async () => {
+    // Prepare
+    const { contactId } = await callerTo(OPERATOR).startCall({ inspectionId: newInspectionId(), stationId: 's', confidencePercent: 99 });
+
+    // Act
+    const updated = emulator.updateCall(contactId, { status: 'completed', decision: { decision: 'scrap', key: '2' } });
+
+    // Assess
+    expect(updated).toMatchObject({ contactId, status: 'completed', decision: { decision: 'scrap', key: '2' } });
+    expect(emulator.call(contactId)?.status).toBe('completed');
+    expect(emulator.updateCall('no-such-contact', { status: 'failed' })).toBeUndefined();
+  });
+});
