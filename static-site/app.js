@@ -335,12 +335,15 @@ function showCalls(calls) {
   const newest = calls[0];
   const fresh = calls.filter((call) => !seenContacts.has(call.contactId));
   for (const call of calls) seenContacts.add(call.contactId);
+  // Calls placed before the page opened are shown but do not ring.
+  const shouldRing = !firstPoll && fresh.length > 0;
+  firstPoll = false;
   if (!newest) return;
   renderCall(newest);
-  // Calls placed before the page opened are shown but do not ring.
-  if (!firstPoll && fresh.length > 0) ring(newest);
-  firstPoll = false;
-  if (fresh.length > 0) void refreshHistory();
+  if (shouldRing) {
+    ring(newest);
+    void refreshHistory();
+  }
 }
 
 function renderCall(call) {
@@ -372,7 +375,7 @@ function renderCall(call) {
 let ringTimer;
 function ring(call) {
   elements.phoneDevice.dataset.state = 'ringing';
-  elements.phoneState.textContent = `Incoming call to the operator: ${call.destination ?? ''}`;
+  elements.phoneState.textContent = 'Incoming call: wafer alert';
   clearTimeout(ringTimer);
   ringTimer = setTimeout(() => {
     elements.phoneDevice.dataset.state = 'connected';

@@ -109,7 +109,8 @@ export function operatorPrompt(attributes) {
     'This is waferwatch.',
     `Station ${station}: anomaly detected${percent ? ` with ${percent} percent confidence` : ''}.`,
   ];
-  if (inspection) sentences.push(`Inspection ${inspection.slice(-6).split('').join(' ')}.`);
+  // The last characters of the id, spelled out, let the operator find the inspection on the page.
+  if (inspection) sentences.push(`Reference ${inspection.slice(-6).split('').join(' ')}.`);
   sentences.push('Press 1 to keep the wafer running. Press 2 to scrap it.');
   return sentences.join(' ');
 }

@@ -1,0 +1,47 @@
+// `npm run screenshot`: regenerate docs/local-stack.png — the upload page on a fresh local stack after a normal and
+// an anomalous wafer, with the simulated operator phone ringing. Uses Debian's Chromium; never downloads a browser.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { PROJECT_ROOT, startLocalStack } from './local-stack';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OUTPUT = path.join(PROJECT_ROOT, 'docs', 'local-stack.png');
+const IMAGES = ['samples/wafer-photos/good/wafer.jpg', 'samples/wafer-photos/anomalous/scratch.jpg'].map((file) => path.join(PROJECT_ROOT, file));
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-screenshot-'));
+  const stack = await startLocalStack({ port: 0, dataDir, env: { POWERTOOLS_LOG_LEVEL: 'WARN', DETECTOR: process.env.DETECTOR } });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    // A landscape tablet, as at the line.
+    // Reduced motion stops the ringing animation (see styles.css), so the picture is sharp.
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, reducedMotion: 'reduce' });
+    await page.goto(stack.url);
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.getByLabel('Station').fill('litho-2');
+    await page.getByLabel('Station').dispatchEvent('change');
+    await page.getByLabel('Choose wafer images').setInputFiles(IMAGES);
+    await page.locator('li.result[data-state="anomalous"]').waitFor({ timeout: 30_000 });
+    await page.locator('li.result[data-state="normal"]').waitFor({ timeout: 30_000 });
+    await page.locator('#phone-device[data-state="ringing"]').waitFor({ timeout: 10_000 });
+    await page.locator('#history-rows tr').nth(1).waitFor({ timeout: 10_000 });
+    // Let the confidence bars finish their transition.
+    await page.waitForTimeout(600);
+    await page.screenshot({ path: OUTPUT, fullPage: true });
+    console.log(`wrote ${path.relative(process.cwd(), OUTPUT)}`);
+  } finally {
+    await browser.close();
+    await stack.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
