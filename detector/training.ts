@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { MemoryBank } from '../functions/adapters/embedded-detector/memory-bank';
+import type { WaferModel } from '../functions/adapters/embedded-detector/model-file';
+import { scoreWorkingImage } from '../functions/adapters/embedded-detector/embedded-detector';
+import { DEFAULT_FEATURE_SETTINGS, extractPatchFeatures, type FeatureSettings, type PatchFeatures } from '../functions/adapters/embedded-detector/patch-features';
+import { decodeRaw, resizeToWorking, type WorkingImage } from '../functions/adapters/embedded-detector/working-image';
+import { greedyCoreset } from './coreset';
+import { rotateRaw } from './rotation';
+import { chooseThreshold, DEFAULT_THRESHOLD_MARGIN } from './threshold';
+
+/** One training image as read from disk. */
+export interface NamedImage {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** Knobs of training; the defaults are what the evaluation was run with. */
+export interface TrainingOptions {
+  settings: FeatureSettings;
+  bankSize: number;
+  /** Rotations of every training image whose patches feed the bank. */
+  bankRotations: number[];
+  /** In-between rotations of held-out images the threshold is calibrated on. */
+  calibrationRotations: number[];
+  /** Training images are split in this many folds (at most one per image) to score images the bank has not seen. */
+  folds: number;
+  thresholdMargin: number;
+  smoothingRadius: number;
+  createdAt: string;
+}
+
+export const DEFAULT_TRAINING_OPTIONS: Omit<TrainingOptions, 'createdAt'> = {
+  settings: DEFAULT_FEATURE_SETTINGS,
+  bankSize: 500,
+  bankRotations: [0, 45, 90, 135, 180, 225, 270, 315],
+  calibrationRotations: [22.5, 67.5, 112.5, 157.5, 202.5, 247.5, 292.5, 337.5],
+  folds: 5,
+  thresholdMargin: DEFAULT_THRESHOLD_MARGIN,
+  smoothingRadius: 1,
+};
+
+/** What training reports beside the model. */
+export interface TrainingReport {
+  heldOutScores: { name: string; rotation: number; score: number }[];
+  threshold: number;
+  coresetRadius: number;
+  poolSize: number;
+  millis: number;
+}
+
+/**
+ * Train a model from normal images only: rotated copies feed a greedy-coreset memory bank, and the
+ * threshold comes from images held out of the bank (k-fold) scored at rotations the bank never saw,
+ * because a threshold from the bank's own images and angles flags every wafer turned a little.
+ */
+export async function trainWaferModel(images: NamedImage[], options: Partial<TrainingOptions> = {}): Promise<{ model: WaferModel; report: TrainingReport }> {
+  const started = performance.now();
+  const opts: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, createdAt: new Date().toISOString(), ...options };
+  if (images.length === 0) throw new Error('Training needs at least one normal image');
+  const { settings } = opts;
+  const dims = settings.scales.length * 11;
+
+  const bankFeatures: PatchFeatures[][] = [];
+  const calibrationImages: WorkingImage[][] = [];
+  for (const image of images) {
+    // Rotate at twice the working size so the rotated copy is resampled like a rotated photo would be.
+    const raw = await decodeRaw(image.bytes, settings.workingSide * 2);
+    const perImage: PatchFeatures[] = [];
+    for (const angle of opts.bankRotations) perImage.push(extractPatchFeatures(await resizeToWorking(rotateRaw(raw, angle), settings.workingSide), settings));
+    bankFeatures.push(perImage);
+    const calibration: WorkingImage[] = [];
+    for (const angle of opts.calibrationRotations) calibration.push(await resizeToWorking(rotateRaw(raw, angle), settings.workingSide));
+    calibrationImages.push(calibration);
+  }
+
+  const { mean, scale } = featureStatistics(bankFeatures.flat(), dims);
+  const standardised = bankFeatures.map((perImage) => concatStandardised(perImage, dims, mean, scale));
+  const scoring = { settings, featureMean: mean, featureScale: scale, smoothingRadius: opts.smoothingRadius };
+
+  const folds = Math.max(1, Math.min(opts.folds, images.length));
+  const heldOut: TrainingReport['heldOutScores'] = [];
+  for (let fold = 0; fold < folds; fold++) {
+    const inFold = (i: number) => folds > 1 && i % folds === fold;
+    const pool = concat(standardised.filter((_, i) => !inFold(i)));
+    const bank = new MemoryBank(selectRows(pool, dims, greedyCoreset(pool, dims, opts.bankSize).indices), dims);
+    images.forEach((image, i) => {
+      if (folds > 1 && !inFold(i)) return;
+      calibrationImages[i]!.forEach((working, r) => {
+        heldOut.push({ name: image.name, rotation: opts.calibrationRotations[r]!, score: scoreWorkingImage(working, bank, scoring).score });
+      });
+    });
+  }
+
+  const pool = concat(standardised);
+  const coreset = greedyCoreset(pool, dims, opts.bankSize);
+  const choice = chooseThreshold(
+    heldOut.map((h) => h.score),
+    opts.thresholdMargin,
+  );
+  const model: WaferModel = {
+    settings,
+    featureMean: mean,
+    featureScale: scale,
+    bank: selectRows(pool, dims, coreset.indices),
+    smoothingRadius: opts.smoothingRadius,
+    threshold: choice.threshold,
+    confidenceScale: choice.confidenceScale,
+    provenance: {
+      createdAt: opts.createdAt,
+      imageCount: images.length,
+      images: images.map((image) => ({ name: image.name, sha256: createHash('sha256').update(image.bytes).digest('hex') })),
+      bankRotations: opts.bankRotations,
+      calibrationRotations: opts.calibrationRotations,
+      heldOutScores: heldOut.map((h) => h.score),
+      trainer: `waferwatch detector/training.ts, ${folds}-fold, bank ${opts.bankSize}, margin ${opts.thresholdMargin}`,
+    },
+  };
+  return {
+    model,
+    report: { heldOutScores: heldOut, threshold: choice.threshold, coresetRadius: coreset.radius, poolSize: pool.length / dims, millis: performance.now() - started },
+  };
+}
+
+/** Per-dimension mean and standard deviation over all training patches, so no statistic dominates the distance by its unit. */
+function featureStatistics(all: PatchFeatures[], dims: number): { mean: number[]; scale: number[] } {
+  const sum = new Float64Array(dims);
+  const sumSq = new Float64Array(dims);
+  let count = 0;
+  for (const f of all) {
+    for (let o = 0; o < f.values.length; o += dims) {
+      for (let d = 0; d < dims; d++) {
+        const v = f.values[o + d]!;
+        sum[d]! += v;
+        sumSq[d]! += v * v;
+      }
+      count++;
+    }
+  }
+  const mean = Array.from(sum, (s) => s / count);
+  const scale = Array.from(sumSq, (s, d) => Math.max(Math.sqrt(Math.max(0, s / count - mean[d]! * mean[d]!)), 1e-3));
+  return { mean, scale };
+}
+
+function concatStandardised(features: PatchFeatures[], dims: number, mean: number[], scale: number[]): Float32Array {
+  const out = concat(features.map((f) => f.values));
+  for (let o = 0; o < out.length; o += dims) for (let d = 0; d < dims; d++) out[o + d] = (out[o + d]! - mean[d]!) / scale[d]!;
+  return out;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+function selectRows(values: Float32Array, dims: number, indices: number[]): Float32Array {
+  const out = new Float32Array(indices.length * dims);
+  indices.forEach((row, k) => out.set(values.subarray(row * dims, (row + 1) * dims), k * dims));
+  return out;
+}

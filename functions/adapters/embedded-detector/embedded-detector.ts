@@ -1,0 +1,121 @@
+import { readFile } from 'node:fs/promises';
+import type { DetectionResult, Detector } from '../../core/detection';
+import { CorruptImageError } from '../../core/errors';
+import type { ValidatedWaferImage } from '../../core/wafer-image';
+import { imageScore, smoothScoreMap, standardise } from './anomaly-map';
+import { ANOMALY_COLOR, BACKGROUND_COLOR, renderAnomalyMask } from './anomaly-mask';
+import { MemoryBank } from './memory-bank';
+import { decodeModelFile, modelVersionOf, type WaferModel } from './model-file';
+import { extractPatchFeatures } from './patch-features';
+import { decodeWorkingImage, type WorkingImage } from './working-image';
+
+/** Name of the one anomaly label the embedded detector paints (it has no defect classes). */
+export const ANOMALY_LABEL = 'anomaly';
+
+/** The patch score map of one working image and the image score taken from it. */
+export interface ScoreMap {
+  /** Smoothed nearest-neighbour distances, row-major over the patch grid. */
+  smoothed: Float32Array;
+  gridWidth: number;
+  gridHeight: number;
+  score: number;
+}
+
+/**
+ * Score a working image against a bank: descriptors, standardisation, nearest-neighbour distances, smoothing.
+ * Shared by inference and by training (which scores held-out images against partial banks).
+ */
+export function scoreWorkingImage(
+  image: WorkingImage,
+  bank: MemoryBank,
+  model: Pick<WaferModel, 'settings' | 'featureMean' | 'featureScale' | 'smoothingRadius'>,
+): ScoreMap {
+  const features = extractPatchFeatures(image, model.settings);
+  standardise(features, model.featureMean, model.featureScale);
+  const distances = bank.nearestDistances(features.values);
+  const smoothed = smoothScoreMap(distances, features.gridWidth, features.gridHeight, model.smoothingRadius);
+  return { smoothed, gridWidth: features.gridWidth, gridHeight: features.gridHeight, score: imageScore(smoothed) };
+}
+
+/** Probability-like belief that a score is anomalous: a logistic centred on the threshold. */
+export function anomalyProbability(score: number, threshold: number, scale: number): number {
+  return 1 / (1 + Math.exp(-(score - threshold) / scale));
+}
+
+/** The embedded, in-process anomaly detector: a PatchCore-style memory bank of normal wafer patches. */
+export class EmbeddedDetector implements Detector {
+  readonly modelVersion: string;
+  private readonly bank: MemoryBank;
+
+  constructor(
+    readonly model: WaferModel,
+    modelVersion: string,
+  ) {
+    this.modelVersion = modelVersion;
+    this.bank = new MemoryBank(model.bank, model.featureMean.length);
+  }
+
+  /** Decide whether the wafer is anomalous; answers in Lookout for Vision's DetectAnomalies shape with a mask. */
+  async detect(image: ValidatedWaferImage): Promise<DetectionResult> {
+    return this.detectBytes(image.bytes);
+  }
+
+  /** The same as detect, from bare PNG/JPEG bytes (training reports, evaluation and benchmarks). */
+  async detectBytes(bytes: Uint8Array): Promise<DetectionResult> {
+    const { model } = this;
+    let working: Awaited<ReturnType<typeof decodeWorkingImage>>;
+    try {
+      working = await decodeWorkingImage(bytes, model.settings.workingSide);
+    } catch (error) {
+      throw new CorruptImageError(`The image could not be decoded: ${(error as Error).message}`);
+    }
+    const map = scoreWorkingImage(working, this.bank, model);
+    const isAnomalous = map.score > model.threshold;
+    const flags = new Uint8Array(map.smoothed.length);
+    for (let i = 0; i < flags.length; i++) flags[i] = map.smoothed[i]! > model.threshold ? 1 : 0;
+    const { cellSize, scales } = model.settings;
+    const mask = renderAnomalyMask(
+      {
+        flags,
+        gridWidth: map.gridWidth,
+        gridHeight: map.gridHeight,
+        patchSize: Math.min(...scales) * cellSize,
+        stride: cellSize,
+        workingWidth: working.width,
+        workingHeight: working.height,
+      },
+      working.sourceWidth,
+      working.sourceHeight,
+    );
+    const anomalousPercent = (100 * mask.anomalousPixels) / mask.totalPixels;
+    const backgroundPercent = (100 * (mask.totalPixels - mask.anomalousPixels)) / mask.totalPixels;
+    const anomalies: DetectionResult['Anomalies'] = [
+      { Name: 'background', PixelAnomaly: { TotalPercentageArea: backgroundPercent, Color: BACKGROUND_COLOR } },
+    ];
+    if (mask.anomalousPixels > 0) {
+      anomalies.push({ Name: ANOMALY_LABEL, PixelAnomaly: { TotalPercentageArea: anomalousPercent, Color: ANOMALY_COLOR } });
+    }
+    const probability = anomalyProbability(map.score, model.threshold, model.confidenceScale);
+    return {
+      IsAnomalous: isAnomalous,
+      Confidence: isAnomalous ? probability : 1 - probability,
+      Anomalies: anomalies,
+      AnomalyMask: mask.png,
+      AnomalyScore: map.score,
+      Detector: { name: 'embedded', modelVersion: this.modelVersion },
+    };
+  }
+}
+
+/**
+ * Build the embedded detector from the bytes of a model file (.wwm). Throws ModelFileError when the
+ * file is not a model, has another format version, or is truncated or corrupt. Call once per container.
+ */
+export function loadEmbeddedDetector(modelBytes: Uint8Array): EmbeddedDetector {
+  return new EmbeddedDetector(decodeModelFile(modelBytes), modelVersionOf(modelBytes));
+}
+
+/** Read a model file from disk and build the embedded detector from it (see loadEmbeddedDetector). */
+export async function readEmbeddedDetector(path: string): Promise<EmbeddedDetector> {
+  return loadEmbeddedDetector(await readFile(path));
+}
