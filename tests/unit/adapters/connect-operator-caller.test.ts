@@ -1,0 +1,132 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import {
+  ConnectClient,
+  ConnectServiceException,
+  DestinationNotAllowedException,
+  InternalServiceException,
+  InvalidParameterException,
+  LimitExceededException,
+  ResourceNotFoundException,
+  StartOutboundVoiceContactCommand,
+  ThrottlingException,
+} from '@aws-sdk/client-connect';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  ConnectOperatorCaller,
+  MAX_CLIENT_TOKEN_LENGTH,
+  OperatorCallFailedError,
+  clientTokenFor,
+} from '../../../functions/adapters/connect-operator-caller';
+
+const connect = mockClient(ConnectClient);
+const OPERATOR = '+4915112345678';
+const SOURCE = '+4930123456789';
+const meta = { $metadata: {} };
+
+function caller() {
+  return new ConnectOperatorCaller({
+    client: new ConnectClient({ region: 'eu-central-1' }),
+    instanceId: 'inst-1',
+    contactFlowId: 'flow-1',
+    sourcePhoneNumber: SOURCE,
+    destinationPhoneNumber: OPERATOR,
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<OperatorCallFailedError> {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(OperatorCallFailedError);
+  return error as OperatorCallFailedError;
+}
+
+describe('ConnectOperatorCaller', () => {
+  beforeEach(() => connect.reset());
+
+  it('sends StartOutboundVoiceContact with configured numbers only, string attributes and the derived token', async () => {
+    // Prepare
+    connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'c-123' });
+
+    // Act
+    const result = await caller().startCall({ inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: 87.6 });
+
+    // Assess
+    expect(result).toEqual({ contactId: 'c-123' });
+    expect(connect).toReceiveCommandExactlyOnceWith(StartOutboundVoiceContactCommand, {
+      InstanceId: 'inst-1',
+      ContactFlowId: 'flow-1',
+      SourcePhoneNumber: SOURCE,
+      DestinationPhoneNumber: OPERATOR,
+      ClientToken: 'waferwatch-inspection-01KB0Z4V3Q6M2XJ9T8R7P5N4C2',
+      Attributes: { inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: '88' },
+    });
+  });
+
+  it('keeps the spoken confidence a whole percent between 0 and 100', async () => {
+    // Prepare
+    connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'c' });
+
+    // Act
+    for (const confidencePercent of [-3, 100.4, 250, Number.NaN]) {
+      await caller().startCall({ inspectionId: 'x', stationId: 's', confidencePercent });
+    }
+
+    // Assess
+    const spoken = connect.commandCalls(StartOutboundVoiceContactCommand).map((call) => call.args[0].input.Attributes?.confidencePercent);
+    expect(spoken).toEqual(['0', '100', '100', '0']);
+  });
+
+  it('derives the client token deterministically and within the API limit', () => {
+    // Prepare
+    const longId = 'é'.repeat(600);
+
+    // Act
+    const tokens = [clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2'), clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2'), clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C3'), clientTokenFor(longId)];
+
+    // Assess
+    expect(tokens[0]).toBe(tokens[1]);
+    expect(tokens[2]).not.toBe(tokens[0]);
+    expect(tokens[3]).toMatch(/^waferwatch-inspection-sha256-[0-9a-f]{64}$/);
+    expect(tokens[3]).toBe(clientTokenFor(longId));
+    for (const token of tokens) expect(token.length).toBeLessThanOrEqual(MAX_CLIENT_TOKEN_LENGTH);
+  });
+
+  it.each([
+    [new LimitExceededException({ ...meta, message: `Concurrent calls exceeded dialling ${OPERATOR}` }), 'LimitExceededException', true],
+    [new ThrottlingException({ ...meta, message: 'Rate exceeded' }), 'ThrottlingException', true],
+    [new InternalServiceException({ ...meta, message: 'boom' }), 'InternalServiceException', true],
+    [new DestinationNotAllowedException({ ...meta, message: `Outbound calls to ${OPERATOR} are not allowed` }), 'DestinationNotAllowedException', false],
+    [new ResourceNotFoundException({ ...meta, message: 'Instance inst-1 not found' }), 'ResourceNotFoundException', false],
+    [new InvalidParameterException({ ...meta, message: `Invalid number ${SOURCE}` }), 'InvalidParameterException', false],
+    [new ConnectServiceException({ name: 'AccessDeniedException', $fault: 'client', ...meta, message: 'no' }), 'AccessDeniedException', false],
+    [new ConnectServiceException({ name: 'SomethingNewException', $fault: 'server', ...meta, message: OPERATOR }), 'UnknownError', true],
+    [new ConnectServiceException({ name: 'constructor', $fault: 'client', ...meta, message: OPERATOR }), 'UnknownError', false],
+    [Object.assign(new Error(`getaddrinfo ENOTFOUND connect.eu-central-1.amazonaws.com`), { code: 'ENOTFOUND' }), 'NetworkError', true],
+  ] as const)('maps %s to reason %s (retryable: %s) with a message free of phone numbers', async (thrown, reason, retryable) => {
+    // Prepare
+    connect.on(StartOutboundVoiceContactCommand).rejects(thrown);
+
+    // Act
+    const error = await failure(caller().startCall({ inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 's', confidencePercent: 90 }));
+
+    // Assess
+    expect(error).toMatchObject({ name: 'OperatorCallFailedError', reason, code: reason, retryable });
+    expect(error.message).toContain(reason);
+    expect(error.message).not.toMatch(/\+?\d{7,}/);
+    expect((error as { cause?: unknown }).cause).toBe(thrown);
+  });
+
+  it('rejects when Connect answers without a contact id', async () => {
+    // Prepare
+    connect.on(StartOutboundVoiceContactCommand).resolves({});
+
+    // Act
+    const error = await failure(caller().startCall({ inspectionId: 'x', stationId: 's', confidencePercent: 90 }));
+
+    // Assess
+    expect(error).toMatchObject({ reason: 'UnknownError', retryable: false });
+  });
+});
