@@ -52,6 +52,9 @@ export class S3InspectionStore implements InspectionStore {
         Body: image.bytes,
         ContentType: image.contentType,
         ContentLength: image.sizeBytes,
+        // The validator already hashed the bytes; handing S3 that hash makes it reject a PUT whose
+        // body was altered in transit, at no extra cost (S3 also keeps it as the object's checksum).
+        ChecksumSHA256: Buffer.from(image.sha256, 'hex').toString('base64'),
         Metadata: {
           sha256: image.sha256,
           size: String(image.sizeBytes),

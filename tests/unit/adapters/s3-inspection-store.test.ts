@@ -64,6 +64,7 @@ describe('S3InspectionStore', () => {
       Body: image.bytes,
       ContentType: 'image/png',
       ContentLength: 3,
+      ChecksumSHA256: Buffer.from(image.sha256, 'hex').toString('base64'),
       Metadata: {
         sha256: image.sha256,
         size: '3',
