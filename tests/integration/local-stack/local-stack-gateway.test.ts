@@ -1,0 +1,223 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_GATEWAY_MAX_PAYLOAD_BYTES } from '../../../local/api-gateway-events';
+import { startLocalStack, type LocalStack } from '../../../local/local-stack';
+
+// A throwaway project whose handlers echo what they receive, so these tests see exactly the events and responses
+// the local stack produces, independent of the product's own handlers.
+const SERVERLESS_YML = `
+service: gateway-probe
+provider:
+  name: aws
+  environment:
+    BUCKET: !Ref ImageBucket
+  apiGateway:
+    binaryMediaTypes: ['image/*', 'application/octet-stream']
+functions:
+  echo:
+    handler: functions/echo.handler
+    events:
+      - http: { path: 'things/{id}', method: post }
+      - http: { path: things, method: get }
+  boom:
+    handler: functions/boom.handler
+    events:
+      - http: { path: boom, method: get }
+  picture:
+    handler: functions/picture.handler
+    events:
+      - http: { path: picture, method: get }
+`;
+
+const ECHO_HANDLER = `
+export async function handler(event, context) {
+  return {
+    statusCode: 200,
+    headers: { 'Content-Type': 'application/json', 'X-Single': 'one' },
+    multiValueHeaders: { 'X-Multi': ['a', 'b'] },
+    body: JSON.stringify({ event, functionName: context.functionName, awsRequestId: context.awsRequestId, remaining: context.getRemainingTimeInMillis() }),
+  };
+}
+`;
+const BOOM_HANDLER = `export async function handler() { throw new Error('secret detail'); }`;
+const PICTURE_HANDLER = `
+export async function handler() {
+  return { statusCode: 200, headers: { 'Content-Type': 'image/png' }, body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]).toString('base64'), isBase64Encoded: true };
+}
+`;
+
+interface Echo {
+  event: APIGatewayProxyEvent;
+  functionName: string;
+  awsRequestId: string;
+  remaining: number;
+}
+
+/** A raw request, so Content-Length and streaming are under the test's control. */
+function send(url: string, options: { method: string; headers?: Record<string, string | number>; body?: Buffer }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: options.method, headers: options.headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+    });
+    // The server may hang up on an oversized body before it is all sent; the answer has already arrived then.
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
+describe('local stack as API Gateway', () => {
+  let projectRoot: string;
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    projectRoot = await mkdtemp(path.join(tmpdir(), 'waferwatch-gateway-'));
+    await mkdir(path.join(projectRoot, 'functions'));
+    await mkdir(path.join(projectRoot, 'static-site'));
+    await writeFile(path.join(projectRoot, 'serverless.yml'), SERVERLESS_YML);
+    await writeFile(path.join(projectRoot, 'functions/echo.ts'), ECHO_HANDLER);
+    await writeFile(path.join(projectRoot, 'functions/boom.ts'), BOOM_HANDLER);
+    await writeFile(path.join(projectRoot, 'functions/picture.ts'), PICTURE_HANDLER);
+    await writeFile(path.join(projectRoot, 'static-site/index.html'), '<!doctype html><title>probe</title>');
+    await writeFile(path.join(projectRoot, 'secret.txt'), 'outside the site');
+    stack = await startLocalStack({ port: 0, projectRoot, dataDir: path.join(projectRoot, '.data'), env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN' } });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await rm(projectRoot, { recursive: true, force: true });
+  });
+
+  it('delivers a binary body base64-encoded with the REST proxy event fields and path parameters', async () => {
+    // Prepare
+    const bytes = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x80, 0x81]);
+
+    // Act
+    const response = await send(`${stack.url}/things/A%20B?station=s1&tag=x&tag=y`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/jpeg', 'X-Station-Id': 'line-4' },
+      body: bytes,
+    });
+    const echo = JSON.parse(response.body.toString('utf8')) as Echo;
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(echo.event).toMatchObject({
+      resource: '/things/{id}',
+      path: '/things/A%20B',
+      httpMethod: 'POST',
+      pathParameters: { id: 'A B' },
+      queryStringParameters: { station: 's1', tag: 'y' },
+      multiValueQueryStringParameters: { station: ['s1'], tag: ['x', 'y'] },
+      stageVariables: null,
+      isBase64Encoded: true,
+      requestContext: { stage: 'local', resourcePath: '/things/{id}', httpMethod: 'POST', requestId: echo.awsRequestId },
+    });
+    expect(Buffer.from(echo.event.body!, 'base64')).toEqual(bytes);
+    expect(echo.event.headers['X-Station-Id']).toBe('line-4');
+    expect(echo.event.requestContext.identity.sourceIp).toBe('127.0.0.1');
+    expect(echo.functionName).toBe('echo');
+    expect(echo.remaining).toBeGreaterThan(25_000);
+    expect(response.headers['x-single']).toBe('one');
+    expect(response.headers['x-multi']).toBe('a, b');
+    expect(response.headers['x-amzn-requestid']).toBe(echo.awsRequestId);
+  });
+
+  it('passes a JSON body as text and sets the query maps to null without a query string', async () => {
+    // Act
+    const response = await send(`${stack.url}/things/1`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: Buffer.from('{"station":"Ä"}') });
+    const { event } = JSON.parse(response.body.toString('utf8')) as Echo;
+
+    // Assess
+    expect(event.isBase64Encoded).toBe(false);
+    expect(event.body).toBe('{"station":"Ä"}');
+    expect(event.queryStringParameters).toBeNull();
+    expect(event.multiValueQueryStringParameters).toBeNull();
+  });
+
+  it('decodes a base64 response body to bytes', async () => {
+    // Act
+    const response = await send(`${stack.url}/picture`, { method: 'GET' });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('image/png');
+    expect(response.body).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]));
+  });
+
+  it('refuses a body over 10 MB with 413 before invoking the handler', async () => {
+    // Act
+    const response = await send(`${stack.url}/things/1`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: Buffer.alloc(API_GATEWAY_MAX_PAYLOAD_BYTES + 1),
+    });
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect(JSON.parse(response.body.toString('utf8'))).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE', maxBytes: API_GATEWAY_MAX_PAYLOAD_BYTES } });
+  });
+
+  it('answers 404 ROUTE_NOT_FOUND for unknown routes and methods', async () => {
+    // Act
+    const unknownPath = await send(`${stack.url}/nothing-here`, { method: 'GET' });
+    const unknownMethod = await send(`${stack.url}/things`, { method: 'DELETE' });
+
+    // Assess
+    for (const response of [unknownPath, unknownMethod]) {
+      expect(response.status).toBe(404);
+      expect(JSON.parse(response.body.toString('utf8'))).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
+    }
+  });
+
+  it('answers 502 like API Gateway when a handler throws, without leaking the error', async () => {
+    // Act
+    const response = await send(`${stack.url}/boom`, { method: 'GET' });
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(JSON.parse(response.body.toString('utf8'))).toEqual({ message: 'Internal server error' });
+  });
+
+  it('serves the page folder and config.json, and nothing outside the page folder', async () => {
+    // Act
+    const index = await send(`${stack.url}/`, { method: 'GET' });
+    const config = await send(`${stack.url}/config.json`, { method: 'GET' });
+    const port = new URL(stack.url).port;
+    const configByAddress = await send(`${stack.url}/config.json`, { method: 'GET', headers: { Host: `127.0.0.1:${port}` } });
+    const configBadHost = await send(`${stack.url}/config.json`, { method: 'GET', headers: { Host: 'evil"/host' } });
+    const escape = await send(`${stack.url}/..%2Fsecret.txt`, { method: 'GET' });
+    const dotted = await send(`${stack.url}/../secret.txt`, { method: 'GET' });
+
+    // Assess
+    expect(index.status).toBe(200);
+    expect(index.body.toString('utf8')).toContain('<title>probe</title>');
+    expect(index.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(JSON.parse(config.body.toString('utf8'))).toEqual({ apiBaseUrl: stack.url, apiKey: null, local: true });
+    // The API is the page's own origin, whichever name reached it (a tablet may use the machine's address).
+    expect(JSON.parse(configByAddress.body.toString('utf8')).apiBaseUrl).toBe(`http://127.0.0.1:${port}`);
+    expect(JSON.parse(configBadHost.body.toString('utf8')).apiBaseUrl).toBe(stack.url);
+    expect(escape.status).toBe(404);
+    expect(dotted.status).toBe(404);
+    expect(escape.body.toString('utf8')).not.toContain('outside the site');
+  });
+
+  it('lists no calls before any anomaly', async () => {
+    // Act
+    const response = await send(`${stack.url}/_local/calls`, { method: 'GET' });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body.toString('utf8'))).toEqual({ calls: [] });
+  });
+
+  it('refuses a second stack in the same process, whose handlers would share the first one\'s configuration', async () => {
+    // Act + Assess
+    await expect(startLocalStack({ port: 0, projectRoot, dataDir: path.join(projectRoot, '.data2'), env: { DETECTOR: 'lookoutvision' } })).rejects.toThrow(/already started in this process/);
+  });
+});

@@ -1,0 +1,65 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pageContentSecurityPolicy, readStaticFile } from '../../../local/static-files';
+
+describe('readStaticFile', () => {
+  let base: string;
+  let root: string;
+
+  beforeAll(async () => {
+    base = await mkdtemp(path.join(tmpdir(), 'waferwatch-static-'));
+    root = path.join(base, 'site');
+    await mkdir(path.join(root, 'img'), { recursive: true });
+    await writeFile(path.join(root, 'index.html'), '<!doctype html>');
+    await writeFile(path.join(root, 'app.js'), 'export {};');
+    await writeFile(path.join(root, 'img', 'logo.png'), Buffer.from([0x89, 0x50]));
+    await writeFile(path.join(root, '.env'), 'SECRET=1');
+    await writeFile(path.join(base, 'outside.txt'), 'outside');
+    await mkdir(path.join(base, 'site-other'));
+    await writeFile(path.join(base, 'site-other', 'x.txt'), 'sibling');
+  });
+
+  afterAll(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('serves index.html for / and files with their content types', async () => {
+    // Act
+    const index = await readStaticFile(root, '/');
+    const script = await readStaticFile(root, '/app.js');
+    const image = await readStaticFile(root, '/img/logo.png');
+
+    // Assess
+    expect(index).toEqual({ body: Buffer.from('<!doctype html>'), contentType: 'text/html; charset=utf-8' });
+    expect(script?.contentType).toBe('text/javascript; charset=utf-8');
+    expect(image?.contentType).toBe('image/png');
+  });
+
+  it('serves nothing outside the folder, no dotfiles and no directories', async () => {
+    // Act
+    const attempts = await Promise.all(
+      ['/../outside.txt', '/..%2Foutside.txt', '/%2e%2e/outside.txt', '/../site-other/x.txt', '/.env', '/img', '/missing.js', '/%E0%A4%A', '/app.js%00.png'].map((url) =>
+        readStaticFile(root, url),
+      ),
+    );
+
+    // Assess
+    expect(attempts).toEqual(attempts.map(() => undefined));
+  });
+});
+
+describe('pageContentSecurityPolicy', () => {
+  it('allows only the page origin, the API, blob: previews and data: masks', () => {
+    // Act
+    const policy = pageContentSecurityPolicy('http://localhost:3000');
+
+    // Assess
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).not.toContain('unsafe-inline');
+    expect(policy).toContain("img-src 'self' blob: data:");
+    expect(policy).toContain("connect-src 'self' http://localhost:3000");
+    expect(policy).toContain("frame-ancestors 'none'");
+  });
+});
