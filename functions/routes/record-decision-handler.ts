@@ -1,0 +1,107 @@
+import type { ConnectContactFlowEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { ConfigurationError } from '../config';
+import { WaferwatchError } from '../core/errors';
+import type { DomainLogger, InspectionStore } from '../core/ports';
+import {
+  DECISION_KINDS,
+  DECISION_SPOKEN,
+  recordOperatorDecision,
+  type DecisionKind,
+} from '../core/record-operator-decision';
+
+/**
+ * What the record-decision function answers Amazon Connect. The flow's InvokeLambdaFunction uses
+ * ResponseValidation STRING_MAP, so every value is a string and nothing is nested; the flow reads
+ * them as `$.External.<name>`.
+ */
+export type RecordDecisionAnswer =
+  | {
+      status: 'recorded' | 'already-recorded' | 'conflict';
+      /** The decision that stands: keep | scrap | hold. */
+      decision: DecisionKind;
+      /** The standing decision in words, for the flow to read back. */
+      decisionSpoken: string;
+      /** The key behind the standing decision: 1 | 2 | no-input. */
+      key: string;
+    }
+  | { status: 'error'; code: string; message: string };
+
+export interface RecordDecisionHandlerDependencies {
+  store: InspectionStore;
+  defaultDecision: DecisionKind;
+  logger: DomainLogger;
+  now?: () => Date;
+}
+
+/**
+ * The Lambda handler Amazon Connect invokes from the contact flow. It never throws: Connect needs a
+ * flat string map back, and a thrown error would only send the caller down the flow's error branch
+ * without saying why, so every failure becomes `{ status: 'error', code, message }` with a stable code.
+ */
+export function createRecordDecisionHandler(
+  resolveDependencies: () => RecordDecisionHandlerDependencies,
+): (event: ConnectContactFlowEvent) => Promise<RecordDecisionAnswer> {
+  return async (event) => {
+    const details = isObject(event) && isObject(event.Details) ? event.Details : undefined;
+    const contactData = details && isObject(details.ContactData) ? details.ContactData : undefined;
+    const attributes = contactData && isObject(contactData.Attributes) ? contactData.Attributes : {};
+    const parameters = details && isObject(details.Parameters) ? details.Parameters : {};
+    const report = { inspectionId: attributes.inspectionId, contactId: contactData?.ContactId, key: parameters.key };
+    let logger: DomainLogger | undefined;
+    try {
+      const dependencies = resolveDependencies();
+      logger = dependencies.logger;
+      const { outcome, decision } = await recordOperatorDecision(report, dependencies);
+      return { status: outcome, decision: decision.decision, decisionSpoken: DECISION_SPOKEN[decision.decision], key: decision.key };
+    } catch (error) {
+      if (error instanceof WaferwatchError) {
+        logger?.warn('Operator decision refused', { code: error.code, message: error.message, inspectionId: safeId(report.inspectionId) });
+        return { status: 'error', code: error.code, message: error.message };
+      }
+      logger?.error('Operator decision failed', { error: error instanceof Error ? error.stack ?? error.message : String(error), inspectionId: safeId(report.inspectionId) });
+      return { status: 'error', code: 'INTERNAL_ERROR', message: 'The decision could not be recorded.' };
+    }
+  };
+}
+
+/** The configuration the record-decision function reads: only what it uses, so it needs no Connect numbers. */
+export interface RecordDecisionConfig {
+  AWS_REGION: string;
+  IMAGE_BUCKET: string;
+  S3_ENDPOINT?: string | undefined;
+  OPERATOR_DEFAULT_DECISION: DecisionKind;
+}
+
+const recordDecisionSchema = z.object({
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  IMAGE_BUCKET: z.string({ error: 'IMAGE_BUCKET environment variable is not set' }).min(3),
+  S3_ENDPOINT: z.url().optional(),
+  OPERATOR_DEFAULT_DECISION: z
+    .enum(DECISION_KINDS as [DecisionKind, ...DecisionKind[]], { error: 'OPERATOR_DEFAULT_DECISION must be keep, scrap or hold' })
+    .default('hold'),
+});
+
+/**
+ * Parse the record-decision function's environment; throws ConfigurationError naming each bad variable,
+ * so a misconfigured function fails at cold start. The safe default decision defaults to `hold`.
+ */
+export function parseRecordDecisionConfig(env: Record<string, string | undefined> = process.env): RecordDecisionConfig {
+  const result = recordDecisionSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      return issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`;
+    });
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+function isObject(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function safeId(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.slice(0, 64) : undefined;
+}

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InspectionRecord } from '../../../functions/core/inspection';
+import { newInspectionId } from '../../../functions/core/inspection-keys';
+import { DECISION_SPOKEN, type DecisionKind } from '../../../functions/core/record-operator-decision';
+import { loadContactFlow, type ContactFlow } from '../../../local/contact-flow-interpreter/flow-language';
+
+/** The shipped flow file, read from the repository (tests never read outside it). */
+export const FLOW_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../contact-flows/wafer-anomaly-alert.json');
+
+/** An ARN of the shape serverless gives the record-decision function (logical id RecordDecisionLambdaFunction). */
+export const RECORD_DECISION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:waferwatch-dev-recordDecision';
+
+/** The shipped flow's text as committed. */
+export function shippedFlowText(): string {
+  return readFileSync(FLOW_PATH, 'utf8');
+}
+
+/** The shipped flow with its deploy-time placeholders filled as serverless.yml fills them. */
+export function shippedFlow(defaultDecision: DecisionKind = 'hold'): ContactFlow {
+  return loadContactFlow(shippedFlowText(), {
+    substitutions: { RecordDecisionFunctionArn: RECORD_DECISION_ARN, OperatorDefaultDecisionSpoken: DECISION_SPOKEN[defaultDecision] },
+  });
+}
+
+/** An anomalous inspection whose operator call was placed, as the inspect pipeline stores it. */
+export function anomalousRecord(overrides: Partial<InspectionRecord> = {}): InspectionRecord {
+  const inspectionId = overrides.inspectionId ?? newInspectionId();
+  const createdAt = new Date().toISOString();
+  return {
+    inspectionId,
+    stationId: 'litho-07',
+    source: 'api',
+    status: 'anomalous',
+    image: { key: `inspections/x/${inspectionId}.png`, contentType: 'image/png', sizeBytes: 1234, width: 128, height: 128, sha256: 'a'.repeat(64) },
+    detection: {
+      IsAnomalous: true,
+      Confidence: 0.87,
+      Anomalies: [{ Name: 'anomaly', PixelAnomaly: { TotalPercentageArea: 2.5, Color: '#FF0000' } }],
+      Detector: { name: 'embedded', modelVersion: 'test-1' },
+    },
+    alert: { status: 'placed', contactId: 'contact-under-test', placedAt: createdAt },
+    createdAt,
+    updatedAt: createdAt,
+    ...overrides,
+  };
+}
+
+/** The attributes StartOutboundVoiceContact sets for a record (see functions/adapters/connect-operator-caller.ts). */
+export function alertAttributes(record: InspectionRecord, confidencePercent = 87): Record<string, string> {
+  return { inspectionId: record.inspectionId, stationId: record.stationId, confidencePercent: String(confidencePercent) };
+}

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { InspectionRecord } from '../../../functions/core/inspection';
+import type { DecisionKind } from '../../../functions/core/record-operator-decision';
+import { createRecordDecisionHandler } from '../../../functions/routes/record-decision-handler';
+import { runContact, type LambdaInvoker, type ParticipantInput } from '../../../local/contact-flow-interpreter/contact-session';
+import { InMemoryInspectionStore, MemoryLogger } from '../../fixtures/fakes';
+import { alertAttributes, anomalousRecord, RECORD_DECISION_ARN, shippedFlow } from './flow-fixtures';
+
+const CONTACT_ID = '5f0c1a9e-0b6a-4c1e-9d7e-2f3a4b5c6d7e';
+const DECIDED_AT = new Date('2026-11-26T12:00:00.000Z');
+
+const ANNOUNCEMENT = 'This is waferwatch. Station litho-07 flagged a wafer. An anomaly was detected with 87 percent confidence.';
+const QUESTION = 'Press 1 to keep manufacturing. Press 2 to scrap the wafer.';
+const QUESTION_AGAIN = 'Sorry, I did not get that. Press 1 to keep manufacturing, or 2 to scrap the wafer.';
+
+/** The shipped flow, run with the real record-decision handler over an in-memory store holding `record`. */
+async function call(inputs: ParticipantInput[], options: { record?: InspectionRecord; defaultDecision?: DecisionKind; invoker?: LambdaInvoker } = {}) {
+  const store = new InMemoryInspectionStore();
+  const record = options.record ?? anomalousRecord();
+  await store.putRecord(record);
+  const writesBefore = store.records.size;
+  const defaultDecision = options.defaultDecision ?? 'hold';
+  const handler = createRecordDecisionHandler(() => ({ store, defaultDecision, logger: new MemoryLogger(), now: () => DECIDED_AT }));
+  const invoked: string[] = [];
+  const invoker: LambdaInvoker =
+    options.invoker ??
+    (async (functionArn, event) => {
+      invoked.push(functionArn);
+      return handler(event);
+    });
+  const session = await runContact(shippedFlow(defaultDecision), { contactId: CONTACT_ID, attributes: alertAttributes(record), invokeLambda: invoker, inputs });
+  return { session, store, record, stored: await store.getRecord(record.inspectionId), writesBefore, invoked };
+}
+
+describe('the wafer-anomaly-alert flow', () => {
+  it('pressing 1 keeps manufacturing: tells station and confidence, records keep, confirms and hangs up', async () => {
+    // Prepare + Act
+    const { session, stored, record, invoked } = await call(['1']);
+    // Assess
+    expect(session.flowLogging).toBe('Enabled');
+    expect(session.voice).toEqual({ name: 'Joanna', engine: 'Neural' });
+    expect(session.spoken).toEqual([ANNOUNCEMENT, QUESTION, 'Thank you. Your decision is recorded: keep manufacturing. Goodbye.']);
+    expect(stored?.decision).toEqual({ decision: 'keep', key: '1', contactId: CONTACT_ID, decidedAt: DECIDED_AT.toISOString() });
+    expect(invoked).toEqual([RECORD_DECISION_ARN]);
+    expect(session.lambdaInvocations[0]?.event).toMatchObject({
+      Name: 'ContactFlowEvent',
+      Details: {
+        ContactData: { ContactId: CONTACT_ID, Channel: 'VOICE', InitiationMethod: 'OUTBOUND', Attributes: alertAttributes(record) },
+        Parameters: { key: '1' },
+      },
+    });
+    expect(session.state).toBe('disconnected');
+    expect(session.path.at(-1)).toBe('hang-up');
+  });
+
+  it('pressing 2 scraps the wafer', async () => {
+    const { session, stored } = await call(['2']);
+    expect(session.spoken.at(-1)).toBe('Thank you. Your decision is recorded: scrap the wafer. Goodbye.');
+    expect(stored?.decision).toMatchObject({ decision: 'scrap', key: '2', contactId: CONTACT_ID });
+    expect(session.state).toBe('disconnected');
+  });
+
+  it('a wrong key repeats the question once, then 1 keeps manufacturing', async () => {
+    const { session, stored } = await call(['7', '1']);
+    expect(session.spoken).toEqual([ANNOUNCEMENT, QUESTION, QUESTION_AGAIN, 'Thank you. Your decision is recorded: keep manufacturing. Goodbye.']);
+    expect(stored?.decision).toMatchObject({ decision: 'keep', key: '1' });
+  });
+
+  it('silence then 2 repeats the question once and scraps', async () => {
+    const { session, stored } = await call(['timeout', '2']);
+    expect(session.spoken.filter((line) => line === QUESTION_AGAIN)).toHaveLength(1);
+    expect(stored?.decision).toMatchObject({ decision: 'scrap', key: '2' });
+  });
+
+  it('silence twice takes the configured safe default (hold), says so and records no-input', async () => {
+    const { session, stored } = await call(['timeout', 'timeout']);
+    expect(session.spoken).toEqual([
+      ANNOUNCEMENT,
+      QUESTION,
+      QUESTION_AGAIN,
+      'No answer was received, so the safe default applies: hold the wafer for review. It is recorded. Goodbye.',
+    ]);
+    expect(stored?.decision).toMatchObject({ decision: 'hold', key: 'no-input', contactId: CONTACT_ID });
+    expect(session.lambdaInvocations.map((invocation) => invocation.event.Details.Parameters)).toEqual([{ key: 'no-input' }]);
+    expect(session.state).toBe('disconnected');
+  });
+
+  it('two wrong keys also end in the safe default, and the default follows the configuration', async () => {
+    const { session, stored } = await call(['9', '#'], { defaultDecision: 'scrap' });
+    expect(session.spoken.at(-1)).toBe('No answer was received, so the safe default applies: scrap the wafer. It is recorded. Goodbye.');
+    expect(stored?.decision).toMatchObject({ decision: 'scrap', key: 'no-input' });
+  });
+
+  it('a failing record-decision function: the safe default is spoken with a pointer to the dashboard, nothing is recorded', async () => {
+    const failing: LambdaInvoker = async () => {
+      throw new Error('Lambda throttled');
+    };
+    const { session, stored } = await call(['1'], { invoker: failing });
+    expect(session.spoken.at(-1)).toBe(
+      'Sorry, the decision could not be recorded. The safe default applies: hold the wafer for review. Please check the inspection on the dashboard. Goodbye.',
+    );
+    expect(session.lambdaInvocations[0]?.error).toBe('Lambda throttled');
+    expect(stored?.decision).toBeUndefined();
+    expect(session.state).toBe('disconnected');
+  });
+
+  it('an error answer from the function (unknown inspection) takes the same safe-default branch', async () => {
+    // Prepare: the call's inspection id has no record.
+    const record = anomalousRecord();
+    const store = new InMemoryInspectionStore();
+    const handler = createRecordDecisionHandler(() => ({ store, defaultDecision: 'hold', logger: new MemoryLogger() }));
+    // Act
+    const session = await runContact(shippedFlow(), { contactId: CONTACT_ID, attributes: alertAttributes(record), invokeLambda: (_, event) => handler(event), inputs: ['2'] });
+    // Assess
+    expect(session.lambdaInvocations[0]?.response).toMatchObject({ status: 'error', code: 'INSPECTION_NOT_FOUND' });
+    expect(session.spoken.at(-1)).toContain('the decision could not be recorded. The safe default applies: hold the wafer for review. Please check the inspection on the dashboard.');
+    expect(store.records.size).toBe(0);
+  });
+
+  it('a wafer already decided on another call keeps that decision and the operator is told', async () => {
+    const record = anomalousRecord({ decision: { decision: 'scrap', key: '2', contactId: 'earlier-contact', decidedAt: '2026-11-26T11:00:00.000Z' } });
+    const { session, stored } = await call(['1'], { record });
+    expect(session.spoken.at(-1)).toBe(
+      'This wafer was already decided on another call: scrap the wafer. That decision stands. Please check the inspection on the dashboard. Goodbye.',
+    );
+    expect(stored?.decision).toEqual(record.decision);
+  });
+});
