@@ -158,7 +158,8 @@ function showResult(view, record) {
     view.confidenceBar.setAttribute('aria-label', `Confidence ${percent} percent`);
     view.confidenceValue.textContent = `${percent}%`;
   }
-  if (typeof record.anomalyMaskDataUrl === 'string' && record.anomalyMaskDataUrl.startsWith('data:image/png')) {
+  // The overlay explains an anomalous verdict; on a normal wafer it would only show noise below the threshold.
+  if (record.status === 'anomalous' && typeof record.anomalyMaskDataUrl === 'string' && record.anomalyMaskDataUrl.startsWith('data:image/png')) {
     view.mask.src = record.anomalyMaskDataUrl;
     view.mask.alt = 'Anomaly areas found by the detector';
     view.mask.hidden = false;

@@ -84,10 +84,13 @@ export function describeAlert(alert) {
   }
 }
 
-/** Confidence in [0, 1] as a whole percent, or undefined when there is none. */
+/**
+ * Confidence in [0, 1] as a whole percent, or undefined when there is none. Rounded down, like the percent the
+ * operator hears on the call (functions/core/alert-policy.ts), so page and phone never disagree.
+ */
 export function confidencePercent(detection) {
-  if (!detection || typeof detection.Confidence !== 'number') return undefined;
-  return Math.round(Math.min(1, Math.max(0, detection.Confidence)) * 100);
+  if (!detection || typeof detection.Confidence !== 'number' || !Number.isFinite(detection.Confidence)) return undefined;
+  return Math.floor(Math.min(1, Math.max(0, detection.Confidence)) * 100);
 }
 
 /**

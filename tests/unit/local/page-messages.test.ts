@@ -59,7 +59,8 @@ describe('page wording', () => {
     expect(describeAlert({ status: 'placed' })).toBe('Operator called');
     expect(describeAlert({ status: 'skipped', reason: 'below-threshold' })).toBe('No call (below threshold)');
     expect(describeAlert({ status: 'failed', reason: 'Amazon Connect throttled the request' })).toBe('Call failed: Amazon Connect throttled the request');
-    expect(confidencePercent({ Confidence: 0.876 })).toBe(88);
+    expect(confidencePercent({ Confidence: 0.876 })).toBe(87);
+    expect(confidencePercent({ Confidence: 0.996 })).toBe(99);
     expect(confidencePercent({ Confidence: 1.2 })).toBe(100);
     expect(confidencePercent(undefined)).toBeUndefined();
     expect(formatBytes(10 * 1024 * 1024)).toBe('10 MB');

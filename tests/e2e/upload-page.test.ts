@@ -1,0 +1,147 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, startLocalStack, type LocalStack } from '../../local/local-stack';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const GOOD_WAFER = path.join(PROJECT_ROOT, 'samples/wafer-photos/good/wafer.jpg');
+const SCRATCHED_WAFER = path.join(PROJECT_ROOT, 'samples/wafer-photos/anomalous/scratch.jpg');
+const STATION = 'e2e-litho-2';
+const SETTLED = '[data-state="normal"], [data-state="anomalous"], [data-state="not-inspected"], [data-state="failed"]';
+
+interface LocalCall {
+  contactId: string;
+  destination: string;
+  attributes: Record<string, string>;
+}
+
+describe('upload page on the local stack', () => {
+  let stack: LocalStack;
+  let dataDir: string;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-e2e-'));
+    stack = await startLocalStack({ port: 0, dataDir, env: { POWERTOOLS_LOG_LEVEL: 'WARN' } });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1180, height: 820 } });
+    // Any script error or Content-Security-Policy violation on the page fails the test below.
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    await page.goto(stack.url);
+    await page.locator('body[data-ready="true"]').waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows a normal and an anomalous verdict, rings the operator for the anomalous wafer only, and lists both', async () => {
+    // Prepare
+    await page.getByLabel('Station').fill(STATION);
+    await page.getByLabel('Station').dispatchEvent('change');
+
+    // Act
+    await page.getByLabel('Choose wafer images').setInputFiles([GOOD_WAFER, SCRATCHED_WAFER]);
+    const good = page.locator('li.result', { hasText: 'wafer.jpg' });
+    const scratched = page.locator('li.result', { hasText: 'scratch.jpg' });
+    await good.and(page.locator(SETTLED)).waitFor({ timeout: 20_000 });
+    await scratched.and(page.locator(SETTLED)).waitFor({ timeout: 20_000 });
+    const goodId = await good.getAttribute('data-inspection-id');
+    const scratchedId = await scratched.getAttribute('data-inspection-id');
+    const calls = ((await (await fetch(`${stack.url}/_local/calls`)).json()) as { calls: LocalCall[] }).calls;
+
+    // Assess: the verdicts as the operator sees them
+    await expect.poll(() => good.getAttribute('data-state')).toBe('normal');
+    await expect.poll(() => scratched.getAttribute('data-state')).toBe('anomalous');
+    expect(await good.locator('.verdict').textContent()).toBe('Normal');
+    expect(await scratched.locator('.verdict').textContent()).toBe('Anomalous');
+    for (const card of [good, scratched]) {
+      expect(await card.locator('.confidence-value').textContent()).toMatch(/^\d{1,3}%$/);
+      expect(await card.locator('.confidence-bar').getAttribute('aria-label')).toMatch(/^Confidence \d{1,3} percent$/);
+      expect(await card.locator('.error').isVisible()).toBe(false);
+    }
+    // The anomaly areas are overlaid on the anomalous wafer only.
+    expect(await scratched.locator('img.mask').isVisible()).toBe(true);
+    expect(await scratched.locator('img.mask').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    expect(await good.locator('img.mask').isVisible()).toBe(false);
+    expect(await good.locator('.alert-line').textContent()).toBe('No call (normal)');
+    expect(await scratched.locator('.alert-line').textContent()).toBe('Operator called');
+    expect(goodId).toMatch(/^[0-9A-Z]{26}$/);
+    expect(scratchedId).toMatch(/^[0-9A-Z]{26}$/);
+
+    // Assess: exactly one call, for the anomalous inspection, to the masked operator number
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.attributes).toMatchObject({ inspectionId: scratchedId, stationId: STATION });
+    expect(calls[0]!.destination).toBe('+1******0100');
+    expect(calls.some((call) => call.attributes.inspectionId === goodId)).toBe(false);
+    // The page and the phone call speak the same percent.
+    expect(await scratched.locator('.confidence-value').textContent()).toBe(`${calls[0]!.attributes.confidencePercent}%`);
+
+    // Assess: the phone panel shows what the operator hears
+    const prompt = page.locator('#call-prompt');
+    await expect.poll(() => prompt.textContent(), { timeout: 5_000 }).toContain(`Station ${STATION}: anomaly detected with`);
+    expect(await prompt.textContent()).toMatch(/with \d{1,3} percent confidence/);
+    expect(await page.locator('#call-attributes').textContent()).toContain(scratchedId);
+
+    // Assess: the history lists both, each linking to its record
+    for (const id of [goodId, scratchedId]) {
+      const link = page.locator(`#history-rows tr[data-inspection-id="${id}"] a`);
+      await link.waitFor({ timeout: 5_000 });
+      expect(await link.getAttribute('href')).toBe(`${new URL(page.url()).origin}/inspections/${id}`);
+    }
+    expect(await page.locator(`#history-rows tr[data-inspection-id="${goodId}"]`).getAttribute('data-status')).toBe('normal');
+    expect(await page.locator(`#history-rows tr[data-inspection-id="${scratchedId}"]`).getAttribute('data-status')).toBe('anomalous');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('explains a refused file in words and remembers the station', async () => {
+    // Prepare
+    const notAnImage = { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a wafer photo') };
+
+    // Act
+    await page.getByLabel('Choose wafer images').setInputFiles(notAnImage);
+    const card = page.locator('li.result', { hasText: 'notes.txt' });
+    await card.and(page.locator('[data-state="failed"]')).waitFor({ timeout: 10_000 });
+    const status = await card.locator('.result-status').textContent();
+    const message = await card.locator('.error').textContent();
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+
+    // Assess
+    expect(status).toBe('Refused (UNSUPPORTED_IMAGE_TYPE)');
+    expect(message).toBe('This file is not a PNG or JPEG image. Only PNG and JPEG wafer photos can be inspected.');
+    expect(await page.locator('li.result').count()).toBe(0);
+    expect(await page.getByLabel('Station').inputValue()).toBe(STATION);
+  });
+
+  it('serves the page under a Content-Security-Policy without inline script', async () => {
+    // Act
+    const response = await fetch(stack.url);
+    const html = await response.text();
+    const script = await readFile(path.join(PROJECT_ROOT, 'static-site/app.js'), 'utf8');
+
+    // Assess
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/\son[a-z]+=/i);
+    expect(script).not.toContain('innerHTML');
+  });
+});
