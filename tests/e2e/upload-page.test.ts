@@ -132,6 +132,25 @@ describe('upload page on the local stack', () => {
     expect(await page.getByLabel('Station').inputValue()).toBe(STATION);
   });
 
+  it('inspects an image dropped on the drop zone', async () => {
+    // Prepare
+    const bytes = [...(await readFile(GOOD_WAFER))];
+    const drop = await page.evaluateHandle((content) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(content)], 'dropped.jpg', { type: 'image/jpeg' }));
+      return transfer;
+    }, bytes);
+
+    // Act
+    await page.locator('#drop-zone').dispatchEvent('drop', { dataTransfer: drop });
+    const card = page.locator('li.result', { hasText: 'dropped.jpg' });
+    await card.and(page.locator(SETTLED)).waitFor({ timeout: 20_000 });
+
+    // Assess
+    expect(await card.getAttribute('data-state')).toBe('normal');
+    expect(await card.locator('.preview').getAttribute('src')).toMatch(/^blob:/);
+  });
+
   it('serves the page under a Content-Security-Policy without inline script', async () => {
     // Act
     const response = await fetch(stack.url);
