@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { S3InspectionStore } from '../../functions/adapters/s3-inspection-store';
+import { runContact } from '../../local/contact-flow-interpreter/contact-session';
+import { apiEvent, lambdaContext } from '../fixtures/api-events';
+import { startLocalAwsStandIns, type LocalAwsStandIns } from '../helpers/local-aws-stand-ins';
+import { alertAttributes, anomalousRecord, shippedFlow } from '../unit/contact-flow/flow-fixtures';
+
+/**
+ * The deployed entry modules over the wire: the shipped flow runs through the interpreter and invokes the
+ * real record-decision handler (functions/record-decision.ts), which writes to S3 (s3rver); the real
+ * get-inspection handler then reads the decision back.
+ */
+describe('record-decision over S3', () => {
+  let standIns: LocalAwsStandIns;
+  let store: S3InspectionStore;
+  let recordDecision: typeof import('../../functions/record-decision').handler;
+  let getInspection: typeof import('../../functions/get-inspection').handler;
+
+  beforeAll(async () => {
+    standIns = await startLocalAwsStandIns();
+    for (const [key, value] of Object.entries({ ...standIns.env, OPERATOR_DEFAULT_DECISION: 'hold' })) vi.stubEnv(key, value);
+    vi.resetModules();
+    ({ handler: recordDecision } = await import('../../functions/record-decision'));
+    ({ handler: getInspection } = await import('../../functions/get-inspection'));
+    store = new S3InspectionStore({ client: standIns.clients.s3, bucket: standIns.names.bucket });
+  });
+
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await standIns?.close();
+  });
+
+  async function decisionShownBy(inspectionId: string) {
+    const response = await getInspection(apiEvent({ httpMethod: 'GET', pathParameters: { id: inspectionId } }), lambdaContext);
+    expect(response.statusCode).toBe(200);
+    return JSON.parse(response.body).decision;
+  }
+
+  it('pressing 2 on the call records scrap, and GET /inspections/{id} shows it', async () => {
+    // Prepare
+    const record = anomalousRecord();
+    await store.putRecord(record);
+    // Act
+    const session = await runContact(shippedFlow(), {
+      contactId: 'a1b2c3d4-0000-4000-8000-000000000001',
+      attributes: alertAttributes(record),
+      invokeLambda: (_, event) => recordDecision(event),
+      inputs: ['2'],
+    });
+    // Assess
+    expect(session.spoken.at(-1)).toBe('Thank you. Your decision is recorded: scrap the wafer. Goodbye.');
+    expect(await decisionShownBy(record.inspectionId)).toMatchObject({ decision: 'scrap', key: '2', contactId: 'a1b2c3d4-0000-4000-8000-000000000001' });
+  });
+
+  it('silence twice records the safe default hold, and a later call from another contact changes nothing', async () => {
+    const record = anomalousRecord();
+    await store.putRecord(record);
+    await runContact(shippedFlow(), { contactId: 'contact-silent', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['timeout', 'timeout'] });
+    const standing = await decisionShownBy(record.inspectionId);
+    expect(standing).toMatchObject({ decision: 'hold', key: 'no-input', contactId: 'contact-silent' });
+
+    const later = await runContact(shippedFlow(), { contactId: 'contact-later', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['1'] });
+    expect(later.lambdaInvocations[0]?.response).toMatchObject({ status: 'conflict', decision: 'hold' });
+    expect(await decisionShownBy(record.inspectionId)).toEqual(standing);
+  });
+
+  it('a call for an inspection S3 does not hold: INSPECTION_NOT_FOUND, and the caller hears the safe default and the dashboard pointer', async () => {
+    const record = anomalousRecord();
+    const session = await runContact(shippedFlow(), { contactId: 'contact-unknown', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['1'] });
+    expect(session.lambdaInvocations[0]?.response).toMatchObject({ status: 'error', code: 'INSPECTION_NOT_FOUND' });
+    expect(session.spoken.at(-1)).toBe(
+      'Sorry, the decision could not be recorded. The safe default applies: hold the wafer for review. Please check the inspection on the dashboard. Goodbye.',
+    );
+  });
+});
+
+describe('record-decision cold start', () => {
+  afterAll(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('fails by name on a missing bucket or a safe default that is not keep, scrap or hold, and needs no Connect settings', async () => {
+    vi.stubEnv('IMAGE_BUCKET', undefined as unknown as string);
+    vi.resetModules();
+    await expect(import('../../functions/record-decision')).rejects.toThrow(/IMAGE_BUCKET environment variable is not set/);
+
+    vi.stubEnv('IMAGE_BUCKET', 'waferwatch-images');
+    vi.stubEnv('OPERATOR_DEFAULT_DECISION', 'ship-it');
+    vi.resetModules();
+    await expect(import('../../functions/record-decision')).rejects.toThrow(/OPERATOR_DEFAULT_DECISION/);
+
+    vi.stubEnv('OPERATOR_DEFAULT_DECISION', 'scrap');
+    for (const name of ['CONNECT_INSTANCE_ID', 'CONNECT_CONTACT_FLOW_ID', 'CONNECT_SOURCE_PHONE_NUMBER', 'OPERATOR_PHONE_NUMBER']) vi.stubEnv(name, undefined as unknown as string);
+    vi.resetModules();
+    await expect(import('../../functions/record-decision')).resolves.toHaveProperty('handler');
+  });
+});
