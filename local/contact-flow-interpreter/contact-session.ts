@@ -72,6 +72,11 @@ export class ContactSession {
     this.attributes = { ...options.attributes };
   }
 
+  /** The contact this session runs. */
+  get contactId(): string {
+    return this.options.contactId;
+  }
+
   /** The contact's attributes now (UpdateContactAttributes changes them). */
   get contactAttributes(): Readonly<Record<string, string>> {
     return { ...this.attributes };
