@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   for (const [name, scores] of byName) console.log(`  ${name.padEnd(28)} max ${Math.max(...scores).toFixed(3)}  (${scores.map((s) => s.toFixed(2)).join(' ')})`);
   console.log(`Threshold ${report.threshold.toFixed(3)}, confidence scale ${model.confidenceScale.toFixed(3)}`);
   console.log(`Bank ${model.bank.length / model.featureMean.length} of ${report.poolSize} patch descriptors, coreset radius ${report.coresetRadius.toFixed(3)}`);
-  console.log(`Model ${out}: ${bytes.length} bytes, trained in ${(report.millis / 1000).toFixed(1)} s`);
+  console.log(`Model ${out}: ${bytes.length} bytes, trained in ${(report.millis / 1000).toFixed(1)} s (${(report.featureMillis / 1000).toFixed(1)} s describing images)`);
 
   const anomalousDir = args.get('anomalous');
   if (anomalousDir) {
