@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConnectOperatorCaller } from '../../functions/adapters/connect-operator-caller';
 import { S3InspectionStore } from '../../functions/adapters/s3-inspection-store';
-import { createPhoneSimulator, type PhoneSimulator } from '../../local/phone/phone-simulator';
+import { createPhoneSimulator, type PhoneSessionView, type PhoneSimulator } from '../../local/phone/phone-simulator';
 import { apiEvent, lambdaContext } from '../fixtures/api-events';
 import { startLocalAwsStandIns, type LocalAwsStandIns } from '../helpers/local-aws-stand-ins';
 import { anomalousRecord } from '../unit/contact-flow/flow-fixtures';
@@ -59,6 +59,9 @@ describe('local phone simulator', () => {
     return { record, contactId };
   }
 
+  /** The route's JSON: a session, or an error body. */
+  const json = async (response: Response) => (await response.json()) as PhoneSessionView & { error: { code: string; message: string } };
+
   const pressKey = (contactId: string, body: unknown) =>
     fetch(`${base}/_local/phone/${contactId}/keys`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
@@ -66,8 +69,8 @@ describe('local phone simulator', () => {
     // Prepare
     const { record, contactId } = await placedCall();
     // Act
-    const answered = await (await fetch(`${base}/_local/phone/${contactId}`)).json();
-    const reloaded = await (await fetch(`${base}/_local/phone/${contactId}`)).json();
+    const answered = await json(await fetch(`${base}/_local/phone/${contactId}`));
+    const reloaded = await json(await fetch(`${base}/_local/phone/${contactId}`));
     const pressed = await pressKey(contactId, { key: '1' });
     // Assess
     expect(answered).toEqual({
@@ -83,7 +86,7 @@ describe('local phone simulator', () => {
     });
     expect(reloaded).toEqual(answered);
     expect(pressed.status).toBe(200);
-    const done = await pressed.json();
+    const done = await json(pressed);
     expect(done).toMatchObject({ awaiting: 'done', inputs: ['1'], decision: { status: 'recorded', decision: 'keep', key: '1' } });
     expect(done.spoken.at(-1)).toBe('Thank you. Your decision is recorded: keep manufacturing. Goodbye.');
     const shown = await getInspection(apiEvent({ httpMethod: 'GET', pathParameters: { id: record.inspectionId } }), lambdaContext);
@@ -94,15 +97,15 @@ describe('local phone simulator', () => {
   it('a wrong key then 2 scraps; silence twice on another call holds', async () => {
     const first = await placedCall();
     await fetch(`${base}/_local/phone/${first.contactId}`);
-    const again = await (await pressKey(first.contactId, { key: '5' })).json();
+    const again = await json(await pressKey(first.contactId, { key: '5' }));
     expect(again).toMatchObject({ awaiting: 'keypress', inputs: ['5'] });
     expect(again.spoken.at(-1)).toMatch(/^Sorry, I did not get that/);
-    expect(await (await pressKey(first.contactId, { key: '2' })).json()).toMatchObject({ awaiting: 'done', decision: { decision: 'scrap' } });
+    expect(await json(await pressKey(first.contactId, { key: '2' }))).toMatchObject({ awaiting: 'done', decision: { decision: 'scrap' } });
 
     const second = await placedCall();
     await fetch(`${base}/_local/phone/${second.contactId}`);
     await pressKey(second.contactId, { key: 'timeout' });
-    const held = await (await pressKey(second.contactId, { key: 'timeout' })).json();
+    const held = await json(await pressKey(second.contactId, { key: 'timeout' }));
     expect(held).toMatchObject({ awaiting: 'done', decision: { status: 'recorded', decision: 'hold', key: 'no-input' } });
     expect((await store.getRecord(second.record.inspectionId))?.decision).toMatchObject({ decision: 'hold', key: 'no-input' });
   });
@@ -110,7 +113,7 @@ describe('local phone simulator', () => {
   it('answers clear JSON errors: unknown call, key before answering, bad body, key after hang-up, wrong method', async () => {
     const unknown = await fetch(`${base}/_local/phone/00000000-0000-4000-8000-00000000dead`);
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error.code).toBe('CALL_NOT_FOUND');
+    expect((await json(unknown)).error.code).toBe('CALL_NOT_FOUND');
 
     const { contactId } = await placedCall();
     expect((await pressKey(contactId, { key: '1' })).status).toBe(404);
@@ -118,12 +121,12 @@ describe('local phone simulator', () => {
     for (const body of ['not json', { key: 'A' }, { key: 1 }, {}]) {
       const response = await pressKey(contactId, body);
       expect(response.status).toBe(400);
-      expect((await response.json()).error.code).toBe('MALFORMED_REQUEST');
+      expect((await json(response)).error.code).toBe('MALFORMED_REQUEST');
     }
     await pressKey(contactId, { key: '2' });
     const late = await pressKey(contactId, { key: '1' });
     expect(late.status).toBe(409);
-    expect((await late.json()).error.code).toBe('CALL_ENDED');
+    expect((await json(late)).error.code).toBe('CALL_ENDED');
     expect((await fetch(`${base}/_local/phone/${contactId}`, { method: 'DELETE' })).status).toBe(405);
     expect((await fetch(`${base}/somewhere-else`)).status).toBe(404);
   });
