@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { loadEmbeddedDetector } from '../functions/adapters/embedded-detector/embedded-detector';
 import { encodeModelFile } from '../functions/adapters/embedded-detector/model-file';
 import { auroc, numberList, parseArgs, seededRandom, shuffled } from './evaluation';
@@ -9,7 +10,8 @@ const USAGE = `npm run eval:detector -- --normal <dir> --anomalous <dir>
   [--splits 10] [--train-count 9] [--seed 1]
   [--train-rotations 0]        train only on normals whose file-name rotation is listed
   [--test-rotations 30,45,200] also test rotated copies of every test image at these angles
-  [--margin 0.25] [--bank-size 500]`;
+  [--margin 0.2] [--bank-size 500]
+  [--model <file.wwm>]         no training: score every image with this model (one "split")`;
 
 interface SplitResult {
   split: number;
@@ -56,13 +58,21 @@ async function main(): Promise<void> {
   const results: SplitResult[] = [];
   console.log(`normal ${normals.length}, anomalous ${anomalous.length}, test rotations [${testRotations.join(', ')}], train rotations ${trainRotations ? `[${trainRotations.join(', ')}]` : 'any'}`);
   console.log('split  AUROC  acc    FPR    recall(per type)                                   thr     maxN    minA    ms/img  train s');
-  for (let split = 1; split <= splits; split++) {
+  const fixedModel = args.get('model');
+  for (let split = 1; split <= (fixedModel ? 1 : splits); split++) {
     const eligible = trainRotations ? normals.filter((n) => trainRotations.includes(rotationOf(n.name))) : normals;
-    const train = shuffled(eligible, random).slice(0, Math.min(trainCount, eligible.length));
+    const train = fixedModel ? [] : shuffled(eligible, random).slice(0, Math.min(trainCount, eligible.length));
     const trainNames = new Set(train.map((t) => t.name));
     const normalTest = await withRotations(normals.filter((n) => !trainNames.has(n.name)));
-    const { model, report } = await trainWaferModel(train, options);
-    const detector = loadEmbeddedDetector(encodeModelFile(model));
+    const { detector, threshold, trainMillis } = fixedModel
+      ? await (async () => {
+          const loaded = loadEmbeddedDetector(await readFile(fixedModel));
+          return { detector: loaded, threshold: loaded.model.threshold, trainMillis: 0 };
+        })()
+      : await (async () => {
+          const { model, report } = await trainWaferModel(train, options);
+          return { detector: loadEmbeddedDetector(encodeModelFile(model)), threshold: report.threshold, trainMillis: report.millis };
+        })();
     const normalScores: number[] = [];
     const anomalousScores: number[] = [];
     const recall = new Map<string, { hit: number; total: number }>();
@@ -95,11 +105,11 @@ async function main(): Promise<void> {
       accuracy: correct / total,
       fpr: falsePositives.length / Math.max(1, normalTest.length),
       recall,
-      threshold: report.threshold,
+      threshold,
       maxNormal: Math.max(...normalScores),
       minAnomalous: Math.min(...anomalousScores),
       msPerImage: millis / total,
-      trainSeconds: report.millis / 1000,
+      trainSeconds: trainMillis / 1000,
       falsePositives,
       misses,
     };
