@@ -1,0 +1,185 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
+
+/** The repository root (this file sits in tests/helpers/). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where `npm run package` (osls + serverless-esbuild) writes the template and one zip per function. */
+export const artifactsDir = path.join(repoRoot, '.serverless');
+
+const templatePath = path.join(artifactsDir, 'cloudformation-template-update-stack.json');
+const inputsStampPath = path.join(artifactsDir, '.package-inputs.sha256');
+// Outside the work tree, so nothing needs ignoring; keyed by the checkout so two clones do not wait on each other.
+const lockPath = path.join(tmpdir(), `waferwatch-package-${createHash('sha256').update(repoRoot).digest('hex').slice(0, 12)}.lock`);
+
+/** Everything whose change changes the package: when none changed, the artifacts on disk are reused. */
+const PACKAGE_INPUTS = ['serverless.yml', 'package.json', 'package-lock.json', 'functions', 'models'];
+
+export interface CloudFormationResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  Condition?: string;
+  DependsOn?: string | string[];
+}
+
+export interface CloudFormationTemplate {
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, CloudFormationResource>;
+  Outputs?: Record<string, unknown>;
+}
+
+export interface PackagedService {
+  template: CloudFormationTemplate;
+  /** Wall time of `npm run package` in this test run, or undefined when unchanged artifacts were reused. */
+  packageMs: number | undefined;
+}
+
+let packaging: Promise<PackagedService> | undefined;
+
+/**
+ * Package the service once per test run and return the CloudFormation template.
+ * Vitest runs test files in several worker processes: a lock file serialises them, and a hash of the
+ * package's inputs stored beside the artifacts lets later template tests reuse the first one's package.
+ */
+export function packagedService(): Promise<PackagedService> {
+  packaging ??= packageOnce();
+  return packaging;
+}
+
+async function packageOnce(): Promise<PackagedService> {
+  const release = await acquireLock();
+  try {
+    const stamp = await inputsStamp();
+    const saved = await readFile(inputsStampPath, 'utf8').catch(() => undefined);
+    const reusable = saved === stamp && (await stat(templatePath).then(() => true, () => false));
+    let packageMs: number | undefined;
+    if (!reusable) {
+      const started = performance.now();
+      await runPackage();
+      packageMs = Math.round(performance.now() - started);
+      await writeFile(inputsStampPath, stamp);
+    }
+    const template = JSON.parse(await readFile(templatePath, 'utf8')) as CloudFormationTemplate;
+    return { template, packageMs };
+  } finally {
+    await release();
+  }
+}
+
+function runPackage(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // No AWS credentials may be needed: point the SDK's credential chain at nothing.
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent' };
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
+    execFile('npm', ['run', 'package'], { cwd: repoRoot, env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`npm run package failed: ${error.message}\n${stdout}\n${stderr}`));
+      else resolve();
+    });
+  });
+}
+
+async function inputsStamp(): Promise<string> {
+  const hash = createHash('sha256');
+  const files = (await Promise.all(PACKAGE_INPUTS.map((input) => filesUnder(path.join(repoRoot, input))))).flat().sort();
+  for (const file of files) {
+    hash.update(path.relative(repoRoot, file)).update('\0').update(await readFile(file)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+async function filesUnder(entry: string): Promise<string[]> {
+  const info = await stat(entry).catch(() => undefined);
+  if (!info) return [];
+  if (info.isFile()) return [entry];
+  const children = await readdir(entry);
+  return (await Promise.all(children.map((child) => filesUnder(path.join(entry, child))))).flat();
+}
+
+/** A lock file created exclusively; one left behind by a killed run is taken over after ten minutes. */
+async function acquireLock(): Promise<() => Promise<void>> {
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const held = await stat(lockPath).catch(() => undefined);
+      if (held && Date.now() - held.mtimeMs > 600_000) await rm(lockPath, { force: true });
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lockPath}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/** Resources of one CloudFormation type, by logical id. */
+export function resourcesOfType(template: CloudFormationTemplate, type: string): Array<[string, CloudFormationResource]> {
+  return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+}
+
+export interface ZipEntry {
+  name: string;
+  method: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  localHeaderOffset: number;
+}
+
+/**
+ * The entries of a zip file, read from its central directory. Enough for the artifacts serverless-esbuild
+ * writes (no zip64, no archive comment longer than 64 KiB); anything else is refused rather than misread.
+ */
+export async function listZipEntries(zipPath: string): Promise<ZipEntry[]> {
+  const zip = await readFile(zipPath);
+  const endOfCentralDirectory = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (endOfCentralDirectory < 0) throw new Error(`${zipPath} is not a zip file`);
+  const count = zip.readUInt16LE(endOfCentralDirectory + 10);
+  let offset = zip.readUInt32LE(endOfCentralDirectory + 16);
+  if (count === 0xffff || offset === 0xffffffff) throw new Error(`${zipPath} is a zip64 archive, which this reader does not handle`);
+  const entries: ZipEntry[] = [];
+  for (let index = 0; index < count; index += 1) {
+    if (zip.readUInt32LE(offset) !== 0x02014b50) throw new Error(`${zipPath}: bad central directory entry ${index}`);
+    const nameLength = zip.readUInt16LE(offset + 28);
+    const extraLength = zip.readUInt16LE(offset + 30);
+    const commentLength = zip.readUInt16LE(offset + 32);
+    entries.push({
+      method: zip.readUInt16LE(offset + 10),
+      compressedSize: zip.readUInt32LE(offset + 20),
+      uncompressedSize: zip.readUInt32LE(offset + 24),
+      localHeaderOffset: zip.readUInt32LE(offset + 42),
+      name: zip.toString('utf8', offset + 46, offset + 46 + nameLength),
+    });
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+/** The bytes of one zip entry (stored or deflated). */
+export async function readZipEntry(zipPath: string, name: string): Promise<Buffer> {
+  const entry = (await listZipEntries(zipPath)).find((candidate) => candidate.name === name);
+  if (!entry) throw new Error(`${name} is not in ${zipPath}`);
+  const zip = await readFile(zipPath);
+  const header = entry.localHeaderOffset;
+  if (zip.readUInt32LE(header) !== 0x04034b50) throw new Error(`${zipPath}: bad local header for ${name}`);
+  const dataStart = header + 30 + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28);
+  const data = zip.subarray(dataStart, dataStart + entry.compressedSize);
+  if (entry.method === 0) return Buffer.from(data);
+  if (entry.method === 8) return inflateRawSync(data);
+  throw new Error(`${name} in ${zipPath} uses unsupported compression method ${entry.method}`);
+}
+
+/** Extract the named entries of a zip under a directory, keeping their relative paths. */
+export async function extractZipEntries(zipPath: string, names: string[], destination: string): Promise<void> {
+  for (const name of names) {
+    const target = path.join(destination, name);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, await readZipEntry(zipPath, name));
+  }
+}

@@ -1,0 +1,479 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/config';
+import {
+  artifactsDir,
+  extractZipEntries,
+  listZipEntries,
+  packagedService,
+  repoRoot,
+  resourcesOfType,
+  type CloudFormationResource,
+  type CloudFormationTemplate,
+  type ZipEntry,
+} from '../helpers/packaged-template';
+
+const FUNCTIONS = {
+  inspectImage: { handler: 'functions/inspect-image.handler', method: 'POST', resource: '/inspections' },
+  getInspection: { handler: 'functions/get-inspection.handler', method: 'GET', resource: '/inspections/{id}' },
+  listInspections: { handler: 'functions/list-inspections.handler', method: 'GET', resource: '/inspections' },
+} as const;
+type FunctionName = keyof typeof FUNCTIONS;
+const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+const MODEL_ENTRY = 'models/wafer-default.wwm';
+/** Services whose statements must always name resources (issue 7). */
+const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb'];
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+let template: CloudFormationTemplate;
+let packageMs: number | undefined;
+
+beforeAll(async () => {
+  ({ template, packageMs } = await packagedService());
+  if (packageMs !== undefined) console.info(`npm run package took ${(packageMs / 1000).toFixed(1)} s`);
+}, 600_000);
+
+function resource(logicalId: string): CloudFormationResource {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`${logicalId} is not in the template`);
+  return found;
+}
+
+function lambdaFunction(name: FunctionName): CloudFormationResource {
+  const logicalId = `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
+  return resource(logicalId);
+}
+
+/** Evaluate a template condition as CloudFormation would for this package (Fn::Equals/Not/And/Or over literals). */
+function evaluateCondition(expression: unknown): boolean {
+  const node = expression as Record<string, unknown[]>;
+  if (typeof expression === 'object' && expression !== null && 'Condition' in expression) {
+    return evaluateCondition(template.Conditions?.[(expression as { Condition: string }).Condition]);
+  }
+  if (node['Fn::Equals']) {
+    const [left, right] = node['Fn::Equals'];
+    if (typeof left !== 'string' || typeof right !== 'string') throw new Error('Fn::Equals over non-literals');
+    return left === right;
+  }
+  if (node['Fn::Not']) return !evaluateCondition(node['Fn::Not'][0]);
+  if (node['Fn::And']) return node['Fn::And'].every(evaluateCondition);
+  if (node['Fn::Or']) return node['Fn::Or'].some(evaluateCondition);
+  throw new Error(`Unsupported condition ${JSON.stringify(expression)}`);
+}
+
+function conditionHolds(name: string): boolean {
+  return evaluateCondition(template.Conditions?.[name]);
+}
+
+/**
+ * Every statement of a policy document, both branches of each Fn::If included (a stage could take either),
+ * AWS::NoValue dropped.
+ */
+function allStatements(document: unknown): Statement[] {
+  const statements = (document as { Statement: unknown[] }).Statement;
+  const expand = (item: unknown): Statement[] => {
+    const node = item as Record<string, unknown>;
+    if (node.Ref === 'AWS::NoValue') return [];
+    if (Array.isArray(node['Fn::If'])) {
+      const [, whenTrue, whenFalse] = node['Fn::If'] as unknown[];
+      return [...expand(whenTrue), ...expand(whenFalse)];
+    }
+    return [item as Statement];
+  };
+  return statements.flatMap(expand);
+}
+
+/** The statements a role grants in this package, conditions evaluated. */
+function effectiveStatements(document: unknown): Statement[] {
+  const statements = (document as { Statement: unknown[] }).Statement;
+  const choose = (item: unknown): Statement[] => {
+    const node = item as Record<string, unknown>;
+    if (node.Ref === 'AWS::NoValue') return [];
+    if (Array.isArray(node['Fn::If'])) {
+      const [condition, whenTrue, whenFalse] = node['Fn::If'] as [string, unknown, unknown];
+      return choose(conditionHolds(condition) ? whenTrue : whenFalse);
+    }
+    return [item as Statement];
+  };
+  return statements.flatMap(choose);
+}
+
+function roleOf(name: FunctionName): { logicalId: string; role: CloudFormationResource } {
+  const roleRef = lambdaFunction(name).Properties?.Role as { 'Fn::GetAtt': [string, string] };
+  expect(roleRef['Fn::GetAtt'][1]).toBe('Arn');
+  const logicalId = roleRef['Fn::GetAtt'][0];
+  return { logicalId, role: resource(logicalId) };
+}
+
+function roleStatements(name: FunctionName, pick: (document: unknown) => Statement[] = allStatements): Statement[] {
+  const policies = (roleOf(name).role.Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>;
+  return policies.flatMap((policy) => pick(policy.PolicyDocument));
+}
+
+const actionsOf = (statement: Statement): string[] => [statement.Action].flat();
+const resourcesOf = (statement: Statement): unknown[] => [statement.Resource].flat();
+
+/** A resource value as text: a literal, the template string of a Fn::Sub, a Fn::Join with `${Ref}`s, or `GetAtt:<id>.<attr>`. */
+function resourceText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const node = value as Record<string, unknown>;
+  if (typeof node['Fn::Sub'] === 'string') return node['Fn::Sub'];
+  if (typeof node.Ref === 'string') return `\${${node.Ref}}`;
+  if (Array.isArray(node['Fn::Join'])) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return parts.map(resourceText).join(separator);
+  }
+  if (Array.isArray(node['Fn::GetAtt'])) return `GetAtt:${(node['Fn::GetAtt'] as string[]).join('.')}`;
+  return JSON.stringify(value);
+}
+
+/** The statements granting any action of a service. */
+function statementsFor(statements: Statement[], service: string): Statement[] {
+  return statements.filter((statement) => actionsOf(statement).some((action) => action.toLowerCase().startsWith(`${service}:`)));
+}
+
+/** Environment of a function with the values CloudFormation would give it here (bucket name stands in for !Ref). */
+function resolvedEnvironment(name: FunctionName): Record<string, string> {
+  const variables = (lambdaFunction(name).Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+  const resolve = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const node = value as Record<string, unknown>;
+    if (node.Ref === 'ImageBucket') return 'waferwatch-dev-imagebucket-abc123';
+    if (Array.isArray(node['Fn::If'])) {
+      const [condition, whenTrue, whenFalse] = node['Fn::If'] as [string, unknown, unknown];
+      return resolve(conditionHolds(condition) ? whenTrue : whenFalse);
+    }
+    if (typeof node['Fn::Sub'] === 'string') return node['Fn::Sub'].replace('${ImageBucket}', 'waferwatch-dev-imagebucket-abc123');
+    throw new Error(`Cannot resolve ${JSON.stringify(value)}`);
+  };
+  return Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, resolve(value)]));
+}
+
+async function zipEntries(name: FunctionName): Promise<ZipEntry[]> {
+  return listZipEntries(path.join(artifactsDir, `${name}.zip`));
+}
+
+describe('npm run package (osls + serverless-esbuild, offline)', () => {
+  it('defines the three functions on nodejs22.x arm64 with their handlers', () => {
+    // Prepare
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+
+    // Act
+    const handlers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, lambdaFunction(name).Properties?.Handler]));
+
+    // Assess
+    expect(functions.length).toBeGreaterThanOrEqual(FUNCTION_NAMES.length);
+    for (const [logicalId, fn] of functions) {
+      expect(fn.Properties?.Runtime, logicalId).toBe('nodejs22.x');
+      expect(fn.Properties?.Architectures, logicalId).toEqual(['arm64']);
+    }
+    expect(handlers).toEqual(Object.fromEntries(FUNCTION_NAMES.map((name) => [name, FUNCTIONS[name].handler])));
+  });
+
+  it('packages one bundle per function, with the handler module where Lambda looks for it', async () => {
+    for (const name of FUNCTION_NAMES) {
+      // Prepare
+      const modulePath = `${FUNCTIONS[name].handler.replace(/\.handler$/, '')}.mjs`;
+
+      // Act
+      const names = (await zipEntries(name)).map((entry) => entry.name);
+
+      // Assess
+      expect(names, name).toContain(modulePath);
+      const otherHandlers = FUNCTION_NAMES.filter((other) => other !== name).map((other) => `${FUNCTIONS[other].handler.replace(/\.handler$/, '')}.mjs`);
+      expect(names.filter((entry) => otherHandlers.includes(entry)), name).toEqual([]);
+    }
+  });
+
+  it('serves the routes from a REST API (Lambda proxy) that treats images, octet streams and multipart as binary', () => {
+    // Prepare
+    const [[, restApi] = []] = resourcesOfType(template, 'AWS::ApiGateway::RestApi');
+    const pathOf = (resourceRef: unknown): string => {
+      const ref = resourceRef as { Ref?: string; 'Fn::GetAtt'?: string[] };
+      if (ref['Fn::GetAtt']) return '';
+      const apiResource = resource(ref.Ref as string);
+      return `${pathOf(apiResource.Properties?.ParentId)}/${apiResource.Properties?.PathPart as string}`;
+    };
+
+    // Act
+    const methods = resourcesOfType(template, 'AWS::ApiGateway::Method').map(([, method]) => {
+      const properties = method.Properties as Record<string, any>;
+      return {
+        route: `${properties.HttpMethod as string} ${pathOf(properties.ResourceId)}`,
+        integration: properties.Integration as Record<string, any>,
+      };
+    });
+
+    // Assess
+    expect(restApi?.Properties?.BinaryMediaTypes).toEqual(expect.arrayContaining(['image/*', 'application/octet-stream', 'multipart/form-data']));
+    for (const name of FUNCTION_NAMES) {
+      const route = methods.find((method) => method.route === `${FUNCTIONS[name].method} ${FUNCTIONS[name].resource}`);
+      expect(route, name).toBeDefined();
+      expect(route?.integration.Type).toBe('AWS_PROXY');
+      expect(JSON.stringify(route?.integration.Uri)).toContain(`${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`);
+    }
+  });
+
+  it('answers CORS preflight for the configured origins only, never "*"', () => {
+    // Prepare
+    const allowedOrigins = parseConfig(resolvedEnvironment('inspectImage')).ALLOWED_ORIGINS;
+
+    // Act
+    const preflights = resourcesOfType(template, 'AWS::ApiGateway::Method')
+      .map(([, method]) => method.Properties as Record<string, any>)
+      .filter((properties) => properties.HttpMethod === 'OPTIONS');
+
+    // Assess
+    // One per API resource: /inspections and /inspections/{id}.
+    expect(preflights.length).toBeGreaterThanOrEqual(2);
+    expect(allowedOrigins.length).toBeGreaterThan(0);
+    for (const preflight of preflights) {
+      expect(preflight.Integration.Type).toBe('MOCK');
+      const [response] = preflight.Integration.IntegrationResponses as Array<{ ResponseParameters: Record<string, string> }>;
+      const origin = response?.ResponseParameters['method.response.header.Access-Control-Allow-Origin'];
+      expect(origin).not.toContain('*');
+      expect(allowedOrigins).toContain(origin?.replace(/^'|'$/g, ''));
+    }
+  });
+
+  it('gives each function the whole configuration functions/config.ts needs, valid at cold start', () => {
+    for (const name of FUNCTION_NAMES) {
+      // Prepare
+      const environment = resolvedEnvironment(name);
+
+      // Act
+      const config = parseConfig(environment);
+
+      // Assess
+      expect(config.STAGE, name).toBe('dev');
+      expect(config.ALLOWED_ORIGINS, name).not.toContain('*');
+      expect(lambdaFunction(name).Properties?.Environment).toMatchObject({ Variables: { IMAGE_BUCKET: { Ref: 'ImageBucket' } } });
+      expect(config.DETECTOR, name).toBe('embedded');
+      // The bundled model resolves from the Lambda working directory, /var/task, where the zip is unpacked.
+      expect(config.EMBEDDED_MODEL_URI, name).toBe(MODEL_ENTRY);
+      for (const localOnly of ['S3_ENDPOINT', 'LOOKOUT_ENDPOINT', 'CONNECT_ENDPOINT']) expect(environment, name).not.toHaveProperty(localOnly);
+    }
+  });
+
+  it('keeps every bucket private, encrypted, TLS-only; the image bucket also versioned with a retention rule', () => {
+    // Prepare
+    const buckets = resourcesOfType(template, 'AWS::S3::Bucket');
+    const policies = resourcesOfType(template, 'AWS::S3::BucketPolicy');
+
+    // Act
+    const imageBucket = resource('ImageBucket').Properties as Record<string, any>;
+
+    // Assess
+    expect(buckets.map(([logicalId]) => logicalId)).toContain('ImageBucket');
+    for (const [logicalId, bucket] of buckets) {
+      const properties = bucket.Properties as Record<string, any>;
+      expect(properties.PublicAccessBlockConfiguration, logicalId).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      const [rule] = properties.BucketEncryption.ServerSideEncryptionConfiguration as Array<Record<string, any>>;
+      expect(['AES256', 'aws:kms', 'aws:kms:dsse'], logicalId).toContain(rule?.ServerSideEncryptionByDefault.SSEAlgorithm);
+      const policy = policies.find(([, candidate]) => (candidate.Properties?.Bucket as { Ref?: string }).Ref === logicalId);
+      const denyPlainHttp = allStatements(policy?.[1].Properties?.PolicyDocument).find(
+        (statement) => statement.Effect === 'Deny' && String(statement.Condition?.Bool?.['aws:SecureTransport']) === 'false',
+      );
+      expect(denyPlainHttp, logicalId).toBeDefined();
+      expect(actionsOf(denyPlainHttp as Statement), logicalId).toContain('s3:*');
+      const denied = resourcesOf(denyPlainHttp as Statement).map(resourceText);
+      expect(denied.some((text) => text.endsWith('/*')), `${logicalId} objects`).toBe(true);
+      expect(denied.some((text) => !text.endsWith('/*')), `${logicalId} bucket`).toBe(true);
+    }
+    expect(imageBucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(imageBucket.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    const retention = (imageBucket.LifecycleConfiguration.Rules as Array<Record<string, any>>).find((rule) => rule.Prefix === 'inspections/');
+    expect(retention?.Status).toBe('Enabled');
+    expect(retention?.ExpirationInDays).toBeGreaterThan(0);
+  });
+
+  it('gives each function a role of its own', () => {
+    // Prepare
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+
+    // Act
+    const roles = functions.map(([, fn]) => {
+      const logicalId = (fn.Properties?.Role as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0] ?? '';
+      return { logicalId, role: resource(logicalId) };
+    });
+
+    // Assess
+    expect(new Set(roles.map((role) => role.logicalId)).size).toBe(functions.length);
+    expect(FUNCTION_NAMES.map((name) => roleOf(name).logicalId)).toEqual(['InspectImageRole', 'GetInspectionRole', 'ListInspectionsRole']);
+    for (const { logicalId, role } of roles) {
+      expect(role.Type, logicalId).toBe('AWS::IAM::Role');
+      const trust = role.Properties?.AssumeRolePolicyDocument as { Statement: Statement[] };
+      expect(trust.Statement, logicalId).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } })]);
+      expect(role.Properties?.ManagedPolicyArns, logicalId).toBeUndefined();
+    }
+  });
+
+  it('never grants an S3, Lookout for Vision, Connect, SQS or DynamoDB action on "*"', () => {
+    // Prepare
+    const policyDocuments = [
+      ...resourcesOfType(template, 'AWS::IAM::Role').flatMap(([, role]) =>
+        ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>).map((policy) => policy.PolicyDocument),
+      ),
+      ...resourcesOfType(template, 'AWS::IAM::Policy').map(([, policy]) => policy.Properties?.PolicyDocument),
+      ...resourcesOfType(template, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties?.PolicyDocument),
+    ];
+
+    // Act
+    const statements = policyDocuments.flatMap(allStatements).filter((statement) => statement.Effect === 'Allow');
+    const scoped = SCOPED_SERVICES.flatMap((service) => statementsFor(statements, service));
+
+    // Assess
+    expect(scoped.length).toBeGreaterThan(0);
+    for (const statement of scoped) {
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/:\*$|^\*$/);
+      for (const text of resourcesOf(statement).map(resourceText)) {
+        expect(text, JSON.stringify(statement)).not.toBe('*');
+        expect(text).not.toMatch(/^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/);
+      }
+    }
+  });
+
+  it('lets the inspect function write and read inspections, run the model, and call from its Connect instance only', () => {
+    // Prepare
+    const statements = roleStatements('inspectImage');
+    const environment = resolvedEnvironment('inspectImage');
+
+    // Act
+    const s3 = statementsFor(statements, 's3');
+    const lookout = statementsFor(statements, 'lookoutvision');
+    const connect = statementsFor(statements, 'connect');
+
+    // Assess
+    const inspectionObjects = s3.find((statement) => resourcesOf(statement).map(resourceText).includes('${ImageBucket.Arn}/inspections/*'));
+    expect(actionsOf(inspectionObjects as Statement).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    for (const statement of s3) {
+      expect(actionsOf(statement).every((action) => ['s3:GetObject', 's3:PutObject'].includes(action))).toBe(true);
+      for (const text of resourcesOf(statement).map(resourceText)) expect(text).toMatch(/^\$\{ImageBucket\.Arn\}\/(inspections\/\*|models\/[^*]+)$/);
+    }
+    expect(lookout).toHaveLength(1);
+    expect(actionsOf(lookout[0] as Statement)).toEqual(['lookoutvision:DetectAnomalies']);
+    expect(resourcesOf(lookout[0] as Statement).map(resourceText)).toEqual([
+      `arn:\${AWS::Partition}:lookoutvision:\${AWS::Region}:\${AWS::AccountId}:model/${environment.LOOKOUT_PROJECT_NAME}/${environment.LOOKOUT_MODEL_VERSION}`,
+    ]);
+    expect(connect).toHaveLength(1);
+    expect(actionsOf(connect[0] as Statement)).toEqual(['connect:StartOutboundVoiceContact']);
+    expect(resourcesOf(connect[0] as Statement).map(resourceText)).toEqual([
+      `arn:\${AWS::Partition}:connect:\${AWS::Region}:\${AWS::AccountId}:instance/${environment.CONNECT_INSTANCE_ID}/contact/*`,
+    ]);
+  });
+
+  it('grants Lookout for Vision only when it is the configured detector', () => {
+    // Act
+    const granted = statementsFor(roleStatements('inspectImage', effectiveStatements), 'lookoutvision');
+
+    // Assess
+    expect(resolvedEnvironment('inspectImage').DETECTOR).toBe('embedded');
+    expect(granted).toEqual([]);
+  });
+
+  it('lets the read functions only read inspections, and list them only under inspections/', () => {
+    // Act
+    const getStatements = roleStatements('getInspection');
+    const listStatements = roleStatements('listInspections');
+
+    // Assess
+    expect(statementsFor(getStatements, 's3')).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Sub': '${ImageBucket.Arn}/inspections/*' } }),
+    ]);
+    const listing = statementsFor(listStatements, 's3').find((statement) => actionsOf(statement).includes('s3:ListBucket'));
+    expect(actionsOf(listing as Statement)).toEqual(['s3:ListBucket']);
+    expect(resourcesOf(listing as Statement).map(resourceText)).toEqual(['GetAtt:ImageBucket.Arn']);
+    expect(listing?.Condition).toEqual({ StringLike: { 's3:prefix': ['inspections/*'] } });
+    const reading = statementsFor(listStatements, 's3').filter((statement) => statement !== listing);
+    expect(reading.flatMap(actionsOf)).toEqual(['s3:GetObject']);
+    expect(reading.flatMap(resourcesOf).map(resourceText)).toEqual(['${ImageBucket.Arn}/inspections/*']);
+    for (const statements of [getStatements, listStatements]) {
+      expect(statementsFor(statements, 'connect')).toEqual([]);
+      expect(statementsFor(statements, 'lookoutvision')).toEqual([]);
+      expect(statements.flatMap(actionsOf)).not.toContain('s3:PutObject');
+    }
+  });
+
+  it('scopes each function\'s log permissions to its own log group', () => {
+    for (const name of FUNCTION_NAMES) {
+      // Prepare
+      const functionName = lambdaFunction(name).Properties?.FunctionName as string;
+
+      // Act
+      const logs = statementsFor(roleStatements(name), 'logs');
+
+      // Assess
+      expect(logs.length, name).toBeGreaterThan(0);
+      for (const statement of logs) {
+        expect(resourcesOf(statement).map(resourceText), name).toEqual([
+          `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName}:*`,
+        ]);
+      }
+    }
+  });
+
+  it('ships sharp for linux-arm64 (native addon and libvips) and no other platform\'s binaries in the inspect zip', async () => {
+    // Act
+    const names = (await zipEntries('inspectImage')).map((entry) => entry.name);
+
+    // Assess
+    expect(names).toContain('node_modules/sharp/package.json');
+    expect(names.some((entry) => /^node_modules\/@img\/sharp-linux-arm64\/lib\/[^/]+\.node$/.test(entry))).toBe(true);
+    expect(names.some((entry) => /^node_modules\/@img\/sharp-libvips-linux-arm64\/lib\/libvips-cpp\.so[.\d]*$/.test(entry))).toBe(true);
+    const platformPackages = new Set(names.flatMap((entry) => /^node_modules\/@img\/(sharp-[^/]+)\//.exec(entry)?.[1] ?? []));
+    expect([...platformPackages].sort()).toEqual(['sharp-libvips-linux-arm64', 'sharp-linux-arm64']);
+    expect(names.filter((entry) => entry.endsWith('.node') && !entry.includes('linux-arm64'))).toEqual([]);
+  });
+
+  it('ships the default embedded model inside the inspect zip, byte for byte', async () => {
+    // Prepare
+    const onDisk = await stat(path.join(repoRoot, MODEL_ENTRY));
+
+    // Act
+    const model = (await zipEntries('inspectImage')).find((entry) => entry.name === MODEL_ENTRY);
+
+    // Assess
+    expect(model?.uncompressedSize).toBe(onDisk.size);
+  });
+
+  it('produces an inspect bundle that loads as an ES module and exports the handler', async () => {
+    // Prepare: unpack the bundle and the model; sharp resolves from the repository's node_modules (this machine's
+    // platform), since the arm64 binaries in the zip cannot load here.
+    const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
+    const zipPath = path.join(artifactsDir, 'inspectImage.zip');
+    await extractZipEntries(zipPath, ['functions/inspect-image.mjs', MODEL_ENTRY], workDir);
+    await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
+    const environment = { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1', ...resolvedEnvironment('inspectImage') };
+    const probe = "import('./functions/inspect-image.mjs').then((module) => console.log(typeof module.handler))";
+
+    try {
+      // Act
+      const output = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['--input-type=module', '-e', probe], { cwd: workDir, env: environment, timeout: 30_000 }, (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim()),
+        );
+      });
+
+      // Assess
+      expect(output).toBe('function');
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  });
+});
