@@ -13,6 +13,7 @@ import {
   proxyResultToHttpResponse,
 } from './api-gateway-events';
 import { startLocalServices, type LocalServices } from './local-services';
+import { createPhoneSimulator, type PhoneSimulator } from './phone/phone-simulator';
 import { matchRoute, readServerlessApi, type ServerlessRoute } from './serverless-routes';
 import { pageContentSecurityPolicy, readStaticFile } from './static-files';
 
@@ -96,7 +97,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     startedInThisProcess = true;
     Object.assign(process.env, env);
     const routes = await loadRoutes(api.routes);
-    const stack = new RequestRouter({ url, routes, binaryMediaTypes: api.binaryMediaTypes, services, staticRoot: path.join(projectRoot, 'static-site'), log });
+    // The operator's phone: answering a call runs the shipped contact flow, whose keys invoke the real record-decision.
+    const phone = createPhoneSimulator({ calls: services.connect });
+    const stack = new RequestRouter({ url, routes, binaryMediaTypes: api.binaryMediaTypes, services, phone, staticRoot: path.join(projectRoot, 'static-site'), log });
     server.on('request', (request, response) => void stack.handle(request, response));
 
     let closing: Promise<void> | undefined;
@@ -235,6 +238,7 @@ class RequestRouter {
       routes: LoadedRoute[];
       binaryMediaTypes: string[];
       services: LocalServices;
+      phone: PhoneSimulator;
       staticRoot: string;
       log: (line: string) => void;
     },
@@ -253,6 +257,7 @@ class RequestRouter {
         sendJson(response, 200, { calls: this.options.services.calls() });
         return;
       }
+      if (await this.options.phone.handle(request, response)) return;
       const match = matchRoute(this.options.routes, method, pathname);
       if (match) {
         await this.invoke(request, response, match.route as LoadedRoute, match.pathParameters);

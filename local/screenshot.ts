@@ -1,5 +1,5 @@
 // `npm run screenshot`: regenerate docs/local-stack.png — the upload page on a fresh local stack after a normal and
-// an anomalous wafer, with the simulated operator phone ringing. Uses Debian's Chromium; never downloads a browser.
+// an anomalous wafer, with the simulated operator on the call. Uses Debian's Chromium; never downloads a browser.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,9 @@ async function main(): Promise<void> {
     await page.locator('li.result[data-state="anomalous"]').waitFor({ timeout: 30_000 });
     await page.locator('li.result[data-state="normal"]').waitFor({ timeout: 30_000 });
     await page.locator('#phone-device[data-state="ringing"]').waitFor({ timeout: 10_000 });
+    // Pick up, so the picture shows what the operator hears and the keys waiting for an answer.
+    await page.getByRole('button', { name: 'Answer' }).click();
+    await page.getByRole('button', { name: 'Key 1' }).and(page.locator(':enabled')).waitFor({ timeout: 10_000 });
     await page.locator('#history-rows tr').nth(1).waitFor({ timeout: 10_000 });
     // Let the confidence bars finish their transition.
     await page.waitForTimeout(600);

@@ -1,6 +1,6 @@
 // The upload page: loads config.json, uploads wafer images one by one as raw bytes with progress,
 // shows each verdict, the recent inspections and, on the local stack, the simulated operator phone.
-import { confidencePercent, describeAlert, describeError, operatorPrompt, verdictLabel } from './messages.js';
+import { confidencePercent, describeAlert, describeError, verdictLabel } from './messages.js';
 
 const STATION_KEY = 'waferwatch.station';
 const CALL_POLL_MS = 1500;
@@ -26,6 +26,8 @@ const elements = {
   callDecision: document.getElementById('call-decision'),
   callPrompt: document.getElementById('call-prompt'),
   callAttributes: document.getElementById('call-attributes'),
+  callAnswer: document.getElementById('call-answer'),
+  keys: [...document.querySelectorAll('#phone .keypad button[data-key]')],
   callCount: document.getElementById('call-count'),
 };
 
@@ -314,9 +316,20 @@ function renderHistory(inspections) {
 }
 
 // ---- simulated operator phone (local stack only) -------------------------------------------------------------
+// The stack's Connect emulator records calls (GET /_local/calls); answering one (GET /_local/phone/{id}) runs the
+// shipped contact flow, and each key (POST /_local/phone/{id}/keys) moves it on until record-decision has answered.
 
-const seenContacts = new Set();
-let firstPoll = true;
+const phone = {
+  /** The newest call as /_local/calls lists it. */
+  call: undefined,
+  /** The flow session of that call once answered: { spoken, awaiting, inputs, decision }. */
+  session: undefined,
+  busy: false,
+  ringing: false,
+  seen: new Set(),
+  firstPoll: true,
+};
+let ringTimer;
 
 async function pollCalls() {
   try {
@@ -333,29 +346,46 @@ async function pollCalls() {
 
 function showCalls(calls) {
   elements.callCount.textContent = String(calls.length);
-  const newest = calls[0];
-  const fresh = calls.filter((call) => !seenContacts.has(call.contactId));
-  for (const call of calls) seenContacts.add(call.contactId);
+  const fresh = calls.filter((call) => !phone.seen.has(call.contactId));
+  for (const call of calls) phone.seen.add(call.contactId);
   // Calls placed before the page opened are shown but do not ring.
-  const shouldRing = !firstPoll && fresh.length > 0;
-  firstPoll = false;
+  const shouldRing = !phone.firstPoll && fresh.length > 0;
+  phone.firstPoll = false;
+  const newest = calls[0];
   if (!newest) return;
-  renderCall(newest);
+  if (newest.contactId !== phone.call?.contactId) phone.session = undefined;
+  phone.call = newest;
   if (shouldRing) {
-    ring(newest);
+    phone.ringing = true;
+    clearTimeout(ringTimer);
+    // A phone stops ringing after a while; the call stays answerable.
+    ringTimer = setTimeout(() => {
+      phone.ringing = false;
+      renderPhone();
+    }, 20_000);
     void refreshHistory();
   }
+  renderPhone();
 }
 
-function renderCall(call) {
+function decisionText(decision) {
+  if (!decision) return 'awaiting the operator';
+  if (typeof decision === 'string') return decision;
+  if (decision.status === 'error') return `not recorded (${decision.code ?? 'error'})`;
+  if (decision.decision) return `${decision.decision}${decision.status && decision.status !== 'recorded' ? ` (${decision.status})` : ''}`;
+  return JSON.stringify(decision);
+}
+
+function renderPhone() {
+  const { call, session } = phone;
+  if (!call) return;
   elements.phoneCall.hidden = false;
   elements.callDestination.textContent = call.destination ?? '—';
   elements.callContact.textContent = call.contactId ?? '—';
   const placed = new Date(call.createdAt);
   elements.callTime.textContent = Number.isNaN(placed.getTime()) ? '—' : placed.toLocaleTimeString();
-  const decision = call.decision;
-  elements.callDecision.textContent = decision ? (typeof decision === 'string' ? decision : decision.decision ?? JSON.stringify(decision)) : 'awaiting the operator';
-  elements.callPrompt.textContent = operatorPrompt(call.attributes ?? {});
+  elements.callDecision.textContent = decisionText(session?.decision ?? call.decision);
+
   const rows = Object.entries(call.attributes ?? {}).map(([name, value]) => {
     const row = document.createElement('tr');
     const nameCell = document.createElement('th');
@@ -367,21 +397,100 @@ function renderCall(call) {
     return row;
   });
   elements.callAttributes.replaceChildren(...rows);
-  if (elements.phoneDevice.dataset.state !== 'ringing') {
-    elements.phoneDevice.dataset.state = 'connected';
-    elements.phoneState.textContent = `Last call: ${call.status ?? 'placed'}.`;
+
+  if (session) {
+    elements.callPrompt.replaceChildren(
+      ...session.spoken.map((line) => {
+        const paragraph = document.createElement('p');
+        paragraph.textContent = line;
+        return paragraph;
+      }),
+    );
+  } else {
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.textContent = call.status === 'completed' ? 'This call has ended.' : 'Answer the call to hear the message.';
+    elements.callPrompt.replaceChildren(hint);
+  }
+
+  // A page reloaded mid-call picks the same call up again; the flow does not restart.
+  const answerable = !session && call.status !== 'completed';
+  elements.callAnswer.hidden = !answerable;
+  elements.callAnswer.disabled = phone.busy;
+  const awaitingKey = session?.awaiting === 'keypress' && !phone.busy;
+  for (const key of elements.keys) key.disabled = !awaitingKey;
+
+  let state;
+  let text;
+  if (session?.awaiting === 'done' || call.status === 'completed') {
+    state = 'ended';
+    text = `Call ended. Decision: ${decisionText(session?.decision ?? call.decision)}.`;
+  } else if (session) {
+    state = 'connected';
+    text = 'On the call: press 1 or 2.';
+  } else if (phone.ringing) {
+    state = 'ringing';
+    text = 'Incoming call: wafer alert';
+  } else {
+    state = 'missed';
+    text = 'Unanswered call: wafer alert';
+  }
+  elements.phoneDevice.dataset.state = state;
+  if (elements.phoneState.textContent !== text) elements.phoneState.textContent = text;
+}
+
+async function phoneRequest(path, init) {
+  const response = await fetch(`${config.apiBaseUrl}/_local/phone/${encodeURIComponent(phone.call.contactId)}${path}`, { cache: 'no-store', ...init });
+  const body = parseJson(await response.text());
+  if (!response.ok) throw new Error(body?.error?.message ?? `The phone answered HTTP ${response.status}`);
+  return body;
+}
+
+async function phoneAction(action) {
+  if (!phone.call || phone.busy) return;
+  phone.busy = true;
+  renderPhone();
+  try {
+    phone.session = await action();
+    phone.ringing = false;
+    clearTimeout(ringTimer);
+    if (phone.session.awaiting === 'done') {
+      void refreshHistory();
+      if (phone.session.inspectionId) void refreshResultCard(phone.session.inspectionId);
+    }
+  } catch (error) {
+    elements.phoneState.textContent = `The phone failed: ${error.message}`;
+  } finally {
+    phone.busy = false;
+    renderPhone();
   }
 }
 
-let ringTimer;
-function ring(call) {
-  elements.phoneDevice.dataset.state = 'ringing';
-  elements.phoneState.textContent = 'Incoming call: wafer alert';
-  clearTimeout(ringTimer);
-  ringTimer = setTimeout(() => {
-    elements.phoneDevice.dataset.state = 'connected';
-    elements.phoneState.textContent = `Call ${call.status ?? 'placed'}.`;
-  }, 6000);
+function wirePhone() {
+  elements.callAnswer.addEventListener('click', () => void phoneAction(() => phoneRequest('', {})));
+  for (const key of elements.keys) {
+    key.addEventListener('click', () =>
+      void phoneAction(() =>
+        phoneRequest('/keys', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ key: key.dataset.key }) }),
+      ),
+    );
+  }
+}
+
+/** Show the operator's decision on the uploaded image it was about. */
+async function refreshResultCard(inspectionId) {
+  const card = elements.results.querySelector(`li[data-inspection-id="${CSS.escape(inspectionId)}"]`);
+  if (!card) return;
+  try {
+    const response = await fetch(recordUrl(inspectionId), { headers: apiHeaders(), cache: 'no-store' });
+    if (!response.ok) return;
+    const record = await response.json();
+    if (record.decision) {
+      card.querySelector('.alert-line').textContent = `${describeAlert(record.alert)} · operator decided: ${record.decision.decision}`;
+    }
+  } catch {
+    // The history shows the decision too.
+  }
 }
 
 // ---- start ---------------------------------------------------------------------------------------------------
@@ -401,6 +510,7 @@ async function main() {
     elements.environment.hidden = false;
     elements.environment.textContent = 'Local stack — no AWS account involved';
     elements.phone.hidden = false;
+    wirePhone();
     void pollCalls();
   }
   elements.files.disabled = false;

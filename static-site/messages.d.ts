@@ -9,4 +9,3 @@ export function describeError(error: ApiErrorBody | undefined, status: number, r
 export function verdictLabel(status: string): string;
 export function describeAlert(alert: { status: string; reason?: string } | undefined): string;
 export function confidencePercent(detection: { Confidence?: number } | undefined): number | undefined;
-export function operatorPrompt(attributes: Record<string, string> | undefined): string;

@@ -92,28 +92,3 @@ export function confidencePercent(detection) {
   if (!detection || typeof detection.Confidence !== 'number' || !Number.isFinite(detection.Confidence)) return undefined;
   return Math.floor(Math.min(1, Math.max(0, detection.Confidence)) * 100);
 }
-
-/**
- * What the operator hears on the call, built from the contact attributes the call carries.
- * Attribute names are read tolerantly so the panel keeps working while the contact flow evolves.
- */
-export function operatorPrompt(attributes) {
-  const value = (...names) => {
-    for (const name of names) {
-      const found = attributes?.[name];
-      if (typeof found === 'string' && found.length > 0) return found;
-    }
-    return undefined;
-  };
-  const station = value('stationId', 'station', 'StationId') ?? 'an unnamed station';
-  const percent = value('confidencePercent', 'confidence', 'ConfidencePercent');
-  const inspection = value('inspectionId', 'InspectionId');
-  const sentences = [
-    'This is waferwatch.',
-    `Station ${station}: anomaly detected${percent ? ` with ${percent} percent confidence` : ''}.`,
-  ];
-  // The last characters of the id, spelled out, let the operator find the inspection on the page.
-  if (inspection) sentences.push(`Reference ${inspection.slice(-6).split('').join(' ')}.`);
-  sentences.push('Press 1 to keep the wafer running. Press 2 to scrap it.');
-  return sentences.join(' ');
-}

@@ -95,10 +95,8 @@ describe('upload page on the local stack', () => {
     // The page and the phone call speak the same percent.
     expect(await scratched.locator('.confidence-value').textContent()).toBe(`${calls[0]!.attributes.confidencePercent}%`);
 
-    // Assess: the phone panel shows what the operator hears
-    const prompt = page.locator('#call-prompt');
-    await expect.poll(() => prompt.textContent(), { timeout: 5_000 }).toContain(`Station ${STATION}: anomaly detected with`);
-    expect(await prompt.textContent()).toMatch(/with \d{1,3} percent confidence/);
+    // Assess: the phone rings for it, with the call's attributes
+    await page.locator('#phone-device[data-state="ringing"]').waitFor({ timeout: 5_000 });
     expect(await page.locator('#call-attributes').textContent()).toContain(scratchedId);
 
     // Assess: the history lists both, each linking to its record
@@ -110,6 +108,30 @@ describe('upload page on the local stack', () => {
     expect(await page.locator(`#history-rows tr[data-inspection-id="${goodId}"]`).getAttribute('data-status')).toBe('normal');
     expect(await page.locator(`#history-rows tr[data-inspection-id="${scratchedId}"]`).getAttribute('data-status')).toBe('anomalous');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('answers the call: the operator hears the contact flow, presses 1, and the decision shows on the inspection', async () => {
+    // Prepare
+    const call = ((await (await fetch(`${stack.url}/_local/calls`)).json()) as { calls: LocalCall[] }).calls[0]!;
+    const inspectionId = call.attributes.inspectionId!;
+
+    // Act
+    await page.getByRole('button', { name: 'Answer' }).click();
+    await page.getByRole('button', { name: 'Key 1' }).and(page.locator(':enabled')).waitFor({ timeout: 5_000 });
+    const heard = await page.locator('#call-prompt').textContent();
+    await page.getByRole('button', { name: 'Key 1' }).click();
+    await page.locator('#phone-device[data-state="ended"]').waitFor({ timeout: 10_000 });
+    const record = (await (await fetch(`${stack.url}/inspections/${inspectionId}`)).json()) as { decision?: { decision: string; key: string } };
+
+    // Assess
+    expect(heard).toContain(`Station ${STATION} flagged a wafer. An anomaly was detected with ${call.attributes.confidencePercent} percent confidence.`);
+    expect(heard).toContain('Press 1 to keep manufacturing. Press 2 to scrap the wafer.');
+    expect(await page.locator('#call-prompt').textContent()).toContain('Your decision is recorded: keep manufacturing.');
+    expect(await page.locator('#call-decision').textContent()).toBe('keep');
+    expect(record.decision).toMatchObject({ decision: 'keep', key: '1' });
+    await expect.poll(() => page.locator(`#history-rows tr[data-inspection-id="${inspectionId}"]`).textContent(), { timeout: 5_000 }).toContain('operator: keep');
+    await expect.poll(() => page.locator(`li.result[data-inspection-id="${inspectionId}"] .alert-line`).textContent(), { timeout: 5_000 }).toBe('Operator called · operator decided: keep');
+    expect(await page.getByRole('button', { name: 'Key 1' }).isDisabled()).toBe(true);
   });
 
   it('explains a refused file in words and remembers the station', async () => {
@@ -136,7 +158,9 @@ describe('upload page on the local stack', () => {
     // Prepare
     const bytes = [...(await readFile(GOOD_WAFER))];
     const drop = await page.evaluateHandle((content) => {
-      const transfer = new DataTransfer();
+      // Runs in the page; Node's types have no DataTransfer.
+      const page = globalThis as unknown as { DataTransfer: new () => { items: { add(file: File): void } } };
+      const transfer = new page.DataTransfer();
       transfer.items.add(new File([new Uint8Array(content)], 'dropped.jpg', { type: 'image/jpeg' }));
       return transfer;
     }, bytes);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../../functions/core/errors';
-import { confidencePercent, describeAlert, describeError, formatBytes, operatorPrompt, verdictLabel } from '../../../static-site/messages';
+import { confidencePercent, describeAlert, describeError, formatBytes, verdictLabel } from '../../../static-site/messages';
 
 // Every code the API can answer with, plus the local gateway's own; `satisfies` keeps this list in step with errors.ts.
 const API_CODES = [
@@ -65,18 +65,5 @@ describe('page wording', () => {
     expect(confidencePercent(undefined)).toBeUndefined();
     expect(formatBytes(10 * 1024 * 1024)).toBe('10 MB');
     expect(formatBytes(1536)).toBe('2 KB');
-  });
-
-  it('builds what the operator hears from the call attributes', () => {
-    // Act
-    const prompt = operatorPrompt({ inspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', stationId: 'litho-2', confidencePercent: '87' });
-    const unnamed = operatorPrompt({});
-
-    // Assess
-    expect(prompt).toBe(
-      'This is waferwatch. Station litho-2: anomaly detected with 87 percent confidence. Reference 9 G 5 F A V. ' +
-        'Press 1 to keep the wafer running. Press 2 to scrap it.',
-    );
-    expect(unnamed).toContain('Station an unnamed station: anomaly detected.');
   });
 });
