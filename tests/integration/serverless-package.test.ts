@@ -395,8 +395,10 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     const listStatements = roleStatements('listInspections');
 
     // Assess
+    // ListBucket on the bucket itself (names only) is what makes S3 answer 404, not 403, for an unknown id.
     expect(statementsFor(getStatements, 's3')).toEqual([
       expect.objectContaining({ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Sub': '${ImageBucket.Arn}/inspections/*' } }),
+      expect.objectContaining({ Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': ['ImageBucket', 'Arn'] } }),
     ]);
     const listing = statementsFor(listStatements, 's3').find((statement) => actionsOf(statement).includes('s3:ListBucket'));
     expect(actionsOf(listing as Statement)).toEqual(['s3:ListBucket']);
