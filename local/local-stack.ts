@@ -250,6 +250,8 @@ class RequestRouter {
     const rawUrl = request.url ?? '/';
     const pathname = rawUrl.split('?')[0] ?? '/';
     response.on('finish', () => {
+      // The page polls the calls every second or two; only its failures are worth a line.
+      if (pathname === '/_local/calls' && response.statusCode === 200) return;
       this.options.log(`${method} ${pathname} ${response.statusCode} ${Math.round(performance.now() - started)} ms`);
     });
     try {
