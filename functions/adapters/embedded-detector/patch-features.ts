@@ -112,6 +112,17 @@ function cellStatistics(image: WorkingImage, cell: number, cellsX: number, cells
       integral[(y + 1) * stride + x + 1] = integral[y * stride + x + 1]! + rowSum;
     }
   }
+  // Border handling hoisted out of the pixel loop: neighbour columns and box edges per column.
+  const previous = new Int32Array(width);
+  const next = new Int32Array(width);
+  const boxLeft = new Int32Array(width);
+  const boxRight = new Int32Array(width);
+  for (let x = 0; x < width; x++) {
+    previous[x] = x > 0 ? x - 1 : x;
+    next[x] = x < width - 1 ? x + 1 : x;
+    boxLeft[x] = Math.max(0, x - radius);
+    boxRight[x] = Math.min(width - 1, x + radius) + 1;
+  }
   const cells = new Float64Array(cellsX * cellsY * CELL_STATS);
   for (let cy = 0; cy < cellsY; cy++) {
     for (let cx = 0; cx < cellsX; cx++) {
@@ -121,9 +132,11 @@ function cellStatistics(image: WorkingImage, cell: number, cellsX: number, cells
         const up = (y > 0 ? y - 1 : y) * width;
         const down = (y < height - 1 ? y + 1 : y) * width;
         const row = y * width;
-        const top = Math.max(0, y - radius) * stride;
-        const bottom = (Math.min(height - 1, y + radius) + 1) * stride;
-        const boxHeight = bottom / stride - top / stride;
+        const topRow = Math.max(0, y - radius);
+        const bottomRow = Math.min(height - 1, y + radius) + 1;
+        const top = topRow * stride;
+        const bottom = bottomRow * stride;
+        const boxHeight = bottomRow - topRow;
         for (let x = cx * cell; x < (cx + 1) * cell; x++) {
           const p = row + x;
           const q = p * 3;
@@ -133,11 +146,11 @@ function cellStatistics(image: WorkingImage, cell: number, cellsX: number, cells
           const l = lum[p]!;
           const a = r - g;
           const yb = (r + g) * 0.5 - b;
-          const dx = lum[row + (x < width - 1 ? x + 1 : x)]! - lum[row + (x > 0 ? x - 1 : x)]!;
+          const dx = lum[row + next[x]!]! - lum[row + previous[x]!]!;
           const dy = lum[down + x]! - lum[up + x]!;
           const grad = Math.sqrt(dx * dx + dy * dy);
-          const left = Math.max(0, x - radius);
-          const right = Math.min(width - 1, x + radius) + 1;
+          const left = boxLeft[x]!;
+          const right = boxRight[x]!;
           const boxSum = integral[bottom + right]! - integral[top + right]! - integral[bottom + left]! + integral[top + left]!;
           const c = l - boxSum / (boxHeight * (right - left));
           sL += l;
