@@ -43,11 +43,14 @@ export function createRecordDecisionHandler(
   resolveDependencies: () => RecordDecisionHandlerDependencies,
 ): (event: ConnectContactFlowEvent) => Promise<RecordDecisionAnswer> {
   return async (event) => {
-    const details = isObject(event) && isObject(event.Details) ? event.Details : undefined;
-    const contactData = details && isObject(details.ContactData) ? details.ContactData : undefined;
-    const attributes = contactData && isObject(contactData.Attributes) ? contactData.Attributes : {};
-    const parameters = details && isObject(details.Parameters) ? details.Parameters : {};
-    const report = { inspectionId: attributes.inspectionId, contactId: contactData?.ContactId, key: parameters.key };
+    // Read defensively: the event's type is what Connect promises, not what a misconfigured flow or a test console sends.
+    const details = field(event, 'Details');
+    const contactData = field(details, 'ContactData');
+    const report = {
+      inspectionId: field(field(contactData, 'Attributes'), 'inspectionId'),
+      contactId: field(contactData, 'ContactId'),
+      key: field(field(details, 'Parameters'), 'key'),
+    };
     let logger: DomainLogger | undefined;
     try {
       const dependencies = resolveDependencies();
@@ -98,8 +101,9 @@ export function parseRecordDecisionConfig(env: Record<string, string | undefined
   return result.data;
 }
 
-function isObject(value: unknown): value is Record<string, any> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** `value[name]` when value is a plain object, else undefined. */
+function field(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
 }
 
 function safeId(value: unknown): string | undefined {
