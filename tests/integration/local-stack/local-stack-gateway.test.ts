@@ -207,13 +207,16 @@ describe('local stack as API Gateway', () => {
     expect(escape.body.toString('utf8')).not.toContain('outside the site');
   });
 
-  it('lists no calls before any anomaly', async () => {
+  it('lists no calls before any anomaly, and the operator phone knows no call to answer', async () => {
     // Act
     const response = await send(`${stack.url}/_local/calls`, { method: 'GET' });
+    const answer = await send(`${stack.url}/_local/phone/no-such-contact`, { method: 'GET' });
 
     // Assess
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body.toString('utf8'))).toEqual({ calls: [] });
+    expect(answer.status).toBe(404);
+    expect(JSON.parse(answer.body.toString('utf8'))).toMatchObject({ error: { code: 'CALL_NOT_FOUND' } });
   });
 
   it('refuses a second stack in the same process, whose handlers would share the first one\'s configuration', async () => {
