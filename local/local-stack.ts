@@ -77,10 +77,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const api = await readServerlessApi(path.join(projectRoot, 'serverless.yml'));
   const server = createServer();
   server.keepAliveTimeout = 5_000;
+  const requestedPort = options.port ?? 3000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 3000, host, () => {
-      server.off('error', reject);
+    const refuse = (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${requestedPort} on ${host} is already in use; set PORT to another port (0 picks a free one).`) : error);
+    server.once('error', refuse);
+    server.listen(requestedPort, host, () => {
+      server.off('error', refuse);
       resolve();
     });
   });
