@@ -445,6 +445,20 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     expect(names.filter((entry) => entry.endsWith('.node') && !entry.includes('linux-arm64'))).toEqual([]);
   });
 
+  it('keeps every function package within Lambda\'s limits (50 MB zipped, 250 MB unzipped)', async () => {
+    for (const name of FUNCTION_NAMES) {
+      // Prepare
+      const zipped = await stat(path.join(artifactsDir, `${name}.zip`));
+
+      // Act
+      const unzipped = (await zipEntries(name)).reduce((total, entry) => total + entry.uncompressedSize, 0);
+
+      // Assess
+      expect(zipped.size, name).toBeLessThan(50 * 1024 * 1024);
+      expect(unzipped, name).toBeLessThan(250 * 1024 * 1024);
+    }
+  });
+
   it('ships the default embedded model inside the inspect zip, byte for byte', async () => {
     // Prepare
     const onDisk = await stat(path.join(repoRoot, MODEL_ENTRY));
