@@ -100,7 +100,7 @@ async function filesUnder(entry: string): Promise<string[]> {
   return (await Promise.all(children.map((child) => filesUnder(path.join(entry, child))))).flat();
 }
 
-/** A lock file created exclusively; one left behind by a killed run is taken over after ten minutes. */
+/** A lock file created exclusively, holding the owner's pid; one left by a process that is gone is taken over. */
 async function acquireLock(): Promise<() => Promise<void>> {
   const deadline = Date.now() + 600_000;
   for (;;) {
@@ -111,11 +111,23 @@ async function acquireLock(): Promise<() => Promise<void>> {
       return () => rm(lockPath, { force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(await readFile(lockPath, 'utf8').catch(() => ''));
       const held = await stat(lockPath).catch(() => undefined);
-      if (held && Date.now() - held.mtimeMs > 600_000) await rm(lockPath, { force: true });
+      // A just-created lock may not hold its pid yet; give its owner a moment before judging.
+      const settled = held !== undefined && Date.now() - held.mtimeMs > 2_000;
+      if (settled && (!Number.isInteger(owner) || owner <= 0 || !isAlive(owner))) await rm(lockPath, { force: true });
       if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lockPath}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
