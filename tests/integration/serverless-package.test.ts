@@ -15,6 +15,7 @@ import {
   type CloudFormationTemplate,
   type ZipEntry,
 } from '../helpers/packaged-template';
+import { startLocalAwsStandIns } from '../helpers/local-aws-stand-ins';
 
 const FUNCTIONS = {
   inspectImage: { handler: 'functions/inspect-image.handler', method: 'POST', resource: '/inspections' },
@@ -470,28 +471,72 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     expect(model?.uncompressedSize).toBe(onDisk.size);
   });
 
-  it('produces an inspect bundle that loads as an ES module and exports the handler', async () => {
-    // Prepare: unpack the bundle and the model; sharp resolves from the repository's node_modules (this machine's
-    // platform), since the arm64 binaries in the zip cannot load here.
+  it('inspects shipped wafer photos through the packaged inspect bundle, its bundled model and the real SDK', async () => {
+    // Prepare: unpack the bundle and the model as Lambda would see them under /var/task; sharp resolves from the
+    // repository's node_modules (this machine's platform), since the arm64 binaries in the zip cannot load here.
+    const standIns = await startLocalAwsStandIns();
     const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
-    const zipPath = path.join(artifactsDir, 'inspectImage.zip');
-    await extractZipEntries(zipPath, ['functions/inspect-image.mjs', MODEL_ENTRY], workDir);
+    await extractZipEntries(path.join(artifactsDir, 'inspectImage.zip'), ['functions/inspect-image.mjs', MODEL_ENTRY], workDir);
     await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
-    const environment = { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1', ...resolvedEnvironment('inspectImage') };
-    const probe = "import('./functions/inspect-image.mjs').then((module) => console.log(typeof module.handler))";
+    const photos = [
+      path.join(repoRoot, 'samples/wafer-photos/good/120_wafer.jpg'),
+      path.join(repoRoot, 'samples/wafer-photos/anomalous/120_scratch.jpg'),
+    ];
+    const { names } = standIns;
+    const environment = {
+      PATH: process.env.PATH ?? '',
+      ...resolvedEnvironment('inspectImage'),
+      AWS_REGION: names.region,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      IMAGE_BUCKET: names.bucket,
+      S3_ENDPOINT: standIns.s3.endpoint,
+      CONNECT_ENDPOINT: standIns.connect.endpoint,
+      CONNECT_INSTANCE_ID: names.connectInstanceId,
+      CONNECT_CONTACT_FLOW_ID: names.connectContactFlowId,
+      CONNECT_SOURCE_PHONE_NUMBER: names.sourcePhoneNumber,
+      OPERATOR_PHONE_NUMBER: names.operatorPhoneNumber,
+      INSPECT_PHOTOS: JSON.stringify(photos),
+    };
+    // One API Gateway proxy event per photo (raw JPEG body, base64 as API Gateway sends binary media types).
+    const probe = `
+      import { readFileSync } from 'node:fs';
+      const { handler } = await import('./functions/inspect-image.mjs');
+      for (const photo of JSON.parse(process.env.INSPECT_PHOTOS)) {
+        const event = {
+          httpMethod: 'POST', path: '/inspections', resource: '/inspections',
+          headers: { 'Content-Type': 'image/jpeg' }, multiValueHeaders: { 'Content-Type': ['image/jpeg'] },
+          queryStringParameters: null, multiValueQueryStringParameters: null, pathParameters: null, stageVariables: null,
+          requestContext: { requestId: 'package-smoke', httpMethod: 'POST', path: '/inspections', resourcePath: '/inspections' },
+          body: readFileSync(photo).toString('base64'), isBase64Encoded: true,
+        };
+        const context = { awsRequestId: 'package-smoke', functionName: 'waferwatch-dev-inspectImage', getRemainingTimeInMillis: () => 29000 };
+        const response = await handler(event, context, () => {});
+        console.log('RESULT ' + JSON.stringify(response));
+      }`;
 
     try {
       // Act
-      const output = await new Promise<string>((resolve, reject) => {
-        execFile(process.execPath, ['--input-type=module', '-e', probe], { cwd: workDir, env: environment, timeout: 30_000 }, (error, stdout, stderr) =>
-          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim()),
+      const stdout = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['--input-type=module', '-e', probe], { cwd: workDir, env: environment, timeout: 60_000 }, (error, out, err) =>
+          error ? reject(new Error(`${error.message}\n${out}\n${err}`)) : resolve(out),
         );
       });
+      const responses = stdout
+        .split('\n')
+        .filter((line) => line.startsWith('RESULT '))
+        .map((line) => JSON.parse(line.slice('RESULT '.length)) as { statusCode: number; body: string });
 
       // Assess
-      expect(output).toBe('function');
+      expect(responses.map((response) => response.statusCode), stdout).toEqual([201, 201]);
+      const [good, anomalous] = responses.map((response) => JSON.parse(response.body) as Record<string, any>);
+      expect(good?.detection?.IsAnomalous).toBe(false);
+      expect(good?.alert?.status).toBe('skipped');
+      expect(anomalous?.detection?.IsAnomalous).toBe(true);
+      expect(anomalous?.alert?.status).toBe('placed');
     } finally {
       await rm(workDir, { recursive: true, force: true });
+      await standIns.close();
     }
   });
 });
