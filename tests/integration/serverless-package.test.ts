@@ -228,6 +228,22 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
+  it('answers in the API\'s JSON error shape when API Gateway itself rejects or fails a request', () => {
+    // Act
+    const responses = resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties as Record<string, any>);
+
+    // Assess
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+      const response = responses.find((candidate) => candidate.ResponseType === type);
+      expect(response, type).toBeDefined();
+      const body = response?.ResponseTemplates['application/json'] as string;
+      // Fill the mapping variables as API Gateway would and the result must be the API's error JSON.
+      const rendered = body.replace('$context.error.responseType', 'REQUEST_TOO_LARGE').replace('$context.error.messageString', JSON.stringify('Request Too Long'));
+      expect(JSON.parse(rendered)).toEqual({ error: { code: 'REQUEST_TOO_LARGE', message: 'Request Too Long' } });
+      expect(response?.ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/json; charset=utf-8'");
+    }
+  });
+
   it('answers CORS preflight for the configured origins only, never "*"', () => {
     // Prepare
     const allowedOrigins = parseConfig(resolvedEnvironment('inspectImage')).ALLOWED_ORIGINS;
