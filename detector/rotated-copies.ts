@@ -1,4 +1,6 @@
 import sharp from 'sharp';
+import { decodeRaw } from '../functions/adapters/embedded-detector/working-image';
+import { rotateRaw } from './rotation';
 import type { NamedImage } from './training';
 
 /**
@@ -6,14 +8,8 @@ import type { NamedImage } from './training';
  * re-encoded as JPEG: test images at angles no training image has.
  */
 export async function rotatedPhoto(image: NamedImage, degrees: number): Promise<NamedImage> {
-  const meta = await sharp(image.bytes).metadata();
-  const width = meta.width!;
-  const height = meta.height!;
-  const rotated = await sharp(image.bytes).rotate(-degrees, { background: '#000000' }).raw().toBuffer({ resolveWithObject: true });
-  const left = Math.floor((rotated.info.width - width) / 2);
-  const top = Math.floor((rotated.info.height - height) / 2);
-  const bytes = await sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: rotated.info.channels } })
-    .extract({ left, top, width, height })
+  const rotated = await rotateRaw(await decodeRaw(image.bytes, 8192), degrees);
+  const bytes = await sharp(rotated.pixels, { raw: { width: rotated.width, height: rotated.height, channels: rotated.channels as 1 | 2 | 3 | 4 } })
     .jpeg({ quality: 92 })
     .toBuffer();
   return { name: `${degrees}_${image.name.replace(/^\d+_/, '')}`, bytes };

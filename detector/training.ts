@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { MemoryBank } from '../functions/adapters/embedded-detector/memory-bank';
 import type { WaferModel } from '../functions/adapters/embedded-detector/model-file';
 import { scoreWorkingImage } from '../functions/adapters/embedded-detector/embedded-detector';
-import { DEFAULT_FEATURE_SETTINGS, extractPatchFeatures, type FeatureSettings, type PatchFeatures } from '../functions/adapters/embedded-detector/patch-features';
+import { DEFAULT_FEATURE_SETTINGS, descriptorLength, extractPatchFeatures, type FeatureSettings, type PatchFeatures } from '../functions/adapters/embedded-detector/patch-features';
 import { decodeRaw, resizeToWorking, type WorkingImage } from '../functions/adapters/embedded-detector/working-image';
 import { greedyCoreset } from './coreset';
 import { rotateRaw } from './rotation';
@@ -63,7 +63,7 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
   const opts: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, createdAt: new Date().toISOString(), ...options };
   if (images.length === 0) throw new Error('Training needs at least one normal image');
   const { settings } = opts;
-  const dims = settings.scales.length * 11;
+  const dims = descriptorLength(settings);
 
   const bankFeatures: PatchFeatures[][] = [];
   const calibrationImages: WorkingImage[][] = [];
