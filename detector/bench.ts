@@ -78,10 +78,10 @@ async function main(): Promise<void> {
       t = performance.now();
       const distances = bank.nearestDistances(features.values);
       const smoothed = smoothScoreMap(distances, features.gridWidth, features.gridHeight, model.smoothingRadius);
-      imageScore(smoothed);
       stages.search.push(performance.now() - t);
       t = performance.now();
-      const flags = smoothed.map((s) => (s > model.threshold ? 1 : 0));
+      const anomalous = imageScore(smoothed) > model.threshold;
+      const flags = smoothed.map((s) => (anomalous && s > model.maskThreshold ? 1 : 0));
       renderAnomalyMask(
         { flags: Uint8Array.from(flags), gridWidth: features.gridWidth, gridHeight: features.gridHeight, patchSize: Math.min(...model.settings.scales) * model.settings.cellSize, stride: model.settings.cellSize, workingWidth: working.width, workingHeight: working.height },
         working.sourceWidth,

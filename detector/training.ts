@@ -110,6 +110,7 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
     bank: selectRows(pool, dims, coreset.indices),
     smoothingRadius: opts.smoothingRadius,
     threshold: choice.threshold,
+    maskThreshold: choice.max,
     confidenceScale: choice.confidenceScale,
     provenance: {
       createdAt: opts.createdAt,

@@ -72,8 +72,10 @@ export class EmbeddedDetector implements Detector {
     }
     const map = scoreWorkingImage(working, this.bank, model);
     const isAnomalous = map.score > model.threshold;
+    // Like Lookout, only an anomalous verdict paints anomalies; then every patch worse than any held-out
+    // normal patch is painted, so the mask outlines the defect rather than only its worst spot.
     const flags = new Uint8Array(map.smoothed.length);
-    for (let i = 0; i < flags.length; i++) flags[i] = map.smoothed[i]! > model.threshold ? 1 : 0;
+    if (isAnomalous) for (let i = 0; i < flags.length; i++) flags[i] = map.smoothed[i]! > model.maskThreshold ? 1 : 0;
     const { cellSize, scales } = model.settings;
     const mask = renderAnomalyMask(
       {

@@ -31,8 +31,14 @@ export interface WaferModel {
   bank: Float32Array;
   /** Radius (in patches) of the box smoothing applied to the patch score map. */
   smoothingRadius: number;
-  /** Image scores above this are anomalous; smoothed patch scores above it are painted in the mask. */
+  /** Image scores above this are anomalous. */
   threshold: number;
+  /**
+   * In an anomalous image, smoothed patch scores above this are painted in the mask: the highest
+   * held-out normal score, i.e. worse than any normal patch seen. Lower than `threshold`, so the mask
+   * shows the whole defect, not only its worst patches.
+   */
+  maskThreshold: number;
   /** Width of the logistic that turns the distance to the threshold into a confidence. */
   confidenceScale: number;
   provenance: ModelProvenance;
@@ -51,6 +57,7 @@ interface Header {
   bankEncoding: 'float32le';
   smoothingRadius: number;
   threshold: number;
+  maskThreshold: number;
   confidenceScale: number;
   provenance: ModelProvenance;
 }
@@ -73,6 +80,7 @@ export function encodeModelFile(model: WaferModel): Uint8Array {
     bankEncoding: 'float32le',
     smoothingRadius: model.smoothingRadius,
     threshold: model.threshold,
+    maskThreshold: model.maskThreshold,
     confidenceScale: model.confidenceScale,
     provenance: model.provenance,
   };
@@ -118,6 +126,9 @@ export function decodeModelFile(bytes: Uint8Array): WaferModel {
   if (header.bankEncoding !== 'float32le' || bankOffset + bankBytes + DIGEST_BYTES !== buf.length) {
     throw new ModelFileError('The model file bank does not match its header');
   }
+  if (typeof header.threshold !== 'number' || typeof header.maskThreshold !== 'number' || typeof header.confidenceScale !== 'number') {
+    throw new ModelFileError('The model file header lacks its thresholds');
+  }
   if (header.featureMean.length !== dims || header.featureScale.length !== dims) {
     throw new ModelFileError('The model file feature scaling does not match its descriptor settings');
   }
@@ -130,6 +141,7 @@ export function decodeModelFile(bytes: Uint8Array): WaferModel {
     bank,
     smoothingRadius: header.smoothingRadius,
     threshold: header.threshold,
+    maskThreshold: header.maskThreshold,
     confidenceScale: header.confidenceScale,
     provenance: header.provenance,
   };

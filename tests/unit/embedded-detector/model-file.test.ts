@@ -13,6 +13,7 @@ function smallModel(): WaferModel {
     bank: randomRows(30, 22, 5),
     smoothingRadius: 1,
     threshold: 2.5,
+    maskThreshold: 2.1,
     confidenceScale: 0.2,
     provenance: {
       createdAt: '2026-11-26T00:00:00.000Z',
