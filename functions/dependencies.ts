@@ -2,24 +2,20 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createConnectClient, createLookoutVisionClient, createS3Client } from './adapters/aws-clients';
+import { createConnectClient, createLookoutVisionClient } from './adapters/aws-clients';
 import { ConnectOperatorCaller } from './adapters/connect-operator-caller';
 import { loadEmbeddedDetector } from './adapters/embedded-detector';
 import { LookoutVisionDetector } from './adapters/lookout-vision-detector';
-import { S3InspectionStore } from './adapters/s3-inspection-store';
 import type { Config } from './config';
 import { getConfig } from './config';
 import type { Detector } from './core/detection';
 import { DetectorUnavailableError } from './core/errors';
 import type { InspectionDependencies } from './core/inspect-wafer-image';
-import type { InspectionStore } from './core/ports';
 import { createLogger } from './logger';
+import { createStoreDependencies, type StoreDependencies } from './store-dependencies';
 
-/** Everything the handlers of one container use, built once from the configuration. */
-export interface AppDependencies {
-  config: Config;
-  logger: Logger;
-  store: InspectionStore;
+/** Everything the inspect function uses, built once per container from the configuration. */
+export interface AppDependencies extends StoreDependencies {
   /** The detector, loaded on first use and kept for the container's life (only the inspect function uses it). */
   detector: () => Promise<Detector>;
   inspection: Omit<InspectionDependencies, 'detector'>;
@@ -27,8 +23,8 @@ export interface AppDependencies {
 
 /** Build the adapters the configuration names. Nothing here runs at import time, so tests can pass fakes instead. */
 export function createDependencies(config: Config, logger: Logger = createLogger()): AppDependencies {
-  const s3 = createS3Client({ region: config.AWS_REGION, endpoint: config.S3_ENDPOINT });
-  const store = new S3InspectionStore({ client: s3, bucket: config.IMAGE_BUCKET });
+  const storeDependencies = createStoreDependencies(config, logger);
+  const { s3, store } = storeDependencies;
   const caller = new ConnectOperatorCaller({
     client: createConnectClient({ region: config.AWS_REGION, endpoint: config.CONNECT_ENDPOINT }),
     instanceId: config.CONNECT_INSTANCE_ID,
@@ -47,9 +43,7 @@ export function createDependencies(config: Config, logger: Logger = createLogger
     return loading;
   };
   return {
-    config,
-    logger,
-    store,
+    ...storeDependencies,
     detector,
     inspection: {
       store,

@@ -1,8 +1,8 @@
-import { getDependencies } from './dependencies';
+import { getStoreDependencies } from './store-dependencies';
 import { createListInspectionsHandler } from './routes/list-inspections-route';
 
 // Built during the Lambda init phase, so bad configuration fails the cold start by name.
-const dependencies = getDependencies();
+const dependencies = getStoreDependencies();
 
 /** GET /inspections (API Gateway REST, Lambda proxy). */
 export const handler = createListInspectionsHandler(() => ({ ...dependencies, allowedOrigins: dependencies.config.ALLOWED_ORIGINS }));
