@@ -120,6 +120,14 @@ export function decodeModelFile(bytes: Uint8Array): WaferModel {
   } catch {
     throw new ModelFileError('The model file header is not valid JSON');
   }
+  const settings = header.settings as Partial<FeatureSettings> | undefined;
+  const positive = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0;
+  if (!settings || !positive(settings.workingSide) || !positive(settings.cellSize) || !Array.isArray(settings.scales) || settings.scales.length === 0 || !settings.scales.every(positive) || typeof settings.contrastRadius !== 'number') {
+    throw new ModelFileError('The model file header has no valid descriptor settings');
+  }
+  if (!Array.isArray(header.featureMean) || !Array.isArray(header.featureScale) || !Number.isInteger(header.bankEntries) || header.bankEntries <= 0) {
+    throw new ModelFileError('The model file header has no valid feature scaling or bank size');
+  }
   const dims = descriptorLength(header.settings);
   const bankOffset = align4(PREFIX_BYTES + jsonLength);
   const bankBytes = header.bankEntries * dims * 4;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadEmbeddedDetector } from '../../../functions/adapters/embedded-detector/embedded-detector';
@@ -101,6 +102,28 @@ describe('model file', () => {
     // Assess
     expect(error.message).toContain(`version ${MODEL_FORMAT_VERSION + 1}`);
     expect(error.message).toContain(`reads version ${MODEL_FORMAT_VERSION}`);
+  });
+
+  it('says which part of a well-formed file is unusable when the header lacks its descriptor settings', () => {
+    // Prepare: a file whose checksum is right but whose header was written without settings.
+    const model = smallModel();
+    const bytes = encodeModelFile(model);
+    const jsonLength = Buffer.from(bytes.buffer, bytes.byteOffset).readUInt32LE(12);
+    const header = JSON.parse(Buffer.from(bytes.subarray(16, 16 + jsonLength)).toString('utf8')) as Record<string, unknown>;
+    delete header.settings;
+    const json = Buffer.from(JSON.stringify(header));
+    const prefix = Buffer.alloc(16);
+    Buffer.from(bytes.subarray(0, 16)).copy(prefix);
+    prefix.writeUInt32LE(json.length, 12);
+    const body = Buffer.concat([prefix, json]);
+    const padded = Buffer.concat([body, Buffer.alloc(((body.length + 3) & ~3) - body.length), Buffer.from(model.bank.buffer)]);
+    const file = Buffer.concat([padded, createHash('sha256').update(padded).digest()]);
+
+    // Act
+    const error = loadError(file);
+
+    // Assess
+    expect(error.message).toMatch(/descriptor settings/);
   });
 
   it('refuses bytes that are not a model at all, through the detector factory too', () => {
