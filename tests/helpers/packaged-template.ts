@@ -195,3 +195,45 @@ export async function extractZipEntries(zipPath: string, names: string[], destin
     await writeFile(target, await readZipEntry(zipPath, name));
   }
 }
+
+/** One IAM or bucket policy statement as the template writes it. */
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: string;
+  Principal?: unknown;
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Every statement of a policy document, both branches of each Fn::If included (a stage could take either),
+ * AWS::NoValue dropped.
+ */
+export function policyStatements(document: unknown): PolicyStatement[] {
+  const statements = (document as { Statement: unknown[] }).Statement;
+  const expand = (item: unknown): PolicyStatement[] => {
+    const node = item as Record<string, unknown>;
+    if (node.Ref === 'AWS::NoValue') return [];
+    if (Array.isArray(node['Fn::If'])) {
+      const [, whenTrue, whenFalse] = node['Fn::If'] as unknown[];
+      return [...expand(whenTrue), ...expand(whenFalse)];
+    }
+    return [item as PolicyStatement];
+  };
+  return statements.flatMap(expand);
+}
+
+/** A template value as text: a literal, the template string of a Fn::Sub, a Fn::Join with `${Ref}`s, or `GetAtt:<id>.<attr>`. */
+export function templateText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const node = value as Record<string, unknown>;
+  if (typeof node['Fn::Sub'] === 'string') return node['Fn::Sub'];
+  if (typeof node.Ref === 'string') return `\${${node.Ref}}`;
+  if (Array.isArray(node['Fn::Join'])) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return parts.map(templateText).join(separator);
+  }
+  if (Array.isArray(node['Fn::GetAtt'])) return `GetAtt:${(node['Fn::GetAtt'] as string[]).join('.')}`;
+  return JSON.stringify(value);
+}

@@ -260,7 +260,8 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     for (const preflight of preflights) {
       expect(preflight.Integration.Type).toBe('MOCK');
       const [response] = preflight.Integration.IntegrationResponses as Array<{ ResponseParameters: Record<string, string> }>;
-      const origin = response?.ResponseParameters['method.response.header.Access-Control-Allow-Origin'];
+      // The site's CloudFront domain is a Fn::Sub; compare its template text with the functions' list.
+      const origin = resourceText(response?.ResponseParameters['method.response.header.Access-Control-Allow-Origin']);
       expect(origin).not.toContain('*');
       expect(allowedOrigins).toContain(origin?.replace(/^'|'$/g, ''));
     }

@@ -1,0 +1,296 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/config';
+import { pageContentSecurityPolicy } from '../../local/static-files';
+import {
+  packagedService,
+  policyStatements,
+  repoRoot,
+  resourcesOfType,
+  templateText,
+  type CloudFormationResource,
+  type CloudFormationTemplate,
+  type PolicyStatement,
+} from '../helpers/packaged-template';
+
+/** Services whose IAM statements must always name resources (issue 7). */
+const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb'];
+const SITE_DOMAIN = '${SiteDistribution.DomainName}';
+
+let template: CloudFormationTemplate;
+
+beforeAll(async () => {
+  ({ template } = await packagedService());
+}, 600_000);
+
+function resource(logicalId: string): CloudFormationResource {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`${logicalId} is not in the template`);
+  return found;
+}
+
+const props = (logicalId: string) => resource(logicalId).Properties as Record<string, any>;
+const actionsOf = (statement: PolicyStatement): string[] => [statement.Action].flat();
+const resourcesOf = (statement: PolicyStatement): string[] => [statement.Resource].flat().map(templateText);
+
+/** The bucket policy attached to a bucket, by the bucket's logical id. */
+function bucketPolicyOf(bucketId: string): PolicyStatement[] {
+  const policy = resourcesOfType(template, 'AWS::S3::BucketPolicy').find(([, candidate]) => (candidate.Properties?.Bucket as { Ref?: string }).Ref === bucketId);
+  if (!policy) throw new Error(`${bucketId} has no bucket policy`);
+  return policyStatements(policy[1].Properties?.PolicyDocument);
+}
+
+/** A CSP string as directive name -> sources. */
+function cspDirectives(policy: string): Map<string, string[]> {
+  return new Map(
+    policy
+      .split(';')
+      .map((directive) => directive.trim().split(/\s+/))
+      .filter((parts) => parts[0])
+      .map(([name, ...sources]) => [name as string, sources]),
+  );
+}
+
+function apiMethods(): Array<[string, Record<string, any>]> {
+  return resourcesOfType(template, 'AWS::ApiGateway::Method').map(([logicalId, method]) => [logicalId, method.Properties as Record<string, any>]);
+}
+
+describe('security of the packaged stack (issue 7)', () => {
+  it('keeps every bucket, the site and access-log buckets included, private, encrypted and TLS-only', () => {
+    // Prepare
+    const buckets = resourcesOfType(template, 'AWS::S3::Bucket');
+
+    // Act
+    const ids = buckets.map(([logicalId]) => logicalId);
+
+    // Assess
+    expect(ids).toEqual(expect.arrayContaining(['ImageBucket', 'SiteBucket', 'AccessLogBucket']));
+    for (const [logicalId, bucket] of buckets) {
+      const properties = bucket.Properties as Record<string, any>;
+      expect(properties.PublicAccessBlockConfiguration, logicalId).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      const rules = properties.BucketEncryption.ServerSideEncryptionConfiguration as Array<Record<string, any>>;
+      expect(rules.length, logicalId).toBeGreaterThan(0);
+      for (const rule of rules) expect(['AES256', 'aws:kms', 'aws:kms:dsse'], logicalId).toContain(rule.ServerSideEncryptionByDefault.SSEAlgorithm);
+      const denyPlainHttp = bucketPolicyOf(logicalId).find(
+        (statement) => statement.Effect === 'Deny' && String(statement.Condition?.Bool?.['aws:SecureTransport']) === 'false',
+      );
+      expect(denyPlainHttp, logicalId).toBeDefined();
+      expect(denyPlainHttp?.Principal, logicalId).toBe('*');
+      expect(actionsOf(denyPlainHttp!), logicalId).toEqual(['s3:*']);
+      const denied = resourcesOf(denyPlainHttp!);
+      expect(denied.some((text) => text.endsWith('/*')), `${logicalId} objects`).toBe(true);
+      expect(denied.some((text) => !text.endsWith('/*')), `${logicalId} bucket`).toBe(true);
+      if (logicalId !== 'ServerlessDeploymentBucket') expect(properties.OwnershipControls, logicalId).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    }
+  });
+
+  it('lets only this stack\'s CloudFront distribution read the site bucket, and nobody else in through a bucket policy', () => {
+    // Act
+    const allows = resourcesOfType(template, 'AWS::S3::BucketPolicy').flatMap(([logicalId, policy]) =>
+      policyStatements(policy.Properties?.PolicyDocument)
+        .filter((statement) => statement.Effect === 'Allow')
+        .map((statement) => ({ logicalId, statement })),
+    );
+    const siteRead = bucketPolicyOf('SiteBucket').filter((statement) => statement.Effect === 'Allow');
+
+    // Assess
+    expect(siteRead).toHaveLength(1);
+    expect(siteRead[0]?.Principal).toEqual({ Service: 'cloudfront.amazonaws.com' });
+    expect(actionsOf(siteRead[0]!)).toEqual(['s3:GetObject']);
+    expect(resourcesOf(siteRead[0]!)).toEqual(['${SiteBucket.Arn}/*']);
+    expect(templateText(siteRead[0]?.Condition?.StringEquals?.['AWS:SourceArn'])).toBe('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${SiteDistribution}');
+    // Every Allow in any bucket policy goes to an AWS service principal pinned to this account's resources.
+    for (const { logicalId, statement } of allows) {
+      expect(statement.Principal, logicalId).toEqual({ Service: expect.stringMatching(/\.amazonaws\.com$/) });
+      expect(statement.Condition, logicalId).toBeDefined();
+    }
+  });
+
+  it('grants no S3, Lookout for Vision, Connect, SQS or DynamoDB action on a wildcard resource, in any IAM policy', () => {
+    // Prepare
+    const documents = [
+      ...resourcesOfType(template, 'AWS::IAM::Role').flatMap(([, role]) => ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>).map((policy) => policy.PolicyDocument)),
+      ...resourcesOfType(template, 'AWS::IAM::Policy').map(([, policy]) => policy.Properties?.PolicyDocument),
+      ...resourcesOfType(template, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties?.PolicyDocument),
+    ];
+
+    // Act
+    const allows = documents.flatMap(policyStatements).filter((statement) => statement.Effect === 'Allow');
+    const scoped = allows.filter((statement) => actionsOf(statement).some((action) => SCOPED_SERVICES.some((service) => action.toLowerCase().startsWith(`${service}:`))));
+
+    // Assess
+    expect(scoped.length).toBeGreaterThan(0);
+    for (const statement of allows) for (const action of actionsOf(statement)) expect(action, JSON.stringify(statement)).not.toMatch(/^\*$|:\*$/);
+    for (const statement of scoped) {
+      for (const text of resourcesOf(statement)) {
+        expect(text, JSON.stringify(statement)).not.toBe('*');
+        // arn:partition:service:region:account:* names every resource of the service.
+        expect(text, JSON.stringify(statement)).not.toMatch(/^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/);
+      }
+    }
+  });
+
+  it('requires the API key on every API method except the CORS preflight, which API Gateway answers itself', () => {
+    // Act
+    const methods = apiMethods();
+    const preflights = methods.filter(([, method]) => method.HttpMethod === 'OPTIONS');
+    const routes = methods.filter(([, method]) => method.HttpMethod !== 'OPTIONS');
+
+    // Assess
+    expect(routes.map(([, method]) => method.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST']);
+    for (const [logicalId, method] of routes) {
+      expect(method.ApiKeyRequired, logicalId).toBe(true);
+      expect(method.Integration.Type, logicalId).toBe('AWS_PROXY');
+    }
+    expect(preflights.length).toBe(2);
+    for (const [logicalId, method] of preflights) {
+      expect(method.ApiKeyRequired, logicalId).not.toBe(true);
+      // A MOCK integration: the preflight reaches no function and cannot start anything.
+      expect(method.Integration.Type, logicalId).toBe('MOCK');
+    }
+  });
+
+  it('binds the key to a usage plan with rate, burst and a daily quota, and keeps the key value out of the template', async () => {
+    // Prepare
+    const serverlessYml = await readFile(path.join(repoRoot, 'serverless.yml'), 'utf8');
+
+    // Act
+    const keys = resourcesOfType(template, 'AWS::ApiGateway::ApiKey');
+    const plans = resourcesOfType(template, 'AWS::ApiGateway::UsagePlan');
+    const planKeys = resourcesOfType(template, 'AWS::ApiGateway::UsagePlanKey');
+
+    // Assess
+    expect(keys).toHaveLength(1);
+    const [keyId, key] = keys[0]!;
+    // No Value: API Gateway generates the key, so no template, parameter or repository holds it.
+    expect(key.Properties).not.toHaveProperty('Value');
+    expect(serverlessYml).not.toMatch(/^\s+value:/m);
+    expect(plans).toHaveLength(1);
+    const [planId, plan] = plans[0]!;
+    const planProperties = plan.Properties as Record<string, any>;
+    expect(planProperties.ApiStages).toEqual([{ ApiId: { Ref: 'ApiGatewayRestApi' }, Stage: 'dev' }]);
+    expect(planProperties.Throttle.RateLimit).toBeGreaterThan(0);
+    expect(planProperties.Throttle.BurstLimit).toBeGreaterThanOrEqual(planProperties.Throttle.RateLimit);
+    expect(planProperties.Quota).toEqual({ Limit: expect.any(Number), Period: 'DAY' });
+    expect(planProperties.Quota.Limit).toBeGreaterThan(0);
+    expect(planKeys.map(([, planKey]) => planKey.Properties)).toEqual([{ KeyId: { Ref: keyId }, KeyType: 'API_KEY', UsagePlanId: { Ref: planId } }]);
+    expect(template.Outputs?.ApiKeyId).toEqual(expect.objectContaining({ Value: { Ref: keyId } }));
+  });
+
+  it('answers CORS for exactly the CloudFront site plus allowedOrigins, in the preflight and in the functions', () => {
+    // Prepare
+    const inspect = resource('InspectImageLambdaFunction').Properties as Record<string, any>;
+    const allowedText = templateText(inspect.Environment.Variables.ALLOWED_ORIGINS);
+
+    // Act
+    const allowed = parseConfig({
+      IMAGE_BUCKET: 'bucket',
+      CONNECT_INSTANCE_ID: 'i',
+      CONNECT_CONTACT_FLOW_ID: 'f',
+      CONNECT_SOURCE_PHONE_NUMBER: '+15555550199',
+      OPERATOR_PHONE_NUMBER: '+15555550100',
+      STAGE: 'dev',
+      ALLOWED_ORIGINS: allowedText.replace(SITE_DOMAIN, 'd111111abcdef8.cloudfront.net'),
+    }).ALLOWED_ORIGINS;
+    const preflights = apiMethods().filter(([, method]) => method.HttpMethod === 'OPTIONS');
+
+    // Assess
+    expect(allowed).toEqual(['https://d111111abcdef8.cloudfront.net', 'http://localhost:3000']);
+    for (const [logicalId, method] of preflights) {
+      const [response] = method.Integration.IntegrationResponses as Array<Record<string, any>>;
+      expect(templateText(response?.ResponseParameters['method.response.header.Access-Control-Allow-Origin']), logicalId).toBe(`'https://${SITE_DOMAIN}'`);
+      expect(response?.ResponseParameters['method.response.header.Vary'], logicalId).toBe("'Origin'");
+      const echo = templateText(response?.ResponseTemplates['application/json']);
+      // The origins the velocity template echoes are the functions' list, comma-bracketed for whole-entry matches.
+      expect(echo, logicalId).toContain(`#set($allowed = ",${allowedText},")`);
+      expect(echo, logicalId).toContain('$allowed.contains(",$origin,")');
+      expect(echo, logicalId).toContain('!$origin.contains(",")');
+      expect(echo, logicalId).not.toContain('*');
+    }
+  });
+
+  it('serves the page from CloudFront over HTTPS only, reading the private bucket through origin access control', () => {
+    // Act
+    const oac = props('SiteOriginAccessControl').OriginAccessControlConfig as Record<string, any>;
+    const distribution = props('SiteDistribution').DistributionConfig as Record<string, any>;
+    const behaviours = [distribution.DefaultCacheBehavior, ...((distribution.CacheBehaviors as unknown[]) ?? [])] as Array<Record<string, any>>;
+
+    // Assess
+    expect(oac).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+    expect(distribution.Origins).toHaveLength(1);
+    const [origin] = distribution.Origins as Array<Record<string, any>>;
+    expect(origin?.DomainName).toEqual({ 'Fn::GetAtt': ['SiteBucket', 'RegionalDomainName'] });
+    expect(origin?.OriginAccessControlId).toEqual({ 'Fn::GetAtt': ['SiteOriginAccessControl', 'Id'] });
+    expect(origin?.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
+    for (const behaviour of behaviours) {
+      expect(['https-only', 'redirect-to-https']).toContain(behaviour.ViewerProtocolPolicy);
+      expect(behaviour.AllowedMethods).toEqual(['GET', 'HEAD']);
+      expect(behaviour.ResponseHeadersPolicyId).toEqual({ Ref: 'SiteResponseHeadersPolicy' });
+    }
+    expect(templateText(template.Outputs?.SiteUrl && (template.Outputs.SiteUrl as { Value: unknown }).Value)).toBe(`https://${SITE_DOMAIN}`);
+    expect(template.Outputs).toHaveProperty('ApiUrl');
+  });
+
+  it('sends the security headers: a CSP without inline script or style, HSTS, nosniff, frame denial and no referrer', () => {
+    // Prepare
+    const headers = (props('SiteResponseHeadersPolicy').ResponseHeadersPolicyConfig as Record<string, any>).SecurityHeadersConfig as Record<string, any>;
+
+    // Act
+    const csp = cspDirectives(templateText(headers.ContentSecurityPolicy.ContentSecurityPolicy));
+    const local = cspDirectives(pageContentSecurityPolicy('http://localhost:3000'));
+
+    // Assess
+    expect(headers.ContentSecurityPolicy.Override).toBe(true);
+    for (const directive of ['script-src', 'style-src', 'default-src']) {
+      expect(csp.get(directive), directive).toBeDefined();
+      expect(csp.get(directive)?.join(' '), directive).not.toMatch(/unsafe-inline|unsafe-eval|\*|data:|https:/);
+    }
+    expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(csp.get('object-src')).toEqual(["'none'"]);
+    expect(csp.get('connect-src')).toEqual(["'self'", 'https://${ApiGatewayRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}']);
+    // The deployed page runs under the policy the local stack (and the e2e test) serves, bar the API origin.
+    csp.delete('connect-src');
+    local.delete('connect-src');
+    expect(csp).toEqual(local);
+    expect(headers.StrictTransportSecurity).toMatchObject({ Override: true, IncludeSubdomains: true });
+    expect(headers.StrictTransportSecurity.AccessControlMaxAgeSec).toBeGreaterThanOrEqual(31_536_000);
+    expect(headers.ContentTypeOptions).toEqual({ Override: true });
+    expect(headers.FrameOptions).toEqual({ Override: true, FrameOption: 'DENY' });
+    expect(headers.ReferrerPolicy).toEqual({ Override: true, ReferrerPolicy: 'no-referrer' });
+  });
+
+  it('ships a page that needs no inline script, style or event handler under that CSP', async () => {
+    // Prepare
+    const html = await readFile(path.join(repoRoot, 'static-site', 'index.html'), 'utf8');
+    const script = await readFile(path.join(repoRoot, 'static-site', 'app.js'), 'utf8');
+
+    // Act
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+
+    // Assess
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attributes, body] of scripts) {
+      expect(attributes).toMatch(/\bsrc=/);
+      expect(body?.trim()).toBe('');
+    }
+    expect(html).not.toMatch(/<style\b|\sstyle=|\son[a-z]+=|javascript:/i);
+    expect(script).not.toMatch(/setAttribute\(\s*['"]style['"]|\.innerHTML\s*=|\beval\(|new Function\(/);
+  });
+
+  it('expires images and rejected/ on their own clocks, and logs bucket access only when asked (off by default)', () => {
+    // Act
+    const rules = (props('ImageBucket').LifecycleConfiguration.Rules as Array<Record<string, any>>).filter((rule) => rule.Status === 'Enabled');
+    const logging = props('ImageBucket').LoggingConfiguration as { 'Fn::If': [string, Record<string, any>, unknown] };
+
+    // Assess
+    expect(rules.find((rule) => rule.Prefix === 'inspections/')?.ExpirationInDays).toBe(365);
+    expect(rules.find((rule) => rule.Prefix === 'rejected/')?.ExpirationInDays).toBe(30);
+    expect(logging['Fn::If'][0]).toBe('AccessLogsEnabled');
+    expect(logging['Fn::If'][1].DestinationBucketName).toEqual({ Ref: 'AccessLogBucket' });
+    expect(logging['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
+    expect(template.Conditions?.AccessLogsEnabled).toEqual({ 'Fn::Equals': ['false', 'true'] });
+    expect(resource('AccessLogBucket').Condition).toBe('AccessLogsEnabled');
+    expect(resource('AccessLogBucketPolicy').Condition).toBe('AccessLogsEnabled');
+  });
+});
