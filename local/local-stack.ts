@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { access, mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,7 +36,17 @@ export interface LocalStackOptions {
   projectRoot?: string;
   /** One line per request and lifecycle event; default silent. */
   log?: (line: string) => void;
+  /**
+   * When set, every API route (not the page, config.json or a preflight) needs this value in `x-api-key`, as the
+   * deployed API does, and config.json hands it to the page. Default: WAFERWATCH_API_KEY, else no key.
+   */
+  apiKey?: string;
 }
+
+/** What the deployed API answers without a valid key (serverless.yml, GatewayResponseInvalidApiKey). */
+export const MISSING_API_KEY_RESPONSE = {
+  error: { code: 'FORBIDDEN', message: 'The request has no valid API key (x-api-key header).' },
+} as const;
 
 /** A running local stack. */
 export interface LocalStack {
@@ -102,7 +112,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const routes = await loadRoutes(api.routes);
     // The operator's phone: answering a call runs the shipped contact flow, whose keys invoke the real record-decision.
     const phone = createPhoneSimulator({ calls: services.connect });
-    const stack = new RequestRouter({ url, routes, binaryMediaTypes: api.binaryMediaTypes, services, phone, staticRoot: path.join(projectRoot, 'static-site'), log });
+    const apiKey = options.apiKey ?? (process.env.WAFERWATCH_API_KEY || undefined);
+    const stack = new RequestRouter({ url, routes, binaryMediaTypes: api.binaryMediaTypes, services, phone, staticRoot: path.join(projectRoot, 'static-site'), log, apiKey });
     server.on('request', (request, response) => void stack.handle(request, response));
 
     let closing: Promise<void> | undefined;
@@ -244,8 +255,19 @@ class RequestRouter {
       phone: PhoneSimulator;
       staticRoot: string;
       log: (line: string) => void;
+      apiKey: string | undefined;
     },
   ) {}
+
+  /** True when no key is configured or the request carries it; compared in constant time. */
+  private hasApiKey(request: IncomingMessage): boolean {
+    const expected = this.options.apiKey;
+    if (expected === undefined) return true;
+    const sent = request.headers['x-api-key'];
+    if (typeof sent !== 'string') return false;
+    const digest = (value: string) => createHash('sha256').update(value).digest();
+    return timingSafeEqual(digest(sent), digest(expected));
+  }
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -265,6 +287,11 @@ class RequestRouter {
       if (await this.options.phone.handle(request, response)) return;
       const match = matchRoute(this.options.routes, method, pathname);
       if (match) {
+        if (!this.hasApiKey(request)) {
+          request.resume();
+          sendJson(response, 403, MISSING_API_KEY_RESPONSE, { 'x-amzn-ErrorType': 'ForbiddenException' });
+          return;
+        }
         await this.invoke(request, response, match.route as LoadedRoute, match.pathParameters);
         return;
       }
@@ -307,12 +334,12 @@ class RequestRouter {
     }
   }
 
-  /** The page's configuration: the API is this same origin, as the browser reached it. */
-  private pageConfig(request: IncomingMessage): { apiBaseUrl: string; apiKey: null; local: true } {
+  /** The page's configuration: the API is this same origin, as the browser reached it, and the key when one is set. */
+  private pageConfig(request: IncomingMessage): { apiBaseUrl: string; apiKey: string | null; local: true } {
     const hostHeader = request.headers.host;
     // Same origin as the page whichever name reached it (localhost, 127.0.0.1, a tablet using the LAN address).
     const apiBaseUrl = hostHeader && /^[A-Za-z0-9.\-:[\]]+$/.test(hostHeader) ? `http://${hostHeader}` : this.options.url;
-    return { apiBaseUrl, apiKey: null, local: true };
+    return { apiBaseUrl, apiKey: this.options.apiKey ?? null, local: true };
   }
 
   private async invoke(request: IncomingMessage, response: ServerResponse, route: LoadedRoute, pathParameters: Record<string, string> | null): Promise<void> {

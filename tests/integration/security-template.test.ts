@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/config';
+import { MISSING_API_KEY_RESPONSE } from '../../local/local-stack';
 import { pageContentSecurityPolicy } from '../../local/static-files';
 import {
   packagedService,
@@ -176,6 +177,21 @@ describe('security of the packaged stack (issue 7)', () => {
     expect(planProperties.Quota.Limit).toBeGreaterThan(0);
     expect(planKeys.map(([, planKey]) => planKey.Properties)).toEqual([{ KeyId: { Ref: keyId }, KeyType: 'API_KEY', UsagePlanId: { Ref: planId } }]);
     expect(template.Outputs?.ApiKeyId).toEqual(expect.objectContaining({ Value: { Ref: keyId } }));
+  });
+
+  it('answers a missing or wrong key with a 403 in the API\'s error shape, readable by the site (like the local stack)', () => {
+    // Act
+    const responses = resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties as Record<string, any>);
+    const invalidKey = responses.find((response) => response.ResponseType === 'INVALID_API_KEY');
+
+    // Assess
+    expect(invalidKey?.StatusCode).toBe('403');
+    expect(JSON.parse(invalidKey?.ResponseTemplates['application/json'])).toEqual(MISSING_API_KEY_RESPONSE);
+    expect(responses.map((response) => response.ResponseType).sort()).toEqual(['DEFAULT_4XX', 'DEFAULT_5XX', 'INVALID_API_KEY']);
+    for (const response of responses) {
+      expect(templateText(response.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin']), response.ResponseType).toBe(`'https://${SITE_DOMAIN}'`);
+      expect(response.ResponseParameters['gatewayresponse.header.Content-Type'], response.ResponseType).toBe("'application/json; charset=utf-8'");
+    }
   });
 
   it('answers CORS for exactly the CloudFront site plus allowedOrigins, in the preflight and in the functions', () => {
