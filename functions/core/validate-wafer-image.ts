@@ -17,6 +17,16 @@ export interface WaferImageLimits {
  * memory is allocated), and finally a real decode that fails on truncated or corrupt pixel data (422).
  */
 export async function validateWaferImage(bytes: Uint8Array, limits: WaferImageLimits): Promise<ValidatedWaferImage> {
+  const image = checkWaferImage(bytes, limits);
+  await assertDecodable(image, limits.maxSide);
+  return image;
+}
+
+/**
+ * Every check of validateWaferImage except the pixel decode: size, signature, structure, dimensions.
+ * The caller must still decode the pixels (assertDecodable, or a detector's own decode) before trusting them.
+ */
+export function checkWaferImage(bytes: Uint8Array, limits: WaferImageLimits): ValidatedWaferImage {
   if (bytes.byteLength === 0) throw new MalformedRequestError('The request carries no image.');
   if (bytes.byteLength > limits.maxBytes) throw new ImageTooLargeError(bytes.byteLength, limits.maxBytes);
   const structure = readImageStructure(bytes);
@@ -25,7 +35,6 @@ export async function validateWaferImage(bytes: Uint8Array, limits: WaferImageLi
     throw new ImageDimensionsOutOfRangeError(width, height, limits.minSide, limits.maxSide);
   }
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  await assertDecodable(buffer, limits.maxSide);
   return {
     bytes: buffer,
     format: structure.format,
@@ -42,9 +51,9 @@ export async function validateWaferImage(bytes: Uint8Array, limits: WaferImageLi
  * short ("premature end of data segment") and fills the rest grey: a wafer image with a missing half
  * must not be inspected as if whole. A tiny output keeps memory small while the whole stream is read.
  */
-async function assertDecodable(buffer: Buffer, maxSide: number): Promise<void> {
+export async function assertDecodable(image: ValidatedWaferImage, maxSide: number): Promise<void> {
   try {
-    await sharp(buffer, { failOn: 'warning', limitInputPixels: maxSide * maxSide, sequentialRead: true })
+    await sharp(image.bytes, { failOn: 'warning', limitInputPixels: maxSide * maxSide, sequentialRead: true })
       .resize({ width: 32, height: 32, fit: 'fill', fastShrinkOnLoad: true })
       .raw()
       .toBuffer();

@@ -21,8 +21,9 @@ export function createInspectImageHandler(
   return apiHandler(resolveDependencies, async (event) => {
     const deps = resolveDependencies();
     const upload = await readInspectionRequest(event, deps.inspection.limits.maxBytes);
-    // Resolved inside the pipeline, so a detector that cannot load still leaves the image kept as not inspected.
-    const detector: Detector = { detect: async (image) => (await deps.detector()).detect(image) };
+    // A detector that cannot load answers every detect() with its load error, so the image is still
+    // checked, decoded and kept as not inspected instead of lost.
+    const detector: Detector = await deps.detector().catch((error: unknown) => ({ detect: () => Promise.reject(error) }));
     const outcome = await inspectWaferImage(
       { ...deps.inspection, detector },
       { bytes: upload.bytes, stationId: upload.stationId ?? DEFAULT_STATION_ID, source: 'api' },

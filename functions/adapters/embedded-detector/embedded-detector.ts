@@ -8,7 +8,7 @@ import { ANOMALY_COLOR, BACKGROUND_COLOR, renderAnomalyMask } from './anomaly-ma
 import { MemoryBank } from './memory-bank';
 import { decodeModelFile, modelVersionOf, type WaferModel } from './model-file';
 import { extractPatchFeatures } from './patch-features';
-import { decodeWorkingImage, type WorkingImage } from './working-image';
+import { decodeWorkingImage, type DecodedWorkingImage, type WorkingImage } from './working-image';
 
 /** Name of the one anomaly label the embedded detector paints (it has no defect classes). */
 export const ANOMALY_LABEL = 'anomaly';
@@ -56,20 +56,35 @@ export class EmbeddedDetector implements Detector {
     this.bank = new MemoryBank(model.bank, model.featureMean.length);
   }
 
+  /**
+   * Decode the image to the model's working resolution. The inspection pipeline uses this as the
+   * image's decode check (CorruptImageError for truncated or corrupt pixel data) and hands the result
+   * back to detect(), so each wafer is decoded once.
+   */
+  async prepare(image: ValidatedWaferImage): Promise<DecodedWorkingImage> {
+    return this.decode(image.bytes);
+  }
+
   /** Decide whether the wafer is anomalous; answers in Lookout for Vision's DetectAnomalies shape with a mask. */
-  async detect(image: ValidatedWaferImage): Promise<DetectionResult> {
-    return this.detectBytes(image.bytes);
+  async detect(image: ValidatedWaferImage, prepared?: DecodedWorkingImage): Promise<DetectionResult> {
+    return this.detectWorking(prepared ?? (await this.decode(image.bytes)));
   }
 
   /** The same as detect, from bare PNG/JPEG bytes (training reports, evaluation and benchmarks). */
   async detectBytes(bytes: Uint8Array): Promise<DetectionResult> {
-    const { model } = this;
-    let working: Awaited<ReturnType<typeof decodeWorkingImage>>;
+    return this.detectWorking(await this.decode(bytes));
+  }
+
+  private async decode(bytes: Uint8Array): Promise<DecodedWorkingImage> {
     try {
-      working = await decodeWorkingImage(bytes, model.settings.workingSide);
-    } catch (error) {
-      throw new CorruptImageError(`The image could not be decoded: ${(error as Error).message}`);
+      return await decodeWorkingImage(bytes, this.model.settings.workingSide);
+    } catch {
+      throw new CorruptImageError('The image data is corrupt or truncated and cannot be decoded.');
     }
+  }
+
+  private detectWorking(working: DecodedWorkingImage): DetectionResult {
+    const { model } = this;
     const map = scoreWorkingImage(working, this.bank, model);
     const isAnomalous = map.score > model.threshold;
     // Like Lookout, only an anomalous verdict paints anomalies; then every patch worse than any held-out

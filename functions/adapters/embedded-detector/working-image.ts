@@ -8,6 +8,9 @@ export interface WorkingImage {
   rgb: Uint8Array;
 }
 
+/** A working image with the size of the source it was decoded from (the mask is drawn at that size). */
+export type DecodedWorkingImage = WorkingImage & { sourceWidth: number; sourceHeight: number };
+
 /** Raw interleaved pixels as sharp hands them out (1 to 4 channels). */
 export interface RawImage {
   width: number;
@@ -35,11 +38,10 @@ const RESIZE_KERNEL = 'linear' as const;
  * Decode PNG/JPEG bytes (grey, grey+alpha, RGB or RGBA) and resize them to the working resolution.
  * Alpha is dropped (flattened on black, like the background of the photos).
  */
-export async function decodeWorkingImage(
-  bytes: Uint8Array,
-  maxSide: number,
-): Promise<WorkingImage & { sourceWidth: number; sourceHeight: number }> {
-  const image = sharp(bytes, { failOn: 'error', ignoreIcc: true });
+export async function decodeWorkingImage(bytes: Uint8Array, maxSide: number): Promise<DecodedWorkingImage> {
+  // failOn 'warning': libjpeg only warns when a scan is cut short and fills the rest grey, and a
+  // half-grey wafer must be rejected as corrupt, not inspected (this decode is the pipeline's check).
+  const image = sharp(bytes, { failOn: 'warning', ignoreIcc: true });
   const meta = await image.metadata();
   if (!meta.width || !meta.height) throw new Error('The image has no dimensions');
   const size = workingSize(meta.width, meta.height, maxSide);

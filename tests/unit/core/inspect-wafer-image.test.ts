@@ -1,5 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DetectorUnavailableError, WaferwatchError } from '../../../functions/core/errors';
+import type { Detector } from '../../../functions/core/detection';
+import { CorruptImageError, DetectorUnavailableError, WaferwatchError } from '../../../functions/core/errors';
 import { inspectWaferImage, type InspectionDependencies } from '../../../functions/core/inspect-wafer-image';
 import { InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
@@ -11,7 +12,7 @@ describe('inspectWaferImage', () => {
   let store: InMemoryInspectionStore;
   let caller: RecordingCaller;
   let logger: MemoryLogger;
-  const deps = (detector: ScriptedDetector): InspectionDependencies => ({
+  const deps = (detector: Detector): InspectionDependencies => ({
     store,
     detector,
     caller,
@@ -121,5 +122,33 @@ describe('inspectWaferImage', () => {
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'default', source: 'api' })));
     expect(new Set(outcomes.map((outcome) => outcome.record.image.key)).size).toBe(20);
     expect(store.records.size).toBe(20);
+  });
+
+  it('decodes once: what the detector prepared is what it is asked to detect on', async () => {
+    // Prepare
+    const seen: unknown[] = [];
+    const detector: Detector<{ decodedBy: string }> = {
+      prepare: async () => ({ decodedBy: 'detector' }),
+      detect: async (_image, prepared) => {
+        seen.push(prepared);
+        return verdict(false, 0.9);
+      },
+    };
+    // Act
+    await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'default', source: 'api' });
+    // Assess
+    expect(seen).toEqual([{ decodedBy: 'detector' }]);
+  });
+
+  it('stores nothing when the detector cannot decode the pixels', async () => {
+    const detector: Detector = {
+      prepare: async () => {
+        throw new CorruptImageError('The image data is corrupt or truncated and cannot be decoded.');
+      },
+      detect: async () => verdict(true, 1),
+    };
+    const error = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'default', source: 'api' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'CORRUPT_IMAGE', statusCode: 422 });
+    expect(store.objects.size + store.records.size).toBe(0);
   });
 });

@@ -75,4 +75,32 @@ describe('EmbeddedDetector', () => {
     // Assess
     await expect(detection).rejects.toBeInstanceOf(CorruptImageError);
   });
+
+  it('prepares (decodes) once and detects from what it prepared, with the same result as from the bytes', async () => {
+    // Prepare
+    const detector = await readEmbeddedDetector(DEFAULT_MODEL);
+    const image = await validated(sample('anomalous', 'particle.jpg'));
+
+    // Act
+    const prepared = await detector.prepare(image);
+    const fromPrepared = await detector.detect(image, prepared);
+
+    // Assess
+    expect(fromPrepared).toEqual(await detector.detectBytes(image.bytes));
+    expect([prepared.sourceWidth, prepared.sourceHeight]).toEqual([image.width, image.height]);
+  });
+
+  it('rejects a JPEG whose scan was cut short even though it still ends with an end-of-image marker', async () => {
+    // Prepare: libjpeg only warns about this and fills the rest grey; the pipeline relies on prepare() to refuse it.
+    const detector = await readEmbeddedDetector(DEFAULT_MODEL);
+    const bytes = sample('good', 'wafer.jpg');
+    const scanStart = bytes.indexOf(Buffer.from([0xff, 0xda]));
+    const cut = Buffer.concat([bytes.subarray(0, scanStart + Math.floor((bytes.length - scanStart) / 2)), Buffer.from([0xff, 0xd9])]);
+
+    // Act
+    const preparing = detector.prepare({ ...(await validated(bytes)), bytes: cut });
+
+    // Assess
+    await expect(preparing).rejects.toBeInstanceOf(CorruptImageError);
+  });
 });
