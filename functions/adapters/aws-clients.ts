@@ -1,6 +1,9 @@
 import { ConnectClient } from '@aws-sdk/client-connect';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** Where and how an AWS client connects. */
 export interface AwsClientOptions {
@@ -32,6 +35,10 @@ export const S3_REQUEST_TIMEOUT_MS = 5_000;
 export const LOOKOUT_REQUEST_TIMEOUT_MS = 4_000;
 /** StartOutboundVoiceContact returns as soon as the call is queued, before anyone picks up. */
 export const CONNECT_REQUEST_TIMEOUT_MS = 3_000;
+/** Single-item conditional writes answer in milliseconds; a second of silence is a stuck connection. */
+export const DYNAMODB_REQUEST_TIMEOUT_MS = 1_000;
+/** SendMessage and short-poll ReceiveMessage answer in milliseconds (long polls set their own, longer, budget). */
+export const SQS_REQUEST_TIMEOUT_MS = 2_000;
 
 // s3rver only accepts this key pair; the other emulators ignore signatures.
 const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -73,4 +80,21 @@ export function createLookoutVisionClient(options: AwsClientOptions): LookoutVis
 /** Amazon Connect client for StartOutboundVoiceContact. */
 export function createConnectClient(options: AwsClientOptions): ConnectClient {
   return new ConnectClient(commonConfig(options, CONNECT_REQUEST_TIMEOUT_MS));
+}
+
+/**
+ * DynamoDB document client for the alert state table: plain JS values in and out, `undefined`
+ * members dropped (an optional field left unset must not fail the write).
+ */
+export function createDynamoDbDocumentClient(options: AwsClientOptions): DynamoDBDocumentClient {
+  const client = new DynamoDBClient(commonConfig(options, DYNAMODB_REQUEST_TIMEOUT_MS));
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/**
+ * SQS client for the alert queue. With an endpoint override (the local SQS emulator) the SDK
+ * sends every call there, whatever host the queue URL names.
+ */
+export function createSqsClient(options: AwsClientOptions): SQSClient {
+  return new SQSClient(commonConfig(options, SQS_REQUEST_TIMEOUT_MS));
 }

@@ -1,0 +1,97 @@
+/**
+ * The alert state port: what the alerting path must remember between Lambda invocations so that
+ * an anomaly never rings twice and is never lost (DynamoDB in production, dynalite locally).
+ * Every operation is one atomic conditional write; none reads and then writes.
+ *
+ * The order the place-call consumer is meant to use them in, for one alert message:
+ * 1. `claimAlert(inspectionId, lease)`: `claimed` → go on; `in-progress` → report the message as a
+ *    batch item failure (another invocation holds it; SQS redelivers later); `done` → delete the
+ *    message, it was a duplicate delivery.
+ * 2. `tryStartCall(stationId, inspectionId, now, cooldown)`: `call: false` → the anomaly was folded
+ *    into the station's next call; `completeAlert(id, 'folded')`.
+ * 3. `reserveDailyCall(utcDay(now), cap, inspectionId)`: false → `completeAlert(id, 'capped')` and
+ *    `recordCallFailed` (no call was placed, so the station must not stay silenced).
+ * 4. Start the Connect call with the inspection-derived ClientToken (Connect itself drops a second
+ *    call with the same token, the last line of defence against a double ring).
+ *    Placed → `completeAlert(id, 'placed')`. Throttled / limit exceeded → `releaseAlert(id)` and
+ *    report a batch item failure: the retry gets `call: true` again for the same inspection and
+ *    the same reservation, so it neither folds itself nor uses up a second call of the cap.
+ *    Permanently refused → `recordCallFailed(stationId, id)`, `completeAlert(id, 'failed')`, DLQ.
+ *
+ * The image claim is separate and earlier, in the inspection pipeline: `claimImage` before an
+ * alert is ever published, so the same wafer photo uploaded twice gives one inspection.
+ */
+
+/** Result of claiming an image by its content hash. */
+export type ImageClaim =
+  /** This inspection is the first (or the same inspection retried): go on. */
+  | { firstSeen: true }
+  /** Seen before, within the claim's lifetime: reuse the first inspection instead of a new one. */
+  | { firstSeen: false; inspectionId: string };
+
+/** How the processing of one alert ended, kept so a redelivery knows it is a duplicate. */
+export type AlertOutcome = 'placed' | 'folded' | 'failed' | 'capped';
+
+/** Result of claiming the processing of one alert. */
+export type AlertClaim =
+  | { claimed: true }
+  /** `in-progress`: another invocation holds an unexpired lease. `done`: finished earlier, with its outcome. */
+  | { claimed: false; state: 'in-progress' }
+  | { claimed: false; state: 'done'; outcome: AlertOutcome };
+
+/** Whether an anomaly on a station rings now or is folded into the station's next call. */
+export type CallDecision =
+  /** Ring. `foldedCount` anomalies were folded since the previous call ("3 more anomalous wafers since the last call"). */
+  | { call: true; foldedCount: number }
+  /** A call for `activeCallInspectionId` is recent; this anomaly was counted (`foldedCount` so far, itself included). */
+  | { call: false; foldedCount: number; activeCallInspectionId: string };
+
+/** Alert de-duplication, per-station cooldown and the daily call cap. */
+export interface AlertStateStore {
+  /**
+   * Claim an image by its sha256 for `ttlSeconds`. The first inspection of those bytes gets
+   * `firstSeen: true`, and so does the same inspection asking again (a retried event); anyone
+   * else gets the first inspection's id. After the TTL the bytes count as new.
+   */
+  claimImage(sha256: string, inspectionId: string, ttlSeconds: number): Promise<ImageClaim>;
+
+  /**
+   * Claim the processing of an inspection's alert for `leaseSeconds` (at least the consumer's
+   * timeout, so a crashed invocation's message can be taken over after its lease, and not before).
+   */
+  claimAlert(inspectionId: string, leaseSeconds: number): Promise<AlertClaim>;
+
+  /** Mark an alert processed for good: every later claim answers `done` with this outcome. */
+  completeAlert(inspectionId: string, outcome: AlertOutcome): Promise<void>;
+
+  /** Give up a lease early (a retryable failure) so the redelivered message is not held back; a done alert stays done. */
+  releaseAlert(inspectionId: string): Promise<void>;
+
+  /**
+   * Decide whether an anomaly on `stationId` rings, atomically: when no call started within
+   * `cooldownMs` before `nowMs`, this inspection becomes the station's current call and the
+   * folded counter is handed over and reset; otherwise the counter is incremented.
+   * Idempotent for the inspection that owns the current call: asking again (a retry after a
+   * throttled Connect call) answers `call: true` with the same `foldedCount`.
+   */
+  tryStartCall(stationId: string, inspectionId: string, nowMs: number, cooldownMs: number): Promise<CallDecision>;
+
+  /**
+   * The call started by `inspectionId` could not be placed and will not be retried (a permanent
+   * refusal, or the daily cap): end the station's cooldown, so the next anomaly tries to ring
+   * instead of being folded into a call nobody received, and hand the folded count back plus
+   * one for this inspection. Resolves false when another inspection already owns the station's call.
+   */
+  recordCallFailed(stationId: string, inspectionId: string): Promise<boolean>;
+
+  /**
+   * Reserve one of `cap` calls for the UTC day `dayUtc` (YYYY-MM-DD), a toll-fraud guard.
+   * Idempotent per inspection: the same inspection asking again keeps its reservation.
+   */
+  reserveDailyCall(dayUtc: string, cap: number, inspectionId: string): Promise<boolean>;
+}
+
+/** The UTC calendar day of an instant, as the daily call cap counts it (YYYY-MM-DD). */
+export function utcDay(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
