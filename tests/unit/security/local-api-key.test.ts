@@ -41,7 +41,8 @@ describe('local stack with WAFERWATCH_API_KEY set', () => {
   });
 
   it('refuses API routes without the key, or with a wrong one, with the deployed 403 JSON and never runs the handler', async () => {
-    for (const headers of [{}, { 'x-api-key': 'wrong' }, { 'x-api-key': `${API_KEY}x` }, { 'x-api-key': API_KEY.slice(1) }, { authorization: API_KEY }]) {
+    const attempts: Array<Record<string, string>> = [{}, { 'x-api-key': 'wrong' }, { 'x-api-key': `${API_KEY}x` }, { 'x-api-key': API_KEY.slice(1) }, { authorization: API_KEY }];
+    for (const headers of attempts) {
       for (const route of ['/inspections', '/inspections/01ABC']) {
         // Act
         const response = await fetch(`${stack.url}${route}`, { headers });
