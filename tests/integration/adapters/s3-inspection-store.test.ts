@@ -139,4 +139,31 @@ describe('S3InspectionStore against s3rver', () => {
       await listing.close();
     }
   });
+
+  it('pages through a day with more keys than one listing page holds', async () => {
+    // Prepare: s3rver mints continuation tokens with DES, which needs --openssl-legacy-provider on Node >= 17
+    // (set for the tests in vitest.config.ts and for npm start); two keys a page forces real paging over HTTP.
+    const bucket = 'waferwatch-paging-test';
+    const paging = await startS3Emulator({ buckets: [bucket] });
+    const pagingClient = createS3Client({ region: 'us-east-1', endpoint: paging.endpoint });
+    const now = Date.UTC(2026, 10, 26, 12, 0, 0);
+    const store = new S3InspectionStore({ client: pagingClient, bucket, now: () => new Date(now), listPageSize: 2 });
+    const ids = Array.from({ length: 7 }, (_, index) => ulid(now - 60_000 + index * 1000));
+    try {
+      for (const id of ids) {
+        const keys = inspectionKeys(id, 'png');
+        await store.putRecord(recordFor(id, keys.image, new Date(now).toISOString()));
+        await store.putMask(keys.mask, new Uint8Array([1]));
+      }
+
+      // Act
+      const listed = await store.listRecentRecords(5);
+
+      // Assess
+      expect(listed.map((record) => record.inspectionId)).toEqual([...ids].reverse().slice(0, 5));
+    } finally {
+      pagingClient.destroy();
+      await paging.close();
+    }
+  });
 });
