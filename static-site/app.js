@@ -28,6 +28,11 @@ const elements = {
   callAttributes: document.getElementById('call-attributes'),
   callAnswer: document.getElementById('call-answer'),
   keys: [...document.querySelectorAll('#phone .keypad button[data-key]')],
+  recordDialog: document.getElementById('record-dialog'),
+  recordDialogTitle: document.getElementById('record-dialog-title'),
+  recordDialogStatus: document.getElementById('record-dialog-status'),
+  recordDialogClose: document.getElementById('record-dialog-close'),
+  recordJson: document.getElementById('record-json'),
   callCount: document.getElementById('call-count'),
 };
 
@@ -174,6 +179,7 @@ function showResult(view, record) {
   }
   view.recordLink.hidden = false;
   view.recordLink.href = recordUrl(record.inspectionId);
+  view.recordLink.dataset.inspectionId = record.inspectionId;
 }
 
 function showError(view, message) {
@@ -253,6 +259,7 @@ function failed(view, status, error, retryAfter) {
   if (error?.inspectionId) {
     view.recordLink.hidden = false;
     view.recordLink.href = recordUrl(error.inspectionId);
+    view.recordLink.dataset.inspectionId = error.inspectionId;
   }
 }
 
@@ -303,16 +310,48 @@ function renderHistory(inspections) {
     cell(`${describeAlert(record.alert)}${decision}`);
     const link = document.createElement('a');
     link.href = recordUrl(record.inspectionId);
-    link.target = '_blank';
-    link.rel = 'noopener';
+    link.dataset.inspectionId = record.inspectionId;
     link.textContent = record.inspectionId;
-    link.className = 'mono';
+    link.className = 'mono record-link';
     link.setAttribute('aria-label', `Record of inspection ${record.inspectionId}`);
     cell('').append(link);
     return row;
   });
   elements.historyRows.replaceChildren(...rows);
   elements.historyStatus.textContent = inspections.length === 0 ? 'No inspections yet.' : `${inspections.length} most recent inspection(s).`;
+}
+
+// ---- record viewer ---------------------------------------------------------------------------------------------
+// Record links keep their URL (copy link still works) but open in a dialog: the API wants the x-api-key header,
+// which a plain navigation cannot carry.
+
+function wireRecordLinks() {
+  document.addEventListener('click', (event) => {
+    const link = event.target instanceof Element ? event.target.closest('a.record-link[data-inspection-id]') : null;
+    if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    void showRecord(link.dataset.inspectionId);
+  });
+  elements.recordDialogClose.addEventListener('click', () => elements.recordDialog.close());
+}
+
+async function showRecord(inspectionId) {
+  elements.recordDialogTitle.textContent = `Inspection ${inspectionId}`;
+  elements.recordDialogStatus.textContent = 'Loading…';
+  elements.recordJson.textContent = '';
+  if (!elements.recordDialog.open) elements.recordDialog.showModal();
+  try {
+    const response = await fetch(recordUrl(inspectionId), { headers: apiHeaders(), cache: 'no-store' });
+    const body = parseJson(await response.text());
+    if (!response.ok) {
+      elements.recordDialogStatus.textContent = describeError(body?.error, response.status, response.headers.get('Retry-After'));
+      return;
+    }
+    elements.recordDialogStatus.textContent = '';
+    elements.recordJson.textContent = JSON.stringify(body, null, 2);
+  } catch {
+    elements.recordDialogStatus.textContent = describeError(undefined, 0, null);
+  }
 }
 
 // ---- simulated operator phone (local stack only) -------------------------------------------------------------
@@ -499,6 +538,7 @@ async function main() {
   restoreStation();
   wireFileChoice();
   elements.historyRefresh.addEventListener('click', () => void refreshHistory());
+  wireRecordLinks();
   try {
     config = await loadConfig();
   } catch (error) {
