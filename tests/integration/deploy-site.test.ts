@@ -1,0 +1,103 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deploySite, listSiteFiles } from '../../deploy/deploy-site';
+import { createS3Client } from '../../functions/adapters/aws-clients';
+import { startS3Emulator, type S3Emulator } from '../../local/emulators/s3-emulator';
+import { repoRoot } from '../helpers/packaged-template';
+
+const BUCKET = 'waferwatch-prod-sitebucket-test';
+const STACK = 'waferwatch-prod';
+const OUTPUTS = [
+  { OutputKey: 'SiteBucketName', OutputValue: BUCKET },
+  { OutputKey: 'SiteUrl', OutputValue: 'https://d111111abcdef8.cloudfront.net' },
+  { OutputKey: 'ApiUrl', OutputValue: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod' },
+  { OutputKey: 'ApiKeyId', OutputValue: 'k3y1d' },
+];
+
+describe('npm run deploy:site', () => {
+  let s3Emulator: S3Emulator;
+  let s3: S3Client;
+  const cloudFormation = mockClient(CloudFormationClient);
+  const apiGateway = mockClient(APIGatewayClient);
+
+  beforeAll(async () => {
+    s3Emulator = await startS3Emulator({ buckets: [BUCKET] });
+    s3 = createS3Client({ region: 'eu-west-1', endpoint: s3Emulator.endpoint });
+  });
+
+  afterAll(async () => {
+    s3?.destroy();
+    await s3Emulator?.close();
+  });
+
+  beforeEach(() => {
+    cloudFormation.reset();
+    apiGateway.reset();
+    cloudFormation.on(DescribeStacksCommand, { StackName: STACK }).resolves({ Stacks: [{ StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: OUTPUTS }] });
+    apiGateway.on(GetApiKeyCommand, { apiKey: 'k3y1d', includeValue: true }).resolves({ id: 'k3y1d', value: 'generated-key-value' });
+  });
+
+  const text = async (key: string) => (await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body?.transformToString()) ?? '';
+
+  it('uploads every page file with its content type and no-cache, and writes config.json from the stack outputs and key', async () => {
+    // Prepare
+    const expected = await listSiteFiles(path.join(repoRoot, 'static-site'));
+
+    // Act
+    const result = await deploySite({ cloudFormation: cloudFormation as unknown as CloudFormationClient, apiGateway: apiGateway as unknown as APIGatewayClient, s3, stackName: STACK });
+
+    // Assess
+    expect(expected).toEqual(expect.arrayContaining(['index.html', 'app.js', 'messages.js', 'styles.css']));
+    expect(expected.some((file) => file.endsWith('.d.ts'))).toBe(false);
+    expect(result.uploaded.sort()).toEqual([...expected, 'config.json'].sort());
+    expect(result.siteUrl).toBe('https://d111111abcdef8.cloudfront.net');
+    expect(JSON.parse(await text('config.json'))).toEqual({ apiBaseUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod', apiKey: 'generated-key-value', local: false });
+    const html = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'index.html' }));
+    expect(html.ContentType).toBe('text/html; charset=utf-8');
+    expect(html.CacheControl).toBe('no-cache');
+    expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'app.js' }))).ContentType).toBe('text/javascript; charset=utf-8');
+    expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'config.json' }))).CacheControl).toBe('no-store');
+  });
+
+  it('removes objects the page no longer has, and never uploads dotfiles or a local config.json', async () => {
+    // Prepare
+    const siteRoot = await mkdtemp(path.join(tmpdir(), 'waferwatch-site-'));
+    await mkdir(path.join(siteRoot, 'img'));
+    await writeFile(path.join(siteRoot, 'index.html'), '<!doctype html><title>t</title>');
+    await writeFile(path.join(siteRoot, 'img', 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    await writeFile(path.join(siteRoot, '.env'), 'SECRET=1');
+    await writeFile(path.join(siteRoot, 'config.json'), '{"apiKey":"from-a-laptop"}');
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'old-page.js', Body: 'stale' }));
+
+    try {
+      // Act
+      const result = await deploySite({ cloudFormation: cloudFormation as unknown as CloudFormationClient, apiGateway: apiGateway as unknown as APIGatewayClient, s3, stackName: STACK, siteRoot });
+      const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((object) => object.Key).sort();
+
+      // Assess
+      expect(keys).toEqual(['config.json', 'img/logo.svg', 'index.html']);
+      expect(result.deleted).toEqual(expect.arrayContaining(['old-page.js', 'app.js']));
+      expect(JSON.parse(await text('config.json')).apiKey).toBe('generated-key-value');
+      expect(await readdir(siteRoot)).toContain('.env');
+    } finally {
+      await rm(siteRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('names the missing output when the stack predates the site', async () => {
+    // Prepare
+    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: OUTPUTS.filter((output) => output.OutputKey !== 'ApiKeyId') }] });
+
+    // Act
+    const deploying = deploySite({ cloudFormation: cloudFormation as unknown as CloudFormationClient, apiGateway: apiGateway as unknown as APIGatewayClient, s3, stackName: STACK });
+
+    // Assess
+    await expect(deploying).rejects.toThrow(/no ApiKeyId output/);
+  });
+});
