@@ -7,6 +7,9 @@ const phoneNumber = (name: string) =>
 
 const optionalUrl = z.url().optional();
 
+/** A country calling code, or a longer leading part of E.164 numbers (e.g. +1415 for one NANP area code). */
+const COUNTRY_PREFIX = /^\+[1-9]\d{0,7}$/;
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Comma-separated list, blanks dropped. */
@@ -34,6 +37,15 @@ const baseSchema = z.object({
   CONNECT_CONTACT_FLOW_ID: z.string({ error: 'CONNECT_CONTACT_FLOW_ID environment variable is not set' }).min(1),
   CONNECT_SOURCE_PHONE_NUMBER: phoneNumber('CONNECT_SOURCE_PHONE_NUMBER'),
   OPERATOR_PHONE_NUMBER: phoneNumber('OPERATOR_PHONE_NUMBER'),
+  /**
+   * Toll-fraud guard: the only number prefixes the operator and source numbers may have (comma-separated, e.g.
+   * `+44` or `+1415,+1650`). Deployed stages set it explicitly (serverless.yml param operatorCountryPrefixes);
+   * unset, it is the NANP and the UK, where the sample numbers are. See docs/security.md.
+   */
+  OPERATOR_COUNTRY_PREFIXES: z
+    .string()
+    .default('+1,+44')
+    .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0)),
   CONNECT_ENDPOINT: optionalUrl,
   /** Anomalous verdicts at or above this confidence ring the operator. */
   ALERT_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
@@ -71,12 +83,28 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   if (config.STAGE !== 'local' && config.ALLOWED_ORIGINS.includes('*')) {
     throw new ConfigurationError(`ALLOWED_ORIGINS must list exact origins in stage ${config.STAGE}; "*" is only allowed locally`);
   }
+  if (config.OPERATOR_COUNTRY_PREFIXES.length === 0) {
+    throw new ConfigurationError('OPERATOR_COUNTRY_PREFIXES must list at least one prefix such as +44');
+  }
+  for (const prefix of config.OPERATOR_COUNTRY_PREFIXES) {
+    if (!COUNTRY_PREFIX.test(prefix)) throw new ConfigurationError(`OPERATOR_COUNTRY_PREFIXES entry "${prefix}" is not a number prefix such as +44 or +1415`);
+  }
+  for (const name of ['OPERATOR_PHONE_NUMBER', 'CONNECT_SOURCE_PHONE_NUMBER'] as const) {
+    if (!hasAllowedPrefix(config[name], config.OPERATOR_COUNTRY_PREFIXES)) {
+      throw new ConfigurationError(`${name} is outside OPERATOR_COUNTRY_PREFIXES (${config.OPERATOR_COUNTRY_PREFIXES.join(',')})`);
+    }
+  }
   for (const origin of config.ALLOWED_ORIGINS) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       throw new ConfigurationError(`ALLOWED_ORIGINS entry "${origin}" is not an origin (scheme://host[:port])`);
     }
   }
   return config;
+}
+
+/** True when an E.164 number starts with one of the allowed prefixes (the toll-fraud guard's test). */
+export function hasAllowedPrefix(phoneNumber: string, prefixes: readonly string[]): boolean {
+  return E164.test(phoneNumber) && prefixes.some((prefix) => COUNTRY_PREFIX.test(prefix) && phoneNumber.startsWith(prefix));
 }
 
 let cached: Config | undefined;

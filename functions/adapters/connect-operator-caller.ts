@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { StartOutboundVoiceContactCommand, type ConnectClient } from '@aws-sdk/client-connect';
+import { hasAllowedPrefix } from '../config';
 import type { OperatorAlert, OperatorCaller } from '../core/ports';
 
 export interface ConnectOperatorCallerOptions {
@@ -10,6 +11,11 @@ export interface ConnectOperatorCallerOptions {
   sourcePhoneNumber: string;
   /** E.164, from configuration only: nothing in an alert can change who is called. */
   destinationPhoneNumber: string;
+  /**
+   * OPERATOR_COUNTRY_PREFIXES. Checked again before every call (config.ts checks at cold start): should anything
+   * ever hand this adapter another number, the call is refused rather than placed. Unset: E.164 check only.
+   */
+  allowedCountryPrefixes?: readonly string[];
 }
 
 /** Why a call could not be started: the Connect exception name, or `NetworkError` / `UnknownError`. */
@@ -24,6 +30,7 @@ export type OperatorCallFailureReason =
   | 'AccessDeniedException'
   | 'InternalServiceException'
   | 'NetworkError'
+  | 'NumberNotAllowedByConfiguration'
   | 'UnknownError';
 
 const RETRYABLE: ReadonlySet<OperatorCallFailureReason> = new Set([
@@ -45,6 +52,7 @@ const DESCRIPTIONS: Record<OperatorCallFailureReason, string> = {
   AccessDeniedException: 'the function is not allowed to start outbound calls',
   InternalServiceException: 'Amazon Connect had an internal error',
   NetworkError: 'Amazon Connect could not be reached',
+  NumberNotAllowedByConfiguration: 'the operator or source number is outside OPERATOR_COUNTRY_PREFIXES, so no call was attempted',
   UnknownError: 'the call could not be started for an unexpected reason',
 };
 
@@ -68,6 +76,9 @@ export class OperatorCallFailedError extends Error {
     if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false });
   }
 }
+
+/** Every E.164 country code starts with one of these: with no allow-list given, only the E.164 form is enforced. */
+const ANY_COUNTRY: readonly string[] = ['+1', '+2', '+3', '+4', '+5', '+6', '+7', '+8', '+9'];
 
 /** StartOutboundVoiceContact accepts client tokens of at most 500 characters. */
 export const MAX_CLIENT_TOKEN_LENGTH = 500;
@@ -93,7 +104,10 @@ export class ConnectOperatorCaller implements OperatorCaller {
 
   /** Start the call for one alert; resolves with Connect's contact id, rejects with OperatorCallFailedError. */
   async startCall(alert: OperatorAlert): Promise<{ contactId: string }> {
-    const { client, instanceId, contactFlowId, sourcePhoneNumber, destinationPhoneNumber } = this.options;
+    const { client, instanceId, contactFlowId, sourcePhoneNumber, destinationPhoneNumber, allowedCountryPrefixes } = this.options;
+    for (const number of [destinationPhoneNumber, sourcePhoneNumber]) {
+      if (!hasAllowedPrefix(number, allowedCountryPrefixes ?? ANY_COUNTRY)) throw new OperatorCallFailedError('NumberNotAllowedByConfiguration', false);
+    }
     let contactId: string | undefined;
     try {
       const response = await client.send(

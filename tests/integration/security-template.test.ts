@@ -226,6 +226,21 @@ describe('security of the packaged stack (issue 7)', () => {
     }
   });
 
+  it('gives the inspect function the toll-fraud allow-list, which non-dev stages must set explicitly', async () => {
+    // Prepare
+    const serverlessYml = await readFile(path.join(repoRoot, 'serverless.yml'), 'utf8');
+    const defaults = /\n {2}default:\n([\s\S]*?)\n {2}dev:\n/.exec(serverlessYml)?.[1] ?? '';
+
+    // Act
+    const variables = (props('InspectImageLambdaFunction').Environment as { Variables: Record<string, unknown> }).Variables;
+
+    // Assess
+    expect(defaults).toContain('imageRetentionDays');
+    for (const name of ['operatorCountryPrefixes', 'operatorPhoneNumber', 'connectSourcePhoneNumber', 'connectInstanceId']) expect(defaults).not.toMatch(new RegExp(`^\\s+${name}:`, 'm'));
+    expect(variables.OPERATOR_COUNTRY_PREFIXES).toBe('+1');
+    expect(String(variables.OPERATOR_PHONE_NUMBER).startsWith('+1')).toBe(true);
+  });
+
   it('serves the page from CloudFront over HTTPS only, reading the private bucket through origin access control', () => {
     // Act
     const oac = props('SiteOriginAccessControl').OriginAccessControlConfig as Record<string, any>;

@@ -1,0 +1,113 @@
+import { ConnectClient, StartOutboundVoiceContactCommand } from '@aws-sdk/client-connect';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ConnectOperatorCaller, OperatorCallFailedError } from '../../../functions/adapters/connect-operator-caller';
+import { ConfigurationError, hasAllowedPrefix, parseConfig } from '../../../functions/config';
+
+const base = {
+  IMAGE_BUCKET: 'waferwatch-images',
+  CONNECT_INSTANCE_ID: '11111111-2222-3333-4444-555555555555',
+  CONNECT_CONTACT_FLOW_ID: '66666666-7777-8888-9999-000000000000',
+  CONNECT_SOURCE_PHONE_NUMBER: '+448081570000',
+  OPERATOR_PHONE_NUMBER: '+447700900123',
+  STAGE: 'prod',
+};
+const ALERT = { inspectionId: '01JTESTINSPECTION', stationId: 'litho-2', confidencePercent: 97 };
+
+describe('OPERATOR_COUNTRY_PREFIXES at cold start', () => {
+  it('accepts operator and source numbers inside the allow-list, country codes or longer prefixes', () => {
+    // Act
+    const uk = parseConfig({ ...base, OPERATOR_COUNTRY_PREFIXES: '+44' });
+    const areaCodes = parseConfig({ ...base, OPERATOR_PHONE_NUMBER: '+14155550100', CONNECT_SOURCE_PHONE_NUMBER: '+16505550100', OPERATOR_COUNTRY_PREFIXES: '+1415, +1650' });
+
+    // Assess
+    expect(uk.OPERATOR_COUNTRY_PREFIXES).toEqual(['+44']);
+    expect(areaCodes.OPERATOR_COUNTRY_PREFIXES).toEqual(['+1415', '+1650']);
+  });
+
+  it('defaults to the NANP and the UK when unset (deployed stages set it: serverless.yml has no default outside dev)', () => {
+    // Act
+    const config = parseConfig(base);
+
+    // Assess
+    expect(config.OPERATOR_COUNTRY_PREFIXES).toEqual(['+1', '+44']);
+  });
+
+  it('refuses an operator or source number outside the list by name, without writing the number into the error', () => {
+    // Act
+    const operator = () => parseConfig({ ...base, OPERATOR_PHONE_NUMBER: '+882123456789', OPERATOR_COUNTRY_PREFIXES: '+44' });
+    const source = () => parseConfig({ ...base, CONNECT_SOURCE_PHONE_NUMBER: '+15555550199', OPERATOR_COUNTRY_PREFIXES: '+44' });
+    // +1 would let a Caribbean premium number in; +1415 does not.
+    const narrowed = () => parseConfig({ ...base, OPERATOR_PHONE_NUMBER: '+18765550100', CONNECT_SOURCE_PHONE_NUMBER: '+14155550100', OPERATOR_COUNTRY_PREFIXES: '+1415' });
+
+    // Assess
+    expect(operator).toThrow(ConfigurationError);
+    expect(operator).toThrow(/OPERATOR_PHONE_NUMBER is outside OPERATOR_COUNTRY_PREFIXES \(\+44\)/);
+    expect(operator).not.toThrow(/882123456789/);
+    expect(source).toThrow(/CONNECT_SOURCE_PHONE_NUMBER is outside OPERATOR_COUNTRY_PREFIXES/);
+    expect(source).not.toThrow(/5555550199/);
+    expect(narrowed).toThrow(/OPERATOR_PHONE_NUMBER is outside/);
+  });
+
+  it('refuses malformed or empty prefix lists', () => {
+    for (const prefixes of ['44', '+0', '+44x', '+', '+123456789', ' , ', '*']) {
+      // Act
+      const parse = () => parseConfig({ ...base, OPERATOR_COUNTRY_PREFIXES: prefixes });
+
+      // Assess
+      expect(parse, prefixes).toThrow(/OPERATOR_COUNTRY_PREFIXES/);
+    }
+  });
+
+  it('matches only whole E.164 numbers that start with an allowed prefix', () => {
+    // Assess
+    expect(hasAllowedPrefix('+447700900123', ['+44'])).toBe(true);
+    expect(hasAllowedPrefix('+4477 0090 0123', ['+44'])).toBe(false);
+    expect(hasAllowedPrefix('447700900123', ['+44', '44'])).toBe(false);
+    expect(hasAllowedPrefix('+447700900123', ['+4'])).toBe(true);
+    expect(hasAllowedPrefix('+447700900123', ['+1', '+49'])).toBe(false);
+    expect(hasAllowedPrefix('+447700900123', [])).toBe(false);
+    expect(hasAllowedPrefix('+447700900123', ['+'])).toBe(false);
+  });
+});
+
+describe('ConnectOperatorCaller re-checks the numbers before every call', () => {
+  const client = new ConnectClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const connect = mockClient(client);
+
+  beforeEach(() => {
+    connect.reset();
+    connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'contact-1' });
+  });
+
+  const caller = (destinationPhoneNumber: string, sourcePhoneNumber = '+448081570000', allowedCountryPrefixes: string[] | undefined = ['+44']) =>
+    new ConnectOperatorCaller({ client, instanceId: base.CONNECT_INSTANCE_ID, contactFlowId: base.CONNECT_CONTACT_FLOW_ID, sourcePhoneNumber, destinationPhoneNumber, allowedCountryPrefixes });
+
+  it('places the call when both numbers are inside the list', async () => {
+    // Act
+    const result = await caller('+447700900123').startCall(ALERT);
+
+    // Assess
+    expect(result).toEqual({ contactId: 'contact-1' });
+    expect(connect.commandCalls(StartOutboundVoiceContactCommand)).toHaveLength(1);
+  });
+
+  it('refuses, without reaching Connect, a destination or source outside the list or not in E.164 form', async () => {
+    for (const [destination, source, prefixes] of [
+      ['+882123456789', '+448081570000', ['+44']],
+      ['+447700900123', '+15555550199', ['+44']],
+      ['+44 7700 900123', '+448081570000', ['+44']],
+      ['447700900123', '+448081570000', undefined],
+      ['+447700900123', 'anonymous', undefined],
+    ] as Array<[string, string, string[] | undefined]>) {
+      // Act
+      const error = await caller(destination, source, prefixes).startCall(ALERT).catch((caught: unknown) => caught);
+
+      // Assess
+      expect(error, destination).toBeInstanceOf(OperatorCallFailedError);
+      expect(error, destination).toMatchObject({ reason: 'NumberNotAllowedByConfiguration', retryable: false });
+      expect((error as Error).message).not.toMatch(/\d{6,}/);
+    }
+    expect(connect.commandCalls(StartOutboundVoiceContactCommand)).toHaveLength(0);
+  });
+});
