@@ -19,7 +19,8 @@
  *    Permanently refused → `recordCallFailed(stationId, id)`, `completeAlert(id, 'failed')`, DLQ.
  *
  * The image claim is separate and earlier, in the inspection pipeline: `claimImage` before an
- * alert is ever published, so the same wafer photo uploaded twice gives one inspection.
+ * alert is ever published, so the same wafer photo uploaded twice gives one inspection
+ * (`releaseImage` if that inspection fails before its image and record are stored).
  */
 
 /** Result of claiming an image by its content hash. */
@@ -54,6 +55,13 @@ export interface AlertStateStore {
    * else gets the first inspection's id. After the TTL the bytes count as new.
    */
   claimImage(sha256: string, inspectionId: string, ttlSeconds: number): Promise<ImageClaim>;
+
+  /**
+   * Give an image claim back when its inspection failed before anything was stored (the S3
+   * write failed, say), so uploading the same bytes again is inspected afresh instead of being
+   * pointed at an inspection that has no record. Only the claiming inspection can release it.
+   */
+  releaseImage(sha256: string, inspectionId: string): Promise<void>;
 
   /**
    * Claim the processing of an inspection's alert for `leaseSeconds` (at least the consumer's

@@ -155,8 +155,10 @@ export class SqsEmulator extends RestJsonEmulator {
   private readonly accountId: string;
   private readonly now: () => number;
   private readonly queues = new Map<string, QueueState>();
-  private readonly handleOwners = new Map<string, { queue: QueueState; messageId: string }>();
+  /** Receipt handle → the stored entry it was issued for (an object, as a duplicated delivery is a second entry with the same MessageId). */
+  private readonly handleOwners = new Map<string, { queue: QueueState; entry: StoredMessage }>();
   private sequence = 0n;
+  private duplicateBudget = 0;
   private baseUrl: string | undefined;
 
   constructor(options: SqsEmulatorOptions = {}) {
@@ -368,9 +370,13 @@ export class SqsEmulator extends RestJsonEmulator {
       message.receiveCount += 1;
       message.firstReceivedAt ??= at;
       message.visibleAt = at + visibilitySeconds * 1000;
+      if (this.duplicateBudget > 0) {
+        this.duplicateBudget -= 1;
+        queue.messages.splice(queue.messages.indexOf(message) + 1, 0, { ...message, visibleAt: at, receiptHandles: [] });
+      }
       const receiptHandle = Buffer.from(`${queue.name}:${message.messageId}:${randomUUID()}`).toString('base64url');
       message.receiptHandles.push(receiptHandle);
-      this.handleOwners.set(receiptHandle, { queue, messageId: message.messageId });
+      this.handleOwners.set(receiptHandle, { queue, entry: message });
       if (queue.fifo) busyGroups.add(message.messageGroupId);
       received.push({
         messageId: message.messageId,
@@ -403,18 +409,25 @@ export class SqsEmulator extends RestJsonEmulator {
     }
   }
 
-  /** DeleteMessage. A handle of a message already deleted succeeds, as in SQS; an unknown handle is ReceiptHandleIsInvalid. */
+  /**
+   * DeleteMessage with any handle ever issued for the message. Deleting again, or with the handle
+   * of an earlier delivery, succeeds as in SQS; a handle never issued is ReceiptHandleIsInvalid.
+   */
   deleteMessage(queueUrl: string, receiptHandle: string): void {
     const queue = this.queue(queueUrl);
     const owner = this.handleOwners.get(receiptHandle);
     if (!owner || owner.queue !== queue) throw new SqsEmulatorError('ReceiptHandleIsInvalid', `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`);
-    const index = queue.messages.findIndex((message) => message.messageId === owner.messageId);
-    if (index >= 0) {
-      const [removed] = queue.messages.splice(index, 1);
-      for (const handle of removed?.receiptHandles ?? []) this.handleOwners.delete(handle);
-      // Keep the deleted handle valid, so a second delete of it still succeeds.
-      this.handleOwners.set(receiptHandle, owner);
-    }
+    const index = queue.messages.indexOf(owner.entry);
+    if (index >= 0) queue.messages.splice(index, 1);
+  }
+
+  /**
+   * At-least-once delivery on demand: each of the next `count` messages received leaves a copy
+   * behind that survives the first delivery's delete, so the next receive hands the same message
+   * out again (same MessageId, new receipt handle, receive count + 1), as SQS occasionally does.
+   */
+  duplicateNextDeliveries(count = 1): void {
+    this.duplicateBudget += count;
   }
 
   /** ChangeMessageVisibility: only for the newest handle of a message in flight. */
@@ -424,7 +437,7 @@ export class SqsEmulator extends RestJsonEmulator {
       throw new SqsEmulatorError('InvalidParameterValue', 'VisibilityTimeout must be an integer from 0 to 43200');
     }
     const owner = this.handleOwners.get(receiptHandle);
-    const message = owner && owner.queue === queue ? queue.messages.find((candidate) => candidate.messageId === owner.messageId) : undefined;
+    const message = owner && owner.queue === queue && queue.messages.includes(owner.entry) ? owner.entry : undefined;
     if (!message) throw new SqsEmulatorError('ReceiptHandleIsInvalid', `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`);
     const at = this.now();
     if (message.visibleAt <= at || message.receiptHandles.at(-1) !== receiptHandle) {
@@ -571,7 +584,6 @@ export class SqsEmulator extends RestJsonEmulator {
 
   private moveToDeadLetterQueue(queue: QueueState, message: StoredMessage, target: QueueState, at: number): void {
     queue.messages.splice(queue.messages.indexOf(message), 1);
-    for (const handle of message.receiptHandles) this.handleOwners.delete(handle);
     target.messages.push({ ...message, visibleAt: at, receiptHandles: [], deadLetterQueueSourceArn: queue.arn });
   }
 

@@ -157,6 +157,26 @@ describe('pumpQueueToHandler', () => {
     ]);
   });
 
+  it('delivers the same message twice on demand (at-least-once), and both deletes succeed', async () => {
+    // Prepare
+    const { emulator, queue } = setUp();
+    emulator.sendMessage(queue, 'alert for i-1');
+    emulator.duplicateNextDeliveries(1);
+    const { events, handler } = recordingHandler();
+
+    // Act
+    const report = await pumpQueueToHandler(emulator, queue, handler);
+
+    // Assess
+    const deliveries = events.flatMap((event) => event.Records);
+    expect(deliveries).toHaveLength(2);
+    expect(deliveries[1]?.messageId).toBe(deliveries[0]?.messageId);
+    expect(deliveries[1]?.receiptHandle).not.toBe(deliveries[0]?.receiptHandle);
+    expect(deliveries.map((record) => record.attributes.ApproximateReceiveCount)).toEqual(['1', '2']);
+    expect(report).toMatchObject({ received: 2, deleted: 2, failed: 0 });
+    expect(emulator.messages(queue)).toEqual([]);
+  });
+
   it('stops after maxBatches when a handler keeps failing on a queue without redrive and no visibility timeout', async () => {
     // Prepare
     const { emulator, queue } = setUp({ visibilityTimeout: 0 });
