@@ -516,7 +516,8 @@ export class SqsEmulator extends RestJsonEmulator {
         });
         const systemNames = [...stringList(input.AttributeNames, 'AttributeNames'), ...stringList(input.MessageSystemAttributeNames, 'MessageSystemAttributeNames')];
         const attributeNames = stringList(input.MessageAttributeNames, 'MessageAttributeNames');
-        return { Messages: received.map((message) => wireMessageOut(message, systemNames, attributeNames)) };
+        // SQS leaves Messages out of an empty receive rather than sending [].
+        return received.length === 0 ? {} : { Messages: received.map((message) => wireMessageOut(message, systemNames, attributeNames)) };
       }
       case 'DeleteMessage':
         this.deleteMessage(requiredString(input, 'QueueUrl'), requiredString(input, 'ReceiptHandle'));
