@@ -3,7 +3,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** Where and how an AWS client connects. */
 export interface AwsClientOptions {
@@ -83,12 +82,12 @@ export function createConnectClient(options: AwsClientOptions): ConnectClient {
 }
 
 /**
- * DynamoDB document client for the alert state table: plain JS values in and out, `undefined`
- * members dropped (an optional field left unset must not fail the write).
+ * DynamoDB client for the alert state table. The store wraps it in a document client itself
+ * (`toDocumentClient` in dynamodb-alert-state-store.ts): @aws-sdk/lib-dynamodb declares no
+ * `sideEffects: false`, so importing it here would put ~40 KB into every function's bundle.
  */
-export function createDynamoDbDocumentClient(options: AwsClientOptions): DynamoDBDocumentClient {
-  const client = new DynamoDBClient(commonConfig(options, DYNAMODB_REQUEST_TIMEOUT_MS));
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+export function createDynamoDbClient(options: AwsClientOptions): DynamoDBClient {
+  return new DynamoDBClient(commonConfig(options, DYNAMODB_REQUEST_TIMEOUT_MS));
 }
 
 /**

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, ImageClaim } from '../core/alert-state';
 
 /**
@@ -17,6 +17,14 @@ import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, ImageClai
  * an item whose `expiresAt` has passed as absent instead of relying on TTL having run.
  * Conditional checks that fail are the normal "someone else was first" answer, never an error.
  */
+
+/**
+ * The document client the store talks through (plain JS values in and out), over a client from
+ * `createDynamoDbClient`; `undefined` members are dropped so an optional field left unset never fails a write.
+ */
+export function toDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
 
 export interface DynamoDbAlertStateStoreOptions {
   client: DynamoDBDocumentClient;

@@ -4,7 +4,7 @@ import dynalite from 'dynalite';
 
 /** A running DynamoDB stand-in and how to reach it. */
 export interface DynamoDbEmulator {
-  /** Endpoint URL for a DynamoDB client (see createDynamoDbDocumentClient in functions/adapters/aws-clients.ts). */
+  /** Endpoint URL for a DynamoDB client (createDynamoDbClient in functions/adapters/aws-clients.ts). */
   endpoint: string;
   /** Stop the server and drop open connections; in-memory data is gone afterwards. */
   close(): Promise<void>;

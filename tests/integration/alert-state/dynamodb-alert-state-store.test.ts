@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDbDocumentClient } from '../../../functions/adapters/aws-clients';
-import { DynamoDbAlertStateStore } from '../../../functions/adapters/dynamodb-alert-state-store';
+import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
+import { DynamoDbAlertStateStore, toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 
 // The real SDK document client against dynalite over HTTP: the conditions are evaluated by a
@@ -10,7 +10,7 @@ const COOLDOWN_MS = 5 * 60_000;
 const T0 = Date.parse('2026-11-26T12:00:00Z');
 
 let emulator: DynamoDbEmulator;
-let client: ReturnType<typeof createDynamoDbDocumentClient>;
+let client: ReturnType<typeof toDocumentClient>;
 let clock = T0;
 let unique = 0;
 
@@ -26,7 +26,7 @@ function storeAt(now: () => number = () => clock): DynamoDbAlertStateStore {
 
 beforeAll(async () => {
   emulator = await startDynamoDbEmulator({ tables: [{ name: TABLE, partitionKey: 'pk' }] });
-  client = createDynamoDbDocumentClient({ region: 'us-east-1', endpoint: emulator.endpoint });
+  client = toDocumentClient(createDynamoDbClient({ region: 'us-east-1', endpoint: emulator.endpoint }));
 });
 
 afterAll(async () => {

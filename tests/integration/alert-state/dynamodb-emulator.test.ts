@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDynamoDbDocumentClient } from '../../../functions/adapters/aws-clients';
+import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
+import { toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
 import { startDynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 
 const directories: string[] = [];
@@ -19,14 +20,14 @@ describe('startDynamoDbEmulator', () => {
     directories.push(directory);
     const tables = [{ name: 'alert-state', partitionKey: 'pk' }];
     const first = await startDynamoDbEmulator({ tables, directory });
-    const writer = createDynamoDbDocumentClient({ region: 'us-east-1', endpoint: first.endpoint });
+    const writer = toDocumentClient(createDynamoDbClient({ region: 'us-east-1', endpoint: first.endpoint }));
     await writer.send(new PutCommand({ TableName: 'alert-state', Item: { pk: 'station#litho-7', folded: 2 } }));
     writer.destroy();
     await first.close();
 
     // Act
     const second = await startDynamoDbEmulator({ tables, directory });
-    const reader = createDynamoDbDocumentClient({ region: 'us-east-1', endpoint: second.endpoint });
+    const reader = toDocumentClient(createDynamoDbClient({ region: 'us-east-1', endpoint: second.endpoint }));
     const read = await reader.send(new GetCommand({ TableName: 'alert-state', Key: { pk: 'station#litho-7' } }));
     reader.destroy();
     await second.close();
@@ -38,7 +39,7 @@ describe('startDynamoDbEmulator', () => {
   it('creates a table with a sort key, which writes then must carry', async () => {
     // Prepare
     const emulator = await startDynamoDbEmulator({ tables: [{ name: 'events', partitionKey: 'pk', sortKey: 'sk' }] });
-    const client = createDynamoDbDocumentClient({ region: 'us-east-1', endpoint: emulator.endpoint });
+    const client = toDocumentClient(createDynamoDbClient({ region: 'us-east-1', endpoint: emulator.endpoint }));
 
     // Act
     await client.send(new PutCommand({ TableName: 'events', Item: { pk: 'a', sk: '1' } }));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDbDocumentClient } from '../../../functions/adapters/aws-clients';
-import { DynamoDbAlertStateStore } from '../../../functions/adapters/dynamodb-alert-state-store';
+import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
+import { DynamoDbAlertStateStore, toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
 import type { CallDecision } from '../../../functions/core/alert-state';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 
@@ -51,11 +51,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 let emulator: DynamoDbEmulator;
 let store: DynamoDbAlertStateStore;
-let client: ReturnType<typeof createDynamoDbDocumentClient>;
+let client: ReturnType<typeof toDocumentClient>;
 
 beforeAll(async () => {
   emulator = await startDynamoDbEmulator({ tables: [{ name: TABLE, partitionKey: 'pk' }] });
-  client = createDynamoDbDocumentClient({ region: 'us-east-1', endpoint: emulator.endpoint });
+  client = toDocumentClient(createDynamoDbClient({ region: 'us-east-1', endpoint: emulator.endpoint }));
   store = new DynamoDbAlertStateStore({ client, tableName: TABLE });
 });
 

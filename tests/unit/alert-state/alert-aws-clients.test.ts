@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DYNAMODB_REQUEST_TIMEOUT_MS, SQS_REQUEST_TIMEOUT_MS, createDynamoDbDocumentClient, createSqsClient } from '../../../functions/adapters/aws-clients';
+import { DYNAMODB_REQUEST_TIMEOUT_MS, SQS_REQUEST_TIMEOUT_MS, createDynamoDbClient, createSqsClient } from '../../../functions/adapters/aws-clients';
+import { toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
 
 type HandlerConfig = { configProvider: Promise<Record<string, unknown>> };
 
 describe('alerting client factories', () => {
   it('gives the DynamoDB document client standard retries, an enforced timeout, local credentials with an endpoint, and drops undefined members', async () => {
     // Act
-    const documents = createDynamoDbDocumentClient({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:8000' });
+    const documents = toDocumentClient(createDynamoDbClient({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:8000' }));
 
     // Assess
     expect(await documents.config.maxAttempts()).toBe(3);
