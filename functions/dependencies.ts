@@ -31,6 +31,7 @@ export function createDependencies(config: Config, logger: Logger = createLogger
     contactFlowId: config.CONNECT_CONTACT_FLOW_ID,
     sourcePhoneNumber: config.CONNECT_SOURCE_PHONE_NUMBER,
     destinationPhoneNumber: config.OPERATOR_PHONE_NUMBER,
+    allowedCountryPrefixes: config.OPERATOR_COUNTRY_PREFIXES,
   });
   let loading: Promise<Detector> | undefined;
   const detector = () => {
