@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { StartOutboundVoiceContactCommand, type ConnectClient } from '@aws-sdk/client-connect';
 import { hasAllowedPrefix } from '../config';
 import type { OperatorAlert, OperatorCaller } from '../core/ports';
+import { OperatorCallError } from '../core/errors';
 
 export interface ConnectOperatorCallerOptions {
   client: ConnectClient;
@@ -61,7 +62,7 @@ const DESCRIPTIONS: Record<OperatorCallFailureReason, string> = {
  * `message` is safe to store in the inspection record and return to clients (no phone numbers,
  * no ARNs); the original SDK error is kept as the non-enumerable `cause` for logs.
  */
-export class OperatorCallFailedError extends Error {
+export class OperatorCallFailedError extends OperatorCallError {
   override readonly name = 'OperatorCallFailedError';
   /** Same as `reason`, for code that switches on `error.code`. */
   readonly code: OperatorCallFailureReason;

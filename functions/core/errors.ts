@@ -99,3 +99,10 @@ export class StorageUnavailableError extends WaferwatchError {
     super('STORAGE_UNAVAILABLE', 503, message, details);
   }
 }
+
+/**
+ * An operator call that could not be placed, said in words safe to store in the record and show to
+ * clients (no phone numbers, no ARNs). Callers reject with a subclass; any other error's message is
+ * never recorded, since it could carry either.
+ */
+export class OperatorCallError extends Error {}

@@ -1,6 +1,6 @@
 import { decideAlert, type AlertPolicy } from './alert-policy';
 import type { DetectionResult, Detector } from './detection';
-import { DetectorUnavailableError, StorageUnavailableError, WaferwatchError } from './errors';
+import { DetectorUnavailableError, OperatorCallError, StorageUnavailableError, WaferwatchError } from './errors';
 import type { AlertOutcome, InspectionRecord, InspectionSource, StoredDetection } from './inspection';
 import { inspectionKeys, newInspectionId } from './inspection-keys';
 import type { DomainLogger, InspectionStore, OperatorCaller } from './ports';
@@ -148,7 +148,8 @@ async function alertOperator(
     return { status: 'placed', contactId, placedAt: now().toISOString() };
   } catch (error) {
     deps.logger.error('Calling the operator failed', { ...context, error: describe(error) });
-    return { status: 'failed', reason: error instanceof Error ? error.message : 'The call could not be placed.', failedAt: now().toISOString() };
+    const reason = error instanceof OperatorCallError ? error.message : 'The operator call could not be placed.';
+    return { status: 'failed', reason, failedAt: now().toISOString() };
   }
 }
 

@@ -29,7 +29,8 @@ export interface OperatorAlert {
 export interface OperatorCaller {
   /**
    * Start one call for the alert; the same inspection id never rings twice.
-   * Resolves with the contact id; rejects with an error whose message is safe to record.
+   * Resolves with the contact id; rejects with an OperatorCallError (its message is recorded) or any
+   * other error (recorded only as a generic failure).
    */
   startCall(alert: OperatorAlert): Promise<{ contactId: string }>;
 }

@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Detector } from '../../../functions/core/detection';
-import { CorruptImageError, DetectorUnavailableError, WaferwatchError } from '../../../functions/core/errors';
+import { CorruptImageError, DetectorUnavailableError, OperatorCallError, WaferwatchError } from '../../../functions/core/errors';
 import { inspectWaferImage, type InspectionDependencies } from '../../../functions/core/inspect-wafer-image';
 import { InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
@@ -66,10 +66,17 @@ describe('inspectWaferImage', () => {
   });
 
   it('keeps the inspection when the call fails, recording why', async () => {
-    caller.failWith = new Error('The destination is not allowed');
+    caller.failWith = new OperatorCallError('The destination is not allowed');
     const { record } = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.99))), { bytes: jpeg, stationId: 'default', source: 'api' });
     expect(record.alert).toMatchObject({ status: 'failed', reason: 'The destination is not allowed' });
     expect(store.records.get(record.inspectionId)?.alert.status).toBe('failed');
+  });
+
+  it('records only a generic reason when a caller fails with an error not meant for clients', async () => {
+    caller.failWith = new Error('connect to +447700900123 at arn:aws:connect:eu-west-1:123456789012:instance/x failed');
+    const { record } = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.99))), { bytes: jpeg, stationId: 'default', source: 'api' });
+    expect(record.alert).toMatchObject({ status: 'failed', reason: 'The operator call could not be placed.' });
+    expect(JSON.stringify(store.records.get(record.inspectionId))).not.toMatch(/\+44|arn:/);
   });
 
   it('stores the anomaly mask beside the image and references it from the record', async () => {
