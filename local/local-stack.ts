@@ -16,6 +16,7 @@ import { startLocalServices, type LocalServices } from './local-services';
 import { createPhoneSimulator, type PhoneSimulator } from './phone/phone-simulator';
 import { matchRoute, readServerlessApi, type ServerlessRoute } from './serverless-routes';
 import { pageContentSecurityPolicy, readStaticFile } from './static-files';
+import { sendJson } from './json-response';
 
 /** The project root: local/ sits directly under it. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -232,17 +233,6 @@ async function readRequestBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function sendJson(response: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(statusCode, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Length': Buffer.byteLength(text),
-    ...headers,
-  });
-  response.end(text);
-}
 
 /** Serves one HTTP request: the local-only endpoints, the API through the handlers, or the page. */
 class RequestRouter {

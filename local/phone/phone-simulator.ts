@@ -6,6 +6,7 @@ import type { ConnectContactFlowEvent } from 'aws-lambda';
 import { DECISION_SPOKEN, isDecisionKind } from '../../functions/core/record-operator-decision';
 import { ContactFlowRuntimeError, ContactSession, type ParticipantInput } from '../contact-flow-interpreter/contact-session';
 import { loadContactFlow, type ContactFlow } from '../contact-flow-interpreter/flow-language';
+import { sendJson } from '../json-response';
 
 /**
  * The operator's phone, simulated for the local stack (dev only): a call the Connect emulator placed is
@@ -138,17 +139,17 @@ export class PhoneSimulator {
       if (!wantsKeys && method === 'GET') {
         const call = this.options.calls.call(contactId);
         if (!call) throw new PhoneRequestError(404, 'CALL_NOT_FOUND', `No call ${contactId} was placed.`);
-        send(response, 200, await this.startCall(call));
+        sendJson(response, 200, await this.startCall(call));
       } else if (wantsKeys && method === 'POST') {
         const key = await readKey(request);
-        send(response, 200, await this.press(contactId, key));
+        sendJson(response, 200, await this.press(contactId, key));
       } else {
         request.resume();
-        send(response, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not served on ${pathname}.` } }, { Allow: wantsKeys ? 'POST' : 'GET' });
+        sendJson(response, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not served on ${pathname}.` } }, { Allow: wantsKeys ? 'POST' : 'GET' });
       }
     } catch (error) {
-      if (error instanceof PhoneRequestError) send(response, error.status, { error: { code: error.code, message: error.message } });
-      else if (error instanceof ContactFlowRuntimeError) send(response, 500, { error: { code: 'FLOW_FAILED', message: error.message } });
+      if (error instanceof PhoneRequestError) sendJson(response, error.status, { error: { code: error.code, message: error.message } });
+      else if (error instanceof ContactFlowRuntimeError) sendJson(response, 500, { error: { code: 'FLOW_FAILED', message: error.message } });
       else throw error;
     }
     return true;
@@ -228,14 +229,3 @@ async function readKey(request: IncomingMessage): Promise<ParticipantInput> {
   return key;
 }
 
-function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Length': Buffer.byteLength(text),
-    ...headers,
-  });
-  response.end(text);
-}

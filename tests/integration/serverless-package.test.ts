@@ -9,10 +9,12 @@ import {
   extractZipEntries,
   listZipEntries,
   packagedService,
+  policyStatements,
   repoRoot,
   resourcesOfType,
   type CloudFormationResource,
   type CloudFormationTemplate,
+  type PolicyStatement,
   type ZipEntry,
 } from '../helpers/packaged-template';
 import { startLocalAwsStandIns } from '../helpers/local-aws-stand-ins';
@@ -29,13 +31,7 @@ const MODEL_ENTRY = 'models/wafer-default.wwm';
 /** Services whose statements must always name resources (issue 7). */
 const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb'];
 
-interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource?: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
+type Statement = PolicyStatement;
 
 let template: CloudFormationTemplate;
 let packageMs: number | undefined;
@@ -77,24 +73,6 @@ function conditionHolds(name: string): boolean {
   return evaluateCondition(template.Conditions?.[name]);
 }
 
-/**
- * Every statement of a policy document, both branches of each Fn::If included (a stage could take either),
- * AWS::NoValue dropped.
- */
-function allStatements(document: unknown): Statement[] {
-  const statements = (document as { Statement: unknown[] }).Statement;
-  const expand = (item: unknown): Statement[] => {
-    const node = item as Record<string, unknown>;
-    if (node.Ref === 'AWS::NoValue') return [];
-    if (Array.isArray(node['Fn::If'])) {
-      const [, whenTrue, whenFalse] = node['Fn::If'] as unknown[];
-      return [...expand(whenTrue), ...expand(whenFalse)];
-    }
-    return [item as Statement];
-  };
-  return statements.flatMap(expand);
-}
-
 /** The statements a role grants in this package, conditions evaluated. */
 function effectiveStatements(document: unknown): Statement[] {
   const statements = (document as { Statement: unknown[] }).Statement;
@@ -117,7 +95,7 @@ function roleOf(name: FunctionName): { logicalId: string; role: CloudFormationRe
   return { logicalId, role: resource(logicalId) };
 }
 
-function roleStatements(name: FunctionName, pick: (document: unknown) => Statement[] = allStatements): Statement[] {
+function roleStatements(name: FunctionName, pick: (document: unknown) => Statement[] = policyStatements): Statement[] {
   const policies = (roleOf(name).role.Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>;
   return policies.flatMap((policy) => pick(policy.PolicyDocument));
 }
@@ -307,7 +285,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       const [rule] = properties.BucketEncryption.ServerSideEncryptionConfiguration as Array<Record<string, any>>;
       expect(['AES256', 'aws:kms', 'aws:kms:dsse'], logicalId).toContain(rule?.ServerSideEncryptionByDefault.SSEAlgorithm);
       const policy = policies.find(([, candidate]) => (candidate.Properties?.Bucket as { Ref?: string }).Ref === logicalId);
-      const denyPlainHttp = allStatements(policy?.[1].Properties?.PolicyDocument).find(
+      const denyPlainHttp = policyStatements(policy?.[1].Properties?.PolicyDocument).find(
         (statement) => statement.Effect === 'Deny' && String(statement.Condition?.Bool?.['aws:SecureTransport']) === 'false',
       );
       expect(denyPlainHttp, logicalId).toBeDefined();
@@ -355,7 +333,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     ];
 
     // Act
-    const statements = policyDocuments.flatMap(allStatements).filter((statement) => statement.Effect === 'Allow');
+    const statements = policyDocuments.flatMap(policyStatements).filter((statement) => statement.Effect === 'Allow');
     const scoped = SCOPED_SERVICES.flatMap((service) => statementsFor(statements, service));
 
     // Assess
