@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     store: discardingStore,
     detector,
     caller: { startCall: async () => ({ contactId: 'bench' }) },
-    alertPolicy: { confidenceThreshold: 0.5 },
+    alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 },
     limits: { maxBytes: 16 * 1024 * 1024, minSide: 64, maxSide: 4096 },
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
   };

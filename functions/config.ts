@@ -49,8 +49,14 @@ const baseSchema = z.object({
   CONNECT_ENDPOINT: optionalUrl,
   /** Anomalous verdicts at or above this confidence ring the operator. */
   ALERT_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  /** Inspections at least this likely anomalous, but below the call threshold, are recorded as needs-review. */
+  ALERT_REVIEW_THRESHOLD: z.coerce.number().min(0).max(1).default(0.3),
   /** Origins the API answers CORS for; `*` is refused outside the local stage. */
   ALLOWED_ORIGINS: commaList,
+  /** Camera path (POST /uploads, straight to S3): its own size limit, above the API's, since no API Gateway payload ceiling applies. */
+  CAMERA_MAX_IMAGE_BYTES: positiveInt(20 * 1024 * 1024),
+  /** How long a presigned camera upload stays usable, in seconds. */
+  UPLOAD_URL_EXPIRY_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
 });
 
 /** The product's configuration, parsed once from the environment. */
@@ -82,6 +88,9 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   }
   if (config.STAGE !== 'local' && config.ALLOWED_ORIGINS.includes('*')) {
     throw new ConfigurationError(`ALLOWED_ORIGINS must list exact origins in stage ${config.STAGE}; "*" is only allowed locally`);
+  }
+  if (config.ALERT_REVIEW_THRESHOLD > config.ALERT_CONFIDENCE_THRESHOLD) {
+    throw new ConfigurationError('ALERT_REVIEW_THRESHOLD must not be above ALERT_CONFIDENCE_THRESHOLD');
   }
   if (config.OPERATOR_COUNTRY_PREFIXES.length === 0) {
     throw new ConfigurationError('OPERATOR_COUNTRY_PREFIXES must list at least one prefix such as +44');

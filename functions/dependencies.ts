@@ -49,7 +49,7 @@ export function createDependencies(config: Config, logger: Logger = createLogger
     inspection: {
       store,
       caller,
-      alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD },
+      alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD, reviewThreshold: config.ALERT_REVIEW_THRESHOLD },
       limits: { maxBytes: config.MAX_IMAGE_BYTES, minSide: config.MIN_IMAGE_SIDE, maxSide: config.MAX_IMAGE_SIDE },
       logger,
     },

@@ -64,6 +64,7 @@ export function describeError(error, status, retryAfter) {
 export function verdictLabel(status) {
   if (status === 'anomalous') return 'Anomalous';
   if (status === 'normal') return 'Normal';
+  if (status === 'needs-review') return 'Needs review';
   return 'Not inspected';
 }
 

@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { InspectionRecord } from '../core/inspection';
+import type { InspectionRecord, InspectionStatus } from '../core/inspection';
 import { dayPrefix, isInspectionId, recordKey } from '../core/inspection-keys';
 import type { InspectionStore } from '../core/ports';
 import type { ValidatedWaferImage } from '../core/wafer-image';
@@ -8,6 +8,10 @@ import type { ValidatedWaferImage } from '../core/wafer-image';
 export const DEFAULT_LIST_DAYS_BACK = 31;
 /** At most this many record GETs in flight at once, so a large `limit` cannot open hundreds of sockets. */
 const RECORD_FETCH_CONCURRENCY = 16;
+/** A status-filtered listing reads records in batches of this many... */
+const FILTERED_READ_BATCH = 50;
+/** ...and never more than this many in all. */
+export const MAX_RECORDS_SCANNED = 1000;
 const RECORD_KEY_PATTERN = /\/([0-9A-HJKMNP-TV-Z]{26})\.json$/;
 
 export interface S3InspectionStoreOptions {
@@ -109,22 +113,34 @@ export class S3InspectionStore implements InspectionStore {
   }
 
   /**
-   * The newest `limit` records, newest first. Keys are day-partitioned and ids are ULIDs,
-   * so it lists whole days walking back from today and stops once enough ids are found:
-   * every id of an earlier day is older than every id of a later one.
+   * The newest `limit` records, newest first, optionally only those with a status. Keys are
+   * day-partitioned and ids are ULIDs, so it lists whole days walking back from today, reading records
+   * newest first and stopping once enough are found: every id of an earlier day is older than every id
+   * of a later one. A status filter reads at most MAX_RECORDS_SCANNED records, so a rare status costs a
+   * bounded number of reads rather than the whole window.
    */
-  async listRecentRecords(limit: number): Promise<InspectionRecord[]> {
+  async listRecentRecords(limit: number, filter: { status?: InspectionStatus } = {}): Promise<InspectionRecord[]> {
     if (!Number.isFinite(limit) || limit <= 0) return [];
-    const ids: string[] = [];
+    const wanted = Math.floor(limit);
+    const found: InspectionRecord[] = [];
+    let scanned = 0;
     const today = this.now();
-    for (let back = 0; back < this.listDaysBack && ids.length < limit; back += 1) {
+    for (let back = 0; back < this.listDaysBack && found.length < wanted && scanned < MAX_RECORDS_SCANNED; back += 1) {
       const day = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - back));
-      ids.push(...(await this.listRecordIdsOfDay(dayPrefix(day))));
+      const ids = (await this.listRecordIdsOfDay(dayPrefix(day))).sort().reverse();
+      for (let start = 0; start < ids.length && found.length < wanted && scanned < MAX_RECORDS_SCANNED; ) {
+        // Unfiltered, exactly the records still wanted are read; filtered, a batch at a time.
+        const batch = ids.slice(start, start + (filter.status ? FILTERED_READ_BATCH : wanted - found.length));
+        start += batch.length;
+        scanned += batch.length;
+        const records = await mapWithConcurrency(batch, RECORD_FETCH_CONCURRENCY, (id) => this.getRecord(id));
+        // A record deleted between the listing and the read is simply left out.
+        for (const record of records) {
+          if (record && (!filter.status || record.status === filter.status) && found.length < wanted) found.push(record);
+        }
+      }
     }
-    const newest = ids.sort().reverse().slice(0, Math.floor(limit));
-    const records = await mapWithConcurrency(newest, RECORD_FETCH_CONCURRENCY, (id) => this.getRecord(id));
-    // A record deleted between the listing and the read is simply left out.
-    return records.filter((record): record is InspectionRecord => record !== undefined);
+    return found;
   }
 
   private async listRecordIdsOfDay(prefix: string): Promise<string[]> {

@@ -3,7 +3,7 @@ import type { DetectionResult, Detector } from './detection';
 import { DetectorUnavailableError, OperatorCallError, StorageUnavailableError, WaferwatchError } from './errors';
 import type { AlertOutcome, InspectionRecord, InspectionSource, StoredDetection } from './inspection';
 import { inspectionKeys, newInspectionId } from './inspection-keys';
-import type { DomainLogger, InspectionStore, OperatorCaller } from './ports';
+import type { DomainLogger, InspectionStore, OperatorAlert, OperatorCaller } from './ports';
 import { assertDecodable, checkWaferImage, type WaferImageLimits } from './validate-wafer-image';
 
 /** Everything the inspection pipeline talks to, passed in so tests can use fakes. */
@@ -22,6 +22,8 @@ export interface InspectionRequest {
   bytes: Uint8Array;
   stationId: string;
   source: InspectionSource;
+  /** An id minted earlier (the camera path mints it when it hands out the upload); a new one is minted when absent. */
+  inspectionId?: string;
 }
 
 /** The result of an inspection: its record and, when the detector drew one, the anomaly mask PNG. */
@@ -45,7 +47,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   // the image is decoded once (a full-size progressive JPEG costs ~80-130 ms to decode here).
   const prepared = deps.detector.prepare ? await deps.detector.prepare(image) : await assertDecodable(image, deps.limits.maxSide);
   const createdAt = now();
-  const inspectionId = newInspectionId(createdAt.getTime());
+  const inspectionId = request.inspectionId ?? newInspectionId(createdAt.getTime());
   const keys = inspectionKeys(inspectionId, image.format);
   const context = { inspectionId, stationId: request.stationId };
 
@@ -91,13 +93,14 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   }
 
   const detection = detected.value;
+  const decision = decideAlert(detection, deps.alertPolicy);
   const [maskKey, alert] = await Promise.all([
     storeMask(deps, keys.mask, detection, context),
-    alertOperator(deps, detection, context, now),
+    decision.call ? callOperator(deps, { ...context, confidencePercent: decision.confidencePercent }, now) : decision.outcome,
   ]);
   const record: InspectionRecord = {
     ...baseRecord,
-    status: detection.IsAnomalous ? 'anomalous' : 'normal',
+    status: decision.status,
     detection: toStoredDetection(detection, maskKey),
     alert,
     updatedAt: now().toISOString(),
@@ -135,19 +138,12 @@ async function storeMask(
   }
 }
 
-async function alertOperator(
-  deps: InspectionDependencies,
-  detection: DetectionResult,
-  context: { inspectionId: string; stationId: string },
-  now: () => Date,
-): Promise<AlertOutcome> {
-  const decision = decideAlert(detection, deps.alertPolicy);
-  if (!decision.call) return decision.outcome;
+async function callOperator(deps: InspectionDependencies, alert: OperatorAlert, now: () => Date): Promise<AlertOutcome> {
   try {
-    const { contactId } = await deps.caller.startCall({ ...context, confidencePercent: decision.confidencePercent });
+    const { contactId } = await deps.caller.startCall(alert);
     return { status: 'placed', contactId, placedAt: now().toISOString() };
   } catch (error) {
-    deps.logger.error('Calling the operator failed', { ...context, error: describe(error) });
+    deps.logger.error('Calling the operator failed', { inspectionId: alert.inspectionId, stationId: alert.stationId, error: describe(error) });
     const reason = error instanceof OperatorCallError ? error.message : 'The operator call could not be placed.';
     return { status: 'failed', reason, failedAt: now().toISOString() };
   }

@@ -4,10 +4,12 @@ import type { DetectionResult } from './detection';
 export type InspectionSource = 'api' | 'camera';
 
 /**
- * `anomalous` / `normal`: the detector answered.
+ * `anomalous` (the operator is called), `needs-review` (between the review and call thresholds, no
+ * call) and `normal`: the detector answered, sorted into the configured confidence bands.
  * `not-inspected`: the image is stored but the detector could not answer; it can be re-run later.
  */
-export type InspectionStatus = 'normal' | 'anomalous' | 'not-inspected';
+export const INSPECTION_STATUSES = ['normal', 'needs-review', 'anomalous', 'not-inspected'] as const;
+export type InspectionStatus = (typeof INSPECTION_STATUSES)[number];
 
 /** What became of the operator alert for one inspection. */
 export type AlertOutcome =

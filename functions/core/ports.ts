@@ -1,4 +1,4 @@
-import type { InspectionRecord } from './inspection';
+import type { InspectionRecord, InspectionStatus } from './inspection';
 import type { ValidatedWaferImage } from './wafer-image';
 
 /** Stores wafer images, their anomaly masks and inspection records (S3 in production). */
@@ -13,8 +13,8 @@ export interface InspectionStore {
   getRecord(inspectionId: string): Promise<InspectionRecord | undefined>;
   /** Read a stored object's bytes (images and masks), or undefined when missing. */
   getObject(key: string): Promise<Uint8Array | undefined>;
-  /** The most recent records, newest first. */
-  listRecentRecords(limit: number): Promise<InspectionRecord[]>;
+  /** The most recent records, newest first; with a status, only records with that status. */
+  listRecentRecords(limit: number, filter?: { status?: InspectionStatus }): Promise<InspectionRecord[]>;
 }
 
 /** What the operator is told on the call. Nothing here chooses who is called. */

@@ -139,7 +139,7 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
           logger,
           // Every wafer is anomalous and certain, so every accepted request rings.
           detector: async () => new ScriptedDetector(() => verdict(true, 0.99)),
-          inspection: { store: new InMemoryInspectionStore(), caller, logger, alertPolicy: { confidenceThreshold: 0.5 }, limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 } },
+          inspection: { store: new InMemoryInspectionStore(), caller, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 } },
         }));
         const callsBefore = connect.commandCalls(StartOutboundVoiceContactCommand).length;
         const response = await handler(toEvent(request, image), lambdaContext);

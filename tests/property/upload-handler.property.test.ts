@@ -41,7 +41,7 @@ describe('upload handler under hostile input', () => {
       allowedOrigins: ['https://inspect.fab.example'],
       logger,
       detector: async () => new ScriptedDetector(() => verdict(true, 0.9)),
-      inspection: { store, caller, logger, alertPolicy: { confidenceThreshold: 0.5 }, limits },
+      inspection: { store, caller, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits },
     }));
     return { store, caller, handler };
   }

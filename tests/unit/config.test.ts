@@ -12,7 +12,7 @@ const valid = {
 describe('parseConfig', () => {
   it('applies the documented defaults', () => {
     const config = parseConfig(valid);
-    expect(config).toMatchObject({ DETECTOR: 'embedded', MAX_IMAGE_BYTES: 4 * 1024 * 1024, MIN_IMAGE_SIDE: 64, MAX_IMAGE_SIDE: 4096, ALERT_CONFIDENCE_THRESHOLD: 0.5, ALLOWED_ORIGINS: [] });
+    expect(config).toMatchObject({ DETECTOR: 'embedded', MAX_IMAGE_BYTES: 4 * 1024 * 1024, MIN_IMAGE_SIDE: 64, MAX_IMAGE_SIDE: 4096, ALERT_CONFIDENCE_THRESHOLD: 0.5, ALERT_REVIEW_THRESHOLD: 0.3, ALLOWED_ORIGINS: [] });
   });
 
   it('names a missing variable', () => {
@@ -44,6 +44,11 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ ...valid, STAGE: 'prod', ALLOWED_ORIGINS: 'https://a.example/path' })).toThrow(/not an origin/);
     expect(parseConfig({ ...valid, STAGE: 'prod', ALLOWED_ORIGINS: 'https://a.example, https://b.example:8443' }).ALLOWED_ORIGINS).toEqual(['https://a.example', 'https://b.example:8443']);
     expect(parseConfig({ ...valid, STAGE: 'local', ALLOWED_ORIGINS: '*' }).ALLOWED_ORIGINS).toEqual(['*']);
+  });
+
+  it('refuses a review threshold above the call threshold', () => {
+    expect(() => parseConfig({ ...valid, ALERT_CONFIDENCE_THRESHOLD: '0.6', ALERT_REVIEW_THRESHOLD: '0.7' })).toThrow(/ALERT_REVIEW_THRESHOLD must not be above ALERT_CONFIDENCE_THRESHOLD/);
+    expect(parseConfig({ ...valid, ALERT_CONFIDENCE_THRESHOLD: '0.9', ALERT_REVIEW_THRESHOLD: '0.6' })).toMatchObject({ ALERT_CONFIDENCE_THRESHOLD: 0.9, ALERT_REVIEW_THRESHOLD: 0.6 });
   });
 
   it('rejects out-of-range numbers by name', () => {

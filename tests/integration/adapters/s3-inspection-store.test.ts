@@ -166,4 +166,32 @@ describe('S3InspectionStore against s3rver', () => {
       await paging.close();
     }
   });
+
+  it('lists only records of one status, newest first, reading in bounded batches across pages and days', async () => {
+    // Prepare
+    const bucket = 'waferwatch-status-test';
+    const filtered = await startS3Emulator({ buckets: [bucket] });
+    const filteredClient = createS3Client({ region: 'us-east-1', endpoint: filtered.endpoint });
+    const now = Date.UTC(2026, 10, 26, 12, 0, 0);
+    const store = new S3InspectionStore({ client: filteredClient, bucket, now: () => new Date(now), listPageSize: 3 });
+    const statuses = ['normal', 'needs-review', 'normal', 'anomalous', 'needs-review', 'normal', 'normal', 'needs-review'] as const;
+    const ids = statuses.map((_, index) => ulid(now - (statuses.length - index) * 3 * 60 * 60 * 1000));
+    try {
+      for (const [index, id] of ids.entries()) {
+        const keys = inspectionKeys(id, 'png');
+        await store.putRecord({ ...recordFor(id, keys.image, new Date(now).toISOString()), status: statuses[index]! });
+      }
+
+      // Act
+      const review = await store.listRecentRecords(10, { status: 'needs-review' });
+      const newestReview = await store.listRecentRecords(2, { status: 'needs-review' });
+
+      // Assess
+      expect(review.map((record) => record.inspectionId)).toEqual([ids[7], ids[4], ids[1]]);
+      expect(newestReview.map((record) => record.inspectionId)).toEqual([ids[7], ids[4]]);
+    } finally {
+      filteredClient.destroy();
+      await filtered.close();
+    }
+  });
 });

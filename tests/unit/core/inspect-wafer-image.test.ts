@@ -18,7 +18,7 @@ describe('inspectWaferImage', () => {
     caller,
     logger,
     limits,
-    alertPolicy: { confidenceThreshold: 0.6 },
+    alertPolicy: { confidenceThreshold: 0.6, reviewThreshold: 0.3 },
     now: () => new Date('2026-11-26T10:00:00.000Z'),
   });
 
@@ -59,9 +59,12 @@ describe('inspectWaferImage', () => {
     expect(record.alert).toEqual({ status: 'placed', contactId: 'contact-1', placedAt: '2026-11-26T10:00:00.000Z' });
   });
 
-  it('records but does not call for an anomaly below the confidence threshold', async () => {
+  it('records an anomaly below the call threshold as needs-review and calls no one', async () => {
     const { record } = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.55))), { bytes: jpeg, stationId: 'default', source: 'api' });
+    expect(record.status).toBe('needs-review');
+    expect(record.detection?.IsAnomalous).toBe(true);
     expect(record.alert).toEqual({ status: 'skipped', reason: 'below-threshold' });
+    expect(store.records.get(record.inspectionId)?.status).toBe('needs-review');
     expect(caller.alerts).toHaveLength(0);
   });
 

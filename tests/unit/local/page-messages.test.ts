@@ -55,7 +55,7 @@ describe('describeError', () => {
 describe('page wording', () => {
   it('names verdicts, alerts, confidence and sizes the way the line speaks', () => {
     // Act + Assess
-    expect(['normal', 'anomalous', 'not-inspected'].map(verdictLabel)).toEqual(['Normal', 'Anomalous', 'Not inspected']);
+    expect(['normal', 'needs-review', 'anomalous', 'not-inspected'].map(verdictLabel)).toEqual(['Normal', 'Needs review', 'Anomalous', 'Not inspected']);
     expect(describeAlert({ status: 'placed' })).toBe('Operator called');
     expect(describeAlert({ status: 'skipped', reason: 'below-threshold' })).toBe('No call (below threshold)');
     expect(describeAlert({ status: 'failed', reason: 'Amazon Connect throttled the request' })).toBe('Call failed: Amazon Connect throttled the request');

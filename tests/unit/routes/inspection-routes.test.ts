@@ -22,7 +22,7 @@ describe('inspection API routes', () => {
       allowedOrigins: [ORIGIN],
       logger,
       detector: async () => detector,
-      inspection: { store, caller, logger, alertPolicy: { confidenceThreshold: 0.5 }, limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 } },
+      inspection: { store, caller, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 } },
     }));
   const getHandler = () => createGetInspectionHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));
   const listHandler = () => createListInspectionsHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));
@@ -119,5 +119,25 @@ describe('inspection API routes', () => {
       const response = await listHandler()(apiEvent({ httpMethod: 'GET', queryStringParameters: { limit } }), lambdaContext);
       expect(response.statusCode).toBe(400);
     }
+  });
+
+  it('lists only inspections of the asked status, e.g. the needs-review queue, and refuses unknown statuses', async () => {
+    // Prepare: confidence bands 0.3 (review) and 0.5 (call): a normal verdict held at 60 % is 40 % likely anomalous.
+    const answers = [verdict(false, 0.6), verdict(false, 0.95), verdict(false, 0.65), verdict(true, 0.9)];
+    detector = new ScriptedDetector(() => answers.shift()!);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i += 1) ids.push(JSON.parse((await inspectHandler()(rawUploadEvent(jpeg), lambdaContext)).body).inspectionId);
+
+    // Act
+    const review = await listHandler()(apiEvent({ httpMethod: 'GET', queryStringParameters: { status: 'needs-review' } }), lambdaContext);
+    const bad = await listHandler()(apiEvent({ httpMethod: 'GET', queryStringParameters: { status: 'pending' } }), lambdaContext);
+
+    // Assess
+    expect(JSON.parse(review.body).inspections.map((record: { inspectionId: string; status: string }) => [record.inspectionId, record.status])).toEqual([
+      [ids[2], 'needs-review'],
+      [ids[0], 'needs-review'],
+    ]);
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.parse(bad.body).error.code).toBe('MALFORMED_REQUEST');
   });
 });

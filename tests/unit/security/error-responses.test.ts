@@ -41,7 +41,7 @@ describe('no stack traces, secrets or phone numbers in responses', () => {
         store: options.store ?? new InMemoryInspectionStore(),
         caller: options.caller ?? new RecordingCaller(),
         logger,
-        alertPolicy: { confidenceThreshold: 0.5 },
+        alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 },
         limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 },
       },
     }));
