@@ -1,0 +1,13 @@
+import { createCreateUploadHandler } from './routes/create-upload-route';
+import { getUploadDependencies } from './upload-dependencies';
+
+// Built during the Lambda init phase, so bad configuration fails the cold start by name.
+const dependencies = getUploadDependencies();
+
+/** POST /uploads (API Gateway REST, Lambda proxy): a presigned S3 upload for a camera. */
+export const handler = createCreateUploadHandler(() => ({
+  ...dependencies,
+  allowedOrigins: dependencies.config.ALLOWED_ORIGINS,
+  maxBytes: dependencies.config.CAMERA_MAX_IMAGE_BYTES,
+  expiresInSeconds: dependencies.config.UPLOAD_URL_EXPIRY_SECONDS,
+}));

@@ -1,0 +1,31 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { S3CameraUploadStore } from './adapters/s3-camera-upload-store';
+import { getConfig, type Config } from './config';
+import type { CameraUploadStore } from './core/camera-upload';
+import { createLogger } from './logger';
+import { createStoreDependencies, type StoreDependencies } from './store-dependencies';
+
+/**
+ * What POST /uploads uses: the store dependencies and the camera upload store. Apart from the processing wiring
+ * (functions/camera-dependencies.ts) so the upload function's bundle carries no detector, no sharp, no Connect client.
+ */
+export interface UploadDependencies extends StoreDependencies {
+  uploads: CameraUploadStore;
+}
+
+/** Build the camera upload store over the image bucket the configuration names. */
+export function createUploadDependencies(config: Config, logger: Logger = createLogger()): UploadDependencies {
+  const storeDependencies = createStoreDependencies(config, logger);
+  return {
+    ...storeDependencies,
+    uploads: new S3CameraUploadStore({ client: storeDependencies.s3, bucket: config.IMAGE_BUCKET, endpoint: config.S3_ENDPOINT }),
+  };
+}
+
+let containerDependencies: UploadDependencies | undefined;
+
+/** This container's upload dependencies, built on first use from the parsed environment. */
+export function getUploadDependencies(): UploadDependencies {
+  containerDependencies ??= createUploadDependencies(getConfig());
+  return containerDependencies;
+}

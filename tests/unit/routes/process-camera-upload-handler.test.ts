@@ -1,0 +1,253 @@
+import type { S3Event } from 'aws-lambda';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rejectedKey, type CameraRejection, type CameraUploadStore, type IncomingObjectHead, type PresignedUpload } from '../../../functions/core/camera-upload';
+import type { Detector } from '../../../functions/core/detection';
+import { DetectorUnavailableError } from '../../../functions/core/errors';
+import { newInspectionId } from '../../../functions/core/inspection-keys';
+import { createProcessCameraUploadHandler } from '../../../functions/routes/process-camera-upload-handler';
+import { InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
+import { syntheticWafer } from '../../fixtures/wafer-images';
+
+const BUCKET = 'camera-test-bucket';
+const MAX_BYTES = 64 * 1024;
+
+/** The incoming/ and rejected/ objects in memory, with S3's delete-is-idempotent behaviour and injectable failures. */
+class InMemoryCameraUploads implements CameraUploadStore {
+  readonly objects = new Map<string, { bytes: Uint8Array; stationId?: string }>();
+  readonly rejected = new Map<string, { bytes: Uint8Array; rejection: CameraRejection }>();
+  reads = 0;
+  deletes: string[] = [];
+  async presignUpload(): Promise<PresignedUpload> {
+    throw new Error('not used by the processor');
+  }
+  async headIncoming(key: string): Promise<IncomingObjectHead | undefined> {
+    const object = this.objects.get(key);
+    return object ? { sizeBytes: object.bytes.byteLength, ...(object.stationId ? { stationId: object.stationId } : {}) } : undefined;
+  }
+  async readIncoming(key: string) {
+    this.reads += 1;
+    return this.objects.get(key)?.bytes;
+  }
+  async reject(key: string, rejection: CameraRejection) {
+    this.rejected.set(rejectedKey(key), { bytes: this.objects.get(key)!.bytes, rejection });
+  }
+  async deleteIncoming(key: string) {
+    this.deletes.push(key);
+    this.objects.delete(key);
+  }
+}
+
+function s3Event(key: string, bucket = BUCKET, eventName = 'ObjectCreated:Post'): S3Event {
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: '2026-11-26T10:00:00.000Z',
+        eventName,
+        userIdentity: { principalId: 'AWS:TEST' },
+        requestParameters: { sourceIPAddress: '127.0.0.1' },
+        responseElements: { 'x-amz-request-id': 'r', 'x-amz-id-2': 'i' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'incoming',
+          bucket: { name: bucket, ownerIdentity: { principalId: 'o' }, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size: 1, eTag: 'e', sequencer: '1' },
+        },
+      },
+    ],
+  };
+}
+
+describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
+  let jpeg: Buffer;
+  let store: InMemoryInspectionStore;
+  let uploads: InMemoryCameraUploads;
+  let caller: RecordingCaller;
+  let logger: MemoryLogger;
+  let detector: ScriptedDetector;
+  let loadDetector: () => Promise<Detector>;
+  const alertPolicy = { confidenceThreshold: 0.5, reviewThreshold: 0.3 };
+  const handler = () =>
+    createProcessCameraUploadHandler(() => ({
+      bucket: BUCKET,
+      uploads,
+      detector: loadDetector,
+      defaultStationId: 'default',
+      inspection: { store, caller, logger, alertPolicy, limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
+    }));
+
+  beforeAll(async () => {
+    jpeg = await syntheticWafer('jpeg', 128, 128);
+  });
+  beforeEach(() => {
+    store = new InMemoryInspectionStore();
+    uploads = new InMemoryCameraUploads();
+    caller = new RecordingCaller();
+    logger = new MemoryLogger();
+    detector = new ScriptedDetector(() => verdict(true, 0.9));
+    loadDetector = async () => detector;
+  });
+
+  it('inspects a valid upload under the id minted for it, calls once, and removes it from incoming/', async () => {
+    // Prepare
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg, stationId: 'litho-7' });
+    // Act
+    const result = await handler()(s3Event(`incoming/${id}`));
+    // Assess
+    expect(result.outcomes).toEqual([{ status: 'inspected', inspectionId: id, inspectionStatus: 'anomalous' }]);
+    const record = store.records.get(id)!;
+    expect(record).toMatchObject({ inspectionId: id, source: 'camera', stationId: 'litho-7', status: 'anomalous', alert: { status: 'placed' } });
+    expect(store.objects.get(record.image.key)).toEqual(jpeg);
+    expect(caller.alerts).toEqual([{ inspectionId: id, stationId: 'litho-7', confidencePercent: 90 }]);
+    expect(uploads.objects.has(`incoming/${id}`)).toBe(false);
+    expect(uploads.rejected.size).toBe(0);
+  });
+
+  it('uses the default station when the upload names none', async () => {
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
+    await handler()(s3Event(`incoming/${id}`));
+    expect(store.records.get(id)?.stationId).toBe('default');
+  });
+
+  it('parks garbage under rejected/ with the reason, keeps no record and removes it from incoming/', async () => {
+    // Prepare
+    const id = newInspectionId();
+    const garbage = new TextEncoder().encode('this is not a wafer image at all');
+    uploads.objects.set(`incoming/${id}`, { bytes: garbage });
+    // Act
+    const result = await handler()(s3Event(`incoming/${id}`));
+    // Assess
+    expect(result.outcomes).toEqual([{ status: 'rejected', inspectionId: id, code: 'UNSUPPORTED_IMAGE_TYPE' }]);
+    const parked = uploads.rejected.get(`rejected/${id}`)!;
+    expect(parked.bytes).toEqual(garbage);
+    expect(parked.rejection).toMatchObject({ inspectionId: id, code: 'UNSUPPORTED_IMAGE_TYPE' });
+    expect(parked.rejection.message).toMatch(/PNG and JPEG/);
+    expect(store.records.size).toBe(0);
+    expect(store.objects.size).toBe(0);
+    expect(uploads.objects.size).toBe(0);
+    expect(detector.calls).toBe(0);
+  });
+
+  it('refuses an object over the camera limit from its size alone, without reading it', async () => {
+    // Prepare
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: new Uint8Array(MAX_BYTES + 1) });
+    // Act
+    const result = await handler()(s3Event(`incoming/${id}`));
+    // Assess
+    expect(result.outcomes).toEqual([{ status: 'rejected', inspectionId: id, code: 'IMAGE_TOO_LARGE' }]);
+    expect(uploads.reads).toBe(0);
+    expect(uploads.rejected.get(`rejected/${id}`)?.rejection.code).toBe('IMAGE_TOO_LARGE');
+    expect(uploads.objects.size).toBe(0);
+  });
+
+  it('parks an object under a key the server never handed out as UNEXPECTED_KEY', async () => {
+    // Prepare
+    uploads.objects.set('incoming/../../inspections/evil.jpg', { bytes: jpeg });
+    // Act
+    const result = await handler()(s3Event('incoming/../../inspections/evil.jpg'));
+    // Assess
+    expect(result.outcomes).toEqual([{ status: 'rejected', code: 'UNEXPECTED_KEY' }]);
+    expect(uploads.rejected.get('rejected/.._.._inspections_evil.jpg')?.rejection.code).toBe('UNEXPECTED_KEY');
+    expect(store.records.size).toBe(0);
+    expect(detector.calls).toBe(0);
+  });
+
+  it('parks an upload whose station metadata is not a valid station id', async () => {
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg, stationId: '../etc' });
+    const result = await handler()(s3Event(`incoming/${id}`));
+    expect(result.outcomes).toEqual([{ status: 'rejected', inspectionId: id, code: 'MALFORMED_REQUEST' }]);
+    expect(store.records.size).toBe(0);
+  });
+
+  it('keeps the image as not-inspected when the detector is unavailable, throws for a retry and leaves incoming/ alone', async () => {
+    // Prepare
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
+    detector = new ScriptedDetector(() => Promise.reject(new DetectorUnavailableError('Model stopped')));
+    // Act
+    const run = handler()(s3Event(`incoming/${id}`));
+    // Assess
+    await expect(run).rejects.toMatchObject({ code: 'DETECTOR_UNAVAILABLE' });
+    expect(store.records.get(id)).toMatchObject({ status: 'not-inspected', detectionError: { code: 'DETECTOR_UNAVAILABLE' } });
+    expect(uploads.objects.has(`incoming/${id}`)).toBe(true);
+    expect(uploads.rejected.size).toBe(0);
+  });
+
+  it('finishes the inspection on the retry once the detector is back', async () => {
+    // Prepare
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
+    let available = false;
+    detector = new ScriptedDetector(() => (available ? verdict(false, 0.95) : Promise.reject(new DetectorUnavailableError('Throttled'))));
+    await expect(handler()(s3Event(`incoming/${id}`))).rejects.toThrow();
+    available = true;
+    // Act
+    const result = await handler()(s3Event(`incoming/${id}`));
+    // Assess
+    expect(result.outcomes).toEqual([{ status: 'inspected', inspectionId: id, inspectionStatus: 'normal' }]);
+    expect(store.records.get(id)?.status).toBe('normal');
+    expect(uploads.objects.size).toBe(0);
+  });
+
+  it('throws and keeps the upload in incoming/ when storage fails, storing no record', async () => {
+    // Prepare
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
+    store.failImagePuts = 3;
+    // Act
+    const run = handler()(s3Event(`incoming/${id}`));
+    // Assess
+    await expect(run).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    expect(uploads.objects.has(`incoming/${id}`)).toBe(true);
+    expect(uploads.rejected.size).toBe(0);
+    expect(store.records.size).toBe(0);
+    expect(caller.alerts).toEqual([]);
+  });
+
+  it('does nothing on a redelivered event: no second inspection, no second call', async () => {
+    // Prepare
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
+    await handler()(s3Event(`incoming/${id}`));
+    // Act
+    const again = await handler()(s3Event(`incoming/${id}`));
+    // Assess
+    expect(again.outcomes).toEqual([{ status: 'already-processed', inspectionId: id }]);
+    expect(detector.calls).toBe(1);
+    expect(caller.alerts).toHaveLength(1);
+  });
+
+  it('does not inspect again when the record exists but the incoming object could not be deleted last time', async () => {
+    // Prepare
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
+    await handler()(s3Event(`incoming/${id}`));
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
+    // Act
+    const again = await handler()(s3Event(`incoming/${id}`));
+    // Assess
+    expect(again.outcomes).toEqual([{ status: 'already-processed', inspectionId: id }]);
+    expect(detector.calls).toBe(1);
+    expect(caller.alerts).toHaveLength(1);
+    expect(uploads.objects.size).toBe(0);
+  });
+
+  it('ignores other buckets, other prefixes and removal events', async () => {
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
+    const results = await Promise.all([
+      handler()(s3Event(`incoming/${id}`, 'another-bucket')),
+      handler()(s3Event(`rejected/${id}`)),
+      handler()(s3Event(`incoming/${id}`, BUCKET, 'ObjectRemoved:Delete')),
+    ]);
+    expect(results.map((result) => result.outcomes)).toEqual([[{ status: 'ignored' }], [{ status: 'ignored' }], [{ status: 'ignored' }]]);
+    expect(detector.calls).toBe(0);
+    expect(uploads.objects.size).toBe(1);
+  });
+});
