@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3CameraUploadStore } from './adapters/s3-camera-upload-store';
 import { getConfig, type Config } from './config';
-import type { CameraUploadDependencies } from './core/camera-upload';
+import type { CameraUploadDependencies } from './core/process-camera-upload';
 import { createDependencies } from './dependencies';
 import { createLogger } from './logger';
 import { DEFAULT_STATION_ID } from './routes/inspect-image-route';

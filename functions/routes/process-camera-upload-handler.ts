@@ -1,5 +1,5 @@
-import type { S3Event } from 'aws-lambda';
-import { processCameraUpload, type CameraUploadDependencies, type CameraUploadOutcome } from '../core/camera-upload';
+import type { S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { processCameraUpload, type CameraUploadDependencies, type CameraUploadOutcome } from '../core/process-camera-upload';
 
 /** What the S3 ObjectCreated handler needs: the processing dependencies and the one bucket it serves. */
 export interface ProcessCameraUploadHandlerDependencies extends CameraUploadDependencies {
@@ -39,4 +39,36 @@ export function createProcessCameraUploadHandler(
 /** S3 event keys are URL-encoded with `+` for spaces. */
 function objectKey(encoded: string): string {
   return decodeURIComponent(encoded.replace(/\+/g, ' '));
+}
+
+/**
+ * The deployed entry: S3 sends the `incoming/` notifications to an SQS queue (serverless.yml explains why), and each
+ * message body is one S3 event. A message whose uploads failed on a dependency is reported as a batch item failure,
+ * so SQS redelivers it after the visibility timeout and, after maxReceiveCount tries, moves it to the dead-letter
+ * queue; the others in the batch are deleted. S3's `s3:TestEvent` (sent when the notification is configured) is
+ * acknowledged and ignored.
+ */
+export function createCameraUploadQueueHandler(
+  resolveDependencies: () => ProcessCameraUploadHandlerDependencies,
+): (event: SQSEvent) => Promise<SQSBatchResponse> {
+  const processS3Event = createProcessCameraUploadHandler(resolveDependencies);
+  return async (event) => {
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const message of event.Records ?? []) {
+      try {
+        const body = JSON.parse(message.body) as Partial<S3Event> & { Event?: string };
+        if (body.Event === 's3:TestEvent') continue;
+        if (!Array.isArray(body.Records)) throw new Error('The message is not an S3 event notification');
+        await processS3Event(body as S3Event);
+      } catch (error) {
+        resolveDependencies().inspection.logger.error('A camera upload message failed; SQS will redeliver it', {
+          messageId: message.messageId,
+          receiveCount: message.attributes?.ApproximateReceiveCount,
+          error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+        });
+        batchItemFailures.push({ itemIdentifier: message.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
 }

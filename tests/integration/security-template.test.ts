@@ -139,12 +139,12 @@ describe('security of the packaged stack (issue 7)', () => {
     const routes = methods.filter(([, method]) => method.HttpMethod !== 'OPTIONS');
 
     // Assess
-    expect(routes.map(([, method]) => method.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST']);
+    expect(routes.map(([, method]) => method.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
     for (const [logicalId, method] of routes) {
       expect(method.ApiKeyRequired, logicalId).toBe(true);
       expect(method.Integration.Type, logicalId).toBe('AWS_PROXY');
     }
-    expect(preflights.length).toBe(2);
+    expect(preflights.length).toBe(3);
     for (const [logicalId, method] of preflights) {
       expect(method.ApiKeyRequired, logicalId).not.toBe(true);
       // A MOCK integration: the preflight reaches no function and cannot start anything.

@@ -1,10 +1,10 @@
-import type { S3Event } from 'aws-lambda';
+import type { S3Event, SQSEvent, SQSRecord } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rejectedKey, type CameraRejection, type CameraUploadStore, type IncomingObjectHead, type PresignedUpload } from '../../../functions/core/camera-upload';
 import type { Detector } from '../../../functions/core/detection';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
-import { createProcessCameraUploadHandler } from '../../../functions/routes/process-camera-upload-handler';
+import { createCameraUploadQueueHandler, createProcessCameraUploadHandler } from '../../../functions/routes/process-camera-upload-handler';
 import { InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 
@@ -57,6 +57,12 @@ function s3Event(key: string, bucket = BUCKET, eventName = 'ObjectCreated:Post')
         },
       },
     ],
+  };
+}
+
+function sqsEvent(bodies: string[]): SQSEvent {
+  return {
+    Records: bodies.map((body, index) => ({ messageId: `message-${index}`, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord),
   };
 }
 
@@ -249,5 +255,40 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
     expect(results.map((result) => result.outcomes)).toEqual([[{ status: 'ignored' }], [{ status: 'ignored' }], [{ status: 'ignored' }]]);
     expect(detector.calls).toBe(0);
     expect(uploads.objects.size).toBe(1);
+  });
+  describe('through the S3 notification queue (the deployed entry)', () => {
+    const queueHandler = () =>
+      createCameraUploadQueueHandler(() => ({
+        bucket: BUCKET,
+        uploads,
+        detector: loadDetector,
+        defaultStationId: 'default',
+        inspection: { store, caller, logger, alertPolicy, limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
+      }));
+
+    it('reports only the message whose upload failed on a dependency, after processing the others', async () => {
+      // Prepare
+      const good = newInspectionId();
+      const bad = newInspectionId();
+      uploads.objects.set(`incoming/${good}`, { bytes: jpeg });
+      uploads.objects.set(`incoming/${bad}`, { bytes: jpeg });
+      // The first upload is inspected; the detector is throttled by the time the second one comes.
+      detector = new ScriptedDetector(() => (detector.calls === 1 ? verdict(false, 0.9) : Promise.reject(new DetectorUnavailableError('Throttled'))));
+      // Act
+      const response = await queueHandler()(sqsEvent([JSON.stringify(s3Event(`incoming/${good}`)), JSON.stringify(s3Event(`incoming/${bad}`))]));
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'message-1' }]);
+      expect(store.records.get(good)?.status).toBe('normal');
+      expect(store.records.get(bad)?.status).toBe('not-inspected');
+      expect(uploads.objects.has(`incoming/${bad}`)).toBe(true);
+    });
+
+    it("acknowledges S3's test event and reports a body that is no S3 event", async () => {
+      // Act
+      const response = await queueHandler()(sqsEvent([JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: BUCKET }), 'not json', '{"hello":1}']));
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'message-1' }, { itemIdentifier: 'message-2' }]);
+      expect(detector.calls).toBe(0);
+    });
   });
 });
