@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { ConnectEmulator, type EmulatedCall } from './emulators/connect-emulator';
 import { LookoutVisionEmulator } from './emulators/lookout-vision-emulator';
+import type { S3Event } from 'aws-lambda';
+import { startNotifyingS3Emulator } from './camera-upload-notifications';
 import { startS3Emulator, type S3Emulator } from './emulators/s3-emulator';
 
 /** The bucket the local stack stores images and records in. */
@@ -65,10 +67,16 @@ export function callView(call: EmulatedCall): LocalCallView {
 }
 
 /** Start s3rver (data kept under `dataDir/s3`), the Connect emulator and, when asked, the Lookout for Vision emulator. */
-export async function startLocalServices(options: { dataDir: string; withLookoutVision: boolean }): Promise<LocalServices> {
+export async function startLocalServices(options: {
+  dataDir: string;
+  withLookoutVision: boolean;
+  /** S3 event notifications of the bucket (s3rver's, one record each), for the camera upload path. */
+  onS3Event?: (event: S3Event) => void;
+}): Promise<LocalServices> {
   const started: Array<{ close(): Promise<void> }> = [];
   try {
-    const s3: S3Emulator = await startS3Emulator({ buckets: [LOCAL_IMAGE_BUCKET], directory: path.join(options.dataDir, 's3') });
+    const s3Options = { buckets: [LOCAL_IMAGE_BUCKET], directory: path.join(options.dataDir, 's3') };
+    const s3: S3Emulator = options.onS3Event ? await startNotifyingS3Emulator({ ...s3Options, onEvent: options.onS3Event }) : await startS3Emulator(s3Options);
     started.push(s3);
     const connect = new ConnectEmulator();
     const connectEndpoint = await connect.start();

@@ -1,5 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -12,9 +12,10 @@ import {
   pairRawHeaders,
   proxyResultToHttpResponse,
 } from './api-gateway-events';
-import { startLocalServices, type LocalServices } from './local-services';
+import { createCameraUploadDelivery, type CameraUploadQueueHandler } from './camera-upload-notifications';
+import { LOCAL_IMAGE_BUCKET, startLocalServices, type LocalServices } from './local-services';
 import { createPhoneSimulator, type PhoneSimulator } from './phone/phone-simulator';
-import { matchRoute, readServerlessApi, type ServerlessRoute } from './serverless-routes';
+import { matchRoute, parseServerlessYaml, readServerlessApi, type ServerlessRoute } from './serverless-routes';
 import { pageContentSecurityPolicy, readStaticFile } from './static-files';
 import { sendJson } from './json-response';
 
@@ -57,6 +58,11 @@ export interface LocalStack {
   env: Readonly<Record<string, string>>;
   /** Absolute folder of the stack's S3 data. */
   dataDir: string;
+  /**
+   * Resolves when every camera upload notified so far (S3 ObjectCreated under incoming/) has been processed, or has
+   * run out of tries.
+   */
+  cameraUploadsSettled(): Promise<void>;
   /** Stop the HTTP server and the emulators. */
   close(): Promise<void>;
 }
@@ -102,15 +108,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const url = `http://${host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
 
   let services: LocalServices | undefined;
+  // Camera uploads: s3rver's ObjectCreated notifications under incoming/ reach processCameraUpload in this process,
+  // wrapped in SQS messages as the deployed queue delivers them.
+  const cameraUploads = createCameraUploadDelivery({ bucket: LOCAL_IMAGE_BUCKET, log });
   try {
     const detector = options.env?.DETECTOR ?? 'embedded';
-    services = await startLocalServices({ dataDir, withLookoutVision: detector === 'lookoutvision' });
+    services = await startLocalServices({ dataDir, withLookoutVision: detector === 'lookoutvision', onS3Event: (event) => cameraUploads.notify(event) });
     const env = localEnvironment({ url, port, services, projectRoot, overrides: options.env });
     await checkEmbeddedModel(env);
     // Before any handler module is imported: the configuration is parsed once, at the first import.
     startedInThisProcess = true;
     Object.assign(process.env, env);
     const routes = await loadRoutes(api.routes);
+    cameraUploads.attach(await loadCameraUploadProcessor(projectRoot));
     // The operator's phone: answering a call runs the shipped contact flow, whose keys invoke the real record-decision.
     const phone = createPhoneSimulator({ calls: services.connect });
     const apiKey = options.apiKey ?? (process.env.WAFERWATCH_API_KEY || undefined);
@@ -121,14 +131,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const close = () => {
       closing ??= (async () => {
         await closeServer(server);
+        await cameraUploads.close();
         await services?.close();
         log('local stack stopped');
       })();
       return closing;
     };
-    return { url, env, dataDir, close };
+    return { url, env, dataDir, cameraUploadsSettled: () => cameraUploads.idle(), close };
   } catch (error) {
     await closeServer(server);
+    await cameraUploads.close();
     await services?.close();
     throw error;
   }
@@ -206,6 +218,19 @@ async function loadRoutes(routes: readonly ServerlessRoute[]): Promise<LoadedRou
     loaded.push({ ...route, handler: handler as ProxyHandler });
   }
   return loaded;
+}
+
+/** serverless.yml's processCameraUpload entry (the same module that is deployed), or undefined when the project has none. */
+async function loadCameraUploadProcessor(projectRoot: string): Promise<CameraUploadQueueHandler | undefined> {
+  const document = parseServerlessYaml(await readFile(path.join(projectRoot, 'serverless.yml'), 'utf8')) as { functions?: Record<string, { handler?: unknown }> };
+  const handlerPath = document?.functions?.processCameraUpload?.handler;
+  if (typeof handlerPath !== 'string') return undefined;
+  const separator = handlerPath.lastIndexOf('.');
+  const modulePath = path.join(projectRoot, `${handlerPath.slice(0, separator)}.ts`);
+  const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+  const handler = module[handlerPath.slice(separator + 1)];
+  if (typeof handler !== 'function') throw new Error(`${handlerPath} is not an exported function (serverless.yml functions.processCameraUpload)`);
+  return handler as CameraUploadQueueHandler;
 }
 
 async function closeServer(server: Server): Promise<void> {
