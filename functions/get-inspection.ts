@@ -1,8 +1,8 @@
-import { getStoreDependencies } from './store-dependencies';
+import { getUploadDependencies } from './upload-dependencies';
 import { createGetInspectionHandler } from './routes/get-inspection-route';
 
 // Built during the Lambda init phase, so bad configuration fails the cold start by name.
-const dependencies = getStoreDependencies();
+const dependencies = getUploadDependencies();
 
 /** GET /inspections/{id} (API Gateway REST, Lambda proxy). */
 export const handler = createGetInspectionHandler(() => ({ ...dependencies, allowedOrigins: dependencies.config.ALLOWED_ORIGINS }));

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CameraRejection, CameraUploadStore, IncomingObjectHead, PresignedUpload, UploadGrant } from '../core/camera-upload';
-import { rejectedKey } from '../core/camera-upload';
+import { incomingKey, rejectedKey } from '../core/camera-upload';
+import { isInspectionId } from '../core/inspection-keys';
 
 export interface S3CameraUploadStoreOptions {
   client: S3Client;
@@ -115,6 +116,19 @@ export class S3CameraUploadStore implements CameraUploadStore {
     await this.client.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: `${target}.json`, Body: note, ContentType: 'application/json; charset=utf-8' }),
     );
+  }
+
+  /** The JSON note beside a refused upload, read by inspection id only (never a key from a client). */
+  async readRejection(inspectionId: string): Promise<CameraRejection | undefined> {
+    if (!isInspectionId(inspectionId)) return undefined;
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${rejectedKey(incomingKey(inspectionId))}.json` }));
+      const note = JSON.parse(await object.Body!.transformToString()) as CameraRejection;
+      return { code: note.code, message: note.message, rejectedAt: note.rejectedAt, inspectionId };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
   }
 
   /** DeleteObject; S3 answers a missing key with success, so a repeated delete is harmless. */

@@ -78,4 +78,6 @@ export interface CameraUploadStore {
   reject(key: string, rejection: CameraRejection): Promise<void>;
   /** Remove the uploaded object once it is inspected or parked; a missing object is not an error. */
   deleteIncoming(key: string): Promise<void>;
+  /** Why the upload for an inspection id was refused (its `rejected/<id>.json` note), or undefined when it was not. */
+  readRejection(inspectionId: string): Promise<CameraRejection | undefined>;
 }

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'CORRUPT_IMAGE'
   | 'IMAGE_DIMENSIONS_OUT_OF_RANGE'
   | 'INSPECTION_NOT_FOUND'
+  | 'UPLOAD_REJECTED'
   | 'ROUTE_NOT_FOUND'
   | 'ORIGIN_NOT_ALLOWED'
   | 'DETECTOR_UNAVAILABLE'
@@ -106,3 +107,13 @@ export class StorageUnavailableError extends WaferwatchError {
  * never recorded, since it could carry either.
  */
 export class OperatorCallError extends Error {}
+
+/**
+ * 422: the camera upload for this inspection id was refused and parked under rejected/; `rejection`
+ * says why in the same codes the API answers for the same bytes.
+ */
+export class UploadRejectedError extends WaferwatchError {
+  constructor(inspectionId: string, rejection: { code: string; message: string; rejectedAt: string }) {
+    super('UPLOAD_REJECTED', 422, `The upload for inspection ${inspectionId} was refused: ${rejection.message}`, { inspectionId, rejection });
+  }
+}

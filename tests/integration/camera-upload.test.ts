@@ -101,7 +101,13 @@ describe('camera path over the local stack: POST /uploads -> S3 POST to s3rver -
     const parked = await s3.send(new HeadObjectCommand({ Bucket: stack.env.IMAGE_BUCKET, Key: `rejected/${upload.inspectionId}` }));
     expect(parked.Metadata).toMatchObject({ 'rejection-code': 'UNSUPPORTED_IMAGE_TYPE', 'inspection-id': upload.inspectionId });
     expect(await exists(`incoming/${upload.inspectionId}`)).toBe(false);
-    expect((await fetch(`${stack.url}${upload.statusUrl}`)).status).toBe(404);
+    const polled = await fetch(`${stack.url}${upload.statusUrl}`);
+    expect(polled.status).toBe(422);
+    expect(((await polled.json()) as { error: unknown }).error).toMatchObject({
+      code: 'UPLOAD_REJECTED',
+      inspectionId: upload.inspectionId,
+      rejection: { code: 'UNSUPPORTED_IMAGE_TYPE', rejectedAt: expect.any(String) },
+    });
   });
 
   it('parks an object put under incoming/ with a key the server never handed out', async () => {

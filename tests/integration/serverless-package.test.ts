@@ -385,7 +385,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     expect(granted).toEqual([]);
   });
 
-  it('lets the read functions only read inspections, and list them only under inspections/', () => {
+  it("lets the read functions only read inspections (and camera uploads' state), and list them only under inspections/", () => {
     // Act
     const getStatements = roleStatements('getInspection');
     const listStatements = roleStatements('listInspections');
@@ -394,6 +394,12 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     // ListBucket on the bucket itself (names only) is what makes S3 answer 404, not 403, for an unknown id.
     expect(statementsFor(getStatements, 's3')).toEqual([
       expect.objectContaining({ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Sub': '${ImageBucket.Arn}/inspections/*' } }),
+      // A camera's pending upload (HeadObject) and the reason note of a refused one, nothing else there.
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: [{ 'Fn::Sub': '${ImageBucket.Arn}/incoming/*' }, { 'Fn::Sub': '${ImageBucket.Arn}/rejected/*.json' }],
+      }),
       expect.objectContaining({ Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': ['ImageBucket', 'Arn'] } }),
     ]);
     const listing = statementsFor(listStatements, 's3').find((statement) => actionsOf(statement).includes('s3:ListBucket'));

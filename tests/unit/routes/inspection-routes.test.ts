@@ -5,7 +5,9 @@ import { createGetInspectionHandler } from '../../../functions/routes/get-inspec
 import { createInspectImageHandler } from '../../../functions/routes/inspect-image-route';
 import { createListInspectionsHandler } from '../../../functions/routes/list-inspections-route';
 import { apiEvent, lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
-import { InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
+import { incomingKey } from '../../../functions/core/camera-upload';
+import { newInspectionId } from '../../../functions/core/inspection-keys';
+import { InMemoryCameraUploads, InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 
 const ORIGIN = 'https://inspect.fab.example';
@@ -139,5 +141,35 @@ describe('inspection API routes', () => {
     ]);
     expect(bad.statusCode).toBe(400);
     expect(JSON.parse(bad.body).error.code).toBe('MALFORMED_REQUEST');
+  });
+});
+
+describe('GET /inspections/{id} for a camera upload without a record yet', () => {
+  it('answers 202 pending while the upload waits in incoming/, 422 UPLOAD_REJECTED with the reason once refused, 404 otherwise', async () => {
+    // Prepare
+    const logger = new MemoryLogger();
+    const store = new InMemoryInspectionStore();
+    const uploads = new InMemoryCameraUploads();
+    const handler = createGetInspectionHandler(() => ({ allowedOrigins: [], logger, store, uploads }));
+    const [pending, refused, unknown] = [newInspectionId(), newInspectionId(), newInspectionId()];
+    uploads.objects.set(incomingKey(pending), { bytes: new Uint8Array([1]) });
+    uploads.objects.set(incomingKey(refused), { bytes: new Uint8Array([2]) });
+    await uploads.reject(incomingKey(refused), { inspectionId: refused, code: 'CORRUPT_IMAGE', message: 'The image data is corrupt.', rejectedAt: '2026-11-26T10:00:00.000Z' });
+    await uploads.deleteIncoming(incomingKey(refused));
+    const get = (id: string) => handler(apiEvent({ httpMethod: 'GET', pathParameters: { id } }), lambdaContext);
+
+    // Act
+    const [waiting, rejected, missing] = await Promise.all([get(pending), get(refused), get(unknown)]);
+
+    // Assess
+    expect(waiting.statusCode).toBe(202);
+    expect(JSON.parse(waiting.body)).toEqual({ inspectionId: pending, status: 'pending' });
+    expect(rejected.statusCode).toBe(422);
+    expect(JSON.parse(rejected.body).error).toMatchObject({
+      code: 'UPLOAD_REJECTED',
+      inspectionId: refused,
+      rejection: { code: 'CORRUPT_IMAGE', message: 'The image data is corrupt.', rejectedAt: '2026-11-26T10:00:00.000Z' },
+    });
+    expect(missing.statusCode).toBe(404);
   });
 });

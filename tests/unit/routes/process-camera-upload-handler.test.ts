@@ -1,41 +1,14 @@
 import type { S3Event, SQSEvent, SQSRecord } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rejectedKey, type CameraRejection, type CameraUploadStore, type IncomingObjectHead, type PresignedUpload } from '../../../functions/core/camera-upload';
 import type { Detector } from '../../../functions/core/detection';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
 import { createCameraUploadQueueHandler, createProcessCameraUploadHandler } from '../../../functions/routes/process-camera-upload-handler';
-import { InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
+import { InMemoryCameraUploads, InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 
 const BUCKET = 'camera-test-bucket';
 const MAX_BYTES = 64 * 1024;
-
-/** The incoming/ and rejected/ objects in memory, with S3's delete-is-idempotent behaviour and injectable failures. */
-class InMemoryCameraUploads implements CameraUploadStore {
-  readonly objects = new Map<string, { bytes: Uint8Array; stationId?: string }>();
-  readonly rejected = new Map<string, { bytes: Uint8Array; rejection: CameraRejection }>();
-  reads = 0;
-  deletes: string[] = [];
-  async presignUpload(): Promise<PresignedUpload> {
-    throw new Error('not used by the processor');
-  }
-  async headIncoming(key: string): Promise<IncomingObjectHead | undefined> {
-    const object = this.objects.get(key);
-    return object ? { sizeBytes: object.bytes.byteLength, ...(object.stationId ? { stationId: object.stationId } : {}) } : undefined;
-  }
-  async readIncoming(key: string) {
-    this.reads += 1;
-    return this.objects.get(key)?.bytes;
-  }
-  async reject(key: string, rejection: CameraRejection) {
-    this.rejected.set(rejectedKey(key), { bytes: this.objects.get(key)!.bytes, rejection });
-  }
-  async deleteIncoming(key: string) {
-    this.deletes.push(key);
-    this.objects.delete(key);
-  }
-}
 
 function s3Event(key: string, bucket = BUCKET, eventName = 'ObjectCreated:Post'): S3Event {
   return {
