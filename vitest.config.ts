@@ -11,7 +11,8 @@ export default defineConfig({
     // s3rver mints ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only offers through its
     // legacy provider; without it any listing longer than one page fails in the local stand-in.
     execArgv: ['--openssl-legacy-provider'],
-    // Handlers log JSON through Powertools; tests assert on behaviour, so keep their output readable.
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // Handlers log JSON and flush EMF metrics through Powertools; tests assert on behaviour, so keep their output
+    // readable (the observability tests turn metrics back on where they capture them).
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

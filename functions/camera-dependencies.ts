@@ -4,6 +4,7 @@ import { getConfig, type Config } from './config';
 import type { CameraUploadDependencies } from './core/process-camera-upload';
 import { createDependencies } from './dependencies';
 import { createLogger } from './logger';
+import { getObservability, type Observability } from './observability';
 import { DEFAULT_STATION_ID } from './routes/inspect-image-route';
 
 /**
@@ -11,8 +12,12 @@ import { DEFAULT_STATION_ID } from './routes/inspect-image-route';
  * the camera path's own size limit (CAMERA_MAX_IMAGE_BYTES: no API Gateway payload ceiling on a direct S3 upload),
  * and the camera upload store.
  */
-export function createCameraDependencies(config: Config, logger: Logger = createLogger()): CameraUploadDependencies & { config: Config; logger: Logger } {
-  const app = createDependencies(config, logger);
+export function createCameraDependencies(
+  config: Config,
+  logger: Logger = createLogger(),
+  observability?: Observability,
+): CameraUploadDependencies & { config: Config; logger: Logger } {
+  const app = createDependencies(config, logger, observability);
   return {
     config,
     logger,
@@ -27,6 +32,7 @@ let containerDependencies: ReturnType<typeof createCameraDependencies> | undefin
 
 /** This container's camera processing dependencies, built on first use from the parsed environment. */
 export function getCameraDependencies(): ReturnType<typeof createCameraDependencies> {
-  containerDependencies ??= createCameraDependencies(getConfig());
+  const observability = getObservability();
+  containerDependencies ??= createCameraDependencies(getConfig(), observability.logger, observability);
   return containerDependencies;
 }

@@ -12,6 +12,7 @@ import type { Detector } from './core/detection';
 import { DetectorUnavailableError } from './core/errors';
 import type { InspectionDependencies } from './core/inspect-wafer-image';
 import { createLogger } from './logger';
+import { countingInspectionStore, getObservability, timedDetector, traced, type Observability } from './observability';
 import { createStoreDependencies, type StoreDependencies } from './store-dependencies';
 
 /** Everything the inspect function uses, built once per container from the configuration. */
@@ -21,12 +22,16 @@ export interface AppDependencies extends StoreDependencies {
   inspection: Omit<InspectionDependencies, 'detector'>;
 }
 
-/** Build the adapters the configuration names. Nothing here runs at import time, so tests can pass fakes instead. */
-export function createDependencies(config: Config, logger: Logger = createLogger()): AppDependencies {
+/**
+ * Build the adapters the configuration names. Nothing here runs at import time, so tests can pass fakes instead.
+ * With `observability`, the pipeline's records are counted as metrics and the detector is timed.
+ */
+export function createDependencies(config: Config, logger: Logger = createLogger(), observability?: Observability): AppDependencies {
   const storeDependencies = createStoreDependencies(config, logger);
-  const { s3, store } = storeDependencies;
+  const { s3 } = storeDependencies;
+  const store = observability ? countingInspectionStore(storeDependencies.store, observability.metrics) : storeDependencies.store;
   const caller = new ConnectOperatorCaller({
-    client: createConnectClient({ region: config.AWS_REGION, endpoint: config.CONNECT_ENDPOINT }),
+    client: traced(createConnectClient({ region: config.AWS_REGION, endpoint: config.CONNECT_ENDPOINT })),
     instanceId: config.CONNECT_INSTANCE_ID,
     contactFlowId: config.CONNECT_CONTACT_FLOW_ID,
     sourcePhoneNumber: config.CONNECT_SOURCE_PHONE_NUMBER,
@@ -35,7 +40,9 @@ export function createDependencies(config: Config, logger: Logger = createLogger
   });
   let loading: Promise<Detector> | undefined;
   const detector = () => {
-    loading ??= loadDetector(config, s3).catch((error: unknown) => {
+    loading ??= loadDetector(config, s3)
+      .then((loaded) => (observability ? timedDetector(loaded, observability.metrics) : loaded))
+      .catch((error: unknown) => {
       // Let the next request try again rather than keep a container whose model never loads.
       loading = undefined;
       logger.error('The anomaly detector could not be loaded', { error: String(error) });
@@ -59,7 +66,7 @@ export function createDependencies(config: Config, logger: Logger = createLogger
 async function loadDetector(config: Config, s3: S3Client): Promise<Detector> {
   if (config.DETECTOR === 'lookoutvision') {
     return new LookoutVisionDetector({
-      client: createLookoutVisionClient({ region: config.AWS_REGION, endpoint: config.LOOKOUT_ENDPOINT }),
+      client: traced(createLookoutVisionClient({ region: config.AWS_REGION, endpoint: config.LOOKOUT_ENDPOINT })),
       projectName: config.LOOKOUT_PROJECT_NAME!,
       modelVersion: config.LOOKOUT_MODEL_VERSION!,
     });
@@ -82,6 +89,7 @@ let containerDependencies: AppDependencies | undefined;
 
 /** This container's dependencies, built on first use from the parsed environment. */
 export function getDependencies(): AppDependencies {
-  containerDependencies ??= createDependencies(getConfig());
+  const observability = getObservability();
+  containerDependencies ??= createDependencies(getConfig(), observability.logger, observability);
   return containerDependencies;
 }

@@ -1,4 +1,5 @@
 import { getDependencies } from './dependencies';
+import { createRequestObserver, getObservability, withObservability } from './observability';
 import { createInspectImageHandler } from './routes/inspect-image-route';
 
 // Built during the Lambda init phase: bad configuration fails the cold start by name, and the
@@ -6,5 +7,9 @@ import { createInspectImageHandler } from './routes/inspect-image-route';
 const dependencies = getDependencies();
 dependencies.detector().catch(() => undefined); // logged inside; the first request retries the load
 
+const observer = createRequestObserver(getObservability());
+
 /** POST /inspections (API Gateway REST, Lambda proxy). */
-export const handler = createInspectImageHandler(() => ({ ...dependencies, allowedOrigins: dependencies.config.ALLOWED_ORIGINS }));
+export const handler = withObservability(
+  createInspectImageHandler(() => ({ ...dependencies, allowedOrigins: dependencies.config.ALLOWED_ORIGINS, observer })),
+);

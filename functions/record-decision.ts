@@ -1,6 +1,6 @@
 import { createS3Client } from './adapters/aws-clients';
 import { S3InspectionStore } from './adapters/s3-inspection-store';
-import { createLogger } from './logger';
+import { getObservability, traced, withObservability } from './observability';
 import { createRecordDecisionHandler, parseRecordDecisionConfig } from './routes/record-decision-handler';
 
 // Built during the Lambda init phase, so bad configuration fails the cold start by name. Only the
@@ -8,12 +8,12 @@ import { createRecordDecisionHandler, parseRecordDecisionConfig } from './routes
 const config = parseRecordDecisionConfig();
 const dependencies = {
   store: new S3InspectionStore({
-    client: createS3Client({ region: config.AWS_REGION, endpoint: config.S3_ENDPOINT }),
+    client: traced(createS3Client({ region: config.AWS_REGION, endpoint: config.S3_ENDPOINT })),
     bucket: config.IMAGE_BUCKET,
   }),
   defaultDecision: config.OPERATOR_DEFAULT_DECISION,
-  logger: createLogger(),
+  logger: getObservability().logger,
 };
 
 /** Invoked by Amazon Connect from the wafer-anomaly-alert flow: records the operator's decision on the inspection. */
-export const handler = createRecordDecisionHandler(() => dependencies);
+export const handler = withObservability(createRecordDecisionHandler(() => dependencies));

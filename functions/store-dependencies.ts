@@ -5,6 +5,7 @@ import { S3InspectionStore } from './adapters/s3-inspection-store';
 import { getConfig, type Config } from './config';
 import type { InspectionStore } from './core/ports';
 import { createLogger } from './logger';
+import { getObservability, traced } from './observability';
 
 /**
  * What the read-only functions (get, list) use: configuration, logger and the inspection store.
@@ -20,7 +21,7 @@ export interface StoreDependencies {
 
 /** Build the S3 inspection store the configuration names. */
 export function createStoreDependencies(config: Config, logger: Logger = createLogger()): StoreDependencies {
-  const s3 = createS3Client({ region: config.AWS_REGION, endpoint: config.S3_ENDPOINT });
+  const s3 = traced(createS3Client({ region: config.AWS_REGION, endpoint: config.S3_ENDPOINT }));
   return { config, logger, s3, store: new S3InspectionStore({ client: s3, bucket: config.IMAGE_BUCKET }) };
 }
 
@@ -28,6 +29,6 @@ let containerDependencies: StoreDependencies | undefined;
 
 /** This container's read-side dependencies, built on first use from the parsed environment. */
 export function getStoreDependencies(): StoreDependencies {
-  containerDependencies ??= createStoreDependencies(getConfig());
+  containerDependencies ??= createStoreDependencies(getConfig(), getObservability().logger);
   return containerDependencies;
 }

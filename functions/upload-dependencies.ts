@@ -3,6 +3,7 @@ import { S3CameraUploadStore } from './adapters/s3-camera-upload-store';
 import { getConfig, type Config } from './config';
 import type { CameraUploadStore } from './core/camera-upload';
 import { createLogger } from './logger';
+import { getObservability } from './observability';
 import { createStoreDependencies, type StoreDependencies } from './store-dependencies';
 
 /**
@@ -26,6 +27,6 @@ let containerDependencies: UploadDependencies | undefined;
 
 /** This container's upload dependencies, built on first use from the parsed environment. */
 export function getUploadDependencies(): UploadDependencies {
-  containerDependencies ??= createUploadDependencies(getConfig());
+  containerDependencies ??= createUploadDependencies(getConfig(), getObservability().logger);
   return containerDependencies;
 }

@@ -175,6 +175,8 @@ function localEnvironment(input: {
     CONNECT_SOURCE_PHONE_NUMBER: '+15555550199',
     ALLOWED_ORIGINS: [...new Set([url, `http://localhost:${port}`, `http://127.0.0.1:${port}`])].join(','),
     POWERTOOLS_SERVICE_NAME: 'waferwatch',
+    // No CloudWatch here to read EMF lines, so the handlers' metrics would only be noise on the console.
+    POWERTOOLS_METRICS_DISABLED: 'true',
     ...(services.lookoutEndpoint
       ? { LOOKOUT_ENDPOINT: services.lookoutEndpoint, LOOKOUT_PROJECT_NAME: services.lookoutProjectName!, LOOKOUT_MODEL_VERSION: services.lookoutModelVersion! }
       : {}),

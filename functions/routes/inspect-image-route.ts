@@ -1,14 +1,19 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Detector } from '../core/detection';
+import { WaferwatchError } from '../core/errors';
+import { newInspectionId } from '../core/inspection-keys';
 import { inspectWaferImage, type InspectionDependencies } from '../core/inspect-wafer-image';
 import { apiHandler, type ApiContext } from '../http/api-handler';
 import { readInspectionRequest } from '../http/read-inspection-request';
+import type { RequestObserver } from '../observability';
 import { toInspectionView } from './inspection-view';
 
 /** What POST /inspections needs. */
 export interface InspectImageRouteDependencies extends ApiContext {
   inspection: Omit<InspectionDependencies, 'detector'>;
   detector: () => Promise<Detector>;
+  /** Told the inspection id once it is minted (log keys, trace annotation) and why an image was refused. */
+  observer?: RequestObserver;
 }
 
 /** Stations that name none share this one. */
@@ -20,18 +25,27 @@ export function createInspectImageHandler(
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   return apiHandler(resolveDependencies, async (event) => {
     const deps = resolveDependencies();
-    const upload = await readInspectionRequest(event, deps.inspection.limits.maxBytes);
-    // A detector that cannot load answers every detect() with its load error, so the image is still
-    // checked, decoded and kept as not inspected instead of lost.
-    const detector: Detector = await deps.detector().catch((error: unknown) => ({ detect: () => Promise.reject(error) }));
-    const outcome = await inspectWaferImage(
-      { ...deps.inspection, detector },
-      { bytes: upload.bytes, stationId: upload.stationId ?? DEFAULT_STATION_ID, source: 'api' },
-    );
-    return {
-      statusCode: 201,
-      body: toInspectionView(outcome.record, outcome.anomalyMask),
-      headers: { Location: `/inspections/${outcome.record.inspectionId}` },
-    };
+    try {
+      const upload = await readInspectionRequest(event, deps.inspection.limits.maxBytes);
+      // Minted here rather than in the pipeline so that every log line from now on, the pipeline's and the error
+      // response's included, carries it (the observer leaves it on the logger until the invocation ends).
+      const inspectionId = newInspectionId((deps.inspection.now?.() ?? new Date()).getTime());
+      deps.observer?.inspectionStarted(inspectionId);
+      // A detector that cannot load answers every detect() with its load error, so the image is still
+      // checked, decoded and kept as not inspected instead of lost.
+      const detector: Detector = await deps.detector().catch((error: unknown) => ({ detect: () => Promise.reject(error) }));
+      const outcome = await inspectWaferImage(
+        { ...deps.inspection, detector },
+        { bytes: upload.bytes, stationId: upload.stationId ?? DEFAULT_STATION_ID, source: 'api', inspectionId },
+      );
+      return {
+        statusCode: 201,
+        body: toInspectionView(outcome.record, outcome.anomalyMask),
+        headers: { Location: `/inspections/${outcome.record.inspectionId}` },
+      };
+    } catch (error) {
+      if (error instanceof WaferwatchError && error.statusCode >= 400 && error.statusCode < 500) deps.observer?.rejected(error.code);
+      throw error;
+    }
   });
 }

@@ -1,9 +1,13 @@
 import type { S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { inspectionIdFromIncomingKey } from '../core/camera-upload';
 import { processCameraUpload, type CameraUploadDependencies, type CameraUploadOutcome } from '../core/process-camera-upload';
+import type { RequestObserver } from '../observability';
 
 /** What the S3 ObjectCreated handler needs: the processing dependencies and the one bucket it serves. */
 export interface ProcessCameraUploadHandlerDependencies extends CameraUploadDependencies {
   bucket: string;
+  /** Told each upload's inspection id while it is processed (log keys, trace annotation) and why one was refused. */
+  observer?: RequestObserver;
 }
 
 /**
@@ -24,10 +28,17 @@ export function createProcessCameraUploadHandler(
         outcomes.push({ status: 'ignored' });
         continue;
       }
+      const key = objectKey(record.s3.object.key);
+      const inspectionId = inspectionIdFromIncomingKey(key);
+      if (inspectionId) deps.observer?.inspectionStarted(inspectionId);
       try {
-        outcomes.push(await processCameraUpload(deps, objectKey(record.s3.object.key)));
+        const outcome = await processCameraUpload(deps, key);
+        if (outcome.status === 'rejected') deps.observer?.rejected(outcome.code);
+        outcomes.push(outcome);
       } catch (error) {
         failures.push(error);
+      } finally {
+        deps.observer?.inspectionFinished();
       }
     }
     if (failures.length === 1) throw failures[0];
