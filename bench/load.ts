@@ -165,6 +165,8 @@ async function runOnce(target: Target, options: LoadOptions, samples: Sample[], 
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 25);
   const results: UploadResult[] = [];
+  // Which folder each accepted upload's sample came from, to compare with the detector's verdict afterwards.
+  const sampleIsAnomalous = new Map<string, boolean>();
   let next = 0;
   const started = performance.now();
   const deadline = started + options.maxSeconds * 1000;
@@ -174,7 +176,9 @@ async function runOnce(target: Target, options: LoadOptions, samples: Sample[], 
       const upload = plan[next++]!;
       const sample = samples[upload.sampleIndex]!;
       const body = options.sameBytes ? sample.bytes : withJpegComment(sample.bytes, `waferwatch bench seed=${options.seed} concurrency=${concurrency} upload=${upload.index}`);
-      results.push(await postInspection(agent, base, body, upload.stationId));
+      const result = await postInspection(agent, base, body, upload.stationId);
+      if (result.inspectionId) sampleIsAnomalous.set(result.inspectionId, sample.anomalous);
+      results.push(result);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -200,7 +204,8 @@ async function runOnce(target: Target, options: LoadOptions, samples: Sample[], 
   console.log(`  accepted (201) ${accepted.length}   errors ${results.length - accepted.length}${[...errors].map(([label, count]) => `   ${label}: ${count}`).join('')}`);
   console.log(`  throughput ${(results.length / seconds).toFixed(1)} uploads/s over ${seconds.toFixed(1)} s`);
   console.log(`  latency ms  p50 ${formatMs(latency.p50)}   p95 ${formatMs(latency.p95)}   p99 ${formatMs(latency.p99)}   max ${formatMs(latency.max)}`);
-  console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB   records by status: ${describeStatuses(records)}`);
+  const verdictsAsLabelled = records.filter((record) => sampleIsAnomalous.get(record.inspectionId) === (record.status === 'anomalous')).length;
+  console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB   records by status: ${describeStatuses(records)}   verdicts matching the sample's folder: ${verdictsAsLabelled}/${records.length}`);
   console.log(`  reconciliation (policy: cooldown ${policy.cooldownMs / 1000} s, same-image de-duplication ${policy.dedupeSameImage ? 'on' : 'off'}):`);
   for (const check of checks) console.log(`    ${check.ok ? 'OK      ' : 'MISMATCH'}  ${check.name.padEnd(40)} expected ${check.expected}, got ${check.actual}`);
 

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const PROJECT_ROOT = path.resolve(__dirname, '../../..');
+const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+
+/** Run bench/load.ts as `npm run bench:load` does, in its own process (one local stack per process). */
+function runBenchmark(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, ['--openssl-legacy-provider', 'bench/load.ts', ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bench/load.ts did not finish in time\n${stdout}\n${stderr}`));
+    }, 25_000);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run bench:load (smoke)', () => {
+  it('uploads 12 wafers at concurrency 1 and 4 to a stack of its own and reconciles both runs', async () => {
+    // Act
+    const { code, stdout, stderr } = await runBenchmark(['--uploads', '12', '--concurrency', '1,4', '--max-seconds', '20']);
+
+    // Assess
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\| 1 \| 12 \| 12 \| 0 \| /m);
+    expect(stdout).toMatch(/^\| 4 \| 12 \| 12 \| 0 \| /m);
+    expect(stdout).not.toContain('MISMATCH');
+    expect(stdout).toContain('reconciliation OK for every run');
+    // Both runs' calls are checked against their own anomalous records (12 uploads of 30 samples: some of each).
+    const calls = [...stdout.matchAll(/calls = expected by the policy\s+expected (\d+), got (\d+)/g)].map((match) => [Number(match[1]), Number(match[2])]);
+    expect(calls).toHaveLength(2);
+    for (const [expected, got] of calls) {
+      expect(got).toBe(expected);
+      expect(expected).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses a non-loopback target with exit code 2 before sending anything', async () => {
+    // Act
+    const { code, stdout, stderr } = await runBenchmark(['--url', 'http://192.0.2.1:3000', '--s3-endpoint', 'http://127.0.0.1:1']);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toContain('--url must be a loopback address');
+    expect(stdout).toBe('');
+  });
+});
