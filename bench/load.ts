@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? 'unknown'}), load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')} at start, node ${process.version}`);
 
   const target = await openTarget(options);
-  console.log(`target: ${target.url}${options.url ? '' : ' (started in this process: client and stack share the cores and the RSS)'}`);
+  console.log(`target: ${target.url}${options.url ? ' (a running stack: the peak RSS below is this client\'s alone)' : ' (started in this process: client and stack share the cores and the RSS)'}`);
   const policy = CURRENT_CALL_POLICY;
   const runs: RunSummary[] = [];
   try {
