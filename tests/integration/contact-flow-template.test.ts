@@ -115,8 +115,11 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     const statements = (role.Properties as Record<string, any>).Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
     const actions = statements.flatMap((statement: any) => [statement.Action].flat()).sort();
     expect(actions).toEqual(expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject']));
+    // X-Ray trace writing (every function traces; observability-template.test.ts pins that statement) is allowed too.
+    expect(actions.filter((action: string) => action.startsWith('xray:'))).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     // ListBucket on the bucket (not its objects) is the one extra allowed: it lets S3 answer 404, not 403, for a missing record.
-    expect(actions.filter((action: string) => !['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject'].includes(action))).toEqual(
+    const ownActions = ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+    expect(actions.filter((action: string) => !ownActions.includes(action))).toEqual(
       actions.includes('s3:ListBucket') ? ['s3:ListBucket'] : [],
     );
     const s3 = statements.find((statement: any) => [statement.Action].flat().includes('s3:PutObject'));

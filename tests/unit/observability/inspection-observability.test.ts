@@ -1,0 +1,269 @@
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { incomingKey } from '../../../functions/core/camera-upload';
+import type { Detector } from '../../../functions/core/detection';
+import { DetectorUnavailableError } from '../../../functions/core/errors';
+import { newInspectionId } from '../../../functions/core/inspection-keys';
+import {
+  countingInspectionStore,
+  createObservability,
+  createRequestObserver,
+  timedDetector,
+  withObservability,
+  type Observability,
+} from '../../../functions/observability';
+import { createInspectImageHandler } from '../../../functions/routes/inspect-image-route';
+import { createCameraUploadQueueHandler } from '../../../functions/routes/process-camera-upload-handler';
+import { lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
+import { InMemoryCameraUploads, InMemoryInspectionStore, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
+import { syntheticWafer } from '../../fixtures/wafer-images';
+
+const ALERT_POLICY = { confidenceThreshold: 0.5, reviewThreshold: 0.3 };
+const LIMITS = { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 };
+const OPERATOR_NUMBER = '+447700900123';
+
+type Line = Record<string, any>;
+
+/** Everything written to stdout/stderr while `run` runs, as parsed JSON lines (log lines and EMF blobs alike). */
+async function captureOutput<T>(run: () => Promise<T>): Promise<{ result: T; lines: Line[] }> {
+  const chunks: string[] = [];
+  const keep = (chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  };
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(keep);
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(keep);
+  try {
+    const result = await run();
+    return { result, lines: chunks.join('').split('\n').filter((line) => line.trim().startsWith('{')).map((line) => JSON.parse(line) as Line) };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+const isEmf = (line: Line) => line._aws !== undefined;
+
+/** The metrics of one EMF blob, name -> value (latency values are listed). */
+function metricsOf(emf: Line): Record<string, unknown> {
+  const names = (emf._aws.CloudWatchMetrics[0].Metrics as Array<{ Name: string }>).map((metric) => metric.Name);
+  return Object.fromEntries(names.map((name) => [name, emf[name]]));
+}
+
+/** A clock that advances `step` ms on each reading, so the detector's latency is known. */
+function steppingClock(step: number): () => number {
+  let now = 1_000;
+  return () => {
+    const reading = now;
+    now += step;
+    return reading;
+  };
+}
+
+describe('observability of one inspection', () => {
+  let jpeg: Buffer;
+  let store: InMemoryInspectionStore;
+  let caller: RecordingCaller;
+  let detector: Detector;
+  let observability: Observability;
+
+  beforeAll(async () => {
+    jpeg = await syntheticWafer('jpeg', 128, 128);
+  });
+  beforeEach(() => {
+    // The suite turns EMF output off (vitest.config.ts); these tests read it, so they turn it back on.
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
+    observability = createObservability({ stage: 'test' });
+    store = new InMemoryInspectionStore();
+    caller = new RecordingCaller();
+    detector = new ScriptedDetector(() => verdict(true, 0.93));
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  /** POST /inspections wired as the entry wires it: counted store, timed detector, observer, flush per invocation. */
+  const inspectHandler = () =>
+    withObservability(
+      createInspectImageHandler(() => ({
+        allowedOrigins: [],
+        logger: observability.logger,
+        observer: createRequestObserver(observability),
+        detector: async () => timedDetector(detector, observability.metrics, steppingClock(42)),
+        inspection: {
+          store: countingInspectionStore(store, observability.metrics),
+          caller,
+          logger: observability.logger,
+          alertPolicy: ALERT_POLICY,
+          limits: LIMITS,
+        },
+      })),
+      observability,
+    );
+
+  it.each([
+    ['a normal wafer', () => new ScriptedDetector(() => verdict(false, 0.95)), undefined, 201, { Inspections: 1, DetectorLatency: 42 }],
+    [
+      'an anomalous wafer whose call is placed',
+      () => new ScriptedDetector(() => verdict(true, 0.93)),
+      undefined,
+      201,
+      { Inspections: 1, Anomalies: 1, CallsPlaced: 1, DetectorLatency: 42 },
+    ],
+    [
+      'an anomalous wafer whose call fails',
+      () => new ScriptedDetector(() => verdict(true, 0.93)),
+      new Error(`Outbound calls to ${OPERATOR_NUMBER} are not allowed`),
+      201,
+      { Inspections: 1, Anomalies: 1, CallsFailed: 1, DetectorLatency: 42 },
+    ],
+    ['a wafer needing review', () => new ScriptedDetector(() => verdict(true, 0.4)), undefined, 201, { Inspections: 1, NeedsReview: 1, DetectorLatency: 42 }],
+    [
+      'a wafer the detector could not inspect',
+      () => new ScriptedDetector(() => Promise.reject(new DetectorUnavailableError('The detector is throttled.'))),
+      undefined,
+      503,
+      { Inspections: 1, NotInspected: 1, DetectorLatency: 42 },
+    ],
+  ] as const)('emits exactly one EMF blob for %s, with exactly its metrics', async (_name, makeDetector, callFailure, status, expected) => {
+    // Prepare
+    detector = makeDetector();
+    caller.failWith = callFailure;
+
+    // Act
+    const { result, lines } = await captureOutput(() => inspectHandler()(rawUploadEvent(jpeg), lambdaContext));
+
+    // Assess
+    expect(result.statusCode).toBe(status);
+    const emf = lines.filter(isEmf);
+    expect(emf).toHaveLength(1);
+    expect(metricsOf(emf[0]!)).toEqual(expected);
+    expect(emf[0]!._aws.CloudWatchMetrics[0].Namespace).toBe('waferwatch');
+    expect(emf[0]!._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'stage']]);
+    expect([emf[0]!.service, emf[0]!.stage]).toEqual(['waferwatch', 'test']);
+    const latency = (emf[0]!._aws.CloudWatchMetrics[0].Metrics as Array<{ Name: string; Unit: string }>).find((metric) => metric.Name === 'DetectorLatency');
+    expect(latency?.Unit).toBe('Milliseconds');
+  });
+
+  it('counts a refused image as a rejection, not an inspection', async () => {
+    // Act
+    const { result, lines } = await captureOutput(() => inspectHandler()(rawUploadEvent(Buffer.from('GIF89a-not-a-wafer')), lambdaContext));
+
+    // Assess
+    expect(result.statusCode).toBe(415);
+    expect(lines.filter(isEmf).map(metricsOf)).toEqual([{ Rejections: 1 }]);
+  });
+
+  it('writes the inspection id and the Lambda request id on every log line of an upload, masks the number, and forgets the id afterwards', async () => {
+    // Prepare
+    caller.failWith = new Error(`Outbound calls to ${OPERATOR_NUMBER} are not allowed`);
+
+    // Act
+    const { result, lines } = await captureOutput(async () => {
+      const response = await inspectHandler()(rawUploadEvent(jpeg), lambdaContext);
+      observability.logger.info('The next request', {});
+      return response;
+    });
+
+    // Assess
+    const inspectionId = JSON.parse(result.body).inspectionId as string;
+    const logLines = lines.filter((line) => !isEmf(line));
+    const during = logLines.slice(0, -1);
+    expect(during.map((line) => line.message)).toEqual(['Calling the operator failed', 'Wafer inspected']);
+    for (const line of during) {
+      expect(line.inspectionId, line.message).toBe(inspectionId);
+      expect(line.function_request_id, line.message).toBe('aws-request-1');
+    }
+    expect(logLines.at(-1)?.inspectionId).toBeUndefined();
+    expect(JSON.stringify(lines)).not.toContain(OPERATOR_NUMBER.slice(1));
+  });
+
+  it('writes the inspection id on the error response\'s log line when the detector is unavailable', async () => {
+    // Prepare
+    detector = new ScriptedDetector(() => Promise.reject(new DetectorUnavailableError('The detector is throttled.')));
+
+    // Act
+    const { result, lines } = await captureOutput(() => inspectHandler()(rawUploadEvent(jpeg), lambdaContext));
+
+    // Assess
+    expect(result.statusCode).toBe(503);
+    const [inspectionId, ...others] = [...store.records.keys()];
+    expect(others).toEqual([]);
+    const logLines = lines.filter((line) => !isEmf(line));
+    expect(logLines.length).toBeGreaterThanOrEqual(2);
+    for (const line of logLines) expect(line.inspectionId, line.message).toBe(inspectionId);
+  });
+
+  it('gives each camera upload of a batch its own inspection id on its log lines, and flushes both inspections once', async () => {
+    // Prepare
+    const uploads = new InMemoryCameraUploads();
+    const ids = [newInspectionId(), newInspectionId()];
+    for (const id of ids) uploads.objects.set(incomingKey(id), { bytes: jpeg });
+    const handler = withObservability(
+      createCameraUploadQueueHandler(() => ({
+        bucket: 'camera-bucket',
+        uploads,
+        observer: createRequestObserver(observability),
+        detector: async () => timedDetector(detector, observability.metrics, steppingClock(7)),
+        defaultStationId: 'default',
+        inspection: { store: countingInspectionStore(store, observability.metrics), caller, logger: observability.logger, alertPolicy: ALERT_POLICY, limits: LIMITS },
+      })),
+      observability,
+    );
+    const event = {
+      Records: ids.map((id, index) => ({
+        messageId: `message-${index}`,
+        body: JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Post', s3: { bucket: { name: 'camera-bucket' }, object: { key: incomingKey(id) } } }] }),
+        attributes: { ApproximateReceiveCount: '1' },
+      })) as unknown as SQSRecord[],
+    } as SQSEvent;
+
+    // Act
+    const { result, lines } = await captureOutput(() => handler(event, lambdaContext));
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    const inspected = lines.filter((line) => line.message === 'Wafer inspected');
+    expect(inspected.map((line) => line.inspectionId)).toEqual(ids);
+    for (const line of lines.filter((candidate) => !isEmf(candidate))) expect(ids, line.message).toContain(line.inspectionId);
+    const emf = lines.filter(isEmf);
+    expect(emf).toHaveLength(1);
+    // One data point per inspection in the blob; CloudWatch sums them (Inspections Sum = 2).
+    expect(metricsOf(emf[0]!)).toEqual({ Inspections: [1, 1], Anomalies: [1, 1], CallsPlaced: [1, 1], DetectorLatency: [7, 7] });
+  });
+});
+
+describe('EMF output switched off', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('prints nothing when POWERTOOLS_METRICS_DISABLED is true, as in this suite and the local stack, and prints the blob when it is not', async () => {
+    // Prepare
+    const run = (observability: Observability) =>
+      captureOutput(() =>
+        withObservability(async () => {
+          observability.metrics.addMetric('Inspections', 'Count', 1);
+        }, observability)({}, lambdaContext),
+      );
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+    const disabled = createObservability({ stage: 'test' });
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    const enabled = createObservability({ stage: 'test' });
+
+    // Act
+    const quiet = await run(disabled);
+    const loud = await run(enabled);
+
+    // Assess
+    expect(quiet.lines).toEqual([]);
+    expect(loud.lines.filter(isEmf).map(metricsOf)).toEqual([{ Inspections: 1 }]);
+  });
+
+  it('is how the test suite runs', () => {
+    // vitest.config.ts sets it for every test file; a blob in test output would mean a handler ignores it.
+    vi.unstubAllEnvs();
+    expect(process.env.POWERTOOLS_METRICS_DISABLED).toBe('true');
+  });
+});
