@@ -121,20 +121,36 @@ export function timedDetector<Prepared>(detector: Detector<Prepared>, metrics: M
 }
 
 /**
- * Wrap a Lambda handler: the Lambda context (request id, function name, cold start) on every log line, and after the
- * invocation, whatever happened, the inspection key dropped and the stored metrics flushed as one EMF line.
+ * Wrap a Lambda handler: the Lambda context (request id, function name, cold start) on every log line; under X-Ray a
+ * `## handler` subsegment around the invocation (Lambda's own segment takes no annotations, so the inspection id,
+ * ColdStart and Service annotations go there); and after the invocation, whatever happened, the inspection key
+ * dropped and the stored metrics flushed as one EMF line.
  */
 export function withObservability<Event, Result>(
   handler: (event: Event, context: Context) => Promise<Result>,
   observability: Observability = getObservability(),
 ): (event: Event, context?: Context) => Promise<Result> {
-  const { logger, metrics } = observability;
+  const { logger, metrics, tracer } = observability;
   return async (event, context) => {
     if (context) logger.addContext(context);
+    const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    const subsegment = segment?.addNewSubsegment(`## ${process.env._HANDLER ?? 'handler'}`);
+    if (subsegment) {
+      tracer.setSegment(subsegment);
+      tracer.annotateColdStart();
+      tracer.addServiceNameAnnotation();
+    }
     try {
       // Some callers (the local stack, tests) pass no context; the wrapped handlers already read it defensively.
       return await handler(event, context as Context);
+    } catch (error) {
+      if (subsegment) tracer.addErrorAsMetadata(error as Error);
+      throw error;
     } finally {
+      if (subsegment && segment) {
+        subsegment.close();
+        tracer.setSegment(segment);
+      }
       logger.removeKeys(['inspectionId']);
       // An invocation with nothing to count (a preflight, a read) prints nothing, not Powertools' empty warning.
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
