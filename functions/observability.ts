@@ -123,7 +123,7 @@ export function timedDetector<Prepared>(detector: Detector<Prepared>, metrics: M
 /**
  * Wrap a Lambda handler: the Lambda context (request id, function name, cold start) on every log line; under X-Ray a
  * `## handler` subsegment around the invocation (Lambda's own segment takes no annotations, so the inspection id,
- * ColdStart and Service annotations go there); and after the invocation, whatever happened, the inspection key
+ * ColdStart and Service annotations go there; a thrown error only flags it); and after the invocation, whatever happened, the inspection key
  * dropped and the stored metrics flushed as one EMF line.
  */
 export function withObservability<Event, Result>(
@@ -144,7 +144,8 @@ export function withObservability<Event, Result>(
       // Some callers (the local stack, tests) pass no context; the wrapped handlers already read it defensively.
       return await handler(event, context as Context);
     } catch (error) {
-      if (subsegment) tracer.addErrorAsMetadata(error as Error);
+      // Only the flag: an error's message may echo a phone number, and traces are not masked as the logs are.
+      subsegment?.addErrorFlag();
       throw error;
     } finally {
       if (subsegment && segment) {
