@@ -67,9 +67,10 @@ export function createRequestObserver({ logger, metrics, tracer }: Observability
       logger.removeKeys(['inspectionId']);
     },
     rejected(code) {
-      // The code itself is on the error response's log line; one count keeps the metric's dimensions fixed for alarms.
-      void code;
+      // The code rides as EMF metadata (searchable in Logs Insights), not a dimension, so the metric's dimensions stay
+      // the fixed set the alarms name.
       metrics.addMetric('Rejections', MetricUnit.Count, 1);
+      metrics.addMetadata('rejectionCode', code);
     },
   };
 }

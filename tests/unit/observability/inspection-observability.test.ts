@@ -153,6 +153,7 @@ describe('observability of one inspection', () => {
     // Assess
     expect(result.statusCode).toBe(415);
     expect(lines.filter(isEmf).map(metricsOf)).toEqual([{ Rejections: 1 }]);
+    expect(lines.filter(isEmf)[0]?.rejectionCode).toBe('UNSUPPORTED_IMAGE_TYPE');
   });
 
   it('writes the inspection id and the Lambda request id on every log line of an upload, masks the number, and forgets the id afterwards', async () => {
