@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  console.log(`[local] detector: ${stack.env.DETECTOR} (${stack.env.DETECTOR === 'embedded' ? stack.env.EMBEDDED_MODEL_URI : 'Lookout for Vision emulator'}); S3 data in ${stack.dataDir}`);
+  console.log(`[local] detector: ${stack.env.DETECTOR} (${stack.env.DETECTOR === 'embedded' ? stack.env.EMBEDDED_MODEL_URI : 'Lookout for Vision emulator'}); S3 (s3rver) at ${stack.env.S3_ENDPOINT}, data in ${stack.dataDir}`);
   console.log(`waferwatch is running at ${stack.url}  (Ctrl-C to stop)`);
 }
 
