@@ -1,41 +1,10 @@
-import type { EventEmitter } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import S3rver from 's3rver';
-import type { S3Emulator, S3EmulatorOptions } from './emulators/s3-emulator';
 
 /** The deployed processCameraUpload entry: SQS messages whose bodies are S3 event notifications. */
 export type CameraUploadQueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 /** Where the incoming/ notifications go, as serverless.yml configures the bucket. */
 const NOTIFIED_PREFIX = 'incoming/';
-
-/**
- * s3rver as local/emulators/s3-emulator.ts starts it, plus its S3 event notifications: s3rver 3.7 emits an `event`
- * (one S3 event record, shaped as S3 sends it) after each PUT, POST and COPY. It neither filters them nor checks a
- * POST upload's policy (conditions, expiry, signature), so those are the unit tests' job.
- */
-export async function startNotifyingS3Emulator(options: S3EmulatorOptions & { onEvent: (event: S3Event) => void }): Promise<S3Emulator> {
-  const ownsDirectory = options.directory === undefined;
-  const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'waferwatch-s3-')));
-  const host = options.host ?? '127.0.0.1';
-  const server = new S3rver({ address: host, port: options.port ?? 0, silent: true, directory, vhostBuckets: false, configureBuckets: options.buckets.map((name) => ({ name })) });
-  (server as unknown as EventEmitter).on('event', (event: S3Event) => options.onEvent(event));
-  const address = await server.run();
-  let closed = false;
-  return {
-    endpoint: `http://${host}:${address.port}`,
-    directory,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await server.close();
-      if (ownsDirectory) await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Delivers S3 notifications to the camera upload processor, standing in for S3 -> SQS -> Lambda. */
 export interface CameraUploadDelivery {

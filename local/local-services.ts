@@ -2,7 +2,6 @@ import path from 'node:path';
 import { ConnectEmulator, type EmulatedCall } from './emulators/connect-emulator';
 import { LookoutVisionEmulator } from './emulators/lookout-vision-emulator';
 import type { S3Event } from 'aws-lambda';
-import { startNotifyingS3Emulator } from './camera-upload-notifications';
 import { startS3Emulator, type S3Emulator } from './emulators/s3-emulator';
 
 /** The bucket the local stack stores images and records in. */
@@ -76,7 +75,7 @@ export async function startLocalServices(options: {
   const started: Array<{ close(): Promise<void> }> = [];
   try {
     const s3Options = { buckets: [LOCAL_IMAGE_BUCKET], directory: path.join(options.dataDir, 's3') };
-    const s3: S3Emulator = options.onS3Event ? await startNotifyingS3Emulator({ ...s3Options, onEvent: options.onS3Event }) : await startS3Emulator(s3Options);
+    const s3: S3Emulator = await startS3Emulator({ ...s3Options, onEvent: options.onS3Event });
     started.push(s3);
     const connect = new ConnectEmulator();
     const connectEndpoint = await connect.start();

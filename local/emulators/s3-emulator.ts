@@ -1,6 +1,8 @@
+import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
 
 /** A running s3rver and how to reach it. */
@@ -21,6 +23,11 @@ export interface S3EmulatorOptions {
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
+  /**
+   * Called with each S3 event notification: s3rver 3.7 emits one (a single record, shaped as S3 sends it) after
+   * each PUT, POST and COPY, unfiltered.
+   */
+  onEvent?: (event: S3Event) => void;
 }
 
 /**
@@ -39,6 +46,7 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
     vhostBuckets: false,
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
+  if (options.onEvent) (server as unknown as EventEmitter).on('event', options.onEvent);
   const address = await server.run();
   let closed = false;
   return {

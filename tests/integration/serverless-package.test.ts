@@ -10,6 +10,7 @@ import {
   listZipEntries,
   packagedService,
   policyStatements,
+  templateText,
   repoRoot,
   resourcesOfType,
   type CloudFormationResource,
@@ -102,20 +103,6 @@ function roleStatements(name: FunctionName, pick: (document: unknown) => Stateme
 
 const actionsOf = (statement: Statement): string[] => [statement.Action].flat();
 const resourcesOf = (statement: Statement): unknown[] => [statement.Resource].flat();
-
-/** A resource value as text: a literal, the template string of a Fn::Sub, a Fn::Join with `${Ref}`s, or `GetAtt:<id>.<attr>`. */
-function resourceText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const node = value as Record<string, unknown>;
-  if (typeof node['Fn::Sub'] === 'string') return node['Fn::Sub'];
-  if (typeof node.Ref === 'string') return `\${${node.Ref}}`;
-  if (Array.isArray(node['Fn::Join'])) {
-    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
-    return parts.map(resourceText).join(separator);
-  }
-  if (Array.isArray(node['Fn::GetAtt'])) return `GetAtt:${(node['Fn::GetAtt'] as string[]).join('.')}`;
-  return JSON.stringify(value);
-}
 
 /** The statements granting any action of a service. */
 function statementsFor(statements: Statement[], service: string): Statement[] {
@@ -239,7 +226,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       expect(preflight.Integration.Type).toBe('MOCK');
       const [response] = preflight.Integration.IntegrationResponses as Array<{ ResponseParameters: Record<string, string> }>;
       // The site's CloudFront domain is a Fn::Sub; compare its template text with the functions' list.
-      const origin = resourceText(response?.ResponseParameters['method.response.header.Access-Control-Allow-Origin']);
+      const origin = templateText(response?.ResponseParameters['method.response.header.Access-Control-Allow-Origin']);
       expect(origin).not.toContain('*');
       expect(allowedOrigins).toContain(origin?.replace(/^'|'$/g, ''));
     }
@@ -290,7 +277,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       );
       expect(denyPlainHttp, logicalId).toBeDefined();
       expect(actionsOf(denyPlainHttp as Statement), logicalId).toContain('s3:*');
-      const denied = resourcesOf(denyPlainHttp as Statement).map(resourceText);
+      const denied = resourcesOf(denyPlainHttp as Statement).map(templateText);
       expect(denied.some((text) => text.endsWith('/*')), `${logicalId} objects`).toBe(true);
       expect(denied.some((text) => !text.endsWith('/*')), `${logicalId} bucket`).toBe(true);
     }
@@ -340,7 +327,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     expect(scoped.length).toBeGreaterThan(0);
     for (const statement of scoped) {
       for (const action of actionsOf(statement)) expect(action).not.toMatch(/:\*$|^\*$/);
-      for (const text of resourcesOf(statement).map(resourceText)) {
+      for (const text of resourcesOf(statement).map(templateText)) {
         expect(text, JSON.stringify(statement)).not.toBe('*');
         expect(text).not.toMatch(/^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/);
       }
@@ -358,20 +345,20 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     const connect = statementsFor(statements, 'connect');
 
     // Assess
-    const inspectionObjects = s3.find((statement) => resourcesOf(statement).map(resourceText).includes('${ImageBucket.Arn}/inspections/*'));
+    const inspectionObjects = s3.find((statement) => resourcesOf(statement).map(templateText).includes('${ImageBucket.Arn}/inspections/*'));
     expect(actionsOf(inspectionObjects as Statement).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
     for (const statement of s3) {
       expect(actionsOf(statement).every((action) => ['s3:GetObject', 's3:PutObject'].includes(action))).toBe(true);
-      for (const text of resourcesOf(statement).map(resourceText)) expect(text).toMatch(/^\$\{ImageBucket\.Arn\}\/(inspections\/\*|models\/[^*]+)$/);
+      for (const text of resourcesOf(statement).map(templateText)) expect(text).toMatch(/^\$\{ImageBucket\.Arn\}\/(inspections\/\*|models\/[^*]+)$/);
     }
     expect(lookout).toHaveLength(1);
     expect(actionsOf(lookout[0] as Statement)).toEqual(['lookoutvision:DetectAnomalies']);
-    expect(resourcesOf(lookout[0] as Statement).map(resourceText)).toEqual([
+    expect(resourcesOf(lookout[0] as Statement).map(templateText)).toEqual([
       `arn:\${AWS::Partition}:lookoutvision:\${AWS::Region}:\${AWS::AccountId}:model/${environment.LOOKOUT_PROJECT_NAME}/${environment.LOOKOUT_MODEL_VERSION}`,
     ]);
     expect(connect).toHaveLength(1);
     expect(actionsOf(connect[0] as Statement)).toEqual(['connect:StartOutboundVoiceContact']);
-    expect(resourcesOf(connect[0] as Statement).map(resourceText)).toEqual([
+    expect(resourcesOf(connect[0] as Statement).map(templateText)).toEqual([
       `arn:\${AWS::Partition}:connect:\${AWS::Region}:\${AWS::AccountId}:instance/${environment.CONNECT_INSTANCE_ID}/contact/*`,
     ]);
   });
@@ -404,11 +391,11 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     ]);
     const listing = statementsFor(listStatements, 's3').find((statement) => actionsOf(statement).includes('s3:ListBucket'));
     expect(actionsOf(listing as Statement)).toEqual(['s3:ListBucket']);
-    expect(resourcesOf(listing as Statement).map(resourceText)).toEqual(['GetAtt:ImageBucket.Arn']);
+    expect(resourcesOf(listing as Statement).map(templateText)).toEqual(['GetAtt:ImageBucket.Arn']);
     expect(listing?.Condition).toEqual({ StringLike: { 's3:prefix': ['inspections/*'] } });
     const reading = statementsFor(listStatements, 's3').filter((statement) => statement !== listing);
     expect(reading.flatMap(actionsOf)).toEqual(['s3:GetObject']);
-    expect(reading.flatMap(resourcesOf).map(resourceText)).toEqual(['${ImageBucket.Arn}/inspections/*']);
+    expect(reading.flatMap(resourcesOf).map(templateText)).toEqual(['${ImageBucket.Arn}/inspections/*']);
     for (const statements of [getStatements, listStatements]) {
       expect(statementsFor(statements, 'connect')).toEqual([]);
       expect(statementsFor(statements, 'lookoutvision')).toEqual([]);
@@ -427,7 +414,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       // Assess
       expect(logs.length, name).toBeGreaterThan(0);
       for (const statement of logs) {
-        expect(resourcesOf(statement).map(resourceText), name).toEqual([
+        expect(resourcesOf(statement).map(templateText), name).toEqual([
           `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName}:*`,
         ]);
       }
