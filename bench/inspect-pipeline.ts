@@ -12,6 +12,7 @@ import { loadEmbeddedDetector } from '../functions/adapters/embedded-detector';
 import type { InspectionRecord } from '../functions/core/inspection';
 import { inspectWaferImage } from '../functions/core/inspect-wafer-image';
 import type { InspectionStore } from '../functions/core/ports';
+import { percentile } from './load-benchmark';
 
 const { values } = parseArgs({
   options: {
@@ -30,10 +31,6 @@ const discardingStore: InspectionStore = {
   getObject: async () => undefined,
   listRecentRecords: async () => [],
 };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function main(): Promise<void> {
   const files: string[] = [];

@@ -4,6 +4,7 @@
  * Nothing here does I/O, so tests/unit/bench/load.test.ts runs it in milliseconds.
  */
 import { parseArgs } from 'node:util';
+import { seededRandom } from '../detector/evaluation';
 
 /** What one benchmark invocation does. */
 export interface LoadOptions {
@@ -116,17 +117,6 @@ export interface PlannedUpload {
   stationId: string;
 }
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Which sample and station each upload uses: every sample once per cycle, in a seeded order per cycle, so any

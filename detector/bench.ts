@@ -7,12 +7,9 @@ import { extractPatchFeatures } from '../functions/adapters/embedded-detector/pa
 import { decodeWorkingImage } from '../functions/adapters/embedded-detector/working-image';
 import { parseArgs } from './evaluation';
 import { readImageFolder } from './image-folder';
+import { percentile } from '../bench/load-benchmark';
 
 const USAGE = 'npm run bench:detector -- --images <dir> [--images2 <dir>] [--model models/wafer-default.wwm] [--rounds 5]';
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 function summary(label: string, values: number[]): string {
   const sorted = [...values].sort((a, b) => a - b);

@@ -40,7 +40,7 @@ const CELL_STATS = 11;
  * when the wafer is rotated; cells make each window a handful of additions instead of a pixel loop.
  */
 export function extractPatchFeatures(image: WorkingImage, settings: FeatureSettings): PatchFeatures {
-  const { width, height, rgb } = image;
+  const { width, height } = image;
   const cell = settings.cellSize;
   const cellsX = Math.floor(width / cell);
   const cellsY = Math.floor(height / cell);
