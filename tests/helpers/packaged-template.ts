@@ -131,6 +131,13 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** One resource by logical id; throws naming it when the template lacks it. */
+export function templateResource(template: CloudFormationTemplate, logicalId: string): CloudFormationResource {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`${logicalId} is not in the template`);
+  return found;
+}
+
 /** Resources of one CloudFormation type, by logical id. */
 export function resourcesOfType(template: CloudFormationTemplate, type: string): Array<[string, CloudFormationResource]> {
   return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packagedService, policyStatements, resourcesOfType, templateText, type CloudFormationResource, type CloudFormationTemplate, type PolicyStatement } from '../helpers/packaged-template';
+import { packagedService, policyStatements, resourcesOfType, templateResource, templateText, type CloudFormationResource, type CloudFormationTemplate, type PolicyStatement } from '../helpers/packaged-template';
 
 let template: CloudFormationTemplate;
 
@@ -7,11 +7,7 @@ beforeAll(async () => {
   ({ template } = await packagedService());
 }, 600_000);
 
-function resource(logicalId: string): CloudFormationResource {
-  const found = template.Resources[logicalId];
-  if (!found) throw new Error(`${logicalId} is not in the template`);
-  return found;
-}
+const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
 const props = (logicalId: string) => resource(logicalId).Properties as Record<string, any>;
 
 /** Every Allow statement of a role's inline policies, as `action -> resources` pairs (text). */

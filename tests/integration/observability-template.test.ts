@@ -7,6 +7,7 @@ import {
   policyStatements,
   repoRoot,
   resourcesOfType,
+  templateResource,
   templateText,
   type CloudFormationResource,
   type CloudFormationTemplate,
@@ -19,11 +20,7 @@ beforeAll(async () => {
   ({ template } = await packagedService());
 }, 600_000);
 
-function resource(logicalId: string): CloudFormationResource {
-  const found = template.Resources[logicalId];
-  if (!found) throw new Error(`${logicalId} is not in the template`);
-  return found;
-}
+const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
 const props = (logicalId: string) => resource(logicalId).Properties as Record<string, any>;
 const ALARM_TOPIC = { Ref: 'AlarmTopic' };
 

@@ -13,6 +13,7 @@ import {
   templateText,
   repoRoot,
   resourcesOfType,
+  templateResource,
   type CloudFormationResource,
   type CloudFormationTemplate,
   type PolicyStatement,
@@ -42,11 +43,7 @@ beforeAll(async () => {
   if (packageMs !== undefined) console.info(`npm run package took ${(packageMs / 1000).toFixed(1)} s`);
 }, 600_000);
 
-function resource(logicalId: string): CloudFormationResource {
-  const found = template.Resources[logicalId];
-  if (!found) throw new Error(`${logicalId} is not in the template`);
-  return found;
-}
+const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
 
 function lambdaFunction(name: FunctionName): CloudFormationResource {
   const logicalId = `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
