@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RestJsonEmulator, type EmulatorResponse, type RouteRequest } from './rest-json-emulator';
+import { jsonObjectBody, RestJsonEmulator, type EmulatorResponse, type RouteRequest } from './rest-json-emulator';
 
 /**
  * Local stand-in for Amazon Connect's StartOutboundVoiceContact (dev and test only):
@@ -106,14 +106,8 @@ export class ConnectEmulator extends RestJsonEmulator {
     if (request.method !== 'PUT' || request.path !== '/contact/outbound-voice') {
       return error('UnknownOperationException', 404, `No operation at ${request.method} ${request.path}`);
     }
-    let input: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(request.body.toString('utf8') || '{}');
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      input = parsed as Record<string, unknown>;
-    } catch {
-      return error('InvalidRequestException', 400, 'The request body is not a JSON object');
-    }
+    const input = jsonObjectBody(request);
+    if (!input) return error('InvalidRequestException', 400, 'The request body is not a JSON object');
 
     for (const field of ['DestinationPhoneNumber', 'ContactFlowId', 'InstanceId'] as const) {
       if (typeof input[field] !== 'string' || (input[field] as string).length === 0) {

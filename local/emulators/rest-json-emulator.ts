@@ -232,3 +232,13 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   }
   return Buffer.concat(chunks);
 }
+
+/** The request body as a JSON object, or undefined when it is not one (an empty body reads as `{}`). */
+export function jsonObjectBody(request: Pick<RouteRequest, 'body'>): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(request.body.toString('utf8') || '{}');
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { RestJsonEmulator, type EmulatorResponse, type RouteRequest } from './rest-json-emulator';
+import { jsonObjectBody, RestJsonEmulator, type EmulatorResponse, type RouteRequest } from './rest-json-emulator';
 
 /**
  * Local stand-in for Amazon SQS (dev and test only), at the wire protocol the installed
@@ -456,14 +456,8 @@ export class SqsEmulator extends RestJsonEmulator {
     if (request.method !== 'POST' || !target.startsWith('AmazonSQS.')) {
       return errorAnswer('UnsupportedOperation', `Expected POST / with X-Amz-Target: AmazonSQS.<Operation>, got ${request.method} ${request.path} ${target}`);
     }
-    let input: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(request.body.toString('utf8') || '{}');
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      input = parsed as Record<string, unknown>;
-    } catch {
-      return errorAnswer('InvalidParameterValue', 'The request body is not a JSON object');
-    }
+    const input = jsonObjectBody(request);
+    if (!input) return errorAnswer('InvalidParameterValue', 'The request body is not a JSON object');
     try {
       const output = await this.operate(target.slice('AmazonSQS.'.length), input);
       return { kind: 'json', status: 200, body: output, headers: { 'content-type': 'application/x-amz-json-1.0' } };
