@@ -118,11 +118,12 @@ export class ConnectOperatorCaller implements OperatorCaller {
           SourcePhoneNumber: sourcePhoneNumber,
           DestinationPhoneNumber: destinationPhoneNumber,
           ClientToken: clientTokenFor(alert.inspectionId),
-          // Contact attributes are strings; the flow speaks the whole percent.
+          // Contact attributes are strings; the flow speaks the whole percent and the folded count.
           Attributes: {
             inspectionId: alert.inspectionId,
             stationId: alert.stationId,
             confidencePercent: String(wholePercent(alert.confidencePercent)),
+            foldedAnomalies: String(foldedAnomalies(alert.foldedCount)),
           },
         }),
       );
@@ -137,6 +138,18 @@ export class ConnectOperatorCaller implements OperatorCaller {
 
 function wholePercent(value: number): number {
   return Number.isFinite(value) ? Math.min(100, Math.max(0, Math.round(value))) : 0;
+}
+
+/** The most anomalies the call will name; a larger count is still "many", and keeps the spoken number short. */
+export const MAX_SPOKEN_FOLDED_ANOMALIES = 9999;
+
+/**
+ * The folded count as the flow compares it: a whole number from 0 to MAX_SPOKEN_FOLDED_ANOMALIES. Absent, negative
+ * or non-finite counts become 0 so the flow takes its no-extra-sentence path instead of speaking nonsense.
+ */
+function foldedAnomalies(value: number | undefined): number {
+  if (value === undefined || !Number.isFinite(value)) return 0;
+  return Math.min(MAX_SPOKEN_FOLDED_ANOMALIES, Math.max(0, Math.floor(value)));
 }
 
 /** Map an SDK failure to OperatorCallFailedError (exported for the retry policy's tests). */

@@ -57,9 +57,22 @@ describe('ConnectOperatorCaller against the Connect emulator', () => {
       SourcePhoneNumber: SOURCE,
       DestinationPhoneNumber: OPERATOR,
       ClientToken: clientTokenFor(inspectionId),
-      Attributes: { inspectionId, stationId: 'litho-7', confidencePercent: '93' },
+      Attributes: { inspectionId, stationId: 'litho-7', confidencePercent: '93', foldedAnomalies: '0' },
     });
     expect(emulator.calls()[0]).toMatchObject({ contactId, destinationPhoneNumber: OPERATOR, status: 'initiated', clientToken: clientTokenFor(inspectionId) });
+  });
+
+  it('carries the anomalies folded into the call to Connect as the foldedAnomalies contact attribute', async () => {
+    // Prepare
+    const inspectionId = newInspectionId();
+
+    // Act
+    const { contactId } = await callerTo(OPERATOR).startCall({ inspectionId, stationId: 'litho-7', confidencePercent: 93, foldedCount: 3 });
+
+    // Assess
+    const [request] = emulator.requests();
+    expect(JSON.parse(request!.body.toString('utf8')).Attributes).toEqual({ inspectionId, stationId: 'litho-7', confidencePercent: '93', foldedAnomalies: '3' });
+    expect(emulator.calls().find((call) => call.contactId === contactId)?.attributes).toEqual({ inspectionId, stationId: 'litho-7', confidencePercent: '93', foldedAnomalies: '3' });
   });
 
   it('never rings twice for the same inspection', async () => {

@@ -61,8 +61,36 @@ describe('ConnectOperatorCaller', () => {
       SourcePhoneNumber: SOURCE,
       DestinationPhoneNumber: OPERATOR,
       ClientToken: 'waferwatch-inspection-01KB0Z4V3Q6M2XJ9T8R7P5N4C2',
-      Attributes: { inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: '88' },
+      Attributes: { inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: '88', foldedAnomalies: '0' },
     });
+  });
+
+  it('tells the flow how many anomalies were folded into the call since the station was last rung', async () => {
+    // Prepare
+    connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'c-3' });
+
+    // Act
+    await caller().startCall({ inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: 91, foldedCount: 3 });
+
+    // Assess
+    expect(connect).toReceiveCommandWith(StartOutboundVoiceContactCommand, {
+      Attributes: { inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: '91', foldedAnomalies: '3' },
+    });
+  });
+
+  it('sends the folded count as a whole number from 0 to 9999, and 0 when it is absent or not a count', async () => {
+    // Prepare
+    connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'c' });
+    const counts = [undefined, 0, 1, 2.7, -4, 9999, 10_000, 1e9, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+
+    // Act
+    for (const foldedCount of counts) {
+      await caller().startCall({ inspectionId: 'x', stationId: 's', confidencePercent: 90, ...(foldedCount === undefined ? {} : { foldedCount }) });
+    }
+
+    // Assess
+    const sent = connect.commandCalls(StartOutboundVoiceContactCommand).map((call) => call.args[0].input.Attributes?.foldedAnomalies);
+    expect(sent).toEqual(['0', '0', '1', '2', '0', '9999', '9999', '9999', '0', '0', '0']);
   });
 
   it('keeps the spoken confidence a whole percent between 0 and 100', async () => {
