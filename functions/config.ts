@@ -57,6 +57,23 @@ const baseSchema = z.object({
   CAMERA_MAX_IMAGE_BYTES: positiveInt(20 * 1024 * 1024),
   /** How long a presigned camera upload stays usable, in seconds. */
   UPLOAD_URL_EXPIRY_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+  /** The alert queue: anomalous inspections put their alert here; the place-call function takes it. */
+  ALERT_QUEUE_URL: z.url({ error: 'ALERT_QUEUE_URL environment variable is not set (or not a URL)' }),
+  /** Where alerts that will not be called (refused, capped, out of retries) are parked with the reason. */
+  ALERT_DEAD_LETTER_QUEUE_URL: z.url({ error: 'ALERT_DEAD_LETTER_QUEUE_URL environment variable is not set (or not a URL)' }),
+  /** The DynamoDB table of the alert state: image claims, alert leases, station cooldowns, the daily call count. */
+  ALERT_STATE_TABLE: z.string({ error: 'ALERT_STATE_TABLE environment variable is not set' }).min(3),
+  /** Local and test overrides of the SQS and DynamoDB endpoints (the emulators); unset in AWS. */
+  SQS_ENDPOINT: optionalUrl,
+  DYNAMODB_ENDPOINT: optionalUrl,
+  /** After a call for a station, its anomalies within this many seconds are told on its next call instead of ringing. */
+  STATION_CALL_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Toll-fraud guard: at most this many operator calls start per UTC day. */
+  DAILY_CALL_CAP: positiveInt(100),
+  /** Deliveries of one alert before it is given up; the same number as the alert queue's maxReceiveCount. */
+  ALERT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** The same image bytes sent again within this many seconds are the same inspection (no second call). */
+  IMAGE_DEDUPE_TTL_SECONDS: positiveInt(14 * 86_400),
 });
 
 /** The product's configuration, parsed once from the environment. */

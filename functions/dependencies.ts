@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createConnectClient, createLookoutVisionClient } from './adapters/aws-clients';
-import { ConnectOperatorCaller } from './adapters/connect-operator-caller';
+import { createLookoutVisionClient } from './adapters/aws-clients';
+import { createAlertAdapters, imageClaimsOf } from './alert-dependencies';
 import { loadEmbeddedDetector } from './adapters/embedded-detector';
 import { LookoutVisionDetector } from './adapters/lookout-vision-detector';
 import type { Config } from './config';
@@ -30,14 +30,7 @@ export function createDependencies(config: Config, logger: Logger = createLogger
   const storeDependencies = createStoreDependencies(config, logger);
   const { s3 } = storeDependencies;
   const store = observability ? countingInspectionStore(storeDependencies.store, observability.metrics) : storeDependencies.store;
-  const caller = new ConnectOperatorCaller({
-    client: traced(createConnectClient({ region: config.AWS_REGION, endpoint: config.CONNECT_ENDPOINT })),
-    instanceId: config.CONNECT_INSTANCE_ID,
-    contactFlowId: config.CONNECT_CONTACT_FLOW_ID,
-    sourcePhoneNumber: config.CONNECT_SOURCE_PHONE_NUMBER,
-    destinationPhoneNumber: config.OPERATOR_PHONE_NUMBER,
-    allowedCountryPrefixes: config.OPERATOR_COUNTRY_PREFIXES,
-  });
+  const { queue, alertState } = createAlertAdapters(config);
   let loading: Promise<Detector> | undefined;
   const detector = () => {
     loading ??= loadDetector(config, s3)
@@ -55,7 +48,8 @@ export function createDependencies(config: Config, logger: Logger = createLogger
     detector,
     inspection: {
       store,
-      caller,
+      alerts: queue,
+      imageClaims: imageClaimsOf(alertState, config),
       alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD, reviewThreshold: config.ALERT_REVIEW_THRESHOLD },
       limits: { maxBytes: config.MAX_IMAGE_BYTES, minSide: config.MIN_IMAGE_SIDE, maxSide: config.MAX_IMAGE_SIDE },
       logger,

@@ -97,12 +97,18 @@ export function countingInspectionStore(store: InspectionStore, metrics: Metrics
 
 /** The metrics of one stored inspection record. */
 export function recordInspectionMetrics(metrics: Metrics, record: InspectionRecord): void {
+  // An alert that never reached the queue counts as a failed call (the CallsFailed alarm sees it); the calls
+  // themselves are counted by the place-call function (functions/alert-dependencies.ts). That record is the second
+  // write of an inspection already counted, as is a camera upload's duplicate of an earlier inspection.
+  if (record.alert.status === 'not-queued') {
+    metrics.addMetric('CallsFailed', MetricUnit.Count, 1);
+    return;
+  }
+  if (record.duplicateOf !== undefined) return;
   metrics.addMetric('Inspections', MetricUnit.Count, 1);
   if (record.status === 'anomalous') metrics.addMetric('Anomalies', MetricUnit.Count, 1);
   if (record.status === 'needs-review') metrics.addMetric('NeedsReview', MetricUnit.Count, 1);
   if (record.status === 'not-inspected') metrics.addMetric('NotInspected', MetricUnit.Count, 1);
-  if (record.alert.status === 'placed') metrics.addMetric('CallsPlaced', MetricUnit.Count, 1);
-  if (record.alert.status === 'failed') metrics.addMetric('CallsFailed', MetricUnit.Count, 1);
 }
 
 /** Time every detect() call (failed ones too: a slow refusal is still latency) as `DetectorLatency` in ms. */

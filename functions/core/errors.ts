@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'ORIGIN_NOT_ALLOWED'
   | 'DETECTOR_UNAVAILABLE'
   | 'STORAGE_UNAVAILABLE'
+  | 'ALERT_QUEUE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 /** Base of every deliberate error: a stable code, an HTTP status and a message safe to show a client. */
@@ -98,6 +99,18 @@ export class DetectorUnavailableError extends WaferwatchError {
 export class StorageUnavailableError extends WaferwatchError {
   constructor(message = 'The image could not be stored right now; send it again shortly.', details: Record<string, unknown> = {}) {
     super('STORAGE_UNAVAILABLE', 503, message, details);
+  }
+}
+
+/**
+ * 503: the inspection is stored with its verdict, but its operator alert could not be queued (the record says
+ * `not-queued`). Sending the same image again queues it: it is not inspected or stored a second time.
+ */
+export class AlertQueueUnavailableError extends WaferwatchError {
+  constructor(inspectionId: string) {
+    super('ALERT_QUEUE_UNAVAILABLE', 503, 'The inspection is stored, but its operator alert could not be queued; send the image again shortly to queue it.', {
+      inspectionId,
+    });
   }
 }
 

@@ -1,16 +1,19 @@
-import { decideAlert, type AlertPolicy } from './alert-policy';
+import { anomalyLikelihood, decideAlert, toWholePercent, type AlertPolicy } from './alert-policy';
 import type { DetectionResult, Detector } from './detection';
-import { DetectorUnavailableError, OperatorCallError, StorageUnavailableError, WaferwatchError } from './errors';
-import type { AlertOutcome, InspectionRecord, InspectionSource, StoredDetection } from './inspection';
+import { AlertQueueUnavailableError, DetectorUnavailableError, StorageUnavailableError, WaferwatchError } from './errors';
+import type { InspectionRecord, InspectionSource, StoredDetection } from './inspection';
 import { inspectionKeys, newInspectionId } from './inspection-keys';
-import type { DomainLogger, InspectionStore, OperatorAlert, OperatorCaller } from './ports';
+import type { AlertMessage, AlertPublisher, DomainLogger, ImageClaims, InspectionStore } from './ports';
 import { assertDecodable, checkWaferImage, type WaferImageLimits } from './validate-wafer-image';
 
 /** Everything the inspection pipeline talks to, passed in so tests can use fakes. */
 export interface InspectionDependencies {
   store: InspectionStore;
   detector: Detector;
-  caller: OperatorCaller;
+  /** Where an anomalous inspection queues its operator alert. */
+  alerts: AlertPublisher;
+  /** Which inspection first saw an image's bytes, so the same image sent again is not inspected (or called) twice. */
+  imageClaims: ImageClaims;
   alertPolicy: AlertPolicy;
   limits: WaferImageLimits;
   logger: DomainLogger;
@@ -30,15 +33,19 @@ export interface InspectionRequest {
 export interface InspectionOutcome {
   record: InspectionRecord;
   anomalyMask?: Uint8Array;
+  /** True when the bytes were inspected before: `record` is that inspection's verdict (or, on the camera path, its alias). */
+  duplicate?: boolean;
 }
 
 /**
  * Inspect one wafer image: validate it, then store it and ask the detector at the same time, record
- * the verdict beside the image, and ring the operator when the policy says so.
+ * the verdict beside the image, and queue the operator alert when the policy says so.
  *
- * Nothing is stored for a rejected image. When the detector cannot answer, the image and a
- * `not-inspected` record are still kept and DetectorUnavailableError (with the inspection id) is thrown.
- * A failed call never fails the inspection: it is recorded as the alert outcome.
+ * Nothing is stored for a rejected image. The same bytes sent again (a client's retry, a camera sending a frame
+ * twice) are the same inspection: its verdict is answered, and nothing is stored or alerted twice. When the detector
+ * cannot answer, the image and a `not-inspected` record are still kept and DetectorUnavailableError (with the
+ * inspection id) is thrown; sending the image again inspects it under the same id. When the alert queue cannot take
+ * the alert, the record says `not-queued` and AlertQueueUnavailableError is thrown; sending the image again queues it.
  */
 export async function inspectWaferImage(deps: InspectionDependencies, request: InspectionRequest): Promise<InspectionOutcome> {
   const now = deps.now ?? (() => new Date());
@@ -47,12 +54,27 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   // the image is decoded once (a full-size progressive JPEG costs ~80-130 ms to decode here).
   const prepared = deps.detector.prepare ? await deps.detector.prepare(image) : await assertDecodable(image, deps.limits.maxSide);
   const createdAt = now();
-  const inspectionId = request.inspectionId ?? newInspectionId(createdAt.getTime());
+  const requestedId = request.inspectionId ?? newInspectionId(createdAt.getTime());
+  const inspectionId = await claimImage(deps, image.sha256, requestedId);
+
+  // Bytes seen before, or a camera upload's event delivered again: the earlier inspection's verdict stands.
+  const earlier = inspectionId !== requestedId || request.source === 'camera' ? await readRecord(deps, inspectionId) : undefined;
+  if (earlier && earlier.status !== 'not-inspected') {
+    const verdict = earlier.alert.status === 'not-queued' ? await queueAlert(deps, earlier, now) : earlier;
+    const record = inspectionId !== requestedId && request.source === 'camera' ? await saveDuplicate(deps, requestedId, verdict, createdAt) : verdict;
+    deps.logger.info('The image was inspected before; its verdict stands', { inspectionId, duplicateOf: inspectionId, requestedId });
+    const maskKey = verdict.detection?.anomalyMaskKey;
+    const anomalyMask = maskKey ? await deps.store.getObject(maskKey).catch(() => undefined) : undefined;
+    return { record, duplicate: true, ...(anomalyMask ? { anomalyMask } : {}) };
+  }
+  // Otherwise this is the first inspection of the bytes, or it finishes one that stopped before its verdict was stored
+  // (a detector or storage failure, or the first upload still running): under the same id, so the image is stored once.
+
   const keys = inspectionKeys(inspectionId, image.format);
   const context = { inspectionId, stationId: request.stationId };
-
   const [stored, detected] = await Promise.allSettled([
-    deps.store.putImage(keys.image, image, { inspectionId, stationId: request.stationId, source: request.source }),
+    // A not-inspected record means the image is already stored under these keys.
+    earlier ? Promise.resolve() : deps.store.putImage(keys.image, image, { inspectionId, stationId: request.stationId, source: request.source }),
     deps.detector.detect(image, prepared),
   ]);
   if (stored.status === 'rejected') {
@@ -74,7 +96,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
       sha256: image.sha256,
     },
     alert: { status: 'skipped', reason: 'not-inspected' },
-    createdAt: createdAt.toISOString(),
+    createdAt: earlier?.createdAt ?? createdAt.toISOString(),
     updatedAt: createdAt.toISOString(),
   };
 
@@ -94,20 +116,81 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
 
   const detection = detected.value;
   const decision = decideAlert(detection, deps.alertPolicy);
-  const [maskKey, alert] = await Promise.all([
-    storeMask(deps, keys.mask, detection, context),
-    decision.call ? callOperator(deps, { ...context, confidencePercent: decision.confidencePercent }, now) : decision.outcome,
-  ]);
-  const record: InspectionRecord = {
+  const maskKey = await storeMask(deps, keys.mask, detection, context);
+  const verdict: InspectionRecord = {
     ...baseRecord,
     status: decision.status,
     detection: toStoredDetection(detection, maskKey),
-    alert,
+    alert: decision.call ? { status: 'queued', queuedAt: now().toISOString() } : decision.outcome,
     updatedAt: now().toISOString(),
   };
-  await saveRecord(deps, record);
-  deps.logger.info('Wafer inspected', { ...context, status: record.status, confidence: detection.Confidence, alert: alert.status });
+  // The verdict is stored before the alert is queued: the place-call function reads it and records the call on it.
+  await saveRecord(deps, verdict);
+  const record = decision.call ? await queueAlert(deps, verdict, now, decision.confidencePercent) : verdict;
+  deps.logger.info('Wafer inspected', { ...context, status: record.status, confidence: detection.Confidence, alert: record.alert.status });
   return detection.AnomalyMask && maskKey ? { record, anomalyMask: detection.AnomalyMask } : { record };
+}
+
+/** The inspection that first saw these bytes (`inspectionId` itself when none did). */
+async function claimImage(deps: InspectionDependencies, sha256: string, inspectionId: string): Promise<string> {
+  try {
+    const claim = await deps.imageClaims.claim(sha256, inspectionId);
+    return claim.firstSeen ? inspectionId : claim.inspectionId;
+  } catch (error) {
+    deps.logger.error('Checking the image against earlier uploads failed', { inspectionId, error: describe(error) });
+    throw new StorageUnavailableError('The image could not be checked against earlier uploads right now; send it again shortly.');
+  }
+}
+
+async function readRecord(deps: InspectionDependencies, inspectionId: string): Promise<InspectionRecord | undefined> {
+  try {
+    return await deps.store.getRecord(inspectionId);
+  } catch (error) {
+    deps.logger.error('Reading the earlier inspection failed', { inspectionId, error: describe(error) });
+    throw new StorageUnavailableError('The earlier inspection of this image could not be read right now; send it again shortly.', { inspectionId });
+  }
+}
+
+/**
+ * Put the alert of an anomalous verdict on the queue and mark the record `queued`. When the queue cannot take it,
+ * the record says `not-queued` (the alarm on CallsFailed sees it) and the client is told to send the image again.
+ */
+async function queueAlert(deps: InspectionDependencies, verdict: InspectionRecord, now: () => Date, confidencePercent?: number): Promise<InspectionRecord> {
+  const queuedAt = verdict.alert.status === 'queued' ? verdict.alert.queuedAt : now().toISOString();
+  const queued: InspectionRecord = verdict.alert.status === 'queued' ? verdict : { ...verdict, alert: { status: 'queued', queuedAt }, updatedAt: queuedAt };
+  if (queued !== verdict) await saveRecord(deps, queued);
+  const message: AlertMessage = {
+    inspectionId: verdict.inspectionId,
+    stationId: verdict.stationId,
+    confidencePercent: confidencePercent ?? (verdict.detection ? toWholePercent(anomalyLikelihood(verdict.detection)) : 0),
+    queuedAt,
+  };
+  try {
+    await deps.alerts.publish(message);
+    return queued;
+  } catch (error) {
+    deps.logger.error('Queueing the operator alert failed', { inspectionId: verdict.inspectionId, error: describe(error) });
+    const failedAt = now().toISOString();
+    const reason = 'The operator alert could not be queued; send the image again to queue it.';
+    await saveRecord(deps, { ...verdict, alert: { status: 'not-queued', reason, failedAt }, updatedAt: failedAt });
+    throw new AlertQueueUnavailableError(verdict.inspectionId);
+  }
+}
+
+/** The record of a camera upload whose bytes another inspection already has: its verdict, pointing there, no alert. */
+async function saveDuplicate(deps: InspectionDependencies, inspectionId: string, verdict: InspectionRecord, at: Date): Promise<InspectionRecord> {
+  const { decision: _decision, ...rest } = verdict;
+  const record: InspectionRecord = {
+    ...rest,
+    inspectionId,
+    source: 'camera',
+    duplicateOf: verdict.inspectionId,
+    alert: { status: 'skipped', reason: 'duplicate' },
+    createdAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+  };
+  await saveRecord(deps, record);
+  return record;
 }
 
 async function saveRecord(deps: InspectionDependencies, record: InspectionRecord): Promise<void> {
@@ -135,17 +218,6 @@ async function storeMask(
   } catch (error) {
     deps.logger.warn('Storing the anomaly mask failed', { ...context, error: describe(error) });
     return undefined;
-  }
-}
-
-async function callOperator(deps: InspectionDependencies, alert: OperatorAlert, now: () => Date): Promise<AlertOutcome> {
-  try {
-    const { contactId } = await deps.caller.startCall(alert);
-    return { status: 'placed', contactId, placedAt: now().toISOString() };
-  } catch (error) {
-    deps.logger.error('Calling the operator failed', { inspectionId: alert.inspectionId, stationId: alert.stationId, error: describe(error) });
-    const reason = error instanceof OperatorCallError ? error.message : 'The operator call could not be placed.';
-    return { status: 'failed', reason, failedAt: now().toISOString() };
   }
 }
 

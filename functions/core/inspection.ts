@@ -11,11 +11,23 @@ export type InspectionSource = 'api' | 'camera';
 export const INSPECTION_STATUSES = ['normal', 'needs-review', 'anomalous', 'not-inspected'] as const;
 export type InspectionStatus = (typeof INSPECTION_STATUSES)[number];
 
-/** What became of the operator alert for one inspection. */
+/**
+ * What became of the operator alert for one inspection. An anomalous inspection starts `queued` (the alert
+ * message is on the alert queue) and the place-call function moves it on: `placed` (the call started),
+ * `folded` (a call for the same station rang within the cooldown; this anomaly is told on the station's next
+ * call) or `failed` (no call, and none will be retried; the message is parked in the dead-letter queue).
+ * `not-queued`: the alert could not be put on the queue; sending the same image again queues it.
+ */
 export type AlertOutcome =
-  | { status: 'placed'; contactId: string; placedAt: string }
-  | { status: 'skipped'; reason: 'not-anomalous' | 'below-threshold' | 'not-inspected' }
-  | { status: 'failed'; reason: string; failedAt: string };
+  | { status: 'queued'; queuedAt: string }
+  | { status: 'placed'; contactId: string; placedAt: string; foldedCount?: number }
+  | { status: 'folded'; intoInspectionId: string; foldedAt: string }
+  | { status: 'skipped'; reason: 'not-anomalous' | 'below-threshold' | 'not-inspected' | 'duplicate' }
+  | { status: 'failed'; reason: string; failedAt: string; code?: AlertFailureCode }
+  | { status: 'not-queued'; reason: string; failedAt: string };
+
+/** Why an alert ended without a call: Connect refused it, the daily cap was reached, or retries ran out. */
+export type AlertFailureCode = 'CALL_REFUSED' | 'DAILY_CALL_CAP_REACHED' | 'RETRIES_EXHAUSTED' | 'INSPECTION_RECORD_MISSING';
 
 /** The operator's answer to the call, recorded by the record-decision function. */
 export interface OperatorDecision {
@@ -49,6 +61,11 @@ export interface InspectionRecord {
   detectionError?: { code: string; message: string };
   alert: AlertOutcome;
   decision?: OperatorDecision;
+  /**
+   * Set when this record stands for a camera upload whose bytes were already inspected under another id: the image
+   * is stored once, under that inspection, and the verdict is the same; no second alert is raised.
+   */
+  duplicateOf?: string;
   createdAt: string;
   updatedAt: string;
 }

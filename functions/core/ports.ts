@@ -1,3 +1,4 @@
+import type { ImageClaim } from './alert-state';
 import type { InspectionRecord, InspectionStatus } from './inspection';
 import type { ValidatedWaferImage } from './wafer-image';
 
@@ -23,6 +24,29 @@ export interface OperatorAlert {
   stationId: string;
   /** Confidence in the anomaly verdict as a whole percent (0–100), ready to be spoken. */
   confidencePercent: number;
+  /**
+   * Anomalies on the same station folded into this call during the station's cooldown since its previous call
+   * ("3 more anomalous wafers since the last call"); 0 or absent when none.
+   */
+  foldedCount?: number;
+}
+
+/** The message that asks for an operator call, as it travels on the alert queue. */
+export interface AlertMessage extends OperatorAlert {
+  /** When the inspection queued it (ISO 8601). */
+  queuedAt: string;
+}
+
+/** Puts alert messages on the alert queue (SQS in production), where the place-call function takes them. */
+export interface AlertPublisher {
+  /** Queue one alert; rejects when the queue cannot take it (after the SDK's retries). */
+  publish(message: AlertMessage): Promise<void>;
+}
+
+/** Which inspection first saw an image's bytes (the alert state store, with the claim's lifetime bound in). */
+export interface ImageClaims {
+  /** Claim `sha256` for `inspectionId`: first seen (or the same inspection asking again), or the first inspection's id. */
+  claim(sha256: string, inspectionId: string): Promise<ImageClaim>;
 }
 
 /** Places the outbound operator call (Amazon Connect in production). */

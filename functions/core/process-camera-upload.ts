@@ -50,8 +50,9 @@ export async function processCameraUpload(deps: CameraUploadDependencies, key: s
   }
 
   // A redelivered event, or a retry after the incoming object failed to delete: the verdict stands, no second call.
+  // (An alert that could not be queued goes on: the pipeline queues it without inspecting again.)
   const existing = await deps.inspection.store.getRecord(inspectionId);
-  if (existing && existing.status !== 'not-inspected') {
+  if (existing && existing.status !== 'not-inspected' && existing.alert.status !== 'not-queued') {
     await deps.uploads.deleteIncoming(key);
     logger.info('The camera upload was already inspected', { inspectionId, status: existing.status });
     return { status: 'already-processed', inspectionId };

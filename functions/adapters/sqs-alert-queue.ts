@@ -1,0 +1,58 @@
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { AlertMessage, AlertPublisher } from '../core/ports';
+
+export interface SqsAlertQueueOptions {
+  client: SQSClient;
+  /** ALERT_QUEUE_URL: where inspections queue alerts and the place-call function reads them. */
+  queueUrl: string;
+  /** ALERT_DEAD_LETTER_QUEUE_URL: where alerts that will not be called are parked, with the reason. */
+  deadLetterQueueUrl: string;
+}
+
+/** SQS caps a visibility timeout at 12 hours. */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+/**
+ * The alert queue on SQS: publishing for the inspection functions, and for the place-call function the two things
+ * Lambda's event source mapping does not do by itself: delaying a retry (backoff) and parking an alert in the
+ * dead-letter queue with the reason, at once instead of after every redelivery ran out.
+ */
+export class SqsAlertQueue implements AlertPublisher {
+  constructor(private readonly options: SqsAlertQueueOptions) {}
+
+  /** Queue one alert message (JSON body). */
+  async publish(message: AlertMessage): Promise<void> {
+    await this.options.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MessageBody: JSON.stringify(message),
+        MessageAttributes: { inspectionId: { DataType: 'String', StringValue: message.inspectionId } },
+      }),
+    );
+  }
+
+  /** Make a received message visible again only after `delaySeconds` (the retry's backoff). */
+  async delayRedelivery(receiptHandle: string, delaySeconds: number): Promise<void> {
+    await this.options.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.options.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.round(delaySeconds))),
+      }),
+    );
+  }
+
+  /** Park a message body in the dead-letter queue with a stable code and a readable reason as attributes. */
+  async deadLetter(body: string, failure: { code: string; reason: string }): Promise<void> {
+    await this.options.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.options.deadLetterQueueUrl,
+        MessageBody: body,
+        MessageAttributes: {
+          failureCode: { DataType: 'String', StringValue: failure.code },
+          failureReason: { DataType: 'String', StringValue: failure.reason.slice(0, 1000) },
+        },
+      }),
+    );
+  }
+}
