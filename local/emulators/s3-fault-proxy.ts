@@ -31,7 +31,9 @@ export type S3Fault =
   /** An S3 error answer (XML body, as S3 sends it); the SDK names the error after `code`. */
   | { kind?: 'error'; status: number; code: string; message?: string }
   /** The connection is dropped without an answer: a network failure for the client (ECONNRESET / socket hang up). */
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** The body is read and no answer ever comes, until the client gives up (its request timeout) or the proxy closes. */
+  | { kind: 'hang' };
 
 /** One request the proxy handled. */
 export interface S3ProxyRequest {
@@ -42,11 +44,11 @@ export interface S3ProxyRequest {
   key: string;
   /** The query string without `?` (e.g. `uploads`, `partNumber=2&uploadId=...`), `''` when none. */
   query: string;
-  /** Status sent to the client: s3rver's, the fault's, 502 when s3rver was unreachable, 0 for a reset or a client gone. */
+  /** Status sent to the client: s3rver's, the fault's, 502 when s3rver was unreachable, 0 for a reset, a hang or a client gone. */
   status: number;
   /** True when a queued fault answered instead of s3rver (the request never reached it). */
   faulted: boolean;
-  /** The S3 error code of an error fault, `reset` for a reset fault. */
+  /** The S3 error code of an error fault; `reset` or `hang` for those faults. */
   fault?: string;
 }
 
@@ -128,11 +130,12 @@ export async function startS3FaultProxy(options: S3FaultProxyOptions): Promise<S
     const fault = takeFault(entry);
     if (fault) {
       entry.faulted = true;
-      entry.fault = fault.kind === 'reset' ? 'reset' : fault.code;
+      entry.fault = fault.kind === 'reset' || fault.kind === 'hang' ? fault.kind : fault.code;
       // Read the whole body first: answering (or hanging up) while the client still writes would show it EPIPE
       // halfway through the upload, a different failure from the one asked for.
       body.resume();
       await finished(body);
+      if (fault.kind === 'hang') return;
       if (fault.kind === 'reset') {
         request.socket.destroy();
         return;

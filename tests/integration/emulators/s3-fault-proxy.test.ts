@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
@@ -165,6 +166,48 @@ describe('S3 fault proxy: injected failures the real SDK client sees on the wire
       Array.from({ length: 3 }, () => ({ method: 'PUT', bucket: BUCKET, key: always, query: expect.any(String), status: 0, faulted: true, fault: 'reset' })),
     );
     expect(await exists(always)).toBe(false);
+  });
+
+  it('a hang fault reads the body and never answers: the client\'s request timeout fires on each attempt', async () => {
+    // Prepare
+    const { record } = freshKeys();
+    const impatient = createS3Client({ region: 'us-east-1', endpoint: proxy.endpoint, requestTimeoutMs: 300 });
+    proxy.failNext(3, { key: record }, { kind: 'hang' });
+    // Act
+    const error = await caught(impatient.send(new PutObjectCommand({ Bucket: BUCKET, Key: record, Body: '{}' })));
+    impatient.destroy();
+    // Assess
+    expect((error as Error).name).toBe('TimeoutError');
+    expect(proxy.requests().map(({ status, fault }) => [status, fault])).toEqual([
+      [0, 'hang'],
+      [0, 'hang'],
+      [0, 'hang'],
+    ]);
+    expect(await exists(record)).toBe(false);
+  });
+
+  it('keeps the connection alive after an error fault: the next request goes over the same socket', async () => {
+    // Prepare: one pooled socket, so reuse is observable; s3rver accepts anonymous requests
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const { record } = freshKeys();
+    const put = (body: Buffer) =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const url = new URL(`${proxy.endpoint}/${BUCKET}/${record}`);
+        const sent = httpRequest(url, { method: 'PUT', agent, headers: { 'content-length': body.byteLength } }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, reused: sent.reusedSocket }));
+        });
+        sent.on('error', reject);
+        sent.end(body);
+      });
+    proxy.failNext(1, { key: record });
+    // Act
+    const failed = await put(randomBytes(THREE_MB));
+    const stored = await put(randomBytes(1024));
+    agent.destroy();
+    // Assess
+    expect(failed).toEqual({ status: 503, reused: false });
+    expect(stored).toEqual({ status: 200, reused: true });
   });
 });
 
