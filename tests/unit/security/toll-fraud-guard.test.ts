@@ -11,6 +11,9 @@ const base = {
   CONNECT_SOURCE_PHONE_NUMBER: '+448081570000',
   OPERATOR_PHONE_NUMBER: '+447700900123',
   STAGE: 'prod',
+  ALERT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/waferwatch-alerts',
+  ALERT_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/waferwatch-alerts-dlq',
+  ALERT_STATE_TABLE: 'waferwatch-alert-state',
 };
 const ALERT = { inspectionId: '01JTESTINSPECTION', stationId: 'litho-2', confidencePercent: 97 };
 
