@@ -270,6 +270,30 @@ describe('S3 fault proxy: pass-through', () => {
   });
 });
 
+describe('S3 fault proxy: s3rver gone', () => {
+  it('answers 502 BadGateway in S3 XML when nothing listens at the target, and keeps serving', async () => {
+    // Prepare: a port that was free a moment ago
+    const closed = await startS3FaultProxy({ target: s3.endpoint });
+    const deadTarget = closed.endpoint;
+    await closed.close();
+    const orphan = await startS3FaultProxy({ target: deadTarget });
+    // Act
+    const first = await fetch(`${orphan.endpoint}/${BUCKET}/a.json`);
+    const second = await fetch(`${orphan.endpoint}/${BUCKET}/b.json`, { method: 'PUT', body: 'x' });
+    const firstBody = await first.text();
+    await second.text();
+    await orphan.close();
+    // Assess
+    expect(first.status).toBe(502);
+    expect(firstBody).toContain('<Code>BadGateway</Code>');
+    expect(second.status).toBe(502);
+    expect(orphan.requests().map(({ method, key, status, faulted }) => [method, key, status, faulted])).toEqual([
+      ['GET', 'a.json', 502, false],
+      ['PUT', 'b.json', 502, false],
+    ]);
+  });
+});
+
 describe('S3 fault proxy: presigned POST (camera form uploads)', () => {
   async function postForm(key: string, bytes: Uint8Array): Promise<Response> {
     const store = new S3CameraUploadStore({ client: viaProxy, bucket: BUCKET, endpoint: proxy.endpoint });
