@@ -7,7 +7,7 @@ import { createListInspectionsHandler } from '../../../functions/routes/list-ins
 import { apiEvent, lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
 import { incomingKey } from '../../../functions/core/camera-upload';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
-import { InMemoryCameraUploads, InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
+import { InMemoryCameraUploads, InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 
 const ORIGIN = 'https://inspect.fab.example';
@@ -15,26 +15,31 @@ const ORIGIN = 'https://inspect.fab.example';
 describe('inspection API routes', () => {
   let jpeg: Buffer;
   let store: InMemoryInspectionStore;
-  let caller: RecordingCaller;
+  let alerts: RecordingAlertPublisher;
+  let imageClaims: InMemoryImageClaims;
   let logger: MemoryLogger;
   let detector: Detector;
+  /** Four different wafer photos: the same bytes sent again are the same inspection, so listing needs distinct ones. */
+  let distinctJpegs: Buffer[];
 
   const inspectHandler = () =>
     createInspectImageHandler(() => ({
       allowedOrigins: [ORIGIN],
       logger,
       detector: async () => detector,
-      inspection: { store, caller, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 } },
+      inspection: { store, alerts, imageClaims, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 } },
     }));
   const getHandler = () => createGetInspectionHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));
   const listHandler = () => createListInspectionsHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));
 
   beforeAll(async () => {
     jpeg = await syntheticWafer('jpeg', 128, 128);
+    distinctJpegs = await Promise.all([129, 130, 131, 132].map((width) => syntheticWafer('jpeg', width, 128)));
   });
   beforeEach(() => {
     store = new InMemoryInspectionStore();
-    caller = new RecordingCaller();
+    alerts = new RecordingAlertPublisher();
+    imageClaims = new InMemoryImageClaims();
     logger = new MemoryLogger();
     detector = new ScriptedDetector(() => verdict(true, 0.93, new Uint8Array([0x89, 0x50])));
   });
@@ -45,7 +50,9 @@ describe('inspection API routes', () => {
     // Assess
     expect(created.statusCode).toBe(201);
     const body = JSON.parse(created.body);
-    expect(body).toMatchObject({ stationId: 'litho-3', status: 'anomalous', alert: { status: 'placed', contactId: 'contact-1' } });
+    expect(body).toMatchObject({ stationId: 'litho-3', status: 'anomalous', alert: { status: 'queued', queuedAt: expect.any(String) } });
+    // The upload does not wait on Connect: the alert is on the queue for the place-call function.
+    expect(alerts.messages).toEqual([{ inspectionId: body.inspectionId, stationId: 'litho-3', confidencePercent: 93, queuedAt: body.alert.queuedAt }]);
     expect(body.detection).toMatchObject({ IsAnomalous: true, Confidence: 0.93 });
     expect(body.anomalyMaskDataUrl).toBe('data:image/png;base64,iVA=');
     expect(created.headers?.Location).toBe(`/inspections/${body.inspectionId}`);
@@ -60,14 +67,53 @@ describe('inspection API routes', () => {
   });
 
   it('echoes only a configured Origin in CORS, never an arbitrary one', async () => {
-    const allowed = await inspectHandler()(rawUploadEvent(jpeg, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', origin: ORIGIN } }), lambdaContext);
+    const allowed = await inspectHandler()(rawUploadEvent(distinctJpegs[0]!, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', origin: ORIGIN } }), lambdaContext);
     expect(allowed.headers?.['Access-Control-Allow-Origin']).toBe(ORIGIN);
-    const foreign = await inspectHandler()(rawUploadEvent(jpeg, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', origin: 'https://evil.example' } }), lambdaContext);
+    const foreign = await inspectHandler()(rawUploadEvent(distinctJpegs[1]!, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', origin: 'https://evil.example' } }), lambdaContext);
     expect(foreign.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
     const preflight = await inspectHandler()(apiEvent({ httpMethod: 'OPTIONS', headers: { Origin: ORIGIN } }), lambdaContext);
     expect(preflight.statusCode).toBe(204);
     expect(preflight.headers?.['Access-Control-Allow-Methods']).toContain('POST');
-    expect(caller.alerts).toHaveLength(2);
+    // Both uploads were inspected (the foreign origin only loses the CORS header); the preflight queued nothing.
+    expect([allowed.statusCode, foreign.statusCode]).toEqual([201, 201]);
+    expect(alerts.messages).toHaveLength(2);
+  });
+
+  it('answers the first inspection again for the same bytes sent twice, with no second alert and nothing stored again', async () => {
+    // Prepare
+    const first = JSON.parse((await inspectHandler()(rawUploadEvent(jpeg, 'image/jpeg', { queryStringParameters: { station: 'etch-1' } }), lambdaContext)).body);
+    const storedObjects = store.objects.size;
+
+    // Act
+    const again = await inspectHandler()(rawUploadEvent(jpeg, 'image/jpeg', { queryStringParameters: { station: 'etch-1' } }), lambdaContext);
+
+    // Assess: 200 with the inspection the bytes already have, not a second 201 Created
+    expect(again.statusCode).toBe(200);
+    expect(again.headers?.Location).toBe(`/inspections/${first.inspectionId}`);
+    expect(JSON.parse(again.body)).toEqual(first);
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([first.inspectionId]);
+    expect(store.records.size).toBe(1);
+    expect(store.objects.size).toBe(storedObjects);
+    expect((detector as ScriptedDetector).calls).toBe(1);
+  });
+
+  it('answers 503 ALERT_QUEUE_UNAVAILABLE with the id of the stored verdict when the alert cannot be queued; the same image sent again queues it', async () => {
+    // Prepare
+    alerts.failNext = 1;
+
+    // Act
+    const refused = await inspectHandler()(rawUploadEvent(jpeg), lambdaContext);
+    const { error } = JSON.parse(refused.body);
+    const retried = await inspectHandler()(rawUploadEvent(jpeg), lambdaContext);
+
+    // Assess
+    expect(refused.statusCode).toBe(503);
+    expect(error).toMatchObject({ code: 'ALERT_QUEUE_UNAVAILABLE', message: expect.any(String), inspectionId: expect.any(String) });
+    expect(retried.statusCode).toBe(200);
+    expect(JSON.parse(retried.body)).toMatchObject({ inspectionId: error.inspectionId, status: 'anomalous', alert: { status: 'queued' } });
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([error.inspectionId]);
+    expect(store.records.get(error.inspectionId)?.alert.status).toBe('queued');
+    expect((detector as ScriptedDetector).calls).toBe(1);
   });
 
   it.each([
@@ -114,7 +160,7 @@ describe('inspection API routes', () => {
   it('lists recent inspections newest first, honouring and checking limit', async () => {
     detector = new ScriptedDetector(() => verdict(false, 0.9));
     const ids: string[] = [];
-    for (let i = 0; i < 3; i += 1) ids.push(JSON.parse((await inspectHandler()(rawUploadEvent(jpeg), lambdaContext)).body).inspectionId);
+    for (let i = 0; i < 3; i += 1) ids.push(JSON.parse((await inspectHandler()(rawUploadEvent(distinctJpegs[i]!), lambdaContext)).body).inspectionId);
     const listed = await listHandler()(apiEvent({ httpMethod: 'GET', queryStringParameters: { limit: '2' } }), lambdaContext);
     expect(JSON.parse(listed.body).inspections.map((record: { inspectionId: string }) => record.inspectionId)).toEqual([ids[2], ids[1]]);
     for (const limit of ['0', '101', 'ten', '1.5']) {
@@ -128,7 +174,7 @@ describe('inspection API routes', () => {
     const answers = [verdict(false, 0.6), verdict(false, 0.95), verdict(false, 0.65), verdict(true, 0.9)];
     detector = new ScriptedDetector(() => answers.shift()!);
     const ids: string[] = [];
-    for (let i = 0; i < 4; i += 1) ids.push(JSON.parse((await inspectHandler()(rawUploadEvent(jpeg), lambdaContext)).body).inspectionId);
+    for (let i = 0; i < 4; i += 1) ids.push(JSON.parse((await inspectHandler()(rawUploadEvent(distinctJpegs[i]!), lambdaContext)).body).inspectionId);
 
     // Act
     const review = await listHandler()(apiEvent({ httpMethod: 'GET', queryStringParameters: { status: 'needs-review' } }), lambdaContext);
