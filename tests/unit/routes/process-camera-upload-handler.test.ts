@@ -4,7 +4,7 @@ import type { Detector } from '../../../functions/core/detection';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
 import { createCameraUploadQueueHandler, createProcessCameraUploadHandler } from '../../../functions/routes/process-camera-upload-handler';
-import { InMemoryCameraUploads, InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
+import { InMemoryCameraUploads, InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 
 const BUCKET = 'camera-test-bucket';
@@ -41,9 +41,11 @@ function sqsEvent(bodies: string[]): SQSEvent {
 
 describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
   let jpeg: Buffer;
+  let otherJpeg: Buffer;
   let store: InMemoryInspectionStore;
   let uploads: InMemoryCameraUploads;
-  let caller: RecordingCaller;
+  let alerts: RecordingAlertPublisher;
+  let imageClaims: InMemoryImageClaims;
   let logger: MemoryLogger;
   let detector: ScriptedDetector;
   let loadDetector: () => Promise<Detector>;
@@ -54,22 +56,24 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
       uploads,
       detector: loadDetector,
       defaultStationId: 'default',
-      inspection: { store, caller, logger, alertPolicy, limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
+      inspection: { store, alerts, imageClaims, logger, alertPolicy, limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
     }));
 
   beforeAll(async () => {
     jpeg = await syntheticWafer('jpeg', 128, 128);
+    otherJpeg = await syntheticWafer('jpeg', 130, 128);
   });
   beforeEach(() => {
     store = new InMemoryInspectionStore();
     uploads = new InMemoryCameraUploads();
-    caller = new RecordingCaller();
+    alerts = new RecordingAlertPublisher();
+    imageClaims = new InMemoryImageClaims();
     logger = new MemoryLogger();
     detector = new ScriptedDetector(() => verdict(true, 0.9));
     loadDetector = async () => detector;
   });
 
-  it('inspects a valid upload under the id minted for it, calls once, and removes it from incoming/', async () => {
+  it('inspects a valid upload under the id minted for it, queues one alert, and removes it from incoming/', async () => {
     // Prepare
     const id = newInspectionId();
     uploads.objects.set(`incoming/${id}`, { bytes: jpeg, stationId: 'litho-7' });
@@ -78,9 +82,9 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
     // Assess
     expect(result.outcomes).toEqual([{ status: 'inspected', inspectionId: id, inspectionStatus: 'anomalous' }]);
     const record = store.records.get(id)!;
-    expect(record).toMatchObject({ inspectionId: id, source: 'camera', stationId: 'litho-7', status: 'anomalous', alert: { status: 'placed' } });
+    expect(record).toMatchObject({ inspectionId: id, source: 'camera', stationId: 'litho-7', status: 'anomalous', alert: { status: 'queued' } });
     expect(store.objects.get(record.image.key)).toEqual(jpeg);
-    expect(caller.alerts).toEqual([{ inspectionId: id, stationId: 'litho-7', confidencePercent: 90 }]);
+    expect(alerts.messages).toEqual([{ inspectionId: id, stationId: 'litho-7', confidencePercent: 90, queuedAt: (record.alert as { queuedAt: string }).queuedAt }]);
     expect(uploads.objects.has(`incoming/${id}`)).toBe(false);
     expect(uploads.rejected.size).toBe(0);
   });
@@ -186,10 +190,10 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
     expect(uploads.objects.has(`incoming/${id}`)).toBe(true);
     expect(uploads.rejected.size).toBe(0);
     expect(store.records.size).toBe(0);
-    expect(caller.alerts).toEqual([]);
+    expect(alerts.messages).toEqual([]);
   });
 
-  it('does nothing on a redelivered event: no second inspection, no second call', async () => {
+  it('does nothing on a redelivered event: no second inspection, no second alert message', async () => {
     // Prepare
     const id = newInspectionId();
     uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
@@ -199,7 +203,7 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
     // Assess
     expect(again.outcomes).toEqual([{ status: 'already-processed', inspectionId: id }]);
     expect(detector.calls).toBe(1);
-    expect(caller.alerts).toHaveLength(1);
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([id]);
   });
 
   it('does not inspect again when the record exists but the incoming object could not be deleted last time', async () => {
@@ -213,7 +217,58 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
     // Assess
     expect(again.outcomes).toEqual([{ status: 'already-processed', inspectionId: id }]);
     expect(detector.calls).toBe(1);
-    expect(caller.alerts).toHaveLength(1);
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([id]);
+    expect(uploads.objects.size).toBe(0);
+  });
+
+  it('queues the alert on the redelivery after the queue refused it, once, without inspecting or storing the image again', async () => {
+    // Prepare
+    const id = newInspectionId();
+    uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
+    alerts.failNext = 1;
+    await expect(handler()(s3Event(`incoming/${id}`))).rejects.toMatchObject({ code: 'ALERT_QUEUE_UNAVAILABLE', statusCode: 503 });
+    expect(store.records.get(id)?.alert.status).toBe('not-queued');
+    expect(uploads.objects.has(`incoming/${id}`)).toBe(true);
+    const storedObjects = store.objects.size;
+
+    // Act
+    const redelivered = await handler()(s3Event(`incoming/${id}`));
+    const afterThat = await handler()(s3Event(`incoming/${id}`));
+
+    // Assess
+    expect(redelivered.outcomes).toEqual([{ status: 'inspected', inspectionId: id, inspectionStatus: 'anomalous' }]);
+    expect(afterThat.outcomes).toEqual([{ status: 'already-processed', inspectionId: id }]);
+    expect(store.records.get(id)?.alert.status).toBe('queued');
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([id]);
+    expect(detector.calls).toBe(1);
+    expect(store.objects.size).toBe(storedObjects);
+    expect(uploads.objects.size).toBe(0);
+  });
+
+  it('gives a second camera upload of the same bytes its own record pointing at the first inspection, with no second alert', async () => {
+    // Prepare
+    const [first, second] = [newInspectionId(), newInspectionId()];
+    uploads.objects.set(`incoming/${first}`, { bytes: jpeg, stationId: 'litho-7' });
+    uploads.objects.set(`incoming/${second}`, { bytes: jpeg, stationId: 'litho-7' });
+    await handler()(s3Event(`incoming/${first}`));
+
+    // Act
+    const result = await handler()(s3Event(`incoming/${second}`));
+    const redelivered = await handler()(s3Event(`incoming/${second}`));
+
+    // Assess
+    expect(result.outcomes).toEqual([{ status: 'inspected', inspectionId: second, inspectionStatus: 'anomalous' }]);
+    expect(redelivered.outcomes).toEqual([{ status: 'already-processed', inspectionId: second }]);
+    expect(store.records.get(second)).toMatchObject({
+      inspectionId: second,
+      duplicateOf: first,
+      status: 'anomalous',
+      alert: { status: 'skipped', reason: 'duplicate' },
+      image: { key: store.records.get(first)!.image.key },
+    });
+    expect([...store.objects.keys()].filter((key) => key.endsWith('.jpg'))).toHaveLength(1);
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([first]);
+    expect(detector.calls).toBe(1);
     expect(uploads.objects.size).toBe(0);
   });
 
@@ -236,15 +291,16 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
         uploads,
         detector: loadDetector,
         defaultStationId: 'default',
-        inspection: { store, caller, logger, alertPolicy, limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
+        inspection: { store, alerts, imageClaims, logger, alertPolicy, limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
       }));
 
     it('reports only the message whose upload failed on a dependency, after processing the others', async () => {
       // Prepare
       const good = newInspectionId();
       const bad = newInspectionId();
+      // Two different photos: the same bytes would be one inspection, and the second would not reach the detector.
       uploads.objects.set(`incoming/${good}`, { bytes: jpeg });
-      uploads.objects.set(`incoming/${bad}`, { bytes: jpeg });
+      uploads.objects.set(`incoming/${bad}`, { bytes: otherJpeg });
       // The first upload is inspected; the detector is throttled by the time the second one comes.
       detector = new ScriptedDetector(() => (detector.calls === 1 ? verdict(false, 0.9) : Promise.reject(new DetectorUnavailableError('Throttled'))));
       // Act
