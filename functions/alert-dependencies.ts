@@ -58,6 +58,7 @@ export function createPlaceCallDependencies(
       dailyCallCap: config.DAILY_CALL_CAP,
       maxAttempts: config.ALERT_MAX_ATTEMPTS,
       leaseSeconds: PLACE_CALL_TIMEOUT_SECONDS + 10,
+      retryBaseSeconds: config.ALERT_RETRY_BASE_SECONDS,
     },
     ...(observability ? { onResult: (result: PlaceCallResult) => countCallResult(observability, result) } : {}),
   };

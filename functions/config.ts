@@ -72,6 +72,8 @@ const baseSchema = z.object({
   DAILY_CALL_CAP: positiveInt(100),
   /** Deliveries of one alert before it is given up; the same number as the alert queue's maxReceiveCount. */
   ALERT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** The first retry of a throttled call waits this long; each later retry doubles it. */
+  ALERT_RETRY_BASE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** The same image bytes sent again within this many seconds are the same inspection (no second call). */
   IMAGE_DEDUPE_TTL_SECONDS: positiveInt(14 * 86_400),
 });

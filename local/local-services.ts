@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { startAlertServices, type AlertServices } from './alert-services';
 import { ConnectEmulator, type EmulatedCall } from './emulators/connect-emulator';
 import { LookoutVisionEmulator } from './emulators/lookout-vision-emulator';
 import type { S3Event } from 'aws-lambda';
@@ -33,6 +34,8 @@ export interface LocalServices {
   lookoutModelVersion?: string;
   /** The Connect emulator itself, for the phone panel's operator actions. */
   connect: ConnectEmulator;
+  /** The alert queue (SQS emulator) and the alert state table (dynalite). */
+  alerts: AlertServices;
   /** Placed calls, newest first. */
   calls(): LocalCallView[];
   close(): Promise<void>;
@@ -65,7 +68,10 @@ export function callView(call: EmulatedCall): LocalCallView {
   };
 }
 
-/** Start s3rver (data kept under `dataDir/s3`), the Connect emulator and, when asked, the Lookout for Vision emulator. */
+/**
+ * Start s3rver (data kept under `dataDir/s3`), the Connect emulator, the alert queue and state table (kept under
+ * `dataDir/alert-state`) and, when asked, the Lookout for Vision emulator.
+ */
 export async function startLocalServices(options: {
   dataDir: string;
   withLookoutVision: boolean;
@@ -80,6 +86,9 @@ export async function startLocalServices(options: {
     const connect = new ConnectEmulator();
     const connectEndpoint = await connect.start();
     started.push(connect);
+    // Kept beside the images, so a restarted stack still knows which images it has inspected and called about.
+    const alerts = await startAlertServices({ dataDir: options.dataDir });
+    started.push(alerts);
     let lookoutEndpoint: string | undefined;
     if (options.withLookoutVision) {
       const lookout = new LookoutVisionEmulator({ models: [{ projectName: LOCAL_LOOKOUT_PROJECT, modelVersion: LOCAL_LOOKOUT_MODEL_VERSION, hosted: true }] });
@@ -93,6 +102,7 @@ export async function startLocalServices(options: {
       connectEndpoint,
       ...(lookoutEndpoint ? { lookoutEndpoint, lookoutProjectName: LOCAL_LOOKOUT_PROJECT, lookoutModelVersion: LOCAL_LOOKOUT_MODEL_VERSION } : {}),
       connect,
+      alerts,
       calls: () => connect.calls().map(callView),
       close: () => closeAll(started),
     };

@@ -13,6 +13,7 @@ import {
   proxyResultToHttpResponse,
 } from './api-gateway-events';
 import { createCameraUploadDelivery, type CameraUploadQueueHandler } from './camera-upload-notifications';
+import { startQueuePump, type RunningQueuePump, type SqsBatchHandler } from './emulators/sqs-lambda-pump';
 import { LOCAL_IMAGE_BUCKET, startLocalServices, type LocalServices } from './local-services';
 import { createPhoneSimulator, type PhoneSimulator } from './phone/phone-simulator';
 import { matchRoute, parseServerlessYaml, readServerlessApi, type ServerlessRoute } from './serverless-routes';
@@ -63,6 +64,8 @@ export interface LocalStack {
    * run out of tries.
    */
   cameraUploadsSettled(): Promise<void>;
+  /** Resolves once the alert queue has been found empty of deliverable alerts (every queued call placed, folded or parked). */
+  alertsSettled(): Promise<void>;
   /** Stop the HTTP server and the emulators. */
   close(): Promise<void>;
 }
@@ -108,6 +111,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const url = `http://${host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
 
   let services: LocalServices | undefined;
+  let alertPump: RunningQueuePump | undefined;
   // Camera uploads: s3rver's ObjectCreated notifications under incoming/ reach processCameraUpload in this process,
   // wrapped in SQS messages as the deployed queue delivers them.
   const cameraUploads = createCameraUploadDelivery({ bucket: LOCAL_IMAGE_BUCKET, log });
@@ -120,7 +124,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     startedInThisProcess = true;
     Object.assign(process.env, env);
     const routes = await loadRoutes(api.routes);
-    cameraUploads.attach(await loadCameraUploadProcessor(projectRoot));
+    cameraUploads.attach(await loadFunctionHandler<CameraUploadQueueHandler>(projectRoot, 'processCameraUpload'));
+    // The alert queue's event source mapping: serverless.yml's placeCall, batch size 5 with partial batch failures.
+    const placeCall = await loadFunctionHandler<SqsBatchHandler>(projectRoot, 'placeCall');
+    alertPump = placeCall
+      ? startQueuePump(services.alerts.sqs, services.alerts.alertQueueUrl, placeCall, {
+          batchSize: 5,
+          functionName: 'placeCall',
+          intervalMs: 250,
+          onError: (error) => log(`placeCall failed: ${error instanceof Error ? error.message : String(error)}`),
+        })
+      : undefined;
     // The operator's phone: answering a call runs the shipped contact flow, whose keys invoke the real record-decision.
     const phone = createPhoneSimulator({ calls: services.connect });
     const apiKey = options.apiKey ?? (process.env.WAFERWATCH_API_KEY || undefined);
@@ -132,15 +146,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closing ??= (async () => {
         await closeServer(server);
         await cameraUploads.close();
+        await alertPump?.stop();
         await services?.close();
         log('local stack stopped');
       })();
       return closing;
     };
-    return { url, env, dataDir, cameraUploadsSettled: () => cameraUploads.idle(), close };
+    const alertsSettled = async () => {
+      await cameraUploads.idle();
+      await alertPump?.whenIdle();
+    };
+    return { url, env, dataDir, cameraUploadsSettled: () => cameraUploads.idle(), alertsSettled, close };
   } catch (error) {
     await closeServer(server);
     await cameraUploads.close();
+    await alertPump?.stop();
     await services?.close();
     throw error;
   }
@@ -171,6 +191,13 @@ function localEnvironment(input: {
     CONNECT_INSTANCE_ID: '00000000-0000-4000-8000-00000000c0de',
     CONNECT_CONTACT_FLOW_ID: '00000000-0000-4000-8000-0000000f1ca0',
     CONNECT_ENDPOINT: services.connectEndpoint,
+    SQS_ENDPOINT: services.alerts.sqsEndpoint,
+    ALERT_QUEUE_URL: services.alerts.alertQueueUrl,
+    ALERT_DEAD_LETTER_QUEUE_URL: services.alerts.deadLetterQueueUrl,
+    DYNAMODB_ENDPOINT: services.alerts.dynamoDbEndpoint,
+    ALERT_STATE_TABLE: services.alerts.alertStateTable,
+    // A throttled call is retried after 2, 4, 8… s here rather than 10, 20, 40… s, so the demo does not stall.
+    ALERT_RETRY_BASE_SECONDS: '2',
     OPERATOR_PHONE_NUMBER: '+15555550100',
     CONNECT_SOURCE_PHONE_NUMBER: '+15555550199',
     ALLOWED_ORIGINS: [...new Set([url, `http://localhost:${port}`, `http://127.0.0.1:${port}`])].join(','),
@@ -222,17 +249,17 @@ async function loadRoutes(routes: readonly ServerlessRoute[]): Promise<LoadedRou
   return loaded;
 }
 
-/** serverless.yml's processCameraUpload entry (the same module that is deployed), or undefined when the project has none. */
-async function loadCameraUploadProcessor(projectRoot: string): Promise<CameraUploadQueueHandler | undefined> {
+/** A function's handler from serverless.yml (the same module that is deployed), or undefined when the project has no such function. */
+async function loadFunctionHandler<Handler>(projectRoot: string, functionName: string): Promise<Handler | undefined> {
   const document = parseServerlessYaml(await readFile(path.join(projectRoot, 'serverless.yml'), 'utf8')) as { functions?: Record<string, { handler?: unknown }> };
-  const handlerPath = document?.functions?.processCameraUpload?.handler;
+  const handlerPath = document?.functions?.[functionName]?.handler;
   if (typeof handlerPath !== 'string') return undefined;
   const separator = handlerPath.lastIndexOf('.');
   const modulePath = path.join(projectRoot, `${handlerPath.slice(0, separator)}.ts`);
   const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   const handler = module[handlerPath.slice(separator + 1)];
-  if (typeof handler !== 'function') throw new Error(`${handlerPath} is not an exported function (serverless.yml functions.processCameraUpload)`);
-  return handler as CameraUploadQueueHandler;
+  if (typeof handler !== 'function') throw new Error(`${handlerPath} is not an exported function (serverless.yml functions.${functionName})`);
+  return handler as Handler;
 }
 
 async function closeServer(server: Server): Promise<void> {

@@ -13,6 +13,8 @@ export interface CallPolicy {
   maxAttempts: number;
   /** How long one processing attempt holds an alert; at least the function timeout. */
   leaseSeconds: number;
+  /** The first retry's delay; each later one doubles it (jittered, at most 15 minutes). */
+  retryBaseSeconds: number;
 }
 
 /** What placing operator calls talks to, passed in so tests can use fakes and emulators. */
@@ -78,7 +80,7 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
       // The record is written before the alert is queued, so it cannot be missing for long.
       if (attempt < deps.policy.maxAttempts) {
         await deps.alertState.releaseAlert(message.inspectionId);
-        return { result: 'retry', delaySeconds: backoffSeconds(attempt), reason: 'the inspection record is not readable yet' };
+        return { result: 'retry', delaySeconds: backoffSeconds(attempt, deps.policy.retryBaseSeconds), reason: 'the inspection record is not readable yet' };
       }
       await deps.alertState.completeAlert(message.inspectionId, 'failed');
       return { result: 'dead-letter', code: 'INSPECTION_RECORD_MISSING', reason: 'The inspection record does not exist, so no call was placed.' };
@@ -110,7 +112,7 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
           // The station keeps this inspection as its current call and the cap keeps its reservation: the retry
           // rings for the same inspection, with the same folded count, and uses no second call of the cap.
           await deps.alertState.releaseAlert(message.inspectionId);
-          return { result: 'retry', delaySeconds: backoffSeconds(attempt), reason };
+          return { result: 'retry', delaySeconds: backoffSeconds(attempt, deps.policy.retryBaseSeconds), reason };
         }
         return await giveUp(deps, record, message, 'RETRIES_EXHAUSTED', `${reason} Gave up after ${attempt} attempts.`, 'failed', now);
       }
@@ -158,10 +160,13 @@ async function saveAlert(deps: PlaceCallDependencies, record: InspectionRecord, 
   await deps.store.putRecord({ ...latest, alert, updatedAt: now().toISOString() });
 }
 
-/** Exponential backoff for deliveries 1, 2, 3…: 10, 20, 40… seconds (at most 15 minutes), jittered by ±20 %. */
-export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(900, 10 * 2 ** Math.max(0, attempt - 1));
-  return Math.max(1, Math.round(base * (0.8 + 0.4 * random())));
+/**
+ * Exponential backoff after delivery 1, 2, 3…: base, 2×base, 4×base… seconds (at most 15 minutes), jittered by ±20 %
+ * so alerts throttled together do not come back together.
+ */
+export function backoffSeconds(attempt: number, baseSeconds: number, random: () => number = Math.random): number {
+  const delay = Math.min(900, baseSeconds * 2 ** Math.max(0, attempt - 1));
+  return Math.round(delay * (0.8 + 0.4 * random()));
 }
 
 function isRetryable(error: unknown): boolean {

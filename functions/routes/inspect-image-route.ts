@@ -19,7 +19,7 @@ export interface InspectImageRouteDependencies extends ApiContext {
 /** Stations that name none share this one. */
 export const DEFAULT_STATION_ID = 'default';
 
-/** POST /inspections: read the image from the request, inspect it, answer 201 with the inspection. */
+/** POST /inspections: read the image from the request, inspect it, answer 201 with the inspection (200 with the earlier one for bytes already inspected). */
 export function createInspectImageHandler(
   resolveDependencies: () => InspectImageRouteDependencies,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
@@ -38,8 +38,9 @@ export function createInspectImageHandler(
         { ...deps.inspection, detector },
         { bytes: upload.bytes, stationId: upload.stationId ?? DEFAULT_STATION_ID, source: 'api', inspectionId },
       );
+      // The same bytes sent again answer the inspection they already have: 200, not a second 201 Created.
       return {
-        statusCode: 201,
+        statusCode: outcome.duplicate ? 200 : 201,
         body: toInspectionView(outcome.record, outcome.anomalyMask),
         headers: { Location: `/inspections/${outcome.record.inspectionId}` },
       };

@@ -1,8 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Detector } from '../../../functions/core/detection';
-import { CorruptImageError, DetectorUnavailableError, OperatorCallError, WaferwatchError } from '../../../functions/core/errors';
+import { AlertQueueUnavailableError, CorruptImageError, DetectorUnavailableError, StorageUnavailableError, WaferwatchError } from '../../../functions/core/errors';
 import { inspectWaferImage, type InspectionDependencies } from '../../../functions/core/inspect-wafer-image';
-import { InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
+import { InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 
 const limits = { maxBytes: 1024 * 1024, minSide: 64, maxSide: 4096 };
@@ -10,12 +10,14 @@ const limits = { maxBytes: 1024 * 1024, minSide: 64, maxSide: 4096 };
 describe('inspectWaferImage', () => {
   let jpeg: Buffer;
   let store: InMemoryInspectionStore;
-  let caller: RecordingCaller;
+  let alerts: RecordingAlertPublisher;
+  let imageClaims: InMemoryImageClaims;
   let logger: MemoryLogger;
   const deps = (detector: Detector): InspectionDependencies => ({
     store,
     detector,
-    caller,
+    alerts,
+    imageClaims,
     logger,
     limits,
     alertPolicy: { confidenceThreshold: 0.6, reviewThreshold: 0.3 },
@@ -27,7 +29,8 @@ describe('inspectWaferImage', () => {
   });
   beforeEach(() => {
     store = new InMemoryInspectionStore();
-    caller = new RecordingCaller();
+    alerts = new RecordingAlertPublisher();
+    imageClaims = new InMemoryImageClaims();
     logger = new MemoryLogger();
   });
 
@@ -45,18 +48,22 @@ describe('inspectWaferImage', () => {
     expect(store.objects.get(record.image.key)).toEqual(jpeg);
     expect(store.records.get(record.inspectionId)).toEqual(record);
     expect(store.imageMetadata.get(record.image.key)).toMatchObject({ stationId: 'litho-3', source: 'api', sha256: record.image.sha256 });
-    expect(caller.alerts).toEqual([]);
+    expect(alerts.messages).toEqual([]);
   });
 
-  it('calls the operator for an anomaly at or above the threshold, speaking a whole percent', async () => {
+  it('queues the operator alert for an anomaly at or above the threshold, with a whole percent to speak', async () => {
     const { record } = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.876))), {
       bytes: jpeg,
       stationId: 'etch-1',
       source: 'api',
     });
     expect(record.status).toBe('anomalous');
-    expect(caller.alerts).toEqual([{ inspectionId: record.inspectionId, stationId: 'etch-1', confidencePercent: 87 }]);
-    expect(record.alert).toEqual({ status: 'placed', contactId: 'contact-1', placedAt: '2026-11-26T10:00:00.000Z' });
+    expect(alerts.messages).toEqual([
+      { inspectionId: record.inspectionId, stationId: 'etch-1', confidencePercent: 87, queuedAt: '2026-11-26T10:00:00.000Z' },
+    ]);
+    expect(record.alert).toEqual({ status: 'queued', queuedAt: '2026-11-26T10:00:00.000Z' });
+    // The record says queued before the message exists, so the place-call function always finds it.
+    expect(store.records.get(record.inspectionId)?.alert.status).toBe('queued');
   });
 
   it('records an anomaly below the call threshold as needs-review and calls no one', async () => {
@@ -65,21 +72,94 @@ describe('inspectWaferImage', () => {
     expect(record.detection?.IsAnomalous).toBe(true);
     expect(record.alert).toEqual({ status: 'skipped', reason: 'below-threshold' });
     expect(store.records.get(record.inspectionId)?.status).toBe('needs-review');
-    expect(caller.alerts).toHaveLength(0);
+    expect(alerts.messages).toHaveLength(0);
   });
 
-  it('keeps the inspection when the call fails, recording why', async () => {
-    caller.failWith = new OperatorCallError('The destination is not allowed');
-    const { record } = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.99))), { bytes: jpeg, stationId: 'default', source: 'api' });
-    expect(record.alert).toMatchObject({ status: 'failed', reason: 'The destination is not allowed' });
-    expect(store.records.get(record.inspectionId)?.alert.status).toBe('failed');
+  it('keeps the verdict as not-queued and answers 503 when the queue refuses the alert; sending the image again queues it once', async () => {
+    // Prepare
+    alerts.failNext = 1;
+    const detector = new ScriptedDetector(() => verdict(true, 0.99));
+    // Act
+    const error = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'etch-1', source: 'api' }).catch((caught: unknown) => caught);
+    // Assess
+    expect(error).toBeInstanceOf(AlertQueueUnavailableError);
+    const inspectionId = (error as AlertQueueUnavailableError).details.inspectionId as string;
+    expect(store.records.get(inspectionId)?.alert).toMatchObject({ status: 'not-queued' });
+    // Act: the client sends the same image again
+    const again = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+    // Assess: same inspection, not inspected or stored again, queued exactly once
+    expect(again.record.inspectionId).toBe(inspectionId);
+    expect(again.duplicate).toBe(true);
+    expect(again.record.alert.status).toBe('queued');
+    expect(detector.calls).toBe(1);
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([inspectionId]);
+    expect(store.records.size).toBe(1);
+    expect([...store.objects.keys()].filter((key) => key.endsWith('.jpg'))).toHaveLength(1);
   });
 
-  it('records only a generic reason when a caller fails with an error not meant for clients', async () => {
-    caller.failWith = new Error('connect to +447700900123 at arn:aws:connect:eu-west-1:123456789012:instance/x failed');
-    const { record } = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.99))), { bytes: jpeg, stationId: 'default', source: 'api' });
-    expect(record.alert).toMatchObject({ status: 'failed', reason: 'The operator call could not be placed.' });
-    expect(JSON.stringify(store.records.get(record.inspectionId))).not.toMatch(/\+44|arn:/);
+  it('answers the first verdict for the same bytes sent again, storing and queueing nothing more', async () => {
+    // Prepare
+    const detector = new ScriptedDetector(() => verdict(true, 0.95));
+    const first = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+    // Act
+    const second = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+    // Assess
+    expect(second.duplicate).toBe(true);
+    expect(second.record).toEqual(first.record);
+    expect(detector.calls).toBe(1);
+    expect(alerts.messages).toHaveLength(1);
+    expect(store.records.size).toBe(1);
+  });
+
+  it('gives a camera upload of bytes already inspected its own record pointing at the first inspection, without an alert', async () => {
+    // Prepare
+    const detector = new ScriptedDetector(() => verdict(true, 0.95));
+    const first = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+    const cameraId = '01KB0000000000000000000000';
+    // Act
+    const camera = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'etch-1', source: 'camera', inspectionId: cameraId });
+    // Assess
+    expect(camera.record).toMatchObject({
+      inspectionId: cameraId,
+      duplicateOf: first.record.inspectionId,
+      status: 'anomalous',
+      source: 'camera',
+      alert: { status: 'skipped', reason: 'duplicate' },
+      image: { key: first.record.image.key },
+    });
+    expect(store.records.get(cameraId)).toEqual(camera.record);
+    expect(alerts.messages).toHaveLength(1);
+    expect(detector.calls).toBe(1);
+  });
+
+  it('inspects the same bytes again under the same id after the detector was unavailable, without storing the image twice', async () => {
+    // Prepare
+    let available = false;
+    const detector = new ScriptedDetector(() => {
+      if (!available) throw new DetectorUnavailableError('Throttled.', 1);
+      return verdict(true, 0.9);
+    });
+    const error = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'default', source: 'api' }).catch((caught: unknown) => caught);
+    const inspectionId = (error as DetectorUnavailableError).details.inspectionId as string;
+    const imagePuts = store.objects.size;
+    available = true;
+    // Act
+    const retried = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'default', source: 'api' });
+    // Assess
+    expect(retried.record.inspectionId).toBe(inspectionId);
+    expect(retried.record.status).toBe('anomalous');
+    expect(retried.record.createdAt).toBe(store.records.get(inspectionId)?.createdAt);
+    expect(store.objects.size).toBe(imagePuts);
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([inspectionId]);
+  });
+
+  it('stores nothing when the earlier uploads cannot be checked, and says to send again', async () => {
+    imageClaims.failNext = 1;
+    const error = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.9))), { bytes: jpeg, stationId: 'default', source: 'api' }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect(store.objects.size + store.records.size).toBe(0);
   });
 
   it('stores the anomaly mask beside the image and references it from the record', async () => {
@@ -109,7 +189,7 @@ describe('inspectWaferImage', () => {
     expect(record.detectionError).toEqual({ code: 'DETECTOR_UNAVAILABLE', message: 'The model is not running.' });
     expect(record.alert).toEqual({ status: 'skipped', reason: 'not-inspected' });
     expect(store.objects.get(record.image.key)).toEqual(jpeg);
-    expect(caller.alerts).toHaveLength(0);
+    expect(alerts.messages).toHaveLength(0);
   });
 
   it('stores nothing and calls no detector for a rejected image', async () => {
@@ -124,12 +204,14 @@ describe('inspectWaferImage', () => {
     store.failImagePuts = 1;
     const error = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.99))), { bytes: jpeg, stationId: 'default', source: 'api' }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'STORAGE_UNAVAILABLE', statusCode: 503 });
-    expect(caller.alerts).toHaveLength(0);
+    expect(alerts.messages).toHaveLength(0);
   });
 
   it('gives every inspection its own id and key, even within one millisecond', async () => {
     const detector = new ScriptedDetector(() => verdict(false, 0.9));
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'default', source: 'api' })));
+    // Claims that never match, as for 20 different photos.
+    const distinct = { ...deps(detector), imageClaims: { claim: async () => ({ firstSeen: true as const }) } };
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => inspectWaferImage(distinct, { bytes: jpeg, stationId: 'default', source: 'api' })));
     expect(new Set(outcomes.map((outcome) => outcome.record.image.key)).size).toBe(20);
     expect(store.records.size).toBe(20);
   });
