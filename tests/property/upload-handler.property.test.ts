@@ -4,7 +4,7 @@ import { WaferwatchError } from '../../functions/core/errors';
 import { validateWaferImage } from '../../functions/core/validate-wafer-image';
 import { createInspectImageHandler } from '../../functions/routes/inspect-image-route';
 import { apiEvent, lambdaContext, multipartBody } from '../fixtures/api-events';
-import { InMemoryInspectionStore, MemoryLogger, RecordingCaller, ScriptedDetector, verdict } from '../fixtures/fakes';
+import { alertingFakes, InMemoryInspectionStore, MemoryLogger, ScriptedDetector, verdict } from '../fixtures/fakes';
 import { pngClaiming, syntheticWafer } from '../fixtures/wafer-images';
 
 const limits = { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 };
@@ -35,19 +35,20 @@ describe('upload handler under hostile input', () => {
 
   function harness() {
     const store = new InMemoryInspectionStore();
-    const caller = new RecordingCaller();
+    const { alerts, imageClaims } = alertingFakes();
     const logger = new MemoryLogger();
     const handler = createInspectImageHandler(() => ({
       allowedOrigins: ['https://inspect.fab.example'],
       logger,
+      // Every accepted wafer is anomalous, so an accepted body always queues an alert and a rejected one never may.
       detector: async () => new ScriptedDetector(() => verdict(true, 0.9)),
-      inspection: { store, caller, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits },
+      inspection: { store, alerts, imageClaims, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits },
     }));
-    return { store, caller, handler };
+    return { store, alerts, imageClaims, handler };
   }
 
 
-  it('never throws and never answers 5xx for arbitrary or mutated bodies under any headers; a rejected body stores nothing', async () => {
+  it('never throws and never answers 5xx for arbitrary or mutated bodies under any headers; a rejected body stores, claims and alerts nothing', async () => {
     const body = fc.oneof(fc.uint8Array({ maxLength: 2048 }).map((bytes) => Buffer.from(bytes)), mutatedImage(jpeg), mutatedImage(png));
     const contentType = fc.oneof(
       fc.constantFrom('image/jpeg', 'image/png', 'application/octet-stream', 'application/json', 'multipart/form-data', 'multipart/form-data; boundary=x', 'text/plain', ''),
@@ -57,7 +58,7 @@ describe('upload handler under hostile input', () => {
     const query = fc.option(fc.dictionary(fc.constantFrom('station', 'limit', 'x'), fc.string({ maxLength: 80 })), { nil: null });
     await fc.assert(
       fc.asyncProperty(body, contentType, headers, query, fc.boolean(), async (bytes, type, extraHeaders, queryStringParameters, base64) => {
-        const { store, handler } = harness();
+        const { store, alerts, imageClaims, handler } = harness();
         const event = apiEvent({
           headers: { ...extraHeaders, 'content-type': type },
           queryStringParameters,
@@ -70,9 +71,13 @@ describe('upload handler under hostile input', () => {
         if (response.statusCode >= 400) {
           expect(parsed.error.code).toMatch(/^[A-Z_]+$/);
           expect(store.objects.size + store.records.size).toBe(0);
+          expect(alerts.messages).toEqual([]);
+          // Not even the image claim: a refused body must not make later good bytes look already inspected.
+          expect(imageClaims.claims.size).toBe(0);
         } else {
           expect(response.statusCode).toBe(201);
           expect(store.records.size).toBe(1);
+          expect(alerts.messages.map((message) => message.inspectionId)).toEqual([parsed.inspectionId]);
         }
       }),
       { numRuns: 300 },
@@ -87,11 +92,12 @@ describe('upload handler under hostile input', () => {
     );
     await fc.assert(
       fc.asyncProperty(json, async (text) => {
-        const { store, handler } = harness();
+        const { store, alerts, handler } = harness();
         const response = await handler(apiEvent({ headers: { 'Content-Type': 'application/json' }, body: text }), lambdaContext);
         expect(response.statusCode).toBeGreaterThanOrEqual(400);
         expect(response.statusCode).toBeLessThan(500);
         expect(store.objects.size).toBe(0);
+        expect(alerts.messages).toEqual([]);
       }),
       { numRuns: 300 },
     );
@@ -105,13 +111,14 @@ describe('upload handler under hostile input', () => {
     });
     await fc.assert(
       fc.asyncProperty(fc.array(part, { maxLength: 4 }), fc.nat({ max: 40 }), async (parts, cutFromEnd) => {
-        const { store, handler } = harness();
+        const { store, alerts, handler } = harness();
         const { body, contentType } = multipartBody(parts.map((p) => ({ ...p, value: typeof p.value === 'string' ? p.value : Buffer.from(p.value) })));
         const cut = body.subarray(0, Math.max(0, body.length - cutFromEnd));
         const response = await handler(apiEvent({ headers: { 'content-type': contentType }, body: cut.toString('base64'), isBase64Encoded: true }), lambdaContext);
         expect(response.statusCode).toBeGreaterThanOrEqual(400);
         expect(response.statusCode).toBeLessThan(500);
         expect(store.objects.size).toBe(0);
+        expect(alerts.messages).toEqual([]);
       }),
       { numRuns: 200 },
     );
