@@ -1,0 +1,248 @@
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
+import { OperatorCallFailedError } from '../../../functions/adapters/connect-operator-caller';
+import { DynamoDbAlertStateStore, toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
+import type { InspectionRecord } from '../../../functions/core/inspection';
+import { newInspectionId } from '../../../functions/core/inspection-keys';
+import { backoffSeconds, type CallPolicy } from '../../../functions/core/place-operator-call';
+import type { AlertMessage, OperatorAlert, OperatorCaller } from '../../../functions/core/ports';
+import { createPlaceCallHandler, type PlaceCallHandlerDependencies } from '../../../functions/routes/place-call-handler';
+import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
+import { InMemoryInspectionStore, MemoryLogger } from '../../fixtures/fakes';
+
+// place-call's decisions against a real DynamoDB implementation (dynalite) for the alert state, with an in-memory
+// record store, a scripted caller and a recording queue: what is deleted, retried (with which delay) or dead-lettered.
+
+const TABLE = 'alert-state';
+const T0 = Date.parse('2026-11-26T12:00:00Z');
+
+let emulator: DynamoDbEmulator;
+let documentClient: ReturnType<typeof toDocumentClient>;
+
+/** A caller that answers from a script: each entry is an error to throw, or undefined to place the call. */
+class ScriptedCaller implements OperatorCaller {
+  readonly placed: OperatorAlert[] = [];
+  attempts = 0;
+  constructor(private readonly script: Array<Error | undefined> = []) {}
+  async startCall(alert: OperatorAlert) {
+    this.attempts += 1;
+    const failure = this.script.shift();
+    if (failure) throw failure;
+    this.placed.push(alert);
+    return { contactId: `contact-${alert.inspectionId}` };
+  }
+}
+
+class RecordingQueue {
+  readonly delays: Array<{ receiptHandle: string; seconds: number }> = [];
+  readonly deadLetters: Array<{ body: string; code: string; reason: string }> = [];
+  async delayRedelivery(receiptHandle: string, seconds: number) {
+    this.delays.push({ receiptHandle, seconds });
+  }
+  async deadLetter(body: string, failure: { code: string; reason: string }) {
+    this.deadLetters.push({ body, ...failure });
+  }
+}
+
+let store: InMemoryInspectionStore;
+let queue: RecordingQueue;
+let clock: number;
+let table: string;
+let tables = 0;
+
+const policy: CallPolicy = { stationCooldownMs: 300_000, dailyCallCap: 3, maxAttempts: 3, leaseSeconds: 40, retryBaseSeconds: 10 };
+
+function handlerWith(caller: OperatorCaller, overrides: Partial<CallPolicy> = {}) {
+  const deps: PlaceCallHandlerDependencies = {
+    store,
+    caller,
+    alertState: new DynamoDbAlertStateStore({ client: documentClient, tableName: table }),
+    queue,
+    logger: new MemoryLogger(),
+    policy: { ...policy, ...overrides },
+    now: () => new Date(clock),
+  };
+  return createPlaceCallHandler(() => deps);
+}
+
+/** Store an anomalous record whose alert is queued, as the pipeline does before it publishes. */
+async function queuedInspection(stationId: string): Promise<AlertMessage> {
+  clock += 1;
+  const inspectionId = newInspectionId(clock);
+  const record: InspectionRecord = {
+    inspectionId,
+    stationId,
+    source: 'api',
+    status: 'anomalous',
+    image: { key: `inspections/2026/11/26/${inspectionId}.png`, contentType: 'image/png', sizeBytes: 10, width: 64, height: 64, sha256: inspectionId },
+    alert: { status: 'queued', queuedAt: new Date(clock).toISOString() },
+    createdAt: new Date(clock).toISOString(),
+    updatedAt: new Date(clock).toISOString(),
+  };
+  await store.putRecord(record);
+  return { inspectionId, stationId, confidencePercent: 91, queuedAt: record.createdAt };
+}
+
+function sqsEvent(messages: Array<{ body: string; receiveCount?: number }>): SQSEvent {
+  return {
+    Records: messages.map(
+      ({ body, receiveCount }, index) =>
+        ({ messageId: `m-${index}`, receiptHandle: `r-${index}`, body, attributes: { ApproximateReceiveCount: String(receiveCount ?? 1) } }) as unknown as SQSRecord,
+    ),
+  };
+}
+
+beforeAll(async () => {
+  emulator = await startDynamoDbEmulator({ tables: Array.from({ length: 12 }, (_, i) => ({ name: `${TABLE}-${i}`, partitionKey: 'pk' })) });
+  documentClient = toDocumentClient(createDynamoDbClient({ region: 'us-east-1', endpoint: emulator.endpoint }));
+});
+
+afterAll(async () => {
+  documentClient?.destroy();
+  await emulator?.close();
+});
+
+beforeEach(() => {
+  // A fresh table per test: the daily count and the stations start empty.
+  table = `${TABLE}-${tables}`;
+  tables += 1;
+  store = new InMemoryInspectionStore();
+  queue = new RecordingQueue();
+  clock = T0;
+});
+
+describe('place-call handler', () => {
+  it('places the call, records the contact on the inspection and deletes the message', async () => {
+    // Prepare
+    const caller = new ScriptedCaller();
+    const message = await queuedInspection('litho-1');
+    // Act
+    const response = await handlerWith(caller)(sqsEvent([{ body: JSON.stringify(message) }]));
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(caller.placed).toEqual([{ ...message, foldedCount: 0 }]);
+    expect(store.records.get(message.inspectionId)?.alert).toEqual({ status: 'placed', contactId: `contact-${message.inspectionId}`, placedAt: new Date(clock).toISOString() });
+  });
+
+  it('keeps a throttled alert on the queue with exponential backoff, then rings the same inspection once', async () => {
+    // Prepare
+    const throttled = () => new OperatorCallFailedError('LimitExceededException', true);
+    const caller = new ScriptedCaller([throttled(), throttled()]);
+    const message = await queuedInspection('litho-2');
+    const handler = handlerWith(caller);
+    // Act
+    const first = await handler(sqsEvent([{ body: JSON.stringify(message), receiveCount: 1 }]));
+    const second = await handler(sqsEvent([{ body: JSON.stringify(message), receiveCount: 2 }]));
+    const third = await handler(sqsEvent([{ body: JSON.stringify(message), receiveCount: 3 }]));
+    // Assess
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(second.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(third.batchItemFailures).toEqual([]);
+    const [delay1, delay2] = queue.delays.map((delay) => delay.seconds);
+    expect(delay1).toBeGreaterThanOrEqual(8);
+    expect(delay1).toBeLessThanOrEqual(12);
+    expect(delay2).toBeGreaterThanOrEqual(16);
+    expect(delay2).toBeLessThanOrEqual(24);
+    expect(caller.placed).toHaveLength(1);
+    expect(store.records.get(message.inspectionId)?.alert.status).toBe('placed');
+    expect(queue.deadLetters).toEqual([]);
+  });
+
+  it('gives a throttled alert up on its last attempt: failed on the record, in the dead-letter queue with the reason', async () => {
+    const throttled = () => new OperatorCallFailedError('LimitExceededException', true);
+    const caller = new ScriptedCaller([throttled(), throttled(), throttled()]);
+    const message = await queuedInspection('litho-3');
+
+    const response = await handlerWith(caller)(sqsEvent([{ body: JSON.stringify(message), receiveCount: 3 }]));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(store.records.get(message.inspectionId)?.alert).toMatchObject({ status: 'failed', code: 'RETRIES_EXHAUSTED', reason: expect.stringContaining('Gave up after 3 attempts') });
+    expect(queue.deadLetters).toEqual([{ body: JSON.stringify(message), code: 'RETRIES_EXHAUSTED', reason: expect.stringContaining('LimitExceededException') }]);
+  });
+
+  it('stops at the daily cap: later anomalies are not called, say why, and are dead-lettered so the alarm sees them', async () => {
+    // Prepare: cap of 3, no cooldown so every anomaly would ring
+    const caller = new ScriptedCaller();
+    const handler = handlerWith(caller, { stationCooldownMs: 0, dailyCallCap: 3 });
+    const messages = [];
+    for (let i = 0; i < 5; i += 1) messages.push(await queuedInspection(`station-${i}`));
+    // Act
+    await handler(sqsEvent(messages.map((message) => ({ body: JSON.stringify(message) }))));
+    // Assess
+    expect(caller.placed).toHaveLength(3);
+    const failed = messages.filter((message) => store.records.get(message.inspectionId)?.alert.status === 'failed');
+    expect(failed).toHaveLength(2);
+    for (const message of failed) {
+      expect(store.records.get(message.inspectionId)?.alert).toMatchObject({ code: 'DAILY_CALL_CAP_REACHED', reason: expect.stringContaining('daily cap of 3') });
+    }
+    expect(queue.deadLetters.map((letter) => letter.code)).toEqual(['DAILY_CALL_CAP_REACHED', 'DAILY_CALL_CAP_REACHED']);
+  });
+
+  it('counts the cap per UTC day: the next day rings again', async () => {
+    const caller = new ScriptedCaller();
+    const handler = handlerWith(caller, { stationCooldownMs: 0, dailyCallCap: 1 });
+    await handler(sqsEvent([{ body: JSON.stringify(await queuedInspection('day-a')) }]));
+    await handler(sqsEvent([{ body: JSON.stringify(await queuedInspection('day-b')) }]));
+    clock += 24 * 3_600_000;
+    await handler(sqsEvent([{ body: JSON.stringify(await queuedInspection('day-c')) }]));
+
+    expect(caller.placed.map((alert) => alert.stationId)).toEqual(['day-a', 'day-c']);
+  });
+
+  it('dead-letters a message that is not an alert without calling anyone', async () => {
+    const caller = new ScriptedCaller();
+    const bodies = ['not json', '{}', JSON.stringify({ inspectionId: '../../etc', stationId: 'x', confidencePercent: 50, queuedAt: 'now' })];
+
+    const response = await handlerWith(caller)(sqsEvent(bodies.map((body) => ({ body }))));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(caller.attempts).toBe(0);
+    expect(queue.deadLetters.map((letter) => [letter.body, letter.code])).toEqual(bodies.map((body) => [body, 'MALFORMED_ALERT_MESSAGE']));
+  });
+
+  it('fails only the message whose dependency failed, and the redelivery rings once', async () => {
+    // Prepare: the record store fails for the first message's final write
+    const caller = new ScriptedCaller();
+    const broken = await queuedInspection('store-a');
+    const fine = await queuedInspection('store-b');
+    store.failRecordPuts = 1;
+    const handler = handlerWith(caller);
+    // Act
+    const response = await handler(sqsEvent([{ body: JSON.stringify(broken) }, { body: JSON.stringify(fine) }]));
+    const redelivered = await handler(sqsEvent([{ body: JSON.stringify(broken), receiveCount: 2 }]));
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(redelivered.batchItemFailures).toEqual([]);
+    // Connect was asked twice for the broken one, with the same inspection (and so the same ClientToken): one ring.
+    expect(caller.placed.map((alert) => alert.inspectionId)).toEqual([broken.inspectionId, fine.inspectionId, broken.inspectionId]);
+    expect(store.records.get(broken.inspectionId)?.alert.status).toBe('placed');
+    expect(store.records.get(fine.inspectionId)?.alert.status).toBe('placed');
+  });
+
+  it('keeps the operator decision recorded while the call was being placed', async () => {
+    // Prepare: the operator answers before place-call writes the placed outcome
+    const message = await queuedInspection('fast-answer');
+    const caller: OperatorCaller = {
+      startCall: async () => {
+        const record = store.records.get(message.inspectionId)!;
+        await store.putRecord({ ...record, decision: { decision: 'scrap', key: '2', contactId: 'c-1', decidedAt: new Date(clock).toISOString() } });
+        return { contactId: 'c-1' };
+      },
+    };
+    // Act
+    await handlerWith(caller)(sqsEvent([{ body: JSON.stringify(message) }]));
+    // Assess
+    expect(store.records.get(message.inspectionId)).toMatchObject({ alert: { status: 'placed', contactId: 'c-1' }, decision: { decision: 'scrap' } });
+  });
+});
+
+describe('backoffSeconds', () => {
+  it('doubles from the base, stays within ±20 % jitter and stops at 15 minutes', () => {
+    expect([1, 2, 3, 4].map((attempt) => backoffSeconds(attempt, 10, () => 0.5))).toEqual([10, 20, 40, 80]);
+    expect(backoffSeconds(1, 10, () => 0)).toBe(8);
+    expect(backoffSeconds(1, 10, () => 1)).toBe(12);
+    expect(backoffSeconds(20, 10, () => 0.5)).toBe(900);
+    expect(backoffSeconds(3, 0, () => 0.5)).toBe(0);
+  });
+});
