@@ -47,7 +47,10 @@ export function anomalousRecord(overrides: Partial<InspectionRecord> = {}): Insp
   };
 }
 
-/** The attributes StartOutboundVoiceContact sets for a record (see functions/adapters/connect-operator-caller.ts). */
-export function alertAttributes(record: InspectionRecord, confidencePercent = 87): Record<string, string> {
-  return { inspectionId: record.inspectionId, stationId: record.stationId, confidencePercent: String(confidencePercent) };
+/**
+ * The attributes StartOutboundVoiceContact sets for a record (see functions/adapters/connect-operator-caller.ts):
+ * `foldedAnomalies` is the count of anomalies folded into this call during the station's cooldown, "0" when none.
+ */
+export function alertAttributes(record: InspectionRecord, confidencePercent = 87, foldedAnomalies = '0'): Record<string, string> {
+  return { inspectionId: record.inspectionId, stationId: record.stationId, confidencePercent: String(confidencePercent), foldedAnomalies };
 }

@@ -14,7 +14,10 @@ const QUESTION = 'Press 1 to keep manufacturing. Press 2 to scrap the wafer.';
 const QUESTION_AGAIN = 'Sorry, I did not get that. Press 1 to keep manufacturing, or 2 to scrap the wafer.';
 
 /** The shipped flow, run with the real record-decision handler over an in-memory store holding `record`. */
-async function call(inputs: ParticipantInput[], options: { record?: InspectionRecord; defaultDecision?: DecisionKind; invoker?: LambdaInvoker } = {}) {
+async function call(
+  inputs: ParticipantInput[],
+  options: { record?: InspectionRecord; defaultDecision?: DecisionKind; invoker?: LambdaInvoker; attributes?: Record<string, string> } = {},
+) {
   const store = new InMemoryInspectionStore();
   const record = options.record ?? anomalousRecord();
   await store.putRecord(record);
@@ -28,7 +31,8 @@ async function call(inputs: ParticipantInput[], options: { record?: InspectionRe
       invoked.push(functionArn);
       return handler(event);
     });
-  const session = await runContact(shippedFlow(defaultDecision), { contactId: CONTACT_ID, attributes: alertAttributes(record), invokeLambda: invoker, inputs });
+  const attributes = options.attributes ?? alertAttributes(record);
+  const session = await runContact(shippedFlow(defaultDecision), { contactId: CONTACT_ID, attributes, invokeLambda: invoker, inputs });
   return { session, store, record, stored: await store.getRecord(record.inspectionId), writesBefore, invoked };
 }
 
@@ -124,5 +128,68 @@ describe('the wafer-anomaly-alert flow', () => {
       'This wafer was already decided on another call: scrap the wafer. That decision stands. Please check the inspection on the dashboard. Goodbye.',
     );
     expect(stored?.decision).toEqual(record.decision);
+  });
+});
+
+describe('the wafer-anomaly-alert flow tells the anomalies folded into the call during the station cooldown', () => {
+  const KEEP = 'Thank you. Your decision is recorded: keep manufacturing. Goodbye.';
+  const SCRAP = 'Thank you. Your decision is recorded: scrap the wafer. Goodbye.';
+  const SAFE_DEFAULT = 'No answer was received, so the safe default applies: hold the wafer for review. It is recorded. Goodbye.';
+  const ANSWERS = [
+    { inputs: ['1'], heard: [QUESTION, KEEP], decision: 'keep', key: '1' },
+    { inputs: ['2'], heard: [QUESTION, SCRAP], decision: 'scrap', key: '2' },
+    { inputs: ['timeout', 'timeout'], heard: [QUESTION, QUESTION_AGAIN, SAFE_DEFAULT], decision: 'hold', key: 'no-input' },
+  ] as const satisfies readonly { inputs: ParticipantInput[]; heard: string[]; decision: DecisionKind; key: string }[];
+  const FOLDED = [
+    { folded: 'absent', extra: [] },
+    { folded: '0', extra: [] },
+    { folded: '1', extra: ['1 more anomalous wafer on this station since the last call.'] },
+    { folded: '3', extra: ['3 more anomalous wafers on this station since the last call.'] },
+  ] as const;
+  const cases = FOLDED.flatMap(({ folded, extra }) => ANSWERS.map((answer) => ({ folded, extra, ...answer })));
+
+  it.each(cases)('foldedAnomalies $folded, keys $inputs: speaks the count sentence (if any) after the confidence, then records $key', async ({ folded, extra, inputs, heard, decision, key }) => {
+    // Prepare
+    const record = anomalousRecord();
+    const attributes = alertAttributes(record);
+    if (folded === 'absent') delete attributes.foldedAnomalies;
+    else attributes.foldedAnomalies = folded;
+
+    // Act
+    const { session, stored } = await call([...inputs], { record, attributes });
+
+    // Assess
+    expect(session.spoken).toEqual([ANNOUNCEMENT, ...extra, ...heard]);
+    expect(stored?.decision).toEqual({ decision, key, contactId: CONTACT_ID, decidedAt: DECIDED_AT.toISOString() });
+    expect(session.lambdaInvocations.map((invocation) => invocation.event.Details.Parameters)).toEqual([{ key }]);
+    expect(session.lambdaInvocations[0]?.event.Details.ContactData.Attributes).toEqual(attributes);
+    expect(session.state).toBe('disconnected');
+  });
+
+  it.each([
+    ['2', '2 more anomalous wafers on this station since the last call.'],
+    ['10', '10 more anomalous wafers on this station since the last call.'],
+    ['9999', '9999 more anomalous wafers on this station since the last call.'],
+  ])('compares the count as a number: %s folded is spoken as the plural sentence', async (folded, sentence) => {
+    // Prepare
+    const record = anomalousRecord();
+
+    // Act
+    const { session } = await call(['1'], { record, attributes: alertAttributes(record, 87, folded) });
+
+    // Assess
+    expect(session.spoken.slice(0, 3)).toEqual([ANNOUNCEMENT, sentence, QUESTION]);
+  });
+
+  it.each(['', '-1', 'many', '0.5'])('a value that is not a count of at least one (%j) adds no sentence and the menu goes on', async (folded) => {
+    // Prepare
+    const record = anomalousRecord();
+
+    // Act
+    const { session, stored } = await call(['2'], { record, attributes: alertAttributes(record, 87, folded) });
+
+    // Assess
+    expect(session.spoken).toEqual([ANNOUNCEMENT, QUESTION, 'Thank you. Your decision is recorded: scrap the wafer. Goodbye.']);
+    expect(stored?.decision).toMatchObject({ decision: 'scrap', key: '2' });
   });
 });

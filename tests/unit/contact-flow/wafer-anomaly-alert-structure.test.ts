@@ -67,13 +67,13 @@ describe('the shipped flow file', () => {
     expect(substituted.length).toBeLessThan(FLOW_LIMITS.maxContentCharacters);
   });
 
-  it('reads only contact attributes the alert sets, and speaks station and confidence', async () => {
+  it('reads only contact attributes the alert sets, and speaks station, confidence and the folded anomalies', async () => {
     const text = shippedFlowText();
     const referenced = [...new Set([...text.matchAll(/\$\.Attributes\.([A-Za-z0-9_]+)/g)].map((match) => match[1]))].sort();
     const set = await attributesTheAlertSets();
-    expect(set).toEqual(['confidencePercent', 'inspectionId', 'stationId']);
+    expect(set).toEqual(['confidencePercent', 'foldedAnomalies', 'inspectionId', 'stationId']);
     for (const name of referenced) expect(set).toContain(name);
-    expect(referenced).toEqual(expect.arrayContaining(['confidencePercent', 'stationId']));
+    expect(referenced).toEqual(expect.arrayContaining(['confidencePercent', 'foldedAnomalies', 'stationId']));
   });
 
   it('handles silence and wrong keys at every question, and a failed invocation at every Lambda call', () => {
@@ -85,7 +85,20 @@ describe('the shipped flow file', () => {
         expect(errors).toContain('NoMatchingError');
         expect(action.Parameters.ResponseValidation).toEqual({ ResponseType: 'STRING_MAP' });
       }
+      // A value no condition matches (a missing attribute, an error answer) must still lead somewhere.
+      if (action.Type === 'Compare') expect(errors, action.Identifier).toContain('NoMatchingCondition');
     }
+  });
+
+  it('checks the folded anomalies right after the announcement and goes on to the same question on every branch', () => {
+    const flow = shippedFlow();
+    const announce = flow.byId.get('announce-anomaly');
+    expect(successorsOf(announce!)).toEqual(['check-folded-anomalies']);
+    const check = flow.byId.get('check-folded-anomalies');
+    expect(check?.Parameters).toEqual({ ComparisonValue: '$.Attributes.foldedAnomalies' });
+    const branches = successorsOf(check!);
+    expect(branches.sort()).toEqual(['ask-decision', 'say-more-anomalies', 'say-one-more-anomaly']);
+    for (const sentence of ['say-more-anomalies', 'say-one-more-anomaly']) expect(successorsOf(flow.byId.get(sentence)!)).toEqual(['ask-decision']);
   });
 
   it('sets a neural voice before anything is said', () => {
