@@ -1,5 +1,5 @@
 import type { ConnectContactFlowEvent } from 'aws-lambda';
-import { CONDITION_OPERATORS, type ContactFlow, type FlowAction } from './flow-language';
+import { CONDITION_OPERATORS, isNumberText, type ContactFlow, type FlowAction } from './flow-language';
 
 /**
  * Runs one voice contact through a checked flow (see flow-language.ts), the way Amazon Connect would:
@@ -275,20 +275,16 @@ function holds(operator: string, value: string, operands: string[]): boolean {
     case 'TextEndsWith':
       return value.endsWith(operand);
     case 'NumberGreaterThan':
-      return isNumber(value) && Number(value) > Number(operand);
+      return isNumberText(value) && Number(value) > Number(operand);
     case 'NumberGreaterOrEqualTo':
-      return isNumber(value) && Number(value) >= Number(operand);
+      return isNumberText(value) && Number(value) >= Number(operand);
     case 'NumberLessThan':
-      return isNumber(value) && Number(value) < Number(operand);
+      return isNumberText(value) && Number(value) < Number(operand);
     case 'NumberLessOrEqualTo':
-      return isNumber(value) && Number(value) <= Number(operand);
+      return isNumberText(value) && Number(value) <= Number(operand);
     default:
       return false;
   }
-}
-
-function isNumber(text: string): boolean {
-  return text.trim() !== '' && Number.isFinite(Number(text));
 }
 
 /** What the flow sees under $.External: STRING_MAP demands a flat map of strings; JSON keeps top-level values as text. */

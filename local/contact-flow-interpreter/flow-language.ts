@@ -161,7 +161,10 @@ export const ACTION_RULES: Readonly<Record<string, ActionRule>> = {
   DisconnectParticipant: { required: [], parameters: {}, errors: [], conditions: false, terminal: true },
 };
 
-/** Condition operators the interpreter evaluates. */
+/**
+ * Condition operators the interpreter evaluates: the flow language's whole list. There is no NumberEquals;
+ * an exact number is matched with Equals on its text.
+ */
 export const CONDITION_OPERATORS = [
   'Equals',
   'TextContains',
@@ -343,6 +346,9 @@ function checkAction(action: FlowAction, byId: ReadonlyMap<string, FlowAction>, 
         if (!(CONDITION_OPERATORS as readonly string[]).includes(operator)) problems.push(`${where}: Conditions[${index}] has unsupported Operator ${String(operator)}`);
         if (!Array.isArray(operands) || operands.length === 0 || !operands.every((operand) => typeof operand === 'string')) {
           problems.push(`${where}: Conditions[${index}] needs string Operands`);
+        } else if (typeof operator === 'string' && operator.startsWith('Number') && !operands.every(isNumberText)) {
+          // A number condition on a non-number never matches: the branch would be silently dead.
+          problems.push(`${where}: Conditions[${index}] ${operator} needs numeric Operands`);
         }
         if (typeof condition?.NextAction !== 'string' || !byId.has(condition.NextAction)) {
           problems.push(`${where}: Conditions[${index}] NextAction "${String(condition?.NextAction)}" does not exist`);
@@ -373,6 +379,11 @@ function substitute(text: string, substitutions: Readonly<Record<string, string>
     problems.push(`placeholder ${placeholder} has no substitution`);
     return placeholder;
   });
+}
+
+/** Whether text reads as a finite decimal number, the way the Number* operators compare it. */
+export function isNumberText(text: string): boolean {
+  return text.trim() !== '' && Number.isFinite(Number(text));
 }
 
 function isPlainObject(value: unknown): value is Record<string, any> {

@@ -27,6 +27,14 @@ const say = (id: string, text: string, next = 'bye'): RawAction => ({
   Transitions: { NextAction: next, Errors: [{ NextAction: next, ErrorType: 'NoMatchingError' }] },
 });
 
+/** A Compare on $.Attributes.level with one condition, every branch to `bye`. */
+const compareLevel = (condition: { Operator: string; Operands: string[] }): RawAction => ({
+  Identifier: 'check',
+  Type: 'Compare',
+  Parameters: { ComparisonValue: '$.Attributes.level' },
+  Transitions: { NextAction: 'bye', Conditions: [{ NextAction: 'bye', Condition: condition }], Errors: [{ NextAction: 'bye', ErrorType: 'NoMatchingCondition' }] },
+});
+
 describe('loadContactFlow rejects flows Connect would refuse or that would strand a caller', () => {
   it('accepts a minimal valid flow', () => {
     expect(problemsOf(flowText([say('hello', 'Hello'), hangUp]))).toEqual([]);
@@ -76,6 +84,16 @@ describe('loadContactFlow rejects flows Connect would refuse or that would stran
       'an error type the action cannot raise',
       [{ ...say('hello', 'Hi'), Transitions: { NextAction: 'bye', Errors: [{ NextAction: 'bye', ErrorType: 'InputTimeLimitExceeded' }] } }, hangUp],
       /ErrorType InputTimeLimitExceeded cannot occur on this action/,
+    ],
+    [
+      'an operator the flow language does not have (there is no NumberEquals)',
+      [compareLevel({ Operator: 'NumberEquals', Operands: ['1'] }), hangUp],
+      /Conditions\[0\] has unsupported Operator NumberEquals/,
+    ],
+    [
+      'a number condition on an operand that is not a number, which could never match',
+      [compareLevel({ Operator: 'NumberGreaterThan', Operands: ['one'] }), hangUp],
+      /Conditions\[0\] NumberGreaterThan needs numeric Operands/,
     ],
     ['an unreachable action', [say('hello', 'Hi'), say('orphan', 'Nobody hears this'), hangUp], /action "orphan" is unreachable from StartAction/],
     ['a duplicate identifier', [say('hello', 'Hi'), say('hello', 'Again'), hangUp], /duplicate Identifier "hello"/],
@@ -152,6 +170,41 @@ describe('ContactSession runs a contact the way Connect does', () => {
     const low = await runContact(flow, { contactId: 'c', attributes: { start: '12' }, invokeLambda: noLambda });
     expect(low.spoken).toEqual(['Low']);
     expect(low.contactAttributes).toEqual({ start: '12', level: '12' });
+  });
+
+  it('compares Number operators as numbers and Equals as text, and a missing attribute matches neither', async () => {
+    // Prepare
+    const flow = loadContactFlow(
+      flowText([
+        {
+          Identifier: 'check',
+          Type: 'Compare',
+          Parameters: { ComparisonValue: '$.Attributes.count' },
+          Transitions: {
+            NextAction: 'none',
+            Conditions: [
+              { NextAction: 'exactly-one', Condition: { Operator: 'Equals', Operands: ['1'] } },
+              { NextAction: 'above-nine', Condition: { Operator: 'NumberGreaterThan', Operands: ['9'] } },
+              { NextAction: 'up-to-nine', Condition: { Operator: 'NumberLessOrEqualTo', Operands: ['9'] } },
+            ],
+            Errors: [{ NextAction: 'none', ErrorType: 'NoMatchingCondition' }],
+          },
+        },
+        say('exactly-one', 'Exactly one'),
+        say('above-nine', 'Above nine'),
+        say('up-to-nine', 'Up to nine'),
+        say('none', 'None'),
+        hangUp,
+      ]),
+    );
+    const heard = async (attributes: Record<string, string>) => (await runContact(flow, { contactId: 'c', attributes, invokeLambda: noLambda })).spoken;
+
+    // Act
+    const contacts: Record<string, string>[] = [{ count: '1' }, { count: '10' }, { count: '1.0' }, { count: ' ' }, { count: 'ten' }, {}];
+    const answers = await Promise.all(contacts.map(heard));
+
+    // Assess: "10" > "9" only as numbers; "1.0" is not the text "1" but is a number; blank, words and a missing attribute match nothing.
+    expect(answers).toEqual([['Exactly one'], ['Above nine'], ['Up to nine'], ['None'], ['None'], ['None']]);
   });
 
   it('takes the error branch when a STRING_MAP function returns nested values or does not answer in time', async () => {
