@@ -174,12 +174,36 @@ function showResult(view, record) {
   }
   view.alertLine.hidden = false;
   view.alertLine.textContent = describeAlert(record.alert);
+  if (record.alert?.status === 'queued') void followAlert(view, record.inspectionId);
   if (record.status === 'not-inspected' && record.detectionError?.message) {
     showError(view, `Not inspected: ${record.detectionError.message}`);
   }
   view.recordLink.hidden = false;
   view.recordLink.href = recordUrl(record.inspectionId);
   view.recordLink.dataset.inspectionId = record.inspectionId;
+}
+
+/** How often, and for how long, a queued alert is followed until the call is placed, folded or failed. */
+const ALERT_POLL_MS = 1_000;
+const ALERT_FOLLOW_MS = 120_000;
+
+/** The call is placed by another function a moment after the verdict: show what became of it. */
+async function followAlert(view, inspectionId) {
+  const until = Date.now() + ALERT_FOLLOW_MS;
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, ALERT_POLL_MS));
+    try {
+      const response = await fetch(recordUrl(inspectionId), { headers: apiHeaders(), cache: 'no-store' });
+      if (!response.ok) continue;
+      const record = await response.json();
+      if (record.alert?.status === 'queued') continue;
+      const decision = record.decision ? ` · operator decided: ${record.decision.decision}` : '';
+      view.alertLine.textContent = `${describeAlert(record.alert)}${decision}`;
+      return;
+    } catch {
+      // The next poll tries again.
+    }
+  }
 }
 
 function showError(view, message) {

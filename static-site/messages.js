@@ -38,6 +38,10 @@ export function describeError(error, status, retryAfter) {
     }
     case 'STORAGE_UNAVAILABLE':
       return 'The image could not be stored right now. Send it again shortly.';
+    case 'ALERT_QUEUE_UNAVAILABLE': {
+      const saved = error.inspectionId ? ` as inspection ${error.inspectionId}` : '';
+      return `The wafer was inspected and saved${saved}, but the operator call could not be queued. Send the same image again to queue the call.`;
+    }
     case 'INSPECTION_NOT_FOUND':
       return 'That inspection does not exist (any more).';
     case 'ROUTE_NOT_FOUND':
@@ -71,9 +75,14 @@ export function verdictLabel(status) {
 /** How the operator alert went, in a few words. */
 export function describeAlert(alert) {
   if (!alert) return '—';
-  if (alert.status === 'placed') return 'Operator called';
+  if (alert.status === 'queued') return 'Calling the operator…';
+  if (alert.status === 'placed') return alert.foldedCount > 0 ? `Operator called (told of ${alert.foldedCount} more since the last call)` : 'Operator called';
+  if (alert.status === 'folded') return 'No new call: the station was called minutes ago; this wafer is told on its next call';
   if (alert.status === 'failed') return `Call failed: ${alert.reason}`;
+  if (alert.status === 'not-queued') return `Call not queued: ${alert.reason}`;
   switch (alert.reason) {
+    case 'duplicate':
+      return 'No call (the same image as an earlier inspection)';
     case 'not-anomalous':
       return 'No call (normal)';
     case 'below-threshold':

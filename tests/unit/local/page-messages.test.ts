@@ -13,6 +13,7 @@ const API_CODES = [
   'ROUTE_NOT_FOUND',
   'ORIGIN_NOT_ALLOWED',
   'DETECTOR_UNAVAILABLE',
+  'ALERT_QUEUE_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] as const satisfies readonly ErrorCode[];
 
@@ -57,6 +58,11 @@ describe('page wording', () => {
     // Act + Assess
     expect(['normal', 'needs-review', 'anomalous', 'not-inspected'].map(verdictLabel)).toEqual(['Normal', 'Needs review', 'Anomalous', 'Not inspected']);
     expect(describeAlert({ status: 'placed' })).toBe('Operator called');
+    expect(describeAlert({ status: 'placed', foldedCount: 3 })).toBe('Operator called (told of 3 more since the last call)');
+    expect(describeAlert({ status: 'queued' })).toBe('Calling the operator…');
+    expect(describeAlert({ status: 'folded', intoInspectionId: 'x' })).toMatch(/^No new call: the station was called minutes ago/);
+    expect(describeAlert({ status: 'not-queued', reason: 'queue down' })).toBe('Call not queued: queue down');
+    expect(describeAlert({ status: 'skipped', reason: 'duplicate' })).toBe('No call (the same image as an earlier inspection)');
     expect(describeAlert({ status: 'skipped', reason: 'below-threshold' })).toBe('No call (below threshold)');
     expect(describeAlert({ status: 'failed', reason: 'Amazon Connect throttled the request' })).toBe('Call failed: Amazon Connect throttled the request');
     expect(confidencePercent({ Confidence: 0.876 })).toBe(87);
