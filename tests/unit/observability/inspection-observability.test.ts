@@ -15,7 +15,7 @@ import {
 import { createInspectImageHandler } from '../../../functions/routes/inspect-image-route';
 import { createCameraUploadQueueHandler } from '../../../functions/routes/process-camera-upload-handler';
 import { lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
-import { InMemoryCameraUploads, InMemoryInspectionStore, RecordingCaller, ScriptedDetector, verdict } from '../../fixtures/fakes';
+import { InMemoryCameraUploads, InMemoryImageClaims, InMemoryInspectionStore, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 
 const ALERT_POLICY = { confidenceThreshold: 0.5, reviewThreshold: 0.3 };
@@ -63,7 +63,8 @@ function steppingClock(step: number): () => number {
 describe('observability of one inspection', () => {
   let jpeg: Buffer;
   let store: InMemoryInspectionStore;
-  let caller: RecordingCaller;
+  let alerts: RecordingAlertPublisher;
+  let imageClaims: InMemoryImageClaims;
   let detector: Detector;
   let observability: Observability;
 
@@ -76,7 +77,8 @@ describe('observability of one inspection', () => {
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
     observability = createObservability({ stage: 'test' });
     store = new InMemoryInspectionStore();
-    caller = new RecordingCaller();
+    alerts = new RecordingAlertPublisher();
+    imageClaims = new InMemoryImageClaims();
     detector = new ScriptedDetector(() => verdict(true, 0.93));
   });
   afterEach(() => {
@@ -93,7 +95,8 @@ describe('observability of one inspection', () => {
         detector: async () => timedDetector(detector, observability.metrics, steppingClock(42)),
         inspection: {
           store: countingInspectionStore(store, observability.metrics),
-          caller,
+          alerts,
+          imageClaims,
           logger: observability.logger,
           alertPolicy: ALERT_POLICY,
           limits: LIMITS,
@@ -103,33 +106,28 @@ describe('observability of one inspection', () => {
     );
 
   it.each([
-    ['a normal wafer', () => new ScriptedDetector(() => verdict(false, 0.95)), undefined, 201, { Inspections: 1, DetectorLatency: 42 }],
+    ['a normal wafer', () => new ScriptedDetector(() => verdict(false, 0.95)), false, 201, { Inspections: 1, DetectorLatency: 42 }],
+    // The call is placed (and counted as CallsPlaced) later, by the place-call function: the upload only queues it.
+    ['an anomalous wafer whose alert is queued', () => new ScriptedDetector(() => verdict(true, 0.93)), false, 201, { Inspections: 1, Anomalies: 1, DetectorLatency: 42 }],
     [
-      'an anomalous wafer whose call is placed',
+      'an anomalous wafer whose alert cannot be queued',
       () => new ScriptedDetector(() => verdict(true, 0.93)),
-      undefined,
-      201,
-      { Inspections: 1, Anomalies: 1, CallsPlaced: 1, DetectorLatency: 42 },
-    ],
-    [
-      'an anomalous wafer whose call fails',
-      () => new ScriptedDetector(() => verdict(true, 0.93)),
-      new Error(`Outbound calls to ${OPERATOR_NUMBER} are not allowed`),
-      201,
+      true,
+      503,
       { Inspections: 1, Anomalies: 1, CallsFailed: 1, DetectorLatency: 42 },
     ],
-    ['a wafer needing review', () => new ScriptedDetector(() => verdict(true, 0.4)), undefined, 201, { Inspections: 1, NeedsReview: 1, DetectorLatency: 42 }],
+    ['a wafer needing review', () => new ScriptedDetector(() => verdict(true, 0.4)), false, 201, { Inspections: 1, NeedsReview: 1, DetectorLatency: 42 }],
     [
       'a wafer the detector could not inspect',
       () => new ScriptedDetector(() => Promise.reject(new DetectorUnavailableError('The detector is throttled.'))),
-      undefined,
+      false,
       503,
       { Inspections: 1, NotInspected: 1, DetectorLatency: 42 },
     ],
-  ] as const)('emits exactly one EMF blob for %s, with exactly its metrics', async (_name, makeDetector, callFailure, status, expected) => {
+  ] as const)('emits exactly one EMF blob for %s, with exactly its metrics', async (_name, makeDetector, queueRefuses, status, expected) => {
     // Prepare
     detector = makeDetector();
-    caller.failWith = callFailure;
+    alerts.failNext = queueRefuses ? 1 : 0;
 
     // Act
     const { result, lines } = await captureOutput(() => inspectHandler()(rawUploadEvent(jpeg), lambdaContext));
@@ -157,8 +155,9 @@ describe('observability of one inspection', () => {
   });
 
   it('writes the inspection id and the Lambda request id on every log line of an upload, masks the number, and forgets the id afterwards', async () => {
-    // Prepare
-    caller.failWith = new Error(`Outbound calls to ${OPERATOR_NUMBER} are not allowed`);
+    // Prepare: the queue refuses the alert with an error that echoes the operator's number (as a misconfigured
+    // queue policy or an SDK message might).
+    alerts.publish = () => Promise.reject(new Error(`Queue refused the alert for ${OPERATOR_NUMBER}`));
 
     // Act
     const { result, lines } = await captureOutput(async () => {
@@ -168,16 +167,20 @@ describe('observability of one inspection', () => {
     });
 
     // Assess
-    const inspectionId = JSON.parse(result.body).inspectionId as string;
+    expect(result.statusCode).toBe(503);
+    const inspectionId = JSON.parse(result.body).error.inspectionId as string;
+    expect(store.records.get(inspectionId)?.alert.status).toBe('not-queued');
     const logLines = lines.filter((line) => !isEmf(line));
     const during = logLines.slice(0, -1);
-    expect(during.map((line) => line.message)).toEqual(['Calling the operator failed', 'Wafer inspected']);
+    expect(during.map((line) => line.message)).toEqual(['Queueing the operator alert failed', 'Request failed on a dependency']);
     for (const line of during) {
       expect(line.inspectionId, line.message).toBe(inspectionId);
       expect(line.function_request_id, line.message).toBe('aws-request-1');
     }
     expect(logLines.at(-1)?.inspectionId).toBeUndefined();
     expect(JSON.stringify(lines)).not.toContain(OPERATOR_NUMBER.slice(1));
+    // The failure was logged, with the number masked rather than dropped.
+    expect(JSON.stringify(during[0])).toContain('+**********23');
   });
 
   it('writes the inspection id on the error response\'s log line when the detector is unavailable', async () => {
@@ -200,28 +203,12 @@ describe('observability of one inspection', () => {
     // Prepare
     const uploads = new InMemoryCameraUploads();
     const ids = [newInspectionId(), newInspectionId()];
-    for (const id of ids) uploads.objects.set(incomingKey(id), { bytes: jpeg });
-    const handler = withObservability(
-      createCameraUploadQueueHandler(() => ({
-        bucket: 'camera-bucket',
-        uploads,
-        observer: createRequestObserver(observability),
-        detector: async () => timedDetector(detector, observability.metrics, steppingClock(7)),
-        defaultStationId: 'default',
-        inspection: { store: countingInspectionStore(store, observability.metrics), caller, logger: observability.logger, alertPolicy: ALERT_POLICY, limits: LIMITS },
-      })),
-      observability,
-    );
-    const event = {
-      Records: ids.map((id, index) => ({
-        messageId: `message-${index}`,
-        body: JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Post', s3: { bucket: { name: 'camera-bucket' }, object: { key: incomingKey(id) } } }] }),
-        attributes: { ApproximateReceiveCount: '1' },
-      })) as unknown as SQSRecord[],
-    } as SQSEvent;
+    // Two different photos: the same bytes twice would be one inspection and an uncounted alias (the next test).
+    uploads.objects.set(incomingKey(ids[0]!), { bytes: jpeg });
+    uploads.objects.set(incomingKey(ids[1]!), { bytes: await syntheticWafer('jpeg', 130, 128) });
 
     // Act
-    const { result, lines } = await captureOutput(() => handler(event, lambdaContext));
+    const { result, lines } = await captureOutput(() => cameraHandler(uploads)(cameraEvent(ids), lambdaContext));
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
@@ -231,9 +218,70 @@ describe('observability of one inspection', () => {
     const emf = lines.filter(isEmf);
     expect(emf).toHaveLength(1);
     // One data point per inspection in the blob; CloudWatch sums them (Inspections Sum = 2).
-    expect(metricsOf(emf[0]!)).toEqual({ Inspections: [1, 1], Anomalies: [1, 1], CallsPlaced: [1, 1], DetectorLatency: [7, 7] });
+    expect(metricsOf(emf[0]!)).toEqual({ Inspections: [1, 1], Anomalies: [1, 1], DetectorLatency: [7, 7] });
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual(ids);
   });
+
+  it('counts a camera upload of bytes already inspected once: its alias record adds no inspection, anomaly or alert', async () => {
+    // Prepare
+    const uploads = new InMemoryCameraUploads();
+    const ids = [newInspectionId(), newInspectionId()];
+    for (const id of ids) uploads.objects.set(incomingKey(id), { bytes: jpeg });
+
+    // Act
+    const { result, lines } = await captureOutput(() => cameraHandler(uploads)(cameraEvent(ids), lambdaContext));
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(store.records.get(ids[1]!)).toMatchObject({ duplicateOf: ids[0], alert: { status: 'skipped', reason: 'duplicate' } });
+    const emf = lines.filter(isEmf);
+    expect(emf).toHaveLength(1);
+    expect(metricsOf(emf[0]!)).toEqual({ Inspections: 1, Anomalies: 1, DetectorLatency: 7 });
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([ids[0]]);
+    for (const line of lines.filter((candidate) => !isEmf(candidate))) expect(ids, line.message).toContain(line.inspectionId);
+  });
+
+  it('counts the same upload sent again as no new inspection, and as no second failed call', async () => {
+    // Prepare
+    const first = await captureOutput(() => inspectHandler()(rawUploadEvent(jpeg), lambdaContext));
+
+    // Act
+    const again = await captureOutput(() => inspectHandler()(rawUploadEvent(jpeg), lambdaContext));
+
+    // Assess
+    expect(first.result.statusCode).toBe(201);
+    expect(again.result.statusCode).toBe(200);
+    expect(first.lines.filter(isEmf).map(metricsOf)).toEqual([{ Inspections: 1, Anomalies: 1, DetectorLatency: 42 }]);
+    // Nothing was inspected, stored or queued the second time, so nothing is counted.
+    expect(again.lines.filter(isEmf)).toEqual([]);
+    expect(alerts.messages).toHaveLength(1);
+  });
+
+  /** The camera queue consumer wired as its entry wires it, over this test's store, alert fakes and observability. */
+  const cameraHandler = (uploads: InMemoryCameraUploads) =>
+    withObservability(
+      createCameraUploadQueueHandler(() => ({
+        bucket: 'camera-bucket',
+        uploads,
+        observer: createRequestObserver(observability),
+        detector: async () => timedDetector(detector, observability.metrics, steppingClock(7)),
+        defaultStationId: 'default',
+        inspection: { store: countingInspectionStore(store, observability.metrics), alerts, imageClaims, logger: observability.logger, alertPolicy: ALERT_POLICY, limits: LIMITS },
+      })),
+      observability,
+    );
 });
+
+/** One SQS message per camera upload, each carrying the S3 ObjectCreated notification of its incoming/ key. */
+function cameraEvent(ids: string[]): SQSEvent {
+  return {
+    Records: ids.map((id, index) => ({
+      messageId: `message-${index}`,
+      body: JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Post', s3: { bucket: { name: 'camera-bucket' }, object: { key: incomingKey(id) } } }] }),
+      attributes: { ApproximateReceiveCount: '1' },
+    })) as unknown as SQSRecord[],
+  };
+}
 
 describe('EMF output switched off', () => {
   afterEach(() => {
