@@ -52,10 +52,10 @@ describe('local phone simulator', () => {
   });
 
   /** Store an anomalous record and place its call on the Connect emulator, as the inspect pipeline does. */
-  async function placedCall(confidencePercent = 91) {
+  async function placedCall(confidencePercent = 91, foldedCount?: number) {
     const record = anomalousRecord({ stationId: 'etch-02' });
     await store.putRecord(record);
-    const { contactId } = await caller.startCall({ inspectionId: record.inspectionId, stationId: record.stationId, confidencePercent });
+    const { contactId } = await caller.startCall({ inspectionId: record.inspectionId, stationId: record.stationId, confidencePercent, ...(foldedCount === undefined ? {} : { foldedCount }) });
     return { record, contactId };
   }
 
@@ -92,6 +92,22 @@ describe('local phone simulator', () => {
     const shown = await getInspection(apiEvent({ httpMethod: 'GET', pathParameters: { id: record.inspectionId } }), lambdaContext);
     expect(JSON.parse(shown.body).decision).toMatchObject({ decision: 'keep', key: '1', contactId });
     expect(standIns.connect.call(contactId)).toMatchObject({ status: 'completed', decision: { status: 'recorded', decision: 'keep' } });
+  });
+
+  it('a call that carries anomalies folded during the cooldown says how many after the confidence, and 1 still records keep', async () => {
+    // Prepare
+    const { record, contactId } = await placedCall(88, 3);
+    // Act
+    const answered = await json(await fetch(`${base}/_local/phone/${contactId}`));
+    const done = await json(await pressKey(contactId, { key: '1' }));
+    // Assess
+    expect(answered.spoken).toEqual([
+      'This is waferwatch. Station etch-02 flagged a wafer. An anomaly was detected with 88 percent confidence.',
+      '3 more anomalous wafers on this station since the last call.',
+      'Press 1 to keep manufacturing. Press 2 to scrap the wafer.',
+    ]);
+    expect(done).toMatchObject({ awaiting: 'done', decision: { status: 'recorded', decision: 'keep', key: '1' } });
+    expect((await store.getRecord(record.inspectionId))?.decision).toMatchObject({ decision: 'keep', key: '1', contactId });
   });
 
   it('a wrong key then 2 scraps; silence twice on another call holds', async () => {
