@@ -108,7 +108,7 @@ describe('camera path in the packaged stack (issue 6)', () => {
     expect(props('CreateUploadLambdaFunction').Role).toEqual({ 'Fn::GetAtt': ['CreateUploadRole', 'Arn'] });
   });
 
-  it('scopes processCameraUpload: take from incoming/, park in rejected/, store inspections, consume its queue, call as the inspect function does', () => {
+  it('scopes processCameraUpload: take from incoming/, park in rejected/, store inspections, consume its queue, publish alerts as the inspect function does', () => {
     // Act / Assess
     expect(resourcesFor('ProcessCameraUploadRole', 's3:DeleteObject')).toEqual(['${ImageBucket.Arn}/incoming/*']);
     // The model grant is conditional (embeddedModelSource=s3); both branches are listed.
@@ -120,7 +120,12 @@ describe('camera path in the packaged stack (issue 6)', () => {
     expect(resourcesFor('ProcessCameraUploadRole', 's3:PutObject')).toEqual(['${ImageBucket.Arn}/inspections/*', '${ImageBucket.Arn}/rejected/*']);
     expect(resourcesFor('ProcessCameraUploadRole', 's3:ListBucket')).toEqual(['GetAtt:ImageBucket.Arn']);
     expect(resourcesFor('ProcessCameraUploadRole', 'sqs:ReceiveMessage')).toEqual(['GetAtt:CameraUploadQueue.Arn']);
-    expect(resourcesFor('ProcessCameraUploadRole', 'connect:StartOutboundVoiceContact')).toEqual(resourcesFor('InspectImageRole', 'connect:StartOutboundVoiceContact'));
+    // The same pipeline: it queues alerts (placeCall calls) and claims images, with the inspect function's grants.
+    expect(resourcesFor('ProcessCameraUploadRole', 'connect:StartOutboundVoiceContact')).toEqual([]);
+    expect(resourcesFor('ProcessCameraUploadRole', 'sqs:SendMessage')).toEqual(['GetAtt:AlertQueue.Arn']);
+    for (const action of ['sqs:SendMessage', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem']) {
+      expect(resourcesFor('ProcessCameraUploadRole', action), action).toEqual(resourcesFor('InspectImageRole', action));
+    }
     expect(resourcesFor('ProcessCameraUploadRole', 'lookoutvision:DetectAnomalies')).toEqual(resourcesFor('InspectImageRole', 'lookoutvision:DetectAnomalies'));
     expect(resourcesFor('ProcessCameraUploadRole', 'logs:PutLogEvents')).toEqual([
       'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/waferwatch-dev-processCameraUpload:*',

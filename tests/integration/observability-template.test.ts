@@ -31,7 +31,7 @@ describe('observability in the packaged template', () => {
     const service = parseServerlessYaml(await readFile(path.join(repoRoot, 'serverless.yml'), 'utf8')) as { provider: { tracing?: unknown } };
 
     // Assess
-    expect(functions.length).toBeGreaterThanOrEqual(6);
+    expect(functions.length).toBeGreaterThanOrEqual(7);
     for (const [logicalId, fn] of functions) expect(fn.Properties?.TracingConfig, logicalId).toEqual({ Mode: 'Active' });
     // The framework turns stage tracing on with an UpdateStage call at deploy time, so it is not in the template.
     expect(service.provider.tracing).toEqual({ lambda: true, apiGateway: true });
@@ -60,6 +60,8 @@ describe('observability in the packaged template', () => {
 
     // Assess
     expect(alarms.map(([logicalId]) => logicalId).sort()).toEqual([
+      'AlertDeadLetterQueueNotEmpty',
+      'AlertQueueOldestMessageAge',
       'Api5xxAlarm',
       'CallsFailedAlarm',
       'CameraUploadDeadLetterAlarm',

@@ -204,6 +204,9 @@ describe('security of the packaged stack (issue 7)', () => {
       CONNECT_SOURCE_PHONE_NUMBER: '+15555550199',
       OPERATOR_PHONE_NUMBER: '+15555550100',
       STAGE: 'dev',
+      ALERT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/alerts',
+      ALERT_DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/alert-dead-letters',
+      ALERT_STATE_TABLE: 'alert-state',
       ALLOWED_ORIGINS: allowedText.replace(SITE_DOMAIN, 'd111111abcdef8.cloudfront.net'),
     }).ALLOWED_ORIGINS;
     const preflights = apiMethods().filter(([, method]) => method.HttpMethod === 'OPTIONS');

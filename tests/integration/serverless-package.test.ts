@@ -19,6 +19,8 @@ import {
   type PolicyStatement,
   type ZipEntry,
 } from '../helpers/packaged-template';
+import { startAlertServices } from '../../local/alert-services';
+import { toSqsEvent } from '../../local/emulators/sqs-lambda-pump';
 import { startLocalAwsStandIns } from '../helpers/local-aws-stand-ins';
 
 const FUNCTIONS = {
@@ -30,6 +32,11 @@ type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 
 const MODEL_ENTRY = 'models/wafer-default.wwm';
+/** What CloudFormation's Ref of each queue would give (its URL). */
+const QUEUE_URLS = {
+  AlertQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/waferwatch-dev-AlertQueue-ABC123',
+  AlertDeadLetterQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/waferwatch-dev-AlertDeadLetterQueue-ABC123',
+} as const;
 /** Services whose statements must always name resources (issue 7). */
 const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb'];
 
@@ -45,7 +52,7 @@ beforeAll(async () => {
 
 const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
 
-function lambdaFunction(name: FunctionName): CloudFormationResource {
+function lambdaFunction(name: string): CloudFormationResource {
   const logicalId = `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
   return resource(logicalId);
 }
@@ -107,12 +114,14 @@ function statementsFor(statements: Statement[], service: string): Statement[] {
 }
 
 /** Environment of a function with the values CloudFormation would give it here (bucket name stands in for !Ref). */
-function resolvedEnvironment(name: FunctionName): Record<string, string> {
+function resolvedEnvironment(name: string): Record<string, string> {
   const variables = (lambdaFunction(name).Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
   const resolve = (value: unknown): string => {
     if (typeof value === 'string') return value;
     const node = value as Record<string, unknown>;
     if (node.Ref === 'ImageBucket') return 'waferwatch-dev-imagebucket-abc123';
+    if (typeof node.Ref === 'string' && node.Ref in QUEUE_URLS) return QUEUE_URLS[node.Ref as keyof typeof QUEUE_URLS];
+    if (node.Ref === 'AlertStateTable') return 'waferwatch-dev-AlertStateTable-ABC123';
     if (Array.isArray(node['Fn::If'])) {
       const [condition, whenTrue, whenFalse] = node['Fn::If'] as [string, unknown, unknown];
       return resolve(conditionHolds(condition) ? whenTrue : whenFalse);
@@ -123,6 +132,16 @@ function resolvedEnvironment(name: FunctionName): Record<string, string> {
     throw new Error(`Cannot resolve ${JSON.stringify(value)}`);
   };
   return Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, resolve(value)]));
+}
+
+/** Run an ES module snippet in a fresh node process (a cold start) and return the JSON after each `RESULT ` line. */
+function runProbe(probe: string, cwd: string, env: Record<string, string>): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', probe], { cwd, env, timeout: 60_000 }, (error, out, err) => {
+      if (error) reject(new Error(`${error.message}\n${out}\n${err}`));
+      else resolve(out.split('\n').filter((line) => line.startsWith('RESULT ')).map((line) => JSON.parse(line.slice('RESULT '.length)) as unknown));
+    });
+  });
 }
 
 async function zipEntries(name: FunctionName): Promise<ZipEntry[]> {
@@ -248,6 +267,28 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
+  it('gives the queue-fed and upload functions a configuration valid at cold start too, the alert settings included', () => {
+    for (const name of ['placeCall', 'processCameraUpload', 'createUpload']) {
+      // Prepare
+      const environment = resolvedEnvironment(name);
+
+      // Act
+      const config = parseConfig(environment);
+
+      // Assess
+      expect(config.STAGE, name).toBe('dev');
+      expect(environment, name).toMatchObject({
+        ALERT_QUEUE_URL: QUEUE_URLS.AlertQueue,
+        ALERT_DEAD_LETTER_QUEUE_URL: QUEUE_URLS.AlertDeadLetterQueue,
+        ALERT_MAX_ATTEMPTS: '5',
+        STATION_CALL_COOLDOWN_SECONDS: '300',
+        DAILY_CALL_CAP: '100',
+        IMAGE_DEDUPE_TTL_SECONDS: '1209600',
+      });
+      for (const localOnly of ['S3_ENDPOINT', 'CONNECT_ENDPOINT', 'SQS_ENDPOINT', 'DYNAMODB_ENDPOINT']) expect(environment, name).not.toHaveProperty(localOnly);
+    }
+  });
+
   it('keeps every bucket private, encrypted, TLS-only; the image bucket also versioned with a retention rule', () => {
     // Prepare
     const buckets = resourcesOfType(template, 'AWS::S3::Bucket');
@@ -331,7 +372,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
-  it('lets the inspect function write and read inspections, run the model, and call from its Connect instance only', () => {
+  it('lets the inspect function write and read inspections, run the model, and publish alerts instead of calling', () => {
     // Prepare
     const statements = roleStatements('inspectImage');
     const environment = resolvedEnvironment('inspectImage');
@@ -340,6 +381,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     const s3 = statementsFor(statements, 's3');
     const lookout = statementsFor(statements, 'lookoutvision');
     const connect = statementsFor(statements, 'connect');
+    const sqs = statementsFor(statements, 'sqs');
 
     // Assess
     const inspectionObjects = s3.find((statement) => resourcesOf(statement).map(templateText).includes('${ImageBucket.Arn}/inspections/*'));
@@ -353,11 +395,11 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     expect(resourcesOf(lookout[0] as Statement).map(templateText)).toEqual([
       `arn:\${AWS::Partition}:lookoutvision:\${AWS::Region}:\${AWS::AccountId}:model/${environment.LOOKOUT_PROJECT_NAME}/${environment.LOOKOUT_MODEL_VERSION}`,
     ]);
-    expect(connect).toHaveLength(1);
-    expect(actionsOf(connect[0] as Statement)).toEqual(['connect:StartOutboundVoiceContact']);
-    expect(resourcesOf(connect[0] as Statement).map(templateText)).toEqual([
-      `arn:\${AWS::Partition}:connect:\${AWS::Region}:\${AWS::AccountId}:instance/${environment.CONNECT_INSTANCE_ID}/contact/*`,
-    ]);
+    // The call is placeCall's (tests/integration/alert-queue-template.test.ts); an anomaly only queues an alert.
+    expect(connect).toEqual([]);
+    expect(sqs.flatMap(actionsOf)).toEqual(['sqs:SendMessage']);
+    expect(sqs.flatMap(resourcesOf).map(templateText)).toEqual(['GetAtt:AlertQueue.Arn']);
+    expect(environment.ALERT_QUEUE_URL).toBe(QUEUE_URLS.AlertQueue);
   });
 
   it('grants Lookout for Vision only when it is the configured detector', () => {
@@ -456,21 +498,25 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     expect(model?.uncompressedSize).toBe(onDisk.size);
   });
 
-  it('inspects shipped wafer photos through the packaged inspect bundle, its bundled model and the real SDK', async () => {
-    // Prepare: unpack the bundle and the model as Lambda would see them under /var/task; sharp resolves from the
+  it('inspects shipped wafer photos through the packaged inspect bundle, queues the anomaly, and rings through the packaged placeCall bundle', async () => {
+    // Prepare: unpack the bundles and the model as Lambda would see them under /var/task; sharp resolves from the
     // repository's node_modules (this machine's platform), since the arm64 binaries in the zip cannot load here.
+    // The alert queue is built with the template's own redrive count.
+    const maxReceiveCount = Number((resource('AlertQueue').Properties?.RedrivePolicy as { maxReceiveCount: unknown }).maxReceiveCount);
     const standIns = await startLocalAwsStandIns();
+    const alerts = await startAlertServices({ maxReceiveCount });
     const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
     await extractZipEntries(path.join(artifactsDir, 'inspectImage.zip'), ['functions/inspect-image.mjs', MODEL_ENTRY], workDir);
+    await extractZipEntries(path.join(artifactsDir, 'placeCall.zip'), ['functions/place-call.mjs'], workDir);
     await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
     const photos = [
       path.join(repoRoot, 'samples/wafer-photos/good/120_wafer.jpg'),
       path.join(repoRoot, 'samples/wafer-photos/anomalous/120_scratch.jpg'),
     ];
     const { names } = standIns;
-    const environment = {
+    const environment = (name: string) => ({
       PATH: process.env.PATH ?? '',
-      ...resolvedEnvironment('inspectImage'),
+      ...resolvedEnvironment(name),
       AWS_REGION: names.region,
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
@@ -481,10 +527,15 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       CONNECT_CONTACT_FLOW_ID: names.connectContactFlowId,
       CONNECT_SOURCE_PHONE_NUMBER: names.sourcePhoneNumber,
       OPERATOR_PHONE_NUMBER: names.operatorPhoneNumber,
+      SQS_ENDPOINT: alerts.sqsEndpoint,
+      DYNAMODB_ENDPOINT: alerts.dynamoDbEndpoint,
+      ALERT_QUEUE_URL: alerts.alertQueueUrl,
+      ALERT_DEAD_LETTER_QUEUE_URL: alerts.deadLetterQueueUrl,
+      ALERT_STATE_TABLE: alerts.alertStateTable,
       INSPECT_PHOTOS: JSON.stringify(photos),
-    };
+    });
     // One API Gateway proxy event per photo (raw JPEG body, base64 as API Gateway sends binary media types).
-    const probe = `
+    const inspectProbe = `
       import { readFileSync } from 'node:fs';
       const { handler } = await import('./functions/inspect-image.mjs');
       for (const photo of JSON.parse(process.env.INSPECT_PHOTOS)) {
@@ -499,29 +550,37 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
         const response = await handler(event, context, () => {});
         console.log('RESULT ' + JSON.stringify(response));
       }`;
+    // The SQS event Lambda's event source mapping would deliver (SQS_EVENT, from the queue's received messages).
+    const placeCallProbe = `
+      const { handler } = await import('./functions/place-call.mjs');
+      const context = { awsRequestId: 'package-smoke', functionName: 'waferwatch-dev-placeCall', getRemainingTimeInMillis: () => 30000 };
+      console.log('RESULT ' + JSON.stringify(await handler(JSON.parse(process.env.SQS_EVENT), context, () => {})));`;
 
     try {
       // Act
-      const stdout = await new Promise<string>((resolve, reject) => {
-        execFile(process.execPath, ['--input-type=module', '-e', probe], { cwd: workDir, env: environment, timeout: 60_000 }, (error, out, err) =>
-          error ? reject(new Error(`${error.message}\n${out}\n${err}`)) : resolve(out),
-        );
-      });
-      const responses = stdout
-        .split('\n')
-        .filter((line) => line.startsWith('RESULT '))
-        .map((line) => JSON.parse(line.slice('RESULT '.length)) as { statusCode: number; body: string });
+      const responses = (await runProbe(inspectProbe, workDir, environment('inspectImage'))) as Array<{ statusCode: number; body: string }>;
+      const queued = alerts.sqs.messages(alerts.alertQueueUrl);
+      const received = alerts.sqs.receive(alerts.alertQueueUrl, { maxNumberOfMessages: 5 });
+      const sqsEvent = toSqsEvent(received, alerts.sqs.queueArn(alerts.alertQueueUrl), names.region);
+      const [batch] = await runProbe(placeCallProbe, workDir, { ...environment('placeCall'), SQS_EVENT: JSON.stringify(sqsEvent) });
 
       // Assess
-      expect(responses.map((response) => response.statusCode), stdout).toEqual([201, 201]);
+      expect(responses.map((response) => response.statusCode)).toEqual([201, 201]);
       const [good, anomalous] = responses.map((response) => JSON.parse(response.body) as Record<string, any>);
       expect(good?.detection?.IsAnomalous).toBe(false);
       expect(good?.alert?.status).toBe('skipped');
       expect(anomalous?.detection?.IsAnomalous).toBe(true);
-      expect(anomalous?.alert?.status).toBe('placed');
+      expect(anomalous?.alert?.status).toBe('queued');
+      // Only the anomaly was queued, and the inspect bundle placed no call itself.
+      expect(queued.map((message) => (JSON.parse(message.body) as { inspectionId: string }).inspectionId)).toEqual([anomalous?.inspectionId]);
+      expect(batch).toEqual({ batchItemFailures: [] });
+      const calls = standIns.connect.calls();
+      expect(calls).toHaveLength(1);
+      expect(JSON.stringify(calls[0])).toContain(names.operatorPhoneNumber);
+      expect(alerts.sqs.messages(alerts.deadLetterQueueUrl)).toEqual([]);
     } finally {
       await rm(workDir, { recursive: true, force: true });
-      await standIns.close();
+      await Promise.allSettled([standIns.close(), alerts.close()]);
     }
   });
 });
