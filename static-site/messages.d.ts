@@ -7,5 +7,5 @@ export interface ApiErrorBody {
 export function formatBytes(bytes: unknown): string;
 export function describeError(error: ApiErrorBody | undefined, status: number, retryAfter: string | null | undefined): string;
 export function verdictLabel(status: string): string;
-export function describeAlert(alert: { status: string; reason?: string } | undefined): string;
+export function describeAlert(alert: { status: string; reason?: string; foldedCount?: number; intoInspectionId?: string } | undefined): string;
 export function confidencePercent(detection: { Confidence?: number } | undefined): number | undefined;

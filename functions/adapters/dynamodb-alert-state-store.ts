@@ -9,7 +9,7 @@ import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, ImageClai
  * | pk | attributes |
  * |---|---|
  * | `image#<sha256>` | inspectionId, claimedAt (ms), expiresAt |
- * | `alert#<inspectionId>` | state (`in-progress`/`done`), leaseUntil (ms), outcome, expiresAt |
+ * | `alert#<inspectionId>` | state (`in-progress`/`done`), leaseUntil (ms), outcome, recordedAlert (JSON), expiresAt |
  * | `station#<stationId>` | lastCallAt (ms), lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount, folded, expiresAt |
  * | `calls#<YYYY-MM-DD>` | inspections (string set of the reserving inspections), expiresAt |
  *
@@ -125,7 +125,10 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const item = await this.itemAfterFailedCondition(error, pk);
-        if (item?.state === 'done') return { claimed: false, state: 'done', outcome: item.outcome as AlertOutcome };
+        if (item?.state === 'done') {
+          const recordedAlert = typeof item.recordedAlert === 'string' ? { recordedAlert: item.recordedAlert } : {};
+          return { claimed: false, state: 'done', outcome: item.outcome as AlertOutcome, ...recordedAlert };
+        }
         if (item?.state === 'in-progress') return { claimed: false, state: 'in-progress' };
       }
     }
@@ -133,12 +136,19 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
   }
 
   /** Mark an alert done; see AlertStateStore.completeAlert. */
-  async completeAlert(inspectionId: string, outcome: AlertOutcome): Promise<void> {
+  async completeAlert(inspectionId: string, outcome: AlertOutcome, recordedAlert?: string): Promise<void> {
     const nowMs = this.now();
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: `alert#${inspectionId}`, state: 'done', outcome, completedAt: nowMs, expiresAt: epochSeconds(nowMs) + this.alertRetentionSeconds },
+        Item: {
+          pk: `alert#${inspectionId}`,
+          state: 'done',
+          outcome,
+          recordedAlert,
+          completedAt: nowMs,
+          expiresAt: epochSeconds(nowMs) + this.alertRetentionSeconds,
+        },
       }),
     );
   }

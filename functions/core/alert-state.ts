@@ -38,7 +38,7 @@ export type AlertClaim =
   | { claimed: true }
   /** `in-progress`: another invocation holds an unexpired lease. `done`: finished earlier, with its outcome. */
   | { claimed: false; state: 'in-progress' }
-  | { claimed: false; state: 'done'; outcome: AlertOutcome };
+  | { claimed: false; state: 'done'; outcome: AlertOutcome; recordedAlert?: string };
 
 /** Whether an anomaly on a station rings now or is folded into the station's next call. */
 export type CallDecision =
@@ -69,8 +69,11 @@ export interface AlertStateStore {
    */
   claimAlert(inspectionId: string, leaseSeconds: number): Promise<AlertClaim>;
 
-  /** Mark an alert processed for good: every later claim answers `done` with this outcome. */
-  completeAlert(inspectionId: string, outcome: AlertOutcome): Promise<void>;
+  /**
+   * Mark an alert processed for good: every later claim answers `done` with this outcome and `recordedAlert` (what
+   * was written on the inspection record, as JSON), so a later delivery can repair a record a racing writer reverted.
+   */
+  completeAlert(inspectionId: string, outcome: AlertOutcome, recordedAlert?: string): Promise<void>;
 
   /** Give up a lease early (a retryable failure) so the redelivered message is not held back; a done alert stays done. */
   releaseAlert(inspectionId: string): Promise<void>;

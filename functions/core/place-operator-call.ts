@@ -68,6 +68,7 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
   if (!claim.claimed) {
     if (claim.state === 'done') {
       deps.logger.info('The alert was already handled; this delivery is a duplicate', { ...context, outcome: claim.outcome });
+      if (claim.recordedAlert) await repairRecord(deps, message.inspectionId, claim.recordedAlert);
       return { result: 'duplicate' };
     }
     // Another invocation holds the lease: try again once it has had time to finish (or its lease ran out).
@@ -89,8 +90,8 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
     const startedAt = now();
     const decision = await deps.alertState.tryStartCall(message.stationId, message.inspectionId, startedAt.getTime(), deps.policy.stationCooldownMs);
     if (!decision.call) {
-      await saveAlert(deps, record, { status: 'folded', intoInspectionId: decision.activeCallInspectionId, foldedAt: startedAt.toISOString() });
-      await deps.alertState.completeAlert(message.inspectionId, 'folded');
+      const folded = await saveAlert(deps, record, { status: 'folded', intoInspectionId: decision.activeCallInspectionId, foldedAt: startedAt.toISOString() });
+      await deps.alertState.completeAlert(message.inspectionId, 'folded', folded);
       deps.logger.info('The station was rung recently; the anomaly is told on its next call', { ...context, foldedCount: decision.foldedCount });
       return { result: 'folded', intoInspectionId: decision.activeCallInspectionId, foldedCount: decision.foldedCount };
     }
@@ -120,8 +121,8 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
     }
 
     const placedAt = now().toISOString();
-    await saveAlert(deps, record, { status: 'placed', contactId, placedAt, ...(decision.foldedCount > 0 ? { foldedCount: decision.foldedCount } : {}) });
-    await deps.alertState.completeAlert(message.inspectionId, 'placed');
+    const placed = await saveAlert(deps, record, { status: 'placed', contactId, placedAt, ...(decision.foldedCount > 0 ? { foldedCount: decision.foldedCount } : {}) });
+    await deps.alertState.completeAlert(message.inspectionId, 'placed', placed);
     deps.logger.info('Operator call placed', { ...context, contactId, foldedCount: decision.foldedCount });
     return { result: 'placed', contactId, foldedCount: decision.foldedCount };
   } catch (error) {
@@ -143,8 +144,8 @@ async function giveUp(
   now: () => Date,
 ): Promise<PlaceCallResult> {
   await deps.alertState.recordCallFailed(message.stationId, message.inspectionId);
-  await saveAlert(deps, record, { status: 'failed', code, reason, failedAt: now().toISOString() });
-  await deps.alertState.completeAlert(message.inspectionId, outcome);
+  const failed = await saveAlert(deps, record, { status: 'failed', code, reason, failedAt: now().toISOString() });
+  await deps.alertState.completeAlert(message.inspectionId, outcome, failed);
   deps.logger.error('No operator call will be placed for this alert; it goes to the dead-letter queue', {
     inspectionId: message.inspectionId,
     stationId: message.stationId,
@@ -153,11 +154,26 @@ async function giveUp(
   return { result: 'dead-letter', code, reason };
 }
 
-async function saveAlert(deps: PlaceCallDependencies, record: InspectionRecord, alert: AlertOutcome): Promise<void> {
+/** Write the alert's outcome on the inspection record; resolves with it as JSON, for the alert state. */
+async function saveAlert(deps: PlaceCallDependencies, record: InspectionRecord, alert: AlertOutcome): Promise<string> {
   const now = deps.now ?? (() => new Date());
   // Re-read just before writing: the operator's decision may have been recorded since (a fast answer).
   const latest = (await deps.store.getRecord(record.inspectionId)) ?? record;
   await deps.store.putRecord({ ...latest, alert, updatedAt: now().toISOString() });
+  return JSON.stringify(alert);
+}
+
+/**
+ * Put a finished alert's outcome back on a record that says `queued` again: two uploads of the same bytes racing
+ * (the second finishing the first's inspection) can both write the verdict, the later after the call was recorded.
+ * The later one's alert message is this duplicate delivery.
+ */
+async function repairRecord(deps: PlaceCallDependencies, inspectionId: string, recordedAlert: string): Promise<void> {
+  const record = await deps.store.getRecord(inspectionId);
+  if (record?.alert.status !== 'queued') return;
+  const now = deps.now ?? (() => new Date());
+  await deps.store.putRecord({ ...record, alert: JSON.parse(recordedAlert) as AlertOutcome, updatedAt: now().toISOString() });
+  deps.logger.warn('The record said queued after its alert was handled; the outcome is written back', { inspectionId });
 }
 
 /**

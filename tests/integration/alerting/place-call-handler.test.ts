@@ -220,6 +220,22 @@ describe('place-call handler', () => {
     expect(store.records.get(fine.inspectionId)?.alert.status).toBe('placed');
   });
 
+  it('writes the outcome back when a duplicate delivery finds the record reverted to queued by a racing upload', async () => {
+    // Prepare: the call is placed, then a second upload of the same bytes rewrites the verdict as queued
+    const caller = new ScriptedCaller();
+    const message = await queuedInspection('race');
+    const handler = handlerWith(caller);
+    await handler(sqsEvent([{ body: JSON.stringify(message) }]));
+    const placed = store.records.get(message.inspectionId)!.alert;
+    await store.putRecord({ ...store.records.get(message.inspectionId)!, alert: { status: 'queued', queuedAt: new Date(clock).toISOString() } });
+    // Act: that upload's own alert message
+    const response = await handler(sqsEvent([{ body: JSON.stringify(message) }]));
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(caller.placed).toHaveLength(1);
+    expect(store.records.get(message.inspectionId)?.alert).toEqual(placed);
+  });
+
   it('keeps the operator decision recorded while the call was being placed', async () => {
     // Prepare: the operator answers before place-call writes the placed outcome
     const message = await queuedInspection('fast-answer');
