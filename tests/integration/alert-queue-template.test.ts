@@ -189,11 +189,11 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
       // Assess
       expect(connect, roleId).toEqual([]);
       expect(sqs, roleId).toEqual([{ sid: 'PublishAlerts', actions: ['sqs:SendMessage'], resources: ['GetAtt:AlertQueue.Arn'], condition: undefined }]);
-      // releaseImage gives a claim back with a conditional DeleteItem when the inspection failed before storing anything.
+      // A conditional PutItem claims; a GetItem reads who holds the claim after a lost race. Nothing else.
       expect(dynamodb, roleId).toEqual([
         {
           sid: 'ClaimImages',
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
           resources: ['GetAtt:AlertStateTable.Arn'],
           condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['image#*'] } },
         },
