@@ -1,12 +1,19 @@
 import { ConnectClient, StartOutboundVoiceContactCommand } from '@aws-sdk/client-connect';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '../../functions/adapters/aws-clients';
 import { ConnectOperatorCaller } from '../../functions/adapters/connect-operator-caller';
+import { DynamoDbAlertStateStore, toDocumentClient } from '../../functions/adapters/dynamodb-alert-state-store';
+import type { AlertMessage } from '../../functions/core/ports';
 import { createInspectImageHandler } from '../../functions/routes/inspect-image-route';
+import { createPlaceCallHandler } from '../../functions/routes/place-call-handler';
+import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../local/emulators/dynamodb-emulator';
+import { alertQueueEvent, RecordingQueueControl } from '../fixtures/alert-events';
 import { apiEvent, lambdaContext, multipartBody } from '../fixtures/api-events';
-import { InMemoryInspectionStore, MemoryLogger, ScriptedDetector, verdict } from '../fixtures/fakes';
+import { InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../fixtures/fakes';
 import { syntheticWafer } from '../fixtures/wafer-images';
 
 // What configuration says; nothing a request carries may change any of it.
@@ -16,7 +23,8 @@ const CONFIGURED = {
   SourcePhoneNumber: '+448081570000',
   DestinationPhoneNumber: '+447700900123',
 };
-const ATTRIBUTE_NAMES = ['confidencePercent', 'inspectionId', 'stationId'];
+const ATTRIBUTE_NAMES = ['confidencePercent', 'foldedAnomalies', 'inspectionId', 'stationId'];
+const ALERT_STATE_TABLE = 'waferwatch-alert-state';
 
 /** Values an attacker would try: other numbers (premium, satellite, spaced), other instances and flows, injection text. */
 const hostileValue = fc.oneof(
@@ -109,18 +117,37 @@ function toEvent(request: HostileRequest, image: Buffer): APIGatewayProxyEvent {
   return apiEvent({ ...common, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(json), isBase64Encoded: false });
 }
 
+/**
+ * The whole path a request's fields could travel to Connect: the inspect handler publishes an alert message, and the
+ * place-call consumer (the real Connect adapter over the SDK client, the real DynamoDB alert state over dynalite) turns
+ * it into StartOutboundVoiceContact. No cooldown and a cap no test reaches, so every anomaly rings.
+ */
+interface AlertPath {
+  store: InMemoryInspectionStore;
+  alerts: RecordingAlertPublisher;
+  queue: RecordingQueueControl;
+  inspect: ReturnType<typeof createInspectImageHandler>;
+  placeCall: ReturnType<typeof createPlaceCallHandler>;
+}
+
 describe('toll-fraud guard: who is called comes from configuration only', () => {
   let image: Buffer;
+  let emulator: DynamoDbEmulator;
+  let documents: DynamoDBDocumentClient;
+  let connect: AwsStub<any, any, any>;
+  let caller: ConnectOperatorCaller;
+  // Each delivery sees a later second: with a cooldown of 0 no anomaly is ever folded into another's call.
+  let clock = Date.parse('2026-11-26T08:00:00Z');
+  const now = () => new Date((clock += 1000));
+
   beforeAll(async () => {
     image = await syntheticWafer('jpeg', 96, 96);
-  });
-
-  it('every StartOutboundVoiceContact carries the configured instance, flow, source and destination, whatever the request held', async () => {
-    // Prepare
+    emulator = await startDynamoDbEmulator({ tables: [{ name: ALERT_STATE_TABLE, partitionKey: 'pk' }] });
+    documents = toDocumentClient(createDynamoDbClient({ region: 'us-east-1', endpoint: emulator.endpoint }));
     const client = new ConnectClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const connect = mockClient(client);
+    connect = mockClient(client);
     connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'contact-1' });
-    const caller = new ConnectOperatorCaller({
+    caller = new ConnectOperatorCaller({
       client,
       instanceId: CONFIGURED.InstanceId,
       contactFlowId: CONFIGURED.ContactFlowId,
@@ -128,37 +155,84 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
       destinationPhoneNumber: CONFIGURED.DestinationPhoneNumber,
       allowedCountryPrefixes: ['+44'],
     });
+  });
+  afterAll(async () => {
+    documents?.destroy();
+    await emulator?.close();
+  });
+
+  /** A fresh inspection store and queue for one request, over the shared Connect stub and alert state table. */
+  function alertPath(): AlertPath {
+    const logger = new MemoryLogger();
+    const store = new InMemoryInspectionStore();
+    const alerts = new RecordingAlertPublisher();
+    const queue = new RecordingQueueControl();
+    const inspect = createInspectImageHandler(() => ({
+      allowedOrigins: ['https://inspect.fab.example'],
+      logger,
+      // Every wafer is anomalous and certain, so every accepted request queues an alert.
+      detector: async () => new ScriptedDetector(() => verdict(true, 0.99)),
+      inspection: {
+        store,
+        alerts,
+        imageClaims: new InMemoryImageClaims(),
+        logger,
+        alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 },
+        limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 },
+      },
+    }));
+    const placeCall = createPlaceCallHandler(() => ({
+      store,
+      caller,
+      alertState: new DynamoDbAlertStateStore({ client: documents, tableName: ALERT_STATE_TABLE }),
+      queue,
+      logger,
+      now,
+      policy: { stationCooldownMs: 0, dailyCallCap: 1_000_000, maxAttempts: 5, leaseSeconds: 40, retryBaseSeconds: 10 },
+    }));
+    return { store, alerts, queue, inspect, placeCall };
+  }
+
+  /** The StartOutboundVoiceContact inputs sent while `run` runs. */
+  async function callsDuring(run: () => Promise<unknown>) {
+    const before = connect.commandCalls(StartOutboundVoiceContactCommand).length;
+    await run();
+    return connect.commandCalls(StartOutboundVoiceContactCommand).slice(before).map((call) => call.args[0].input);
+  }
+
+  function expectConfiguredTarget(calls: Awaited<ReturnType<typeof callsDuring>>): void {
+    for (const call of calls) {
+      const { Attributes, ClientToken, ...target } = call;
+      expect(target).toEqual(CONFIGURED);
+      expect(Object.keys(Attributes ?? {}).sort()).toEqual(ATTRIBUTE_NAMES);
+      expect(ClientToken).toMatch(/^waferwatch-inspection-/);
+    }
+  }
+
+  it('every StartOutboundVoiceContact carries the configured instance, flow, source and destination, whatever the request held', async () => {
     let answered201 = 0;
 
     // Act
     await fc.assert(
       fc.asyncProperty(hostileRequest, async (request) => {
-        const logger = new MemoryLogger();
-        const handler = createInspectImageHandler(() => ({
-          allowedOrigins: ['https://inspect.fab.example'],
-          logger,
-          // Every wafer is anomalous and certain, so every accepted request rings.
-          detector: async () => new ScriptedDetector(() => verdict(true, 0.99)),
-          inspection: { store: new InMemoryInspectionStore(), caller, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 } },
-        }));
-        const callsBefore = connect.commandCalls(StartOutboundVoiceContactCommand).length;
-        const response = await handler(toEvent(request, image), lambdaContext);
-        const calls = connect.commandCalls(StartOutboundVoiceContactCommand).slice(callsBefore);
+        const path = alertPath();
+        const response = await path.inspect(toEvent(request, image), lambdaContext);
+        const calls = await callsDuring(() => path.placeCall(alertQueueEvent(path.alerts.messages.map((message) => JSON.stringify(message)))));
 
         // Assess
         expect(response.statusCode).toBeLessThan(500);
         if (response.statusCode === 201) {
           answered201 += 1;
+          expect(path.alerts.messages).toHaveLength(1);
           expect(calls).toHaveLength(1);
+          expect(calls[0]?.Attributes?.inspectionId).toBe(JSON.parse(response.body).inspectionId);
+          expect(path.store.records.get(JSON.parse(response.body).inspectionId)?.alert.status).toBe('placed');
         } else {
+          expect(path.alerts.messages).toHaveLength(0);
           expect(calls).toHaveLength(0);
         }
-        for (const call of calls) {
-          const { Attributes, ClientToken, ...target } = call.args[0].input;
-          expect(target).toEqual(CONFIGURED);
-          expect(Object.keys(Attributes ?? {}).sort()).toEqual(ATTRIBUTE_NAMES);
-          expect(ClientToken).toMatch(/^waferwatch-inspection-/);
-        }
+        expect(path.queue.deadLettered).toEqual([]);
+        expectConfiguredTarget(calls);
       }),
       { numRuns: 150 },
     );
@@ -167,5 +241,112 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
     // The property must have been exercised on calls that were actually placed, not only on refused requests.
     expect(answered201).toBeGreaterThan(50);
     for (const call of connect.commandCalls(StartOutboundVoiceContactCommand)) expect(call.args[0].input.DestinationPhoneNumber).toBe(CONFIGURED.DestinationPhoneNumber);
+  });
+
+  /** A genuine alert: a real upload's published message, whose inspection record exists, so a valid message rings. */
+  async function genuineAlert(path: AlertPath, stationId = 'line-4'): Promise<AlertMessage> {
+    const response = await path.inspect(apiEvent({ headers: { 'content-type': 'image/jpeg' }, queryStringParameters: { station: stationId }, body: image.toString('base64'), isBase64Encoded: true }), lambdaContext);
+    expect(response.statusCode).toBe(201);
+    expect(path.alerts.messages).toHaveLength(1);
+    return path.alerts.messages[0]!;
+  }
+
+  it('a hostile alert message with extra target fields rings the configured number, instance and flow, and nothing else', async () => {
+    // Prepare
+    const path = alertPath();
+    const genuine = await genuineAlert(path);
+    const body = JSON.stringify({
+      ...genuine,
+      DestinationPhoneNumber: '+882123456789',
+      destinationPhoneNumber: '+882123456789',
+      SourcePhoneNumber: '+447700900999',
+      InstanceId: '99999999-9999-4999-8999-999999999999',
+      ContactFlowId: '99999999-9999-4999-8999-999999999999',
+      Attributes: { DestinationPhoneNumber: '+882123456789' },
+      foldedCount: 1e12,
+    }).replace(/}$/, ',"__proto__":{"DestinationPhoneNumber":"+882123456789","InstanceId":"evil"}}');
+
+    // Act
+    const calls = await callsDuring(() => path.placeCall(alertQueueEvent([body])));
+
+    // Assess
+    expect(calls).toHaveLength(1);
+    expectConfiguredTarget(calls);
+    expect(JSON.stringify(calls)).not.toContain('882123456789');
+    expect(calls[0]!.Attributes).toMatchObject({ inspectionId: genuine.inspectionId, stationId: 'line-4', confidencePercent: '99' });
+    // The folded count is the station's own, from the alert state, not the message's.
+    expect(calls[0]!.Attributes?.foldedAnomalies).toBe('0');
+    expect(path.queue.deadLettered).toEqual([]);
+  });
+
+  it.each([
+    ['a phone number as the station', (genuine: AlertMessage) => JSON.stringify({ ...genuine, stationId: '+882123456789' })],
+    ['a spaced phone number as the station', (genuine: AlertMessage) => JSON.stringify({ ...genuine, stationId: '+1 900 555 0100' })],
+    ['a huge confidence', (genuine: AlertMessage) => JSON.stringify({ ...genuine, confidencePercent: 1e308 })],
+    ['a negative confidence', (genuine: AlertMessage) => JSON.stringify({ ...genuine, confidencePercent: -5 })],
+    ['a confidence as text', (genuine: AlertMessage) => JSON.stringify({ ...genuine, confidencePercent: '99; DestinationPhoneNumber=+882123456789' })],
+    ['a number as the inspection id', (genuine: AlertMessage) => JSON.stringify({ ...genuine, inspectionId: '+882123456789' })],
+    ['no queue time', ({ queuedAt: _queuedAt, ...genuine }: AlertMessage) => JSON.stringify(genuine)],
+    ['only the call target', () => JSON.stringify({ DestinationPhoneNumber: '+882123456789', InstanceId: '99999999-9999-4999-8999-999999999999' })],
+    ['an array', (genuine: AlertMessage) => JSON.stringify([genuine])],
+    ['not JSON', (genuine: AlertMessage) => `${JSON.stringify(genuine)}}`],
+  ])('a malformed alert message (%s) is dead-lettered as MALFORMED_ALERT_MESSAGE and rings no one', async (_name, tamper) => {
+    // Prepare
+    const path = alertPath();
+    const genuine = await genuineAlert(path);
+    const body = tamper(genuine);
+
+    // Act
+    let response: Awaited<ReturnType<AlertPath['placeCall']>> | undefined;
+    const calls = await callsDuring(async () => {
+      response = await path.placeCall(alertQueueEvent([body]));
+    });
+
+    // Assess
+    expect(calls).toEqual([]);
+    expect(response?.batchItemFailures).toEqual([]);
+    expect(path.queue.deadLettered).toEqual([{ body, code: 'MALFORMED_ALERT_MESSAGE', reason: expect.any(String) }]);
+    expect(path.store.records.get(genuine.inspectionId)?.alert.status).toBe('queued');
+  });
+
+  it('no tampering of an alert message changes the target: it rings the configured target once, or no one', async () => {
+    // Each field is left alone more often than not, so both valid and malformed messages come up.
+    const sometimes = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary, weight: 1 });
+    const tampering = fc.record({
+      extra: hostileFields,
+      stationId: sometimes(fc.oneof(stationId.map((value) => value ?? 'line-4'), hostileValue)),
+      confidencePercent: sometimes(fc.oneof(fc.integer({ min: 0, max: 100 }), fc.double(), fc.integer(), hostileValue)),
+      foldedCount: sometimes(fc.oneof(fc.nat(), fc.double(), fc.integer(), hostileValue)),
+    });
+    let rang = 0;
+
+    await fc.assert(
+      fc.asyncProperty(tampering, async ({ extra, ...overrides }) => {
+        // Prepare
+        const path = alertPath();
+        const genuine = await genuineAlert(path);
+        const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+        const body = JSON.stringify({ ...extra, ...genuine, ...defined });
+
+        // Act
+        const calls = await callsDuring(() => path.placeCall(alertQueueEvent([body])));
+
+        // Assess
+        expectConfiguredTarget(calls);
+        expect(calls.length).toBeLessThanOrEqual(1);
+        if (calls.length === 1) {
+          rang += 1;
+          expect(calls[0]!.Attributes?.inspectionId).toBe(genuine.inspectionId);
+          expect(path.queue.deadLettered).toEqual([]);
+        } else {
+          expect(path.queue.deadLettered).toEqual([{ body, code: 'MALFORMED_ALERT_MESSAGE', reason: expect.any(String) }]);
+        }
+      }),
+      { numRuns: 100 },
+    );
+
+    // Both outcomes were exercised: tampered messages that still ring, and ones refused as malformed.
+    expect(rang).toBeGreaterThan(10);
+    expect(rang).toBeLessThan(100);
   });
 });
