@@ -1,5 +1,6 @@
 // `npm start`: the whole product on this machine — the upload page, the API served by the deployed handler
-// modules, S3 (s3rver), the embedded detector and a simulated Amazon Connect — in one process, no AWS account.
+// modules, S3 (s3rver), the alert queue (SQS emulator) and its state (dynalite), the embedded detector and a
+// simulated Amazon Connect — in one process, no AWS account.
 import { startLocalStack } from './local-stack';
 
 /** Settings a developer may change from the shell; everything else is the local stack's own wiring. */
@@ -13,6 +14,9 @@ const PASSED_THROUGH = [
   'MAX_IMAGE_SIDE',
   'OPERATOR_PHONE_NUMBER',
   'OPERATOR_DEFAULT_DECISION',
+  'STATION_CALL_COOLDOWN_SECONDS',
+  'DAILY_CALL_CAP',
+  'ALERT_RETRY_BASE_SECONDS',
   'POWERTOOLS_LOG_LEVEL',
   'POWERTOOLS_DEV',
 ] as const;

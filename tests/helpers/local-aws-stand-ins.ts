@@ -89,6 +89,10 @@ export async function startLocalAwsStandIns(options: LocalAwsStandInsOptions = {
     CONNECT_SOURCE_PHONE_NUMBER: names.sourcePhoneNumber,
     OPERATOR_PHONE_NUMBER: names.operatorPhoneNumber,
     CONNECT_ENDPOINT: connect.endpoint,
+    // Not started here (tests/helpers/alerting-stack.ts adds the SQS emulator and dynalite); required by the config.
+    ALERT_QUEUE_URL: 'http://127.0.0.1:9/000000000000/waferwatch-test-alerts',
+    ALERT_DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/waferwatch-test-alerts-dlq',
+    ALERT_STATE_TABLE: 'waferwatch-test-alert-state',
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
   };
