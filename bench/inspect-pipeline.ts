@@ -1,7 +1,7 @@
 /**
  * How long the inspect pipeline takes per wafer image, in process: byte checks, the one decode,
- * detection with the embedded model, the record, with an in-memory store and caller so only the
- * product's own work is timed (S3 and Connect latency are not).
+ * detection with the embedded model, the record and the queued alert, with an in-memory store, alert
+ * queue and image claims so only the product's own work is timed (S3, SQS and DynamoDB latency are not).
  *
  *   npm run bench:inspect -- --images <dir> [--images <dir>] [--rounds 3] [--model models/wafer-default.wwm]
  */
@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadEmbeddedDetector } from '../functions/adapters/embedded-detector';
 import type { InspectionRecord } from '../functions/core/inspection';
 import { inspectWaferImage } from '../functions/core/inspect-wafer-image';
-import type { InspectionStore } from '../functions/core/ports';
+import type { AlertPublisher, ImageClaims, InspectionStore } from '../functions/core/ports';
 import { percentile } from './load-benchmark';
 
 const { values } = parseArgs({
@@ -32,6 +32,15 @@ const discardingStore: InspectionStore = {
   listRecentRecords: async () => [],
 };
 
+/** Takes every alert and keeps none: queueing is timed as the pipeline's own work, not SQS's. */
+const discardingQueue: AlertPublisher = { publish: async () => undefined };
+
+/**
+ * Claims that never match: every pass sends the same photos again, and real claims would answer those from the first
+ * inspection (no detection at all), so the benchmark would time the duplicate path instead of the full pipeline.
+ */
+const neverSeenClaims: ImageClaims = { claim: async () => ({ firstSeen: true }) };
+
 async function main(): Promise<void> {
   const files: string[] = [];
   for (const dir of values.images!) {
@@ -42,7 +51,8 @@ async function main(): Promise<void> {
   const deps = {
     store: discardingStore,
     detector,
-    caller: { startCall: async () => ({ contactId: 'bench' }) },
+    alerts: discardingQueue,
+    imageClaims: neverSeenClaims,
     alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 },
     limits: { maxBytes: 16 * 1024 * 1024, minSide: 64, maxSide: 4096 },
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
