@@ -83,6 +83,29 @@ describe('security of the packaged stack (issue 7)', () => {
     }
   });
 
+  it('encrypts every queue and denies it any request not made over TLS', () => {
+    // Prepare
+    const queues = resourcesOfType(template, 'AWS::SQS::Queue');
+    const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').map(([, policy]) => policy.Properties as Record<string, any>);
+
+    // Assess
+    expect(queues.length).toBeGreaterThanOrEqual(4);
+    for (const [queueId, queue] of queues) {
+      expect(queue.Properties?.SqsManagedSseEnabled ?? queue.Properties?.KmsMasterKeyId, queueId).toBeTruthy();
+      const covering = policies.filter((policy) => (policy.Queues as Array<{ Ref?: string }>).some((entry) => entry.Ref === queueId));
+      const denial = covering
+        .flatMap((policy) => policyStatements(policy.PolicyDocument))
+        .find(
+          (statement) =>
+            statement.Effect === 'Deny' &&
+            resourcesOf(statement).includes(`GetAtt:${queueId}.Arn`) &&
+            (statement.Condition as Record<string, any> | undefined)?.Bool?.['aws:SecureTransport'] === 'false',
+        );
+      expect(denial, `${queueId} has no TLS-only policy`).toBeDefined();
+      expect(actionsOf(denial!)).toEqual(['sqs:*']);
+    }
+  });
+
   it('lets only this stack\'s CloudFront distribution read the site bucket, and nobody else in through a bucket policy', () => {
     // Act
     const allows = resourcesOfType(template, 'AWS::S3::BucketPolicy').flatMap(([logicalId, policy]) =>
