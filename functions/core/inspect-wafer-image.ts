@@ -62,7 +62,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   if (earlier && earlier.status !== 'not-inspected') {
     const verdict = earlier.alert.status === 'not-queued' ? await queueAlert(deps, earlier, now) : earlier;
     const record = inspectionId !== requestedId && request.source === 'camera' ? await saveDuplicate(deps, requestedId, verdict, createdAt) : verdict;
-    deps.logger.info('The image was inspected before; its verdict stands', { inspectionId, duplicateOf: inspectionId, requestedId });
+    deps.logger.info('The image was inspected before; its verdict stands', { inspectionId: requestedId, duplicateOf: inspectionId });
     const maskKey = verdict.detection?.anomalyMaskKey;
     const anomalyMask = maskKey ? await deps.store.getObject(maskKey).catch(() => undefined) : undefined;
     return { record, duplicate: true, ...(anomalyMask ? { anomalyMask } : {}) };
@@ -128,7 +128,9 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   await saveRecord(deps, verdict);
   const record = decision.call ? await queueAlert(deps, verdict, now, decision.confidencePercent) : verdict;
   deps.logger.info('Wafer inspected', { ...context, status: record.status, confidence: detection.Confidence, alert: record.alert.status });
-  return detection.AnomalyMask && maskKey ? { record, anomalyMask: detection.AnomalyMask } : { record };
+  // A camera upload that finished another upload's inspection of the same bytes still answers under its own id.
+  const answered = inspectionId !== requestedId && request.source === 'camera' ? await saveDuplicate(deps, requestedId, record, createdAt) : record;
+  return detection.AnomalyMask && maskKey ? { record: answered, anomalyMask: detection.AnomalyMask } : { record: answered };
 }
 
 /** The inspection that first saw these bytes (`inspectionId` itself when none did). */

@@ -132,6 +132,23 @@ describe('inspectWaferImage', () => {
     expect(detector.calls).toBe(1);
   });
 
+  it('gives a camera upload that finishes an unfinished inspection of the same bytes its own record pointing there', async () => {
+    // Prepare: the first inspection of these bytes stopped before its record was written
+    store.failRecordPuts = 1;
+    const detector = new ScriptedDetector(() => verdict(true, 0.9));
+    const failed = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'etch-2', source: 'api' }).catch((caught: unknown) => caught);
+    expect(failed).toBeInstanceOf(StorageUnavailableError);
+    const firstId = imageClaims.claims.values().next().value as string;
+    const cameraId = '01KB0000000000000000000001';
+    // Act
+    const camera = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'etch-2', source: 'camera', inspectionId: cameraId });
+    // Assess
+    expect(store.records.get(firstId)).toMatchObject({ status: 'anomalous', alert: { status: 'queued' } });
+    expect(camera.record).toMatchObject({ inspectionId: cameraId, duplicateOf: firstId, alert: { status: 'skipped', reason: 'duplicate' } });
+    expect(store.records.get(cameraId)).toEqual(camera.record);
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([firstId]);
+  });
+
   it('inspects the same bytes again under the same id after the detector was unavailable, without storing the image twice', async () => {
     // Prepare
     let available = false;
