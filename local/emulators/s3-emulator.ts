@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
+import { makeS3rverStoreConsistent } from './s3rver-consistency';
 
 /** A running s3rver and how to reach it. */
 export interface S3Emulator {
@@ -32,7 +33,8 @@ export interface S3EmulatorOptions {
 
 /**
  * Start s3rver in-process (dev and test only) on 127.0.0.1, with the buckets created.
- * Path-style only: virtual-host buckets would need DNS for `<bucket>.127.0.0.1`.
+ * Path-style only: virtual-host buckets would need DNS for `<bucket>.127.0.0.1`. Object writes are atomic and
+ * read-after-write consistent like S3's: a GET never sees a half-written object (see s3rver-consistency.ts).
  */
 export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emulator> {
   const ownsDirectory = options.directory === undefined;
@@ -46,6 +48,8 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
     vhostBuckets: false,
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
+  // Real S3 PUTs are atomic and read-after-write consistent; s3rver's own store is neither (see s3rver-consistency.ts).
+  makeS3rverStoreConsistent(server.store);
   if (options.onEvent) (server as unknown as EventEmitter).on('event', options.onEvent);
   const address = await server.run();
   let closed = false;

@@ -1,0 +1,380 @@
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { S3Event } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../../functions/adapters/aws-clients';
+import { S3CameraUploadStore } from '../../../functions/adapters/s3-camera-upload-store';
+import { startS3Emulator, type S3Emulator } from '../../../local/emulators/s3-emulator';
+
+// Real S3 PUTs are atomic and read-after-write consistent; the product relies on it (place-call rewrites an inspection
+// record while the API lists and reads records). These tests hold the S3 emulator to that, through the real S3 client.
+const BUCKET = 'waferwatch-consistency';
+const KB = 1024;
+let s3: S3Emulator;
+let client: S3Client;
+const eventReads: Array<Promise<{ key: string; bytes: Buffer | Error }>> = [];
+
+const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
+
+/**
+ * An inspection-record-like JSON document of exactly `size` bytes. Each version pads with its own letter, so a body
+ * spliced from two versions, or cut short, equals none of them.
+ */
+function recordBody(version: number, size: number): Buffer {
+  const head = JSON.stringify({ inspectionId: `01JDV${String(version).padStart(21, '0')}`, version, notes: '' });
+  const letter = String.fromCharCode(97 + (version % 26));
+  const body = `${head.slice(0, -2)}${letter.repeat(size - head.length)}"}`;
+  return Buffer.from(body);
+}
+
+async function put(key: string, body: Buffer, contentType = 'application/json'): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: contentType }));
+}
+
+async function get(key: string): Promise<{ bytes: Buffer; etag: string; contentType: string | undefined; metadata: Record<string, string> | undefined }> {
+  const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  const bytes = Buffer.from(await object.Body!.transformToByteArray());
+  return { bytes, etag: object.ETag!.replace(/"/g, ''), contentType: object.ContentType, metadata: object.Metadata };
+}
+
+/** Every file under the emulator's directory, relative to it. */
+async function filesOnDisk(): Promise<string[]> {
+  const entries = await readdir(s3.directory, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath ?? entry.path, entry.name).slice(s3.directory.length + 1));
+}
+
+/** Files s3rver itself does not name `<key>._S3rver_<resource>` (or its uploads folder): unfinished writes left behind. */
+async function strayFiles(): Promise<string[]> {
+  return (await filesOnDisk()).filter((file) => !/\._S3rver_(object|object\.md5|metadata\.json)$/.test(file) && !file.includes('._S3rver_uploads'));
+}
+
+async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 3_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+beforeAll(async () => {
+  s3 = await startS3Emulator({
+    buckets: [BUCKET],
+    // A notification consumer (the local stack's stand-in for S3 → Lambda) reads the object the moment it is told.
+    onEvent: (event: S3Event) => {
+      for (const record of event.Records) {
+        const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+        if (key.startsWith('events/')) {
+          eventReads.push(get(key).then(({ bytes }) => ({ key, bytes }), (error: Error) => ({ key, bytes: error })));
+        }
+      }
+    },
+  });
+  client = createS3Client({ region: 'us-east-1', endpoint: s3.endpoint });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await s3?.close();
+});
+
+describe('S3 emulator: a PUT is atomic and read-after-write consistent', () => {
+  it('serves every concurrent GET and HEAD of a key being rewritten as exactly one written version, byte for byte', async () => {
+    // Prepare
+    const key = 'inspections/2026/11/26/01JDVCONCURRENTREWRITE0001.json';
+    const sizes = [200, 900, 4 * KB, 16 * KB, 48 * KB, 100 * KB, 170 * KB, 240 * KB, 300 * KB, 333, 7 * KB, 260 * KB];
+    const versions = sizes.map((size, version) => recordBody(version, size));
+    const versionByMd5 = new Map(versions.map((body) => [md5(body), body]));
+    await put(key, versions[0]!);
+    const problems: string[] = [];
+
+    // Act
+    for (let round = 0; round < 3; round += 1) {
+      await Promise.all(
+        versions.flatMap((body, version) => [
+          put(key, body),
+          ...[0, 1].map(() =>
+            get(key).then(
+              ({ bytes, etag }) => {
+                const match = versionByMd5.get(md5(bytes));
+                if (!match) problems.push(`GET returned ${bytes.length} bytes matching no written version`);
+                else if (etag !== md5(bytes)) problems.push(`GET of version ${match.length} B carried the ETag of another version`);
+              },
+              (error: Error) => problems.push(`GET failed: ${error.name} ${error.message}`),
+            ),
+          ),
+          client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
+            (head) => {
+              const described = versionByMd5.get(head.ETag!.replace(/"/g, ''));
+              if (described?.length !== head.ContentLength) {
+                problems.push(`HEAD ContentLength ${head.ContentLength} does not belong to ETag ${head.ETag} (version ${version})`);
+              }
+            },
+            (error: Error) => problems.push(`HEAD failed: ${error.name} ${error.message}`),
+          ),
+        ]),
+      );
+    }
+    const settled = await get(key);
+
+    // Assess
+    expect(problems).toEqual([]);
+    expect(versionByMd5.has(md5(settled.bytes))).toBe(true);
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('returns the body just written by each awaited PUT (100 rounds, sizes alternating 200 B to 300 KB)', async () => {
+    // Prepare
+    const key = 'inspections/2026/11/26/01JDVREADAFTERWRITE0000001.json';
+    const mismatches: string[] = [];
+
+    // Act
+    for (let round = 0; round < 100; round += 1) {
+      const body = recordBody(round, round % 2 === 0 ? 300 * KB - round * 97 : 200 + round * 31);
+      await put(key, body);
+      const { bytes, etag } = await get(key);
+      if (!bytes.equals(body) || etag !== md5(body)) mismatches.push(`round ${round}: wrote ${body.length} B, read ${bytes.length} B`);
+    }
+
+    // Assess
+    expect(mismatches).toEqual([]);
+  });
+
+  it('keeps an upload in progress invisible (old version served and listed, no temporary file listed) until it completes', async () => {
+    // Prepare
+    const prefix = 'inspections/2026/11/27/';
+    const key = `${prefix}01JDVSLOWUPLOAD00000000001.json`;
+    const neighbour = `${prefix}01JDVNEIGHBOUR000000000001.json`;
+    const previous = recordBody(1, 2 * KB);
+    const next = recordBody(2, 256 * KB);
+    await put(key, previous);
+    await put(neighbour, recordBody(3, 500));
+    const filesBefore = new Set(await filesOnDisk());
+    const body = new PassThrough();
+    const upload = client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: next.length }));
+    body.write(next.subarray(0, 128 * KB));
+    // s3rver has half of the new version once some file under the bucket holds 128 KB that was not there before.
+    await waitFor(async () => {
+      for (const file of await filesOnDisk()) {
+        if (!filesBefore.has(file) || file.endsWith(`01JDVSLOWUPLOAD00000000001.json._S3rver_object`)) {
+          if ((await stat(join(s3.directory, file))).size >= 128 * KB) return true;
+        }
+      }
+      return false;
+    }, 'half the upload to reach the emulator');
+
+    // Act
+    const during = await get(key);
+    const listedDuring = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+    body.end(next.subarray(128 * KB));
+    await upload;
+    const after = await get(key);
+    const listedAfter = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+
+    // Assess
+    expect(during.bytes.equals(previous)).toBe(true);
+    expect(listedDuring.Contents?.map(({ Key, Size }) => [Key, Size])).toEqual([
+      [neighbour, 500],
+      [key, previous.length],
+    ]);
+    expect(after.bytes.equals(next)).toBe(true);
+    expect(listedAfter.Contents?.map(({ Key, Size }) => [Key, Size])).toEqual([
+      [neighbour, 500],
+      [key, next.length],
+    ]);
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('leaves the previous version whole when an upload is abandoned halfway, and cleans up after it', async () => {
+    // Prepare
+    const key = 'inspections/2026/11/28/01JDVABANDONEDUPLOAD000001.json';
+    const previous = recordBody(4, 3 * KB);
+    await put(key, previous);
+    const body = new PassThrough();
+    const abort = new AbortController();
+    const upload = client
+      .send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: 200 * KB }), { abortSignal: abort.signal })
+      .then(
+        () => 'stored',
+        () => 'aborted',
+      );
+    body.write(recordBody(5, 200 * KB).subarray(0, 64 * KB));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Act
+    abort.abort();
+    const outcome = await upload;
+    await waitFor(async () => (await strayFiles()).length === 0, 'the abandoned upload to be cleaned up');
+    const { bytes } = await get(key);
+
+    // Assess
+    expect(outcome).toBe('aborted');
+    expect(bytes.equals(previous)).toBe(true);
+  });
+
+  it('never lists a temporary file or a size that does not match its ETag while many keys are rewritten', async () => {
+    // Prepare
+    const prefix = 'inspections/2026/11/29/';
+    const keys = Array.from({ length: 8 }, (_, index) => `${prefix}01JDVLISTED${String(index).padStart(15, '0')}.json`);
+    const versions = [300, 20 * KB, 120 * KB, 280 * KB].map((size, version) => recordBody(10 + version, size));
+    const sizeByMd5 = new Map(versions.map((body) => [md5(body), body.length]));
+    await Promise.all(keys.map((key) => put(key, versions[0]!)));
+    const problems: string[] = [];
+    let writing = true;
+    const writers = Promise.all(
+      keys.map(async (key, index) => {
+        for (let round = 0; round < 6; round += 1) await put(key, versions[(index + round) % versions.length]!);
+      }),
+    ).finally(() => (writing = false));
+
+    // Act
+    let listings = 0;
+    while (writing || listings < 5) {
+      listings += 1;
+      try {
+        const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+        const names = listed.Contents?.map(({ Key }) => Key!) ?? [];
+        if (JSON.stringify(names) !== JSON.stringify(keys)) problems.push(`listed ${names.join(', ')}`);
+        for (const { Key, Size, ETag } of listed.Contents ?? []) {
+          if (sizeByMd5.get(ETag!.replace(/"/g, '')) !== Size) problems.push(`${Key} listed with Size ${Size} and ETag ${ETag}`);
+        }
+      } catch (error) {
+        problems.push(`ListObjectsV2 failed: ${(error as Error).name} ${(error as Error).message}`);
+      }
+    }
+    await writers;
+
+    // Assess
+    expect(listings).toBeGreaterThanOrEqual(5);
+    expect(problems).toEqual([]);
+    expect(await strayFiles()).toEqual([]);
+  });
+});
+
+describe('S3 emulator: copies, form uploads, multipart uploads and notifications', () => {
+  it('completes a CopyObject onto itself with MetadataDirective REPLACE (no deadlock) and a copy to another key', async () => {
+    // Prepare
+    const key = 'inspections/2026/11/30/01JDVCOPYSELF0000000000001.json';
+    const copy = 'inspections/2026/11/30/01JDVCOPYOTHER000000000001.json';
+    const body = recordBody(6, 40 * KB);
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: 'application/json', Metadata: { stage: 'detected' } }));
+
+    // Act
+    const selfCopies = await Promise.all(
+      ['called', 'acknowledged', 'closed'].map((stage) =>
+        client.send(
+          new CopyObjectCommand({
+            Bucket: BUCKET,
+            Key: key,
+            CopySource: `${BUCKET}/${key}`,
+            MetadataDirective: 'REPLACE',
+            ContentType: 'application/json; charset=utf-8',
+            Metadata: { stage },
+          }),
+        ),
+      ),
+    );
+    const readDuringCopies = await get(key);
+    const otherCopy = await client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: copy, CopySource: `${BUCKET}/${key}` }));
+    const self = await get(key);
+    const other = await get(copy);
+
+    // Assess
+    expect(selfCopies.map((result) => result.CopyObjectResult?.ETag?.replace(/"/g, ''))).toEqual([md5(body), md5(body), md5(body)]);
+    expect(readDuringCopies.bytes.equals(body)).toBe(true);
+    expect(self.bytes.equals(body)).toBe(true);
+    expect(self.contentType).toBe('application/json; charset=utf-8');
+    expect(['called', 'acknowledged', 'closed']).toContain(self.metadata?.stage);
+    expect(otherCopy.CopyObjectResult?.ETag?.replace(/"/g, '')).toBe(md5(body));
+    expect(other.bytes.equals(body)).toBe(true);
+    expect(other.etag).toBe(md5(body));
+    expect(other.contentType).toBe('application/json; charset=utf-8');
+    expect(other.metadata).toEqual({ stage: self.metadata?.stage });
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('serves a presigned POST form upload completely as soon as the POST is answered', async () => {
+    // Prepare
+    const store = new S3CameraUploadStore({ client, bucket: BUCKET, endpoint: s3.endpoint });
+    const results: Array<[number, boolean]> = [];
+
+    // Act
+    for (let round = 0; round < 20; round += 1) {
+      const key = `incoming/01JDVFORMUPLOAD${String(round).padStart(12, '0')}`;
+      const bytes = recordBody(round, round % 2 === 0 ? 256 * KB : 300);
+      const upload = await store.presignUpload({ key, maxBytes: 1024 * KB, expiresInSeconds: 300 });
+      const form = new FormData();
+      for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+      form.append('Content-Type', 'image/png');
+      // A file part with a name is streamed by s3rver; a plain field named "file" reaches its store as a Buffer.
+      form.append('file', round % 4 < 2 ? new Blob([bytes], { type: 'image/png' }) : bytes.toString('latin1'));
+      const response = await fetch(upload.url, { method: 'POST', body: form });
+      await response.arrayBuffer();
+      results.push([response.status, (await get(key)).bytes.equals(bytes)]);
+    }
+
+    // Assess
+    expect(results).toEqual(Array.from({ length: 20 }, () => [204, true]));
+  });
+
+  it('assembles a multipart upload atomically: the old version until CompleteMultipartUpload, then all parts', async () => {
+    // Prepare
+    const key = 'inspections/2026/12/01/01JDVMULTIPART000000000001.json';
+    const previous = recordBody(7, KB);
+    const parts = [recordBody(8, 150 * KB), recordBody(9, 90 * KB)];
+    await put(key, previous);
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key, ContentType: 'application/json' }));
+    const etags = await Promise.all(
+      parts.map((part, index) =>
+        client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: index + 1, Body: part })),
+      ),
+    );
+
+    // Act
+    const beforeCompletion = await get(key);
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: etags.map(({ ETag }, index) => ({ ETag, PartNumber: index + 1 })) },
+      }),
+    );
+    const afterCompletion = await get(key);
+
+    // Assess
+    expect(beforeCompletion.bytes.equals(previous)).toBe(true);
+    expect(afterCompletion.bytes.equals(Buffer.concat(parts))).toBe(true);
+    expect(afterCompletion.contentType).toBe('application/json');
+  });
+
+  it('notifies only once the object is readable in full, so a consumer reading on the event gets the whole body', async () => {
+    // Prepare
+    const bodies = Array.from({ length: 30 }, (_, index) => recordBody(index, index % 2 === 0 ? 280 * KB : 250));
+    eventReads.length = 0;
+
+    // Act
+    await Promise.all(bodies.map((body, index) => put(`events/${String(index).padStart(2, '0')}.json`, body)));
+    const reads = await Promise.all(eventReads);
+
+    // Assess
+    expect(reads).toHaveLength(30);
+    expect(
+      reads
+        .map(({ key, bytes }) => [key, bytes instanceof Error ? bytes.message : bytes.equals(bodies[Number(key.slice(7, 9))]!)])
+        .sort(([a], [b]) => String(a).localeCompare(String(b))),
+    ).toEqual(bodies.map((_, index) => [`events/${String(index).padStart(2, '0')}.json`, true]));
+  });
+});
