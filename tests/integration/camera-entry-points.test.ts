@@ -1,6 +1,8 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event, SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startAlertServices } from '../../local/alert-services';
+import { alertEnv } from '../helpers/alert-env';
 
 const validEnv = {
   IMAGE_BUCKET: 'waferwatch-images',
@@ -8,6 +10,9 @@ const validEnv = {
   CONNECT_CONTACT_FLOW_ID: '66666666-7777-8888-9999-000000000000',
   CONNECT_SOURCE_PHONE_NUMBER: '+15555550199',
   OPERATOR_PHONE_NUMBER: '+447700900123',
+  ALERT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/waferwatch-alerts',
+  ALERT_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/waferwatch-alerts-dlq',
+  ALERT_STATE_TABLE: 'waferwatch-alert-state',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
 };
@@ -36,8 +41,10 @@ describe('camera path entry points', () => {
     const { syntheticWafer } = await import('../fixtures/wafer-images');
     const { newInspectionId, recordKey } = await import('../../functions/core/inspection-keys');
     const standIns = await startLocalAwsStandIns();
+    // The image claims (dynalite) and the alert queue (the SQS emulator): the pipeline checks the bytes before detecting.
+    const alertServices = await startAlertServices();
     try {
-      for (const [key, value] of Object.entries({ ...standIns.env, DETECTOR: 'embedded', EMBEDDED_MODEL_URI: '/nonexistent/model.wwm' })) vi.stubEnv(key, value);
+      for (const [key, value] of Object.entries({ ...standIns.env, ...alertEnv(alertServices), DETECTOR: 'embedded', EMBEDDED_MODEL_URI: '/nonexistent/model.wwm' })) vi.stubEnv(key, value);
       const bucket = standIns.names.bucket;
       const inspectionId = newInspectionId();
       await standIns.clients.s3.send(
@@ -52,7 +59,7 @@ describe('camera path entry points', () => {
       expect(record).toMatchObject({ inspectionId, source: 'camera', stationId: 'cmp-1', status: 'not-inspected', detectionError: { code: 'DETECTOR_UNAVAILABLE' } });
       await expect(standIns.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `incoming/${inspectionId}` }))).resolves.toBeDefined();
     } finally {
-      await standIns.close();
+      await Promise.all([standIns.close(), alertServices.close()]);
     }
   });
 

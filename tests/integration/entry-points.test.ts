@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startAlertServices } from '../../local/alert-services';
+import { alertEnv } from '../helpers/alert-env';
 
 const validEnv = {
   IMAGE_BUCKET: 'waferwatch-images',
@@ -6,6 +8,9 @@ const validEnv = {
   CONNECT_CONTACT_FLOW_ID: '66666666-7777-8888-9999-000000000000',
   CONNECT_SOURCE_PHONE_NUMBER: '+15555550199',
   OPERATOR_PHONE_NUMBER: '+447700900123',
+  ALERT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/waferwatch-alerts',
+  ALERT_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/waferwatch-alerts-dlq',
+  ALERT_STATE_TABLE: 'waferwatch-alert-state',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
 };
@@ -26,8 +31,10 @@ describe('Lambda entry points', () => {
     // Prepare: real S3 (s3rver) but a model path that does not exist.
     const { startLocalAwsStandIns } = await import('../helpers/local-aws-stand-ins');
     const standIns = await startLocalAwsStandIns();
+    // The image claims (dynalite) and the alert queue (the SQS emulator): the pipeline checks the bytes before detecting.
+    const alertServices = await startAlertServices();
     try {
-      for (const [key, value] of Object.entries({ ...standIns.env, DETECTOR: 'embedded', EMBEDDED_MODEL_URI: '/nonexistent/model.wwm' })) vi.stubEnv(key, value);
+      for (const [key, value] of Object.entries({ ...standIns.env, ...alertEnv(alertServices), DETECTOR: 'embedded', EMBEDDED_MODEL_URI: '/nonexistent/model.wwm' })) vi.stubEnv(key, value);
       const { handler } = await import('../../functions/inspect-image');
       const { handler: getInspection } = await import('../../functions/get-inspection');
       const { apiEvent, rawUploadEvent, lambdaContext } = await import('../fixtures/api-events');
@@ -41,7 +48,7 @@ describe('Lambda entry points', () => {
       const record = await getInspection(apiEvent({ httpMethod: 'GET', pathParameters: { id: error.inspectionId } }), lambdaContext);
       expect(JSON.parse(record.body)).toMatchObject({ status: 'not-inspected', detectionError: { code: 'DETECTOR_UNAVAILABLE' } });
     } finally {
-      await standIns.close();
+      await Promise.all([standIns.close(), alertServices.close()]);
     }
   });
 });

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAlertServices, type AlertServices } from '../../../local/alert-services';
 import { lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
+import { alertEnv } from '../../helpers/alert-env';
 import { startLocalAwsStandIns, type LocalAwsStandIns } from '../../helpers/local-aws-stand-ins';
 import { makeTestWaferImage } from '../../helpers/test-wafer-images';
 
@@ -23,12 +24,7 @@ describe('the deployed inspect entry emits its metrics and logs', () => {
   beforeAll(async () => {
     standIns = await startLocalAwsStandIns();
     alertServices = await startAlertServices();
-    Object.assign(process.env, standIns.env, {
-      SQS_ENDPOINT: alertServices.sqsEndpoint,
-      ALERT_QUEUE_URL: alertServices.alertQueueUrl,
-      ALERT_DEAD_LETTER_QUEUE_URL: alertServices.deadLetterQueueUrl,
-      DYNAMODB_ENDPOINT: alertServices.dynamoDbEndpoint,
-      ALERT_STATE_TABLE: alertServices.alertStateTable,
+    Object.assign(process.env, standIns.env, alertEnv(alertServices), {
       ALERT_CONFIDENCE_THRESHOLD: '0.5',
       ALLOWED_ORIGINS: 'http://localhost:3000',
       POWERTOOLS_METRICS_DISABLED: 'false',
