@@ -18,14 +18,21 @@ export interface LoadOptions {
   s3Endpoint?: string;
   bucket: string;
   seed: number;
+  /** Stations per run; each run has its own (see stationPrefix), so a station's cooldown never spans two runs. */
   stations: number;
   /**
    * Send the shipped samples byte for byte. By default each upload gets a unique JPEG comment, so each is a
-   * different image (sha256) with the same pixels, like wafers off a line; same bytes would exercise de-duplication.
+   * different image (sha256) with the same pixels, like wafers off a line; the same bytes again are the same
+   * inspection (answered 200 with the first one), so this exercises de-duplication.
    */
   sameBytes: boolean;
-  /** How long to wait for calls that arrive after the uploads (an alert queue) before reconciling. */
+  /** How long to wait, after the last upload, for the alert queue to settle every anomalous alert before reconciling. */
   settleSeconds: number;
+  /**
+   * The stack's STATION_CALL_COOLDOWN_SECONDS. A stack started here is given it (unset: the shell's
+   * STATION_CALL_COOLDOWN_SECONDS, else the product default); a `--url` stack is assumed to use it (default 300).
+   */
+  cooldownSeconds?: number;
   keepData: boolean;
 }
 
@@ -39,7 +46,7 @@ export class LoadArgumentError extends Error {}
 
 export const LOAD_USAGE = `npm run bench:load -- [--uploads 500] [--concurrency 1,8,32] [--max-seconds 300]
     [--url http://localhost:3000 --s3-endpoint http://localhost:PORT [--bucket ${DEFAULT_BUCKET}]]
-    [--seed 1] [--stations 4] [--same-bytes] [--settle-seconds 10] [--keep-data]`;
+    [--seed 1] [--stations 16] [--same-bytes] [--settle-seconds 30] [--cooldown-seconds 300] [--keep-data]`;
 
 /** Parse the benchmark's command line; throws LoadArgumentError naming the bad argument. */
 export function parseLoadArgs(args: readonly string[]): LoadOptions {
@@ -57,9 +64,10 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
         's3-endpoint': { type: 'string' },
         bucket: { type: 'string', default: DEFAULT_BUCKET },
         seed: { type: 'string', default: '1' },
-        stations: { type: 'string', default: '4' },
+        stations: { type: 'string', default: '16' },
         'same-bytes': { type: 'boolean', default: false },
-        'settle-seconds': { type: 'string', default: '10' },
+        'settle-seconds': { type: 'string', default: '30' },
+        'cooldown-seconds': { type: 'string' },
         'keep-data': { type: 'boolean', default: false },
       },
     }));
@@ -82,8 +90,16 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
     stations: positiveInteger('--stations', values.stations, 64),
     sameBytes: values['same-bytes'],
     settleSeconds: nonNegativeInteger('--settle-seconds', values['settle-seconds']),
+    ...(values['cooldown-seconds'] === undefined ? {} : { cooldownSeconds: cooldownSeconds(values['cooldown-seconds']) }),
     keepData: values['keep-data'],
   };
+}
+
+/** The product's own range for STATION_CALL_COOLDOWN_SECONDS (functions/config.ts): 0 to one day. */
+function cooldownSeconds(text: string): number {
+  const value = nonNegativeInteger('--cooldown-seconds', text);
+  if (value > 86_400) throw new LoadArgumentError(`--cooldown-seconds must be between 0 and 86400 (the product's range), got "${text}".`);
+  return value;
 }
 
 function positiveInteger(name: string, text: string, max: number): number {
@@ -117,19 +133,30 @@ export interface PlannedUpload {
   stationId: string;
 }
 
+/**
+ * The stations of one run: `bench-<tag>-r<run>c<concurrency>`, then `-1` … `-N`. The stack remembers each station's
+ * last call for the cooldown (and `npm start` keeps it across restarts), so a run on stations an earlier run or
+ * invocation rang would see its anomalies folded into that call; a tag drawn per invocation and the run's number keep
+ * every run's stations fresh. The tag is 1–8 letters or digits, so the names stay well inside the product's 64.
+ */
+export function stationPrefix(tag: string, run: number, concurrency: number): string {
+  if (!/^[a-z0-9]{1,8}$/i.test(tag)) throw new Error(`A station tag is 1-8 letters or digits, got "${tag}".`);
+  return `bench-${tag}-r${run}c${concurrency}`;
+}
 
 /**
  * Which sample and station each upload uses: every sample once per cycle, in a seeded order per cycle, so any
- * prefix of the plan keeps the normal/anomalous mix of the samples; stations `bench-1` … `bench-N`, seeded.
+ * prefix of the plan keeps the normal/anomalous mix of the samples; stations `<stationPrefix>-1` … `-N`, seeded.
  */
-export function planUploads(input: { uploads: number; samples: number; stations: number; seed: number }): PlannedUpload[] {
+export function planUploads(input: { uploads: number; samples: number; stations: number; seed: number; stationPrefix?: string }): PlannedUpload[] {
+  const prefix = input.stationPrefix ?? 'bench';
   if (input.samples < 1) throw new Error('No samples to upload.');
   const random = seededRandom(input.seed);
   const plan: PlannedUpload[] = [];
   let cycle: number[] = [];
   for (let index = 0; index < input.uploads; index += 1) {
     if (cycle.length === 0) cycle = shuffled(input.samples, random);
-    plan.push({ index, sampleIndex: cycle.pop()!, stationId: `bench-${1 + Math.floor(random() * input.stations)}` });
+    plan.push({ index, sampleIndex: cycle.pop()!, stationId: `${prefix}-${1 + Math.floor(random() * input.stations)}` });
   }
   return plan;
 }
@@ -181,21 +208,40 @@ export function summarizeLatencies(latenciesMs: readonly number[]): LatencySumma
 export interface UploadResult {
   status: number;
   latencyMs: number;
-  /** The error code of a non-201 answer (`{"error":{"code"}}`), or the socket error's code when there was no answer. */
+  /** The error code of an error answer (`{"error":{"code"}}`), or the socket error's code when there was no answer. */
   errorCode?: string;
+  /**
+   * The inspection answered: a 201's new one, a 200's earlier one (the same bytes), or the one an error says was
+   * kept (`error.inspectionId`, e.g. 503 DETECTOR_UNAVAILABLE keeps the image as not inspected).
+   */
   inspectionId?: string;
+  /** The image key of an accepted (200/201) answer. */
   imageKey?: string;
 }
 
-/** Non-201 outcomes counted by `status code`, e.g. `503 DETECTOR_UNAVAILABLE: 2`, `network ECONNRESET: 1`. */
+/** Outcomes other than accepted (see isAccepted) counted by `status code`, e.g. `503 DETECTOR_UNAVAILABLE: 2`, `network ECONNRESET: 1`. */
 export function countErrors(results: readonly UploadResult[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const result of results) {
-    if (result.status === 201) continue;
+    if (isAccepted(result)) continue;
     const label = `${result.status === 0 ? 'network' : result.status} ${result.errorCode ?? 'no-code'}`;
     counts.set(label, (counts.get(label) ?? 0) + 1);
   }
   return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** What the reconciliation needs of a record's alert: where it got to, and when place-call decided it. */
+export interface AlertSummary {
+  /** `queued`, `placed`, `folded`, `failed`, `skipped` or `not-queued` (functions/core/inspection.ts AlertOutcome). */
+  status: string;
+  /** A folded alert: the inspection whose call (placed or still to come) it was counted into. */
+  intoInspectionId?: string;
+  /** A placed alert: the Connect contact. */
+  contactId?: string;
+  /** A failed alert: why, e.g. DAILY_CALL_CAP_REACHED. */
+  code?: string;
+  /** When place-call decided it: placedAt, foldedAt or failedAt. */
+  decidedAt?: string;
 }
 
 /** The few fields of a stored inspection record the reconciliation needs. */
@@ -205,41 +251,103 @@ export interface RecordSummary {
   status: string;
   createdAt: string;
   sha256: string;
+  alert: AlertSummary;
+}
+
+/** The record's alert as the reconciliation sees it; unknown shapes keep only their status. */
+export function summarizeAlert(alert: unknown): AlertSummary {
+  const fields = typeof alert === 'object' && alert !== null ? (alert as Record<string, unknown>) : {};
+  const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : undefined);
+  const decidedAt = text('placedAt') ?? text('foldedAt') ?? text('failedAt');
+  const intoInspectionId = text('intoInspectionId');
+  const contactId = text('contactId');
+  const code = text('code');
+  return {
+    status: text('status') ?? 'missing',
+    ...(intoInspectionId ? { intoInspectionId } : {}),
+    ...(contactId ? { contactId } : {}),
+    ...(code ? { code } : {}),
+    ...(decidedAt ? { decidedAt } : {}),
+  };
 }
 
 /**
- * How many operator calls the product should place for a set of inspections. Today every anomalous inspection rings
- * once (`CURRENT_CALL_POLICY`); the alert queue adds a per-station cooldown and same-image de-duplication, which
- * this models so the benchmark's expectation moves with the product by changing the policy, not the counting.
+ * The product's operator call policy (functions/core/place-operator-call.ts), as the benchmark models it:
+ * - the same image bytes (sha256) are one inspection, so they ring at most once (`dedupeSameImage`);
+ * - a station rings at most once per `cooldownMs`, counted from its last call: anomalies on it inside the cooldown
+ *   are folded into its next call (STATION_CALL_COOLDOWN_SECONDS);
+ * - at most `dailyCallsLeft` more calls today (DAILY_CALL_CAP minus the calls already placed this UTC day): a call
+ *   past it is refused (DAILY_CALL_CAP_REACHED) and lifts the station's cooldown, as nobody was rung.
  */
 export interface CallPolicy {
-  /** An anomaly within this long after a station's last call is folded into the next call instead of ringing. */
   cooldownMs: number;
-  /** A second anomalous inspection of the same image (sha256) never rings again. */
   dedupeSameImage: boolean;
+  dailyCallsLeft: number;
 }
 
-/** What the product does today: one call per anomalous inspection, no cooldown, no de-duplication. */
-export const CURRENT_CALL_POLICY: CallPolicy = { cooldownMs: 0, dedupeSameImage: false };
+/** STATION_CALL_COOLDOWN_SECONDS when unset (functions/config.ts). */
+export const DEFAULT_STATION_CALL_COOLDOWN_SECONDS = 300;
 
-/** The number of calls `policy` places for these records, taken in the order they were created. */
-export function expectedCallCount(records: readonly RecordSummary[], policy: CallPolicy): number {
+/** The product's policy for a stack with this cooldown; the daily cap is unbounded unless said. */
+export function productCallPolicy(input: { cooldownSeconds: number; dailyCallsLeft?: number }): CallPolicy {
+  return { cooldownMs: input.cooldownSeconds * 1000, dedupeSameImage: true, dailyCallsLeft: input.dailyCallsLeft ?? Number.POSITIVE_INFINITY };
+}
+
+/** How a policy ends the alerts of a set of records. */
+export interface ExpectedAlerts {
+  /** Alerts that ring (one Connect call each). */
+  calls: number;
+  /** Alerts folded into a station's call inside its cooldown. */
+  folded: number;
+  /** Alerts refused by the daily call cap. */
+  capped: number;
+}
+
+/**
+ * When place-call decided an alert (or, not decided yet, when the inspection was created). The policy applies when
+ * the alert leaves the queue, not when the wafer was photographed, so this is the clock the model replays; it agrees
+ * with the product to within the Connect call's own latency (placedAt is stamped after the call starts).
+ */
+export function alertDecisionTime(record: RecordSummary): number {
+  return Date.parse(record.alert.decidedAt ?? record.createdAt);
+}
+
+/**
+ * What `policy` makes of the alerts of these records: the anomalous ones whose alert reached the queue (a
+ * `not-queued` alert never did; the client was answered 503), replayed in the order place-call decided them.
+ */
+export function expectedAlerts(records: readonly RecordSummary[], policy: CallPolicy): ExpectedAlerts {
   const anomalous = records
-    .filter((record) => record.status === 'anomalous')
-    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.inspectionId.localeCompare(b.inspectionId));
+    .filter((record) => record.status === 'anomalous' && record.alert.status !== 'not-queued')
+    .map((record) => ({ record, at: alertDecisionTime(record) }))
+    .sort((a, b) => a.at - b.at || a.record.inspectionId.localeCompare(b.record.inspectionId));
   const lastCallAt = new Map<string, number>();
-  const calledImages = new Set<string>();
-  let calls = 0;
-  for (const record of anomalous) {
-    if (policy.dedupeSameImage && calledImages.has(record.sha256)) continue;
-    const at = Date.parse(record.createdAt);
+  const seenImages = new Set<string>();
+  const expected: ExpectedAlerts = { calls: 0, folded: 0, capped: 0 };
+  let callsLeft = policy.dailyCallsLeft;
+  for (const { record, at } of anomalous) {
+    if (policy.dedupeSameImage) {
+      if (seenImages.has(record.sha256)) continue;
+      seenImages.add(record.sha256);
+    }
     const last = lastCallAt.get(record.stationId);
-    if (last !== undefined && at - last < policy.cooldownMs) continue;
-    lastCallAt.set(record.stationId, at);
-    calledImages.add(record.sha256);
-    calls += 1;
+    if (last !== undefined && at - last < policy.cooldownMs) {
+      expected.folded += 1;
+    } else if (callsLeft <= 0) {
+      lastCallAt.delete(record.stationId);
+      expected.capped += 1;
+    } else {
+      lastCallAt.set(record.stationId, at);
+      callsLeft -= 1;
+      expected.calls += 1;
+    }
   }
-  return calls;
+  return expected;
+}
+
+/** The number of calls `policy` places for these records. */
+export function expectedCallCount(records: readonly RecordSummary[], policy: CallPolicy): number {
+  return expectedAlerts(records, policy).calls;
 }
 
 /** One reconciliation line: what should be there, what is. */
@@ -250,34 +358,78 @@ export interface ReconciliationCheck {
   ok: boolean;
 }
 
+/** One call the Connect emulator placed during the run. */
+export interface PlacedCall {
+  contactId: string;
+  /** The inspection id the call was placed for (its contact attributes). */
+  inspectionId: string;
+}
+
 /** What the stack holds after one run, read from its own state (S3 and the Connect emulator), not from the client. */
 export interface StackState {
+  /** Inspections whose record existed before the run: the same bytes sent again are answered with one of these. */
+  earlierInspectionIds: ReadonlySet<string>;
   /** Image keys (not masks) that appeared under inspections/ during the run. */
   storedImageKeys: readonly string[];
-  /** Records that appeared under inspections/ during the run. */
+  /** Records that appeared under inspections/ during the run, as they stood once the alert queue settled. */
   records: readonly RecordSummary[];
-  /** The inspection id of each call placed during the run (from its contact attributes). */
-  calledInspectionIds: readonly string[];
+  /** The calls placed during the run. */
+  calls: readonly PlacedCall[];
+}
+
+/** An answer that stands for an inspection: 201 (new) or 200 (the same bytes, the earlier inspection). */
+export function isAccepted(result: UploadResult): boolean {
+  return (result.status === 201 || result.status === 200) && result.inspectionId !== undefined;
 }
 
 /**
- * Reconcile one run: every accepted upload's image and record stored exactly once, nothing stored that was not
- * accepted, and the calls placed equal to what the policy expects for the stored records, none twice.
+ * Reconcile one run against the stack's state, once its alerts settled:
+ * - storage: one image and one record per distinct new inspection the client was answered with (an accepted upload,
+ *   or an error that says its inspection was kept, e.g. 503 DETECTOR_UNAVAILABLE), each accepted image present, and
+ *   no image stored as two inspections;
+ * - calls: as many as the policy expects for this run's records, none twice, none for another run's inspection,
+ *   each placed record with its call;
+ * - alerts: none left queued, every anomalous one placed, folded or failed, folds into a call of this run on the
+ *   same station, as many folded and capped as the policy expects.
  */
-export function reconcile(accepted: readonly UploadResult[], state: StackState, policy: CallPolicy): ReconciliationCheck[] {
-  const acceptedKeys = new Set(accepted.map((result) => result.imageKey));
-  const acceptedIds = new Set(accepted.map((result) => result.inspectionId));
+export function reconcile(results: readonly UploadResult[], state: StackState, policy: CallPolicy): ReconciliationCheck[] {
+  const accepted = results.filter(isAccepted);
+  const answered = new Set<string>();
+  for (const result of results) {
+    const id = result.inspectionId;
+    if (id !== undefined && !state.earlierInspectionIds.has(id)) answered.add(id);
+  }
+  const acceptedNewKeys = new Set(accepted.filter((result) => !state.earlierInspectionIds.has(result.inspectionId!)).map((result) => result.imageKey));
   const storedKeys = new Set(state.storedImageKeys);
-  const recordIds = new Set(state.records.map((record) => record.inspectionId));
-  const check = (name: string, expected: number, actual: number): ReconciliationCheck => ({ name, expected, actual, ok: expected === actual });
+  const recordsById = new Map(state.records.map((record) => [record.inspectionId, record]));
+  const calledIds = state.calls.map((call) => call.inspectionId);
+  const contactIds = new Set(state.calls.map((call) => call.contactId));
+  const anomalous = state.records.filter((record) => record.status === 'anomalous');
+  const byAlert = (status: string) => anomalous.filter((record) => record.alert.status === status);
+  const placed = byAlert('placed');
+  const folded = byAlert('folded');
+  const failed = byAlert('failed');
+  const expected = expectedAlerts(state.records, policy);
+  const foldedAstray = folded.filter((record) => {
+    const into = recordsById.get(record.alert.intoInspectionId ?? '');
+    return into === undefined || into.stationId !== record.stationId || into.alert.status !== 'placed';
+  });
+  const check = (name: string, expectedCount: number, actual: number): ReconciliationCheck => ({ name, expected: expectedCount, actual, ok: expectedCount === actual });
   return [
-    check('images stored = accepted', accepted.length, state.storedImageKeys.length),
-    check('accepted images missing from S3', 0, [...acceptedKeys].filter((key) => key === undefined || !storedKeys.has(key)).length),
-    check('records = accepted', accepted.length, state.records.length),
-    check('accepted uploads without a record', 0, [...acceptedIds].filter((id) => id === undefined || !recordIds.has(id)).length),
-    check('calls = expected by the policy', expectedCallCount(state.records, policy), state.calledInspectionIds.length),
-    check('inspections called more than once', 0, state.calledInspectionIds.length - new Set(state.calledInspectionIds).size),
-    check('calls for inspections not in this run', 0, state.calledInspectionIds.filter((id) => !recordIds.has(id)).length),
+    check('images stored = new inspections answered', answered.size, state.storedImageKeys.length),
+    check('accepted images missing from S3', 0, [...acceptedNewKeys].filter((key) => key === undefined || !storedKeys.has(key)).length),
+    check('records = new inspections answered', answered.size, state.records.length),
+    check('answered inspections without a record', 0, [...answered].filter((id) => !recordsById.has(id)).length),
+    check('one image stored as two inspections', 0, state.records.length - new Set(state.records.map((record) => record.sha256)).size),
+    check('calls = expected by the policy', expected.calls, state.calls.length),
+    check('inspections called more than once', 0, calledIds.length - new Set(calledIds).size),
+    check('calls for inspections not in this run', 0, calledIds.filter((id) => !recordsById.has(id)).length),
+    check('placed alerts without their call', 0, placed.filter((record) => !contactIds.has(record.alert.contactId ?? '')).length),
+    check('anomalous alerts still queued', 0, byAlert('queued').length),
+    check('placed + folded + failed = anomalous', anomalous.length, placed.length + folded.length + failed.length),
+    check('folded = expected by the policy', expected.folded, folded.length),
+    check('folded not into a call of its station', 0, foldedAstray.length),
+    check('refused by the daily call cap = expected', expected.capped, failed.filter((record) => record.alert.code === 'DAILY_CALL_CAP_REACHED').length),
   ];
 }
 

@@ -1,35 +1,43 @@
 /**
- * Load benchmark of the local stack: POST /inspections with raw JPEG bodies at several concurrencies, then reconcile
- * what the stack itself stored (s3rver, through the real S3 client) and called (the Connect emulator) against what
- * the client was told and what the alert policy expects. Exits 1 on any mismatch, 2 on a bad command line.
+ * Load benchmark of the local stack: POST /inspections with raw JPEG bodies at several concurrencies, wait for the
+ * alert queue to settle, then reconcile what the stack itself stored (s3rver, through the real S3 client) and called
+ * (the Connect emulator) against what the client was told and what the product's call policy (station cooldown,
+ * same-image de-duplication, daily cap) expects. Exits 1 on any mismatch, 2 on a bad command line.
  *
  *   npm run bench:load -- [--uploads 500] [--concurrency 1,8,32] [--max-seconds 300]
- *   npm run bench:load -- --url http://localhost:3000 --s3-endpoint http://localhost:<s3rver port>
+ *   npm run bench:load -- --url http://localhost:3000 --s3-endpoint http://localhost:<s3rver port> [--cooldown-seconds 300]
  *
  * The stack runs in this process unless --url is given, so the numbers include the client's own work on the
  * same cores, and the peak RSS is the stack's and the client's together.
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createS3Client } from '../functions/adapters/aws-clients';
+import { recordKey } from '../functions/core/inspection-keys';
 import {
   countErrors,
-  CURRENT_CALL_POLICY,
-  expectedCallCount,
+  DEFAULT_STATION_CALL_COOLDOWN_SECONDS,
+  expectedAlerts,
   formatMs,
+  isAccepted,
   LOAD_USAGE,
   LoadArgumentError,
   parseLoadArgs,
   planUploads,
+  productCallPolicy,
   reconcile,
+  stationPrefix,
+  summarizeAlert,
   summarizeLatencies,
   withJpegComment,
   type CallPolicy,
   type LoadOptions,
+  type PlacedCall,
   type ReconciliationCheck,
   type RecordSummary,
   type UploadResult,
@@ -39,11 +47,16 @@ const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 const SAMPLE_FOLDERS = ['samples/wafer-photos/good', 'samples/wafer-photos/anomalous'];
 /** A single upload stuck longer than API Gateway's 29 s is a failure, not a slow success. */
 const UPLOAD_TIMEOUT_MS = 35_000;
+/** How often the settling reads the records whose alert is still queued (the local pump polls every 250 ms). */
+const SETTLE_POLL_MS = 250;
 
 interface Target {
   url: string;
   s3: S3Client;
   bucket: string;
+  /** The stack's cooldown, and how many calls it can still place today when known (a stack started here). */
+  cooldownSeconds: number;
+  dailyCallCap?: number;
   close(): Promise<void>;
 }
 
@@ -52,6 +65,9 @@ interface RunSummary {
   sent: number;
   accepted: number;
   errors: number;
+  /** Calls placed during the run, and alerts folded into them. */
+  calls: number;
+  folded: number;
   seconds: number;
   latency: ReturnType<typeof summarizeLatencies>;
   peakRssMb: number;
@@ -69,29 +85,43 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  // The SDK's Node 20 end-of-support warning would go to stderr; the local stack sets this for its handlers, but its
+  // emulators (dynalite's table setup) create a client before it does.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const samples = await loadSamples();
   console.log(`waferwatch load benchmark: POST /inspections, raw JPEG bodies (${samples.length} samples: ${samples.filter((s) => s.anomalous).length} anomalous)`);
   console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? 'unknown'}), load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')} at start, node ${process.version}`);
 
   const target = await openTarget(options);
   console.log(`target: ${target.url}${options.url ? ' (a running stack: the peak RSS below is this client\'s alone)' : ' (started in this process: client and stack share the cores and the RSS)'}`);
-  const policy = CURRENT_CALL_POLICY;
+  // Drawn per invocation, not from --seed: the stack keeps stations' cooldowns and the image hashes it has seen
+  // (npm start across restarts), so a second invocation with the same seed must still send new images from new stations.
+  const tag = randomBytes(3).toString('hex');
+  console.log(
+    `call policy: station cooldown ${target.cooldownSeconds} s${options.url && options.cooldownSeconds === undefined ? ' (--cooldown-seconds, the product default; say so if the stack runs another)' : ''}, the same image is one inspection, daily cap ${target.dailyCallCap ?? 'the stack\'s own (assumed not reached)'}; stations bench-${tag}-r<run>c<concurrency>-1…${options.stations}`,
+  );
   const runs: RunSummary[] = [];
   try {
-    for (const concurrency of options.concurrencies) {
-      runs.push(await runOnce(target, options, samples, concurrency, policy));
+    for (const [index, concurrency] of options.concurrencies.entries()) {
+      const callsSoFar = runs.reduce((sum, run) => sum + run.calls, 0);
+      // A stack started here begins the day with no calls, so what is left of its cap is known exactly.
+      const policy = productCallPolicy({
+        cooldownSeconds: target.cooldownSeconds,
+        ...(target.dailyCallCap === undefined ? {} : { dailyCallsLeft: target.dailyCallCap - callsSoFar }),
+      });
+      runs.push(await runOnce(target, options, samples, { run: index + 1, concurrency, tag }, policy));
     }
   } finally {
     await target.close();
   }
 
-  console.log(`\n| concurrency | uploads | accepted | errors | uploads/s | p50 ms | p95 ms | p99 ms | max ms | peak RSS MB | reconciliation |`);
-  console.log(`|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|`);
+  console.log(`\n| concurrency | uploads | accepted | errors | uploads/s | p50 ms | p95 ms | p99 ms | max ms | peak RSS MB | calls placed/expected | folded | reconciliation |`);
+  console.log(`|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|`);
   for (const run of runs) {
     const ok = run.checks.every((check) => check.ok);
     const calls = run.checks.find((check) => check.name.startsWith('calls ='))!;
     console.log(
-      `| ${run.concurrency} | ${run.sent}${run.cappedAt ? ` (capped)` : ''} | ${run.accepted} | ${run.errors} | ${(run.sent / run.seconds).toFixed(1)} | ${formatMs(run.latency.p50)} | ${formatMs(run.latency.p95)} | ${formatMs(run.latency.p99)} | ${formatMs(run.latency.max)} | ${run.peakRssMb.toFixed(0)} | ${ok ? 'OK' : 'MISMATCH'} (calls ${calls.actual}/${calls.expected}) |`,
+      `| ${run.concurrency} | ${run.sent}${run.cappedAt ? ` (capped)` : ''} | ${run.accepted} | ${run.errors} | ${(run.sent / run.seconds).toFixed(1)} | ${formatMs(run.latency.p50)} | ${formatMs(run.latency.p95)} | ${formatMs(run.latency.p99)} | ${formatMs(run.latency.max)} | ${run.peakRssMb.toFixed(0)} | ${calls.actual}/${calls.expected} | ${run.folded} | ${ok ? 'OK' : 'MISMATCH'} |`,
     );
   }
   console.log(`load average at end: ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`);
@@ -120,11 +150,26 @@ async function loadSamples(): Promise<Sample[]> {
   return samples;
 }
 
-/** The stack to load: a running one (--url), or one started here on a free port with a fresh data folder. */
+/**
+ * The stack to load: a running one (--url), or one started here on a free port with a fresh data folder.
+ *
+ * A stack started here gets the cooldown asked for (--cooldown-seconds, else the shell's STATION_CALL_COOLDOWN_SECONDS,
+ * else the product default) and a daily call cap it cannot reach: the shell's DAILY_CALL_CAP when set (to watch the
+ * cap at work; the reconciliation then expects its refusals), else one call per upload of every run. The default
+ * cap of 100 a UTC day is a toll-fraud guard, not what this measures: 3 runs of 16 stations place 48 calls, but a
+ * longer run (one call per station per cooldown), more stations or a second invocation the same day would reach it
+ * and turn calls into refusals mid-run. Its data folder is new, so none of the cap is used when it starts.
+ */
 async function openTarget(options: LoadOptions): Promise<Target> {
   if (options.url) {
     const s3 = createS3Client({ region: 'us-east-1', endpoint: options.s3Endpoint });
-    return { url: options.url, s3, bucket: options.bucket, close: async () => s3.destroy() };
+    return {
+      url: options.url,
+      s3,
+      bucket: options.bucket,
+      cooldownSeconds: options.cooldownSeconds ?? DEFAULT_STATION_CALL_COOLDOWN_SECONDS,
+      close: async () => s3.destroy(),
+    };
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'waferwatch-bench-load-'));
   // Imported here, not at the top: --url runs never load the handlers, and the stack reads its env on first import.
@@ -136,6 +181,8 @@ async function openTarget(options: LoadOptions): Promise<Target> {
     env: {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      STATION_CALL_COOLDOWN_SECONDS: String(options.cooldownSeconds ?? process.env.STATION_CALL_COOLDOWN_SECONDS ?? DEFAULT_STATION_CALL_COOLDOWN_SECONDS),
+      DAILY_CALL_CAP: process.env.DAILY_CALL_CAP || String(options.uploads * options.concurrencies.length),
     },
   });
   const s3 = createS3Client({ region: 'us-east-1', endpoint: stack.env.S3_ENDPOINT });
@@ -143,6 +190,9 @@ async function openTarget(options: LoadOptions): Promise<Target> {
     url: stack.url,
     s3,
     bucket: stack.env.IMAGE_BUCKET!,
+    // Read back from what the handlers were configured with (their config refuses a bad value at start).
+    cooldownSeconds: Number(stack.env.STATION_CALL_COOLDOWN_SECONDS),
+    dailyCallCap: Number(stack.env.DAILY_CALL_CAP),
     close: async () => {
       s3.destroy();
       await stack.close();
@@ -152,11 +202,20 @@ async function openTarget(options: LoadOptions): Promise<Target> {
   };
 }
 
-/** One concurrency run: send, then reconcile the run's delta of the stack's state. */
-async function runOnce(target: Target, options: LoadOptions, samples: Sample[], concurrency: number, policy: CallPolicy): Promise<RunSummary> {
+/** One concurrency run: send, let the alert queue settle, then reconcile the run's delta of the stack's state. */
+async function runOnce(
+  target: Target,
+  options: LoadOptions,
+  samples: Sample[],
+  run: { run: number; concurrency: number; tag: string },
+  policy: CallPolicy,
+): Promise<RunSummary> {
+  const { concurrency } = run;
   const keysBefore = new Set(await listInspectionKeys(target));
+  const earlierInspectionIds = new Set([...keysBefore].filter((key) => key.endsWith('.json')).map(inspectionIdOfKey));
   const callsBefore = new Set((await readCalls(target.url)).map((call) => call.contactId));
-  const plan = planUploads({ uploads: options.uploads, samples: samples.length, stations: options.stations, seed: options.seed + concurrency });
+  const stations = stationPrefix(run.tag, run.run, concurrency);
+  const plan = planUploads({ uploads: options.uploads, samples: samples.length, stations: options.stations, seed: options.seed + concurrency, stationPrefix: stations });
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const base = new URL(target.url);
 
@@ -175,9 +234,12 @@ async function runOnce(target: Target, options: LoadOptions, samples: Sample[], 
     while (next < plan.length && performance.now() < deadline) {
       const upload = plan[next++]!;
       const sample = samples[upload.sampleIndex]!;
-      const body = options.sameBytes ? sample.bytes : withJpegComment(sample.bytes, `waferwatch bench seed=${options.seed} concurrency=${concurrency} upload=${upload.index}`);
+      // The tag makes the bytes new to a stack that has seen an earlier invocation's (it remembers image hashes).
+      const body = options.sameBytes
+        ? sample.bytes
+        : withJpegComment(sample.bytes, `waferwatch bench ${run.tag} seed=${options.seed} run=${run.run} concurrency=${concurrency} upload=${upload.index}`);
       const result = await postInspection(agent, base, body, upload.stationId);
-      if (result.inspectionId) sampleIsAnomalous.set(result.inspectionId, sample.anomalous);
+      if (result.inspectionId && isAccepted(result)) sampleIsAnomalous.set(result.inspectionId, sample.anomalous);
       results.push(result);
     }
   };
@@ -187,32 +249,75 @@ async function runOnce(target: Target, options: LoadOptions, samples: Sample[], 
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   agent.destroy();
 
-  const accepted = results.filter((result) => result.status === 201);
+  const accepted = results.filter(isAccepted);
+  const created = results.filter((result) => result.status === 201).length;
   const errors = countErrors(results);
   const latency = summarizeLatencies(results.map((result) => result.latencyMs));
   const cappedAt = results.length < plan.length ? results.length : undefined;
 
-  // The stack's own state: new objects under inspections/, their records, and the calls placed since the baseline.
+  // The stack's own state: new objects under inspections/, their records once every anomalous alert left the queue,
+  // and the calls placed since the baseline.
   const newKeys = (await listInspectionKeys(target)).filter((key) => !keysBefore.has(key));
   const storedImageKeys = newKeys.filter((key) => /\.(jpg|png)$/.test(key) && !key.endsWith('.mask.png'));
-  const records = await readRecords(target, newKeys.filter((key) => key.endsWith('.json')));
-  const expectedCalls = expectedCallCount(records, policy);
-  const newCalls = await settleCalls(target.url, callsBefore, expectedCalls, options.settleSeconds);
-  const checks = reconcile(accepted, { storedImageKeys, records, calledInspectionIds: newCalls.map((call) => call.attributes.inspectionId ?? '') }, policy);
+  const settleStarted = performance.now();
+  const records = await settleAlerts(target, await readRecords(target, newKeys.filter((key) => key.endsWith('.json'))), options.settleSeconds);
+  const settleSeconds = (performance.now() - settleStarted) / 1000;
+  const calls: PlacedCall[] = (await readCalls(target.url))
+    .filter((call) => !callsBefore.has(call.contactId))
+    .map((call) => ({ contactId: call.contactId, inspectionId: call.attributes.inspectionId ?? '' }));
+  const checks = reconcile(results, { earlierInspectionIds, storedImageKeys, records, calls }, policy);
+  const expected = expectedAlerts(records, policy);
+  const alerts = countBy(records.filter((record) => record.status === 'anomalous').map((record) => record.alert.status + (record.alert.code ? ` ${record.alert.code}` : '')));
+  const folded = records.filter((record) => record.status === 'anomalous' && record.alert.status === 'folded').length;
 
-  console.log(`\n── concurrency ${concurrency}: ${results.length} uploads${cappedAt ? ` (stopped by --max-seconds ${options.maxSeconds} after ${cappedAt} of ${plan.length})` : ''}`);
-  console.log(`  accepted (201) ${accepted.length}   errors ${results.length - accepted.length}${[...errors].map(([label, count]) => `   ${label}: ${count}`).join('')}`);
+  console.log(`\n── run ${run.run}, concurrency ${concurrency}: ${results.length} uploads from ${stations}-1…${options.stations}${cappedAt ? ` (stopped by --max-seconds ${options.maxSeconds} after ${cappedAt} of ${plan.length})` : ''}`);
+  console.log(`  accepted ${accepted.length} (201 new ${created}, 200 same image ${accepted.length - created})   errors ${results.length - accepted.length}${[...errors].map(([label, count]) => `   ${label}: ${count}`).join('')}`);
   console.log(`  throughput ${(results.length / seconds).toFixed(1)} uploads/s over ${seconds.toFixed(1)} s`);
   console.log(`  latency ms  p50 ${formatMs(latency.p50)}   p95 ${formatMs(latency.p95)}   p99 ${formatMs(latency.p99)}   max ${formatMs(latency.max)}`);
   const verdictsAsLabelled = records.filter((record) => sampleIsAnomalous.get(record.inspectionId) === (record.status === 'anomalous')).length;
-  console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB   records by status: ${describeStatuses(records)}   verdicts matching the sample's folder: ${verdictsAsLabelled}/${records.length}`);
-  console.log(`  reconciliation (policy: cooldown ${policy.cooldownMs / 1000} s, same-image de-duplication ${policy.dedupeSameImage ? 'on' : 'off'}):`);
-  for (const check of checks) console.log(`    ${check.ok ? 'OK      ' : 'MISMATCH'}  ${check.name.padEnd(40)} expected ${check.expected}, got ${check.actual}`);
+  console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB   records by status: ${describeCounts(countBy(records.map((record) => record.status)))}   verdicts matching the sample's folder: ${verdictsAsLabelled}/${records.length}`);
+  console.log(`  alerts ${describeCounts(alerts)}, ${settleSeconds.toFixed(1)} s after the last upload answered; calls placed ${calls.length}, expected ${expected.calls} (${expected.folded} folded, ${expected.capped} refused by the cap)`);
+  console.log(`  reconciliation (policy: station cooldown ${policy.cooldownMs / 1000} s, same image once, ${Number.isFinite(policy.dailyCallsLeft) ? `${policy.dailyCallsLeft} calls left today` : 'daily cap not expected to be reached'}):`);
+  for (const check of checks) console.log(`    ${check.ok ? 'OK      ' : 'MISMATCH'}  ${check.name.padEnd(42)} expected ${check.expected}, got ${check.actual}`);
+  const stillQueued = records.filter((record) => record.alert.status === 'queued');
+  if (stillQueued.length > 0) {
+    console.log(`    still queued after --settle-seconds ${options.settleSeconds}: ${stillQueued.slice(0, 5).map((record) => record.inspectionId).join(', ')}${stillQueued.length > 5 ? ', …' : ''}`);
+  }
+  const byId = new Map(records.map((record) => [record.inspectionId, record]));
+  for (const record of records.filter((candidate) => candidate.alert.status === 'folded')) {
+    const into = byId.get(record.alert.intoInspectionId ?? '');
+    if (into && into.stationId === record.stationId && into.alert.status === 'placed') continue;
+    const where = into ? `station ${into.stationId}, alert ${into.alert.status}` : 'not a record of this run';
+    console.log(`    ${record.inspectionId} (station ${record.stationId}) folded into ${record.alert.intoInspectionId ?? '?'} (${where})`);
+  }
+  if (!Number.isFinite(policy.dailyCallsLeft) && records.some((record) => record.alert.code === 'DAILY_CALL_CAP_REACHED')) {
+    console.log(`    the stack's DAILY_CALL_CAP (default 100 a UTC day, kept in its data folder across restarts) is reached: start it with a higher DAILY_CALL_CAP to benchmark calls`);
+  }
 
-  return { concurrency, sent: results.length, accepted: accepted.length, errors: results.length - accepted.length, seconds, latency, peakRssMb: peakRss / 2 ** 20, checks, ...(cappedAt ? { cappedAt } : {}) };
+  return {
+    concurrency,
+    sent: results.length,
+    accepted: accepted.length,
+    errors: results.length - accepted.length,
+    calls: calls.length,
+    folded,
+    seconds,
+    latency,
+    peakRssMb: peakRss / 2 ** 20,
+    checks,
+    ...(cappedAt ? { cappedAt } : {}),
+  };
 }
 
-/** POST one raw JPEG; never throws: a socket failure is a result with status 0 and the error's code. */
+/** `inspections/2026/11/26/<id>.json` → `<id>`. */
+function inspectionIdOfKey(key: string): string {
+  return path.posix.basename(key).replace(/\..*$/, '');
+}
+
+/**
+ * POST one raw JPEG; never throws: a socket failure is a result with status 0 and the error's code. Sends the
+ * shell's WAFERWATCH_API_KEY as `x-api-key` when set, as a stack started with it (here or by npm start) requires.
+ */
 function postInspection(agent: Agent, base: URL, body: Buffer, stationId: string): Promise<UploadResult> {
   const started = performance.now();
   return new Promise((resolve) => {
@@ -226,7 +331,13 @@ function postInspection(agent: Agent, base: URL, body: Buffer, stationId: string
         method: 'POST',
         agent,
         timeout: UPLOAD_TIMEOUT_MS,
-        headers: { Host: base.host, 'Content-Type': 'image/jpeg', 'Content-Length': body.byteLength, 'X-Station-Id': stationId },
+        headers: {
+          Host: base.host,
+          'Content-Type': 'image/jpeg',
+          'Content-Length': body.byteLength,
+          'X-Station-Id': stationId,
+          ...(process.env.WAFERWATCH_API_KEY ? { 'x-api-key': process.env.WAFERWATCH_API_KEY } : {}),
+        },
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -234,19 +345,22 @@ function postInspection(agent: Agent, base: URL, body: Buffer, stationId: string
         response.on('error', (error: NodeJS.ErrnoException) => finish({ status: 0, errorCode: error.code ?? error.name }));
         response.on('end', () => {
           const status = response.statusCode ?? 0;
-          let parsed: { inspectionId?: unknown; image?: { key?: unknown }; error?: { code?: unknown }; message?: unknown } | undefined;
+          let parsed: { inspectionId?: unknown; image?: { key?: unknown }; error?: { code?: unknown; inspectionId?: unknown }; message?: unknown } | undefined;
           try {
             parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
           } catch {
             parsed = undefined;
           }
-          if (status === 201 && typeof parsed?.inspectionId === 'string' && typeof parsed.image?.key === 'string') {
+          // 201: a new inspection; 200: the same bytes were inspected before, this is that inspection.
+          if ((status === 201 || status === 200) && typeof parsed?.inspectionId === 'string' && typeof parsed.image?.key === 'string') {
             finish({ status, inspectionId: parsed.inspectionId, imageKey: parsed.image.key });
-          } else if (status === 201) {
-            finish({ status: 0, errorCode: 'MALFORMED_201' });
+          } else if (status === 201 || status === 200) {
+            finish({ status: 0, errorCode: `MALFORMED_${status}` });
           } else {
             const code = typeof parsed?.error?.code === 'string' ? parsed.error.code : typeof parsed?.message === 'string' ? parsed.message : undefined;
-            finish({ status, ...(code ? { errorCode: code } : {}) });
+            // An error that names its inspection kept the image and a record (e.g. 503 DETECTOR_UNAVAILABLE).
+            const kept = typeof parsed?.error?.inspectionId === 'string' ? parsed.error.inspectionId : undefined;
+            finish({ status, ...(code ? { errorCode: code } : {}), ...(kept ? { inspectionId: kept } : {}) });
           }
         });
       },
@@ -270,19 +384,51 @@ async function listInspectionKeys(target: Target): Promise<string[]> {
 }
 
 /** The stored records, read back from S3 a few at a time. */
-async function readRecords(target: Target, keys: string[]): Promise<RecordSummary[]> {
+async function readRecords(target: Target, keys: readonly string[]): Promise<RecordSummary[]> {
   const records: RecordSummary[] = [];
   let next = 0;
   const reader = async () => {
-    while (next < keys.length) {
-      const key = keys[next++]!;
-      const object = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
-      const record = JSON.parse(await object.Body!.transformToString()) as { inspectionId: string; stationId: string; status: string; createdAt: string; image: { sha256: string } };
-      records.push({ inspectionId: record.inspectionId, stationId: record.stationId, status: record.status, createdAt: record.createdAt, sha256: record.image.sha256 });
-    }
+    while (next < keys.length) records.push(await readRecord(target, keys[next++]!));
   };
   await Promise.all(Array.from({ length: 8 }, reader));
   return records;
+}
+
+async function readRecord(target: Target, key: string): Promise<RecordSummary> {
+  const object = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
+  const record = JSON.parse(await object.Body!.transformToString()) as {
+    inspectionId: string;
+    stationId: string;
+    status: string;
+    createdAt: string;
+    image: { sha256: string };
+    alert: unknown;
+  };
+  return {
+    inspectionId: record.inspectionId,
+    stationId: record.stationId,
+    status: record.status,
+    createdAt: record.createdAt,
+    sha256: record.image.sha256,
+    alert: summarizeAlert(record.alert),
+  };
+}
+
+/**
+ * The records once every anomalous alert has left the queue (placed, folded or failed), or as they stand after
+ * `settleSeconds`: place-call rings after the upload answered, and writes the outcome on the record after the call.
+ * Only the records still queued are read again.
+ */
+async function settleAlerts(target: Target, records: RecordSummary[], settleSeconds: number): Promise<RecordSummary[]> {
+  const until = performance.now() + settleSeconds * 1000;
+  const byId = new Map(records.map((record) => [record.inspectionId, record]));
+  for (;;) {
+    const queued = [...byId.values()].filter((record) => record.alert.status === 'queued');
+    if (queued.length === 0 || performance.now() >= until) return [...byId.values()];
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    const keys = queued.map((record) => recordKey(record.inspectionId));
+    for (const record of await readRecords(target, keys)) byId.set(record.inspectionId, record);
+  }
 }
 
 interface CallView {
@@ -296,23 +442,14 @@ async function readCalls(url: string): Promise<CallView[]> {
   return ((await response.json()) as { calls: CallView[] }).calls;
 }
 
-/**
- * The calls placed since the baseline. Calls that arrive after the upload answered (an alert queue) get up to
- * `settleSeconds` to reach the expected count; today they are placed before the upload answers.
- */
-async function settleCalls(url: string, before: Set<string>, expected: number, settleSeconds: number): Promise<CallView[]> {
-  const until = performance.now() + settleSeconds * 1000;
-  for (;;) {
-    const calls = (await readCalls(url)).filter((call) => !before.has(call.contactId));
-    if (calls.length >= expected || performance.now() >= until) return calls;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+function countBy(values: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function describeStatuses(records: RecordSummary[]): string {
-  const counts = new Map<string, number>();
-  for (const record of records) counts.set(record.status, (counts.get(record.status) ?? 0) + 1);
-  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([status, count]) => `${status} ${count}`).join(', ') || 'none';
+function describeCounts(counts: Map<string, number>): string {
+  return [...counts].map(([value, count]) => `${value} ${count}`).join(', ') || 'none';
 }
 
 process.exitCode = await main().catch((error: unknown) => {

@@ -41,13 +41,18 @@ describe('npm run bench:load (smoke)', () => {
     expect(stdout).toMatch(/^\| 4 \| 12 \| 12 \| 0 \| /m);
     expect(stdout).not.toContain('MISMATCH');
     expect(stdout).toContain('reconciliation OK for every run');
-    // Both runs' calls are checked against their own anomalous records (12 uploads of 30 samples: some of each).
+    // Both runs' calls are checked against their own anomalous records (12 uploads of 30 samples: some of each), on
+    // stations of their own, once the alert queue has settled every anomalous alert.
     const calls = [...stdout.matchAll(/calls = expected by the policy\s+expected (\d+), got (\d+)/g)].map((match) => [Number(match[1]), Number(match[2])]);
     expect(calls).toHaveLength(2);
     for (const [expected, got] of calls) {
       expect(got).toBe(expected);
       expect(expected).toBeGreaterThan(0);
     }
+    expect([...stdout.matchAll(/anomalous alerts still queued\s+expected 0, got 0/g)]).toHaveLength(2);
+    const stations = [...stdout.matchAll(/uploads from (bench-[0-9a-f]{6}-r\d+c\d+)-1…16/g)].map((match) => match[1]);
+    expect(stations).toHaveLength(2);
+    expect(new Set(stations).size).toBe(2);
   });
 
   it('refuses a non-loopback target with exit code 2 before sending anything', async () => {
