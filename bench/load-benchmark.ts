@@ -46,7 +46,7 @@ export class LoadArgumentError extends Error {}
 
 export const LOAD_USAGE = `npm run bench:load -- [--uploads 500] [--concurrency 1,8,32] [--max-seconds 300]
     [--url http://localhost:3000 --s3-endpoint http://localhost:PORT [--bucket ${DEFAULT_BUCKET}]]
-    [--seed 1] [--stations 16] [--same-bytes] [--settle-seconds 30] [--cooldown-seconds 300] [--keep-data]`;
+    [--seed 1] [--stations 16] [--same-bytes] [--settle-seconds 60] [--cooldown-seconds 300] [--keep-data]`;
 
 /** Parse the benchmark's command line; throws LoadArgumentError naming the bad argument. */
 export function parseLoadArgs(args: readonly string[]): LoadOptions {
@@ -66,7 +66,7 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
         seed: { type: 'string', default: '1' },
         stations: { type: 'string', default: '16' },
         'same-bytes': { type: 'boolean', default: false },
-        'settle-seconds': { type: 'string', default: '30' },
+        'settle-seconds': { type: 'string', default: '60' },
         'cooldown-seconds': { type: 'string' },
         'keep-data': { type: 'boolean', default: false },
       },
@@ -343,6 +343,21 @@ export function expectedAlerts(records: readonly RecordSummary[], policy: CallPo
     }
   }
   return expected;
+}
+
+/**
+ * How long after its inspection was created place-call decided each settled alert (ms), and how long until each
+ * placed call rang: the wait an operator sees, which grows when the queue falls behind the uploads.
+ */
+export function alertDelays(records: readonly RecordSummary[]): { decided: number[]; placed: number[] } {
+  const delays = { decided: [] as number[], placed: [] as number[] };
+  for (const record of records) {
+    if (record.status !== 'anomalous' || record.alert.decidedAt === undefined) continue;
+    const delay = Date.parse(record.alert.decidedAt) - Date.parse(record.createdAt);
+    delays.decided.push(delay);
+    if (record.alert.status === 'placed') delays.placed.push(delay);
+  }
+  return delays;
 }
 
 /** The number of calls `policy` places for these records. */

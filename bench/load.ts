@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { createS3Client } from '../functions/adapters/aws-clients';
 import { recordKey } from '../functions/core/inspection-keys';
 import {
+  alertDelays,
   countErrors,
   DEFAULT_STATION_CALL_COOLDOWN_SECONDS,
   expectedAlerts,
@@ -277,6 +278,12 @@ async function runOnce(
   const verdictsAsLabelled = records.filter((record) => sampleIsAnomalous.get(record.inspectionId) === (record.status === 'anomalous')).length;
   console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB   records by status: ${describeCounts(countBy(records.map((record) => record.status)))}   verdicts matching the sample's folder: ${verdictsAsLabelled}/${records.length}`);
   console.log(`  alerts ${describeCounts(alerts)}, ${settleSeconds.toFixed(1)} s after the last upload answered; calls placed ${calls.length}, expected ${expected.calls} (${expected.folded} folded, ${expected.capped} refused by the cap)`);
+  const delays = alertDelays(records);
+  const decidedDelay = summarizeLatencies(delays.decided);
+  const placedDelay = summarizeLatencies(delays.placed);
+  console.log(
+    `  alert decided after ms  p50 ${formatMs(decidedDelay.p50)}   p95 ${formatMs(decidedDelay.p95)}   max ${formatMs(decidedDelay.max)}   (the ${delays.placed.length} calls: p50 ${formatMs(placedDelay.p50)}   max ${formatMs(placedDelay.max)})`,
+  );
   console.log(`  reconciliation (policy: station cooldown ${policy.cooldownMs / 1000} s, same image once, ${Number.isFinite(policy.dailyCallsLeft) ? `${policy.dailyCallsLeft} calls left today` : 'daily cap not expected to be reached'}):`);
   for (const check of checks) console.log(`    ${check.ok ? 'OK      ' : 'MISMATCH'}  ${check.name.padEnd(42)} expected ${check.expected}, got ${check.actual}`);
   const stillQueued = records.filter((record) => record.alert.status === 'queued');

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  alertDelays,
   countErrors,
   DEFAULT_BUCKET,
   expectedAlerts,
@@ -72,7 +73,7 @@ describe('parseLoadArgs', () => {
       seed: 1,
       stations: 16,
       sameBytes: false,
-      settleSeconds: 30,
+      settleSeconds: 60,
       keepData: false,
     });
     expect(options).not.toHaveProperty('cooldownSeconds');
@@ -468,5 +469,23 @@ describe('reconcile', () => {
       ['refused by the daily call cap = expected', 0, 1],
     ]);
     expect(failing(asExpected)).toEqual([]);
+  });
+});
+
+describe('alertDelays', () => {
+  it('measures each settled anomalous alert from its inspection to place-call\'s decision, and the placed calls apart', () => {
+    // Prepare
+    const records = [
+      record('A', { createdAt: at(0), alert: { status: 'placed', contactId: 'c-A', decidedAt: at(0, 2) } }),
+      record('B', { createdAt: at(0, 1), alert: { status: 'folded', intoInspectionId: 'A', decidedAt: at(0, 31) } }),
+      record('C', { createdAt: at(0, 2) }),
+      record('D', { status: 'normal', alert: { status: 'skipped' } }),
+    ];
+
+    // Act
+    const delays = alertDelays(records);
+
+    // Assess
+    expect(delays).toEqual({ decided: [2_000, 30_000], placed: [2_000] });
   });
 });
