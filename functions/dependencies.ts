@@ -12,7 +12,7 @@ import type { Detector } from './core/detection';
 import { DetectorUnavailableError } from './core/errors';
 import type { InspectionDependencies } from './core/inspect-wafer-image';
 import { createLogger } from './logger';
-import { countingInspectionStore, getObservability, timedDetector, traced, type Observability } from './observability';
+import { getObservability, inspectionMetrics, timedDetector, traced, type Observability } from './observability';
 import { createStoreDependencies, type StoreDependencies } from './store-dependencies';
 
 /** Everything the inspect function uses, built once per container from the configuration. */
@@ -29,7 +29,7 @@ export interface AppDependencies extends StoreDependencies {
 export function createDependencies(config: Config, logger: Logger = createLogger(), observability?: Observability): AppDependencies {
   const storeDependencies = createStoreDependencies(config, logger);
   const { s3 } = storeDependencies;
-  const store = observability ? countingInspectionStore(storeDependencies.store, observability.metrics) : storeDependencies.store;
+  const { store } = storeDependencies;
   const { queue, alertState } = createAlertAdapters(config);
   let loading: Promise<Detector> | undefined;
   const detector = () => {
@@ -53,6 +53,7 @@ export function createDependencies(config: Config, logger: Logger = createLogger
       alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD, reviewThreshold: config.ALERT_REVIEW_THRESHOLD },
       limits: { maxBytes: config.MAX_IMAGE_BYTES, minSide: config.MIN_IMAGE_SIDE, maxSide: config.MAX_IMAGE_SIDE },
       logger,
+      ...(observability ? { events: inspectionMetrics(observability.metrics) } : {}),
     },
   };
 }

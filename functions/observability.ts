@@ -3,8 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 import type { Detector } from './core/detection';
-import type { InspectionRecord } from './core/inspection';
-import type { InspectionStore } from './core/ports';
+import type { InspectionEvents } from './core/ports';
 import { createLogger } from './logger';
 
 /** The CloudWatch namespace of the product's EMF metrics (the alarms in serverless.yml read it). */
@@ -76,39 +75,22 @@ export function createRequestObserver({ logger, metrics, tracer }: Observability
 }
 
 /**
- * Count an inspection's verdict when its record is stored: each inspection stores one record (the verdict, or
- * not-inspected when the detector could not answer), whichever path (API or camera) produced it, so counting at
- * the store counts each exactly once with no change to the pipeline. A record that fails to store is not counted.
+ * The inspection pipeline's metrics, whichever path (API or camera) ran it: `Inspections` once per inspection,
+ * `Anomalies`, `NeedsReview` and `NotInspected` per stored outcome, and `CallsFailed` for an alert that could not be
+ * queued (the CallsFailed alarm sees it; the calls themselves are counted by the place-call function).
  */
-export function countingInspectionStore(store: InspectionStore, metrics: Metrics): InspectionStore {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === 'putRecord') {
-        return async (record: InspectionRecord) => {
-          await target.putRecord(record);
-          recordInspectionMetrics(metrics, record);
-        };
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+export function inspectionMetrics(metrics: Metrics): InspectionEvents {
+  return {
+    recorded(record, firstForInspection) {
+      if (firstForInspection) metrics.addMetric('Inspections', MetricUnit.Count, 1);
+      if (record.status === 'anomalous') metrics.addMetric('Anomalies', MetricUnit.Count, 1);
+      if (record.status === 'needs-review') metrics.addMetric('NeedsReview', MetricUnit.Count, 1);
+      if (record.status === 'not-inspected') metrics.addMetric('NotInspected', MetricUnit.Count, 1);
     },
-  });
-}
-
-/** The metrics of one stored inspection record. */
-export function recordInspectionMetrics(metrics: Metrics, record: InspectionRecord): void {
-  // An alert that never reached the queue counts as a failed call (the CallsFailed alarm sees it); the calls
-  // themselves are counted by the place-call function (functions/alert-dependencies.ts). That record is the second
-  // write of an inspection already counted, as is a camera upload's duplicate of an earlier inspection.
-  if (record.alert.status === 'not-queued') {
-    metrics.addMetric('CallsFailed', MetricUnit.Count, 1);
-    return;
-  }
-  if (record.duplicateOf !== undefined) return;
-  metrics.addMetric('Inspections', MetricUnit.Count, 1);
-  if (record.status === 'anomalous') metrics.addMetric('Anomalies', MetricUnit.Count, 1);
-  if (record.status === 'needs-review') metrics.addMetric('NeedsReview', MetricUnit.Count, 1);
-  if (record.status === 'not-inspected') metrics.addMetric('NotInspected', MetricUnit.Count, 1);
+    alertNotQueued() {
+      metrics.addMetric('CallsFailed', MetricUnit.Count, 1);
+    },
+  };
 }
 
 /** Time every detect() call (failed ones too: a slow refusal is still latency) as `DetectorLatency` in ms. */

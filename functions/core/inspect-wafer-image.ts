@@ -3,7 +3,7 @@ import type { DetectionResult, Detector } from './detection';
 import { AlertQueueUnavailableError, DetectorUnavailableError, StorageUnavailableError, WaferwatchError } from './errors';
 import type { InspectionRecord, InspectionSource, StoredDetection } from './inspection';
 import { inspectionKeys, newInspectionId } from './inspection-keys';
-import type { AlertMessage, AlertPublisher, DomainLogger, ImageClaims, InspectionStore } from './ports';
+import type { AlertMessage, AlertPublisher, DomainLogger, ImageClaims, InspectionEvents, InspectionStore } from './ports';
 import { assertDecodable, checkWaferImage, type WaferImageLimits } from './validate-wafer-image';
 
 /** Everything the inspection pipeline talks to, passed in so tests can use fakes. */
@@ -17,6 +17,8 @@ export interface InspectionDependencies {
   alertPolicy: AlertPolicy;
   limits: WaferImageLimits;
   logger: DomainLogger;
+  /** Told what happened (the metrics); nothing when absent. */
+  events?: InspectionEvents;
   now?: () => Date;
 }
 
@@ -107,7 +109,9 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
         ? { code: failure.code, message: failure.message }
         : { code: 'INTERNAL_ERROR', message: 'The detector failed unexpectedly.' };
     deps.logger.error('Detection failed; the image is kept as not inspected', { ...context, error: describe(failure) });
-    await saveRecord(deps, { ...baseRecord, detectionError });
+    const notInspected: InspectionRecord = { ...baseRecord, detectionError };
+    await saveRecord(deps, notInspected);
+    deps.events?.recorded(notInspected, earlier === undefined);
     if (failure instanceof DetectorUnavailableError) {
       throw new DetectorUnavailableError(failure.message, failure.retryAfterSeconds, { ...failure.details, inspectionId });
     }
@@ -126,6 +130,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   };
   // The verdict is stored before the alert is queued: the place-call function reads it and records the call on it.
   await saveRecord(deps, verdict);
+  deps.events?.recorded(verdict, earlier === undefined);
   const record = decision.call ? await queueAlert(deps, verdict, now, decision.confidencePercent) : verdict;
   deps.logger.info('Wafer inspected', { ...context, status: record.status, confidence: detection.Confidence, alert: record.alert.status });
   // A camera upload that finished another upload's inspection of the same bytes still answers under its own id.
@@ -174,7 +179,9 @@ async function queueAlert(deps: InspectionDependencies, verdict: InspectionRecor
     deps.logger.error('Queueing the operator alert failed', { inspectionId: verdict.inspectionId, error: describe(error) });
     const failedAt = now().toISOString();
     const reason = 'The operator alert could not be queued; send the image again to queue it.';
-    await saveRecord(deps, { ...verdict, alert: { status: 'not-queued', reason, failedAt }, updatedAt: failedAt });
+    const notQueued: InspectionRecord = { ...verdict, alert: { status: 'not-queued', reason, failedAt }, updatedAt: failedAt };
+    await saveRecord(deps, notQueued);
+    deps.events?.alertNotQueued(notQueued);
     throw new AlertQueueUnavailableError(verdict.inspectionId);
   }
 }

@@ -59,6 +59,17 @@ export interface OperatorCaller {
   startCall(alert: OperatorAlert): Promise<{ contactId: string }>;
 }
 
+/** What the inspection pipeline reports as it goes (EMF metrics in production), once per event. */
+export interface InspectionEvents {
+  /**
+   * An inspection's outcome was stored: a verdict or `not-inspected`. `firstForInspection` is false when a verdict
+   * finishes an inspection stored earlier (as not-inspected) under the same id, so each inspection is counted once.
+   */
+  recorded(record: InspectionRecord, firstForInspection: boolean): void;
+  /** An anomalous inspection's alert could not be put on the queue: nobody will be called unless it is sent again. */
+  alertNotQueued(record: InspectionRecord): void;
+}
+
 /** The few log calls the domain makes; Powertools Logger satisfies it. */
 export interface DomainLogger {
   info(message: string, extra: Record<string, unknown>): void;

@@ -5,9 +5,9 @@ import type { Detector } from '../../../functions/core/detection';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
 import {
-  countingInspectionStore,
   createObservability,
   createRequestObserver,
+  inspectionMetrics,
   timedDetector,
   withObservability,
   type Observability,
@@ -94,7 +94,8 @@ describe('observability of one inspection', () => {
         observer: createRequestObserver(observability),
         detector: async () => timedDetector(detector, observability.metrics, steppingClock(42)),
         inspection: {
-          store: countingInspectionStore(store, observability.metrics),
+          store,
+          events: inspectionMetrics(observability.metrics),
           alerts,
           imageClaims,
           logger: observability.logger,
@@ -142,6 +143,38 @@ describe('observability of one inspection', () => {
     expect([emf[0]!.service, emf[0]!.stage]).toEqual(['waferwatch', 'test']);
     const latency = (emf[0]!._aws.CloudWatchMetrics[0].Metrics as Array<{ Name: string; Unit: string }>).find((metric) => metric.Name === 'DetectorLatency');
     expect(latency?.Unit).toBe('Milliseconds');
+  });
+
+  it('counts an alert that is queued on the second try once as an inspection and once as a failed call', async () => {
+    // Prepare
+    alerts.failNext = 1;
+    const refused = await captureOutput(() => inspectHandler()(rawUploadEvent(jpeg), lambdaContext));
+
+    // Act: the client sends the same image again, as the 503 told it to
+    const requeued = await captureOutput(() => inspectHandler()(rawUploadEvent(jpeg), lambdaContext));
+
+    // Assess
+    expect([refused.result.statusCode, requeued.result.statusCode]).toEqual([503, 200]);
+    expect(refused.lines.filter(isEmf).map(metricsOf)).toEqual([{ Inspections: 1, Anomalies: 1, CallsFailed: 1, DetectorLatency: 42 }]);
+    // The inspection was counted when its verdict was stored; queueing its alert later is not a second inspection.
+    expect(requeued.lines.filter(isEmf).map(metricsOf)).toEqual([]);
+    expect(alerts.messages).toHaveLength(1);
+  });
+
+  it('counts an inspection finished after the detector recovered once, with its verdict', async () => {
+    // Prepare
+    let available = false;
+    detector = new ScriptedDetector(() => (available ? verdict(true, 0.93) : Promise.reject(new DetectorUnavailableError('The detector is throttled.'))));
+    const first = await captureOutput(() => inspectHandler()(rawUploadEvent(jpeg), lambdaContext));
+    available = true;
+
+    // Act
+    const retried = await captureOutput(() => inspectHandler()(rawUploadEvent(jpeg), lambdaContext));
+
+    // Assess
+    expect([first.result.statusCode, retried.result.statusCode]).toEqual([503, 201]);
+    expect(first.lines.filter(isEmf).map(metricsOf)).toEqual([{ Inspections: 1, NotInspected: 1, DetectorLatency: 42 }]);
+    expect(retried.lines.filter(isEmf).map(metricsOf)).toEqual([{ Anomalies: 1, DetectorLatency: 42 }]);
   });
 
   it('counts a refused image as a rejection, not an inspection', async () => {
@@ -266,7 +299,7 @@ describe('observability of one inspection', () => {
         observer: createRequestObserver(observability),
         detector: async () => timedDetector(detector, observability.metrics, steppingClock(7)),
         defaultStationId: 'default',
-        inspection: { store: countingInspectionStore(store, observability.metrics), alerts, imageClaims, logger: observability.logger, alertPolicy: ALERT_POLICY, limits: LIMITS },
+        inspection: { store, events: inspectionMetrics(observability.metrics), alerts, imageClaims, logger: observability.logger, alertPolicy: ALERT_POLICY, limits: LIMITS },
       })),
       observability,
     );
