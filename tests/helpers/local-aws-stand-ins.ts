@@ -90,6 +90,9 @@ export async function startLocalAwsStandIns(options: LocalAwsStandInsOptions = {
     OPERATOR_PHONE_NUMBER: names.operatorPhoneNumber,
     CONNECT_ENDPOINT: connect.endpoint,
     // Not started here (tests/helpers/alerting-stack.ts adds the SQS emulator and dynalite); required by the config.
+    // The endpoints point at a closed loopback port so a test that forgets them fails fast instead of reaching AWS.
+    SQS_ENDPOINT: 'http://127.0.0.1:9',
+    DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
     ALERT_QUEUE_URL: 'http://127.0.0.1:9/000000000000/waferwatch-test-alerts',
     ALERT_DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/waferwatch-test-alerts-dlq',
     ALERT_STATE_TABLE: 'waferwatch-test-alert-state',
