@@ -55,7 +55,7 @@ interface Target {
   url: string;
   s3: S3Client;
   bucket: string;
-  /** The stack's cooldown, and how many calls it can still place today when known (a stack started here). */
+  /** The stack's cooldown, and its daily call cap when known (a stack started here, whose fresh data folder has used none of it). */
   cooldownSeconds: number;
   dailyCallCap?: number;
   close(): Promise<void>;
