@@ -19,6 +19,11 @@ export interface InspectionDependencies {
   logger: DomainLogger;
   /** Told what happened (the metrics); nothing when absent. */
   events?: InspectionEvents;
+  /**
+   * How long to wait, step by step (ms), for the record of another upload of the same bytes that is still running,
+   * before finishing its inspection here. Default EARLIER_INSPECTION_WAITS_MS.
+   */
+  earlierInspectionWaitsMs?: readonly number[];
   now?: () => Date;
 }
 
@@ -59,8 +64,15 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   const requestedId = request.inspectionId ?? newInspectionId(createdAt.getTime());
   const inspectionId = await claimImage(deps, image.sha256, requestedId);
 
-  // Bytes seen before, or a camera upload's event delivered again: the earlier inspection's verdict stands.
-  const earlier = inspectionId !== requestedId || request.source === 'camera' ? await readRecord(deps, inspectionId) : undefined;
+  // Bytes seen before, or a camera upload's event delivered again: the earlier inspection's verdict stands. Bytes
+  // claimed by another upload that has no record yet are most likely still being inspected by it: wait for its verdict
+  // rather than inspect them a second time under its id (with this upload's station).
+  const earlier =
+    inspectionId !== requestedId
+      ? await awaitRecord(deps, inspectionId)
+      : request.source === 'camera'
+        ? await readRecord(deps, inspectionId)
+        : undefined;
   if (earlier && earlier.status !== 'not-inspected') {
     const verdict = earlier.alert.status === 'not-queued' ? await queueAlert(deps, earlier, now) : earlier;
     const record = inspectionId !== requestedId && request.source === 'camera' ? await saveDuplicate(deps, requestedId, verdict, createdAt) : verdict;
@@ -147,6 +159,21 @@ async function claimImage(deps: InspectionDependencies, sha256: string, inspecti
     deps.logger.error('Checking the image against earlier uploads failed', { inspectionId, error: describe(error) });
     throw new StorageUnavailableError('The image could not be checked against earlier uploads right now; send it again shortly.');
   }
+}
+
+/** About 3 s in all: longer than an inspection takes, short enough for a client retrying after a failed one. */
+export const EARLIER_INSPECTION_WAITS_MS: readonly number[] = [100, 200, 400, 800, 1500];
+
+/** The record of an inspection another upload started, once it has one (or undefined when it never comes). */
+async function awaitRecord(deps: InspectionDependencies, inspectionId: string): Promise<InspectionRecord | undefined> {
+  let record = await readRecord(deps, inspectionId);
+  for (const waitMs of deps.earlierInspectionWaitsMs ?? EARLIER_INSPECTION_WAITS_MS) {
+    // Any record ends the wait: a not-inspected one means that upload is over (its detector failed).
+    if (record) break;
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    record = await readRecord(deps, inspectionId);
+  }
+  return record;
 }
 
 async function readRecord(deps: InspectionDependencies, inspectionId: string): Promise<InspectionRecord | undefined> {

@@ -21,6 +21,7 @@ describe('inspectWaferImage', () => {
     logger,
     limits,
     alertPolicy: { confidenceThreshold: 0.6, reviewThreshold: 0.3 },
+    earlierInspectionWaitsMs: [5, 10, 20],
     now: () => new Date('2026-11-26T10:00:00.000Z'),
   });
 
@@ -109,6 +110,31 @@ describe('inspectWaferImage', () => {
     expect(detector.calls).toBe(1);
     expect(alerts.messages).toHaveLength(1);
     expect(store.records.size).toBe(1);
+  });
+
+  it('waits for a concurrent upload of the same bytes instead of inspecting them again under another station', async () => {
+    // Prepare: the first upload's detector is slow
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const detector = new ScriptedDetector(async () => {
+      await gate;
+      return verdict(true, 0.95);
+    });
+    const waits = { earlierInspectionWaitsMs: [20, 20, 20, 20, 20] };
+    const slowFirst = inspectWaferImage({ ...deps(detector), ...waits }, { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = inspectWaferImage({ ...deps(detector), ...waits }, { bytes: jpeg, stationId: 'etch-9', source: 'api' });
+    // Act
+    setTimeout(release, 30);
+    const [first, duplicate] = await Promise.all([slowFirst, second]);
+    // Assess
+    expect(detector.calls).toBe(1);
+    expect(duplicate.duplicate).toBe(true);
+    expect(duplicate.record).toEqual(first.record);
+    expect(first.record.stationId).toBe('etch-1');
+    expect(alerts.messages).toHaveLength(1);
   });
 
   it('gives a camera upload of bytes already inspected its own record pointing at the first inspection, without an alert', async () => {
