@@ -83,23 +83,6 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
     throw new Error(`Could not claim image ${sha256}: the claim kept changing`);
   }
 
-  /** Give an image claim back; see AlertStateStore.releaseImage. */
-  async releaseImage(sha256: string, inspectionId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: `image#${sha256}` },
-          ConditionExpression: 'inspectionId = :inspectionId',
-          ExpressionAttributeValues: { ':inspectionId': inspectionId },
-        }),
-      );
-    } catch (error) {
-      // Claimed by another inspection (after an expiry) or already gone: not ours to release.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
-
   /** Claim an alert's processing under a lease; see AlertStateStore.claimAlert. */
   async claimAlert(inspectionId: string, leaseSeconds: number): Promise<AlertClaim> {
     const pk = `alert#${inspectionId}`;

@@ -3,12 +3,12 @@
  * an anomaly never rings twice and is never lost (DynamoDB in production, dynalite locally).
  * Every operation is one atomic conditional write; none reads and then writes.
  *
- * The order the place-call consumer is meant to use them in, for one alert message:
+ * The order the place-call consumer (functions/core/place-operator-call.ts) uses them in, for one alert message:
  * 1. `claimAlert(inspectionId, lease)`: `claimed` → go on; `in-progress` → report the message as a
  *    batch item failure (another invocation holds it; SQS redelivers later); `done` → delete the
  *    message, it was a duplicate delivery.
  * 2. `tryStartCall(stationId, inspectionId, now, cooldown)`: `call: false` → the anomaly was folded
- *    into the station's next call; `completeAlert(id, 'folded')`.
+ *    into the station's next call; `completeAlert(id, 'folded', recorded)`.
  * 3. `reserveDailyCall(utcDay(now), cap, inspectionId)`: false → `completeAlert(id, 'capped')` and
  *    `recordCallFailed` (no call was placed, so the station must not stay silenced).
  * 4. Start the Connect call with the inspection-derived ClientToken (Connect itself drops a second
@@ -19,8 +19,9 @@
  *    Permanently refused → `recordCallFailed(stationId, id)`, `completeAlert(id, 'failed')`, DLQ.
  *
  * The image claim is separate and earlier, in the inspection pipeline: `claimImage` before an
- * alert is ever published, so the same wafer photo uploaded twice gives one inspection
- * (`releaseImage` if that inspection fails before its image and record are stored).
+ * alert is ever published, so the same wafer photo uploaded twice gives one inspection. A claim is
+ * never given back: an inspection that failed before its record was stored is finished, under the
+ * same id, by the next upload of the same bytes.
  */
 
 /** Result of claiming an image by its content hash. */
@@ -55,13 +56,6 @@ export interface AlertStateStore {
    * else gets the first inspection's id. After the TTL the bytes count as new.
    */
   claimImage(sha256: string, inspectionId: string, ttlSeconds: number): Promise<ImageClaim>;
-
-  /**
-   * Give an image claim back when its inspection failed before anything was stored (the S3
-   * write failed, say), so uploading the same bytes again is inspected afresh instead of being
-   * pointed at an inspection that has no record. Only the claiming inspection can release it.
-   */
-  releaseImage(sha256: string, inspectionId: string): Promise<void>;
 
   /**
    * Claim the processing of an inspection's alert for `leaseSeconds` (at least the consumer's

@@ -81,26 +81,6 @@ describe('DynamoDbAlertStateStore', () => {
     });
   });
 
-  describe('releaseImage', () => {
-    it('deletes the claim only if this inspection holds it, and ignores a claim held by another', async () => {
-      // Prepare
-      dynamo.on(DeleteCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
-
-      // Act
-      await store.releaseImage('x', 'insp-1');
-      await store.releaseImage('x', 'insp-1');
-
-      // Assess
-      expect(dynamo).toReceiveCommandWith(DeleteCommand, {
-        TableName: TABLE,
-        Key: { pk: 'image#x' },
-        ConditionExpression: 'inspectionId = :inspectionId',
-        ExpressionAttributeValues: { ':inspectionId': 'insp-1' },
-      });
-      expect(dynamo).toReceiveCommandTimes(DeleteCommand, 2);
-    });
-  });
-
   describe('claimAlert, completeAlert, releaseAlert', () => {
     it('claims under a lease unless a live lease or a done marker exists', async () => {
       // Prepare
