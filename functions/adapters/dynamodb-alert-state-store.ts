@@ -154,6 +154,26 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
     }
   }
 
+  /** Reopen an alert that ended without a call; see AlertStateStore.reopenAlert. */
+  async reopenAlert(inspectionId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `alert#${inspectionId}` },
+          ConditionExpression: '#state = :done AND (outcome = :failed OR outcome = :capped)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':done': 'done', ':failed': 'failed', ':capped': 'capped' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Placed, folded, in progress or unknown: nothing to reopen.
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   /** Ring or fold, per station; see AlertStateStore.tryStartCall. */
   async tryStartCall(stationId: string, inspectionId: string, nowMs: number, cooldownMs: number): Promise<CallDecision> {
     const key = { pk: `station#${stationId}` };

@@ -9,6 +9,11 @@ export interface SqsAlertQueueOptions {
   deadLetterQueueUrl: string;
 }
 
+/** The message attribute a parked alert carries its failure code in (and so, once moved back, marks a redrive). */
+export const DEAD_LETTER_CODE_ATTRIBUTE = 'failureCode';
+/** The message attribute a parked alert carries its readable reason in. */
+export const DEAD_LETTER_REASON_ATTRIBUTE = 'failureReason';
+
 /** SQS caps a visibility timeout at 12 hours. */
 const MAX_VISIBILITY_SECONDS = 43_200;
 
@@ -49,8 +54,8 @@ export class SqsAlertQueue implements AlertPublisher {
         QueueUrl: this.options.deadLetterQueueUrl,
         MessageBody: body,
         MessageAttributes: {
-          failureCode: { DataType: 'String', StringValue: failure.code },
-          failureReason: { DataType: 'String', StringValue: failure.reason.slice(0, 1000) },
+          [DEAD_LETTER_CODE_ATTRIBUTE]: { DataType: 'String', StringValue: failure.code },
+          [DEAD_LETTER_REASON_ATTRIBUTE]: { DataType: 'String', StringValue: failure.reason.slice(0, 1000) },
         },
       }),
     );

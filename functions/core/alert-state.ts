@@ -73,6 +73,12 @@ export interface AlertStateStore {
   releaseAlert(inspectionId: string): Promise<void>;
 
   /**
+   * Make an alert that ended without a call (`failed`, `capped`) claimable again: a person moved its message back
+   * from the dead-letter queue after fixing the cause. Placed and folded alerts stay done. Resolves true when reopened.
+   */
+  reopenAlert(inspectionId: string): Promise<boolean>;
+
+  /**
    * Decide whether an anomaly on `stationId` rings, atomically: when no call started within
    * `cooldownMs` before `nowMs`, this inspection becomes the station's current call and the
    * folded counter is handed over and reset; otherwise the counter is incremented.

@@ -31,6 +31,11 @@ export interface PlaceCallDependencies {
 export interface AlertDelivery {
   message: AlertMessage;
   attempt: number;
+  /**
+   * The message was parked in the dead-letter queue by an earlier delivery and moved back by a person (a DLQ
+   * redrive, after fixing the cause): an alert that ended without a call is tried again. A placed call never is.
+   */
+  redriven?: boolean;
 }
 
 /**
@@ -64,6 +69,9 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
   const { message, attempt } = delivery;
   const context = { inspectionId: message.inspectionId, stationId: message.stationId, attempt };
 
+  if (delivery.redriven && (await deps.alertState.reopenAlert(message.inspectionId))) {
+    deps.logger.info('An alert parked in the dead-letter queue was sent back; trying the call again', context);
+  }
   const claim = await deps.alertState.claimAlert(message.inspectionId, deps.policy.leaseSeconds);
   if (!claim.claimed) {
     if (claim.state === 'done') {

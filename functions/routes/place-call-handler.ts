@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { DEAD_LETTER_CODE_ATTRIBUTE } from '../adapters/sqs-alert-queue';
 import { STATION_ID } from '../core/camera-upload';
 import { isInspectionId } from '../core/inspection-keys';
 import { placeOperatorCall, type PlaceCallDependencies, type PlaceCallResult } from '../core/place-operator-call';
@@ -59,7 +60,9 @@ async function handleMessage(deps: PlaceCallHandlerDependencies, record: SQSReco
     }
     deps.observer?.inspectionStarted(message.inspectionId);
     const attempt = Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1);
-    const result = await placeOperatorCall(deps, { message, attempt });
+    // Only deadLetter() sets this attribute, so a message carrying it was moved back from the dead-letter queue.
+    const redriven = record.messageAttributes?.[DEAD_LETTER_CODE_ATTRIBUTE] !== undefined;
+    const result = await placeOperatorCall(deps, { message, attempt, redriven });
     deps.onResult?.(result);
     if (result.result === 'retry') {
       deps.logger.warn('The alert will be retried', { messageId: record.messageId, delaySeconds: result.delaySeconds, reason: result.reason });

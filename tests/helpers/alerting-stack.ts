@@ -38,6 +38,11 @@ export interface AlertingStack {
   records(): Promise<InspectionRecord[]>;
   /** The keys of stored wafer images (not masks, not records). */
   imageKeys(): Promise<string[]>;
+  /**
+   * Move every dead-lettered alert back to the alert queue with its attributes, as an operator's DLQ redrive
+   * (SQS StartMessageMoveTask) does after the cause is fixed; only those whose body `select` accepts, when given.
+   */
+  redriveDeadLetters(select?: (body: Record<string, unknown>) => boolean): number;
   /** Messages in the alert dead-letter queue, with their failure attributes. */
   deadLetters(): Array<{ body: Record<string, unknown>; code?: string; reason?: string }>;
   close(): Promise<void>;
@@ -108,6 +113,26 @@ export async function startAlertingStack(options: { env?: Record<string, string>
     },
     async imageKeys() {
       return (await listKeys(standIns, config.IMAGE_BUCKET)).filter((key) => /\.(png|jpg)$/.test(key) && !key.endsWith('.mask.png'));
+    },
+    redriveDeadLetters(select = () => true) {
+      const { sqs, alertQueueUrl, deadLetterQueueUrl } = alerts;
+      let moved = 0;
+      const leftBehind: string[] = [];
+      // Messages left behind stay in flight until the whole queue was read, then are made visible again.
+      const receive = () => sqs.receive(deadLetterQueueUrl, { maxNumberOfMessages: 10, visibilityTimeoutSeconds: 3600 });
+      for (let received = receive(); received.length > 0; received = receive()) {
+        for (const message of received) {
+          if (!select(JSON.parse(message.body) as Record<string, unknown>)) {
+            leftBehind.push(message.receiptHandle);
+            continue;
+          }
+          sqs.sendMessage(alertQueueUrl, message.body, { messageAttributes: message.messageAttributes });
+          sqs.deleteMessage(deadLetterQueueUrl, message.receiptHandle);
+          moved += 1;
+        }
+      }
+      for (const receiptHandle of leftBehind) sqs.changeMessageVisibility(deadLetterQueueUrl, receiptHandle, 0);
+      return moved;
     },
     deadLetters() {
       return alerts.sqs.messages(alerts.deadLetterQueueUrl).map((message) => ({

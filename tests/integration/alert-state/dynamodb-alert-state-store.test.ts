@@ -112,6 +112,27 @@ describe('claimAlert', () => {
     expect(afterLease).toEqual({ claimed: true });
   });
 
+  it('reopens an alert that ended without a call (a dead-letter redrive), and never one that rang or folded', async () => {
+    // Prepare
+    const store = storeAt();
+    const [failed, capped, placed, folded, inProgress] = [fresh('failed'), fresh('capped'), fresh('placed'), fresh('folded'), fresh('held')] as const;
+    for (const [id, outcome] of [[failed, 'failed'], [capped, 'capped'], [placed, 'placed'], [folded, 'folded']] as const) {
+      await store.claimAlert(id, 30);
+      await store.completeAlert(id, outcome);
+    }
+    await store.claimAlert(inProgress, 30);
+
+    // Act
+    const reopened = await Promise.all([failed, capped, placed, folded, inProgress, fresh('unknown')].map((id) => store.reopenAlert(id)));
+
+    // Assess
+    expect(reopened).toEqual([true, true, false, false, false, false]);
+    expect(await store.claimAlert(failed, 30)).toEqual({ claimed: true });
+    expect(await store.claimAlert(capped, 30)).toEqual({ claimed: true });
+    expect(await store.claimAlert(placed, 30)).toEqual({ claimed: false, state: 'done', outcome: 'placed' });
+    expect(await store.claimAlert(inProgress, 30)).toEqual({ claimed: false, state: 'in-progress' });
+  });
+
   it('does not release a done alert', async () => {
     // Prepare
     const store = storeAt();

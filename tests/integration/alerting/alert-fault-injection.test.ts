@@ -118,6 +118,29 @@ describe('alerting under injected faults', () => {
     expect(await imagesOf('fault-refused')).toHaveLength(2);
   });
 
+  it('rings once for a refused alert after the cause is fixed and the dead-letter queue is redriven, and only once', async () => {
+    // Prepare: the destination is not allowed yet
+    stack.standIns.connect.failNext(1, 'DestinationNotAllowedException');
+    const refused = await stack.upload(await anomalousWafer(), 'fault-redrive');
+    await stack.drainAlerts();
+    const parkedBefore = stack.deadLetters().filter((letter) => letter.body.inspectionId === refused.body.inspectionId);
+
+    // Act: the operator allows the destination and redrives the dead-letter queue
+    const mine = (body: Record<string, unknown>) => body.inspectionId === refused.body.inspectionId;
+    const moved = stack.redriveDeadLetters(mine);
+    await stack.drainAlerts();
+    stack.redriveDeadLetters(mine);
+    await stack.drainAlerts();
+
+    // Assess
+    expect(parkedBefore).toHaveLength(1);
+    expect(moved).toBe(1);
+    expect(callsFor('fault-redrive')).toHaveLength(1);
+    const [record] = await recordsOf('fault-redrive');
+    expect(record?.alert).toMatchObject({ status: 'placed', contactId: callsFor('fault-redrive')[0]!.contactId });
+    expect(stack.deadLetters().filter((letter) => letter.body.inspectionId === refused.body.inspectionId)).toEqual([]);
+  });
+
   it('answers 503 when the record cannot be written, and the re-sent image finishes the same inspection: one image, one record, one call', async () => {
     // Prepare: the record write fails past the SDK's retries (3 attempts)
     const bytes = await anomalousWafer();

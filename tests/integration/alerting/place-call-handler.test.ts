@@ -84,11 +84,18 @@ async function queuedInspection(stationId: string): Promise<AlertMessage> {
   return { inspectionId, stationId, confidencePercent: 91, queuedAt: record.createdAt };
 }
 
-function sqsEvent(messages: Array<{ body: string; receiveCount?: number }>): SQSEvent {
+function sqsEvent(messages: Array<{ body: string; receiveCount?: number; redriven?: string }>): SQSEvent {
   return {
     Records: messages.map(
-      ({ body, receiveCount }, index) =>
-        ({ messageId: `m-${index}`, receiptHandle: `r-${index}`, body, attributes: { ApproximateReceiveCount: String(receiveCount ?? 1) } }) as unknown as SQSRecord,
+      ({ body, receiveCount, redriven }, index) =>
+        ({
+          messageId: `m-${index}`,
+          receiptHandle: `r-${index}`,
+          body,
+          attributes: { ApproximateReceiveCount: String(receiveCount ?? 1) },
+          // As Lambda hands over the attributes deadLetter() set, once the message is moved back to the queue.
+          messageAttributes: redriven ? { failureCode: { stringValue: redriven, dataType: 'String', stringListValues: [], binaryListValues: [] } } : {},
+        }) as unknown as SQSRecord,
     ),
   };
 }
@@ -188,6 +195,28 @@ describe('place-call handler', () => {
     await handler(sqsEvent([{ body: JSON.stringify(await queuedInspection('day-c')) }]));
 
     expect(caller.placed.map((alert) => alert.stationId)).toEqual(['day-a', 'day-c']);
+  });
+
+  it('tries a refused alert again when a person moves it back from the dead-letter queue, and never rings a placed one twice', async () => {
+    // Prepare: Connect refuses (the destination was not allowed yet), the message is parked
+    const caller = new ScriptedCaller([new OperatorCallFailedError('DestinationNotAllowedException', false)]);
+    const message = await queuedInspection('redrive');
+    const handler = handlerWith(caller);
+    await handler(sqsEvent([{ body: JSON.stringify(message) }]));
+    const [parked] = queue.deadLetters;
+
+    // Act: the destination is allowed now; the operator redrives the dead-letter queue, twice by mistake
+    const redriven = await handler(sqsEvent([{ body: parked!.body, redriven: parked!.code }]));
+    const again = await handler(sqsEvent([{ body: parked!.body, redriven: parked!.code }]));
+    // and a plain duplicate of the original message arrives
+    const duplicate = await handler(sqsEvent([{ body: JSON.stringify(message) }]));
+
+    // Assess
+    expect(parked?.code).toBe('CALL_REFUSED');
+    expect([redriven, again, duplicate].map((response) => response.batchItemFailures)).toEqual([[], [], []]);
+    expect(caller.placed).toHaveLength(1);
+    expect(store.records.get(message.inspectionId)?.alert).toMatchObject({ status: 'placed', contactId: `contact-${message.inspectionId}` });
+    expect(queue.deadLetters).toHaveLength(1);
   });
 
   it('dead-letters a message that is not an alert without calling anyone', async () => {

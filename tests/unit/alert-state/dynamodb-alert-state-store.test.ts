@@ -137,6 +137,27 @@ describe('DynamoDbAlertStateStore', () => {
     });
   });
 
+  describe('reopenAlert', () => {
+    it('deletes the alert only when it ended without a call, and answers whether it did', async () => {
+      // Prepare
+      dynamo.on(DeleteCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+
+      // Act
+      const reopened = await store.reopenAlert('insp-1');
+      const refused = await store.reopenAlert('insp-2');
+
+      // Assess
+      expect([reopened, refused]).toEqual([true, false]);
+      expect(dynamo).toReceiveCommandWith(DeleteCommand, {
+        TableName: TABLE,
+        Key: { pk: 'alert#insp-1' },
+        ConditionExpression: '#state = :done AND (outcome = :failed OR outcome = :capped)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':done': 'done', ':failed': 'failed', ':capped': 'capped' },
+      });
+    });
+  });
+
   describe('tryStartCall', () => {
     const COOLDOWN = 300_000;
 
