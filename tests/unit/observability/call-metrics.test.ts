@@ -4,34 +4,11 @@ import { parseConfig } from '../../../functions/config';
 import type { PlaceCallResult } from '../../../functions/core/place-operator-call';
 import { createObservability, withObservability, type Observability } from '../../../functions/observability';
 import { lambdaContext } from '../../fixtures/api-events';
-
-type Line = Record<string, any>;
+import { captureOutput, isEmf, metricsOf, type OutputLine } from '../../helpers/captured-output';
 
 /** The EMF blobs written while `run` runs. */
-async function emfBlobs(run: () => Promise<unknown>): Promise<Line[]> {
-  const chunks: string[] = [];
-  const keep = (chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(keep);
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(keep);
-  try {
-    await run();
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-  return chunks
-    .join('')
-    .split('\n')
-    .filter((line) => line.trim().startsWith('{'))
-    .map((line) => JSON.parse(line) as Line)
-    .filter((line) => line._aws !== undefined);
-}
-
-function metricNames(emf: Line): string[] {
-  return (emf._aws.CloudWatchMetrics[0].Metrics as Array<{ Name: string }>).map((metric) => metric.Name);
+async function emfBlobs(run: () => Promise<unknown>): Promise<OutputLine[]> {
+  return (await captureOutput(run)).lines.filter(isEmf);
 }
 
 /** How each delivery of an alert message can end, as place-call reports it. */
@@ -61,7 +38,7 @@ describe('place-call metrics', () => {
 
     // Assess
     expect(emf).toHaveLength(1);
-    expect(metricNames(emf[0]!)).toEqual([name]);
+    expect(Object.keys(metricsOf(emf[0]!))).toEqual([name]);
     expect(emf[0]![name]).toBe(1);
     expect(emf[0]!._aws.CloudWatchMetrics[0].Namespace).toBe('waferwatch');
     expect(emf[0]!._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'stage']]);
@@ -102,7 +79,7 @@ describe('place-call metrics', () => {
 
     // Assess
     expect(emf).toHaveLength(1);
-    expect(metricNames(emf[0]!).sort()).toEqual(['CallsFailed', 'CallsPlaced']);
+    expect(Object.keys(metricsOf(emf[0]!)).sort()).toEqual(['CallsFailed', 'CallsPlaced']);
     expect(deps.policy).toMatchObject({ stationCooldownMs: 300_000, dailyCallCap: 100, maxAttempts: 5 });
   });
 });

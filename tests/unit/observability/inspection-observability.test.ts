@@ -15,40 +15,13 @@ import {
 import { createInspectImageHandler } from '../../../functions/routes/inspect-image-route';
 import { createCameraUploadQueueHandler } from '../../../functions/routes/process-camera-upload-handler';
 import { lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
+import { captureOutput, isEmf, metricsOf } from '../../helpers/captured-output';
 import { InMemoryCameraUploads, InMemoryImageClaims, InMemoryInspectionStore, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 
 const ALERT_POLICY = { confidenceThreshold: 0.5, reviewThreshold: 0.3 };
 const LIMITS = { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 };
 const OPERATOR_NUMBER = '+447700900123';
-
-type Line = Record<string, any>;
-
-/** Everything written to stdout/stderr while `run` runs, as parsed JSON lines (log lines and EMF blobs alike). */
-async function captureOutput<T>(run: () => Promise<T>): Promise<{ result: T; lines: Line[] }> {
-  const chunks: string[] = [];
-  const keep = (chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(keep);
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(keep);
-  try {
-    const result = await run();
-    return { result, lines: chunks.join('').split('\n').filter((line) => line.trim().startsWith('{')).map((line) => JSON.parse(line) as Line) };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
-
-const isEmf = (line: Line) => line._aws !== undefined;
-
-/** The metrics of one EMF blob, name -> value (latency values are listed). */
-function metricsOf(emf: Line): Record<string, unknown> {
-  const names = (emf._aws.CloudWatchMetrics[0].Metrics as Array<{ Name: string }>).map((metric) => metric.Name);
-  return Object.fromEntries(names.map((name) => [name, emf[name]]));
-}
 
 /** A clock that advances `step` ms on each reading, so the detector's latency is known. */
 function steppingClock(step: number): () => number {
