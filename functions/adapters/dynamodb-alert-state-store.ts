@@ -138,40 +138,30 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
 
   /** Drop an in-progress lease; see AlertStateStore.releaseAlert. */
   async releaseAlert(inspectionId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: `alert#${inspectionId}` },
-          ConditionExpression: '#state = :inProgress',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':inProgress': 'in-progress' },
-        }),
-      );
-    } catch (error) {
-      // Already done (or gone): nothing to release.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // Already done (or gone): nothing to release.
+    await this.sendIfCondition(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: `alert#${inspectionId}` },
+        ConditionExpression: '#state = :inProgress',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':inProgress': 'in-progress' },
+      }),
+    );
   }
 
   /** Reopen an alert that ended without a call; see AlertStateStore.reopenAlert. */
   async reopenAlert(inspectionId: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: `alert#${inspectionId}` },
-          ConditionExpression: '#state = :done AND (outcome = :failed OR outcome = :capped)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':done': 'done', ':failed': 'failed', ':capped': 'capped' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      // Placed, folded, in progress or unknown: nothing to reopen.
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    // Placed, folded, in progress or unknown: nothing to reopen.
+    return this.sendIfCondition(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: `alert#${inspectionId}` },
+        ConditionExpression: '#state = :done AND (outcome = :failed OR outcome = :capped)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':done': 'done', ':failed': 'failed', ':capped': 'capped' },
+      }),
+    );
   }
 
   /** Ring or fold, per station; see AlertStateStore.tryStartCall. */
@@ -235,44 +225,43 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
 
   /** End a failed call's cooldown; see AlertStateStore.recordCallFailed. */
   async recordCallFailed(stationId: string, inspectionId: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `station#${stationId}` },
-          // Update expressions allow one + per operand, hence the untold count prepared when the call started.
-          UpdateExpression: 'SET folded = folded + lastCallUntoldCount REMOVE lastCallAt, lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount',
-          ConditionExpression: 'lastCallInspectionId = :inspectionId',
-          ExpressionAttributeValues: { ':inspectionId': inspectionId },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.sendIfCondition(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `station#${stationId}` },
+        // Update expressions allow one + per operand, hence the untold count prepared when the call started.
+        UpdateExpression: 'SET folded = folded + lastCallUntoldCount REMOVE lastCallAt, lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount',
+        ConditionExpression: 'lastCallInspectionId = :inspectionId',
+        ExpressionAttributeValues: { ':inspectionId': inspectionId },
+      }),
+    );
   }
 
   /** Reserve one call of the day's cap; see AlertStateStore.reserveDailyCall. */
   async reserveDailyCall(dayUtc: string, cap: number, inspectionId: string): Promise<boolean> {
     const dayStartMs = Date.parse(`${dayUtc}T00:00:00Z`);
     if (!/^\d{4}-\d{2}-\d{2}$/.test(dayUtc) || Number.isNaN(dayStartMs)) throw new Error(`Not a UTC day (YYYY-MM-DD): ${dayUtc}`);
+    // A string set makes the reservation idempotent: adding an inspection that is already in it changes nothing.
+    return this.sendIfCondition(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `calls#${dayUtc}` },
+        UpdateExpression: 'ADD inspections :inspection SET expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_not_exists(inspections) OR size(inspections) < :cap OR contains(inspections, :inspectionId)',
+        ExpressionAttributeValues: {
+          ':inspection': new Set([inspectionId]),
+          ':inspectionId': inspectionId,
+          ':cap': cap,
+          ':expiresAt': epochSeconds(dayStartMs) + 3 * DAY_SECONDS,
+        },
+      }),
+    );
+  }
+
+  /** Send a conditional write: true when it was applied, false when its condition did not hold (someone else was first). */
+  private async sendIfCondition(command: DeleteCommand | UpdateCommand): Promise<boolean> {
     try {
-      // A string set makes the reservation idempotent: adding an inspection that is already in it changes nothing.
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `calls#${dayUtc}` },
-          UpdateExpression: 'ADD inspections :inspection SET expiresAt = :expiresAt',
-          ConditionExpression: 'attribute_not_exists(inspections) OR size(inspections) < :cap OR contains(inspections, :inspectionId)',
-          ExpressionAttributeValues: {
-            ':inspection': new Set([inspectionId]),
-            ':inspectionId': inspectionId,
-            ':cap': cap,
-            ':expiresAt': epochSeconds(dayStartMs) + 3 * DAY_SECONDS,
-          },
-        }),
-      );
+      await this.client.send(command);
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
