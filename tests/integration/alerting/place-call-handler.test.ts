@@ -219,6 +219,27 @@ describe('place-call handler', () => {
     expect(queue.deadLetters).toHaveLength(1);
   });
 
+  it('caps a capped alert again when it is redriven the same day, and rings it when redriven the next day', async () => {
+    // Prepare: a cap of 1, used by the first anomaly; the second is capped and parked
+    const caller = new ScriptedCaller();
+    const handler = handlerWith(caller, { stationCooldownMs: 0, dailyCallCap: 1 });
+    await handler(sqsEvent([{ body: JSON.stringify(await queuedInspection('cap-a')) }]));
+    const capped = await queuedInspection('cap-b');
+    await handler(sqsEvent([{ body: JSON.stringify(capped) }]));
+
+    // Act
+    await handler(sqsEvent([{ body: JSON.stringify(capped), redriven: 'DAILY_CALL_CAP_REACHED' }]));
+    const sameDay = store.records.get(capped.inspectionId)?.alert;
+    clock += 24 * 3_600_000;
+    await handler(sqsEvent([{ body: JSON.stringify(capped), redriven: 'DAILY_CALL_CAP_REACHED' }]));
+
+    // Assess
+    expect(sameDay).toMatchObject({ status: 'failed', code: 'DAILY_CALL_CAP_REACHED' });
+    expect(queue.deadLetters.map((letter) => letter.code)).toEqual(['DAILY_CALL_CAP_REACHED', 'DAILY_CALL_CAP_REACHED']);
+    expect(caller.placed.map((alert) => alert.stationId)).toEqual(['cap-a', 'cap-b']);
+    expect(store.records.get(capped.inspectionId)?.alert.status).toBe('placed');
+  });
+
   it('dead-letters a message that is not an alert without calling anyone', async () => {
     const caller = new ScriptedCaller();
     const bodies = ['not json', '{}', JSON.stringify({ inspectionId: '../../etc', stationId: 'x', confidencePercent: 50, queuedAt: 'now' })];
