@@ -28,6 +28,7 @@ const discardingStore: InspectionStore = {
   putMask: async () => undefined,
   putRecord: async (_record: InspectionRecord) => undefined,
   getRecord: async () => undefined,
+  updateRecord: async (_inspectionId, change) => change(undefined),
   getObject: async () => undefined,
   listRecentRecords: async () => [],
 };

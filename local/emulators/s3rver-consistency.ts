@@ -1,6 +1,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { close as closeFd, createReadStream, fstat as fstatFd, open as openFd, type Stats } from 'node:fs';
 import { mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -24,6 +25,10 @@ import type { S3rverFilesystemStore, S3rverMetadata, S3rverObject } from 's3rver
 //   held across a client's download or upload (a slow client cannot block others, and nothing nests).
 // - copyObject snapshots the source under its lock, releases it, writes the destination like a PUT: a copy onto
 //   itself (metadata REPLACE) takes one lock once, so it cannot deadlock.
+// - putObject honours PutObject's conditional-write headers as S3 does: `If-Match: <etag>` (412 PreconditionFailed
+//   when the object's ETag differs, 404 NoSuchKey when there is no object) and `If-None-Match: *` (412 when the object
+//   exists). The check runs under the key's lock, in the same section as the rename, so of two concurrent conditional
+//   PUTs on one version only one can win. (S3 may also answer 409 ConditionalRequestConflict; serialised here, never.)
 // Controllers (and so S3 event notifications, presigned POST and multipart completion, which calls putObject) are
 // untouched. Not emulated: fsync before answering (the data is in the OS page cache, which every reader shares).
 
@@ -33,6 +38,9 @@ const S3Object = require('s3rver/lib/models/object') as {
   new (bucket: string, key: string, content: Readable | null, metadata: S3rverMetadata): S3rverObject;
   ALLOWED_METADATA: string[];
 };
+
+// Thrown from the store, an S3Error reaches s3rver's error handler, which answers with its status and S3's XML body.
+const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: Record<string, string>) => Error;
 
 const openFile = promisify(openFd);
 const fstatFile = promisify(fstatFd);
@@ -73,6 +81,53 @@ interface ObjectSnapshot {
   fd: number;
   metadata: S3rverMetadata;
   storedMetadataJson: string | undefined;
+}
+
+/** A PutObject's If-Match / If-None-Match headers; empty when the request has neither. */
+interface WritePrecondition {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+}
+
+/**
+ * The conditional-write headers of the PUT behind `content`. s3rver's PutObject controller hands the store the request
+ * itself as the body (ctx.req), and its S3Object keeps only storable headers, so the request is where they survive.
+ * POST uploads, copies and multipart completion pass other bodies and are never conditional here.
+ */
+function writePreconditionOf(content: S3rverObject['content']): WritePrecondition {
+  if (!(content instanceof IncomingMessage)) return {};
+  const header = (name: string) => {
+    const value = content.headers[name];
+    return typeof value === 'string' ? value.trim() : undefined;
+  };
+  const precondition: WritePrecondition = {};
+  const ifMatch = header('if-match');
+  const ifNoneMatch = header('if-none-match');
+  if (ifMatch !== undefined) precondition.ifMatch = ifMatch;
+  if (ifNoneMatch !== undefined) precondition.ifNoneMatch = ifNoneMatch;
+  return precondition;
+}
+
+/** An ETag without its quotes (s3rver stores `"<md5>"`; clients send it quoted, bare or weak). */
+function bareETag(etag: string): string {
+  return etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}
+
+/**
+ * Throw the S3 error for a precondition that fails against the object as it is now (`currentETag` undefined: there is
+ * none). Called under the key's lock, so nothing can change the object between this check and the write.
+ */
+function checkWritePrecondition(precondition: WritePrecondition, key: string, currentETag: string | undefined): void {
+  if (precondition.ifMatch !== undefined) {
+    if (currentETag === undefined) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+    const wanted = precondition.ifMatch.split(',').map(bareETag);
+    if (!wanted.includes('*') && !wanted.includes(bareETag(currentETag))) {
+      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+    }
+  }
+  if (precondition.ifNoneMatch !== undefined && currentETag !== undefined) {
+    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+  }
 }
 
 function isErrorCode(error: unknown, ...codes: string[]): boolean {
@@ -182,6 +237,18 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     };
   }
 
+  // Caller holds the key's lock. The ETag a GET of the object would answer now (the same quoted md5), or undefined.
+  async function etagUnderLock(paths: ObjectPaths): Promise<string | undefined> {
+    let stats: Stats;
+    try {
+      stats = await stat(paths.object);
+    } catch (error) {
+      if (isErrorCode(error, 'ENOENT')) return undefined;
+      throw error;
+    }
+    return String((await metadataUnderLock(paths, stats)).metadata.etag);
+  }
+
   // Open one version of the object and read its metadata, under the lock; the descriptor outlives the lock.
   async function snapshot(paths: ObjectPaths): Promise<ObjectSnapshot | null> {
     return locks.run(paths.object, async () => {
@@ -206,9 +273,10 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
   // Move finished temporary files into place as one step for every reader that takes the lock, and describe the
   // result under that same lock. The object goes last, because existsObject (unlocked) checks only it: once it exists,
   // its metadata does too. `metadataJson: null` removes stored metadata (a copy of an object that had none).
+  // `precondition` (a conditional PUT) is checked against the current object in the same locked section, first.
   async function publish(
     paths: ObjectPaths,
-    files: { object?: string; md5?: string; metadataJson: string | null },
+    files: { object?: string; md5?: string; metadataJson: string | null; precondition?: (currentETag: string | undefined) => void },
   ): Promise<S3rverMetadata> {
     const temporaryMd5 = files.md5 === undefined ? undefined : temporaryPathFor(paths.md5);
     const temporaryMetadata = files.metadataJson === null ? undefined : temporaryPathFor(paths.metadata);
@@ -216,6 +284,7 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
       if (temporaryMd5) await writeNewFile(temporaryMd5, files.md5!);
       if (temporaryMetadata) await writeNewFile(temporaryMetadata, files.metadataJson!);
       return await locks.run(paths.object, async () => {
+        if (files.precondition) files.precondition(await etagUnderLock(paths));
         if (temporaryMd5) await rename(temporaryMd5, paths.md5);
         if (temporaryMetadata) await rename(temporaryMetadata, paths.metadata);
         else await removeQuietly(paths.metadata);
@@ -259,12 +328,23 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
 
   store.putObject = async (object) => {
     const paths = pathsOf(object.bucket, object.key);
+    const precondition = writePreconditionOf(object.content);
     const temporaryObject = temporaryPathFor(paths.object);
     const hash = createHash('md5');
     try {
+      // The body is read in full before any precondition answers, so a refused PUT never leaves it unread on the socket.
       const size = await writeNewFile(temporaryObject, object.content ?? Buffer.alloc(0), hash);
       const md5 = hash.digest('hex');
-      await publish(paths, { object: temporaryObject, md5, metadataJson: storableMetadataJson(object.metadata) });
+      if (precondition.ifNoneMatch !== undefined && precondition.ifNoneMatch !== '*') {
+        throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
+      }
+      const conditional = precondition.ifMatch !== undefined || precondition.ifNoneMatch !== undefined;
+      await publish(paths, {
+        object: temporaryObject,
+        md5,
+        metadataJson: storableMetadataJson(object.metadata),
+        ...(conditional ? { precondition: (currentETag: string | undefined) => checkWritePrecondition(precondition, object.key, currentETag) } : {}),
+      });
       return { size, md5 };
     } finally {
       await removeQuietly(temporaryObject);

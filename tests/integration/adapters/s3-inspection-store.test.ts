@@ -3,7 +3,7 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../../functions/adapters/aws-clients';
 import { S3InspectionStore } from '../../../functions/adapters/s3-inspection-store';
-import type { InspectionRecord } from '../../../functions/core/inspection';
+import type { CallAttempt, InspectionRecord } from '../../../functions/core/inspection';
 import { inspectionKeys, newInspectionId } from '../../../functions/core/inspection-keys';
 import { startS3Emulator, type S3Emulator } from '../../../local/emulators/s3-emulator';
 import { makeTestWaferImage } from '../../helpers/test-wafer-images';
@@ -23,6 +23,28 @@ function recordFor(inspectionId: string, imageKey: string, createdAt: string): I
     createdAt,
     updatedAt: createdAt,
   };
+}
+
+/** A ringing alert's record; its `attempts` is the array concurrent writers append to. */
+function ringingRecordFor(inspectionId: string): InspectionRecord {
+  const createdAt = new Date().toISOString();
+  return {
+    ...recordFor(inspectionId, inspectionKeys(inspectionId, 'png').image, createdAt),
+    status: 'anomalous',
+    alert: { status: 'ringing', startedAt: createdAt, level: 1, loop: 1, attempts: [] },
+  };
+}
+
+/** A record with one more call attempt: what place-call and the contact-events function each do to a record. */
+function withAttempt(record: InspectionRecord | undefined, inspectionId: string, contactId: string): InspectionRecord {
+  const base = record ?? ringingRecordFor(inspectionId);
+  const attempts = base.alert.status === 'ringing' ? base.alert.attempts : [];
+  const attempt: CallAttempt = { step: attempts.length, level: 1, loop: 1, contactName: 'on call', phone: '+49******1234', contactId, startedAt: new Date().toISOString(), outcome: 'ringing' };
+  return { ...base, alert: { status: 'ringing', startedAt: base.createdAt, level: 1, loop: 1, attempts: [...attempts, attempt] } };
+}
+
+function contactIdsOf(record: InspectionRecord | undefined): string[] {
+  return record?.alert.status === 'ringing' ? record.alert.attempts.map((attempt) => attempt.contactId ?? '') : [];
 }
 
 describe('S3InspectionStore against s3rver', () => {
@@ -193,5 +215,58 @@ describe('S3InspectionStore against s3rver', () => {
       filteredClient.destroy();
       await filtered.close();
     }
+  });
+
+  it('keeps every one of 20 concurrent updates of one record, where plain read-then-put loses some', async () => {
+    // Prepare
+    const store = new S3InspectionStore({ client, bucket: BUCKET });
+    const updated = newInspectionId();
+    const overwritten = newInspectionId();
+    await store.putRecord(ringingRecordFor(updated));
+    await store.putRecord(ringingRecordFor(overwritten));
+    const contactIds = Array.from({ length: 20 }, (_, index) => `contact-${String(index).padStart(2, '0')}`);
+
+    // Act
+    const results = await Promise.all(contactIds.map((contactId) => store.updateRecord(updated, (current) => withAttempt(current, updated, contactId))));
+    await Promise.all(
+      contactIds.map(async (contactId) => store.putRecord(withAttempt(await store.getRecord(overwritten), overwritten, contactId))),
+    );
+
+    // Assess
+    expect(contactIdsOf(await store.getRecord(updated)).sort()).toEqual(contactIds);
+    // Each call resolves with the record it wrote, which already holds every attempt written before it.
+    for (const [index, result] of results.entries()) expect(contactIdsOf(result)).toContain(contactIds[index]);
+    expect(contactIdsOf(await store.getRecord(overwritten)).length).toBeLessThan(contactIds.length);
+  });
+
+  it('keeps every one of concurrent updates that race to create a record that does not exist yet', async () => {
+    // Prepare
+    const store = new S3InspectionStore({ client, bucket: BUCKET });
+    const inspectionId = newInspectionId();
+    const contactIds = Array.from({ length: 8 }, (_, index) => `first-${index}`);
+
+    // Act
+    await Promise.all(contactIds.map((contactId) => store.updateRecord(inspectionId, (current) => withAttempt(current, inspectionId, contactId))));
+
+    // Assess
+    expect(contactIdsOf(await store.getRecord(inspectionId)).sort()).toEqual(contactIds);
+  });
+
+  it('leaves the record untouched when the change declines, and answers the record as stored', async () => {
+    // Prepare
+    const store = new S3InspectionStore({ client, bucket: BUCKET });
+    const inspectionId = newInspectionId();
+    await store.putRecord(ringingRecordFor(inspectionId));
+    const before = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: inspectionKeys(inspectionId, 'png').record }));
+
+    // Act
+    const answered = await store.updateRecord(inspectionId, () => undefined);
+    const nothing = await store.updateRecord(newInspectionId(), () => undefined);
+
+    // Assess
+    const after = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: inspectionKeys(inspectionId, 'png').record }));
+    expect(answered).toEqual(await store.getRecord(inspectionId));
+    expect(nothing).toBeUndefined();
+    expect(after.ETag).toBe(before.ETag);
   });
 });

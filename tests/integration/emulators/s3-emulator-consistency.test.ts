@@ -382,3 +382,92 @@ describe('S3 emulator: copies, form uploads, multipart uploads and notifications
     ).toEqual(bodies.map((_, index) => [`events/${String(index).padStart(2, '0')}.json`, true]));
   });
 });
+
+describe('S3 emulator: conditional writes (If-Match, If-None-Match) as S3 answers them', () => {
+  /** The outcome of one conditional PUT: `ok`, or the S3 error name and HTTP status the real client reports. */
+  async function conditionalPut(key: string, body: Buffer, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<string> {
+    try {
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: 'application/json', ...condition }));
+      return 'ok';
+    } catch (error) {
+      const { name, $metadata } = error as { name: string; $metadata?: { httpStatusCode?: number } };
+      return `${name} ${$metadata?.httpStatusCode}`;
+    }
+  }
+
+  it('answers 412 PreconditionFailed to a PUT whose If-Match ETag is stale, and leaves the object as it was', async () => {
+    // Prepare
+    const key = 'inspections/2026/11/26/01JDVCONDITIONALSTALE00001.json';
+    await put(key, recordBody(1, 300));
+    const first = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    await first.Body!.transformToByteArray();
+    await put(key, recordBody(2, 300));
+
+    // Act
+    const stale = await conditionalPut(key, recordBody(3, 300), { IfMatch: first.ETag! });
+
+    // Assess
+    expect(first.ETag).toBe(JSON.stringify(md5(recordBody(1, 300))));
+    expect(stale).toBe('PreconditionFailed 412');
+    expect((await get(key)).bytes.equals(recordBody(2, 300))).toBe(true);
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('takes a PUT whose If-Match is the current ETag, quoted as GetObject answers it or bare', async () => {
+    // Prepare
+    const key = 'inspections/2026/11/26/01JDVCONDITIONALMATCH00001.json';
+    await put(key, recordBody(1, 200));
+    const quoted = (await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).ETag!;
+
+    // Act
+    const withQuotes = await conditionalPut(key, recordBody(2, 200), { IfMatch: quoted });
+    const bare = await conditionalPut(key, recordBody(3, 200), { IfMatch: md5(recordBody(2, 200)) });
+
+    // Assess
+    expect(quoted).toMatch(/^"[0-9a-f]{32}"$/);
+    expect([withQuotes, bare]).toEqual(['ok', 'ok']);
+    expect((await get(key)).bytes.equals(recordBody(3, 200))).toBe(true);
+  });
+
+  it('creates with If-None-Match: * only while the key is free (412 once it exists), and answers If-Match on a missing key with 404 NoSuchKey', async () => {
+    // Prepare
+    const key = 'inspections/2026/11/26/01JDVCONDITIONALCREATE0001.json';
+    const missing = 'inspections/2026/11/26/01JDVCONDITIONALMISSING01.json';
+
+    // Act
+    const created = await conditionalPut(key, recordBody(1, 100), { IfNoneMatch: '*' });
+    const again = await conditionalPut(key, recordBody(2, 100), { IfNoneMatch: '*' });
+    const ifMatchMissing = await conditionalPut(missing, recordBody(3, 100), { IfMatch: md5(recordBody(3, 100)) });
+
+    // Assess
+    expect([created, again, ifMatchMissing]).toEqual(['ok', 'PreconditionFailed 412', 'NoSuchKey 404']);
+    expect((await get(key)).bytes.equals(recordBody(1, 100))).toBe(true);
+    await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: missing }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('lets exactly one of many concurrent conditional PUTs on the same version win, for If-Match and for If-None-Match', async () => {
+    // Prepare
+    const replaced = 'inspections/2026/11/26/01JDVCONDITIONALRACE000001.json';
+    const created = 'inspections/2026/11/26/01JDVCONDITIONALRACE000002.json';
+    await put(replaced, recordBody(0, 2 * KB));
+    const { etag } = await get(replaced);
+    // Bodies of different sizes, so the racers finish streaming at different moments.
+    const bodies = Array.from({ length: 16 }, (_, index) => recordBody(index + 1, (index + 1) * 3 * KB));
+
+    // Act
+    const [ifMatch, ifNoneMatch] = await Promise.all([
+      Promise.all(bodies.map((body) => conditionalPut(replaced, body, { IfMatch: `"${etag}"` }))),
+      Promise.all(bodies.map((body) => conditionalPut(created, body, { IfNoneMatch: '*' }))),
+    ]);
+
+    // Assess
+    for (const [key, outcomes] of [[replaced, ifMatch], [created, ifNoneMatch]] as const) {
+      expect(outcomes.filter((outcome) => outcome === 'ok')).toHaveLength(1);
+      expect(outcomes.filter((outcome) => outcome === 'PreconditionFailed 412')).toHaveLength(bodies.length - 1);
+      const winner = bodies[outcomes.indexOf('ok')]!;
+      expect((await get(key)).bytes.equals(winner)).toBe(true);
+    }
+    expect(await strayFiles()).toEqual([]);
+  });
+});

@@ -3,7 +3,7 @@ import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3
 import { mockClient } from 'aws-sdk-client-mock';
 import { ulid } from 'ulid';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { S3InspectionStore } from '../../../functions/adapters/s3-inspection-store';
+import { DEFAULT_UPDATE_ATTEMPTS, MAX_UPDATE_BACKOFF_MS, S3InspectionStore } from '../../../functions/adapters/s3-inspection-store';
 import type { InspectionRecord } from '../../../functions/core/inspection';
 import { inspectionKeys, recordKey } from '../../../functions/core/inspection-keys';
 import type { ValidatedWaferImage } from '../../../functions/core/wafer-image';
@@ -222,5 +222,178 @@ describe('S3InspectionStore', () => {
     expect(records[0]?.inspectionId).toBe(ids[0]);
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(16);
+  });
+});
+
+describe('S3InspectionStore.updateRecord', () => {
+  const preconditionFailed = () =>
+    new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
+  let delays: number[];
+  let store: S3InspectionStore;
+
+  beforeEach(() => {
+    s3.reset();
+    delays = [];
+    store = new S3InspectionStore({
+      client: new S3Client({ region: 'us-east-1' }),
+      bucket: BUCKET,
+      now: () => new Date(NOW),
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    });
+  });
+
+  it('writes a record that does not exist yet only if it still does not (IfNoneMatch *)', async () => {
+    // Prepare
+    const id = ulid(NOW);
+    s3.on(GetObjectCommand).rejects(new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' }));
+    s3.on(PutObjectCommand).resolves({ ETag: '"new"' });
+    const seen: Array<InspectionRecord | undefined> = [];
+
+    // Act
+    const stored = await store.updateRecord(id, (current) => {
+      seen.push(current);
+      return recordOf(id);
+    });
+
+    // Assess
+    expect(seen).toEqual([undefined]);
+    expect(stored).toEqual(recordOf(id));
+    expect(s3).toReceiveCommandTimes(PutObjectCommand, 1);
+    expect(s3).toReceiveCommandWith(PutObjectCommand, {
+      Bucket: BUCKET,
+      Key: recordKey(id),
+      IfNoneMatch: '*',
+      ContentType: 'application/json',
+      Body: JSON.stringify(recordOf(id)),
+    });
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.IfMatch).toBeUndefined();
+  });
+
+  it('replaces an existing record only if its ETag is still the one read (IfMatch)', async () => {
+    // Prepare
+    const id = ulid(NOW);
+    s3.on(GetObjectCommand, { Bucket: BUCKET, Key: recordKey(id) }).resolves({ Body: body(JSON.stringify(recordOf(id))), ETag: '"etag-1"' });
+    s3.on(PutObjectCommand).resolves({ ETag: '"etag-2"' });
+
+    // Act
+    const stored = await store.updateRecord(id, (current) => current && { ...current, status: 'normal' });
+
+    // Assess
+    expect(stored?.status).toBe('normal');
+    expect(s3).toReceiveCommandWith(PutObjectCommand, { Key: recordKey(id), IfMatch: '"etag-1"', Body: JSON.stringify({ ...recordOf(id), status: 'normal' }) });
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.IfNoneMatch).toBeUndefined();
+  });
+
+  it('on 412 (and on 409) reads the newer record and applies the change to it, keeping the other writer\'s change', async () => {
+    // Prepare
+    const id = ulid(NOW);
+    const theirs = { ...recordOf(id), updatedAt: 'their change' };
+    const later = { ...theirs, stationId: 'their second change' };
+    s3.on(GetObjectCommand)
+      .resolvesOnce({ Body: body(JSON.stringify(recordOf(id))), ETag: '"v1"' })
+      .resolvesOnce({ Body: body(JSON.stringify(theirs)), ETag: '"v2"' })
+      .resolvesOnce({ Body: body(JSON.stringify(later)), ETag: '"v3"' });
+    s3.on(PutObjectCommand)
+      .rejectsOnce(preconditionFailed())
+      .rejectsOnce(new S3ServiceException({ name: 'ConditionalRequestConflict', $fault: 'client', $metadata: { httpStatusCode: 409 }, message: 'conflict' }))
+      .resolves({});
+    const seen: Array<string | undefined> = [];
+
+    // Act
+    const stored = await store.updateRecord(id, (current) => {
+      seen.push(current?.updatedAt);
+      return current && { ...current, status: 'normal' };
+    });
+
+    // Assess
+    expect(seen).toEqual([recordOf(id).updatedAt, 'their change', 'their change']);
+    expect(stored).toEqual({ ...later, status: 'normal' });
+    expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.IfMatch)).toEqual(['"v1"', '"v2"', '"v3"']);
+    expect(s3).toReceiveCommandTimes(GetObjectCommand, 3);
+    expect(delays).toHaveLength(2);
+  });
+
+  it('when the record was deleted after the read (If-Match answered 404), reads again and creates it with IfNoneMatch *', async () => {
+    // Prepare
+    const id = ulid(NOW);
+    s3.on(GetObjectCommand)
+      .resolvesOnce({ Body: body(JSON.stringify(recordOf(id))), ETag: '"v1"' })
+      .rejectsOnce(new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' }));
+    s3.on(PutObjectCommand)
+      .rejectsOnce(new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' }))
+      .resolves({});
+
+    // Act
+    const stored = await store.updateRecord(id, (current) => current ?? recordOf(id));
+
+    // Assess
+    expect(stored).toEqual(recordOf(id));
+    expect(s3.commandCalls(PutObjectCommand).map(({ args: [{ input }] }) => [input.IfMatch, input.IfNoneMatch])).toEqual([
+      ['"v1"', undefined],
+      [undefined, '*'],
+    ]);
+  });
+
+  it('writes nothing when the change returns undefined, and answers the record as it stands', async () => {
+    // Prepare
+    const id = ulid(NOW);
+    s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(recordOf(id))), ETag: '"v1"' });
+
+    // Act
+    const stored = await store.updateRecord(id, () => undefined);
+
+    // Assess
+    expect(stored).toEqual(recordOf(id));
+    expect(s3).not.toReceiveCommand(PutObjectCommand);
+  });
+
+  it('gives up with a clear error after the bounded number of rounds, pausing a bounded while between them', async () => {
+    // Prepare
+    const id = ulid(NOW);
+    s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(recordOf(id))), ETag: '"v1"' });
+    s3.on(PutObjectCommand).rejects(preconditionFailed());
+
+    // Act
+    const attempt = store.updateRecord(id, (current) => current && { ...current, status: 'normal' });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(`Could not update inspection record ${id}: other writers changed it during each of ${DEFAULT_UPDATE_ATTEMPTS} attempts`);
+    await expect(attempt).rejects.toMatchObject({ cause: { name: 'PreconditionFailed' } });
+    expect(s3).toReceiveCommandTimes(GetObjectCommand, DEFAULT_UPDATE_ATTEMPTS);
+    expect(s3).toReceiveCommandTimes(PutObjectCommand, DEFAULT_UPDATE_ATTEMPTS);
+    expect(delays).toHaveLength(DEFAULT_UPDATE_ATTEMPTS - 1);
+    for (const delay of delays) expect(delay).toBeGreaterThanOrEqual(0);
+    for (const delay of delays) expect(delay).toBeLessThanOrEqual(MAX_UPDATE_BACKOFF_MS);
+  });
+
+  it('lets other write failures through at once, without retrying', async () => {
+    // Prepare
+    const id = ulid(NOW);
+    s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(recordOf(id))), ETag: '"v1"' });
+    s3.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+
+    // Act
+    const attempt = store.updateRecord(id, (current) => current);
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(s3).toReceiveCommandTimes(PutObjectCommand, 1);
+  });
+
+  it('refuses an id that is not a ULID and a change that returns a record of another inspection', async () => {
+    // Prepare
+    const id = ulid(NOW);
+    s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(recordOf(id))), ETag: '"v1"' });
+
+    // Act
+    const badId = store.updateRecord('../escape', () => recordOf(id));
+    const otherRecord = store.updateRecord(id, () => recordOf(ulid(NOW + 1)));
+
+    // Assess
+    await expect(badId).rejects.toThrow(/not a ULID/);
+    await expect(otherRecord).rejects.toThrow(/returned a record for/);
+    expect(s3).not.toReceiveCommand(PutObjectCommand);
   });
 });
