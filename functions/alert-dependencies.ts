@@ -1,8 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createConnectClient, createDynamoDbClient, createSqsClient } from './adapters/aws-clients';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createConnectClient, createDynamoDbClient, createSnsClient, createSqsClient } from './adapters/aws-clients';
 import { ConnectOperatorCaller } from './adapters/connect-operator-caller';
 import { DynamoDbAlertStateStore, toDocumentClient } from './adapters/dynamodb-alert-state-store';
+import { DynamoDbEscalationStore } from './adapters/dynamodb-escalation-store';
+import { SnsAlertNotifier } from './adapters/sns-alert-notifier';
 import { SqsAlertQueue } from './adapters/sqs-alert-queue';
 import { getConfig, type Config } from './config';
 import type { ImageClaims } from './core/ports';
@@ -10,15 +13,24 @@ import type { PlaceCallResult } from './core/place-operator-call';
 import { createLogger } from './logger';
 import { getObservability, traced, type Observability } from './observability';
 import type { PlaceCallHandlerDependencies } from './routes/place-call-handler';
+import { createStationDependencies } from './station-dependencies';
 import { createStoreDependencies } from './store-dependencies';
 
 /** The alert queue and the alert state store of a configuration (shared by the inspecting functions and place-call). */
-export function createAlertAdapters(config: Config): { queue: SqsAlertQueue; alertState: DynamoDbAlertStateStore } {
+export function createAlertAdapters(config: Config): {
+  queue: SqsAlertQueue;
+  alertState: DynamoDbAlertStateStore;
+  ladders: DynamoDbEscalationStore;
+  dynamoDb: DynamoDBClient;
+} {
   const sqs = traced(createSqsClient({ region: config.AWS_REGION, endpoint: config.SQS_ENDPOINT }));
   const dynamoDb = traced(createDynamoDbClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT }));
+  const documents = toDocumentClient(dynamoDb);
   return {
     queue: new SqsAlertQueue({ client: sqs, queueUrl: config.ALERT_QUEUE_URL, deadLetterQueueUrl: config.ALERT_DEAD_LETTER_QUEUE_URL }),
-    alertState: new DynamoDbAlertStateStore({ client: toDocumentClient(dynamoDb), tableName: config.ALERT_STATE_TABLE }),
+    alertState: new DynamoDbAlertStateStore({ client: documents, tableName: config.ALERT_STATE_TABLE }),
+    ladders: new DynamoDbEscalationStore({ client: documents, tableName: config.ALERT_STATE_TABLE }),
+    dynamoDb,
   };
 }
 
@@ -37,20 +49,30 @@ export function createPlaceCallDependencies(
   observability?: Observability,
 ): PlaceCallHandlerDependencies & { config: Config } {
   const { store } = createStoreDependencies(config, logger);
-  const { queue, alertState } = createAlertAdapters(config);
+  const { queue, alertState, ladders, dynamoDb } = createAlertAdapters(config);
+  const stations = createStationDependencies(config, dynamoDb);
   const caller = new ConnectOperatorCaller({
     client: traced(createConnectClient({ region: config.AWS_REGION, endpoint: config.CONNECT_ENDPOINT })),
     instanceId: config.CONNECT_INSTANCE_ID,
     contactFlowId: config.CONNECT_CONTACT_FLOW_ID,
     sourcePhoneNumber: config.CONNECT_SOURCE_PHONE_NUMBER,
-    destinationPhoneNumber: config.OPERATOR_PHONE_NUMBER,
     allowedCountryPrefixes: config.OPERATOR_COUNTRY_PREFIXES,
+  });
+  const notifier = new SnsAlertNotifier({
+    ...(config.ALERT_UNACKNOWLEDGED_TOPIC_ARN
+      ? { client: traced(createSnsClient({ region: config.AWS_REGION, endpoint: config.SNS_ENDPOINT })), topicArn: config.ALERT_UNACKNOWLEDGED_TOPIC_ARN }
+      : {}),
+    logger,
   });
   return {
     config,
     store,
     caller,
     alertState,
+    ladders,
+    stations: stations.lookup,
+    timers: queue,
+    notifier,
     queue,
     logger,
     policy: {
@@ -59,14 +81,29 @@ export function createPlaceCallDependencies(
       maxAttempts: config.ALERT_MAX_ATTEMPTS,
       leaseSeconds: PLACE_CALL_TIMEOUT_SECONDS + 10,
       retryBaseSeconds: config.ALERT_RETRY_BASE_SECONDS,
+      ackTimeoutSeconds: config.ACK_TIMEOUT_SECONDS,
+      escalationLoops: config.ESCALATION_LOOPS,
     },
     ...(observability ? { onResult: (result: PlaceCallResult) => countCallResult(observability, result) } : {}),
   };
 }
 
-/** The call metrics: CallsPlaced, CallsFolded, CallsRetried and CallsFailed (the alarm in serverless.yml reads it). */
+/**
+ * The call metrics: CallsPlaced (a ladder's first level rang), CallsEscalated, AlertsUnacknowledged (its alarm notifies
+ * people), CallsFolded, CallsRetried and CallsFailed (the alarms in serverless.yml read them).
+ */
 export function countCallResult({ metrics }: Observability, result: PlaceCallResult): void {
-  const name = { placed: 'CallsPlaced', folded: 'CallsFolded', retry: 'CallsRetried', 'dead-letter': 'CallsFailed', duplicate: 'DuplicateAlerts' }[result.result];
+  const names: Partial<Record<PlaceCallResult['result'], string>> = {
+    placed: 'CallsPlaced',
+    escalated: 'CallsEscalated',
+    unacknowledged: 'AlertsUnacknowledged',
+    folded: 'CallsFolded',
+    retry: 'CallsRetried',
+    'dead-letter': 'CallsFailed',
+    duplicate: 'DuplicateAlerts',
+  };
+  const name = names[result.result];
+  if (!name) return;
   metrics.addMetric(name, MetricUnit.Count, 1);
   if (result.result === 'dead-letter') metrics.addMetadata('failureCode', result.code);
 }

@@ -1,14 +1,14 @@
 import { z } from 'zod';
+import { E164, hasAllowedPrefix, NUMBER_PREFIX } from './core/phone-number';
 
-const E164 = /^\+[1-9]\d{7,14}$/;
+export { hasAllowedPrefix };
 
 const phoneNumber = (name: string) =>
   z.string({ error: `${name} environment variable is not set` }).regex(E164, `${name} must be an E.164 phone number such as +14155550100`);
 
 const optionalUrl = z.url().optional();
 
-/** A country calling code, or a longer leading part of E.164 numbers (e.g. +1415 for one NANP area code). */
-const COUNTRY_PREFIX = /^\+[1-9]\d{0,7}$/;
+const COUNTRY_PREFIX = NUMBER_PREFIX;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -76,6 +76,22 @@ const baseSchema = z.object({
   ALERT_RETRY_BASE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** The same image bytes sent again within this many seconds are the same inspection (no second call). */
   IMAGE_DEDUPE_TTL_SECONDS: positiveInt(14 * 86_400),
+  /**
+   * The station registry's DynamoDB table. Set: stations, their spoken names and escalation ladders come from it, and
+   * uploads naming a station it does not have are refused (422 UNKNOWN_STATION). Unset: one default station rings
+   * OPERATOR_PHONE_NUMBER, as before the registry.
+   */
+  STATION_REGISTRY_TABLE: z.string().min(3).optional(),
+  /** How long a function keeps a station it read from the registry before reading it again. */
+  STATION_REGISTRY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(15),
+  /** How long a ladder step waits for someone to press a key before the next level rings (SQS delays at most 900 s). */
+  ACK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(900).default(120),
+  /** How many times the whole ladder is rung, level by level, before the alert is unacknowledged. */
+  ESCALATION_LOOPS: z.coerce.number().int().min(1).max(10).default(2),
+  /** The SNS topic told when an alert reached nobody (unacknowledged, or no call could start); unset locally. */
+  ALERT_UNACKNOWLEDGED_TOPIC_ARN: z.string().startsWith('arn:', 'ALERT_UNACKNOWLEDGED_TOPIC_ARN must be an SNS topic ARN').optional(),
+  /** Local and test override of the SNS endpoint (the emulator); unset in AWS. */
+  SNS_ENDPOINT: optionalUrl,
 });
 
 /** The product's configuration, parsed once from the environment. */
@@ -130,10 +146,6 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   return config;
 }
 
-/** True when an E.164 number starts with one of the allowed prefixes (the toll-fraud guard's test). */
-export function hasAllowedPrefix(phoneNumber: string, prefixes: readonly string[]): boolean {
-  return E164.test(phoneNumber) && prefixes.some((prefix) => COUNTRY_PREFIX.test(prefix) && phoneNumber.startsWith(prefix));
-}
 
 let cached: Config | undefined;
 

@@ -13,6 +13,7 @@ import { DetectorUnavailableError } from './core/errors';
 import type { InspectionDependencies } from './core/inspect-wafer-image';
 import { createLogger } from './logger';
 import { getObservability, inspectionMetrics, timedDetector, traced, type Observability } from './observability';
+import { createStationDependencies } from './station-dependencies';
 import { createStoreDependencies, type StoreDependencies } from './store-dependencies';
 
 /** Everything the inspect function uses, built once per container from the configuration. */
@@ -31,6 +32,7 @@ export function createDependencies(config: Config, logger: Logger = createLogger
   const { s3 } = storeDependencies;
   const { store } = storeDependencies;
   const { queue, alertState } = createAlertAdapters(config);
+  const stations = createStationDependencies(config);
   let loading: Promise<Detector> | undefined;
   const detector = () => {
     loading ??= loadDetector(config, s3)
@@ -51,6 +53,7 @@ export function createDependencies(config: Config, logger: Logger = createLogger
       alerts: queue,
       imageClaims: imageClaimsOf(alertState, config),
       alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD, reviewThreshold: config.ALERT_REVIEW_THRESHOLD },
+      ...(stations.uploadCheck ? { stations: stations.uploadCheck } : {}),
       limits: { maxBytes: config.MAX_IMAGE_BYTES, minSide: config.MIN_IMAGE_SIDE, maxSide: config.MAX_IMAGE_SIDE },
       logger,
       ...(observability ? { events: inspectionMetrics(observability.metrics) } : {}),

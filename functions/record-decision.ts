@@ -1,19 +1,28 @@
-import { createS3Client } from './adapters/aws-clients';
+import { createDynamoDbClient, createS3Client } from './adapters/aws-clients';
+import { toDocumentClient } from './adapters/dynamodb-alert-state-store';
+import { DynamoDbEscalationStore } from './adapters/dynamodb-escalation-store';
 import { S3InspectionStore } from './adapters/s3-inspection-store';
 import { getObservability, traced, withObservability } from './observability';
 import { createRecordDecisionHandler, parseRecordDecisionConfig } from './routes/record-decision-handler';
 
-// Built during the Lambda init phase, so bad configuration fails the cold start by name. Only the
-// bucket and the safe default are read: this function needs no Connect ids or phone numbers.
+// Built during the Lambda init phase, so bad configuration fails the cold start by name. Only the bucket and the
+// alert state table are read: this function needs no Connect ids or phone numbers.
 const config = parseRecordDecisionConfig();
 const dependencies = {
   store: new S3InspectionStore({
     client: traced(createS3Client({ region: config.AWS_REGION, endpoint: config.S3_ENDPOINT })),
     bucket: config.IMAGE_BUCKET,
   }),
-  defaultDecision: config.OPERATOR_DEFAULT_DECISION,
+  ...(config.ALERT_STATE_TABLE
+    ? {
+        ladders: new DynamoDbEscalationStore({
+          client: toDocumentClient(traced(createDynamoDbClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT }))),
+          tableName: config.ALERT_STATE_TABLE,
+        }),
+      }
+    : {}),
   logger: getObservability().logger,
 };
 
-/** Invoked by Amazon Connect from the wafer-anomaly-alert flow: records the operator's decision on the inspection. */
+/** Invoked by Amazon Connect from the wafer-anomaly-alert flow: records the operator's decision and acknowledges the alert. */
 export const handler = withObservability(createRecordDecisionHandler(() => dependencies));

@@ -2,7 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3CameraUploadStore } from './adapters/s3-camera-upload-store';
 import { getConfig, type Config } from './config';
 import type { CameraUploadStore } from './core/camera-upload';
+import type { StationLookup } from './core/place-operator-call';
 import { createLogger } from './logger';
+import { createStationDependencies } from './station-dependencies';
 import { getObservability } from './observability';
 import { createStoreDependencies, type StoreDependencies } from './store-dependencies';
 
@@ -12,14 +14,18 @@ import { createStoreDependencies, type StoreDependencies } from './store-depende
  */
 export interface UploadDependencies extends StoreDependencies {
   uploads: CameraUploadStore;
+  /** The station registry's lookup when there is one (unknown stations are refused). */
+  stations?: StationLookup;
 }
 
 /** Build the camera upload store over the image bucket the configuration names. */
 export function createUploadDependencies(config: Config, logger: Logger = createLogger()): UploadDependencies {
   const storeDependencies = createStoreDependencies(config, logger);
+  const { uploadCheck } = createStationDependencies(config);
   return {
     ...storeDependencies,
     uploads: new S3CameraUploadStore({ client: storeDependencies.s3, bucket: config.IMAGE_BUCKET, endpoint: config.S3_ENDPOINT }),
+    ...(uploadCheck ? { stations: uploadCheck } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { ConnectClient } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 /** Where and how an AWS client connects. */
@@ -38,6 +39,8 @@ export const CONNECT_REQUEST_TIMEOUT_MS = 3_000;
 export const DYNAMODB_REQUEST_TIMEOUT_MS = 1_000;
 /** SendMessage and short-poll ReceiveMessage answer in milliseconds (long polls set their own, longer, budget). */
 export const SQS_REQUEST_TIMEOUT_MS = 2_000;
+/** Publish answers in milliseconds. */
+export const SNS_REQUEST_TIMEOUT_MS = 2_000;
 
 // s3rver only accepts this key pair; the other emulators ignore signatures.
 const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -96,4 +99,9 @@ export function createDynamoDbClient(options: AwsClientOptions): DynamoDBClient 
  */
 export function createSqsClient(options: AwsClientOptions): SQSClient {
   return new SQSClient(commonConfig(options, SQS_REQUEST_TIMEOUT_MS));
+}
+
+/** SNS client for the topic told when an alert reached nobody. */
+export function createSnsClient(options: AwsClientOptions): SNSClient {
+  return new SNSClient(commonConfig(options, SNS_REQUEST_TIMEOUT_MS));
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { StartOutboundVoiceContactCommand, type ConnectClient } from '@aws-sdk/client-connect';
 import { hasAllowedPrefix } from '../config';
-import type { OperatorAlert, OperatorCaller } from '../core/ports';
+import type { OperatorCaller, OutboundCall } from '../core/ports';
 import { OperatorCallError } from '../core/errors';
 
 export interface ConnectOperatorCallerOptions {
@@ -10,11 +10,10 @@ export interface ConnectOperatorCallerOptions {
   contactFlowId: string;
   /** E.164, validated by functions/config.ts at cold start. */
   sourcePhoneNumber: string;
-  /** E.164, from configuration only: nothing in an alert can change who is called. */
-  destinationPhoneNumber: string;
   /**
-   * OPERATOR_COUNTRY_PREFIXES. Checked again before every call (config.ts checks at cold start): should anything
-   * ever hand this adapter another number, the call is refused rather than placed. Unset: E.164 check only.
+   * OPERATOR_COUNTRY_PREFIXES. Every destination comes from the station registry (checked at import) or from
+   * OPERATOR_PHONE_NUMBER (checked at cold start), and is checked again here before every call: should anything ever
+   * hand this adapter another number, the call is refused rather than placed. Unset: E.164 check only.
    */
   allowedCountryPrefixes?: readonly string[];
 }
@@ -85,14 +84,17 @@ const ANY_COUNTRY: readonly string[] = ['+1', '+2', '+3', '+4', '+5', '+6', '+7'
 export const MAX_CLIENT_TOKEN_LENGTH = 500;
 
 /**
- * The idempotency token for an inspection's call: the same inspection id always yields the same
- * token, so Connect returns the existing contact instead of ringing again when a call is retried
- * (Connect keeps tokens for 7 days). Long ids are hashed to respect the length limit.
+ * The idempotency token for one call of an inspection's ladder (`step`, contact `index` in its level): the same call
+ * always yields the same token, so a request retried while the first call lasts returns its contact instead of ringing
+ * again. Connect starts a new contact for a reused token once the first has disconnected, so the ladder itself
+ * remembers which calls started and never asks for them twice; the token only covers a retried request. The first
+ * call of a ladder keeps the token calls had before ladders existed. Long ids are hashed to respect the length limit.
  */
-export function clientTokenFor(inspectionId: string): string {
-  const readable = `waferwatch-inspection-${inspectionId}`;
+export function clientTokenFor(inspectionId: string, step = 0, index = 0): string {
+  const suffix = step === 0 && index === 0 ? '' : `-s${step}-c${index}`;
+  const readable = `waferwatch-inspection-${inspectionId}${suffix}`;
   if (readable.length <= MAX_CLIENT_TOKEN_LENGTH && /^[\x21-\x7E]+$/.test(inspectionId)) return readable;
-  return `waferwatch-inspection-sha256-${createHash('sha256').update(inspectionId).digest('hex')}`;
+  return `waferwatch-inspection-sha256-${createHash('sha256').update(inspectionId).digest('hex')}${suffix}`;
 }
 
 /** OperatorCaller that places an Amazon Connect outbound voice call through a contact flow. */
@@ -103,9 +105,10 @@ export class ConnectOperatorCaller implements OperatorCaller {
     this.options = options;
   }
 
-  /** Start the call for one alert; resolves with Connect's contact id, rejects with OperatorCallFailedError. */
-  async startCall(alert: OperatorAlert): Promise<{ contactId: string }> {
-    const { client, instanceId, contactFlowId, sourcePhoneNumber, destinationPhoneNumber, allowedCountryPrefixes } = this.options;
+  /** Start one call of a ladder; resolves with Connect's contact id, rejects with OperatorCallFailedError. */
+  async startCall(call: OutboundCall): Promise<{ contactId: string }> {
+    const { client, instanceId, contactFlowId, sourcePhoneNumber, allowedCountryPrefixes } = this.options;
+    const destinationPhoneNumber = call.destinationPhoneNumber;
     for (const number of [destinationPhoneNumber, sourcePhoneNumber]) {
       if (!hasAllowedPrefix(number, allowedCountryPrefixes ?? ANY_COUNTRY)) throw new OperatorCallFailedError('NumberNotAllowedByConfiguration', false);
     }
@@ -117,13 +120,19 @@ export class ConnectOperatorCaller implements OperatorCaller {
           ContactFlowId: contactFlowId,
           SourcePhoneNumber: sourcePhoneNumber,
           DestinationPhoneNumber: destinationPhoneNumber,
-          ClientToken: clientTokenFor(alert.inspectionId),
-          // Contact attributes are strings; the flow speaks the whole percent and the folded count.
+          ClientToken: clientTokenFor(call.inspectionId, call.step, call.index),
+          // Contact attributes are strings. The flow speaks the station's registry name, the whole percent and the
+          // folded count; the rest names the call for record-decision, contact events and people reading the contact.
           Attributes: {
-            inspectionId: alert.inspectionId,
-            stationId: alert.stationId,
-            confidencePercent: String(wholePercent(alert.confidencePercent)),
-            foldedAnomalies: String(foldedAnomalies(alert.foldedCount)),
+            inspectionId: call.inspectionId,
+            stationId: call.stationId,
+            stationName: call.stationName,
+            confidencePercent: String(wholePercent(call.confidencePercent)),
+            foldedAnomalies: String(foldedAnomalies(call.foldedCount)),
+            callKind: call.callKind,
+            contactName: call.contactName,
+            escalationLevel: String(call.level),
+            escalationLoop: String(call.loop),
           },
         }),
       );

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, ImageClaim } from '../core/alert-state';
+import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, FoldedCallDecision, ImageClaim } from '../core/alert-state';
 
 /**
  * AlertStateStore on one DynamoDB table: partition key `pk` (string), no sort key, TTL attribute
@@ -10,7 +10,8 @@ import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, ImageClai
  * |---|---|
  * | `image#<sha256>` | inspectionId, claimedAt (ms), expiresAt |
  * | `alert#<inspectionId>` | state (`in-progress`/`done`), leaseUntil (ms), outcome, recordedAlert (JSON), expiresAt |
- * | `station#<stationId>` | lastCallAt (ms), lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount, folded, expiresAt |
+ * | `station#<stationId>` | lastCallAt (ms), lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount, folded, foldedIds (string set), expiresAt |
+ * | `ladder#<inspectionId>`, `contact#<contactId>` | the escalation ladders: functions/adapters/dynamodb-escalation-store.ts |
  * | `calls#<YYYY-MM-DD>` | inspections (string set of the reserving inspections), expiresAt |
  *
  * DynamoDB deletes expired items lazily (typically within a few days), so every condition treats
@@ -175,52 +176,102 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
     };
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       try {
-        // DynamoDB evaluates every SET operand on the item as it was before the update,
-        // so the folded count is handed over and reset in the same write.
+        // DynamoDB evaluates every SET operand on the item as it was before the update, so the folded count is
+        // handed over and reset in the same write; the folded inspections come back with the old item.
         const started = await this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: key,
             UpdateExpression:
               'SET lastCallAt = :nowMs, lastCallInspectionId = :inspectionId, lastCallFoldedCount = if_not_exists(folded, :zero), ' +
-              'lastCallUntoldCount = if_not_exists(folded, :zero) + :one, folded = :zero, expiresAt = :expiresAt',
+              'lastCallUntoldCount = if_not_exists(folded, :zero) + :one, folded = :zero, expiresAt = :expiresAt REMOVE foldedIds, lastCallSummary, lastCallFoldedIds',
             ConditionExpression:
               '(attribute_not_exists(lastCallAt) OR lastCallAt <= :cutoff) AND (attribute_not_exists(lastCallInspectionId) OR lastCallInspectionId <> :inspectionId)',
             ExpressionAttributeValues: { ...values, ':nowMs': nowMs, ':zero': 0, ':one': 1 },
-            ReturnValues: 'ALL_NEW',
+            ReturnValues: 'ALL_OLD',
           }),
         );
-        return { call: true, foldedCount: numberOf(started.Attributes?.lastCallFoldedCount) };
+        const foldedInspectionIds = stringsOf(started.Attributes?.foldedIds);
+        return { call: true, foldedCount: numberOf(started.Attributes?.folded), ...(foldedInspectionIds.length > 0 ? { foldedInspectionIds } : {}) };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
       try {
+        // Folding is idempotent per inspection (a retried delivery is not counted twice): the set remembers who folded.
         const folded = await this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: key,
-            UpdateExpression: 'ADD folded :one SET expiresAt = :expiresAt',
-            ConditionExpression: 'lastCallAt > :cutoff AND lastCallInspectionId <> :inspectionId',
-            ExpressionAttributeValues: { ...values, ':one': 1 },
+            UpdateExpression: 'ADD folded :one, foldedIds :inspectionIds SET expiresAt = :expiresAt',
+            ConditionExpression: 'lastCallAt > :cutoff AND lastCallInspectionId <> :inspectionId AND NOT contains(foldedIds, :inspectionId)',
+            ExpressionAttributeValues: { ...values, ':one': 1, ':inspectionIds': new Set([inspectionId]) },
             ReturnValues: 'ALL_NEW',
           }),
         );
-        return {
-          call: false,
-          foldedCount: numberOf(folded.Attributes?.folded),
-          activeCallInspectionId: String(folded.Attributes?.lastCallInspectionId),
-        };
+        return foldDecision(folded.Attributes, cooldownMs);
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
-      // Neither a new call nor a fold: this inspection already owns the station's call (a retry),
-      // or the cooldown ended between the two writes (go round again).
+      // Neither a new call nor a fold: this inspection already owns the station's call or was already folded into it
+      // (a retry), or the cooldown ended between the two writes (go round again).
       const current = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
       if (current.Item?.lastCallInspectionId === inspectionId) {
         return { call: true, foldedCount: numberOf(current.Item.lastCallFoldedCount) };
       }
+      if (stringsOf(current.Item?.foldedIds).includes(inspectionId) && numberOf(current.Item?.lastCallAt) > nowMs - cooldownMs) {
+        return foldDecision(current.Item, cooldownMs);
+      }
     }
     throw new Error(`Could not decide the call for station ${stationId}: the station kept changing`);
+  }
+
+  /** At a cooldown's end, ring about the untold folds; see AlertStateStore.tryStartFoldedCall. */
+  async tryStartFoldedCall(stationId: string, nowMs: number, cooldownMs: number): Promise<FoldedCallDecision> {
+    const key = { pk: `station#${stationId}` };
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const current = (await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item;
+      const lastCallAtSeen = typeof current?.lastCallAt === 'number' ? current.lastCallAt : undefined;
+      if (current?.lastCallSummary === true && lastCallAtSeen !== undefined && lastCallAtSeen > nowMs - cooldownMs) {
+        // This cooldown's summary call was started already (this is a retried or repeated delivery): the same call again,
+        // so its ladder can finish ringing; a ladder that rang is never rung twice.
+        const leadInspectionId = String(current.lastCallInspectionId);
+        return { call: true, foldedCount: numberOf(current.lastCallFoldedCount), leadInspectionId, foldedInspectionIds: stringsOf(current.lastCallFoldedIds).sort() };
+      }
+      const count = numberOf(current?.folded);
+      const ids = stringsOf(current?.foldedIds).sort();
+      // Without the inspections (folds handed back by a failed call) there is no wafer to call about: the count waits
+      // for the station's next call.
+      if (!current || count <= 0 || ids.length === 0) return { call: false, reason: 'nothing-folded' };
+      const lastCallAt = typeof current.lastCallAt === 'number' ? current.lastCallAt : undefined;
+      if (lastCallAt !== undefined && lastCallAt > nowMs - cooldownMs) return { call: false, reason: 'cooling-down', cooldownEndsAtMs: lastCallAt + cooldownMs };
+      const lead = ids[ids.length - 1] as string;
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression:
+              'SET lastCallAt = :nowMs, lastCallInspectionId = :lead, lastCallFoldedCount = :count, lastCallUntoldCount = :count, folded = :zero, ' +
+              'lastCallSummary = :true, lastCallFoldedIds = :ids, expiresAt = :expiresAt REMOVE foldedIds',
+            ConditionExpression: lastCallAt === undefined ? 'folded = :count AND attribute_not_exists(lastCallAt)' : 'folded = :count AND lastCallAt = :seen',
+            ExpressionAttributeValues: {
+              ':nowMs': nowMs,
+              ':lead': lead,
+              ':count': count,
+              ':zero': 0,
+              ':true': true,
+              ':ids': new Set(ids),
+              ':expiresAt': epochSeconds(nowMs) + Math.ceil(cooldownMs / 1000) + this.stationRetentionSeconds,
+              ...(lastCallAt === undefined ? {} : { ':seen': lastCallAt }),
+            },
+          }),
+        );
+        return { call: true, foldedCount: count, leadInspectionId: lead, foldedInspectionIds: ids };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new Error(`Could not tell the folded anomalies of station ${stationId}: the station kept changing`);
   }
 
   /** End a failed call's cooldown; see AlertStateStore.recordCallFailed. */
@@ -230,7 +281,8 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
         TableName: this.tableName,
         Key: { pk: `station#${stationId}` },
         // Update expressions allow one + per operand, hence the untold count prepared when the call started.
-        UpdateExpression: 'SET folded = folded + lastCallUntoldCount REMOVE lastCallAt, lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount',
+        UpdateExpression:
+          'SET folded = folded + lastCallUntoldCount REMOVE lastCallAt, lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount, lastCallSummary, lastCallFoldedIds',
         ConditionExpression: 'lastCallInspectionId = :inspectionId',
         ExpressionAttributeValues: { ':inspectionId': inspectionId },
       }),
@@ -286,6 +338,21 @@ function epochSeconds(ms: number): number {
 
 function numberOf(value: unknown): number {
   return typeof value === 'number' ? value : 0;
+}
+
+/** A string set as the document client returns it (a Set), as a plain array; [] when absent. */
+export function stringsOf(value: unknown): string[] {
+  if (value instanceof Set) return [...value].map(String);
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+function foldDecision(item: Record<string, unknown> | undefined, cooldownMs: number): CallDecision {
+  return {
+    call: false,
+    foldedCount: numberOf(item?.folded),
+    activeCallInspectionId: String(item?.lastCallInspectionId),
+    cooldownEndsAtMs: numberOf(item?.lastCallAt) + cooldownMs,
+  };
 }
 
 /** The few scalar attribute types these items hold (S, N), from the raw AttributeValue map on an error. */

@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { AlertMessage, AlertPublisher } from '../core/ports';
+import type { AlertPublisher, AlertQueueMessage } from '../core/ports';
 
 export interface SqsAlertQueueOptions {
   client: SQSClient;
@@ -25,13 +25,17 @@ const MAX_VISIBILITY_SECONDS = 43_200;
 export class SqsAlertQueue implements AlertPublisher {
   constructor(private readonly options: SqsAlertQueueOptions) {}
 
-  /** Queue one alert message (JSON body). */
-  async publish(message: AlertMessage): Promise<void> {
+  /** Queue one message (JSON body), delivered after `delaySeconds` (SQS per-message delay, 0–900): the ladder's timers. */
+  async publish(message: AlertQueueMessage, delaySeconds = 0): Promise<void> {
+    const subject = 'inspectionId' in message ? { inspectionId: message.inspectionId } : { stationId: message.stationId };
     await this.options.client.send(
       new SendMessageCommand({
         QueueUrl: this.options.queueUrl,
         MessageBody: JSON.stringify(message),
-        MessageAttributes: { inspectionId: { DataType: 'String', StringValue: message.inspectionId } },
+        ...(delaySeconds > 0 ? { DelaySeconds: Math.min(900, Math.round(delaySeconds)) } : {}),
+        MessageAttributes: Object.fromEntries(
+          [['kind', message.kind ?? 'alert'], ...Object.entries(subject)].map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+        ),
       }),
     );
   }

@@ -43,10 +43,25 @@ export type AlertClaim =
 
 /** Whether an anomaly on a station rings now or is folded into the station's next call. */
 export type CallDecision =
-  /** Ring. `foldedCount` anomalies were folded since the previous call ("3 more anomalous wafers since the last call"). */
-  | { call: true; foldedCount: number }
-  /** A call for `activeCallInspectionId` is recent; this anomaly was counted (`foldedCount` so far, itself included). */
-  | { call: false; foldedCount: number; activeCallInspectionId: string };
+  /**
+   * Ring. `foldedCount` anomalies were folded since the previous call ("3 more anomalous wafers since the last call");
+   * `foldedInspectionIds` names them when known (the call's acknowledgement acknowledges them too).
+   */
+  | { call: true; foldedCount: number; foldedInspectionIds?: string[] }
+  /**
+   * A call for `activeCallInspectionId` is recent; this anomaly was counted (`foldedCount` so far, itself included).
+   * `cooldownEndsAtMs`: when the station may be rung again, so the folds can be told then if nothing else rings.
+   */
+  | { call: false; foldedCount: number; activeCallInspectionId: string; cooldownEndsAtMs: number };
+
+/** What the end of a station's cooldown found: anomalies folded and not yet told (then a call tells them), or none. */
+export type FoldedCallDecision =
+  /** Ring about `foldedCount` folded anomalies; `leadInspectionId` (the newest) carries the call and its decision. */
+  | { call: true; foldedCount: number; leadInspectionId: string; foldedInspectionIds: string[] }
+  /** Nothing untold. */
+  | { call: false; reason: 'nothing-folded' }
+  /** The station was rung again since; its cooldown now ends at `cooldownEndsAtMs`. */
+  | { call: false; reason: 'cooling-down'; cooldownEndsAtMs: number };
 
 /** Alert de-duplication, per-station cooldown and the daily call cap. */
 export interface AlertStateStore {
@@ -88,6 +103,12 @@ export interface AlertStateStore {
   tryStartCall(stationId: string, inspectionId: string, nowMs: number, cooldownMs: number): Promise<CallDecision>;
 
   /**
+   * At the end of a station's cooldown: when anomalies were folded and no call has told them since, make the newest of
+   * them the station's current call (the folded count handed over and reset), atomically, as tryStartCall does.
+   */
+  tryStartFoldedCall(stationId: string, nowMs: number, cooldownMs: number): Promise<FoldedCallDecision>;
+
+  /**
    * The call started by `inspectionId` could not be placed and will not be retried (a permanent
    * refusal, or the daily cap): end the station's cooldown, so the next anomaly tries to ring
    * instead of being folded into a call nobody received, and hand the folded count back plus
@@ -100,6 +121,99 @@ export interface AlertStateStore {
    * Idempotent per inspection: the same inspection asking again keeps its reservation.
    */
   reserveDailyCall(dayUtc: string, cap: number, inspectionId: string): Promise<boolean>;
+}
+
+/**
+ * Where an escalation ladder is, kept apart from the inspection record so that each move is one conditional write:
+ * two timers, a contact event and a keypress arriving together still move the ladder once.
+ */
+export interface LadderState {
+  inspectionId: string;
+  stationId: string;
+  status: 'ringing' | 'acknowledged' | 'unacknowledged';
+  /** The step being rung: 0 is level 1 of loop 1; step = (loop - 1) × levels + (level - 1). */
+  step: number;
+  /** The last step whose calls were all started (or refused); a step above it is still being rung. */
+  rungStep: number;
+  /** `step:index` of every call started (or refused) so far, and of those that ended without a key. */
+  started: string[];
+  /** The Connect contact id of each call that did start, by `step:index`. */
+  startedCalls: Record<string, string>;
+  ended: string[];
+  /** Whether any call of the ladder ever started (a ladder of refusals ends `failed`, not `unacknowledged`). */
+  anyCallStarted: boolean;
+  /** Anomalies this ladder's calls tell besides its own inspection: acknowledged with it. */
+  foldedInspectionIds: string[];
+  /** The contact that acknowledged, once acknowledged. */
+  acknowledgedByContactId?: string;
+}
+
+/** One started call, by Connect contact id: which ladder, step and person it belongs to. */
+export interface ContactLink {
+  contactId: string;
+  inspectionId: string;
+  stationId: string;
+  step: number;
+  /** `step:index`: the call's place in the ladder. */
+  callKey: string;
+  level: number;
+  loop: number;
+  contactName: string;
+  /** Masked. */
+  phone: string;
+  startedAt: string;
+}
+
+/** What ending a call did: nothing on a repeated report; otherwise the ladder as it stands after. */
+export type CallEnded = { firstReport: false } | { firstReport: true; ladder: LadderState | undefined };
+
+/** The ladder half of the alert state (DynamoDB in production): every operation is one conditional write. */
+export interface EscalationStore {
+  /** Start a ladder at step 0 (ringing) or, when it exists (a retried delivery), answer it as it is. */
+  openLadder(inspectionId: string, stationId: string, foldedInspectionIds: readonly string[]): Promise<LadderState>;
+  getLadder(inspectionId: string): Promise<LadderState | undefined>;
+  /** Move a ringing ladder from `fromStep` to the next step; undefined when it is not ringing at `fromStep` any more. */
+  advanceLadder(inspectionId: string, fromStep: number): Promise<LadderState | undefined>;
+  /**
+   * Forget a ladder none of whose calls ever started (every one refused or capped), so that an alert a person moved
+   * back from the dead-letter queue rings from level 1 again. A ladder that rang anyone is kept: false.
+   */
+  discardUnrungLadder(inspectionId: string): Promise<boolean>;
+  /** End a ringing ladder at `atStep` as unacknowledged; false when it moved on, or was acknowledged, meanwhile. */
+  giveUpLadder(inspectionId: string, atStep: number): Promise<boolean>;
+  /** A call of the ladder started: remember it by contact id (for contact events and the keypress). */
+  recordCallStarted(link: ContactLink): Promise<void>;
+  /** A call could not be started (refused, capped): it counts as started and ended at once. */
+  recordCallNotStarted(inspectionId: string, callKey: string): Promise<void>;
+  /** Every call of `step` has been started (or refused); answers the ladder after. */
+  markStepRung(inspectionId: string, step: number): Promise<LadderState | undefined>;
+  /** The ladder call with this Connect contact id, or undefined when it is not one of ours. */
+  findContact(contactId: string): Promise<ContactLink | undefined>;
+  /** A call ended without a key (answered and hung up, or never answered); a second report of it changes nothing. */
+  recordCallEnded(contactId: string): Promise<CallEnded>;
+  /**
+   * A person pressed a key on `contactId`: acknowledge the ladder (ringing, or already given up: a late answer still
+   * counts). `acknowledged: false` when another contact acknowledged first (`byContactId`), or the ladder is unknown.
+   */
+  acknowledge(inspectionId: string, contactId: string): Promise<{ acknowledged: true; ladder: LadderState } | { acknowledged: false; byContactId?: string }>;
+}
+
+/** Which steps a ladder runs: levels × loops, each level once per loop, in order. */
+export function ladderPosition(step: number, levels: number): { levelIndex: number; loop: number } {
+  const perLoop = Math.max(1, levels);
+  return { levelIndex: step % perLoop, loop: Math.floor(step / perLoop) + 1 };
+}
+
+/** `step:index`, the key a ladder call is known by. */
+export function callKeyOf(step: number, index: number): string {
+  return `${step}:${index}`;
+}
+
+/** True when every call of `step` that was started has ended without a key (and at least one was started). */
+export function stepEndedUnanswered(ladder: Pick<LadderState, 'started' | 'ended'>, step: number): boolean {
+  const prefix = `${step}:`;
+  const started = ladder.started.filter((key) => key.startsWith(prefix));
+  return started.length > 0 && started.every((key) => ladder.ended.includes(key));
 }
 
 /** The UTC calendar day of an instant, as the daily call cap counts it (YYYY-MM-DD). */

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'CORRUPT_IMAGE'
   | 'IMAGE_DIMENSIONS_OUT_OF_RANGE'
   | 'INSPECTION_NOT_FOUND'
+  | 'UNKNOWN_STATION'
   | 'UPLOAD_REJECTED'
   | 'ROUTE_NOT_FOUND'
   | 'ORIGIN_NOT_ALLOWED'
@@ -67,6 +68,20 @@ export class ImageDimensionsOutOfRangeError extends WaferwatchError {
       422,
       `The image is ${width}x${height} px; each side must be between ${minSide} and ${maxSide} px.`,
       { minSide, maxSide },
+    );
+  }
+}
+
+/** 422: the station registry has no station with that id; nothing was stored, inspected or counted. */
+export class UnknownStationError extends WaferwatchError {
+  constructor(stationId: string | undefined) {
+    super(
+      'UNKNOWN_STATION',
+      422,
+      stationId === undefined
+        ? 'Name the station that took the image (field, query parameter or X-Station-Id header); this installation only accepts stations from its registry.'
+        : `Station ${stationId} is not in the station registry; name one of the registered stations.`,
+      stationId === undefined ? {} : { stationId },
     );
   }
 }

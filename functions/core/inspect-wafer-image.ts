@@ -1,9 +1,10 @@
 import { anomalyLikelihood, decideAlert, toWholePercent, type AlertPolicy } from './alert-policy';
 import type { DetectionResult, Detector } from './detection';
-import { AlertQueueUnavailableError, DetectorUnavailableError, StorageUnavailableError, WaferwatchError } from './errors';
+import { AlertQueueUnavailableError, DetectorUnavailableError, StorageUnavailableError, UnknownStationError, WaferwatchError } from './errors';
 import type { InspectionRecord, InspectionSource, StoredDetection } from './inspection';
 import { inspectionKeys, newInspectionId } from './inspection-keys';
 import type { AlertMessage, AlertPublisher, DomainLogger, ImageClaims, InspectionEvents, InspectionStore } from './ports';
+import { DEFAULT_STATION_ID, type Station } from './station-registry';
 import { assertDecodable, checkWaferImage, type WaferImageLimits } from './validate-wafer-image';
 
 /** Everything the inspection pipeline talks to, passed in so tests can use fakes. */
@@ -15,6 +16,12 @@ export interface InspectionDependencies {
   /** Which inspection first saw an image's bytes, so the same image sent again is not inspected (or called) twice. */
   imageClaims: ImageClaims;
   alertPolicy: AlertPolicy;
+  /**
+   * The station registry, when there is one: an image from a station it does not have is refused before anything is
+   * stored, inspected or counted, and a station's own thresholds replace `alertPolicy`'s. Absent: every station id is
+   * accepted and the stage-wide thresholds apply.
+   */
+  stations?: (stationId: string) => Promise<Station | undefined>;
   limits: WaferImageLimits;
   logger: DomainLogger;
   /** Told what happened (the metrics); nothing when absent. */
@@ -56,6 +63,7 @@ export interface InspectionOutcome {
  */
 export async function inspectWaferImage(deps: InspectionDependencies, request: InspectionRequest): Promise<InspectionOutcome> {
   const now = deps.now ?? (() => new Date());
+  const alertPolicy = await stationPolicy(deps, request.stationId);
   const image = checkWaferImage(request.bytes, deps.limits);
   // The decode check comes before anything is stored; a detector that decodes for itself does it, so
   // the image is decoded once (a full-size progressive JPEG costs ~80-130 ms to decode here).
@@ -131,7 +139,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   }
 
   const detection = detected.value;
-  const decision = decideAlert(detection, deps.alertPolicy);
+  const decision = decideAlert(detection, alertPolicy);
   const maskKey = await storeMask(deps, keys.mask, detection, context);
   const verdict: InspectionRecord = {
     ...baseRecord,
@@ -148,6 +156,22 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   // A camera upload that finished another upload's inspection of the same bytes still answers under its own id.
   const answered = inspectionId !== requestedId && request.source === 'camera' ? await saveDuplicate(deps, requestedId, record, createdAt) : record;
   return detection.AnomalyMask && maskKey ? { record: answered, anomalyMask: detection.AnomalyMask } : { record: answered };
+}
+
+/** The thresholds for a station, after refusing a station the registry does not have. */
+async function stationPolicy(deps: InspectionDependencies, stationId: string): Promise<AlertPolicy> {
+  if (!deps.stations) return deps.alertPolicy;
+  let station: Station | undefined;
+  try {
+    station = await deps.stations(stationId);
+  } catch (error) {
+    deps.logger.error('Reading the station registry failed', { stationId, error: describe(error) });
+    throw new StorageUnavailableError('The station registry could not be read right now; send the image again shortly.');
+  }
+  if (!station) throw new UnknownStationError(stationId === DEFAULT_STATION_ID ? undefined : stationId);
+  const confidenceThreshold = station.confidenceThreshold ?? deps.alertPolicy.confidenceThreshold;
+  const reviewThreshold = Math.min(station.reviewThreshold ?? deps.alertPolicy.reviewThreshold, confidenceThreshold);
+  return { confidenceThreshold, reviewThreshold };
 }
 
 /** The inspection that first saw these bytes (`inspectionId` itself when none did). */

@@ -12,27 +12,118 @@ export const INSPECTION_STATUSES = ['normal', 'needs-review', 'anomalous', 'not-
 export type InspectionStatus = (typeof INSPECTION_STATUSES)[number];
 
 /**
- * What became of the operator alert for one inspection. An anomalous inspection starts `queued` (the alert
- * message is on the alert queue) and the place-call function moves it on: `placed` (the call started),
- * `folded` (a call for the same station rang within the cooldown; this anomaly is told on the station's next
- * call) or `failed` (no call, and none will be retried; the message is parked in the dead-letter queue).
- * `not-queued`: the alert could not be put on the queue; sending the same image again queues it.
+ * What became of the operator alert for one inspection. An anomalous inspection starts `queued` (the alert message is
+ * on the alert queue) and the place-call function moves it on:
+ * - `ringing`: the station's escalation ladder is calling; `attempts` lists every call so far.
+ * - `acknowledged`: a person pressed a key on one of those calls (`acknowledgedBy`). For a `folded` anomaly, the call
+ *   that told it was acknowledged (`viaInspectionId`).
+ * - `unacknowledged`: every level of the ladder was rung, every loop, and nobody pressed a key; people were notified.
+ * - `folded`: a call for the same station rang within the cooldown; this anomaly is told on the station's next call,
+ *   or by a call of its own when the cooldown ends.
+ * - `failed`: no call could be started at all (refused, the daily cap, retries ran out); the message is parked in the
+ *   dead-letter queue and people were notified.
+ * - `not-queued`: the alert could not be put on the queue; sending the same image again queues it.
+ * - `skipped`: no call was needed.
+ * `placed` is what records written before escalation ladders said once a call started; it is never written now.
  */
 export type AlertOutcome =
   | { status: 'queued'; queuedAt: string }
+  | RingingAlert
+  | AcknowledgedAlert
+  | UnacknowledgedAlert
   | { status: 'placed'; contactId: string; placedAt: string; foldedCount?: number }
   | { status: 'folded'; intoInspectionId: string; foldedAt: string }
   | { status: 'skipped'; reason: 'not-anomalous' | 'below-threshold' | 'not-inspected' | 'duplicate' }
-  | { status: 'failed'; reason: string; failedAt: string; code?: AlertFailureCode }
+  | { status: 'failed'; reason: string; failedAt: string; code?: AlertFailureCode; attempts?: CallAttempt[] }
   | { status: 'not-queued'; reason: string; failedAt: string };
 
+/** The statuses an alert can have. */
+export type AlertStatus = AlertOutcome['status'];
+
+/** What the ladder's calls are about: one anomaly (with those folded into it), or anomalies folded during a cooldown. */
+export type CallKind = 'anomaly' | 'folded';
+
+/** Shared by the alert states that have calls. */
+interface LadderProgress {
+  /** When the first call of the ladder started. */
+  startedAt: string;
+  callKind?: CallKind;
+  /** Anomalies told on these calls besides this one (the cooldown's folds), and their inspections when known. */
+  foldedCount?: number;
+  foldedInspectionIds?: string[];
+  /** Every call, in the order they were started. */
+  attempts: CallAttempt[];
+}
+
+export interface RingingAlert extends LadderProgress {
+  status: 'ringing';
+  /** The level (1-based) and loop (1-based) being rung. */
+  level: number;
+  loop: number;
+}
+
+export interface AcknowledgedAlert extends Partial<LadderProgress> {
+  status: 'acknowledged';
+  acknowledgedAt: string;
+  acknowledgedBy: Acknowledgement;
+  /** Set on an anomaly that was folded into another inspection's calls: the inspection whose call was acknowledged. */
+  viaInspectionId?: string;
+}
+
+export interface UnacknowledgedAlert extends LadderProgress {
+  status: 'unacknowledged';
+  unacknowledgedAt: string;
+}
+
+/** How one call of a ladder went. `ringing` until its outcome is known; `answered` while the person is on it. */
+export type CallAttemptOutcome =
+  | 'ringing'
+  | 'answered'
+  | 'acknowledged'
+  | 'no-answer'
+  | 'busy'
+  | 'voicemail'
+  | 'ended-without-key'
+  | 'not-started';
+
+/** One call of an escalation ladder, as the record keeps it. */
+export interface CallAttempt {
+  /** Position in the whole run of the ladder (0-based): level and loop together. */
+  step: number;
+  level: number;
+  loop: number;
+  contactName: string;
+  /** Masked (country code and last four digits): never the full number. */
+  phone: string;
+  /** Amazon Connect's contact id; absent when the call could not be started. */
+  contactId?: string;
+  startedAt: string;
+  outcome: CallAttemptOutcome;
+  endedAt?: string;
+  /** Why a call was not started or how it ended, in words. */
+  reason?: string;
+  /** The key pressed, when this call acknowledged the alert. */
+  key?: '1' | '2';
+}
+
+/** Who acknowledged an alert, with which key, and when. */
+export interface Acknowledgement {
+  contactName: string;
+  contactId: string;
+  key: '1' | '2';
+  decision: 'keep' | 'scrap';
+  at: string;
+  level?: number;
+  loop?: number;
+}
+
 /** Why an alert ended without a call: Connect refused it, the daily cap was reached, or retries ran out. */
-export type AlertFailureCode = 'CALL_REFUSED' | 'DAILY_CALL_CAP_REACHED' | 'RETRIES_EXHAUSTED' | 'INSPECTION_RECORD_MISSING';
+export type AlertFailureCode = 'CALL_REFUSED' | 'DAILY_CALL_CAP_REACHED' | 'RETRIES_EXHAUSTED' | 'INSPECTION_RECORD_MISSING' | 'NO_CONTACT_TO_CALL';
 
 /** The operator's answer to the call, recorded by the record-decision function. */
 export interface OperatorDecision {
   decision: 'keep' | 'scrap' | 'hold';
-  /** '1', '2', or 'no-input' when the flow fell back to its safe default. */
+  /** '1' or '2'; 'no-input' only on records from before the flow stopped recording a silence default. */
   key: '1' | '2' | 'no-input';
   contactId: string;
   decidedAt: string;

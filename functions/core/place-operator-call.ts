@@ -1,13 +1,26 @@
-import { utcDay, type AlertStateStore } from './alert-state';
+import { anomalyLikelihood, toWholePercent } from './alert-policy';
+import { callKeyOf, ladderPosition, stepEndedUnanswered, utcDay, type AlertStateStore, type EscalationStore, type LadderState } from './alert-state';
 import { OperatorCallError } from './errors';
-import type { AlertFailureCode, AlertOutcome, InspectionRecord } from './inspection';
-import type { AlertMessage, DomainLogger, InspectionStore, OperatorCaller } from './ports';
+import type { AlertFailureCode, AlertOutcome, CallAttempt, CallKind, InspectionRecord } from './inspection';
+import { maskPhoneNumber } from './phone-number';
+import type {
+  AlertMessage,
+  AlertNotifier,
+  AlertPublisher,
+  AlertQueueMessage,
+  CooldownEndMessage,
+  DomainLogger,
+  EscalationMessage,
+  InspectionStore,
+  OperatorCaller,
+} from './ports';
+import { contactsOnShift, isOnShift, type Station } from './station-registry';
 
-/** When and how often the operator may be rung. */
+/** When and how often people may be rung. */
 export interface CallPolicy {
-  /** After a call for a station, anomalies on it within this window are folded into its next call. */
+  /** After a call for a station, anomalies on it within this window are folded into its next call (a station may override it). */
   stationCooldownMs: number;
-  /** At most this many calls start per UTC day (toll-fraud guard). */
+  /** At most this many calls start per UTC day (toll-fraud guard); every call of a ladder counts. */
   dailyCallCap: number;
   /** Deliveries of one alert message before it is given up (the queue's maxReceiveCount). */
   maxAttempts: number;
@@ -15,38 +28,57 @@ export interface CallPolicy {
   leaseSeconds: number;
   /** The first retry's delay; each later one doubles it (jittered, at most 15 minutes). */
   retryBaseSeconds: number;
+  /** How long a ladder step waits for a key before the next level rings (at most 900: SQS's longest delay). */
+  ackTimeoutSeconds: number;
+  /** How many times the whole ladder is rung before the alert is unacknowledged. */
+  escalationLoops: number;
 }
+
+/** The station an alert belongs to: the registry's entry, or the one default station when there is no registry. */
+export type StationLookup = (stationId: string) => Promise<Station | undefined>;
 
 /** What placing operator calls talks to, passed in so tests can use fakes and emulators. */
 export interface PlaceCallDependencies {
   store: InspectionStore;
   caller: OperatorCaller;
   alertState: AlertStateStore;
+  ladders: EscalationStore;
+  stations: StationLookup;
+  /** The alert queue itself: the ladder's timers and the cooldown's are delayed messages on it. */
+  timers: AlertPublisher;
+  notifier: AlertNotifier;
   policy: CallPolicy;
   logger: DomainLogger;
   now?: () => Date;
 }
 
-/** One delivery of an alert message: which attempt it is (SQS ApproximateReceiveCount, from 1). */
-export interface AlertDelivery {
-  message: AlertMessage;
+/** One delivery of a message of the alert queue: which attempt it is (SQS ApproximateReceiveCount, from 1). */
+export interface AlertDelivery<Message extends AlertQueueMessage = AlertQueueMessage> {
+  message: Message;
   attempt: number;
   /**
    * The message was parked in the dead-letter queue by an earlier delivery and moved back by a person (a DLQ
-   * redrive, after fixing the cause): an alert that ended without a call is tried again. A placed call never is.
+   * redrive, after fixing the cause): an alert that ended without a call is tried again. A ladder that rang never is.
    */
   redriven?: boolean;
 }
 
 /**
- * How one delivery ended. `retry`: leave the message on the queue and deliver it again after
- * `delaySeconds`; `dead-letter`: move it to the dead-letter queue with `reason` (the record says why);
- * every other result deletes the message.
+ * How one delivery ended. `retry`: leave the message on the queue and deliver it again after `delaySeconds`;
+ * `dead-letter`: move it to the dead-letter queue with `reason` (the record says why); every other result deletes it.
+ * `placed`: a ladder's first level is ringing (`contactIds`); `escalated`: a later level is; `unacknowledged`: the ladder
+ * ran out; `stale`: a timer or report for a ladder that was acknowledged or moved on; `rescheduled`: a cooldown timer
+ * that is not due yet went back on the queue; `nothing-to-tell`: a cooldown ended with no untold anomalies.
  */
 export type PlaceCallResult =
-  | { result: 'placed'; contactId: string; foldedCount: number }
+  | { result: 'placed'; contactId: string; contactIds: string[]; foldedCount: number }
+  | { result: 'escalated'; step: number; contactIds: string[] }
+  | { result: 'unacknowledged'; step: number }
   | { result: 'folded'; intoInspectionId: string; foldedCount: number }
   | { result: 'duplicate' }
+  | { result: 'stale' }
+  | { result: 'rescheduled'; delaySeconds: number }
+  | { result: 'nothing-to-tell' }
   | { result: 'retry'; delaySeconds: number; reason: string }
   | { result: 'dead-letter'; code: AlertFailureCode; reason: string };
 
@@ -55,21 +87,34 @@ export interface RetryableCallFailure {
   retryable: boolean;
 }
 
+/** SQS delays a message by at most 15 minutes. */
+export const MAX_TIMER_SECONDS = 900;
+
+/** Handle one message of the alert queue, whatever its kind. */
+export async function handleAlertQueueMessage(deps: PlaceCallDependencies, delivery: AlertDelivery): Promise<PlaceCallResult> {
+  const { message } = delivery;
+  if (message.kind === 'escalate') return escalateAlert(deps, { ...delivery, message });
+  if (message.kind === 'cooldown-end') return tellFoldedAnomalies(deps, { ...delivery, message });
+  return placeOperatorCall(deps, { ...delivery, message });
+}
+
 /**
- * Place the operator call an alert message asks for, exactly once, however often the message is delivered.
+ * Start the escalation ladder an alert message asks for, exactly once, however often the message is delivered.
  *
  * The alert is claimed under a lease (a redelivered or concurrently delivered message waits or is dropped as a
- * duplicate); a station rung within the cooldown folds the anomaly into its next call instead of ringing; the
- * daily cap is reserved before ringing; Connect is asked with the inspection's idempotency token. Throttling and
- * Connect's limits are retried with exponential backoff until `maxAttempts`; refusals, the cap and exhausted
- * retries end in the dead-letter queue with the reason on the inspection record.
+ * duplicate); a station rung within its cooldown folds the anomaly into its next call instead of ringing (and the
+ * cooldown's end tells it when nothing else does); then the ladder's first level rings, each call within the daily
+ * cap. Throttling and Connect's limits are retried with exponential backoff until `maxAttempts`; a ladder whose every
+ * call was refused or capped ends in the dead-letter queue with the reason on the record, and people are notified.
  */
-export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: AlertDelivery): Promise<PlaceCallResult> {
-  const now = deps.now ?? (() => new Date());
+export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: AlertDelivery<AlertMessage>): Promise<PlaceCallResult> {
+  const now = clockOf(deps);
   const { message, attempt } = delivery;
   const context = { inspectionId: message.inspectionId, stationId: message.stationId, attempt };
 
   if (delivery.redriven && (await deps.alertState.reopenAlert(message.inspectionId))) {
+    // Its ladder never rang anyone (that is why it was parked): start it over from level 1.
+    await deps.ladders.discardUnrungLadder(message.inspectionId);
     deps.logger.info('An alert parked in the dead-letter queue was sent back; trying the call again', context);
   }
   const claim = await deps.alertState.claimAlert(message.inspectionId, deps.policy.leaseSeconds);
@@ -94,81 +139,424 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
       await deps.alertState.completeAlert(message.inspectionId, 'failed');
       return { result: 'dead-letter', code: 'INSPECTION_RECORD_MISSING', reason: 'The inspection record does not exist, so no call was placed.' };
     }
+    const station = await deps.stations(message.stationId);
+    if (!station) {
+      // Uploads naming unknown stations are refused, so only a station removed from the registry since gets here.
+      const reason = `Station ${message.stationId} is not in the station registry any more, so nobody could be called.`;
+      await saveAlert(deps, record.inspectionId, () => ({ status: 'failed', code: 'NO_CONTACT_TO_CALL', reason, failedAt: now().toISOString() }));
+      await deps.alertState.completeAlert(message.inspectionId, 'failed');
+      await notify(deps, record, message.stationId, 'failed', reason);
+      return { result: 'dead-letter', code: 'NO_CONTACT_TO_CALL', reason };
+    }
 
     const startedAt = now();
-    const decision = await deps.alertState.tryStartCall(message.stationId, message.inspectionId, startedAt.getTime(), deps.policy.stationCooldownMs);
+    const cooldownMs = station.cooldownSeconds !== undefined ? station.cooldownSeconds * 1000 : deps.policy.stationCooldownMs;
+    const decision = await deps.alertState.tryStartCall(message.stationId, message.inspectionId, startedAt.getTime(), cooldownMs);
     if (!decision.call) {
-      const folded = await saveAlert(deps, record, { status: 'folded', intoInspectionId: decision.activeCallInspectionId, foldedAt: startedAt.toISOString() });
+      const folded = await saveAlert(deps, record.inspectionId, () => ({
+        status: 'folded',
+        intoInspectionId: decision.activeCallInspectionId,
+        foldedAt: startedAt.toISOString(),
+      }));
+      // The first fold of a cooldown sets its timer; later ones ride on it.
+      if (decision.foldedCount === 1) await scheduleCooldownEnd(deps, message.stationId, decision.cooldownEndsAtMs);
       await deps.alertState.completeAlert(message.inspectionId, 'folded', folded);
-      deps.logger.info('The station was rung recently; the anomaly is told on its next call', { ...context, foldedCount: decision.foldedCount });
+      deps.logger.info('The station was rung recently; the anomaly is told when its cooldown ends, or on its next call', {
+        ...context,
+        foldedCount: decision.foldedCount,
+      });
       return { result: 'folded', intoInspectionId: decision.activeCallInspectionId, foldedCount: decision.foldedCount };
     }
 
-    const reserved = await deps.alertState.reserveDailyCall(utcDay(startedAt), deps.policy.dailyCallCap, message.inspectionId);
-    if (!reserved) {
-      const reason = `No call placed: the daily cap of ${deps.policy.dailyCallCap} operator calls is reached (DAILY_CALL_CAP).`;
-      return await giveUp(deps, record, message, 'DAILY_CALL_CAP_REACHED', reason, 'capped', now);
+    const ladder = await deps.ladders.openLadder(message.inspectionId, message.stationId, decision.foldedInspectionIds ?? []);
+    const run: LadderRun = {
+      record,
+      station,
+      stationId: message.stationId,
+      confidencePercent: message.confidencePercent,
+      callKind: 'anomaly',
+      foldedCount: decision.foldedCount,
+      foldedInspectionIds: decision.foldedInspectionIds ?? [],
+      attempt,
+    };
+    const rung = await ringLadder(deps, run, ladder);
+    if (rung.kind === 'retry') {
+      // The station keeps this inspection as its current call, the cap its reservations and the ladder the calls
+      // already started: the retry rings only who was not rung yet, with the same folded count.
+      await deps.alertState.releaseAlert(message.inspectionId);
+      return { result: 'retry', delaySeconds: backoffSeconds(attempt, deps.policy.retryBaseSeconds), reason: rung.reason };
     }
-
-    let contactId: string;
-    try {
-      ({ contactId } = await deps.caller.startCall({ ...message, foldedCount: decision.foldedCount }));
-    } catch (error) {
-      const reason = error instanceof OperatorCallError ? error.message : 'The operator call could not be placed.';
-      deps.logger.warn('Calling the operator failed', { ...context, error: describe(error) });
-      if (isRetryable(error)) {
-        if (attempt < deps.policy.maxAttempts) {
-          // The station keeps this inspection as its current call and the cap keeps its reservation: the retry
-          // rings for the same inspection, with the same folded count, and uses no second call of the cap.
-          await deps.alertState.releaseAlert(message.inspectionId);
-          return { result: 'retry', delaySeconds: backoffSeconds(attempt, deps.policy.retryBaseSeconds), reason };
-        }
-        return await giveUp(deps, record, message, 'RETRIES_EXHAUSTED', `${reason} Gave up after ${attempt} attempts.`, 'failed', now);
-      }
-      return await giveUp(deps, record, message, 'CALL_REFUSED', reason, 'failed', now);
+    if (rung.kind === 'failed') {
+      await deps.alertState.recordCallFailed(message.stationId, message.inspectionId);
+      await deps.alertState.completeAlert(message.inspectionId, rung.code === 'DAILY_CALL_CAP_REACHED' ? 'capped' : 'failed', rung.recordedAlert);
+      return { result: 'dead-letter', code: rung.code, reason: rung.reason };
     }
-
-    const placedAt = now().toISOString();
-    const placed = await saveAlert(deps, record, { status: 'placed', contactId, placedAt, ...(decision.foldedCount > 0 ? { foldedCount: decision.foldedCount } : {}) });
-    await deps.alertState.completeAlert(message.inspectionId, 'placed', placed);
-    deps.logger.info('Operator call placed', { ...context, contactId, foldedCount: decision.foldedCount });
-    return { result: 'placed', contactId, foldedCount: decision.foldedCount };
+    await deps.alertState.completeAlert(message.inspectionId, 'placed', rung.recordedAlert);
+    if (rung.kind === 'settled') return { result: 'stale' };
+    if (rung.kind === 'unacknowledged') return { result: 'unacknowledged', step: rung.step };
+    deps.logger.info('The escalation ladder is ringing', { ...context, step: rung.step, calls: rung.contactIds.length, foldedCount: decision.foldedCount });
+    return { result: 'placed', contactId: rung.contactIds[0] as string, contactIds: rung.contactIds, foldedCount: decision.foldedCount };
   } catch (error) {
     // A dependency failed mid-way (the record store, the state table): give the lease back so the redelivery
-    // can carry on at once; every step before the call is idempotent for this inspection.
+    // can carry on at once; every step before a call is idempotent for this inspection, and calls already started are
+    // remembered by the ladder.
     await deps.alertState.releaseAlert(message.inspectionId).catch(() => undefined);
     throw error;
   }
 }
 
-/** End an alert without a call: the station's cooldown is lifted (nobody was rung), the record says why. */
-async function giveUp(
-  deps: PlaceCallDependencies,
-  record: InspectionRecord,
-  message: AlertMessage,
-  code: AlertFailureCode,
-  reason: string,
-  outcome: 'failed' | 'capped',
-  now: () => Date,
-): Promise<PlaceCallResult> {
-  await deps.alertState.recordCallFailed(message.stationId, message.inspectionId);
-  const failed = await saveAlert(deps, record, { status: 'failed', code, reason, failedAt: now().toISOString() });
-  await deps.alertState.completeAlert(message.inspectionId, outcome, failed);
-  deps.logger.error('No operator call will be placed for this alert; it goes to the dead-letter queue', {
+/**
+ * A ladder's timer ran out, or every call of its step ended without a key: ring the next level, or, after the last
+ * level of the last loop, mark the alert unacknowledged and notify people. A timer for a ladder that was acknowledged
+ * or has moved on is dropped; the delivery that moved the ladder and then failed (a redelivery) finishes ringing.
+ */
+export async function escalateAlert(deps: PlaceCallDependencies, delivery: AlertDelivery<EscalationMessage>): Promise<PlaceCallResult> {
+  const { message, attempt } = delivery;
+  let ladder = await deps.ladders.advanceLadder(message.inspectionId, message.fromStep);
+  if (!ladder) {
+    const current = await deps.ladders.getLadder(message.inspectionId);
+    const unfinished = current?.status === 'ringing' && current.step === message.fromStep + 1 && current.rungStep < current.step;
+    if (!unfinished || attempt < 2) return { result: 'stale' };
+    ladder = current;
+  }
+  const record = await deps.store.getRecord(message.inspectionId);
+  const station = await deps.stations(ladder.stationId);
+  if (!record || !station) {
+    const reason = !record ? 'The inspection record is missing, so the ladder cannot go on.' : `Station ${ladder.stationId} is not in the station registry any more.`;
+    await deps.ladders.giveUpLadder(message.inspectionId, ladder.step);
+    if (record) {
+      await saveAlert(deps, record.inspectionId, (alert) => unacknowledgedAlert(alert, now(deps)));
+      await notify(deps, record, ladder.stationId, 'unacknowledged', reason);
+    }
+    deps.logger.error('An escalation ladder could not go on', { inspectionId: message.inspectionId, reason });
+    return { result: 'unacknowledged', step: ladder.step };
+  }
+  const current = record.alert;
+  const run: LadderRun = {
+    record,
+    station,
+    stationId: ladder.stationId,
+    confidencePercent: confidenceOf(record),
+    callKind: hasLadder(current) ? current.callKind ?? 'anomaly' : 'anomaly',
+    foldedCount: hasLadder(current) ? current.foldedCount ?? 0 : 0,
+    foldedInspectionIds: ladder.foldedInspectionIds,
+    attempt,
+  };
+  const rung = await ringLadder(deps, run, ladder);
+  if (rung.kind === 'retry') return { result: 'retry', delaySeconds: backoffSeconds(attempt, deps.policy.retryBaseSeconds), reason: rung.reason };
+  if (rung.kind === 'failed') {
+    await deps.alertState.recordCallFailed(ladder.stationId, message.inspectionId);
+    return { result: 'dead-letter', code: rung.code, reason: rung.reason };
+  }
+  if (rung.kind === 'settled') return { result: 'stale' };
+  if (rung.kind === 'unacknowledged') return { result: 'unacknowledged', step: rung.step };
+  deps.logger.info('Nobody acknowledged; the next level of the ladder is ringing', {
     inspectionId: message.inspectionId,
-    stationId: message.stationId,
-    code,
+    stationId: ladder.stationId,
+    step: rung.step,
+    reason: message.reason,
   });
-  return { result: 'dead-letter', code, reason };
+  return { result: 'escalated', step: rung.step, contactIds: rung.contactIds };
 }
 
-/** Write the alert's outcome on the inspection record; resolves with it as JSON, for the alert state. */
-async function saveAlert(deps: PlaceCallDependencies, record: InspectionRecord, alert: AlertOutcome): Promise<string> {
-  const now = deps.now ?? (() => new Date());
-  // Re-read just before writing: the operator's decision may have been recorded since (a fast answer).
-  const latest = (await deps.store.getRecord(record.inspectionId)) ?? record;
-  await deps.store.putRecord({ ...latest, alert, updatedAt: now().toISOString() });
-  return JSON.stringify(alert);
+/**
+ * A station's cooldown ended: anomalies folded during it that no call has told since get a call of their own, about
+ * the newest of them, saying how many there are; its acknowledgement acknowledges them all.
+ */
+export async function tellFoldedAnomalies(deps: PlaceCallDependencies, delivery: AlertDelivery<CooldownEndMessage>): Promise<PlaceCallResult> {
+  const { message, attempt } = delivery;
+  const nowMs = now(deps).getTime();
+  const dueMs = Date.parse(message.dueAt);
+  if (Number.isFinite(dueMs) && dueMs > nowMs + 1000) {
+    // Cooldowns longer than SQS's 15-minute delay are waited out in hops.
+    const delaySeconds = await scheduleCooldownEnd(deps, message.stationId, dueMs);
+    return { result: 'rescheduled', delaySeconds };
+  }
+  const station = await deps.stations(message.stationId);
+  if (!station) return { result: 'nothing-to-tell' };
+  const cooldownMs = station.cooldownSeconds !== undefined ? station.cooldownSeconds * 1000 : deps.policy.stationCooldownMs;
+  const decision = await deps.alertState.tryStartFoldedCall(message.stationId, nowMs, cooldownMs);
+  if (!decision.call) {
+    if (decision.reason === 'cooling-down') {
+      // Another call rang meanwhile and took the folds; those folded since are told when its cooldown ends.
+      const delaySeconds = await scheduleCooldownEnd(deps, message.stationId, decision.cooldownEndsAtMs);
+      return { result: 'rescheduled', delaySeconds };
+    }
+    return { result: 'nothing-to-tell' };
+  }
+  // The same summary call is answered to every delivery of its cooldown's end; one at a time rings it (a lease, as
+  // for alerts), and once it has rung, later deliveries are duplicates.
+  const lease = `folded-call#${decision.leadInspectionId}`;
+  const claim = await deps.alertState.claimAlert(lease, deps.policy.leaseSeconds);
+  if (!claim.claimed) {
+    if (claim.state === 'done') return { result: 'duplicate' };
+    return { result: 'retry', delaySeconds: deps.policy.leaseSeconds, reason: 'another delivery of this cooldown end is being processed' };
+  }
+  let rung: RingOutcome;
+  try {
+    const record = await deps.store.getRecord(decision.leadInspectionId);
+    if (!record) {
+      await deps.alertState.recordCallFailed(message.stationId, decision.leadInspectionId);
+      await deps.alertState.completeAlert(lease, 'failed');
+      return { result: 'dead-letter', code: 'INSPECTION_RECORD_MISSING', reason: 'The record of the anomalies to tell is missing, so no call was placed.' };
+    }
+    const others = decision.foldedInspectionIds.filter((id) => id !== decision.leadInspectionId);
+    const ladder = await deps.ladders.openLadder(decision.leadInspectionId, message.stationId, others);
+    const run: LadderRun = {
+      record,
+      station,
+      stationId: message.stationId,
+      confidencePercent: confidenceOf(record),
+      callKind: 'folded',
+      foldedCount: decision.foldedCount,
+      foldedInspectionIds: others,
+      attempt,
+    };
+    rung = await ringLadder(deps, run, ladder);
+  } catch (error) {
+    await deps.alertState.releaseAlert(lease).catch(() => undefined);
+    throw error;
+  }
+  if (rung.kind === 'retry') {
+    await deps.alertState.releaseAlert(lease);
+    return { result: 'retry', delaySeconds: backoffSeconds(attempt, deps.policy.retryBaseSeconds), reason: rung.reason };
+  }
+  await deps.alertState.completeAlert(lease, rung.kind === 'failed' ? 'failed' : 'placed');
+  if (rung.kind === 'failed') {
+    await deps.alertState.recordCallFailed(message.stationId, decision.leadInspectionId);
+    return { result: 'dead-letter', code: rung.code, reason: rung.reason };
+  }
+  if (rung.kind === 'settled') return { result: 'stale' };
+  if (rung.kind === 'unacknowledged') return { result: 'unacknowledged', step: rung.step };
+  deps.logger.info('A station cooldown ended with untold anomalies; a call tells them', {
+    stationId: message.stationId,
+    inspectionId: decision.leadInspectionId,
+    foldedCount: decision.foldedCount,
+  });
+  return { result: 'placed', contactId: rung.contactIds[0] as string, contactIds: rung.contactIds, foldedCount: decision.foldedCount };
+}
+
+/** What a ladder's calls say and whom they belong to. */
+interface LadderRun {
+  record: InspectionRecord;
+  station: Station;
+  /** The station id the alert carries (the default station's calls keep the id the upload named). */
+  stationId: string;
+  confidencePercent: number;
+  callKind: CallKind;
+  foldedCount: number;
+  foldedInspectionIds: string[];
+  attempt: number;
+}
+
+type RingOutcome =
+  | { kind: 'ringing'; step: number; contactIds: string[]; recordedAlert: string }
+  /** The ladder was acknowledged (or given up) already: nothing to ring, nothing to report. */
+  | { kind: 'settled'; recordedAlert: string }
+  | { kind: 'unacknowledged'; step: number; recordedAlert: string }
+  | { kind: 'failed'; code: AlertFailureCode; reason: string; recordedAlert: string }
+  | { kind: 'retry'; reason: string };
+
+/**
+ * Ring the ladder's current step, and go straight on to the next while a step rings nobody (nobody on shift, every
+ * call refused or capped). Calls already started for a step (a retried delivery) are not started again. Once a step
+ * rings, its timer goes on the queue; past the last step the alert is unacknowledged (or failed, when no call of the
+ * whole ladder ever started) and people are notified.
+ */
+async function ringLadder(deps: PlaceCallDependencies, run: LadderRun, initial: LadderState): Promise<RingOutcome> {
+  const levels = run.station.escalation;
+  const totalSteps = levels.length * Math.max(1, deps.policy.escalationLoops);
+  let ladder = initial;
+  let failureCode: AlertFailureCode = 'CALL_REFUSED';
+  let failureReason = 'No call could be started.';
+
+  for (let guard = 0; guard <= totalSteps; guard += 1) {
+    const { step } = ladder;
+    if (ladder.status !== 'ringing') return { kind: 'settled', recordedAlert: JSON.stringify(run.record.alert) };
+    if (step >= totalSteps) return finishLadder(deps, run, ladder, failureCode, failureReason);
+
+    const { levelIndex, loop } = ladderPosition(step, levels.length);
+    const level = levels[levelIndex]!;
+    const at = now(deps);
+    // A ladder whose whole shift plan leaves nobody on shift rings everyone rather than no one.
+    const nobodyOnShift = levels.every((each) => each.contacts.every((contact) => !isOnShift(contact, at)));
+    const onShift = new Set(nobodyOnShift ? level.contacts : contactsOnShift(level, at));
+    const attempts: CallAttempt[] = [];
+    const contactIds: string[] = [];
+
+    for (const [index, contact] of level.contacts.entries()) {
+      if (!onShift.has(contact)) continue;
+      const callKey = callKeyOf(step, index);
+      const base = { step, level: levelIndex + 1, loop, contactName: contact.name, phone: maskPhoneNumber(contact.phone), startedAt: at.toISOString() };
+      if (ladder.started.includes(callKey)) {
+        // Started by an earlier delivery that failed before the record said so: put the call on the record, never ring again.
+        const contactId = ladder.startedCalls[callKey];
+        const link = contactId ? await deps.ladders.findContact(contactId) : undefined;
+        if (link) {
+          attempts.push({ ...base, startedAt: link.startedAt, contactId: link.contactId, outcome: 'ringing' });
+          contactIds.push(link.contactId);
+        }
+        continue;
+      }
+      const reservation = step === 0 && index === 0 ? run.record.inspectionId : `${run.record.inspectionId}#${callKey}`;
+      if (!(await deps.alertState.reserveDailyCall(utcDay(at), deps.policy.dailyCallCap, reservation))) {
+        failureCode = 'DAILY_CALL_CAP_REACHED';
+        failureReason = `No call placed: the daily cap of ${deps.policy.dailyCallCap} operator calls is reached (DAILY_CALL_CAP).`;
+        await deps.ladders.recordCallNotStarted(run.record.inspectionId, callKey);
+        attempts.push({ ...base, outcome: 'not-started', reason: failureReason });
+        continue;
+      }
+      try {
+        const { contactId } = await deps.caller.startCall({
+          inspectionId: run.record.inspectionId,
+          stationId: run.stationId,
+          stationName: run.station.name,
+          confidencePercent: run.confidencePercent,
+          foldedCount: run.foldedCount,
+          callKind: run.callKind,
+          destinationPhoneNumber: contact.phone,
+          contactName: contact.name,
+          level: levelIndex + 1,
+          loop,
+          step,
+          index,
+        });
+        await deps.ladders.recordCallStarted({ contactId, inspectionId: run.record.inspectionId, stationId: run.stationId, callKey, ...base });
+        attempts.push({ ...base, contactId, outcome: 'ringing' });
+        contactIds.push(contactId);
+      } catch (error) {
+        const reason = error instanceof OperatorCallError ? error.message : 'The operator call could not be placed.';
+        deps.logger.warn('Calling a contact of the ladder failed', { inspectionId: run.record.inspectionId, step, contactName: contact.name, error: describe(error) });
+        if (isRetryable(error) && run.attempt < deps.policy.maxAttempts) {
+          await saveAttempts(deps, run, ladder, attempts, levelIndex + 1, loop);
+          return { kind: 'retry', reason };
+        }
+        failureCode = isRetryable(error) ? 'RETRIES_EXHAUSTED' : 'CALL_REFUSED';
+        failureReason = isRetryable(error) ? `${reason} Gave up after ${run.attempt} attempts.` : reason;
+        await deps.ladders.recordCallNotStarted(run.record.inspectionId, callKey);
+        attempts.push({ ...base, outcome: 'not-started', reason: failureReason });
+      }
+    }
+
+    const recordedAlert = await saveAttempts(deps, run, ladder, attempts, levelIndex + 1, loop);
+    const rung = (await deps.ladders.markStepRung(run.record.inspectionId, step)) ?? ladder;
+    const startedThisStep = rung.started.some((key) => key.startsWith(`${step}:`));
+    if (rung.status === 'ringing' && rung.step === step && startedThisStep && !stepEndedUnanswered(rung, step)) {
+      await deps.timers.publish(escalation(run, step, 'ack-timeout', at), Math.min(MAX_TIMER_SECONDS, deps.policy.ackTimeoutSeconds));
+      return { kind: 'ringing', step, contactIds, recordedAlert };
+    }
+    if (rung.status !== 'ringing') return { kind: 'settled', recordedAlert };
+    // Nobody on shift at this level, or every call of it refused, capped or already over: the next level, now.
+    const next = await deps.ladders.advanceLadder(run.record.inspectionId, step);
+    if (!next) return { kind: 'ringing', step, contactIds, recordedAlert };
+    ladder = next;
+  }
+  throw new Error(`The ladder of ${run.record.inspectionId} did not settle`);
+}
+
+/** Past the last step: unacknowledged when some call rang, failed when none could start; people are told either way. */
+async function finishLadder(
+  deps: PlaceCallDependencies,
+  run: LadderRun,
+  ladder: LadderState,
+  failureCode: AlertFailureCode,
+  failureReason: string,
+): Promise<RingOutcome> {
+  if (!(await deps.ladders.giveUpLadder(run.record.inspectionId, ladder.step))) {
+    return { kind: 'settled', recordedAlert: JSON.stringify(run.record.alert) };
+  }
+  const at = now(deps).toISOString();
+  if (!ladder.anyCallStarted) {
+    const recordedAlert = await saveAlert(deps, run.record.inspectionId, (alert) => ({
+      status: 'failed',
+      code: failureCode,
+      reason: failureReason,
+      failedAt: at,
+      ...(hasLadder(alert) ? { attempts: alert.attempts } : {}),
+    }));
+    deps.logger.error('No call of the ladder could be started; the alert goes to the dead-letter queue', {
+      inspectionId: run.record.inspectionId,
+      stationId: run.stationId,
+      code: failureCode,
+    });
+    await notify(deps, run.record, run.stationId, 'failed', failureReason, run.station.name);
+    return { kind: 'failed', code: failureCode, reason: failureReason, recordedAlert };
+  }
+  const recordedAlert = await saveAlert(deps, run.record.inspectionId, (alert) => unacknowledgedAlert(alert, new Date(at)));
+  deps.logger.error('Nobody acknowledged the alert on any level of the ladder', { inspectionId: run.record.inspectionId, stationId: run.stationId, steps: ladder.step });
+  const loops = Math.max(1, deps.policy.escalationLoops);
+  await notify(deps, run.record, run.stationId, 'unacknowledged', `Nobody acknowledged the call on any level of the ladder (${loops} ${loops === 1 ? 'round' : 'rounds'}).`, run.station.name);
+  return { kind: 'unacknowledged', step: ladder.step, recordedAlert };
+}
+
+/** Append a step's attempts to the record's alert, which says `ringing` at that level while the ladder rings. */
+async function saveAttempts(deps: PlaceCallDependencies, run: LadderRun, ladder: LadderState, attempts: CallAttempt[], level: number, loop: number): Promise<string> {
+  const at = now(deps).toISOString();
+  return saveAlert(deps, run.record.inspectionId, (alert) => {
+    // A redriven alert keeps the refused calls of its first try on the record.
+    const earlier = 'attempts' in alert && Array.isArray(alert.attempts) ? alert.attempts : [];
+    // A retried delivery may report a call the record already has: keep one entry per contact id.
+    const known = new Set(earlier.map((attempt) => attempt.contactId).filter(Boolean));
+    const merged = [...earlier, ...attempts.filter((attempt) => !attempt.contactId || !known.has(attempt.contactId))];
+    if (alert.status === 'acknowledged' || alert.status === 'unacknowledged') return { ...alert, attempts: merged };
+    return {
+      status: 'ringing',
+      startedAt: hasLadder(alert) ? alert.startedAt : at,
+      level,
+      loop,
+      callKind: run.callKind,
+      ...(run.foldedCount > 0 ? { foldedCount: run.foldedCount } : {}),
+      ...(ladder.foldedInspectionIds.length > 0 ? { foldedInspectionIds: ladder.foldedInspectionIds } : {}),
+      attempts: merged,
+    };
+  });
+}
+
+function unacknowledgedAlert(alert: AlertOutcome, at: Date): AlertOutcome {
+  if (alert.status === 'acknowledged') return alert;
+  return {
+    status: 'unacknowledged',
+    unacknowledgedAt: at.toISOString(),
+    startedAt: hasLadder(alert) ? alert.startedAt : at.toISOString(),
+    attempts: hasLadder(alert) ? alert.attempts : [],
+    ...(hasLadder(alert) && alert.callKind ? { callKind: alert.callKind } : {}),
+    ...(hasLadder(alert) && alert.foldedCount ? { foldedCount: alert.foldedCount } : {}),
+    ...(hasLadder(alert) && alert.foldedInspectionIds ? { foldedInspectionIds: alert.foldedInspectionIds } : {}),
+  };
+}
+
+/** True for the alert states that carry a ladder's calls. */
+export function hasLadder(alert: AlertOutcome): alert is Extract<AlertOutcome, { status: 'ringing' | 'unacknowledged' }> {
+  return alert.status === 'ringing' || alert.status === 'unacknowledged';
+}
+
+function escalation(run: LadderRun, fromStep: number, reason: EscalationMessage['reason'], at: Date): EscalationMessage {
+  return { kind: 'escalate', inspectionId: run.record.inspectionId, stationId: run.stationId, fromStep, reason, queuedAt: at.toISOString() };
+}
+
+/** Put the cooldown's end on the queue (in hops of at most 15 minutes); resolves with the delay used. */
+async function scheduleCooldownEnd(deps: PlaceCallDependencies, stationId: string, dueAtMs: number): Promise<number> {
+  const at = now(deps);
+  // One second past the end, so the station's cooldown has certainly run out when the message arrives.
+  const delaySeconds = Math.min(MAX_TIMER_SECONDS, Math.max(0, Math.ceil((dueAtMs - at.getTime()) / 1000) + 1));
+  await deps.timers.publish({ kind: 'cooldown-end', stationId, dueAt: new Date(dueAtMs).toISOString(), queuedAt: at.toISOString() }, delaySeconds);
+  return delaySeconds;
+}
+
+async function notify(deps: PlaceCallDependencies, record: InspectionRecord, stationId: string, status: 'unacknowledged' | 'failed', reason: string, stationName?: string): Promise<void> {
+  const name = stationName ?? (await deps.stations(stationId).catch(() => undefined))?.name ?? stationId;
+  await deps.notifier.alertNotDelivered({ inspectionId: record.inspectionId, stationId, stationName: name, status, reason });
+}
+
+/** Write the alert's new state on the inspection record (a conditional read-modify-write); resolves with it as JSON. */
+async function saveAlert(deps: PlaceCallDependencies, inspectionId: string, change: (alert: AlertOutcome) => AlertOutcome): Promise<string> {
+  let saved: AlertOutcome | undefined;
+  await deps.store.updateRecord(inspectionId, (current) => {
+    if (!current) return undefined;
+    saved = change(current.alert);
+    return { ...current, alert: saved, updatedAt: now(deps).toISOString() };
+  });
+  return JSON.stringify(saved ?? null);
 }
 
 /**
@@ -177,11 +565,19 @@ async function saveAlert(deps: PlaceCallDependencies, record: InspectionRecord, 
  * The later one's alert message is this duplicate delivery.
  */
 async function repairRecord(deps: PlaceCallDependencies, inspectionId: string, recordedAlert: string): Promise<void> {
-  const record = await deps.store.getRecord(inspectionId);
-  if (record?.alert.status !== 'queued') return;
-  const now = deps.now ?? (() => new Date());
-  await deps.store.putRecord({ ...record, alert: JSON.parse(recordedAlert) as AlertOutcome, updatedAt: now().toISOString() });
-  deps.logger.warn('The record said queued after its alert was handled; the outcome is written back', { inspectionId });
+  const alert = JSON.parse(recordedAlert) as AlertOutcome | null;
+  if (!alert) return;
+  let repaired = false;
+  await deps.store.updateRecord(inspectionId, (record) => {
+    if (record?.alert.status !== 'queued') return undefined;
+    repaired = true;
+    return { ...record, alert, updatedAt: now(deps).toISOString() };
+  });
+  if (repaired) deps.logger.warn('The record said queued after its alert was handled; the outcome is written back', { inspectionId });
+}
+
+function confidenceOf(record: InspectionRecord): number {
+  return record.detection ? toWholePercent(anomalyLikelihood(record.detection)) : 0;
 }
 
 /**
@@ -191,6 +587,14 @@ async function repairRecord(deps: PlaceCallDependencies, inspectionId: string, r
 export function backoffSeconds(attempt: number, baseSeconds: number, random: () => number = Math.random): number {
   const delay = Math.min(900, baseSeconds * 2 ** Math.max(0, attempt - 1));
   return Math.round(delay * (0.8 + 0.4 * random()));
+}
+
+function clockOf(deps: PlaceCallDependencies): () => Date {
+  return deps.now ?? (() => new Date());
+}
+
+function now(deps: Pick<PlaceCallDependencies, 'now'>): Date {
+  return deps.now ? deps.now() : new Date();
 }
 
 function isRetryable(error: unknown): boolean {

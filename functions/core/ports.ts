@@ -12,6 +12,12 @@ export interface InspectionStore {
   putRecord(record: InspectionRecord): Promise<void>;
   /** The record for an id, or undefined when there is none. */
   getRecord(inspectionId: string): Promise<InspectionRecord | undefined>;
+  /**
+   * Read-modify-write one record without losing a concurrent writer's change: `change` gets the current record
+   * (undefined when there is none) and returns the record to store, or undefined to leave it as it is. It is called
+   * again with the newer record whenever another writer got in between. Resolves with the record that stands after.
+   */
+  updateRecord(inspectionId: string, change: (current: InspectionRecord | undefined) => InspectionRecord | undefined): Promise<InspectionRecord | undefined>;
   /** Read a stored object's bytes (images and masks), or undefined when missing. */
   getObject(key: string): Promise<Uint8Array | undefined>;
   /** The most recent records, newest first; with a status, only records with that status. */
@@ -31,16 +37,64 @@ export interface OperatorAlert {
   foldedCount?: number;
 }
 
-/** The message that asks for an operator call, as it travels on the alert queue. */
+/** The message that asks for an operator call, as it travels on the alert queue (no `kind`: the first kind there was). */
 export interface AlertMessage extends OperatorAlert {
+  kind?: 'alert';
   /** When the inspection queued it (ISO 8601). */
   queuedAt: string;
 }
 
-/** Puts alert messages on the alert queue (SQS in production), where the place-call function takes them. */
+/**
+ * A ladder's timer or a finished step: ring the level after `fromStep` unless the ladder was acknowledged or has moved
+ * on. Sent delayed by ACK_TIMEOUT_SECONDS when a step starts ringing, and at once when every call of the step ended.
+ */
+export interface EscalationMessage {
+  kind: 'escalate';
+  inspectionId: string;
+  stationId: string;
+  fromStep: number;
+  reason: 'ack-timeout' | 'calls-ended';
+  queuedAt: string;
+}
+
+/** A station's cooldown ends at `dueAt`: anomalies folded during it and not told since get a call of their own. */
+export interface CooldownEndMessage {
+  kind: 'cooldown-end';
+  stationId: string;
+  dueAt: string;
+  queuedAt: string;
+}
+
+/** Everything that travels on the alert queue to the place-call function. */
+export type AlertQueueMessage = AlertMessage | EscalationMessage | CooldownEndMessage;
+
+/** Puts messages on the alert queue (SQS in production), where the place-call function takes them. */
 export interface AlertPublisher {
-  /** Queue one alert; rejects when the queue cannot take it (after the SDK's retries). */
-  publish(message: AlertMessage): Promise<void>;
+  /**
+   * Queue one message, delivered no sooner than `delaySeconds` from now (0 to 900: SQS's per-message delay is the
+   * ladder's timer). Rejects when the queue cannot take it (after the SDK's retries).
+   */
+  publish(message: AlertQueueMessage, delaySeconds?: number): Promise<void>;
+}
+
+/** One outbound call of a ladder: the person is chosen by the station registry, never by a request. */
+export interface OutboundCall extends OperatorAlert {
+  /** The station's spoken name from the registry. */
+  stationName: string;
+  callKind: 'anomaly' | 'folded';
+  /** E.164, from the registry (or OPERATOR_PHONE_NUMBER without one); checked against the allowed prefixes again. */
+  destinationPhoneNumber: string;
+  contactName: string;
+  level: number;
+  loop: number;
+  /** The call's place in the ladder; with the inspection id it makes the call's idempotency token. */
+  step: number;
+  index: number;
+}
+
+/** Tells people that an alert reached nobody (SNS in production): the ladder ran out, or no call could start. */
+export interface AlertNotifier {
+  alertNotDelivered(notice: { inspectionId: string; stationId: string; stationName: string; status: 'unacknowledged' | 'failed'; reason: string }): Promise<void>;
 }
 
 /** Which inspection first saw an image's bytes (the alert state store, with the claim's lifetime bound in). */
@@ -49,14 +103,14 @@ export interface ImageClaims {
   claim(sha256: string, inspectionId: string): Promise<ImageClaim>;
 }
 
-/** Places the outbound operator call (Amazon Connect in production). */
+/** Places outbound calls (Amazon Connect in production). */
 export interface OperatorCaller {
   /**
-   * Start one call for the alert; the same inspection id never rings twice.
+   * Start one call of a ladder; the same inspection, step and index never start twice while the first call lasts.
    * Resolves with the contact id; rejects with an OperatorCallError (its message is recorded) or any
    * other error (recorded only as a generic failure).
    */
-  startCall(alert: OperatorAlert): Promise<{ contactId: string }>;
+  startCall(call: OutboundCall): Promise<{ contactId: string }>;
 }
 
 /** What the inspection pipeline reports as it goes (EMF metrics in production), once per event. */

@@ -1,5 +1,6 @@
 import { InspectionNotFoundError, MalformedRequestError, StorageUnavailableError } from './errors';
-import type { InspectionRecord, OperatorDecision } from './inspection';
+import type { EscalationStore } from './alert-state';
+import type { Acknowledgement, AlertOutcome, InspectionRecord, OperatorDecision } from './inspection';
 import { isInspectionId } from './inspection-keys';
 import type { DomainLogger, InspectionStore } from './ports';
 
@@ -18,8 +19,8 @@ export const DECISION_SPOKEN: Readonly<Record<DecisionKind, string>> = {
   hold: 'hold the wafer for review',
 };
 
-/** The keys the flow reports: a key the operator pressed, or `no-input` when it fell back to the safe default. */
-export type DecisionKey = OperatorDecision['key'];
+/** The keys the flow reports: 1 (keep manufacturing) or 2 (scrap the wafer). Silence is never a decision. */
+export type DecisionKey = Exclude<OperatorDecision['key'], 'no-input'>;
 
 /** One decision report as the contact flow sends it, not yet trusted. */
 export interface OperatorDecisionReport {
@@ -29,7 +30,7 @@ export interface OperatorDecisionReport {
 }
 
 /**
- * `recorded`: this call wrote the decision.
+ * `recorded`: this call wrote the decision and acknowledged the alert.
  * `already-recorded`: this same contact had already recorded it (a retried invocation); nothing was written.
  * `conflict`: another contact decided first; its decision stands and nothing was written.
  */
@@ -43,21 +44,22 @@ export interface RecordDecisionResult {
 
 export interface RecordDecisionDependencies {
   store: InspectionStore;
-  /** The safe default when the operator gave no usable answer (configuration: OPERATOR_DEFAULT_DECISION). */
-  defaultDecision: DecisionKind;
+  /** The escalation ladders: a keypress acknowledges the alert. Absent only for calls placed before ladders existed. */
+  ladders?: Pick<EscalationStore, 'findContact' | 'acknowledge'>;
   logger: DomainLogger;
   now?: () => Date;
 }
 
-const KEY_DECISIONS: Readonly<Record<Exclude<DecisionKey, 'no-input'>, DecisionKind>> = { '1': 'keep', '2': 'scrap' };
+const KEY_DECISIONS: Readonly<Record<DecisionKey, 'keep' | 'scrap'>> = { '1': 'keep', '2': 'scrap' };
 // Connect contact ids are UUIDs; allow any short token of that alphabet so emulators and tests fit too.
 const CONTACT_ID_PATTERN = /^[A-Za-z0-9-]{1,128}$/;
 
 /**
- * Record the operator's answer on the inspection record. The first decision wins: a repeated report
- * from the same contact returns the stored decision without writing, and a report from a different
- * contact never overwrites it. Throws MalformedRequestError for a report that cannot be trusted,
- * InspectionNotFoundError for an unknown inspection and StorageUnavailableError when the store fails.
+ * Record the operator's answer on the inspection record and acknowledge its alert: the ladder stops, the record says
+ * who acknowledged with which key and when, and anomalies folded into the call are acknowledged with it.
+ * The first decision wins: a repeated report from the same contact returns the stored decision without writing, and a
+ * report from a different contact never overwrites it. Throws MalformedRequestError for a report that cannot be
+ * trusted, InspectionNotFoundError for an unknown inspection and StorageUnavailableError when a store fails.
  */
 export async function recordOperatorDecision(report: OperatorDecisionReport, dependencies: RecordDecisionDependencies): Promise<RecordDecisionResult> {
   const { inspectionId, contactId, key } = validateReport(report);
@@ -66,36 +68,110 @@ export async function recordOperatorDecision(report: OperatorDecisionReport, dep
 
   const record = await readRecord(store, inspectionId, logger);
   if (!record) throw new InspectionNotFoundError(inspectionId);
+  if (record.decision) return standing(record.decision, contactId, key, logger, inspectionId);
 
-  if (record.decision) {
-    const outcome: DecisionOutcome = record.decision.contactId === contactId ? 'already-recorded' : 'conflict';
-    if (outcome === 'conflict') {
-      logger.warn('A decision from another contact was ignored: the first decision stands', {
-        inspectionId,
-        contactId,
-        standingContactId: record.decision.contactId,
-        reportedKey: key,
-      });
-    }
-    return { outcome, decision: record.decision };
+  const link = await guarded('The call could not be looked up', inspectionId, logger, () => dependencies.ladders?.findContact(contactId));
+  // A call of this inspection's ladder: acknowledge it first, atomically, so two people pressing at once get one winner.
+  const ladderCall = link?.inspectionId === inspectionId ? link : undefined;
+  const acknowledgement = ladderCall
+    ? await guarded('The acknowledgement could not be stored', inspectionId, logger, () => dependencies.ladders!.acknowledge(inspectionId, contactId))
+    : undefined;
+  if (acknowledgement && !acknowledgement.acknowledged && acknowledgement.byContactId && acknowledgement.byContactId !== contactId) {
+    const latest = await readRecord(store, inspectionId, logger);
+    if (latest?.decision) return standing(latest.decision, contactId, key, logger, inspectionId);
   }
 
   const decidedAt = now().toISOString();
-  const decision: OperatorDecision = {
-    decision: key === 'no-input' ? dependencies.defaultDecision : KEY_DECISIONS[key],
-    key,
-    contactId,
-    decidedAt,
-  };
-  const updated: InspectionRecord = { ...record, decision, updatedAt: decidedAt };
-  try {
-    await store.putRecord(updated);
-  } catch (error) {
-    logger.error('The operator decision could not be stored', { inspectionId, contactId, error: String(error) });
-    throw new StorageUnavailableError('The operator decision could not be stored right now.', { inspectionId });
+  const decision: OperatorDecision = { decision: KEY_DECISIONS[key], key, contactId, decidedAt };
+  const acknowledgedBy: Acknowledgement | undefined = ladderCall
+    ? { contactName: ladderCall.contactName, contactId, key, decision: KEY_DECISIONS[key], at: decidedAt, level: ladderCall.level, loop: ladderCall.loop }
+    : undefined;
+  let standingDecision: OperatorDecision = decision;
+  const updated = await guarded('The operator decision could not be stored', inspectionId, logger, () =>
+    store.updateRecord(inspectionId, (current) => {
+      if (!current) return undefined;
+      if (current.decision) {
+        standingDecision = current.decision;
+        return undefined;
+      }
+      standingDecision = decision;
+      return { ...current, decision, ...(acknowledgedBy ? { alert: acknowledgedAlert(current.alert, acknowledgedBy) } : {}), updatedAt: decidedAt };
+    }),
+  );
+  if (!updated) throw new InspectionNotFoundError(inspectionId);
+  if (standingDecision !== decision) return standing(standingDecision, contactId, key, logger, inspectionId);
+
+  if (acknowledgement?.acknowledged && acknowledgedBy) {
+    await acknowledgeFolded(store, acknowledgement.ladder.foldedInspectionIds, inspectionId, acknowledgedBy, logger);
   }
-  logger.info('Operator decision recorded', { inspectionId, contactId, decision: decision.decision, key });
+  logger.info('Operator decision recorded; the alert is acknowledged', {
+    inspectionId,
+    contactId,
+    decision: decision.decision,
+    key,
+    ...(acknowledgedBy ? { contactName: acknowledgedBy.contactName, level: acknowledgedBy.level, loop: acknowledgedBy.loop } : {}),
+  });
   return { outcome: 'recorded', decision };
+}
+
+/** The alert after a keypress: acknowledged, with the call that did it marked in the attempts. */
+function acknowledgedAlert(alert: AlertOutcome, by: Acknowledgement): AlertOutcome {
+  const attempts = 'attempts' in alert && Array.isArray(alert.attempts) ? alert.attempts : [];
+  const ladder = alert.status === 'ringing' || alert.status === 'unacknowledged' ? alert : undefined;
+  return {
+    status: 'acknowledged',
+    acknowledgedAt: by.at,
+    acknowledgedBy: by,
+    ...(ladder ? { startedAt: ladder.startedAt } : {}),
+    ...(ladder?.callKind ? { callKind: ladder.callKind } : {}),
+    ...(ladder?.foldedCount ? { foldedCount: ladder.foldedCount } : {}),
+    ...(ladder?.foldedInspectionIds ? { foldedInspectionIds: ladder.foldedInspectionIds } : {}),
+    attempts: attempts.map((attempt) =>
+      attempt.contactId === by.contactId ? { ...attempt, outcome: 'acknowledged' as const, key: by.key, endedAt: attempt.endedAt ?? by.at } : attempt,
+    ),
+  };
+}
+
+/** The anomalies folded into an acknowledged call are acknowledged with it (each a conditional update of its record). */
+async function acknowledgeFolded(store: InspectionStore, ids: readonly string[], viaInspectionId: string, by: Acknowledgement, logger: DomainLogger): Promise<void> {
+  const results = await Promise.allSettled(
+    ids.map((id) =>
+      store.updateRecord(id, (current) => {
+        if (!current || (current.alert.status !== 'folded' && current.alert.status !== 'queued')) return undefined;
+        const folded = current.alert.status === 'folded' ? current.alert : undefined;
+        return {
+          ...current,
+          alert: { status: 'acknowledged', acknowledgedAt: by.at, acknowledgedBy: by, viaInspectionId, ...(folded ? { startedAt: folded.foldedAt } : {}) },
+          updatedAt: by.at,
+        };
+      }),
+    ),
+  );
+  const failed = results.filter((result) => result.status === 'rejected').length;
+  if (failed > 0) logger.warn('Some folded anomalies could not be marked acknowledged', { inspectionId: viaInspectionId, failed, of: ids.length });
+}
+
+function standing(decision: OperatorDecision, contactId: string, key: DecisionKey, logger: DomainLogger, inspectionId: string): RecordDecisionResult {
+  const outcome: DecisionOutcome = decision.contactId === contactId ? 'already-recorded' : 'conflict';
+  if (outcome === 'conflict') {
+    logger.warn('A decision from another contact was ignored: the first decision stands', {
+      inspectionId,
+      contactId,
+      standingContactId: decision.contactId,
+      reportedKey: key,
+    });
+  }
+  return { outcome, decision };
+}
+
+/** Run a store call; any failure becomes StorageUnavailableError (logged), so the flow says the answer was not kept. */
+async function guarded<T>(message: string, inspectionId: string, logger: DomainLogger, work: () => Promise<T> | T): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    logger.error(message, { inspectionId, error: String(error) });
+    throw new StorageUnavailableError(`${message} right now.`, { inspectionId });
+  }
 }
 
 function validateReport(report: OperatorDecisionReport): { inspectionId: string; contactId: string; key: DecisionKey } {
@@ -106,8 +182,9 @@ function validateReport(report: OperatorDecisionReport): { inspectionId: string;
   if (typeof contactId !== 'string' || !CONTACT_ID_PATTERN.test(contactId)) {
     throw new MalformedRequestError('The contact id is missing or malformed.');
   }
-  if (key !== '1' && key !== '2' && key !== 'no-input') {
-    throw new MalformedRequestError('The key must be "1", "2" or "no-input".');
+  if (key !== '1' && key !== '2') {
+    // Silence is not a decision: the flow no longer reports a default, and nothing else is a key.
+    throw new MalformedRequestError('The key must be "1" or "2".');
   }
   return { inspectionId, contactId, key };
 }

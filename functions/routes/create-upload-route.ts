@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { incomingKey, STATION_ID, type CameraUploadStore } from '../core/camera-upload';
-import { MalformedRequestError } from '../core/errors';
+import { MalformedRequestError, UnknownStationError } from '../core/errors';
+import { DEFAULT_STATION_ID, type Station } from '../core/station-registry';
 import { newInspectionId } from '../core/inspection-keys';
 import { apiHandler, type ApiContext } from '../http/api-handler';
 import { headerValue } from '../http/headers';
@@ -12,6 +13,8 @@ export interface CreateUploadRouteDependencies extends ApiContext {
   maxBytes: number;
   /** How long the presigned upload stays usable (UPLOAD_URL_EXPIRY_SECONDS). */
   expiresInSeconds: number;
+  /** The station registry, when there is one: an upload for a station it does not have is refused (422 UNKNOWN_STATION). */
+  stations?: (stationId: string) => Promise<Station | undefined>;
   now?: () => Date;
 }
 
@@ -26,6 +29,7 @@ export function createCreateUploadHandler(
   return apiHandler(resolveDependencies, async (event) => {
     const deps = resolveDependencies();
     const stationId = readStation(event);
+    if (deps.stations && !(await deps.stations(stationId ?? DEFAULT_STATION_ID))) throw new UnknownStationError(stationId);
     const inspectionId = newInspectionId((deps.now ?? (() => new Date()))().getTime());
     const upload = await deps.uploads.presignUpload({
       key: incomingKey(inspectionId),

@@ -7,6 +7,7 @@ import { apiHandler, type ApiContext } from '../http/api-handler';
 import { readInspectionRequest } from '../http/read-inspection-request';
 import type { RequestObserver } from '../observability';
 import { toInspectionView } from './inspection-view';
+import { DEFAULT_STATION_ID } from '../core/station-registry';
 
 /** What POST /inspections needs. */
 export interface InspectImageRouteDependencies extends ApiContext {
@@ -17,7 +18,7 @@ export interface InspectImageRouteDependencies extends ApiContext {
 }
 
 /** Stations that name none share this one. */
-export const DEFAULT_STATION_ID = 'default';
+export { DEFAULT_STATION_ID } from '../core/station-registry';
 
 /** POST /inspections: read the image from the request, inspect it, answer 201 with the inspection (200 with the earlier one for bytes already inspected). */
 export function createInspectImageHandler(

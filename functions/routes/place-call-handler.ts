@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { DEAD_LETTER_CODE_ATTRIBUTE } from '../adapters/sqs-alert-queue';
 import { STATION_ID } from '../core/camera-upload';
 import { isInspectionId } from '../core/inspection-keys';
-import { placeOperatorCall, type PlaceCallDependencies, type PlaceCallResult } from '../core/place-operator-call';
-import type { AlertMessage } from '../core/ports';
+import { handleAlertQueueMessage, type PlaceCallDependencies, type PlaceCallResult } from '../core/place-operator-call';
+import type { AlertQueueMessage } from '../core/ports';
 import type { RequestObserver } from '../observability';
 
 /** The queue operations the consumer needs besides what Lambda's event source mapping does (SqsAlertQueue). */
@@ -21,32 +21,70 @@ export interface PlaceCallHandlerDependencies extends PlaceCallDependencies {
   onResult?: (result: PlaceCallResult) => void;
 }
 
-/** The alert message as the inspection functions publish it (functions/core/ports.ts AlertMessage). */
-const alertMessageSchema = z.object({
-  inspectionId: z.string().refine(isInspectionId, 'not an inspection id'),
-  stationId: z.string().regex(STATION_ID),
-  confidencePercent: z.number().min(0).max(100),
-  foldedCount: z.number().int().min(0).optional(),
-  queuedAt: z.string().min(1),
-});
+const inspectionId = z.string().refine(isInspectionId, 'not an inspection id');
+const stationId = z.string().regex(STATION_ID);
+
+/** The messages of the alert queue as the product publishes them (functions/core/ports.ts AlertQueueMessage). */
+const alertQueueMessageSchema = z.union([
+  z.object({
+    kind: z.literal('alert').optional(),
+    inspectionId,
+    stationId,
+    confidencePercent: z.number().min(0).max(100),
+    foldedCount: z.number().int().min(0).optional(),
+    queuedAt: z.string().min(1),
+  }),
+  z.object({
+    kind: z.literal('escalate'),
+    inspectionId,
+    stationId,
+    fromStep: z.number().int().min(0).max(1000),
+    reason: z.enum(['ack-timeout', 'calls-ended']),
+    queuedAt: z.string().min(1),
+  }),
+  z.object({ kind: z.literal('cooldown-end'), stationId, dueAt: z.iso.datetime(), queuedAt: z.string().min(1) }),
+]);
 
 /**
- * The alert queue consumer (SQS event source, ReportBatchItemFailures): each message places at most one operator
- * call. A message to retry is reported as a batch item failure after its visibility is set to the backoff; a message
- * that will never be called (malformed, refused, capped, out of retries) is moved to the dead-letter queue and
- * deleted; the others are deleted. A failure of the handler's own dependencies fails only that message, which SQS
- * redelivers and, after maxReceiveCount, dead-letters by its redrive policy.
+ * The alert queue consumer (SQS event source, ReportBatchItemFailures): alerts (each starts at most one ladder),
+ * ladder timers and cooldown ends. A message to retry is reported as a batch item failure after its visibility is set
+ * to the backoff; a message that will never ring anyone (malformed, refused, capped, out of retries) is moved to the
+ * dead-letter queue and deleted; the others are deleted. A failure of the handler's own dependencies fails only that
+ * message, which SQS redelivers and, after maxReceiveCount, dead-letters by its redrive policy.
+ *
+ * Messages of different stations are handled at the same time and those of one station in order, so a station's first
+ * anomaly never waits behind other stations' fold bookkeeping; Connect's own rate (about 2 calls a second) is the only
+ * throttle on calls, absorbed by the SDK's retries and the queue's backoff.
  */
 export function createPlaceCallHandler(resolveDependencies: () => PlaceCallHandlerDependencies): (event: SQSEvent) => Promise<SQSBatchResponse> {
   return async (event) => {
     const deps = resolveDependencies();
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    // One at a time: Connect allows about 2 StartOutboundVoiceContact calls per second per instance.
+    const byStation = new Map<string, SQSRecord[]>();
     for (const record of event.Records ?? []) {
-      if (!(await handleMessage(deps, record))) batchItemFailures.push({ itemIdentifier: record.messageId });
+      const key = stationOf(record.body);
+      byStation.set(key, [...(byStation.get(key) ?? []), record]);
     }
-    return { batchItemFailures };
+    const failed = new Set<string>();
+    await Promise.all(
+      [...byStation.values()].map(async (records) => {
+        for (const record of records) {
+          if (!(await handleMessage(deps, record))) failed.add(record.messageId);
+        }
+      }),
+    );
+    // Lambda reads the failures in batch order.
+    return { batchItemFailures: (event.Records ?? []).filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId })) };
   };
+}
+
+/** The station a message body names (for ordering), or the body itself when it names none (a malformed message). */
+function stationOf(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { stationId?: unknown };
+    return typeof parsed.stationId === 'string' ? `station:${parsed.stationId}` : `body:${body}`;
+  } catch {
+    return `body:${body}`;
+  }
 }
 
 /** Process one message; false when it must stay on the queue. */
@@ -58,11 +96,11 @@ async function handleMessage(deps: PlaceCallHandlerDependencies, record: SQSReco
       await deps.queue.deadLetter(record.body, { code: 'MALFORMED_ALERT_MESSAGE', reason: 'The message is not an alert message.' });
       return true;
     }
-    deps.observer?.inspectionStarted(message.inspectionId);
+    if ('inspectionId' in message) deps.observer?.inspectionStarted(message.inspectionId);
     const attempt = Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1);
     // Only deadLetter() sets this attribute, so a message carrying it was moved back from the dead-letter queue.
     const redriven = record.messageAttributes?.[DEAD_LETTER_CODE_ATTRIBUTE] !== undefined;
-    const result = await placeOperatorCall(deps, { message, attempt, redriven });
+    const result = await handleAlertQueueMessage(deps, { message, attempt, redriven });
     deps.onResult?.(result);
     if (result.result === 'retry') {
       deps.logger.warn('The alert will be retried', { messageId: record.messageId, delaySeconds: result.delaySeconds, reason: result.reason });
@@ -79,14 +117,14 @@ async function handleMessage(deps: PlaceCallHandlerDependencies, record: SQSReco
     });
     return false;
   } finally {
-    if (message) deps.observer?.inspectionFinished();
+    if (message && 'inspectionId' in message) deps.observer?.inspectionFinished();
   }
 }
 
-function parseMessage(body: string): AlertMessage | undefined {
+function parseMessage(body: string): AlertQueueMessage | undefined {
   try {
-    const parsed = alertMessageSchema.safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data : undefined;
+    const parsed = alertQueueMessageSchema.safeParse(JSON.parse(body));
+    return parsed.success ? (parsed.data as AlertQueueMessage) : undefined;
   } catch {
     return undefined;
   }

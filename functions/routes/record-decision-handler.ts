@@ -3,12 +3,8 @@ import { z } from 'zod';
 import { ConfigurationError } from '../config';
 import { WaferwatchError } from '../core/errors';
 import type { DomainLogger, InspectionStore } from '../core/ports';
-import {
-  DECISION_KINDS,
-  DECISION_SPOKEN,
-  recordOperatorDecision,
-  type DecisionKind,
-} from '../core/record-operator-decision';
+import type { EscalationStore } from '../core/alert-state';
+import { DECISION_SPOKEN, recordOperatorDecision, type DecisionKind } from '../core/record-operator-decision';
 
 /**
  * What the record-decision function answers Amazon Connect. The flow's InvokeLambdaFunction uses
@@ -22,14 +18,15 @@ export type RecordDecisionAnswer =
       decision: DecisionKind;
       /** The standing decision in words, for the flow to read back. */
       decisionSpoken: string;
-      /** The key behind the standing decision: 1 | 2 | no-input. */
+      /** The key behind the standing decision: 1 | 2 (no-input only on decisions recorded before ladders). */
       key: string;
     }
   | { status: 'error'; code: string; message: string };
 
 export interface RecordDecisionHandlerDependencies {
   store: InspectionStore;
-  defaultDecision: DecisionKind;
+  /** The escalation ladders the keypress acknowledges (absent: the decision is recorded, no ladder is told). */
+  ladders?: Pick<EscalationStore, 'findContact' | 'acknowledge'>;
   logger: DomainLogger;
   now?: () => Date;
 }
@@ -68,26 +65,21 @@ export function createRecordDecisionHandler(
   };
 }
 
-/** The configuration the record-decision function reads: only what it uses, so it needs no Connect numbers. */
-export interface RecordDecisionConfig {
-  AWS_REGION: string;
-  IMAGE_BUCKET: string;
-  S3_ENDPOINT?: string | undefined;
-  OPERATOR_DEFAULT_DECISION: DecisionKind;
-}
-
 const recordDecisionSchema = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
   IMAGE_BUCKET: z.string({ error: 'IMAGE_BUCKET environment variable is not set' }).min(3),
   S3_ENDPOINT: z.url().optional(),
-  OPERATOR_DEFAULT_DECISION: z
-    .enum(DECISION_KINDS as [DecisionKind, ...DecisionKind[]], { error: 'OPERATOR_DEFAULT_DECISION must be keep, scrap or hold' })
-    .default('hold'),
+  /** The alert state table holding the escalation ladders a keypress acknowledges. */
+  ALERT_STATE_TABLE: z.string().min(3).optional(),
+  DYNAMODB_ENDPOINT: z.url().optional(),
 });
+
+/** The configuration the record-decision function reads: only what it uses, so it needs no Connect numbers. */
+export type RecordDecisionConfig = z.infer<typeof recordDecisionSchema>;
 
 /**
  * Parse the record-decision function's environment; throws ConfigurationError naming each bad variable,
- * so a misconfigured function fails at cold start. The safe default decision defaults to `hold`.
+ * so a misconfigured function fails at cold start.
  */
 export function parseRecordDecisionConfig(env: Record<string, string | undefined> = process.env): RecordDecisionConfig {
   const result = recordDecisionSchema.safeParse(env);

@@ -1,5 +1,17 @@
-import type { APIGatewayProxyResult, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyResult, ConnectContactFlowEvent, SQSEvent } from 'aws-lambda';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createDynamoDbClient } from '../../functions/adapters/aws-clients';
+import { toDocumentClient } from '../../functions/adapters/dynamodb-alert-state-store';
+import { DynamoDbEscalationStore } from '../../functions/adapters/dynamodb-escalation-store';
+import { createContactEventsDependencies, parseContactEventsConfig } from '../../functions/contact-events-dependencies';
+import { createContactEventsHandler, type ConnectContactEvent } from '../../functions/routes/contact-events-handler';
+import { createRecordDecisionHandler, type RecordDecisionAnswer } from '../../functions/routes/record-decision-handler';
+import { importStations } from '../../deploy/import-stations';
+import { SnsEmulator } from '../../local/emulators/sns-emulator';
 import { createPlaceCallDependencies } from '../../functions/alert-dependencies';
 import { parseConfig, type Config } from '../../functions/config';
 import type { InspectionRecord } from '../../functions/core/inspection';
@@ -45,15 +57,40 @@ export interface AlertingStack {
   redriveDeadLetters(select?: (body: Record<string, unknown>) => boolean): number;
   /** Messages in the alert dead-letter queue, with their failure attributes. */
   deadLetters(): Array<{ body: Record<string, unknown>; code?: string; reason?: string }>;
+  /** The SNS emulator and the topic people are told on when an alert reaches nobody. */
+  sns: SnsEmulator;
+  topicArn: string;
+  /** Resolves once every contact event the Connect emulator emitted so far went through the contact-events function. */
+  eventsSettled(): Promise<void>;
+  /** The person picks up, presses `key` (the flow's record-decision invocation) and the flow hangs up. */
+  answerWithKey(contactId: string, key: '1' | '2'): Promise<RecordDecisionAnswer>;
+  /** The person picks up and hangs up without a key. */
+  hangUpWithoutKey(contactId: string): Promise<void>;
+  /** The call rings out unanswered. */
+  letRingOut(contactId: string): Promise<void>;
+  /** Throw the functions' containers away and build new ones from the configuration (a restart mid-ladder). */
+  restartFunctions(): void;
+  /** Calls placed so far (oldest first) with the contact's name and level from their attributes. */
+  calls(): Array<{ contactId: string; destination: string; contactName: string; level: string; loop: string; status: string; attributes: Record<string, string> }>;
   close(): Promise<void>;
 }
 
-export async function startAlertingStack(options: { env?: Record<string, string> } = {}): Promise<AlertingStack> {
+export interface AlertingStackOptions {
+  env?: Record<string, string>;
+  /** A station registry file's content: the stack gets a registry table seeded from it (STATION_REGISTRY_TABLE). */
+  stations?: unknown;
+}
+
+export async function startAlertingStack(options: AlertingStackOptions = {}): Promise<AlertingStack> {
   let clock = Date.now();
   const now = () => clock;
   const standIns = await startLocalAwsStandIns();
   const s3Faults = await startS3FaultProxy({ target: standIns.s3.endpoint });
   const alerts = await startAlertServices({ now });
+  const sns = new SnsEmulator();
+  const snsEndpoint = await sns.start();
+  const topicArn = sns.createTopic('waferwatch-test-alert-unacknowledged');
+  const registryEnv = options.stations === undefined ? {} : await seedRegistry(alerts.dynamoDbEndpoint, options.stations, options.env?.OPERATOR_COUNTRY_PREFIXES);
   const config = parseConfig({
     ...standIns.env,
     S3_ENDPOINT: s3Faults.endpoint,
@@ -63,13 +100,36 @@ export async function startAlertingStack(options: { env?: Record<string, string>
     DYNAMODB_ENDPOINT: alerts.dynamoDbEndpoint,
     ALERT_STATE_TABLE: alerts.alertStateTable,
     ALLOWED_ORIGINS: 'http://localhost:3000',
+    SNS_ENDPOINT: snsEndpoint,
+    ALERT_UNACKNOWLEDGED_TOPIC_ARN: topicArn,
+    ...registryEnv,
     ...options.env,
   });
   const logger = createLogger();
   const app = createDependencies(config, logger);
   const inspect = createInspectImageHandler(() => ({ ...app, allowedOrigins: config.ALLOWED_ORIGINS }));
-  const placeCallDependencies = { ...createPlaceCallDependencies(config, logger), now: () => new Date(clock) };
+  // Rebuilt by restartFunctions(), as new Lambda containers would be: nothing of a ladder lives in a container.
+  let placeCallDependencies = { ...createPlaceCallDependencies(config, logger), now: () => new Date(clock) };
   const placeCall = createPlaceCallHandler(() => placeCallDependencies);
+  // The contact-events function as EventBridge's rule invokes it, fed by the Connect emulator's contact events.
+  let contactEventsDependencies = { ...createContactEventsDependencies(parseContactEventsConfig(envOf(config)), logger), now: () => new Date(clock) };
+  const contactEvents = createContactEventsHandler(() => contactEventsDependencies);
+  const pendingEvents = new Set<Promise<unknown>>();
+  const eventFailures: unknown[] = [];
+  const stopListening = standIns.connect.onContactEvent((event) => {
+    const delivery = contactEvents(event as unknown as ConnectContactEvent).catch((error: unknown) => eventFailures.push(error));
+    pendingEvents.add(delivery);
+    void delivery.finally(() => pendingEvents.delete(delivery));
+  });
+  const ladders = new DynamoDbEscalationStore({
+    client: toDocumentClient(createDynamoDbClient({ region: config.AWS_REGION, endpoint: alerts.dynamoDbEndpoint })),
+    tableName: alerts.alertStateTable,
+  });
+  const recordDecision = createRecordDecisionHandler(() => ({ store: app.store, ladders, logger, now: () => new Date(clock) }));
+  const eventsSettled = async () => {
+    while (pendingEvents.size > 0) await Promise.allSettled([...pendingEvents]);
+    if (eventFailures.length > 0) throw eventFailures.shift();
+  };
 
   return {
     standIns,
@@ -91,10 +151,12 @@ export async function startAlertingStack(options: { env?: Record<string, string>
         total.deleted += report.deleted;
         total.failed += report.failed;
         total.handlerErrors.push(...report.handlerErrors);
-        const left = alerts.sqs.messages(alerts.alertQueueUrl).length;
-        if (left === 0) break;
+        // Ladder and cooldown timers wait for the test to move the clock (advance()); anything else left is a retry,
+        // and the clock moves in small steps just until one is due, so timers set meanwhile do not fire on the way.
+        const retries = () => alerts.sqs.messages(alerts.alertQueueUrl).filter((message) => !isTimer(message.body));
+        if (retries().length === 0) break;
         // Past any backoff (at most 15 minutes) and the queue's visibility timeout.
-        clock += 16 * 60_000;
+        for (let waited = 0; waited < 16 * 60_000 && !retries().some((message) => message.state === 'visible'); waited += 5_000) clock += 5_000;
       }
       return total;
     },
@@ -141,12 +203,92 @@ export async function startAlertingStack(options: { env?: Record<string, string>
         ...(message.messageAttributes.failureReason?.StringValue ? { reason: message.messageAttributes.failureReason.StringValue } : {}),
       }));
     },
+    sns,
+    topicArn,
+    eventsSettled,
+    async answerWithKey(contactId, key) {
+      const call = standIns.connect.call(contactId);
+      if (!call) throw new Error(`No call ${contactId}`);
+      standIns.connect.answerCall(contactId);
+      await eventsSettled();
+      const event = { Details: { ContactData: { ContactId: contactId, Attributes: call.attributes }, Parameters: { key } }, Name: 'ContactFlowEvent' };
+      const answer = await recordDecision(event as unknown as ConnectContactFlowEvent);
+      standIns.connect.endCall(contactId, 'flow-ended', { decision: answer });
+      await eventsSettled();
+      return answer;
+    },
+    async hangUpWithoutKey(contactId) {
+      standIns.connect.answerCall(contactId);
+      standIns.connect.endCall(contactId, 'hung-up');
+      await eventsSettled();
+    },
+    async letRingOut(contactId) {
+      standIns.connect.endCall(contactId, 'no-answer');
+      await eventsSettled();
+    },
+    restartFunctions() {
+      placeCallDependencies = { ...createPlaceCallDependencies(config, logger), now: () => new Date(clock) };
+      contactEventsDependencies = { ...createContactEventsDependencies(parseContactEventsConfig(envOf(config)), logger), now: () => new Date(clock) };
+    },
+    calls() {
+      return [...standIns.connect.calls()].reverse().map((call) => ({
+        contactId: call.contactId,
+        destination: call.destinationPhoneNumber,
+        contactName: call.attributes.contactName ?? '',
+        level: call.attributes.escalationLevel ?? '',
+        loop: call.attributes.escalationLoop ?? '',
+        status: call.status,
+        attributes: call.attributes,
+      }));
+    },
     async close() {
+      stopListening();
       app.s3.destroy();
-      await Promise.allSettled([s3Faults.close(), alerts.close()]);
+      await Promise.allSettled([s3Faults.close(), alerts.close(), sns.close()]);
       await standIns.close();
     },
   };
+}
+
+/** The configuration back as environment strings (what the contact-events function's own schema reads). */
+function envOf(config: Config): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).filter(([, value]) => typeof value === 'string' || typeof value === 'number').map(([name, value]) => [name, String(value)]));
+}
+
+/** Create a registry table in dynalite and import the file through the real import; the env that names it. */
+async function seedRegistry(endpoint: string, stations: unknown, prefixes = '+1,+44'): Promise<Record<string, string>> {
+  const tableName = 'waferwatch-test-stations';
+  const client = createDynamoDbClient({ region: 'us-east-1', endpoint });
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: 'stationId', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'stationId', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+  const folder = await mkdtemp(path.join(tmpdir(), 'waferwatch-stations-'));
+  try {
+    const file = path.join(folder, 'stations.json');
+    await writeFile(file, JSON.stringify(stations));
+    await importStations({ file, tableName, region: 'us-east-1', endpoint, allowedPrefixes: prefixes.split(','), replace: true });
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+  return { STATION_REGISTRY_TABLE: tableName, STATION_REGISTRY_CACHE_SECONDS: '0' };
+}
+
+function isTimer(body: string): boolean {
+  try {
+    const kind = (JSON.parse(body) as { kind?: unknown }).kind;
+    return kind === 'escalate' || kind === 'cooldown-end';
+  } catch {
+    return false;
+  }
 }
 
 async function listKeys(standIns: LocalAwsStandIns, bucket: string): Promise<string[]> {

@@ -109,12 +109,18 @@ describe('inspection API over the wire (Lookout for Vision detector)', () => {
     expect(call.attributes).toEqual({
       inspectionId: body.inspectionId,
       stationId: 'etch-2',
+      // No station registry here: the one default station's ladder, never a name the upload sent.
+      stationName: 'the default station',
       confidencePercent: String(Math.floor(body.detection.Confidence * 100)),
       foldedAnomalies: '0',
+      callKind: 'anomaly',
+      contactName: 'Operator',
+      escalationLevel: '1',
+      escalationLoop: '1',
     });
     expect(call.clientToken).toContain(body.inspectionId);
     const afterCall = JSON.parse((await getInspection(apiEvent({ httpMethod: 'GET', pathParameters: { id: body.inspectionId } }), lambdaContext)).body);
-    expect(afterCall.alert).toMatchObject({ status: 'placed', contactId: call.contactId });
+    expect(afterCall.alert).toMatchObject({ status: 'ringing', level: 1, loop: 1, attempts: [{ contactId: call.contactId, contactName: 'Operator', outcome: 'ringing' }] });
   });
 
   it('answers the same wafer sent again with its first inspection, and rings no second time', async () => {
@@ -130,7 +136,7 @@ describe('inspection API over the wire (Lookout for Vision detector)', () => {
 
     // Assess
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({ inspectionId: first.inspectionId, alert: { status: 'placed' } });
+    expect(JSON.parse(response.body)).toMatchObject({ inspectionId: first.inspectionId, alert: { status: 'ringing' } });
     expect(await storedKeys()).toEqual(keysBefore);
     expect(standIns.connect.calls().filter((call) => call.attributes.inspectionId === first.inspectionId)).toHaveLength(1);
   });
@@ -158,7 +164,8 @@ describe('inspection API over the wire (Lookout for Vision detector)', () => {
     // Prepare
     const response = await inspect(rawUploadEvent(await another({ format: 'png', redMarkSide: 24 }), 'image/png'), lambdaContext);
     const body = JSON.parse(response.body);
-    standIns.connect.failNext(1, 'DestinationNotAllowedException', { message: `Outbound calls to ${standIns.names.operatorPhoneNumber} are not allowed` });
+    // Refused on both rounds of the one-operator ladder (ESCALATION_LOOPS 2): no call of it ever starts.
+    standIns.connect.failNext(2, 'DestinationNotAllowedException', { message: `Outbound calls to ${standIns.names.operatorPhoneNumber} are not allowed` });
 
     // Act
     await deliverAlerts();

@@ -18,9 +18,12 @@ describe('record-decision over S3', () => {
 
   beforeAll(async () => {
     standIns = await startLocalAwsStandIns();
-    for (const [key, value] of Object.entries({ ...standIns.env, OPERATOR_DEFAULT_DECISION: 'hold' })) vi.stubEnv(key, value);
+    for (const [key, value] of Object.entries(standIns.env)) vi.stubEnv(key, value);
+    // No alert state table: a decision on a call placed before ladders existed is still recorded.
+    vi.stubEnv('ALERT_STATE_TABLE', undefined as unknown as string);
     vi.resetModules();
     ({ handler: recordDecision } = await import('../../functions/record-decision'));
+    vi.stubEnv('ALERT_STATE_TABLE', standIns.env.ALERT_STATE_TABLE as string);
     ({ handler: getInspection } = await import('../../functions/get-inspection'));
     store = new S3InspectionStore({ client: standIns.clients.s3, bucket: standIns.names.bucket });
   });
@@ -52,24 +55,26 @@ describe('record-decision over S3', () => {
     expect(await decisionShownBy(record.inspectionId)).toMatchObject({ decision: 'scrap', key: '2', contactId: 'a1b2c3d4-0000-4000-8000-000000000001' });
   });
 
-  it('silence twice records the safe default hold, and a later call from another contact changes nothing', async () => {
+  it('silence twice records nothing; a later call decides, and a third contact changes nothing', async () => {
     const record = anomalousRecord();
     await store.putRecord(record);
     await runContact(shippedFlow(), { contactId: 'contact-silent', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['timeout', 'timeout'] });
-    const standing = await decisionShownBy(record.inspectionId);
-    expect(standing).toMatchObject({ decision: 'hold', key: 'no-input', contactId: 'contact-silent' });
+    expect(await decisionShownBy(record.inspectionId)).toBeUndefined();
 
-    const later = await runContact(shippedFlow(), { contactId: 'contact-later', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['1'] });
-    expect(later.lambdaInvocations[0]?.response).toMatchObject({ status: 'conflict', decision: 'hold' });
+    await runContact(shippedFlow(), { contactId: 'contact-later', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['1'] });
+    const standing = await decisionShownBy(record.inspectionId);
+    expect(standing).toMatchObject({ decision: 'keep', key: '1', contactId: 'contact-later' });
+    const third = await runContact(shippedFlow(), { contactId: 'contact-third', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['2'] });
+    expect(third.lambdaInvocations[0]?.response).toMatchObject({ status: 'conflict', decision: 'keep' });
     expect(await decisionShownBy(record.inspectionId)).toEqual(standing);
   });
 
-  it('a call for an inspection S3 does not hold: INSPECTION_NOT_FOUND, and the caller hears the safe default and the dashboard pointer', async () => {
+  it('a call for an inspection S3 does not hold: INSPECTION_NOT_FOUND, and the caller hears it was not recorded and the dashboard pointer', async () => {
     const record = anomalousRecord();
     const session = await runContact(shippedFlow(), { contactId: 'contact-unknown', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['1'] });
     expect(session.lambdaInvocations[0]?.response).toMatchObject({ status: 'error', code: 'INSPECTION_NOT_FOUND' });
     expect(session.spoken.at(-1)).toBe(
-      'Sorry, the decision could not be recorded. The safe default applies: hold the wafer for review. Please check the inspection on the dashboard. Goodbye.',
+      'Sorry, your answer could not be recorded, so the alert stays open and you may be called again. Please check the inspection on the dashboard. Goodbye.',
     );
   });
 });
@@ -80,17 +85,12 @@ describe('record-decision cold start', () => {
     vi.resetModules();
   });
 
-  it('fails by name on a missing bucket or a safe default that is not keep, scrap or hold, and needs no Connect settings', async () => {
+  it('fails by name on a missing bucket, and needs no Connect settings', async () => {
     vi.stubEnv('IMAGE_BUCKET', undefined as unknown as string);
     vi.resetModules();
     await expect(import('../../functions/record-decision')).rejects.toThrow(/IMAGE_BUCKET environment variable is not set/);
 
     vi.stubEnv('IMAGE_BUCKET', 'waferwatch-images');
-    vi.stubEnv('OPERATOR_DEFAULT_DECISION', 'ship-it');
-    vi.resetModules();
-    await expect(import('../../functions/record-decision')).rejects.toThrow(/OPERATOR_DEFAULT_DECISION/);
-
-    vi.stubEnv('OPERATOR_DEFAULT_DECISION', 'scrap');
     for (const name of ['CONNECT_INSTANCE_ID', 'CONNECT_CONTACT_FLOW_ID', 'CONNECT_SOURCE_PHONE_NUMBER', 'OPERATOR_PHONE_NUMBER']) vi.stubEnv(name, undefined as unknown as string);
     vi.resetModules();
     await expect(import('../../functions/record-decision')).resolves.toHaveProperty('handler');

@@ -7,13 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../functions/adapters/aws-clients';
 import { ConnectOperatorCaller } from '../../functions/adapters/connect-operator-caller';
 import { DynamoDbAlertStateStore, toDocumentClient } from '../../functions/adapters/dynamodb-alert-state-store';
+import { DynamoDbEscalationStore } from '../../functions/adapters/dynamodb-escalation-store';
+import { hasAllowedPrefix } from '../../functions/core/phone-number';
 import type { AlertMessage } from '../../functions/core/ports';
+import { defaultStation } from '../../functions/core/station-registry';
 import { createInspectImageHandler } from '../../functions/routes/inspect-image-route';
 import { createPlaceCallHandler } from '../../functions/routes/place-call-handler';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../local/emulators/dynamodb-emulator';
 import { alertQueueEvent, RecordingQueueControl } from '../fixtures/alert-events';
 import { apiEvent, lambdaContext, multipartBody } from '../fixtures/api-events';
-import { InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../fixtures/fakes';
+import { InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, RecordingNotifier, RecordingTimers, ScriptedDetector, verdict } from '../fixtures/fakes';
 import { syntheticWafer } from '../fixtures/wafer-images';
 
 // What configuration says; nothing a request carries may change any of it.
@@ -21,9 +24,14 @@ const CONFIGURED = {
   InstanceId: '11111111-2222-4333-8444-555555555555',
   ContactFlowId: '66666666-7777-4888-9999-000000000000',
   SourcePhoneNumber: '+448081570000',
-  DestinationPhoneNumber: '+447700900123',
 };
-const ATTRIBUTE_NAMES = ['confidencePercent', 'foldedAnomalies', 'inspectionId', 'stationId'];
+const ALLOWED_PREFIXES = ['+44'];
+// Who may be rung: the station's ladder (here the default station of a product without a registry, whose one contact
+// is OPERATOR_PHONE_NUMBER), never a number from a request or a queue message.
+const OPERATOR_PHONE_NUMBER = '+447700900123';
+const STATION = defaultStation(OPERATOR_PHONE_NUMBER);
+const STATION_NUMBERS = new Set(STATION.escalation.flatMap((level) => level.contacts.map((contact) => contact.phone)));
+const ATTRIBUTE_NAMES = ['callKind', 'confidencePercent', 'contactName', 'escalationLevel', 'escalationLoop', 'foldedAnomalies', 'inspectionId', 'stationId', 'stationName'];
 const ALERT_STATE_TABLE = 'waferwatch-alert-state';
 
 /** Values an attacker would try: other numbers (premium, satellite, spaced), other instances and flows, injection text. */
@@ -126,11 +134,13 @@ interface AlertPath {
   store: InMemoryInspectionStore;
   alerts: RecordingAlertPublisher;
   queue: RecordingQueueControl;
+  timers: RecordingTimers;
+  notifier: RecordingNotifier;
   inspect: ReturnType<typeof createInspectImageHandler>;
   placeCall: ReturnType<typeof createPlaceCallHandler>;
 }
 
-describe('toll-fraud guard: who is called comes from configuration only', () => {
+describe('toll-fraud guard: who is called comes from configuration and the station registry only', () => {
   let image: Buffer;
   let emulator: DynamoDbEmulator;
   let documents: DynamoDBDocumentClient;
@@ -152,8 +162,7 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
       instanceId: CONFIGURED.InstanceId,
       contactFlowId: CONFIGURED.ContactFlowId,
       sourcePhoneNumber: CONFIGURED.SourcePhoneNumber,
-      destinationPhoneNumber: CONFIGURED.DestinationPhoneNumber,
-      allowedCountryPrefixes: ['+44'],
+      allowedCountryPrefixes: ALLOWED_PREFIXES,
     });
   });
   afterAll(async () => {
@@ -167,6 +176,8 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
     const store = new InMemoryInspectionStore();
     const alerts = new RecordingAlertPublisher();
     const queue = new RecordingQueueControl();
+    const timers = new RecordingTimers();
+    const notifier = new RecordingNotifier();
     const inspect = createInspectImageHandler(() => ({
       allowedOrigins: ['https://inspect.fab.example'],
       logger,
@@ -185,12 +196,17 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
       store,
       caller,
       alertState: new DynamoDbAlertStateStore({ client: documents, tableName: ALERT_STATE_TABLE }),
+      ladders: new DynamoDbEscalationStore({ client: documents, tableName: ALERT_STATE_TABLE }),
+      // Whatever station the request named, the product without a registry has one station and rings its ladder.
+      stations: async () => STATION,
+      timers,
+      notifier,
       queue,
       logger,
       now,
-      policy: { stationCooldownMs: 0, dailyCallCap: 1_000_000, maxAttempts: 5, leaseSeconds: 40, retryBaseSeconds: 10 },
+      policy: { stationCooldownMs: 0, dailyCallCap: 1_000_000, maxAttempts: 5, leaseSeconds: 40, retryBaseSeconds: 10, ackTimeoutSeconds: 120, escalationLoops: 2 },
     }));
-    return { store, alerts, queue, inspect, placeCall };
+    return { store, alerts, queue, timers, notifier, inspect, placeCall };
   }
 
   /** The StartOutboundVoiceContact inputs sent while `run` runs. */
@@ -202,14 +218,18 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
 
   function expectConfiguredTarget(calls: Awaited<ReturnType<typeof callsDuring>>): void {
     for (const call of calls) {
-      const { Attributes, ClientToken, ...target } = call;
+      const { Attributes, ClientToken, DestinationPhoneNumber, ...target } = call;
       expect(target).toEqual(CONFIGURED);
+      expect(STATION_NUMBERS.has(DestinationPhoneNumber as string), DestinationPhoneNumber).toBe(true);
+      expect(hasAllowedPrefix(DestinationPhoneNumber as string, ALLOWED_PREFIXES)).toBe(true);
       expect(Object.keys(Attributes ?? {}).sort()).toEqual(ATTRIBUTE_NAMES);
+      // What the call says about who it is for comes from the registry too, never from the request.
+      expect(Attributes).toMatchObject({ stationName: STATION.name, contactName: STATION.escalation[0]!.contacts[0]!.name });
       expect(ClientToken).toMatch(/^waferwatch-inspection-/);
     }
   }
 
-  it('every StartOutboundVoiceContact carries the configured instance, flow, source and destination, whatever the request held', async () => {
+  it('every StartOutboundVoiceContact carries the configured instance, flow and source and a number of the station, whatever the request held', async () => {
     let answered201 = 0;
 
     // Act
@@ -226,7 +246,9 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
           expect(path.alerts.messages).toHaveLength(1);
           expect(calls).toHaveLength(1);
           expect(calls[0]?.Attributes?.inspectionId).toBe(JSON.parse(response.body).inspectionId);
-          expect(path.store.records.get(JSON.parse(response.body).inspectionId)?.alert.status).toBe('placed');
+          // The ladder's first level rings and waits for a key (the record says ringing; its timer is on the queue).
+          expect(path.store.records.get(JSON.parse(response.body).inspectionId)?.alert.status).toBe('ringing');
+          expect(path.timers.published).toEqual([{ message: expect.objectContaining({ kind: 'escalate', fromStep: 0 }), delaySeconds: 120 }]);
         } else {
           expect(path.alerts.messages).toHaveLength(0);
           expect(calls).toHaveLength(0);
@@ -240,7 +262,7 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
     // Assess
     // The property must have been exercised on calls that were actually placed, not only on refused requests.
     expect(answered201).toBeGreaterThan(50);
-    for (const call of connect.commandCalls(StartOutboundVoiceContactCommand)) expect(call.args[0].input.DestinationPhoneNumber).toBe(CONFIGURED.DestinationPhoneNumber);
+    for (const call of connect.commandCalls(StartOutboundVoiceContactCommand)) expect(STATION_NUMBERS.has(call.args[0].input.DestinationPhoneNumber as string)).toBe(true);
   });
 
   /** A genuine alert: a real upload's published message, whose inspection record exists, so a valid message rings. */
@@ -251,7 +273,7 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
     return path.alerts.messages[0]!;
   }
 
-  it('a hostile alert message with extra target fields rings the configured number, instance and flow, and nothing else', async () => {
+  it('a hostile alert message with extra target fields rings the station number, configured instance and flow, and nothing else', async () => {
     // Prepare
     const path = alertPath();
     const genuine = await genuineAlert(path);
@@ -276,6 +298,28 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
     expect(calls[0]!.Attributes).toMatchObject({ inspectionId: genuine.inspectionId, stationId: 'line-4', confidencePercent: '99' });
     // The folded count is the station's own, from the alert state, not the message's.
     expect(calls[0]!.Attributes?.foldedAnomalies).toBe('0');
+    expect(path.queue.deadLettered).toEqual([]);
+  });
+
+  it('a ladder timer or cooldown end carrying target fields rings only the station, or no one', async () => {
+    // Prepare: a genuine alert rings level 1, then its timer comes back (with hostile extras), and a cooldown end too.
+    const path = alertPath();
+    const genuine = await genuineAlert(path);
+    await path.placeCall(alertQueueEvent([JSON.stringify(genuine)]));
+    const hostile = { DestinationPhoneNumber: '+882123456789', destinationPhoneNumber: '+882123456789', contacts: [{ name: 'Evil', phone: '+882123456789' }], stationName: 'Evil <speak>' };
+    const timer = JSON.stringify({ ...hostile, kind: 'escalate', inspectionId: genuine.inspectionId, stationId: genuine.stationId, fromStep: 0, reason: 'ack-timeout', queuedAt: genuine.queuedAt });
+    const cooldownEnd = JSON.stringify({ ...hostile, kind: 'cooldown-end', stationId: genuine.stationId, dueAt: '2026-01-01T00:00:00.000Z', queuedAt: genuine.queuedAt });
+
+    // Act
+    const escalated = await callsDuring(() => path.placeCall(alertQueueEvent([timer])));
+    const told = await callsDuring(() => path.placeCall(alertQueueEvent([cooldownEnd])));
+
+    // Assess: the timer moves the ladder to its next step (the second round of the one-level default ladder)
+    expect(escalated).toHaveLength(1);
+    expectConfiguredTarget(escalated);
+    expect(escalated[0]!.Attributes).toMatchObject({ inspectionId: genuine.inspectionId, escalationLevel: '1', escalationLoop: '2' });
+    expect(told).toEqual([]);
+    expect(JSON.stringify([...escalated, ...told])).not.toContain('882123456789');
     expect(path.queue.deadLettered).toEqual([]);
   });
 
@@ -309,7 +353,7 @@ describe('toll-fraud guard: who is called comes from configuration only', () => 
     expect(path.store.records.get(genuine.inspectionId)?.alert.status).toBe('queued');
   });
 
-  it('no tampering of an alert message changes the target: it rings the configured target once, or no one', async () => {
+  it('no tampering of an alert message changes the target: it rings a number of the station once, or no one', async () => {
     // Each field is left alone more often than not, so both valid and malformed messages come up.
     const sometimes = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary, weight: 1 });
     const tampering = fc.record({

@@ -2,12 +2,23 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectClient } from '../../../functions/adapters/aws-clients';
 import { ConnectOperatorCaller, OperatorCallFailedError, clientTokenFor } from '../../../functions/adapters/connect-operator-caller';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
+import type { OutboundCall } from '../../../functions/core/ports';
 import { ConnectEmulator } from '../../../local/emulators/connect-emulator';
 
 const INSTANCE_ID = '11111111-2222-3333-4444-555555555555';
 const FLOW_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 const SOURCE = '+14155550100';
 const OPERATOR = '+14155550199';
+
+type LadderFields = 'stationName' | 'callKind' | 'destinationPhoneNumber' | 'contactName' | 'level' | 'loop' | 'step' | 'index';
+
+/** The registry's part of a call: the first contact of the first level, ringing about a fresh anomaly. */
+function ladderCall(destinationPhoneNumber: string): Pick<OutboundCall, LadderFields> {
+  return { stationName: 'Litho seven', callKind: 'anomaly', destinationPhoneNumber, contactName: 'Line operator', level: 1, loop: 1, step: 0, index: 0 };
+}
+
+/** The contact attributes a first-level call carries besides the spoken numbers. */
+const LADDER_ATTRIBUTES = { stationName: 'Litho seven', callKind: 'anomaly', contactName: 'Line operator', escalationLevel: '1', escalationLoop: '1' };
 
 async function callError(promise: Promise<unknown>): Promise<OperatorCallFailedError> {
   const error = await promise.then(
@@ -22,8 +33,11 @@ describe('ConnectOperatorCaller against the Connect emulator', () => {
   const emulator = new ConnectEmulator({ instanceId: INSTANCE_ID, contactFlowId: FLOW_ID, allowedDestinationPrefixes: ['+1'] });
   let client: ReturnType<typeof createConnectClient>;
 
-  const callerTo = (destinationPhoneNumber: string, instanceId = INSTANCE_ID) =>
-    new ConnectOperatorCaller({ client, instanceId, contactFlowId: FLOW_ID, sourcePhoneNumber: SOURCE, destinationPhoneNumber });
+  /** The caller has no destination of its own any more: each call brings the number the station registry gave it. */
+  const callerTo = (destinationPhoneNumber: string, instanceId = INSTANCE_ID) => {
+    const caller = new ConnectOperatorCaller({ client, instanceId, contactFlowId: FLOW_ID, sourcePhoneNumber: SOURCE });
+    return { startCall: (call: Omit<OutboundCall, LadderFields> & Partial<OutboundCall>) => caller.startCall({ ...ladderCall(destinationPhoneNumber), ...call }) };
+  };
 
   beforeAll(async () => {
     await emulator.start();
@@ -57,7 +71,7 @@ describe('ConnectOperatorCaller against the Connect emulator', () => {
       SourcePhoneNumber: SOURCE,
       DestinationPhoneNumber: OPERATOR,
       ClientToken: clientTokenFor(inspectionId),
-      Attributes: { inspectionId, stationId: 'litho-7', confidencePercent: '93', foldedAnomalies: '0' },
+      Attributes: { inspectionId, stationId: 'litho-7', confidencePercent: '93', foldedAnomalies: '0', ...LADDER_ATTRIBUTES },
     });
     expect(emulator.calls()[0]).toMatchObject({ contactId, destinationPhoneNumber: OPERATOR, status: 'initiated', clientToken: clientTokenFor(inspectionId) });
   });
@@ -71,8 +85,9 @@ describe('ConnectOperatorCaller against the Connect emulator', () => {
 
     // Assess
     const [request] = emulator.requests();
-    expect(JSON.parse(request!.body.toString('utf8')).Attributes).toEqual({ inspectionId, stationId: 'litho-7', confidencePercent: '93', foldedAnomalies: '3' });
-    expect(emulator.calls().find((call) => call.contactId === contactId)?.attributes).toEqual({ inspectionId, stationId: 'litho-7', confidencePercent: '93', foldedAnomalies: '3' });
+    const attributes = { inspectionId, stationId: 'litho-7', confidencePercent: '93', foldedAnomalies: '3', ...LADDER_ATTRIBUTES };
+    expect(JSON.parse(request!.body.toString('utf8')).Attributes).toEqual(attributes);
+    expect(emulator.calls().find((call) => call.contactId === contactId)?.attributes).toEqual(attributes);
   });
 
   it('never rings twice for the same inspection', async () => {
@@ -89,6 +104,29 @@ describe('ConnectOperatorCaller against the Connect emulator', () => {
     expect(second.contactId).toBe(first.contactId);
     expect(emulator.requests()).toHaveLength(2);
     expect(emulator.calls()).toHaveLength(before + 1);
+  });
+
+  it('rings every contact and step of one inspection once each: the token is per inspection, step and contact', async () => {
+    // Prepare
+    const inspectionId = newInspectionId();
+    const before = emulator.calls().length;
+    const ladder = [
+      { destination: OPERATOR, step: 0, index: 0 },
+      { destination: '+14155550198', step: 0, index: 1 },
+      { destination: '+14155550197', step: 1, index: 0 },
+    ];
+
+    // Act
+    const first = await Promise.all(ladder.map(({ destination, step, index }) => callerTo(destination).startCall({ inspectionId, stationId: 'litho-7', confidencePercent: 80, step, index })));
+    const retried = await callerTo('+14155550198').startCall({ inspectionId, stationId: 'litho-7', confidencePercent: 80, step: 0, index: 1 });
+
+    // Assess
+    expect(new Set(first.map((call) => call.contactId)).size).toBe(3);
+    expect(retried.contactId).toBe(first[1]!.contactId);
+    const placed = emulator.calls().slice(0, emulator.calls().length - before);
+    expect(placed).toHaveLength(3);
+    expect(new Set(placed.map((call) => call.destinationPhoneNumber))).toEqual(new Set(ladder.map((call) => call.destination)));
+    expect(new Set(placed.map((call) => call.clientToken))).toEqual(new Set([clientTokenFor(inspectionId), clientTokenFor(inspectionId, 0, 1), clientTokenFor(inspectionId, 1, 0)]));
   });
 
   it('retries LimitExceededException with the same token and places exactly one call', async () => {
@@ -147,10 +185,10 @@ describe('ConnectOperatorCaller against the Connect emulator', () => {
     const endpoint = await gone.start();
     await gone.close();
     const unreachable = createConnectClient({ region: 'us-east-1', endpoint });
-    const caller = new ConnectOperatorCaller({ client: unreachable, instanceId: INSTANCE_ID, contactFlowId: FLOW_ID, sourcePhoneNumber: SOURCE, destinationPhoneNumber: OPERATOR });
+    const caller = new ConnectOperatorCaller({ client: unreachable, instanceId: INSTANCE_ID, contactFlowId: FLOW_ID, sourcePhoneNumber: SOURCE });
 
     // Act
-    const error = await callError(caller.startCall({ inspectionId: newInspectionId(), stationId: 's', confidencePercent: 70 }));
+    const error = await callError(caller.startCall({ ...ladderCall(OPERATOR), inspectionId: newInspectionId(), stationId: 's', confidencePercent: 70 }));
     unreachable.destroy();
 
     // Assess

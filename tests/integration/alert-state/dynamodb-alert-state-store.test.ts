@@ -165,8 +165,10 @@ describe('tryStartCall', () => {
     const caller = ids[decisions.findIndex((decision) => decision.call)];
     const foldedCounts = decisions.flatMap((decision) => (decision.call ? [] : [decision.foldedCount])).sort((a, b) => a - b);
     expect(foldedCounts).toEqual(Array.from({ length: 19 }, (_, i) => i + 1));
-    for (const decision of decisions) if (!decision.call) expect(decision.activeCallInspectionId).toBe(caller);
-    expect(next).toEqual({ call: true, foldedCount: 19 });
+    for (const decision of decisions) if (!decision.call) expect(decision).toMatchObject({ activeCallInspectionId: caller, cooldownEndsAtMs: T0 + COOLDOWN_MS });
+    // The next call takes over the 19 folds by name, so its acknowledgement acknowledges them too.
+    expect(next).toEqual({ call: true, foldedCount: 19, foldedInspectionIds: expect.any(Array) });
+    expect(next.call && [...(next.foldedInspectionIds ?? [])].sort()).toEqual(ids.filter((id) => id !== caller).sort());
   });
 
   it('answers call again, with the same folded count, to the inspection that owns the call (a retry), even after the cooldown', async () => {
@@ -202,6 +204,181 @@ describe('tryStartCall', () => {
   });
 });
 
+describe('tryStartCall: folds by inspection', () => {
+  it('hands the folded inspections over to the next call by name, and starts the next cooldown with none', async () => {
+    // Prepare
+    const store = storeAt();
+    const station = fresh('station');
+    await store.tryStartCall(station, 'a', T0, COOLDOWN_MS);
+    await store.tryStartCall(station, 'b', T0 + 1_000, COOLDOWN_MS);
+    await store.tryStartCall(station, 'c', T0 + 2_000, COOLDOWN_MS);
+
+    // Act
+    const next = await store.tryStartCall(station, 'd', T0 + COOLDOWN_MS, COOLDOWN_MS);
+    const afterNext = await store.tryStartCall(station, 'e', T0 + 2 * COOLDOWN_MS, COOLDOWN_MS);
+
+    // Assess
+    expect(next.call && { ...next, foldedInspectionIds: [...(next.foldedInspectionIds ?? [])].sort() }).toEqual({ call: true, foldedCount: 2, foldedInspectionIds: ['b', 'c'] });
+    // Nothing was folded into d's call: the key is left out rather than sent empty.
+    expect(afterNext).toEqual({ call: true, foldedCount: 0 });
+  });
+
+  it('counts a fold once per inspection: a redelivered anomaly answers the same decision and is not counted twice', async () => {
+    // Prepare
+    const store = storeAt();
+    const station = fresh('station');
+    await store.tryStartCall(station, 'a', T0, COOLDOWN_MS);
+    const first = await store.tryStartCall(station, 'b', T0 + 1_000, COOLDOWN_MS);
+
+    // Act
+    const again = await store.tryStartCall(station, 'b', T0 + 2_000, COOLDOWN_MS);
+    const concurrent = await Promise.all(Array.from({ length: 5 }, () => store.tryStartCall(station, 'c', T0 + 3_000, COOLDOWN_MS)));
+    const next = await store.tryStartCall(station, 'd', T0 + COOLDOWN_MS, COOLDOWN_MS);
+
+    // Assess
+    expect(first).toEqual({ call: false, foldedCount: 1, activeCallInspectionId: 'a', cooldownEndsAtMs: T0 + COOLDOWN_MS });
+    expect(again).toEqual(first);
+    expect(concurrent).toEqual(Array.from({ length: 5 }, () => ({ call: false, foldedCount: 2, activeCallInspectionId: 'a', cooldownEndsAtMs: T0 + COOLDOWN_MS })));
+    expect(next.call && next.foldedCount).toBe(2);
+    expect(next.call && [...(next.foldedInspectionIds ?? [])].sort()).toEqual(['b', 'c']);
+  });
+
+  it('tells a folded anomaly when the cooldown of the call it was folded into ends, by the station or the call default', async () => {
+    // Prepare
+    const store = storeAt();
+    const [short, long] = [fresh('station'), fresh('station')];
+    await store.tryStartCall(short, 'a', T0, 60_000);
+    await store.tryStartCall(long, 'x', T0 + 5_000, 3_600_000);
+
+    // Act
+    const foldedShort = await store.tryStartCall(short, 'b', T0 + 59_999, 60_000);
+    const foldedLong = await store.tryStartCall(long, 'y', T0 + 3_000_000, 3_600_000);
+
+    // Assess
+    expect(foldedShort).toMatchObject({ call: false, cooldownEndsAtMs: T0 + 60_000 });
+    expect(foldedLong).toMatchObject({ call: false, cooldownEndsAtMs: T0 + 5_000 + 3_600_000 });
+  });
+});
+
+describe('tryStartFoldedCall', () => {
+  // Inspection ids are ULIDs: the lexically greatest is the newest.
+  const [older, middle, newest] = ['01KB0000000000000000000001', '01KB0000000000000000000002', '01KB0000000000000000000003'];
+
+  it('has nothing to tell on a station never rung, or rung with nothing folded since', async () => {
+    // Prepare
+    const store = storeAt();
+    const [never, quiet] = [fresh('station'), fresh('station')];
+    await store.tryStartCall(quiet, 'a', T0, COOLDOWN_MS);
+
+    // Act
+    const decisions = await Promise.all([store.tryStartFoldedCall(never, T0 + COOLDOWN_MS, COOLDOWN_MS), store.tryStartFoldedCall(quiet, T0 + COOLDOWN_MS, COOLDOWN_MS)]);
+
+    // Assess
+    expect(decisions).toEqual([
+      { call: false, reason: 'nothing-folded' },
+      { call: false, reason: 'nothing-folded' },
+    ]);
+  });
+
+  it('waits while the station is still cooling down, and says when that ends', async () => {
+    // Prepare
+    const store = storeAt();
+    const station = fresh('station');
+    await store.tryStartCall(station, 'a', T0, COOLDOWN_MS);
+    await store.tryStartCall(station, older, T0 + 1_000, COOLDOWN_MS);
+
+    // Act
+    const early = await store.tryStartFoldedCall(station, T0 + COOLDOWN_MS - 1, COOLDOWN_MS);
+
+    // Assess
+    expect(early).toEqual({ call: false, reason: 'cooling-down', cooldownEndsAtMs: T0 + COOLDOWN_MS });
+  });
+
+  it('rings about the folded anomalies at the cooldown end, led by the newest, and makes it the station call', async () => {
+    // Prepare: the folds arrive out of id order (a redelivery)
+    const store = storeAt();
+    const station = fresh('station');
+    const end = T0 + COOLDOWN_MS;
+    await store.tryStartCall(station, 'a', T0, COOLDOWN_MS);
+    for (const [offset, id] of [[1_000, newest], [2_000, older], [3_000, middle]] as const) await store.tryStartCall(station, id, T0 + offset, COOLDOWN_MS);
+
+    // Act
+    const decision = await store.tryStartFoldedCall(station, end, COOLDOWN_MS);
+    const again = await store.tryStartFoldedCall(station, end + 1_000, COOLDOWN_MS);
+    const retryOfLead = await store.tryStartCall(station, newest, end + 2_000, COOLDOWN_MS);
+    const foldedIntoLead = await store.tryStartCall(station, 'later', end + 3_000, COOLDOWN_MS);
+
+    // Assess
+    expect(decision).toEqual({ call: true, foldedCount: 3, leadInspectionId: newest, foldedInspectionIds: [older, middle, newest] });
+    // A repeated (or retried) delivery of the cooldown end within the new cooldown is answered the same call, so a
+    // delivery that failed half-way can finish it (the ladder never rings a started call twice).
+    expect(again).toEqual(decision);
+    // The lead owns the station call now: its retry rings again with the same count, later anomalies fold into it.
+    expect(retryOfLead).toEqual({ call: true, foldedCount: 3 });
+    expect(foldedIntoLead).toEqual({ call: false, foldedCount: 1, activeCallInspectionId: newest, cooldownEndsAtMs: end + COOLDOWN_MS });
+  });
+
+  it('hands the count back when the folded call fails, without counting the lead twice', async () => {
+    // Prepare
+    const store = storeAt();
+    const station = fresh('station');
+    await store.tryStartCall(station, 'a', T0, COOLDOWN_MS);
+    await store.tryStartCall(station, older, T0 + 1_000, COOLDOWN_MS);
+    await store.tryStartCall(station, newest, T0 + 2_000, COOLDOWN_MS);
+    await store.tryStartFoldedCall(station, T0 + COOLDOWN_MS, COOLDOWN_MS);
+
+    // Act
+    const released = await store.recordCallFailed(station, newest);
+    const next = await store.tryStartCall(station, 'b', T0 + COOLDOWN_MS + 1_000, COOLDOWN_MS);
+
+    // Assess
+    expect(released).toBe(true);
+    expect(next).toEqual({ call: true, foldedCount: 2 });
+  });
+
+  it('lets exactly one of 5 concurrent cooldown ends take the folds, and answers the others the same call', async () => {
+    // Prepare
+    const store = storeAt();
+    const station = fresh('station');
+    await store.tryStartCall(station, 'a', T0, COOLDOWN_MS);
+    await store.tryStartCall(station, older, T0 + 1_000, COOLDOWN_MS);
+    await store.tryStartCall(station, newest, T0 + 2_000, COOLDOWN_MS);
+
+    // Act
+    const decisions = await Promise.all(Array.from({ length: 5 }, () => store.tryStartFoldedCall(station, T0 + COOLDOWN_MS, COOLDOWN_MS)));
+
+    // Assess
+    expect(decisions).toEqual(Array.from({ length: 5 }, () => ({ call: true, foldedCount: 2, leadInspectionId: newest, foldedInspectionIds: [older, newest] })));
+    // The station took the folds once: a new anomaly after the cooldown hands over nothing.
+    expect(await store.tryStartCall(station, 'after', T0 + 2 * COOLDOWN_MS + 1, COOLDOWN_MS)).toEqual({ call: true, foldedCount: 0 });
+  });
+
+  it('races a new anomaly at the cooldown end: one call, and every fold told exactly once', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      // Prepare
+      const store = storeAt();
+      const station = fresh('station');
+      const end = T0 + COOLDOWN_MS;
+      await store.tryStartCall(station, 'a', T0, COOLDOWN_MS);
+      await store.tryStartCall(station, older, T0 + 1_000, COOLDOWN_MS);
+      await store.tryStartCall(station, middle, T0 + 2_000, COOLDOWN_MS);
+
+      // Act
+      const [folded, anomaly] = await Promise.all([store.tryStartFoldedCall(station, end, COOLDOWN_MS), store.tryStartCall(station, newest, end, COOLDOWN_MS)]);
+
+      // Assess
+      expect([folded, anomaly].filter((decision) => decision.call)).toHaveLength(1);
+      if (folded.call) {
+        expect(folded).toEqual({ call: true, foldedCount: 2, leadInspectionId: middle, foldedInspectionIds: [older, middle] });
+        expect(anomaly).toEqual({ call: false, foldedCount: 1, activeCallInspectionId: middle, cooldownEndsAtMs: end + COOLDOWN_MS });
+      } else {
+        expect(folded).toEqual({ call: false, reason: 'nothing-folded' });
+        expect(anomaly.call && { ...anomaly, foldedInspectionIds: [...(anomaly.foldedInspectionIds ?? [])].sort() }).toEqual({ call: true, foldedCount: 2, foldedInspectionIds: [older, middle] });
+      }
+    }
+  });
+});
+
 describe('recordCallFailed', () => {
   it('ends the cooldown of a refused call and hands its folded count back, plus the refused anomaly', async () => {
     // Prepare
@@ -218,7 +395,8 @@ describe('recordCallFailed', () => {
 
     // Assess
     expect(released).toBe(true);
-    expect(next).toEqual({ call: true, foldedCount: 3 }); // b, c itself, d
+    // b, c itself, d; only d is named: b went with c's call (a failed call hands back its count, not its names).
+    expect(next).toEqual({ call: true, foldedCount: 3, foldedInspectionIds: ['d'] });
   });
 
   it('leaves the station alone when another inspection already owns its call', async () => {
@@ -234,7 +412,7 @@ describe('recordCallFailed', () => {
 
     // Assess
     expect(released).toBe(false);
-    expect(folded).toEqual({ call: false, foldedCount: 1, activeCallInspectionId: 'b' });
+    expect(folded).toEqual({ call: false, foldedCount: 1, activeCallInspectionId: 'b', cooldownEndsAtMs: T0 + 2 * COOLDOWN_MS });
   });
 });
 

@@ -34,7 +34,9 @@ async function imagesOf(stationId: string): Promise<string[]> {
 
 beforeAll(async () => {
   // Connect's own SDK retries are kept (3 attempts); the queue's backoff starts at 10 s, passed by the test clock.
-  stack = await startAlertingStack({ env: { STATION_CALL_COOLDOWN_SECONDS: '300', DAILY_CALL_CAP: '100' } });
+  // One loop of the default station's one-operator ladder: a refused call is the alert's only chance, as before ladders,
+  // so the refusal cases below park it (tests/integration/alerting/escalation-ladder.test.ts runs longer ladders).
+  stack = await startAlertingStack({ env: { STATION_CALL_COOLDOWN_SECONDS: '300', DAILY_CALL_CAP: '100', ESCALATION_LOOPS: '1' } });
 });
 
 afterAll(async () => {
@@ -60,7 +62,7 @@ describe('alerting under injected faults', () => {
     expect(retried.body.inspectionId).toBe(inspectionId);
     const records = await recordsOf('fault-detector');
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ inspectionId, status: 'anomalous', alert: { status: 'placed' } });
+    expect(records[0]).toMatchObject({ inspectionId, status: 'anomalous', alert: { status: 'ringing' } });
     expect(await imagesOf('fault-detector')).toHaveLength(1);
     expect(callsFor('fault-detector')).toHaveLength(1);
   });
@@ -87,7 +89,7 @@ describe('alerting under injected faults', () => {
     for (const [station, id] of [['fault-limit-a', a.body.inspectionId], ['fault-limit-b', b.body.inspectionId]] as const) {
       expect(callsFor(station)).toHaveLength(1);
       const [record] = await recordsOf(station);
-      expect(record).toMatchObject({ inspectionId: id, alert: { status: 'placed', contactId: callsFor(station)[0]!.contactId } });
+      expect(record).toMatchObject({ inspectionId: id, alert: { status: 'ringing', attempts: [{ contactId: callsFor(station)[0]!.contactId }] } });
       expect(await imagesOf(station)).toHaveLength(1);
     }
     expect(stack.deadLetters().filter((letter) => String(letter.body.stationId).startsWith('fault-limit'))).toEqual([]);
@@ -112,7 +114,7 @@ describe('alerting under injected faults', () => {
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ code: 'CALL_REFUSED', reason: expect.stringContaining('not an allowed destination') });
     // Nobody heard the refused call, so the station is not in cooldown: the next anomaly rings, and says one more wafer.
-    expect(byId.get(next.body.inspectionId)?.alert).toMatchObject({ status: 'placed', foldedCount: 1 });
+    expect(byId.get(next.body.inspectionId)?.alert).toMatchObject({ status: 'ringing', foldedCount: 1 });
     expect(callsFor('fault-refused')).toHaveLength(1);
     expect(callsFor('fault-refused')[0]?.attributes.foldedAnomalies).toBe('1');
     expect(await imagesOf('fault-refused')).toHaveLength(2);
@@ -137,7 +139,7 @@ describe('alerting under injected faults', () => {
     expect(moved).toBe(1);
     expect(callsFor('fault-redrive')).toHaveLength(1);
     const [record] = await recordsOf('fault-redrive');
-    expect(record?.alert).toMatchObject({ status: 'placed', contactId: callsFor('fault-redrive')[0]!.contactId });
+    expect(record?.alert).toMatchObject({ status: 'ringing', attempts: [{ outcome: 'not-started' }, { contactId: callsFor('fault-redrive')[0]!.contactId }] });
     expect(stack.deadLetters().filter((letter) => letter.body.inspectionId === refused.body.inspectionId)).toEqual([]);
   });
 
@@ -157,7 +159,7 @@ describe('alerting under injected faults', () => {
     expect(resent.statusCode).toBe(201);
     const records = await recordsOf('fault-s3');
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ inspectionId: resent.body.inspectionId, alert: { status: 'placed' } });
+    expect(records[0]).toMatchObject({ inspectionId: resent.body.inspectionId, alert: { status: 'ringing' } });
     expect(await imagesOf('fault-s3')).toHaveLength(1);
     expect(callsFor('fault-s3')).toHaveLength(1);
   });
@@ -188,8 +190,9 @@ describe('alerting under injected faults', () => {
     expect(drained.received).toBe(2);
     expect(callsFor('fault-redelivery')).toHaveLength(1);
     const [record] = await recordsOf('fault-redelivery');
-    expect(record).toMatchObject({ inspectionId: response.body.inspectionId, alert: { status: 'placed' } });
-    expect(stack.alerts.sqs.messages(stack.alerts.alertQueueUrl)).toEqual([]);
+    expect(record).toMatchObject({ inspectionId: response.body.inspectionId, alert: { status: 'ringing' } });
+    // Only ladder timers are left on the queue, none for this alert's message itself.
+    expect(stack.alerts.sqs.messages(stack.alerts.alertQueueUrl).filter((message) => !message.body.includes('"kind"'))).toEqual([]);
   });
 
   it('answers the same image uploaded twice with the first inspection: one image, one record, one call', async () => {
@@ -210,34 +213,36 @@ describe('alerting under injected faults', () => {
     expect(callsFor('fault-same-image')).toHaveLength(1);
   });
 
-  it('rings once for 20 anomalies on one station inside the cooldown, and tells the next call about the other 19', async () => {
+  it('rings once for 20 anomalies on one station inside the cooldown, and tells the other 19 when it ends, without another anomaly', async () => {
     // Prepare
     const wafers = await Promise.all(Array.from({ length: 20 }, () => anomalousWafer()));
 
-    // Act: four cameras' worth of uploads at a time
+    // Act: four cameras' worth of uploads at a time, then the cooldown runs out
     const responses = [];
     for (let i = 0; i < wafers.length; i += 4) {
       responses.push(...(await Promise.all(wafers.slice(i, i + 4).map((bytes) => stack.upload(bytes, 'fault-burst')))));
     }
     await stack.drainAlerts();
     const callsInCooldown = callsFor('fault-burst').length;
+    await stack.answerWithKey(callsFor('fault-burst')[0]!.contactId, '1');
     stack.advance(6 * 60_000);
-    const after = await stack.upload(await anomalousWafer(), 'fault-burst');
     await stack.drainAlerts();
 
     // Assess
     expect(responses.map((response) => response.statusCode)).toEqual(Array(20).fill(201));
     expect(callsInCooldown).toBe(1);
     const records = await recordsOf('fault-burst');
-    expect(records).toHaveLength(21);
-    expect(await imagesOf('fault-burst')).toHaveLength(21);
+    expect(records).toHaveLength(20);
+    expect(await imagesOf('fault-burst')).toHaveLength(20);
     const statuses = records.map((record) => record.alert.status).sort();
-    expect(statuses.filter((status) => status === 'placed')).toHaveLength(2);
-    expect(statuses.filter((status) => status === 'folded')).toHaveLength(19);
+    expect(statuses.filter((status) => status === 'acknowledged')).toHaveLength(1);
+    expect(statuses.filter((status) => status === 'ringing')).toHaveLength(1);
+    expect(statuses.filter((status) => status === 'folded')).toHaveLength(18);
     const calls = callsFor('fault-burst');
     expect(calls).toHaveLength(2);
-    // Newest first: the call after the cooldown says 19 more anomalous wafers.
-    expect(calls[0]?.attributes).toMatchObject({ inspectionId: after.body.inspectionId, foldedAnomalies: '19' });
-    expect(records.find((record) => record.inspectionId === after.body.inspectionId)?.alert).toMatchObject({ status: 'placed', foldedCount: 19 });
+    // Newest first: the call at the cooldown's end is about the newest folded wafer and says 19 anomalous wafers.
+    const folded = records.filter((record) => record.inspectionId !== calls[1]?.attributes.inspectionId).map((record) => record.inspectionId).sort();
+    expect(calls[0]?.attributes).toMatchObject({ callKind: 'folded', foldedAnomalies: '19', inspectionId: folded.at(-1) });
+    expect(records.find((record) => record.inspectionId === folded.at(-1))?.alert).toMatchObject({ status: 'ringing', callKind: 'folded', foldedCount: 19 });
   });
 });

@@ -3,16 +3,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
 import { OperatorCallFailedError } from '../../../functions/adapters/connect-operator-caller';
 import { DynamoDbAlertStateStore, toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
-import type { InspectionRecord } from '../../../functions/core/inspection';
+import { DynamoDbEscalationStore } from '../../../functions/adapters/dynamodb-escalation-store';
+import type { InspectionRecord, RingingAlert } from '../../../functions/core/inspection';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
 import { backoffSeconds, type CallPolicy } from '../../../functions/core/place-operator-call';
-import type { AlertMessage, OperatorAlert, OperatorCaller } from '../../../functions/core/ports';
+import type { AlertMessage, AlertNotifier, AlertPublisher, AlertQueueMessage, OperatorCaller, OutboundCall } from '../../../functions/core/ports';
+import { defaultStation, type Station } from '../../../functions/core/station-registry';
 import { createPlaceCallHandler, type PlaceCallHandlerDependencies } from '../../../functions/routes/place-call-handler';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 import { InMemoryInspectionStore, MemoryLogger } from '../../fixtures/fakes';
 
-// place-call's decisions against a real DynamoDB implementation (dynalite) for the alert state, with an in-memory
-// record store, a scripted caller and a recording queue: what is deleted, retried (with which delay) or dead-lettered.
+// place-call's decisions against a real DynamoDB implementation (dynalite) for the alert state and the ladders, with an
+// in-memory record store, a scripted caller and recording queues: what is deleted, retried (with which delay),
+// dead-lettered, which timers go on the queue, and who is rung in which order.
 
 const TABLE = 'alert-state';
 const T0 = Date.parse('2026-11-26T12:00:00Z');
@@ -22,17 +25,42 @@ let documentClient: ReturnType<typeof toDocumentClient>;
 
 /** A caller that answers from a script: each entry is an error to throw, or undefined to place the call. */
 class ScriptedCaller implements OperatorCaller {
-  readonly placed: OperatorAlert[] = [];
+  readonly placed: OutboundCall[] = [];
   attempts = 0;
   constructor(private readonly script: Array<Error | undefined> = []) {}
-  async startCall(alert: OperatorAlert) {
+  async startCall(call: OutboundCall) {
     this.attempts += 1;
     const failure = this.script.shift();
     if (failure) throw failure;
-    this.placed.push(alert);
-    return { contactId: `contact-${alert.inspectionId}` };
+    this.placed.push(call);
+    return { contactId: call.step === 0 && call.index === 0 ? `contact-${call.inspectionId}` : `contact-${call.inspectionId}-${call.step}-${call.index}` };
   }
 }
+
+/** The alert queue as a timer sink: what was published, with its delay. */
+class RecordingTimers implements AlertPublisher {
+  readonly published: Array<{ message: AlertQueueMessage; delaySeconds: number }> = [];
+  async publish(message: AlertQueueMessage, delaySeconds = 0) {
+    this.published.push({ message, delaySeconds });
+  }
+}
+
+class RecordingNotifier implements AlertNotifier {
+  readonly notices: Array<Parameters<AlertNotifier['alertNotDelivered']>[0]> = [];
+  async alertNotDelivered(notice: Parameters<AlertNotifier['alertNotDelivered']>[0]) {
+    this.notices.push(notice);
+  }
+}
+
+const OPERATOR = '+15555550100';
+const LADDER: Station = {
+  id: 'ladder-1',
+  name: 'Ladder one',
+  escalation: [
+    { contacts: [{ name: 'Operator A', phone: '+15555550101' }, { name: 'Operator B', phone: '+15555550102' }] },
+    { contacts: [{ name: 'Shift lead', phone: '+15555550103' }] },
+  ],
+};
 
 class RecordingQueue {
   readonly delays: Array<{ receiptHandle: string; seconds: number }> = [];
@@ -47,23 +75,34 @@ class RecordingQueue {
 
 let store: InMemoryInspectionStore;
 let queue: RecordingQueue;
+let timers: RecordingTimers;
+let notifier: RecordingNotifier;
 let clock: number;
 let table: string;
 let tables = 0;
 
-const policy: CallPolicy = { stationCooldownMs: 300_000, dailyCallCap: 3, maxAttempts: 3, leaseSeconds: 40, retryBaseSeconds: 10 };
+// One loop by default: the station has one operator, rung once, as before ladders; the ladder tests ask for more.
+const policy: CallPolicy = { stationCooldownMs: 300_000, dailyCallCap: 3, maxAttempts: 3, leaseSeconds: 40, retryBaseSeconds: 10, ackTimeoutSeconds: 120, escalationLoops: 1 };
 
-function handlerWith(caller: OperatorCaller, overrides: Partial<CallPolicy> = {}) {
+function handlerWith(caller: OperatorCaller, overrides: Partial<CallPolicy> = {}, stations: Record<string, Station> = {}) {
   const deps: PlaceCallHandlerDependencies = {
     store,
     caller,
     alertState: new DynamoDbAlertStateStore({ client: documentClient, tableName: table }),
+    ladders: new DynamoDbEscalationStore({ client: documentClient, tableName: table }),
+    stations: async (stationId) => stations[stationId] ?? defaultStation(OPERATOR),
+    timers,
+    notifier,
     queue,
     logger: new MemoryLogger(),
     policy: { ...policy, ...overrides },
     now: () => new Date(clock),
   };
   return createPlaceCallHandler(() => deps);
+}
+
+function ringing(inspectionId: string): RingingAlert {
+  return store.records.get(inspectionId)?.alert as RingingAlert;
 }
 
 /** Store an anomalous record whose alert is queued, as the pipeline does before it publishes. */
@@ -101,7 +140,7 @@ function sqsEvent(messages: Array<{ body: string; receiveCount?: number; redrive
 }
 
 beforeAll(async () => {
-  emulator = await startDynamoDbEmulator({ tables: Array.from({ length: 12 }, (_, i) => ({ name: `${TABLE}-${i}`, partitionKey: 'pk' })) });
+  emulator = await startDynamoDbEmulator({ tables: Array.from({ length: 24 }, (_, i) => ({ name: `${TABLE}-${i}`, partitionKey: 'pk' })) });
   documentClient = toDocumentClient(createDynamoDbClient({ region: 'us-east-1', endpoint: emulator.endpoint }));
 });
 
@@ -116,11 +155,13 @@ beforeEach(() => {
   tables += 1;
   store = new InMemoryInspectionStore();
   queue = new RecordingQueue();
+  timers = new RecordingTimers();
+  notifier = new RecordingNotifier();
   clock = T0;
 });
 
 describe('place-call handler', () => {
-  it('places the call, records the contact on the inspection and deletes the message', async () => {
+  it('rings the station, records the call on the inspection, sets the acknowledgement timer and deletes the message', async () => {
     // Prepare
     const caller = new ScriptedCaller();
     const message = await queuedInspection('litho-1');
@@ -128,8 +169,19 @@ describe('place-call handler', () => {
     const response = await handlerWith(caller)(sqsEvent([{ body: JSON.stringify(message) }]));
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(caller.placed).toEqual([{ ...message, foldedCount: 0 }]);
-    expect(store.records.get(message.inspectionId)?.alert).toEqual({ status: 'placed', contactId: `contact-${message.inspectionId}`, placedAt: new Date(clock).toISOString() });
+    expect(caller.placed).toEqual([
+      expect.objectContaining({ inspectionId: message.inspectionId, stationId: 'litho-1', stationName: 'the default station', destinationPhoneNumber: OPERATOR, foldedCount: 0, level: 1, loop: 1, step: 0 }),
+    ]);
+    const at = new Date(clock).toISOString();
+    expect(store.records.get(message.inspectionId)?.alert).toEqual({
+      status: 'ringing',
+      startedAt: at,
+      level: 1,
+      loop: 1,
+      callKind: 'anomaly',
+      attempts: [{ step: 0, level: 1, loop: 1, contactName: 'Operator', phone: '+1******0100', startedAt: at, contactId: `contact-${message.inspectionId}`, outcome: 'ringing' }],
+    });
+    expect(timers.published).toEqual([{ message: { kind: 'escalate', inspectionId: message.inspectionId, stationId: 'litho-1', fromStep: 0, reason: 'ack-timeout', queuedAt: at }, delaySeconds: 120 }]);
   });
 
   it('keeps a throttled alert on the queue with exponential backoff, then rings the same inspection once', async () => {
@@ -152,7 +204,7 @@ describe('place-call handler', () => {
     expect(delay2).toBeGreaterThanOrEqual(16);
     expect(delay2).toBeLessThanOrEqual(24);
     expect(caller.placed).toHaveLength(1);
-    expect(store.records.get(message.inspectionId)?.alert.status).toBe('placed');
+    expect(store.records.get(message.inspectionId)?.alert.status).toBe('ringing');
     expect(queue.deadLetters).toEqual([]);
   });
 
@@ -215,7 +267,7 @@ describe('place-call handler', () => {
     expect(parked?.code).toBe('CALL_REFUSED');
     expect([redriven, again, duplicate].map((response) => response.batchItemFailures)).toEqual([[], [], []]);
     expect(caller.placed).toHaveLength(1);
-    expect(store.records.get(message.inspectionId)?.alert).toMatchObject({ status: 'placed', contactId: `contact-${message.inspectionId}` });
+    expect(ringing(message.inspectionId)).toMatchObject({ status: 'ringing', attempts: [{ outcome: 'not-started' }, { contactId: `contact-${message.inspectionId}` }] });
     expect(queue.deadLetters).toHaveLength(1);
   });
 
@@ -237,7 +289,7 @@ describe('place-call handler', () => {
     expect(sameDay).toMatchObject({ status: 'failed', code: 'DAILY_CALL_CAP_REACHED' });
     expect(queue.deadLetters.map((letter) => letter.code)).toEqual(['DAILY_CALL_CAP_REACHED', 'DAILY_CALL_CAP_REACHED']);
     expect(caller.placed.map((alert) => alert.stationId)).toEqual(['cap-a', 'cap-b']);
-    expect(store.records.get(capped.inspectionId)?.alert.status).toBe('placed');
+    expect(store.records.get(capped.inspectionId)?.alert.status).toBe('ringing');
   });
 
   it('dead-letters a message that is not an alert without calling anyone', async () => {
@@ -251,7 +303,7 @@ describe('place-call handler', () => {
     expect(queue.deadLetters.map((letter) => [letter.body, letter.code])).toEqual(bodies.map((body) => [body, 'MALFORMED_ALERT_MESSAGE']));
   });
 
-  it('fails only the message whose dependency failed, and the redelivery rings once', async () => {
+  it('fails only the message whose dependency failed, and the redelivery records the call without ringing again', async () => {
     // Prepare: the record store fails for the first message's final write
     const caller = new ScriptedCaller();
     const broken = await queuedInspection('store-a');
@@ -264,10 +316,10 @@ describe('place-call handler', () => {
     // Assess
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
     expect(redelivered.batchItemFailures).toEqual([]);
-    // Connect was asked twice for the broken one, with the same inspection (and so the same ClientToken): one ring.
-    expect(caller.placed.map((alert) => alert.inspectionId)).toEqual([broken.inspectionId, fine.inspectionId, broken.inspectionId]);
-    expect(store.records.get(broken.inspectionId)?.alert.status).toBe('placed');
-    expect(store.records.get(fine.inspectionId)?.alert.status).toBe('placed');
+    // The ladder remembers the started call: Connect is not asked again (a reused token rings anew once a call ended).
+    expect(caller.placed.map((alert) => alert.inspectionId).sort()).toEqual([broken.inspectionId, fine.inspectionId].sort());
+    expect(ringing(broken.inspectionId)).toMatchObject({ status: 'ringing', attempts: [{ contactId: `contact-${broken.inspectionId}`, outcome: 'ringing' }] });
+    expect(store.records.get(fine.inspectionId)?.alert.status).toBe('ringing');
   });
 
   it('writes the outcome back when a duplicate delivery finds the record reverted to queued by a racing upload', async () => {
@@ -299,7 +351,101 @@ describe('place-call handler', () => {
     // Act
     await handlerWith(caller)(sqsEvent([{ body: JSON.stringify(message) }]));
     // Assess
-    expect(store.records.get(message.inspectionId)).toMatchObject({ alert: { status: 'placed', contactId: 'c-1' }, decision: { decision: 'scrap' } });
+    expect(store.records.get(message.inspectionId)).toMatchObject({ alert: { status: 'ringing', attempts: [{ contactId: 'c-1' }] }, decision: { decision: 'scrap' } });
+  });
+});
+
+describe('place-call handler: escalation ladders', () => {
+  const escalate = (inspectionId: string, fromStep: number) =>
+    JSON.stringify({ kind: 'escalate', inspectionId, stationId: 'ladder-1', fromStep, reason: 'ack-timeout', queuedAt: new Date(clock).toISOString() });
+
+  it('rings every contact of level 1 together, then level 2 at its timer, then gives up once and notifies people once', async () => {
+    // Prepare
+    const caller = new ScriptedCaller();
+    const handler = handlerWith(caller, { escalationLoops: 1 }, { 'ladder-1': LADDER });
+    const message = await queuedInspection('ladder-1');
+    // Act
+    await handler(sqsEvent([{ body: JSON.stringify(message) }]));
+    const level1 = caller.placed.map((call) => call.contactName);
+    await handler(sqsEvent([{ body: escalate(message.inspectionId, 0) }]));
+    await handler(sqsEvent([{ body: escalate(message.inspectionId, 0) }])); // a duplicate timer
+    const level2 = caller.placed.slice(2).map((call) => call.contactName);
+    await handler(sqsEvent([{ body: escalate(message.inspectionId, 1) }]));
+    await handler(sqsEvent([{ body: escalate(message.inspectionId, 1) }]));
+    // Assess
+    expect(level1).toEqual(['Operator A', 'Operator B']);
+    expect(level2).toEqual(['Shift lead']);
+    expect(caller.placed).toHaveLength(3);
+    expect(caller.placed.map((call) => [call.stationName, call.level, call.loop, call.step, call.index])).toEqual([
+      ['Ladder one', 1, 1, 0, 0],
+      ['Ladder one', 1, 1, 0, 1],
+      ['Ladder one', 2, 1, 1, 0],
+    ]);
+    expect(store.records.get(message.inspectionId)?.alert).toMatchObject({ status: 'unacknowledged', attempts: [{ contactName: 'Operator A' }, { contactName: 'Operator B' }, { contactName: 'Shift lead' }] });
+    expect(notifier.notices).toEqual([expect.objectContaining({ inspectionId: message.inspectionId, stationName: 'Ladder one', status: 'unacknowledged' })]);
+    expect(timers.published.map((timer) => [timer.message.kind, 'fromStep' in timer.message ? timer.message.fromStep : undefined, timer.delaySeconds])).toEqual([
+      ['escalate', 0, 120],
+      ['escalate', 1, 120],
+    ]);
+  });
+
+  it('rings only who is on shift, skips a level with nobody on shift, and rings everyone when the whole ladder is off shift', async () => {
+    // Prepare: 12:00 UTC on a Thursday; Operator B works nights, level 1's other contact only at weekends
+    const station: Station = {
+      id: 'shifts-1',
+      name: 'Shifts one',
+      escalation: [
+        { contacts: [{ name: 'Weekend operator', phone: '+15555550104', shifts: [{ timeZone: 'UTC', days: ['sat', 'sun'], from: '00:00', to: '00:00' }] }] },
+        {
+          contacts: [
+            { name: 'Day lead', phone: '+15555550105', shifts: [{ timeZone: 'Europe/Berlin', from: '06:00', to: '18:00' }] },
+            { name: 'Night lead', phone: '+15555550106', shifts: [{ timeZone: 'Europe/Berlin', from: '18:00', to: '06:00' }] },
+          ],
+        },
+      ],
+    };
+    const nobody: Station = { id: 'nobody-1', name: 'Nobody one', escalation: [{ contacts: [{ name: 'Weekend only', phone: '+15555550107', shifts: [{ timeZone: 'UTC', days: ['sun'], from: '08:00', to: '09:00' }] }] }] };
+    const caller = new ScriptedCaller();
+    const handler = handlerWith(caller, {}, { 'shifts-1': station, 'nobody-1': nobody });
+    // Act
+    const first = await queuedInspection('shifts-1');
+    await handler(sqsEvent([{ body: JSON.stringify(first) }]));
+    const second = await queuedInspection('nobody-1');
+    await handler(sqsEvent([{ body: JSON.stringify(second) }]));
+    // Assess
+    expect(caller.placed.map((call) => [call.stationId, call.contactName, call.level])).toEqual([
+      ['shifts-1', 'Day lead', 2],
+      ['nobody-1', 'Weekend only', 1],
+    ]);
+    expect(ringing(first.inspectionId)).toMatchObject({ status: 'ringing', level: 2, loop: 1 });
+  });
+
+  it('goes to the next level at once when every call of a level is refused', async () => {
+    const caller = new ScriptedCaller([new OperatorCallFailedError('DestinationNotAllowedException', false), new OperatorCallFailedError('DestinationNotAllowedException', false)]);
+    const handler = handlerWith(caller, {}, { 'ladder-1': LADDER });
+    const message = await queuedInspection('ladder-1');
+
+    await handler(sqsEvent([{ body: JSON.stringify(message) }]));
+
+    expect(caller.placed.map((call) => call.contactName)).toEqual(['Shift lead']);
+    expect(ringing(message.inspectionId).attempts.map((attempt) => [attempt.contactName, attempt.outcome])).toEqual([
+      ['Operator A', 'not-started'],
+      ['Operator B', 'not-started'],
+      ['Shift lead', 'ringing'],
+    ]);
+    expect(queue.deadLetters).toEqual([]);
+  });
+
+  it('puts a cooldown end that is not due back on the queue, and a due one with nothing folded rings nobody', async () => {
+    const caller = new ScriptedCaller();
+    const handler = handlerWith(caller);
+    const dueAt = new Date(clock + 2_000_000).toISOString();
+    await handler(sqsEvent([{ body: JSON.stringify({ kind: 'cooldown-end', stationId: 'quiet-1', dueAt, queuedAt: dueAt }) }]));
+    const due = new Date(clock).toISOString();
+    await handler(sqsEvent([{ body: JSON.stringify({ kind: 'cooldown-end', stationId: 'quiet-1', dueAt: due, queuedAt: due }) }]));
+
+    expect(timers.published).toEqual([{ message: { kind: 'cooldown-end', stationId: 'quiet-1', dueAt, queuedAt: new Date(clock).toISOString() }, delaySeconds: 900 }]);
+    expect(caller.attempts).toBe(0);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   OperatorCallFailedError,
   clientTokenFor,
 } from '../../../functions/adapters/connect-operator-caller';
+import type { OutboundCall } from '../../../functions/core/ports';
 
 const connect = mockClient(ConnectClient);
 const OPERATOR = '+4915112345678';
@@ -30,9 +31,29 @@ function caller() {
     instanceId: 'inst-1',
     contactFlowId: 'flow-1',
     sourcePhoneNumber: SOURCE,
-    destinationPhoneNumber: OPERATOR,
   });
 }
+
+/** One call of a ladder as place-call builds it: the person and number come from the station registry. */
+function outboundCall(overrides: Partial<OutboundCall> = {}): OutboundCall {
+  return {
+    inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2',
+    stationId: 'cmp-3',
+    confidencePercent: 90,
+    stationName: 'CMP three',
+    callKind: 'anomaly',
+    destinationPhoneNumber: OPERATOR,
+    contactName: 'Line operator',
+    level: 1,
+    loop: 1,
+    step: 0,
+    index: 0,
+    ...overrides,
+  };
+}
+
+/** The contact attributes every call carries besides the spoken numbers. */
+const LADDER_ATTRIBUTES = { stationName: 'CMP three', callKind: 'anomaly', contactName: 'Line operator', escalationLevel: '1', escalationLoop: '1' };
 
 async function failure(promise: Promise<unknown>): Promise<OperatorCallFailedError> {
   const error = await promise.then(
@@ -46,12 +67,12 @@ async function failure(promise: Promise<unknown>): Promise<OperatorCallFailedErr
 describe('ConnectOperatorCaller', () => {
   beforeEach(() => connect.reset());
 
-  it('sends StartOutboundVoiceContact with configured numbers only, string attributes and the derived token', async () => {
+  it('sends StartOutboundVoiceContact with the configured source, the registry number of the call, string attributes and the derived token', async () => {
     // Prepare
     connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'c-123' });
 
     // Act
-    const result = await caller().startCall({ inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: 87.6 });
+    const result = await caller().startCall(outboundCall({ confidencePercent: 87.6 }));
 
     // Assess
     expect(result).toEqual({ contactId: 'c-123' });
@@ -61,7 +82,36 @@ describe('ConnectOperatorCaller', () => {
       SourcePhoneNumber: SOURCE,
       DestinationPhoneNumber: OPERATOR,
       ClientToken: 'waferwatch-inspection-01KB0Z4V3Q6M2XJ9T8R7P5N4C2',
-      Attributes: { inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: '88', foldedAnomalies: '0' },
+      Attributes: { inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: '88', foldedAnomalies: '0', ...LADDER_ATTRIBUTES },
+    });
+  });
+
+  it('dials the own number of each ladder call and names its level, loop, person and kind, with a token per step and contact', async () => {
+    // Prepare
+    connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'c-9' });
+    const shiftLead = '+4915112345699';
+
+    // Act
+    await caller().startCall(
+      outboundCall({ destinationPhoneNumber: shiftLead, contactName: 'Shift lead', callKind: 'folded', level: 2, loop: 2, step: 3, index: 1, foldedCount: 4 }),
+    );
+
+    // Assess
+    expect(connect).toReceiveCommandExactlyOnceWith(StartOutboundVoiceContactCommand, {
+      SourcePhoneNumber: SOURCE,
+      DestinationPhoneNumber: shiftLead,
+      ClientToken: 'waferwatch-inspection-01KB0Z4V3Q6M2XJ9T8R7P5N4C2-s3-c1',
+      Attributes: {
+        inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2',
+        stationId: 'cmp-3',
+        confidencePercent: '90',
+        foldedAnomalies: '4',
+        stationName: 'CMP three',
+        callKind: 'folded',
+        contactName: 'Shift lead',
+        escalationLevel: '2',
+        escalationLoop: '2',
+      },
     });
   });
 
@@ -70,11 +120,11 @@ describe('ConnectOperatorCaller', () => {
     connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'c-3' });
 
     // Act
-    await caller().startCall({ inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: 91, foldedCount: 3 });
+    await caller().startCall(outboundCall({ confidencePercent: 91, foldedCount: 3 }));
 
     // Assess
     expect(connect).toReceiveCommandWith(StartOutboundVoiceContactCommand, {
-      Attributes: { inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: '91', foldedAnomalies: '3' },
+      Attributes: { inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 'cmp-3', confidencePercent: '91', foldedAnomalies: '3', ...LADDER_ATTRIBUTES },
     });
   });
 
@@ -85,7 +135,7 @@ describe('ConnectOperatorCaller', () => {
 
     // Act
     for (const foldedCount of counts) {
-      await caller().startCall({ inspectionId: 'x', stationId: 's', confidencePercent: 90, ...(foldedCount === undefined ? {} : { foldedCount }) });
+      await caller().startCall(outboundCall({ inspectionId: 'x', stationId: 's', ...(foldedCount === undefined ? {} : { foldedCount }) }));
     }
 
     // Assess
@@ -99,7 +149,7 @@ describe('ConnectOperatorCaller', () => {
 
     // Act
     for (const confidencePercent of [-3, 100.4, 250, Number.NaN]) {
-      await caller().startCall({ inspectionId: 'x', stationId: 's', confidencePercent });
+      await caller().startCall(outboundCall({ inspectionId: 'x', stationId: 's', confidencePercent }));
     }
 
     // Assess
@@ -113,13 +163,20 @@ describe('ConnectOperatorCaller', () => {
 
     // Act
     const tokens = [clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2'), clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2'), clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C3'), clientTokenFor(longId)];
+    const ladderTokens = [clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2', 0, 0), clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2', 0, 1), clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2', 1, 0), clientTokenFor(longId, 5, 2)];
 
     // Assess
     expect(tokens[0]).toBe(tokens[1]);
     expect(tokens[2]).not.toBe(tokens[0]);
     expect(tokens[3]).toMatch(/^waferwatch-inspection-sha256-[0-9a-f]{64}$/);
     expect(tokens[3]).toBe(clientTokenFor(longId));
-    for (const token of tokens) expect(token.length).toBeLessThanOrEqual(MAX_CLIENT_TOKEN_LENGTH);
+    // The first call of a ladder keeps the token calls had before ladders; every other step and contact has its own.
+    expect(ladderTokens[0]).toBe(tokens[0]);
+    expect(new Set(ladderTokens).size).toBe(ladderTokens.length);
+    expect(ladderTokens[1]).toBe('waferwatch-inspection-01KB0Z4V3Q6M2XJ9T8R7P5N4C2-s0-c1');
+    expect(ladderTokens[2]).toBe('waferwatch-inspection-01KB0Z4V3Q6M2XJ9T8R7P5N4C2-s1-c0');
+    expect(ladderTokens[3]).toMatch(/^waferwatch-inspection-sha256-[0-9a-f]{64}-s5-c2$/);
+    for (const token of [...tokens, ...ladderTokens]) expect(token.length).toBeLessThanOrEqual(MAX_CLIENT_TOKEN_LENGTH);
   });
 
   it.each([
@@ -138,7 +195,7 @@ describe('ConnectOperatorCaller', () => {
     connect.on(StartOutboundVoiceContactCommand).rejects(thrown);
 
     // Act
-    const error = await failure(caller().startCall({ inspectionId: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2', stationId: 's', confidencePercent: 90 }));
+    const error = await failure(caller().startCall(outboundCall({ stationId: 's' })));
 
     // Assess
     expect(error).toMatchObject({ name: 'OperatorCallFailedError', reason, code: reason, retryable });
@@ -152,7 +209,7 @@ describe('ConnectOperatorCaller', () => {
     connect.on(StartOutboundVoiceContactCommand).resolves({});
 
     // Act
-    const error = await failure(caller().startCall({ inspectionId: 'x', stationId: 's', confidencePercent: 90 }));
+    const error = await failure(caller().startCall(outboundCall({ inspectionId: 'x', stationId: 's' })));
 
     // Assess
     expect(error).toMatchObject({ reason: 'UnknownError', retryable: false });

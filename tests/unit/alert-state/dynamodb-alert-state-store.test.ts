@@ -163,19 +163,20 @@ describe('DynamoDbAlertStateStore', () => {
 
     it('starts a call when the cooldown is over, handing over and resetting the folded count in one write', async () => {
       // Prepare
-      dynamo.on(UpdateCommand).resolves({ Attributes: { lastCallFoldedCount: 3 } });
+      // The old item comes back: 3 folded, and which inspections they were.
+      dynamo.on(UpdateCommand).resolves({ Attributes: { folded: 3, foldedIds: new Set(['insp-4', 'insp-5', 'insp-6']) } });
 
       // Act
       const decision = await store.tryStartCall('litho-7', 'insp-9', NOW, COOLDOWN);
 
       // Assess
-      expect(decision).toEqual({ call: true, foldedCount: 3 });
+      expect(decision).toEqual({ call: true, foldedCount: 3, foldedInspectionIds: ['insp-4', 'insp-5', 'insp-6'] });
       expect(dynamo).toReceiveCommandExactlyOnceWith(UpdateCommand, {
         TableName: TABLE,
         Key: { pk: 'station#litho-7' },
         UpdateExpression:
           'SET lastCallAt = :nowMs, lastCallInspectionId = :inspectionId, lastCallFoldedCount = if_not_exists(folded, :zero), ' +
-          'lastCallUntoldCount = if_not_exists(folded, :zero) + :one, folded = :zero, expiresAt = :expiresAt',
+          'lastCallUntoldCount = if_not_exists(folded, :zero) + :one, folded = :zero, expiresAt = :expiresAt REMOVE foldedIds, lastCallSummary, lastCallFoldedIds',
         ConditionExpression:
           '(attribute_not_exists(lastCallAt) OR lastCallAt <= :cutoff) AND (attribute_not_exists(lastCallInspectionId) OR lastCallInspectionId <> :inspectionId)',
         ExpressionAttributeValues: {
@@ -186,27 +187,27 @@ describe('DynamoDbAlertStateStore', () => {
           ':zero': 0,
           ':one': 1,
         },
-        ReturnValues: 'ALL_NEW',
+        ReturnValues: 'ALL_OLD',
       });
     });
 
-    it('folds the anomaly into the recent call with an atomic increment', async () => {
+    it('folds the anomaly into the recent call with an atomic increment, once per inspection', async () => {
       // Prepare
       dynamo
         .on(UpdateCommand)
         .rejectsOnce(conditionFailed())
-        .resolvesOnce({ Attributes: { folded: 4, lastCallInspectionId: 'insp-1' } });
+        .resolvesOnce({ Attributes: { folded: 4, lastCallInspectionId: 'insp-1', lastCallAt: NOW - 1000 } });
 
       // Act
       const decision = await store.tryStartCall('litho-7', 'insp-9', NOW, COOLDOWN);
 
       // Assess
-      expect(decision).toEqual({ call: false, foldedCount: 4, activeCallInspectionId: 'insp-1' });
+      expect(decision).toEqual({ call: false, foldedCount: 4, activeCallInspectionId: 'insp-1', cooldownEndsAtMs: NOW - 1000 + COOLDOWN });
       expect(dynamo).toReceiveNthCommandWith(UpdateCommand, 2, {
         Key: { pk: 'station#litho-7' },
-        UpdateExpression: 'ADD folded :one SET expiresAt = :expiresAt',
-        ConditionExpression: 'lastCallAt > :cutoff AND lastCallInspectionId <> :inspectionId',
-        ExpressionAttributeValues: { ':cutoff': NOW - COOLDOWN, ':inspectionId': 'insp-9', ':expiresAt': NOW_S + 300 + 7 * DAY, ':one': 1 },
+        UpdateExpression: 'ADD folded :one, foldedIds :inspectionIds SET expiresAt = :expiresAt',
+        ConditionExpression: 'lastCallAt > :cutoff AND lastCallInspectionId <> :inspectionId AND NOT contains(foldedIds, :inspectionId)',
+        ExpressionAttributeValues: { ':cutoff': NOW - COOLDOWN, ':inspectionId': 'insp-9', ':expiresAt': NOW_S + 300 + 7 * DAY, ':one': 1, ':inspectionIds': new Set(['insp-9']) },
       });
     });
 
@@ -250,7 +251,8 @@ describe('DynamoDbAlertStateStore', () => {
       expect([released, notOwner]).toEqual([true, false]);
       expect(dynamo).toReceiveCommandWith(UpdateCommand, {
         Key: { pk: 'station#litho-7' },
-        UpdateExpression: 'SET folded = folded + lastCallUntoldCount REMOVE lastCallAt, lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount',
+        UpdateExpression:
+          'SET folded = folded + lastCallUntoldCount REMOVE lastCallAt, lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount, lastCallSummary, lastCallFoldedIds',
         ConditionExpression: 'lastCallInspectionId = :inspectionId',
         ExpressionAttributeValues: { ':inspectionId': 'insp-9' },
       });

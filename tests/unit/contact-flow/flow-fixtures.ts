@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InspectionRecord } from '../../../functions/core/inspection';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
-import { DECISION_SPOKEN, type DecisionKind } from '../../../functions/core/record-operator-decision';
 import { loadContactFlow, type ContactFlow } from '../../../local/contact-flow-interpreter/flow-language';
 
 /** The shipped flow file, read from the repository (tests never read outside it). */
@@ -17,11 +16,9 @@ export function shippedFlowText(): string {
   return readFileSync(FLOW_PATH, 'utf8');
 }
 
-/** The shipped flow with its deploy-time placeholders filled as serverless.yml fills them. */
-export function shippedFlow(defaultDecision: DecisionKind = 'hold'): ContactFlow {
-  return loadContactFlow(shippedFlowText(), {
-    substitutions: { RecordDecisionFunctionArn: RECORD_DECISION_ARN, OperatorDefaultDecisionSpoken: DECISION_SPOKEN[defaultDecision] },
-  });
+/** The shipped flow with its deploy-time placeholder filled as serverless.yml fills it. */
+export function shippedFlow(): ContactFlow {
+  return loadContactFlow(shippedFlowText(), { substitutions: { RecordDecisionFunctionArn: RECORD_DECISION_ARN } });
 }
 
 /** An anomalous inspection whose operator call was placed, as the inspect pipeline stores it. */
@@ -49,8 +46,19 @@ export function anomalousRecord(overrides: Partial<InspectionRecord> = {}): Insp
 
 /**
  * The attributes StartOutboundVoiceContact sets for a record (see functions/adapters/connect-operator-caller.ts):
- * `foldedAnomalies` is the count of anomalies folded into this call during the station's cooldown, "0" when none.
+ * `foldedAnomalies` is the count of anomalies folded into this call during the station's cooldown, "0" when none;
+ * `stationName` is the station's spoken name from the registry.
  */
-export function alertAttributes(record: InspectionRecord, confidencePercent = 87, foldedAnomalies = '0'): Record<string, string> {
-  return { inspectionId: record.inspectionId, stationId: record.stationId, confidencePercent: String(confidencePercent), foldedAnomalies };
+export function alertAttributes(record: InspectionRecord, confidencePercent = 87, foldedAnomalies = '0', callKind: 'anomaly' | 'folded' = 'anomaly'): Record<string, string> {
+  return {
+    inspectionId: record.inspectionId,
+    stationId: record.stationId,
+    stationName: 'Litho seven',
+    confidencePercent: String(confidencePercent),
+    foldedAnomalies,
+    callKind,
+    contactName: 'Line operator',
+    escalationLevel: '1',
+    escalationLoop: '1',
+  };
 }

@@ -9,21 +9,22 @@ import { alertAttributes, anomalousRecord, RECORD_DECISION_ARN, shippedFlow } fr
 const CONTACT_ID = '5f0c1a9e-0b6a-4c1e-9d7e-2f3a4b5c6d7e';
 const DECIDED_AT = new Date('2026-11-26T12:00:00.000Z');
 
-const ANNOUNCEMENT = 'This is waferwatch. Station litho-07 flagged a wafer. An anomaly was detected with 87 percent confidence.';
+const ANNOUNCEMENT = 'This is waferwatch. Litho seven flagged a wafer. An anomaly was detected with 87 percent confidence.';
+const NO_DECISION = 'No key was pressed, so nothing is recorded and the alert stays open. The next person on the list will be called. Goodbye.';
+const NOT_RECORDED = 'Sorry, your answer could not be recorded, so the alert stays open and you may be called again. Please check the inspection on the dashboard. Goodbye.';
 const QUESTION = 'Press 1 to keep manufacturing. Press 2 to scrap the wafer.';
 const QUESTION_AGAIN = 'Sorry, I did not get that. Press 1 to keep manufacturing, or 2 to scrap the wafer.';
 
 /** The shipped flow, run with the real record-decision handler over an in-memory store holding `record`. */
 async function call(
   inputs: ParticipantInput[],
-  options: { record?: InspectionRecord; defaultDecision?: DecisionKind; invoker?: LambdaInvoker; attributes?: Record<string, string> } = {},
+  options: { record?: InspectionRecord; invoker?: LambdaInvoker; attributes?: Record<string, string> } = {},
 ) {
   const store = new InMemoryInspectionStore();
   const record = options.record ?? anomalousRecord();
   await store.putRecord(record);
   const writesBefore = store.records.size;
-  const defaultDecision = options.defaultDecision ?? 'hold';
-  const handler = createRecordDecisionHandler(() => ({ store, defaultDecision, logger: new MemoryLogger(), now: () => DECIDED_AT }));
+  const handler = createRecordDecisionHandler(() => ({ store, logger: new MemoryLogger(), now: () => DECIDED_AT }));
   const invoked: string[] = [];
   const invoker: LambdaInvoker =
     options.invoker ??
@@ -32,7 +33,7 @@ async function call(
       return handler(event);
     });
   const attributes = options.attributes ?? alertAttributes(record);
-  const session = await runContact(shippedFlow(defaultDecision), { contactId: CONTACT_ID, attributes, invokeLambda: invoker, inputs });
+  const session = await runContact(shippedFlow(), { contactId: CONTACT_ID, attributes, invokeLambda: invoker, inputs });
   return { session, store, record, stored: await store.getRecord(record.inspectionId), writesBefore, invoked };
 }
 
@@ -76,48 +77,42 @@ describe('the wafer-anomaly-alert flow', () => {
     expect(stored?.decision).toMatchObject({ decision: 'scrap', key: '2' });
   });
 
-  it('silence twice takes the configured safe default (hold), says so and records no-input', async () => {
-    const { session, stored } = await call(['timeout', 'timeout']);
-    expect(session.spoken).toEqual([
-      ANNOUNCEMENT,
-      QUESTION,
-      QUESTION_AGAIN,
-      'No answer was received, so the safe default applies: hold the wafer for review. It is recorded. Goodbye.',
-    ]);
-    expect(stored?.decision).toMatchObject({ decision: 'hold', key: 'no-input', contactId: CONTACT_ID });
-    expect(session.lambdaInvocations.map((invocation) => invocation.event.Details.Parameters)).toEqual([{ key: 'no-input' }]);
+  it('silence twice records nothing: says the alert stays open and the next person will be called, and hangs up', async () => {
+    const { session, stored, invoked } = await call(['timeout', 'timeout']);
+    expect(session.spoken).toEqual([ANNOUNCEMENT, QUESTION, QUESTION_AGAIN, NO_DECISION]);
+    expect(stored?.decision).toBeUndefined();
+    expect(invoked).toEqual([]);
     expect(session.state).toBe('disconnected');
   });
 
-  it('two wrong keys also end in the safe default, and the default follows the configuration', async () => {
-    const { session, stored } = await call(['9', '#'], { defaultDecision: 'scrap' });
-    expect(session.spoken.at(-1)).toBe('No answer was received, so the safe default applies: scrap the wafer. It is recorded. Goodbye.');
-    expect(stored?.decision).toMatchObject({ decision: 'scrap', key: 'no-input' });
+  it('two wrong keys also record nothing', async () => {
+    const { session, stored, invoked } = await call(['9', '#']);
+    expect(session.spoken.at(-1)).toBe(NO_DECISION);
+    expect(stored?.decision).toBeUndefined();
+    expect(invoked).toEqual([]);
   });
 
-  it('a failing record-decision function: the safe default is spoken with a pointer to the dashboard, nothing is recorded', async () => {
+  it('a failing record-decision function: the operator hears the answer was not kept and may be called again; nothing is recorded', async () => {
     const failing: LambdaInvoker = async () => {
       throw new Error('Lambda throttled');
     };
     const { session, stored } = await call(['1'], { invoker: failing });
-    expect(session.spoken.at(-1)).toBe(
-      'Sorry, the decision could not be recorded. The safe default applies: hold the wafer for review. Please check the inspection on the dashboard. Goodbye.',
-    );
+    expect(session.spoken.at(-1)).toBe(NOT_RECORDED);
     expect(session.lambdaInvocations[0]?.error).toBe('Lambda throttled');
     expect(stored?.decision).toBeUndefined();
     expect(session.state).toBe('disconnected');
   });
 
-  it('an error answer from the function (unknown inspection) takes the same safe-default branch', async () => {
+  it('an error answer from the function (unknown inspection) takes the same not-recorded branch', async () => {
     // Prepare: the call's inspection id has no record.
     const record = anomalousRecord();
     const store = new InMemoryInspectionStore();
-    const handler = createRecordDecisionHandler(() => ({ store, defaultDecision: 'hold', logger: new MemoryLogger() }));
+    const handler = createRecordDecisionHandler(() => ({ store, logger: new MemoryLogger() }));
     // Act
     const session = await runContact(shippedFlow(), { contactId: CONTACT_ID, attributes: alertAttributes(record), invokeLambda: (_, event) => handler(event), inputs: ['2'] });
     // Assess
     expect(session.lambdaInvocations[0]?.response).toMatchObject({ status: 'error', code: 'INSPECTION_NOT_FOUND' });
-    expect(session.spoken.at(-1)).toContain('the decision could not be recorded. The safe default applies: hold the wafer for review. Please check the inspection on the dashboard.');
+    expect(session.spoken.at(-1)).toBe(NOT_RECORDED);
     expect(store.records.size).toBe(0);
   });
 
@@ -134,12 +129,11 @@ describe('the wafer-anomaly-alert flow', () => {
 describe('the wafer-anomaly-alert flow tells the anomalies folded into the call during the station cooldown', () => {
   const KEEP = 'Thank you. Your decision is recorded: keep manufacturing. Goodbye.';
   const SCRAP = 'Thank you. Your decision is recorded: scrap the wafer. Goodbye.';
-  const SAFE_DEFAULT = 'No answer was received, so the safe default applies: hold the wafer for review. It is recorded. Goodbye.';
   const ANSWERS = [
     { inputs: ['1'], heard: [QUESTION, KEEP], decision: 'keep', key: '1' },
     { inputs: ['2'], heard: [QUESTION, SCRAP], decision: 'scrap', key: '2' },
-    { inputs: ['timeout', 'timeout'], heard: [QUESTION, QUESTION_AGAIN, SAFE_DEFAULT], decision: 'hold', key: 'no-input' },
-  ] as const satisfies readonly { inputs: ParticipantInput[]; heard: string[]; decision: DecisionKind; key: string }[];
+    { inputs: ['timeout', 'timeout'], heard: [QUESTION, QUESTION_AGAIN, NO_DECISION], decision: undefined, key: undefined },
+  ] as const satisfies readonly { inputs: ParticipantInput[]; heard: string[]; decision: DecisionKind | undefined; key: string | undefined }[];
   const FOLDED = [
     { folded: 'absent', extra: [] },
     { folded: '0', extra: [] },
@@ -160,9 +154,14 @@ describe('the wafer-anomaly-alert flow tells the anomalies folded into the call 
 
     // Assess
     expect(session.spoken).toEqual([ANNOUNCEMENT, ...extra, ...heard]);
-    expect(stored?.decision).toEqual({ decision, key, contactId: CONTACT_ID, decidedAt: DECIDED_AT.toISOString() });
-    expect(session.lambdaInvocations.map((invocation) => invocation.event.Details.Parameters)).toEqual([{ key }]);
-    expect(session.lambdaInvocations[0]?.event.Details.ContactData.Attributes).toEqual(attributes);
+    if (key === undefined) {
+      expect(stored?.decision).toBeUndefined();
+      expect(session.lambdaInvocations).toEqual([]);
+    } else {
+      expect(stored?.decision).toEqual({ decision, key, contactId: CONTACT_ID, decidedAt: DECIDED_AT.toISOString() });
+      expect(session.lambdaInvocations.map((invocation) => invocation.event.Details.Parameters)).toEqual([{ key }]);
+      expect(session.lambdaInvocations[0]?.event.Details.ContactData.Attributes).toEqual(attributes);
+    }
     expect(session.state).toBe('disconnected');
   });
 
@@ -191,5 +190,34 @@ describe('the wafer-anomaly-alert flow tells the anomalies folded into the call 
     // Assess
     expect(session.spoken).toEqual([ANNOUNCEMENT, QUESTION, 'Thank you. Your decision is recorded: scrap the wafer. Goodbye.']);
     expect(stored?.decision).toMatchObject({ decision: 'scrap', key: '2' });
+  });
+});
+
+describe('the wafer-anomaly-alert flow tells anomalies folded during a cooldown on a call of their own', () => {
+  it.each([
+    ['1', 'This is waferwatch. Litho seven flagged an anomalous wafer since its last call, and nobody has acknowledged it yet. It was detected with 87 percent confidence.'],
+    ['4', 'This is waferwatch. Litho seven flagged 4 anomalous wafers since its last call, and nobody has acknowledged them yet. The latest was detected with 87 percent confidence.'],
+  ])('callKind folded with %s: says how many, then the same question, and 2 records scrap', async (folded, announcement) => {
+    // Prepare
+    const record = anomalousRecord();
+    // Act
+    const { session, stored } = await call(['2'], { record, attributes: alertAttributes(record, 87, folded, 'folded') });
+    // Assess
+    expect(session.spoken).toEqual([announcement, QUESTION, 'Thank you. Your decision is recorded: scrap the wafer. Goodbye.']);
+    expect(stored?.decision).toMatchObject({ decision: 'scrap', key: '2' });
+  });
+
+  it('callKind folded and silence: nothing recorded, the alert stays open', async () => {
+    const record = anomalousRecord();
+    const { session, stored } = await call(['timeout', 'timeout'], { record, attributes: alertAttributes(record, 87, '2', 'folded') });
+    expect(session.spoken.at(-1)).toBe(NO_DECISION);
+    expect(stored?.decision).toBeUndefined();
+  });
+
+  it('an unknown callKind is spoken as one anomaly (the flow never falls silent)', async () => {
+    const record = anomalousRecord();
+    const attributes = { ...alertAttributes(record), callKind: 'something-else' };
+    const { session } = await call(['1'], { record, attributes });
+    expect(session.spoken[0]).toBe(ANNOUNCEMENT);
   });
 });

@@ -2,7 +2,6 @@ import { ConnectClient, StartOutboundVoiceContactCommand } from '@aws-sdk/client
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { ConnectOperatorCaller } from '../../../functions/adapters/connect-operator-caller';
-import { DECISION_SPOKEN } from '../../../functions/core/record-operator-decision';
 import { FLOW_LIMITS, loadContactFlow, successorsOf, type ContactFlow } from '../../../local/contact-flow-interpreter/flow-language';
 import { shippedFlow, shippedFlowText } from './flow-fixtures';
 
@@ -30,9 +29,20 @@ async function attributesTheAlertSets(): Promise<string[]> {
     instanceId: 'instance',
     contactFlowId: 'flow',
     sourcePhoneNumber: '+15555550199',
-    destinationPhoneNumber: '+15555550100',
   });
-  await caller.startCall({ inspectionId: '01JDX0000000000000000000AA', stationId: 'litho-07', confidencePercent: 87 });
+  await caller.startCall({
+    inspectionId: '01JDX0000000000000000000AA',
+    stationId: 'litho-07',
+    stationName: 'Litho seven',
+    confidencePercent: 87,
+    callKind: 'anomaly',
+    destinationPhoneNumber: '+15555550100',
+    contactName: 'Line operator',
+    level: 1,
+    loop: 1,
+    step: 0,
+    index: 0,
+  });
   const input = connect.commandCalls(StartOutboundVoiceContactCommand)[0]?.args[0].input;
   connect.restore();
   return Object.keys(input?.Attributes ?? {}).sort();
@@ -45,9 +55,10 @@ describe('the shipped flow file', () => {
     expect(flow.byId.get(flow.StartAction)?.Type).toBe('UpdateFlowLoggingBehavior');
   });
 
-  it('has exactly the two deploy-time placeholders serverless.yml substitutes', () => {
+  it('has exactly the one deploy-time placeholder serverless.yml substitutes: no safe default decision any more', () => {
     const placeholders = new Set(shippedFlowText().match(/\$\{[^}]*\}/g));
-    expect([...placeholders].sort()).toEqual(['${OperatorDefaultDecisionSpoken}', '${RecordDecisionFunctionArn}']);
+    expect([...placeholders].sort()).toEqual(['${RecordDecisionFunctionArn}']);
+    expect(shippedFlowText()).not.toContain('no-input');
   });
 
   it('ends every path in DisconnectParticipant, with no cycles', () => {
@@ -58,22 +69,25 @@ describe('the shipped flow file', () => {
   });
 
   it('fits Connect limits: at most 250 actions and under 256,000 characters, also once substituted', () => {
-    const longest = Object.values(DECISION_SPOKEN).reduce((a, b) => (a.length > b.length ? a : b));
-    const substituted = shippedFlowText()
-      .replaceAll('${RecordDecisionFunctionArn}', `arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:${'x'.repeat(64)}`)
-      .replaceAll('${OperatorDefaultDecisionSpoken}', longest);
+    const substituted = shippedFlowText().replaceAll('${RecordDecisionFunctionArn}', `arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:${'x'.repeat(64)}`);
     expect(shippedFlow().Actions.length).toBeLessThanOrEqual(FLOW_LIMITS.maxActions);
     expect(shippedFlowText().length).toBeLessThan(FLOW_LIMITS.maxContentCharacters);
     expect(substituted.length).toBeLessThan(FLOW_LIMITS.maxContentCharacters);
   });
 
-  it('reads only contact attributes the alert sets, and speaks station, confidence and the folded anomalies', async () => {
+  it('reads only contact attributes the alert sets, and speaks the registry name of the station, never its id', async () => {
     const text = shippedFlowText();
     const referenced = [...new Set([...text.matchAll(/\$\.Attributes\.([A-Za-z0-9_]+)/g)].map((match) => match[1]))].sort();
     const set = await attributesTheAlertSets();
-    expect(set).toEqual(['confidencePercent', 'foldedAnomalies', 'inspectionId', 'stationId']);
+    expect(set).toEqual(['callKind', 'confidencePercent', 'contactName', 'escalationLevel', 'escalationLoop', 'foldedAnomalies', 'inspectionId', 'stationId', 'stationName']);
     for (const name of referenced) expect(set).toContain(name);
-    expect(referenced).toEqual(expect.arrayContaining(['confidencePercent', 'foldedAnomalies', 'stationId']));
+    expect(referenced).toEqual(['callKind', 'confidencePercent', 'foldedAnomalies', 'stationName']);
+  });
+
+  it('records nothing on silence: the only Lambda invocations carry key 1 or 2', () => {
+    const flow = shippedFlow();
+    const keys = flow.Actions.filter((action) => action.Type === 'InvokeLambdaFunction').map((action) => (action.Parameters.LambdaInvocationAttributes as { key: string }).key);
+    expect(keys.sort()).toEqual(['1', '2']);
   });
 
   it('handles silence and wrong keys at every question, and a failed invocation at every Lambda call', () => {

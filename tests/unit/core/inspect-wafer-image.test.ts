@@ -122,7 +122,8 @@ describe('inspectWaferImage', () => {
       await gate;
       return verdict(true, 0.95);
     });
-    const waits = { earlierInspectionWaitsMs: [20, 20, 20, 20, 20] };
+    // Generous waits: on a loaded machine the first upload's own decode can take longer than the gate.
+    const waits = { earlierInspectionWaitsMs: [50, 100, 200, 400, 800] };
     const slowFirst = inspectWaferImage({ ...deps(detector), ...waits }, { bytes: jpeg, stationId: 'etch-1', source: 'api' });
     await new Promise((resolve) => setTimeout(resolve, 10));
     const second = inspectWaferImage({ ...deps(detector), ...waits }, { bytes: jpeg, stationId: 'etch-9', source: 'api' });

@@ -13,7 +13,9 @@ async function emfBlobs(run: () => Promise<unknown>): Promise<OutputLine[]> {
 
 /** How each delivery of an alert message can end, as place-call reports it. */
 const RESULTS: Array<[PlaceCallResult, string]> = [
-  [{ result: 'placed', contactId: 'contact-1', foldedCount: 0 }, 'CallsPlaced'],
+  [{ result: 'placed', contactId: 'contact-1', contactIds: ['contact-1', 'contact-2'], foldedCount: 0 }, 'CallsPlaced'],
+  [{ result: 'escalated', step: 1, contactIds: ['contact-3'] }, 'CallsEscalated'],
+  [{ result: 'unacknowledged', step: 4 }, 'AlertsUnacknowledged'],
   [{ result: 'folded', intoInspectionId: '01KB0000000000000000000000', foldedCount: 2 }, 'CallsFolded'],
   [{ result: 'retry', delaySeconds: 10, reason: 'Amazon Connect throttled the request' }, 'CallsRetried'],
   [{ result: 'dead-letter', code: 'CALL_REFUSED', reason: 'refused' }, 'CallsFailed'],
@@ -44,6 +46,17 @@ describe('place-call metrics', () => {
     expect(emf[0]!._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'stage']]);
   });
 
+  it.each<PlaceCallResult>([{ result: 'stale' }, { result: 'rescheduled', delaySeconds: 900 }, { result: 'nothing-to-tell' }])(
+    'counts nothing for a $result delivery (a timer with nothing left to do)',
+    async (result) => {
+      // Act
+      const emf = await emfBlobs(() => withObservability(async () => countCallResult(observability, result), observability)({}, lambdaContext));
+
+      // Assess
+      expect(emf.flatMap((blob) => Object.keys(metricsOf(blob)))).toEqual([]);
+    },
+  );
+
   it('gives a dead-lettered alert its failure code as metadata, not as a dimension the alarms do not name', async () => {
     // Act
     const emf = await emfBlobs(() =>
@@ -72,14 +85,17 @@ describe('place-call metrics', () => {
     // Act
     const emf = await emfBlobs(() =>
       withObservability(async () => {
-        deps.onResult?.({ result: 'placed', contactId: 'contact-1', foldedCount: 0 });
+        deps.onResult?.({ result: 'placed', contactId: 'contact-1', contactIds: ['contact-1'], foldedCount: 0 });
+        deps.onResult?.({ result: 'escalated', step: 1, contactIds: ['contact-2'] });
+        deps.onResult?.({ result: 'unacknowledged', step: 2 });
+        deps.onResult?.({ result: 'stale' });
         deps.onResult?.({ result: 'dead-letter', code: 'RETRIES_EXHAUSTED', reason: 'gave up' });
       }, observability)({}, lambdaContext),
     );
 
     // Assess
     expect(emf).toHaveLength(1);
-    expect(Object.keys(metricsOf(emf[0]!)).sort()).toEqual(['CallsFailed', 'CallsPlaced']);
-    expect(deps.policy).toMatchObject({ stationCooldownMs: 300_000, dailyCallCap: 100, maxAttempts: 5 });
+    expect(Object.keys(metricsOf(emf[0]!)).sort()).toEqual(['AlertsUnacknowledged', 'CallsEscalated', 'CallsFailed', 'CallsPlaced']);
+    expect(deps.policy).toMatchObject({ stationCooldownMs: 300_000, dailyCallCap: 100, maxAttempts: 5, ackTimeoutSeconds: 120, escalationLoops: 2 });
   });
 });

@@ -40,6 +40,13 @@ class CountingStore extends InMemoryInspectionStore {
     this.recordWrites += 1;
     return super.putRecord(...args);
   }
+  override async updateRecord(...[inspectionId, change]: Parameters<InMemoryInspectionStore['updateRecord']>) {
+    return super.updateRecord(inspectionId, (current) => {
+      const next = change(current);
+      if (next !== undefined) this.recordWrites += 1;
+      return next;
+    });
+  }
 }
 
 function setUp(overrides: Partial<RecordDecisionHandlerDependencies> = {}) {
@@ -49,7 +56,6 @@ function setUp(overrides: Partial<RecordDecisionHandlerDependencies> = {}) {
   const dependencies: RecordDecisionHandlerDependencies = {
     store,
     logger,
-    defaultDecision: 'hold',
     now: () => new Date((clock += 1000)),
     ...overrides,
   };
@@ -79,13 +85,13 @@ describe('record-decision handler', () => {
     expect(store.recordWrites).toBe(1);
   });
 
-  it('no-input records the configured safe default', async () => {
-    const { store, handler } = setUp({ defaultDecision: 'keep' });
+  it('refuses no-input: silence is never recorded as a decision', async () => {
+    const { store, handler } = setUp();
     const record = anomalousRecord();
     await store.putRecord(record);
     const answer = await handler(connectEvent({ inspectionId: record.inspectionId }, { key: 'no-input' }));
-    expect(answer).toMatchObject({ status: 'recorded', decision: 'keep', decisionSpoken: 'keep manufacturing', key: 'no-input' });
-    expect((await store.getRecord(record.inspectionId))?.decision).toMatchObject({ decision: 'keep', key: 'no-input' });
+    expect(answer).toMatchObject({ status: 'error', code: 'MALFORMED_REQUEST' });
+    expect((await store.getRecord(record.inspectionId))?.decision).toBeUndefined();
   });
 
   it('is idempotent: the same contact twice writes once and answers the stored decision', async () => {
@@ -122,7 +128,7 @@ describe('record-decision handler', () => {
     ['no inspectionId attribute', {}, { key: '1' }, 'MALFORMED_REQUEST'],
     ['an inspectionId that is not a ULID', { inspectionId: '../../etc/passwd' }, { key: '1' }, 'MALFORMED_REQUEST'],
     ['no key', { inspectionId: '01JDX0000000000000000000AA' }, {}, 'MALFORMED_REQUEST'],
-    ['a key that is not 1, 2 or no-input', { inspectionId: '01JDX0000000000000000000AA' }, { key: '3' }, 'MALFORMED_REQUEST'],
+    ['a key that is not 1 or 2', { inspectionId: '01JDX0000000000000000000AA' }, { key: '3' }, 'MALFORMED_REQUEST'],
     ['an inspection that does not exist', { inspectionId: '01JDX0000000000000000000AA' }, { key: '1' }, 'INSPECTION_NOT_FOUND'],
   ])('answers a clear error for %s, writing nothing', async (_, attributes, parameters, code) => {
     const { store, handler } = setUp();
@@ -177,13 +183,13 @@ describe('record-decision handler', () => {
 });
 
 describe('parseRecordDecisionConfig', () => {
-  it('needs only the bucket and defaults the safe decision to hold', () => {
-    expect(parseRecordDecisionConfig({ IMAGE_BUCKET: 'waferwatch-images' })).toEqual({ AWS_REGION: 'us-east-1', IMAGE_BUCKET: 'waferwatch-images', OPERATOR_DEFAULT_DECISION: 'hold' });
+  it('needs only the bucket, and reads the alert state table when there is one', () => {
+    expect(parseRecordDecisionConfig({ IMAGE_BUCKET: 'waferwatch-images' })).toEqual({ AWS_REGION: 'us-east-1', IMAGE_BUCKET: 'waferwatch-images' });
+    expect(parseRecordDecisionConfig({ IMAGE_BUCKET: 'waferwatch-images', ALERT_STATE_TABLE: 'alerts' })).toMatchObject({ ALERT_STATE_TABLE: 'alerts' });
   });
 
-  it('names a missing bucket and a safe default that is not keep, scrap or hold', () => {
+  it('names a missing bucket and a malformed endpoint', () => {
     expect(() => parseRecordDecisionConfig({})).toThrow(/IMAGE_BUCKET environment variable is not set/);
-    expect(() => parseRecordDecisionConfig({ IMAGE_BUCKET: 'b-1', OPERATOR_DEFAULT_DECISION: 'ignore' })).toThrow(ConfigurationError);
-    expect(() => parseRecordDecisionConfig({ IMAGE_BUCKET: 'b-1', OPERATOR_DEFAULT_DECISION: 'ignore' })).toThrow(/OPERATOR_DEFAULT_DECISION/);
+    expect(() => parseRecordDecisionConfig({ IMAGE_BUCKET: 'b-1', DYNAMODB_ENDPOINT: 'not a url' })).toThrow(ConfigurationError);
   });
 });

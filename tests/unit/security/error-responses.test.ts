@@ -7,16 +7,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
 import { ConnectOperatorCaller } from '../../../functions/adapters/connect-operator-caller';
 import { DynamoDbAlertStateStore, toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
+import { DynamoDbEscalationStore } from '../../../functions/adapters/dynamodb-escalation-store';
 import { SqsAlertQueue } from '../../../functions/adapters/sqs-alert-queue';
 import type { Detector } from '../../../functions/core/detection';
 import type { AlertPublisher, ImageClaims } from '../../../functions/core/ports';
+import { defaultStation } from '../../../functions/core/station-registry';
 import { createGetInspectionHandler } from '../../../functions/routes/get-inspection-route';
 import { createInspectImageHandler } from '../../../functions/routes/inspect-image-route';
 import { createPlaceCallHandler } from '../../../functions/routes/place-call-handler';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 import { alertQueueEvent, RecordingQueueControl } from '../../fixtures/alert-events';
 import { apiEvent, lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
-import { alertingFakes, InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
+import {
+  alertingFakes,
+  InMemoryImageClaims,
+  InMemoryInspectionStore,
+  MemoryLogger,
+  RecordingAlertPublisher,
+  RecordingNotifier,
+  RecordingTimers,
+  ScriptedDetector,
+  verdict,
+} from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 
 const OPERATOR = '+447700900123';
@@ -131,7 +143,7 @@ describe('the operator number never reaches a client when Connect refuses the qu
     await emulator?.close();
   });
 
-  it('keeps the number Connect names in its refusal out of the record, the GET answer, the dead-letter reason and the logs', async () => {
+  it('keeps the number Connect names in its refusal out of the record, the GET answer, the dead-letter reason, the notice and the logs', async () => {
     // Prepare: the upload queues its alert; place-call then rings through the real adapter, and Connect refuses with a message naming the number.
     const image = await syntheticWafer('jpeg', 100, 96);
     const store = new InMemoryInspectionStore();
@@ -148,13 +160,20 @@ describe('the operator number never reaches a client when Connect refuses the qu
       .on(StartOutboundVoiceContactCommand)
       .rejects(new DestinationNotAllowedException({ $metadata: { httpStatusCode: 403 }, message: `Outbound calls to ${OPERATOR} are not allowed` }));
     const queue = new RecordingQueueControl();
+    const timers = new RecordingTimers();
+    const notifier = new RecordingNotifier();
     const placeCall = createPlaceCallHandler(() => ({
       store,
-      caller: new ConnectOperatorCaller({ client: connect, instanceId: 'i', contactFlowId: 'f', sourcePhoneNumber: '+448081570000', destinationPhoneNumber: OPERATOR, allowedCountryPrefixes: ['+44'] }),
+      caller: new ConnectOperatorCaller({ client: connect, instanceId: 'i', contactFlowId: 'f', sourcePhoneNumber: '+448081570000', allowedCountryPrefixes: ['+44'] }),
       alertState: new DynamoDbAlertStateStore({ client: documents, tableName: TABLE }),
+      ladders: new DynamoDbEscalationStore({ client: documents, tableName: TABLE }),
+      // No registry: the one default station, whose ladder is the configured operator.
+      stations: async () => defaultStation(OPERATOR),
+      timers,
+      notifier,
       queue,
       logger,
-      policy: { stationCooldownMs: 0, dailyCallCap: 1000, maxAttempts: 5, leaseSeconds: 40, retryBaseSeconds: 10 },
+      policy: { stationCooldownMs: 0, dailyCallCap: 1000, maxAttempts: 5, leaseSeconds: 40, retryBaseSeconds: 10, ackTimeoutSeconds: 120, escalationLoops: 2 },
     }));
     const uploaded = await inspect(rawUploadEvent(image), lambdaContext);
     const inspectionId = JSON.parse(uploaded.body).inspectionId as string;
@@ -172,9 +191,13 @@ describe('the operator number never reaches a client when Connect refuses the qu
     expect(queue.deadLettered).toEqual([expect.objectContaining({ code: 'CALL_REFUSED' })]);
     expect(fetched.statusCode).toBe(200);
     expect(JSON.parse(fetched.body).alert).toMatchObject({ status: 'failed', code: 'CALL_REFUSED', reason: expect.stringContaining('DestinationNotAllowedException') });
+    // Nobody could be rung: people are told, and no ladder timer is left waiting for a key.
+    expect(notifier.notices).toEqual([expect.objectContaining({ inspectionId, status: 'failed' })]);
+    expect(timers.published).toEqual([]);
     for (const leak of LEAKS) {
       expect(fetched.body).not.toMatch(leak);
       expect(JSON.stringify(queue.deadLettered)).not.toMatch(leak);
+      expect(JSON.stringify(notifier.notices)).not.toMatch(leak);
       expect(JSON.stringify(logger.lines)).not.toMatch(leak);
     }
   });

@@ -3,6 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConnectOperatorCaller, OperatorCallFailedError } from '../../../functions/adapters/connect-operator-caller';
 import { ConfigurationError, hasAllowedPrefix, parseConfig } from '../../../functions/config';
+import { hasAllowedPrefix as hasAllowedPrefixInCore } from '../../../functions/core/phone-number';
+import type { OutboundCall } from '../../../functions/core/ports';
 
 const base = {
   IMAGE_BUCKET: 'waferwatch-images',
@@ -15,7 +17,20 @@ const base = {
   ALERT_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/waferwatch-alerts-dlq',
   ALERT_STATE_TABLE: 'waferwatch-alert-state',
 };
-const ALERT = { inspectionId: '01JTESTINSPECTION', stationId: 'litho-2', confidencePercent: 97 };
+/** A ladder call to `destinationPhoneNumber`, as place-call builds it from the station registry. */
+const callTo = (destinationPhoneNumber: string): OutboundCall => ({
+  inspectionId: '01JTESTINSPECTION',
+  stationId: 'litho-2',
+  confidencePercent: 97,
+  stationName: 'Litho two',
+  callKind: 'anomaly',
+  destinationPhoneNumber,
+  contactName: 'Line operator',
+  level: 1,
+  loop: 1,
+  step: 0,
+  index: 0,
+});
 
 describe('OPERATOR_COUNTRY_PREFIXES at cold start', () => {
   it('accepts operator and source numbers inside the allow-list, country codes or longer prefixes', () => {
@@ -71,6 +86,8 @@ describe('OPERATOR_COUNTRY_PREFIXES at cold start', () => {
     expect(hasAllowedPrefix('+447700900123', ['+1', '+49'])).toBe(false);
     expect(hasAllowedPrefix('+447700900123', [])).toBe(false);
     expect(hasAllowedPrefix('+447700900123', ['+'])).toBe(false);
+    // The check moved to the domain core (the registry import uses it too); config.ts re-exports the same function.
+    expect(hasAllowedPrefix).toBe(hasAllowedPrefixInCore);
   });
 });
 
@@ -83,16 +100,19 @@ describe('ConnectOperatorCaller re-checks the numbers before every call', () => 
     connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'contact-1' });
   });
 
-  const caller = (destinationPhoneNumber: string, sourcePhoneNumber = '+448081570000', allowedCountryPrefixes: string[] | undefined = ['+44']) =>
-    new ConnectOperatorCaller({ client, instanceId: base.CONNECT_INSTANCE_ID, contactFlowId: base.CONNECT_CONTACT_FLOW_ID, sourcePhoneNumber, destinationPhoneNumber, allowedCountryPrefixes });
+  // The destination is no longer configuration: every call brings its own, from the station registry, and the adapter
+  // checks it (and the source) against the list before each call.
+  const caller = (sourcePhoneNumber = '+448081570000', allowedCountryPrefixes: string[] | undefined = ['+44']) =>
+    new ConnectOperatorCaller({ client, instanceId: base.CONNECT_INSTANCE_ID, contactFlowId: base.CONNECT_CONTACT_FLOW_ID, sourcePhoneNumber, allowedCountryPrefixes });
 
   it('places the call when both numbers are inside the list', async () => {
     // Act
-    const result = await caller('+447700900123').startCall(ALERT);
+    const result = await caller().startCall(callTo('+447700900123'));
 
     // Assess
     expect(result).toEqual({ contactId: 'contact-1' });
     expect(connect.commandCalls(StartOutboundVoiceContactCommand)).toHaveLength(1);
+    expect(connect.commandCalls(StartOutboundVoiceContactCommand)[0]?.args[0].input.DestinationPhoneNumber).toBe('+447700900123');
   });
 
   it('refuses, without reaching Connect, a destination or source outside the list or not in E.164 form', async () => {
@@ -104,7 +124,7 @@ describe('ConnectOperatorCaller re-checks the numbers before every call', () => 
       ['+447700900123', 'anonymous', undefined],
     ] as Array<[string, string, string[] | undefined]>) {
       // Act
-      const error = await caller(destination, source, prefixes).startCall(ALERT).catch((caught: unknown) => caught);
+      const error = await caller(source, prefixes).startCall(callTo(destination)).catch((caught: unknown) => caught);
 
       // Assess
       expect(error, destination).toBeInstanceOf(OperatorCallFailedError);
