@@ -244,3 +244,25 @@ export function templateText(value: unknown): string {
   if (Array.isArray(node['Fn::GetAtt'])) return `GetAtt:${(node['Fn::GetAtt'] as string[]).join('.')}`;
   return JSON.stringify(value);
 }
+
+/** One Allow statement of a role's inline policies, as text: what the template tests compare exactly. */
+export interface RoleGrant {
+  sid: string | undefined;
+  actions: string[];
+  resources: string[];
+  condition: PolicyStatement['Condition'];
+}
+
+/**
+ * Every statement of a role's inline policies (both branches of each Fn::If), with its resources as template text.
+ * Throws when a statement is not an Allow: the roles only grant; what is denied is denied by resource policies.
+ */
+export function roleGrants(template: CloudFormationTemplate, roleId: string): RoleGrant[] {
+  const policies = (templateResource(template, roleId).Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>;
+  return policies
+    .flatMap((policy) => policyStatements(policy.PolicyDocument))
+    .map((statement) => {
+      if (statement.Effect !== 'Allow') throw new Error(`${roleId} ${statement.Sid ?? ''} is not an Allow statement`);
+      return { sid: statement.Sid, actions: [statement.Action].flat(), resources: [statement.Resource].flat().map(templateText), condition: statement.Condition };
+    });
+}

@@ -27,6 +27,10 @@ const ALARM_TOPIC = { Ref: 'AlarmTopic' };
 const ALERT_RESOURCES = ['AlertQueue', 'AlertDeadLetterQueue', 'AlertStateTable'];
 /** The functions that run the inspection pipeline, and so claim images and publish alerts. */
 const PUBLISHERS = ['InspectImageRole', 'ProcessCameraUploadRole'];
+/** Everyone who may put a message on the alert queue: the inspections (alerts), placeCall and contactEvents (escalation timers). */
+const ALERT_QUEUE_SENDERS = ['ContactEventsRole', 'InspectImageRole', 'PlaceCallRole', 'ProcessCameraUploadRole'];
+/** Roles that keep escalation state (ladder# and contact# items): the caller, the contact events and the keypress. */
+const ESCALATION_ROLES = ['ContactEventsRole', 'PlaceCallRole', 'RecordDecisionRole'];
 const CALL_OPERATOR_RESOURCE = 'arn:${AWS::Partition}:connect:${AWS::Region}:${AWS::AccountId}:instance/00000000-0000-4000-8000-000000000000/contact/*';
 
 interface Grant {
@@ -189,7 +193,8 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
       // Assess
       expect(connect, roleId).toEqual([]);
       expect(sqs, roleId).toEqual([{ sid: 'PublishAlerts', actions: ['sqs:SendMessage'], resources: ['GetAtt:AlertQueue.Arn'], condition: undefined }]);
-      // A conditional PutItem claims; a GetItem reads who holds the claim after a lost race. Nothing else.
+      // A conditional PutItem claims; a GetItem reads who holds the claim after a lost race. Nothing else, but reading
+      // the station's registry entry (one GetItem, never a Scan).
       expect(dynamodb, roleId).toEqual([
         {
           sid: 'ClaimImages',
@@ -197,6 +202,7 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
           resources: ['GetAtt:AlertStateTable.Arn'],
           condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['image#*'] } },
         },
+        { sid: 'ReadStationRegistry', actions: ['dynamodb:GetItem'], resources: ['GetAtt:StationRegistryTable.Arn'], condition: undefined },
       ]);
       expect(resourcesFor(roleId, 'sqs:SendMessage'), roleId).not.toContain('GetAtt:AlertDeadLetterQueue.Arn');
     }
@@ -205,7 +211,7 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
     expect(resourcesFor('InspectImageRole', 'sqs:ReceiveMessage')).toEqual([]);
   });
 
-  it('scopes placeCall to exactly its log group, traces, the alert queues, its table items, inspection records and one Connect instance', () => {
+  it('scopes placeCall to exactly its log group, traces, the alert queues, its table items, the registry, inspection records, one Connect instance and one topic', () => {
     // Act
     const statements = grants('PlaceCallRole');
 
@@ -225,6 +231,8 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
         condition: undefined,
       },
       { sid: 'DeadLetterAlerts', actions: ['sqs:SendMessage'], resources: ['GetAtt:AlertDeadLetterQueue.Arn'], condition: undefined },
+      // Escalation timers: delayed messages to its own queue.
+      { sid: 'ScheduleEscalations', actions: ['sqs:SendMessage'], resources: ['GetAtt:AlertQueue.Arn'], condition: undefined },
       {
         sid: 'KeepAlertState',
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
@@ -232,10 +240,20 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
         // Alert leases, station cooldowns and the daily count; the inspections' image claims are not its business.
         condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['alert#*', 'station#*', 'calls#*'] } },
       },
+      {
+        sid: 'KeepEscalationState',
+        // The ladder and its calls are never deleted (they expire), so no DeleteItem on them.
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: ['GetAtt:AlertStateTable.Arn'],
+        condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ladder#*', 'contact#*'] } },
+      },
+      { sid: 'ReadStationRegistry', actions: ['dynamodb:GetItem'], resources: ['GetAtt:StationRegistryTable.Arn'], condition: undefined },
       { sid: 'ReadAndUpdateInspectionRecords', actions: ['s3:GetObject', 's3:PutObject'], resources: ['${ImageBucket.Arn}/inspections/*.json'], condition: undefined },
       // Names only, so a missing record is a 404 the consumer retries, not a 403.
       { sid: 'TellMissingRecordsApart', actions: ['s3:ListBucket'], resources: ['GetAtt:ImageBucket.Arn'], condition: undefined },
       { sid: 'CallOperator', actions: ['connect:StartOutboundVoiceContact'], resources: [CALL_OPERATOR_RESOURCE], condition: undefined },
+      // No KMS grant: the topic's AWS-managed key is usable through SNS by the account's principals.
+      { sid: 'PublishUnacknowledgedAlerts', actions: ['sns:Publish'], resources: ['${AlertUnacknowledgedTopic}'], condition: undefined },
     ]);
     expect(props('PlaceCallRole').ManagedPolicyArns).toBeUndefined();
   });
@@ -245,15 +263,48 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role').map(([logicalId]) => logicalId);
     const touching = roles.filter((roleId) => grants(roleId).some((grant) => ALERT_RESOURCES.some((id) => grant.resources.some((text) => text.includes(id)))));
     const calling = roles.filter((roleId) => grantsFor(roleId, 'connect').length > 0);
+    const sendingAlerts = roles.filter((roleId) => resourcesFor(roleId, 'sqs:SendMessage').includes('GetAtt:AlertQueue.Arn'));
+    const tableGrants = roles.flatMap((roleId) =>
+      grantsFor(roleId, 'dynamodb')
+        .filter((grant) => grant.resources.includes('GetAtt:AlertStateTable.Arn'))
+        .map((grant) => ({ roleId, grant })),
+    );
 
     // Assess
-    expect(touching.sort()).toEqual([...PUBLISHERS, 'PlaceCallRole'].sort());
+    expect(touching.sort()).toEqual([...PUBLISHERS, ...ESCALATION_ROLES].sort());
     expect(calling).toEqual(['PlaceCallRole']);
+    expect(sendingAlerts.sort()).toEqual(ALERT_QUEUE_SENDERS);
+    // Every grant on the alert state table is held to item key prefixes; escalation items only by the three escalation roles.
+    for (const { roleId, grant } of tableGrants) {
+      const prefixes = grant.condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined;
+      expect(prefixes?.length, `${roleId} ${grant.sid}`).toBeGreaterThan(0);
+      for (const prefix of prefixes ?? []) expect(prefix, `${roleId} ${grant.sid}`).toMatch(/^[a-z]+#\*$/);
+      expect(Object.keys(grant.condition ?? {}), `${roleId} ${grant.sid}`).toEqual(['ForAllValues:StringLike']);
+      if (prefixes?.some((prefix) => prefix === 'ladder#*' || prefix === 'contact#*')) expect(ESCALATION_ROLES, `${roleId} ${grant.sid}`).toContain(roleId);
+    }
     for (const roleId of roles) {
-      for (const grant of grants(roleId).filter((candidate) => candidate.actions.some((action) => /^(sqs|dynamodb|connect|s3):/.test(action)))) {
+      for (const grant of grants(roleId).filter((candidate) => candidate.actions.some((action) => /^(sqs|dynamodb|connect|s3|sns):/.test(action)))) {
         for (const text of grant.resources) expect(text, `${roleId} ${grant.sid}`).not.toMatch(/^\*$|^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/);
       }
     }
+  });
+
+  it('carries the escalation timers on the alert queue: per-message delays apply, and a timer fits its size and retention', () => {
+    // Act
+    const queue = props('AlertQueue');
+
+    // Assess
+    // No queue-wide delay: each timer's own DelaySeconds (ackTimeoutSeconds) decides, and alerts ring at once.
+    expect(queue.DelaySeconds ?? 0).toBe(0);
+    // SQS's default maximum (256 KiB) unless raised; never lowered under what a timer or an alert needs.
+    expect(queue.MaximumMessageSize ?? 262_144).toBeGreaterThanOrEqual(262_144);
+    // A timer waits at most 900 s (SQS's limit on DelaySeconds); the queue keeps messages for days.
+    const ackTimeout = Number(environment('PlaceCallLambdaFunction').ACK_TIMEOUT_SECONDS);
+    expect(ackTimeout).toBe(120);
+    expect(ackTimeout).toBeLessThanOrEqual(900);
+    expect(queue.MessageRetentionPeriod).toBeGreaterThan(900);
+    // A due timer must not look like a stuck alert.
+    expect(props('AlertQueueOldestMessageAge').Threshold).toBeGreaterThan(ackTimeout);
   });
 
   it('alarms on one dead-lettered alert and on an alert waiting over 10 minutes, and keeps the failed-call alarm', () => {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DECISION_SPOKEN } from '../../functions/core/record-operator-decision';
 import { loadContactFlow } from '../../local/contact-flow-interpreter/flow-language';
 import { packagedService, repoRoot, resourcesOfType, type CloudFormationResource, type CloudFormationTemplate } from '../helpers/packaged-template';
 
@@ -57,7 +56,7 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     recordDecisionId = (recordDecision as [string, CloudFormationResource])[0];
   }, 600_000);
 
-  it('contains the shipped flow, in the given instance, with the record-decision ARN and the safe default substituted', () => {
+  it('contains the shipped flow, in the given instance, with the record-decision ARN substituted and no configurable default decision', () => {
     // Prepare
     const properties = flow.Properties as Record<string, any>;
     const [content, variables] = properties.Content['Fn::Sub'] as [string, Record<string, unknown>];
@@ -65,15 +64,18 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     // Act: fill the placeholders the way Fn::Sub will, with a stand-in for the function's ARN.
     const placeholders = [...new Set(content.match(/\$\{[^}]*\}/g))];
     const deployed = loadContactFlow(content, {
-      substitutions: { RecordDecisionFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:record-decision', OperatorDefaultDecisionSpoken: String(variables.OperatorDefaultDecisionSpoken) },
+      substitutions: { RecordDecisionFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:record-decision' },
     });
     // Assess
     expect(properties.Type).toBe('CONTACT_FLOW');
     expect(JSON.stringify(properties.InstanceArn)).toContain(`:instance/${DEV_INSTANCE_ID}`);
     expect(JSON.parse(content)).toEqual(shipped);
+    // Every placeholder is filled and nothing else is passed (an unused variable means the flow changed without the stack).
     expect(placeholders.sort()).toEqual(Object.keys(variables).map((name) => `\${${name}}`).sort());
     expect(variables.RecordDecisionFunctionArn).toEqual({ 'Fn::GetAtt': [recordDecisionId, 'Arn'] });
-    expect(variables.OperatorDefaultDecisionSpoken).toBe(DECISION_SPOKEN.hold);
+    // No default decision any more (a call nobody acknowledges rings the next level), so nothing speaks one.
+    expect(Object.keys(variables)).toEqual(['RecordDecisionFunctionArn']);
+    expect(content).not.toContain('OperatorDefaultDecisionSpoken');
     const invocations = deployed.Actions.filter((action) => action.Type === 'InvokeLambdaFunction');
     expect(invocations.length).toBeGreaterThan(0);
     for (const action of invocations) expect(action.Parameters.LambdaFunctionARN).toBe('arn:aws:lambda:eu-west-1:123456789012:function:record-decision');
@@ -103,11 +105,13 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     const recordDecision = template.Resources[recordDecisionId] as CloudFormationResource;
     const properties = recordDecision.Properties as Record<string, any>;
     expect(JSON.stringify(properties)).not.toContain(flowId);
-    expect(properties.Environment.Variables.OPERATOR_DEFAULT_DECISION).toBe('hold');
+    // The silence default is gone: record-decision records what the operator pressed, nothing on silence.
+    expect(properties.Environment.Variables).not.toHaveProperty('OPERATOR_DEFAULT_DECISION');
+    expect(JSON.stringify(template)).not.toMatch(/OPERATOR_DEFAULT_DECISION|operatorDefaultDecision/);
     expect(Number(properties.Timeout)).toBeLessThanOrEqual(8);
   });
 
-  it('gives record-decision its own role that only reads and writes inspection records (and its logs), nothing else', () => {
+  it('gives record-decision its own role that only reads and writes inspection records, acknowledges alerts (and its logs), nothing else', () => {
     const properties = (template.Resources[recordDecisionId] as CloudFormationResource).Properties as Record<string, any>;
     const roleId = referencedId(properties.Role) as string;
     const role = template.Resources[roleId] as CloudFormationResource;
@@ -117,11 +121,21 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     expect(actions).toEqual(expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject']));
     // X-Ray trace writing (every function traces; observability-template.test.ts pins that statement) is allowed too.
     expect(actions.filter((action: string) => action.startsWith('xray:'))).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
-    // ListBucket on the bucket (not its objects) is the one extra allowed: it lets S3 answer 404, not 403, for a missing record.
+    // ListBucket on the bucket (not its objects) lets S3 answer 404, not 403, for a missing record; the DynamoDB actions
+    // acknowledge the alert (below). Nothing else: no Delete, no Connect, no queue.
     const ownActions = ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
-    expect(actions.filter((action: string) => !ownActions.includes(action))).toEqual(
-      actions.includes('s3:ListBucket') ? ['s3:ListBucket'] : [],
-    );
+    expect(actions.filter((action: string) => !ownActions.includes(action))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:ListBucket']);
+    // The keypress acknowledges: the ladder and the call's items of the alert state table, nothing else in it.
+    const acknowledge = statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')));
+    expect(acknowledge).toEqual([
+      {
+        Sid: 'AcknowledgeAlerts',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': ['AlertStateTable', 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ladder#*', 'contact#*'] } },
+      },
+    ]);
     const s3 = statements.find((statement: any) => [statement.Action].flat().includes('s3:PutObject'));
     expect(JSON.stringify(s3.Resource)).toContain('/inspections/*.json');
     const list = statements.find((statement: any) => [statement.Action].flat().includes('s3:ListBucket'));

@@ -62,9 +62,11 @@ describe('observability in the packaged template', () => {
     expect(alarms.map(([logicalId]) => logicalId).sort()).toEqual([
       'AlertDeadLetterQueueNotEmpty',
       'AlertQueueOldestMessageAge',
+      'AlertsUnacknowledgedAlarm',
       'Api5xxAlarm',
       'CallsFailedAlarm',
       'CameraUploadDeadLetterAlarm',
+      'ContactEventsDeadLetterQueueNotEmpty',
       'InspectImageErrorRateAlarm',
     ]);
     for (const [logicalId, alarm] of alarms) {
@@ -144,5 +146,54 @@ describe('observability in the packaged template', () => {
     ]);
     expect([alarm.Statistic, alarm.ComparisonOperator, alarm.Threshold]).toEqual(['Sum', 'GreaterThanThreshold', 0]);
     expect(templateText(alarm.Namespace)).toBe('waferwatch');
+  });
+
+  it('alarms on one alert nobody acknowledged, reading the EMF metric beside CallsFailed (same namespace, service and stage)', async () => {
+    // Prepare
+    const { METRICS_NAMESPACE, SERVICE_NAME } = await import('../../functions/observability');
+    const alarm = props('AlertsUnacknowledgedAlarm');
+    const callsFailed = props('CallsFailedAlarm');
+
+    // Assess
+    expect(alarm.Namespace).toBe(METRICS_NAMESPACE);
+    expect(alarm.MetricName).toBe('AlertsUnacknowledged');
+    expect(alarm.Dimensions).toEqual([
+      { Name: 'service', Value: SERVICE_NAME },
+      { Name: 'stage', Value: 'dev' },
+    ]);
+    expect(alarm.Dimensions).toEqual(callsFailed.Dimensions);
+    expect([alarm.Statistic, alarm.Period, alarm.EvaluationPeriods, alarm.ComparisonOperator, alarm.Threshold]).toEqual(['Sum', 60, 1, 'GreaterThanOrEqualToThreshold', 1]);
+    // CloudWatch cannot publish to AlertUnacknowledgedTopic (encrypted with the AWS-managed SNS key, whose policy does not
+    // let CloudWatch use it), so the alarm goes to the alarm topic only; placeCall itself publishes to the other.
+    expect(alarm.AlarmActions).toEqual([ALARM_TOPIC]);
+    expect(alarm.OKActions).toEqual([ALARM_TOPIC]);
+    expect(props('AlertUnacknowledgedTopic').KmsMasterKeyId).toBe('alias/aws/sns');
+    expect(props('AlarmTopic').KmsMasterKeyId).toBeUndefined();
+  });
+
+  it('mails unacknowledged alerts to unacknowledgedAlertEmail only when one is given', () => {
+    // Act
+    const subscription = resource('UnacknowledgedAlertEmailSubscription');
+
+    // Assess
+    expect(subscription.Condition).toBe('UnacknowledgedAlertEmailGiven');
+    expect(subscription.Properties).toEqual({ TopicArn: { Ref: 'AlertUnacknowledgedTopic' }, Protocol: 'email', Endpoint: '' });
+    expect(template.Conditions?.UnacknowledgedAlertEmailGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+  });
+
+  it('alarms on one contact event that could not be processed', () => {
+    // Act
+    const alarm = props('ContactEventsDeadLetterQueueNotEmpty');
+
+    // Assess
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ContactEventsDeadLetterQueue', 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
   });
 });

@@ -17,7 +17,7 @@ import {
 } from '../helpers/packaged-template';
 
 /** Services whose IAM statements must always name resources (issue 7). */
-const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb'];
+const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb', 'sns'];
 const SITE_DOMAIN = '${SiteDistribution.DomainName}';
 
 let template: CloudFormationTemplate;
@@ -128,7 +128,7 @@ describe('security of the packaged stack (issue 7)', () => {
     }
   });
 
-  it('grants no S3, Lookout for Vision, Connect, SQS or DynamoDB action on a wildcard resource, in any IAM policy', () => {
+  it('grants no S3, Lookout for Vision, Connect, SQS, DynamoDB or SNS action on a wildcard resource, in any IAM policy', () => {
     // Prepare
     const documents = [
       ...resourcesOfType(template, 'AWS::IAM::Role').flatMap(([, role]) => ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>).map((policy) => policy.PolicyDocument)),

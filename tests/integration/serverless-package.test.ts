@@ -3,7 +3,11 @@ import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '../../functions/adapters/aws-clients';
+import { toDocumentClient } from '../../functions/adapters/dynamodb-alert-state-store';
+import { DynamoDbStationRegistry } from '../../functions/adapters/dynamodb-station-registry';
 import { parseConfig } from '../../functions/config';
+import { parseContactEventsConfig } from '../../functions/contact-events-dependencies';
 import {
   artifactsDir,
   extractZipEntries,
@@ -37,8 +41,14 @@ const QUEUE_URLS = {
   AlertQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/waferwatch-dev-AlertQueue-ABC123',
   AlertDeadLetterQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/waferwatch-dev-AlertDeadLetterQueue-ABC123',
 } as const;
+/** What CloudFormation's Ref of the other resources the environment names would give. */
+const OTHER_REFS: Record<string, string> = {
+  AlertStateTable: 'waferwatch-dev-AlertStateTable-ABC123',
+  StationRegistryTable: 'waferwatch-dev-StationRegistryTable-ABC123',
+  AlertUnacknowledgedTopic: 'arn:aws:sns:eu-west-1:123456789012:waferwatch-dev-AlertUnacknowledgedTopic-ABC123',
+};
 /** Services whose statements must always name resources (issue 7). */
-const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb'];
+const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb', 'sns'];
 
 type Statement = PolicyStatement;
 
@@ -121,7 +131,7 @@ function resolvedEnvironment(name: string): Record<string, string> {
     const node = value as Record<string, unknown>;
     if (node.Ref === 'ImageBucket') return 'waferwatch-dev-imagebucket-abc123';
     if (typeof node.Ref === 'string' && node.Ref in QUEUE_URLS) return QUEUE_URLS[node.Ref as keyof typeof QUEUE_URLS];
-    if (node.Ref === 'AlertStateTable') return 'waferwatch-dev-AlertStateTable-ABC123';
+    if (typeof node.Ref === 'string' && node.Ref in OTHER_REFS) return OTHER_REFS[node.Ref] as string;
     if (Array.isArray(node['Fn::If'])) {
       const [condition, whenTrue, whenFalse] = node['Fn::If'] as [string, unknown, unknown];
       return resolve(conditionHolds(condition) ? whenTrue : whenFalse);
@@ -177,6 +187,35 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       expect(names, name).toContain(modulePath);
       const otherHandlers = FUNCTION_NAMES.filter((other) => other !== name).map((other) => `${FUNCTIONS[other].handler.replace(/\.handler$/, '')}.mjs`);
       expect(names.filter((entry) => otherHandlers.includes(entry)), name).toEqual([]);
+    }
+  });
+
+  it('packages contactEvents (the Connect contact events consumer) as a bundle of its own, without sharp', async () => {
+    // Act
+    const names = (await listZipEntries(path.join(artifactsDir, 'contactEvents.zip'))).map((entry) => entry.name);
+
+    // Assess
+    expect(lambdaFunction('contactEvents').Properties?.Handler).toBe('functions/contact-events.handler');
+    expect(names).toContain('functions/contact-events.mjs');
+    expect(names.filter((entry) => /(^|\/)(sharp|@img)\//.test(entry) || entry.endsWith('.node'))).toEqual([]);
+    expect(names).not.toContain(MODEL_ENTRY);
+  });
+
+  it('cold-starts the packaged contactEvents bundle with the environment the template gives it', async () => {
+    // Prepare: the bundle as Lambda unpacks it; its dependencies resolve from the repository's node_modules.
+    const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
+    await extractZipEntries(path.join(artifactsDir, 'contactEvents.zip'), ['functions/contact-events.mjs'], workDir);
+    await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
+    const probe = `const { handler } = await import('./functions/contact-events.mjs'); console.log('RESULT ' + JSON.stringify(typeof handler));`;
+
+    try {
+      // Act: importing builds the dependencies from the environment, as the init phase does (no AWS call is made).
+      const [handlerType] = await runProbe(probe, workDir, { PATH: process.env.PATH ?? '', ...resolvedEnvironment('contactEvents'), AWS_REGION: 'eu-west-1' });
+
+      // Assess
+      expect(handlerType).toBe('function');
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
     }
   });
 
@@ -267,16 +306,17 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
-  it('gives the queue-fed and upload functions a configuration valid at cold start too, the alert settings included', () => {
-    for (const name of ['placeCall', 'processCameraUpload', 'createUpload']) {
+  it('gives the queue-fed, event-fed and upload functions a configuration valid at cold start too, the alert settings included', () => {
+    for (const name of ['placeCall', 'processCameraUpload', 'createUpload', 'contactEvents']) {
       // Prepare
       const environment = resolvedEnvironment(name);
 
-      // Act
-      const config = parseConfig(environment);
+      // Act: contactEvents parses only what it uses (no Connect ids); the others the whole configuration.
+      const parse = () => (name === 'contactEvents' ? parseContactEventsConfig(environment) : parseConfig(environment));
 
       // Assess
-      expect(config.STAGE, name).toBe('dev');
+      expect(parse, name).not.toThrow();
+      expect(environment.STAGE, name).toBe('dev');
       expect(environment, name).toMatchObject({
         ALERT_QUEUE_URL: QUEUE_URLS.AlertQueue,
         ALERT_DEAD_LETTER_QUEUE_URL: QUEUE_URLS.AlertDeadLetterQueue,
@@ -284,6 +324,10 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
         STATION_CALL_COOLDOWN_SECONDS: '300',
         DAILY_CALL_CAP: '100',
         IMAGE_DEDUPE_TTL_SECONDS: '1209600',
+        STATION_REGISTRY_TABLE: OTHER_REFS.StationRegistryTable,
+        ACK_TIMEOUT_SECONDS: '120',
+        ESCALATION_LOOPS: '2',
+        ALERT_UNACKNOWLEDGED_TOPIC_ARN: OTHER_REFS.AlertUnacknowledgedTopic,
       });
       for (const localOnly of ['S3_ENDPOINT', 'CONNECT_ENDPOINT', 'SQS_ENDPOINT', 'DYNAMODB_ENDPOINT']) expect(environment, name).not.toHaveProperty(localOnly);
     }
@@ -347,7 +391,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
-  it('never grants an S3, Lookout for Vision, Connect, SQS or DynamoDB action on "*"', () => {
+  it('never grants an S3, Lookout for Vision, Connect, SQS, DynamoDB or SNS action on "*"', () => {
     // Prepare
     const policyDocuments = [
       ...resourcesOfType(template, 'AWS::IAM::Role').flatMap(([, role]) =>
@@ -501,10 +545,18 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
   it('inspects shipped wafer photos through the packaged inspect bundle, queues the anomaly, and rings through the packaged placeCall bundle', async () => {
     // Prepare: unpack the bundles and the model as Lambda would see them under /var/task; sharp resolves from the
     // repository's node_modules (this machine's platform), since the arm64 binaries in the zip cannot load here.
-    // The alert queue is built with the template's own redrive count.
+    // The alert queue is built with the template's own redrive count. As deployed, there is a station registry
+    // (STATION_REGISTRY_TABLE); the uploads name no station, so they belong to `default`, whose ladder rings the operator.
     const maxReceiveCount = Number((resource('AlertQueue').Properties?.RedrivePolicy as { maxReceiveCount: unknown }).maxReceiveCount);
     const standIns = await startLocalAwsStandIns();
-    const alerts = await startAlertServices({ maxReceiveCount });
+    const alerts = await startAlertServices({ maxReceiveCount, stationRegistry: true });
+    const stationRegistryTable = alerts.stationRegistryTable as string;
+    await new DynamoDbStationRegistry({
+      client: toDocumentClient(createDynamoDbClient({ region: standIns.names.region, endpoint: alerts.dynamoDbEndpoint })),
+      tableName: stationRegistryTable,
+      allowedPrefixes: [resolvedEnvironment('placeCall').OPERATOR_COUNTRY_PREFIXES as string],
+      cacheSeconds: 0,
+    }).importStations([{ id: 'default', name: 'Default station', escalation: [{ contacts: [{ name: 'Line operator', phone: standIns.names.operatorPhoneNumber }] }] }]);
     const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
     await extractZipEntries(path.join(artifactsDir, 'inspectImage.zip'), ['functions/inspect-image.mjs', MODEL_ENTRY], workDir);
     await extractZipEntries(path.join(artifactsDir, 'placeCall.zip'), ['functions/place-call.mjs'], workDir);
@@ -532,6 +584,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       ALERT_QUEUE_URL: alerts.alertQueueUrl,
       ALERT_DEAD_LETTER_QUEUE_URL: alerts.deadLetterQueueUrl,
       ALERT_STATE_TABLE: alerts.alertStateTable,
+      STATION_REGISTRY_TABLE: stationRegistryTable,
       INSPECT_PHOTOS: JSON.stringify(photos),
     });
     // One API Gateway proxy event per photo (raw JPEG body, base64 as API Gateway sends binary media types).
