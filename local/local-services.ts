@@ -21,6 +21,10 @@ export interface LocalCallView {
   updatedAt: string;
   status: string;
   decision: unknown;
+  /** When it was answered, when it ended and Amazon Connect's disconnect reason, once known. */
+  answeredAt?: string;
+  endedAt?: string;
+  disconnectReason?: string;
 }
 
 /** The stand-ins for AWS services, running in this process. */
@@ -65,29 +69,41 @@ export function callView(call: EmulatedCall): LocalCallView {
     updatedAt: call.updatedAt,
     status: call.status,
     decision: call.decision ?? null,
+    ...(call.answeredAt ? { answeredAt: call.answeredAt } : {}),
+    ...(call.endedAt ? { endedAt: call.endedAt } : {}),
+    ...(call.disconnectReason ? { disconnectReason: call.disconnectReason } : {}),
   };
 }
 
 /**
  * Start s3rver (data kept under `dataDir/s3`), the Connect emulator, the alert queue and state table (kept under
- * `dataDir/alert-state`) and, when asked, the Lookout for Vision emulator.
+ * `dataDir/alert-state`, with the station registry table when asked) and, when asked, the Lookout for Vision emulator.
  */
 export async function startLocalServices(options: {
   dataDir: string;
   withLookoutVision: boolean;
   /** S3 event notifications of the bucket (s3rver's, one record each), for the camera upload path. */
   onS3Event?: (event: S3Event) => void;
+  /** A call nobody answers ends as no-answer after this long (the Connect emulator's default when unset: 30 s). */
+  ringTimeoutMs?: number;
+  /** The region in the Connect emulator's contact event ARNs; default us-east-1. */
+  region?: string;
+  /** Also create the station registry table beside the alert state table. */
+  stationRegistry?: boolean;
 }): Promise<LocalServices> {
   const started: Array<{ close(): Promise<void> }> = [];
   try {
     const s3Options = { buckets: [LOCAL_IMAGE_BUCKET], directory: path.join(options.dataDir, 's3') };
     const s3: S3Emulator = await startS3Emulator({ ...s3Options, onEvent: options.onS3Event });
     started.push(s3);
-    const connect = new ConnectEmulator();
+    const connect = new ConnectEmulator({
+      ...(options.ringTimeoutMs !== undefined ? { ringTimeoutMs: options.ringTimeoutMs } : {}),
+      ...(options.region ? { region: options.region } : {}),
+    });
     const connectEndpoint = await connect.start();
     started.push(connect);
     // Kept beside the images, so a restarted stack still knows which images it has inspected and called about.
-    const alerts = await startAlertServices({ dataDir: options.dataDir });
+    const alerts = await startAlertServices({ dataDir: options.dataDir, stationRegistry: options.stationRegistry === true });
     started.push(alerts);
     let lookoutEndpoint: string | undefined;
     if (options.withLookoutVision) {

@@ -13,6 +13,7 @@ import {
   proxyResultToHttpResponse,
 } from './api-gateway-events';
 import { createCameraUploadDelivery, type CameraUploadQueueHandler } from './camera-upload-notifications';
+import { createContactEventDelivery, readEventBridgeTarget, type ContactEventDelivery, type ContactEventHandler } from './contact-event-delivery';
 import { startQueuePump, type RunningQueuePump, type SqsBatchHandler } from './emulators/sqs-lambda-pump';
 import { LOCAL_IMAGE_BUCKET, startLocalServices, type LocalServices } from './local-services';
 import { createPhoneSimulator, type PhoneSimulator } from './phone/phone-simulator';
@@ -25,6 +26,14 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 /** API Gateway's integration timeout; a handler running longer gets a 504, as deployed. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
+/** How long a local call rings before it ends unanswered, unless RING_TIMEOUT_SECONDS says otherwise. */
+const DEFAULT_RING_TIMEOUT_SECONDS = 30;
+/** The account in the local ARNs (the emulators' contact events, the contact events rule's instance ARN). */
+const LOCAL_ACCOUNT_ID = '000000000000';
+/** EventBridge hands contact events to their target a moment after Connect emitted them. */
+const CONTACT_EVENT_DELIVERY_DELAY_MS = 200;
+/** OPERATOR_COUNTRY_PREFIXES' default in functions/config.ts, for checking a STATIONS_FILE's numbers. */
+const DEFAULT_COUNTRY_PREFIXES = '+1,+44';
 
 export interface LocalStackOptions {
   /** TCP port; 0 picks a free one. Default 3000. */
@@ -33,7 +42,12 @@ export interface LocalStackOptions {
   host?: string;
   /** Where s3rver keeps the bucket. Default `.data/` under the project root. */
   dataDir?: string;
-  /** Environment values for the handlers, over the local defaults (e.g. DETECTOR, ALERT_CONFIDENCE_THRESHOLD). */
+  /**
+   * Environment values for the handlers, over the local defaults (e.g. DETECTOR, ALERT_CONFIDENCE_THRESHOLD). Two are
+   * the local stack's own: RING_TIMEOUT_SECONDS (how long a call rings before it ends unanswered, default 30) and
+   * STATIONS_FILE (a station registry JSON file, relative to the working directory: the stack creates and fills the
+   * station registry table from it and sets STATION_REGISTRY_TABLE).
+   */
   env?: Record<string, string | undefined>;
   /** Project root holding serverless.yml, functions/, static-site/ and models/. Default: this repository. */
   projectRoot?: string;
@@ -64,7 +78,11 @@ export interface LocalStack {
    * run out of tries.
    */
   cameraUploadsSettled(): Promise<void>;
-  /** Resolves once the alert queue has been found empty of deliverable alerts (every queued call placed, folded or parked). */
+  /**
+   * Resolves once the alert queue has been found empty of deliverable alerts (every queued call placed, folded or
+   * parked) and every contact event emitted so far has been handled by contactEvents (or ran out of retries). Alerts
+   * waiting on a delayed message (an escalation timer) and calls still ringing are not waited for.
+   */
   alertsSettled(): Promise<void>;
   /** Stop the HTTP server and the emulators. */
   close(): Promise<void>;
@@ -112,19 +130,44 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   let services: LocalServices | undefined;
   let alertPump: RunningQueuePump | undefined;
+  let contactEvents: ContactEventDelivery | undefined;
+  let stopContactEvents: () => void = () => {};
   // Camera uploads: s3rver's ObjectCreated notifications under incoming/ reach processCameraUpload in this process,
   // wrapped in SQS messages as the deployed queue delivers them.
   const cameraUploads = createCameraUploadDelivery({ bucket: LOCAL_IMAGE_BUCKET, log });
   try {
     const detector = options.env?.DETECTOR ?? 'embedded';
-    services = await startLocalServices({ dataDir, withLookoutVision: detector === 'lookoutvision', onS3Event: (event) => cameraUploads.notify(event) });
+    const ringTimeoutSeconds = parseRingTimeout(options.env?.RING_TIMEOUT_SECONDS);
+    const stationsFile = options.env?.STATIONS_FILE ? path.resolve(process.cwd(), options.env.STATIONS_FILE) : undefined;
+    if (stationsFile) await checkStationsFile(stationsFile);
+    services = await startLocalServices({
+      dataDir,
+      withLookoutVision: detector === 'lookoutvision',
+      onS3Event: (event) => cameraUploads.notify(event),
+      ringTimeoutMs: ringTimeoutSeconds * 1_000,
+      region: options.env?.AWS_REGION ?? 'us-east-1',
+      stationRegistry: stationsFile !== undefined,
+    });
     const env = localEnvironment({ url, port, services, projectRoot, overrides: options.env });
+    env.RING_TIMEOUT_SECONDS = String(ringTimeoutSeconds);
+    if (stationsFile && services.alerts.stationRegistryTable) {
+      env.STATIONS_FILE = stationsFile;
+      env.STATION_REGISTRY_TABLE = services.alerts.stationRegistryTable;
+      await seedStations({ file: stationsFile, endpoint: services.alerts.dynamoDbEndpoint, tableName: services.alerts.stationRegistryTable, env, log });
+    }
     await checkEmbeddedModel(env);
     // Before any handler module is imported: the configuration is parsed once, at the first import.
     startedInThisProcess = true;
     Object.assign(process.env, env);
     const routes = await loadRoutes(api.routes);
     cameraUploads.attach(await loadFunctionHandler<CameraUploadQueueHandler>(projectRoot, 'processCameraUpload'));
+    // Amazon Connect's contact events -> the EventBridge rule of serverless.yml's contactEvents -> its handler, wired
+    // before any call can be placed so no event is missed.
+    contactEvents = await startContactEventDelivery({ projectRoot, env, log });
+    if (contactEvents) {
+      const delivery = contactEvents;
+      stopContactEvents = services.connect.onContactEvent((event) => delivery.notify(event));
+    }
     // The alert queue's event source mapping: serverless.yml's placeCall, batch size 5 with partial batch failures.
     const placeCall = await loadFunctionHandler<SqsBatchHandler>(projectRoot, 'placeCall');
     alertPump = placeCall
@@ -147,23 +190,99 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await closeServer(server);
         await cameraUploads.close();
         await alertPump?.stop();
+        stopContactEvents();
+        await contactEvents?.close();
         await services?.close();
         log('local stack stopped');
       })();
       return closing;
     };
     const alertsSettled = async () => {
-      await cameraUploads.idle();
-      await alertPump?.whenIdle();
+      // A contact event can queue the next level's call, whose INITIATED is another contact event: go round until a
+      // pass saw no new event.
+      for (;;) {
+        const seen = contactEvents?.stats().matched ?? 0;
+        await cameraUploads.idle();
+        await alertPump?.whenIdle();
+        await contactEvents?.idle();
+        await alertPump?.whenIdle();
+        if ((contactEvents?.stats().matched ?? 0) === seen) return;
+      }
     };
     return { url, env, dataDir, cameraUploadsSettled: () => cameraUploads.idle(), alertsSettled, close };
   } catch (error) {
     await closeServer(server);
     await cameraUploads.close();
     await alertPump?.stop();
+    stopContactEvents();
+    await contactEvents?.close();
     await services?.close();
     throw error;
   }
+}
+
+/** RING_TIMEOUT_SECONDS as a number of seconds (default 30), or a start-up error naming it. */
+function parseRingTimeout(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_RING_TIMEOUT_SECONDS;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3_600) {
+    throw new Error(`RING_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 3600, not "${text}"`);
+  }
+  return seconds;
+}
+
+async function checkStationsFile(file: string): Promise<void> {
+  try {
+    await access(file);
+  } catch {
+    throw new Error(`STATIONS_FILE ${file} does not exist (a relative path is resolved from the working directory, ${process.cwd()}).`);
+  }
+}
+
+/**
+ * Fill the local station registry table from STATIONS_FILE with local/station-registry-seed.ts (the same checks as
+ * `npm run stations:import`; a file with a problem stops the start), before any handler reads it.
+ */
+async function seedStations(input: { file: string; endpoint: string; tableName: string; env: Record<string, string>; log: (line: string) => void }): Promise<void> {
+  const allowedPrefixes = (input.env.OPERATOR_COUNTRY_PREFIXES ?? DEFAULT_COUNTRY_PREFIXES)
+    .split(',')
+    .map((prefix) => prefix.trim())
+    .filter((prefix) => prefix.length > 0);
+  // Imported when needed: the import tooling (and its CloudFormation client) is only loaded for a STATIONS_FILE.
+  const { seedStationRegistry } = await import('./station-registry-seed');
+  await seedStationRegistry({ file: input.file, endpoint: input.endpoint, tableName: input.tableName, allowedPrefixes });
+  input.log(`station registry ${input.tableName} filled from ${input.file}`);
+}
+
+/**
+ * Deliver the Connect emulator's contact events to serverless.yml's contactEvents function, through its EventBridge
+ * rule's pattern. Undefined when the project has no such function (or no eventBridge event on it), or its module
+ * does not exist yet (said once in the log).
+ */
+async function startContactEventDelivery(input: { projectRoot: string; env: Record<string, string>; log: (line: string) => void }): Promise<ContactEventDelivery | undefined> {
+  const document = parseServerlessYaml(await readFile(path.join(input.projectRoot, 'serverless.yml'), 'utf8')) as { service?: unknown };
+  const region = input.env.AWS_REGION ?? 'us-east-1';
+  // What CloudFormation and the framework would fill into the rule's pattern, for this local stack.
+  const target = readEventBridgeTarget(document, 'contactEvents', {
+    'AWS::Partition': 'aws',
+    'AWS::Region': region,
+    'AWS::AccountId': LOCAL_ACCOUNT_ID,
+    'AWS::URLSuffix': 'amazonaws.com',
+    'param:connectInstanceId': input.env.CONNECT_INSTANCE_ID ?? '',
+    'sls:stage': input.env.STAGE ?? 'local',
+    'self:service': typeof document?.service === 'string' ? document.service : 'waferwatch',
+  });
+  if (!target) return undefined;
+  const modulePath = path.join(input.projectRoot, `${target.handler.slice(0, target.handler.lastIndexOf('.'))}.ts`);
+  try {
+    await access(modulePath);
+  } catch {
+    input.log(`contact events are not delivered: ${path.relative(input.projectRoot, modulePath)} (serverless.yml functions.contactEvents) does not exist`);
+    return undefined;
+  }
+  const handler = await loadFunctionHandler<ContactEventHandler>(input.projectRoot, 'contactEvents');
+  if (!handler) return undefined;
+  return createContactEventDelivery({ target, handler, log: input.log, region, deliveryDelayMs: CONTACT_EVENT_DELIVERY_DELAY_MS });
 }
 
 /** The handlers' environment: local endpoints, dummy Connect ids and credentials, then the caller's overrides. */
@@ -196,6 +315,9 @@ function localEnvironment(input: {
     ALERT_DEAD_LETTER_QUEUE_URL: services.alerts.deadLetterQueueUrl,
     DYNAMODB_ENDPOINT: services.alerts.dynamoDbEndpoint,
     ALERT_STATE_TABLE: services.alerts.alertStateTable,
+    // An alert that reached nobody is published to the SNS emulator (see GET /_local/notifications).
+    SNS_ENDPOINT: services.alerts.snsEndpoint,
+    ALERT_UNACKNOWLEDGED_TOPIC_ARN: services.alerts.unacknowledgedTopicArn,
     // A throttled call is retried after 2, 4, 8… s here rather than 10, 20, 40… s, so the demo does not stall.
     ALERT_RETRY_BASE_SECONDS: '2',
     OPERATOR_PHONE_NUMBER: '+15555550100',
@@ -324,6 +446,11 @@ class RequestRouter {
       this.options.log(`${method} ${pathname} ${response.statusCode} ${Math.round(performance.now() - started)} ms`);
     });
     try {
+      if (pathname === '/_local/notifications' && method === 'GET') {
+        // What the SNS topic would have sent people: each alert that reached nobody.
+        sendJson(response, 200, { notifications: this.options.services.alerts.sns.published() });
+        return;
+      }
       if (pathname === '/_local/calls' && method === 'GET') {
         sendJson(response, 200, { calls: this.options.services.calls() });
         return;

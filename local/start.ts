@@ -13,8 +13,14 @@ const PASSED_THROUGH = [
   'MIN_IMAGE_SIDE',
   'MAX_IMAGE_SIDE',
   'OPERATOR_PHONE_NUMBER',
-  'OPERATOR_DEFAULT_DECISION',
+  'OPERATOR_COUNTRY_PREFIXES',
   'STATION_CALL_COOLDOWN_SECONDS',
+  // The escalation ladder: the station registry file (relative to the working directory), how long a level rings
+  // unacknowledged before the next, how often the ladder is gone through, and how long one call rings.
+  'STATIONS_FILE',
+  'ACK_TIMEOUT_SECONDS',
+  'ESCALATION_LOOPS',
+  'RING_TIMEOUT_SECONDS',
   'DAILY_CALL_CAP',
   'ALERT_RETRY_BASE_SECONDS',
   'POWERTOOLS_LOG_LEVEL',
@@ -69,6 +75,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
+  const stations = stack.env.STATION_REGISTRY_TABLE ? `${stack.env.STATIONS_FILE} (table ${stack.env.STATION_REGISTRY_TABLE})` : 'none (STATIONS_FILE is not set)';
+  console.log(`[local] station registry: ${stations}; an unanswered call rings ${stack.env.RING_TIMEOUT_SECONDS} s`);
   console.log(`[local] detector: ${stack.env.DETECTOR} (${stack.env.DETECTOR === 'embedded' ? stack.env.EMBEDDED_MODEL_URI : 'Lookout for Vision emulator'}); S3 (s3rver) at ${stack.env.S3_ENDPOINT}, data in ${stack.dataDir}`);
   console.log(`waferwatch is running at ${stack.url}  (Ctrl-C to stop)`);
 }

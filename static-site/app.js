@@ -1,6 +1,7 @@
 // The upload page: loads config.json, uploads wafer images one by one as raw bytes with progress,
-// shows each verdict, the recent inspections and, on the local stack, the simulated operator phone.
-import { confidencePercent, describeAlert, describeError, verdictLabel } from './messages.js';
+// shows each verdict and how its alert's escalation ladder goes, the recent inspections and, on the local stack, the
+// simulated phones of the people the ladder rings.
+import { callLabel, confidencePercent, describeAlert, describeCallEnd, describeError, verdictLabel } from './messages.js';
 
 const STATION_KEY = 'waferwatch.station';
 const CALL_POLL_MS = 1500;
@@ -19,15 +20,9 @@ const elements = {
   phone: document.getElementById('phone'),
   phoneDevice: document.getElementById('phone-device'),
   phoneState: document.getElementById('phone-state'),
-  phoneCall: document.getElementById('phone-call'),
-  callDestination: document.getElementById('call-destination'),
-  callContact: document.getElementById('call-contact'),
-  callTime: document.getElementById('call-time'),
-  callDecision: document.getElementById('call-decision'),
-  callPrompt: document.getElementById('call-prompt'),
-  callAttributes: document.getElementById('call-attributes'),
-  callAnswer: document.getElementById('call-answer'),
-  keys: [...document.querySelectorAll('#phone .keypad button[data-key]')],
+  phoneCalls: document.getElementById('phone-calls'),
+  callTemplate: document.getElementById('call-template'),
+  callLog: document.getElementById('call-log'),
   recordDialog: document.getElementById('record-dialog'),
   recordDialogTitle: document.getElementById('record-dialog-title'),
   recordDialogStatus: document.getElementById('record-dialog-status'),
@@ -173,8 +168,8 @@ function showResult(view, record) {
     view.maskToggle.hidden = false;
   }
   view.alertLine.hidden = false;
-  view.alertLine.textContent = describeAlert(record.alert);
-  if (record.alert?.status === 'queued') void followAlert(view, record.inspectionId);
+  view.alertLine.textContent = alertText(record);
+  if (FOLLOWED_ALERTS.has(record.alert?.status)) void followAlert(view, record.inspectionId);
   if (record.status === 'not-inspected' && record.detectionError?.message) {
     showError(view, `Not inspected: ${record.detectionError.message}`);
   }
@@ -183,26 +178,42 @@ function showResult(view, record) {
   view.recordLink.dataset.inspectionId = record.inspectionId;
 }
 
-/** How often, and for how long, a queued alert is followed until the call is placed, folded or failed. */
-const ALERT_POLL_MS = 1_000;
-const ALERT_FOLLOW_MS = 120_000;
+/**
+ * Alerts still on their way: queued for the place-call function, ringing the escalation ladder, or folded into a
+ * station's call that has not been acknowledged yet. The card follows them until they settle.
+ */
+const FOLLOWED_ALERTS = new Set(['queued', 'ringing', 'folded']);
+const ALERT_POLL_MS = 1_500;
+/** A ladder rings for ACK_TIMEOUT_SECONDS per level and repeats; an hour covers any sensible configuration. */
+const ALERT_FOLLOW_MS = 60 * 60 * 1000;
 
-/** The call is placed by another function a moment after the verdict: show what became of it. */
+/** The alert line of a card or a history row: the ladder as it went, and the decision when the ladder does not say it. */
+function alertText(record) {
+  const text = describeAlert(record.alert);
+  return record.decision && record.alert?.status !== 'acknowledged' ? `${text} · operator decided: ${record.decision.decision}` : text;
+}
+
+/** The call is placed by another function a moment after the verdict, and the ladder moves on: show each step. */
 async function followAlert(view, inspectionId) {
+  if (view.following) return;
+  view.following = true;
   const until = Date.now() + ALERT_FOLLOW_MS;
-  while (Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, ALERT_POLL_MS));
-    try {
-      const response = await fetch(recordUrl(inspectionId), { headers: apiHeaders(), cache: 'no-store' });
-      if (!response.ok) continue;
-      const record = await response.json();
-      if (record.alert?.status === 'queued') continue;
-      const decision = record.decision ? ` · operator decided: ${record.decision.decision}` : '';
-      view.alertLine.textContent = `${describeAlert(record.alert)}${decision}`;
-      return;
-    } catch {
-      // The next poll tries again.
+  try {
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, ALERT_POLL_MS));
+      try {
+        const response = await fetch(recordUrl(inspectionId), { headers: apiHeaders(), cache: 'no-store' });
+        if (!response.ok) continue;
+        const record = await response.json();
+        const text = alertText(record);
+        if (view.alertLine.textContent !== text) view.alertLine.textContent = text;
+        if (!FOLLOWED_ALERTS.has(record.alert?.status)) return;
+      } catch {
+        // The next poll tries again.
+      }
     }
+  } finally {
+    view.following = false;
   }
 }
 
@@ -330,7 +341,7 @@ function renderHistory(inspections) {
     cell(verdictLabel(record.status), `verdict-cell verdict-${record.status}`);
     const percent = confidencePercent(record.detection);
     cell(percent === undefined ? '—' : `${percent}%`);
-    const decision = record.decision ? ` · operator: ${record.decision.decision}` : '';
+    const decision = record.decision && record.alert?.status !== 'acknowledged' ? ` · operator: ${record.decision.decision}` : '';
     cell(`${describeAlert(record.alert)}${decision}`);
     const link = document.createElement('a');
     link.href = recordUrl(record.inspectionId);
@@ -378,21 +389,23 @@ async function showRecord(inspectionId) {
   }
 }
 
-// ---- simulated operator phone (local stack only) -------------------------------------------------------------
-// The stack's Connect emulator records calls (GET /_local/calls); answering one (GET /_local/phone/{id}) runs the
-// shipped contact flow, and each key (POST /_local/phone/{id}/keys) moves it on until record-decision has answered.
+// ---- simulated operator phones (local stack only) ------------------------------------------------------------
+// The stack's Connect emulator records calls (GET /_local/calls). Each call that rings or is answered has a panel:
+// answering (GET /_local/phone/{id}) runs the shipped contact flow, keys (POST …/keys) move it on, Decline and Hang up
+// (POST …/decline, …/hangup) end it without a key. A call that ends (nobody answered in time, declined, hung up, the
+// flow finished) leaves its panel and joins the ended calls.
+
+const LIVE_CALLS = new Set(['initiated', 'answered']);
+const CALL_LOG_LENGTH = 8;
 
 const phone = {
-  /** The newest call as /_local/calls lists it. */
-  call: undefined,
-  /** The flow session of that call once answered: { spoken, awaiting, inputs, decision }. */
-  session: undefined,
-  busy: false,
-  ringing: false,
-  seen: new Set(),
-  firstPoll: true,
+  /** contactId -> { call, session, busy, loading, view } for every call ringing or answered. */
+  panels: new Map(),
+  /** What the last call that ended on this page came to, for the device's status line. */
+  lastEnded: undefined,
+  /** Calls this page saw end: a poll answered before the end must not bring their panel back. */
+  ended: new Set(),
 };
-let ringTimer;
 
 async function pollCalls() {
   try {
@@ -407,140 +420,230 @@ async function pollCalls() {
   setTimeout(pollCalls, CALL_POLL_MS);
 }
 
+/** Calls arrive newest first; panels are shown oldest first, so a new call of the ladder appears below. */
 function showCalls(calls) {
   elements.callCount.textContent = String(calls.length);
-  const fresh = calls.filter((call) => !phone.seen.has(call.contactId));
-  for (const call of calls) phone.seen.add(call.contactId);
-  // Calls placed before the page opened are shown but do not ring.
-  const shouldRing = !phone.firstPoll && fresh.length > 0;
-  phone.firstPoll = false;
-  const newest = calls[0];
-  if (!newest) return;
-  if (newest.contactId !== phone.call?.contactId) phone.session = undefined;
-  phone.call = newest;
-  if (shouldRing) {
-    phone.ringing = true;
-    clearTimeout(ringTimer);
-    // A phone stops ringing after a while; the call stays answerable.
-    ringTimer = setTimeout(() => {
-      phone.ringing = false;
-      renderPhone();
-    }, 20_000);
-    void refreshHistory();
+  let added = false;
+  for (const call of [...calls].reverse()) {
+    const panel = phone.panels.get(call.contactId);
+    if (LIVE_CALLS.has(call.status)) {
+      if (phone.ended.has(call.contactId)) continue;
+      if (panel) {
+        panel.call = call;
+      } else {
+        addPanel(call);
+        added = true;
+      }
+    } else if (panel) {
+      endPanel(panel, describeCallEnd(call));
+    }
   }
+  if (added) void refreshHistory();
+  renderCallLog(calls);
   renderPhone();
 }
 
-function decisionText(decision) {
-  if (!decision) return 'awaiting the operator';
-  if (typeof decision === 'string') return decision;
-  if (decision.status === 'error') return `not recorded (${decision.code ?? 'error'})`;
-  if (decision.decision) return `${decision.decision}${decision.status && decision.status !== 'recorded' ? ` (${decision.status})` : ''}`;
-  return JSON.stringify(decision);
+function addPanel(call) {
+  const item = elements.callTemplate.content.firstElementChild.cloneNode(true);
+  const part = (selector) => item.querySelector(selector);
+  const view = {
+    item,
+    title: part('.call-title'),
+    status: part('.call-status'),
+    station: part('.call-station'),
+    destination: part('.call-destination'),
+    time: part('.call-time'),
+    actions: part('.call-actions'),
+    answer: part('.answer'),
+    decline: part('.decline'),
+    connected: part('.call-connected'),
+    prompt: part('.call-prompt'),
+    keypad: part('.keypad'),
+    keys: [...item.querySelectorAll('.keypad button[data-key]')],
+    hangup: part('.hangup'),
+    attributes: part('.call-attributes'),
+  };
+  const panel = { call, session: undefined, busy: false, loading: false, view };
+  item.dataset.contactId = call.contactId;
+  const label = callLabel(call.attributes);
+  const titleId = `call-title-${call.contactId}`;
+  view.title.id = titleId;
+  item.setAttribute('aria-labelledby', titleId);
+  view.title.textContent = label;
+  view.answer.setAttribute('aria-label', `Answer ${label}`);
+  view.decline.setAttribute('aria-label', `Decline ${label}`);
+  view.hangup.setAttribute('aria-label', `Hang up ${label}`);
+  view.keypad.setAttribute('aria-label', `Keys for ${label}`);
+  view.station.textContent = call.attributes?.stationName || call.attributes?.stationId || '—';
+  view.destination.textContent = call.destination ?? '—';
+  const placed = new Date(call.createdAt);
+  view.time.textContent = Number.isNaN(placed.getTime()) ? '—' : placed.toLocaleTimeString();
+  view.attributes.replaceChildren(
+    ...Object.entries(call.attributes ?? {}).map(([name, value]) => {
+      const row = document.createElement('tr');
+      const nameCell = document.createElement('th');
+      nameCell.scope = 'row';
+      nameCell.textContent = name;
+      const valueCell = document.createElement('td');
+      valueCell.textContent = String(value);
+      row.append(nameCell, valueCell);
+      return row;
+    }),
+  );
+  view.answer.addEventListener('click', () =>
+    void phoneAction(panel, '', {}, () => {
+      // Keyboard users land on the keypad once the flow asks for a key.
+      if (panel.session?.awaiting === 'keypress') view.keys[0]?.focus();
+    }),
+  );
+  view.decline.addEventListener('click', () => void phoneAction(panel, '/decline', { method: 'POST' }));
+  view.hangup.addEventListener('click', () => void phoneAction(panel, '/hangup', { method: 'POST' }));
+  for (const key of view.keys) {
+    key.addEventListener('click', () =>
+      void phoneAction(panel, '/keys', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ key: key.dataset.key }) }),
+    );
+  }
+  phone.panels.set(call.contactId, panel);
+  elements.phoneCalls.append(item);
+  // A call answered before this page opened (or in another tab): pick its session up; the flow does not restart.
+  if (call.status === 'answered') void loadSession(panel);
+  renderPanel(panel);
 }
 
-function renderPhone() {
-  const { call, session } = phone;
-  if (!call) return;
-  elements.phoneCall.hidden = false;
-  elements.callDestination.textContent = call.destination ?? '—';
-  elements.callContact.textContent = call.contactId ?? '—';
-  const placed = new Date(call.createdAt);
-  elements.callTime.textContent = Number.isNaN(placed.getTime()) ? '—' : placed.toLocaleTimeString();
-  elements.callDecision.textContent = decisionText(session?.decision ?? call.decision);
+async function loadSession(panel) {
+  if (panel.loading || panel.session) return;
+  panel.loading = true;
+  try {
+    panel.session = await phoneRequest(panel, '', {});
+  } catch {
+    // The next poll shows whether the call is still on.
+  } finally {
+    panel.loading = false;
+    if (phone.panels.has(panel.call.contactId)) renderPanel(panel);
+  }
+}
 
-  const rows = Object.entries(call.attributes ?? {}).map(([name, value]) => {
-    const row = document.createElement('tr');
-    const nameCell = document.createElement('th');
-    nameCell.scope = 'row';
-    nameCell.textContent = name;
-    const valueCell = document.createElement('td');
-    valueCell.textContent = String(value);
-    row.append(nameCell, valueCell);
-    return row;
+/** The call ended: its panel leaves, and the status line says how it ended. */
+function endPanel(panel, outcome) {
+  const { item } = panel.view;
+  const hadFocus = item.contains(document.activeElement);
+  phone.panels.delete(panel.call.contactId);
+  phone.ended.add(panel.call.contactId);
+  item.remove();
+  phone.lastEnded = `${callLabel(panel.call.attributes)}: ${outcome ?? 'call ended'}`;
+  // Focus must not vanish with the panel.
+  if (hadFocus) elements.phoneState.focus();
+  const inspectionId = panel.call.attributes?.inspectionId;
+  void refreshHistory();
+  if (inspectionId) void refreshResultCard(inspectionId);
+}
+
+function renderCallLog(calls) {
+  const ended = calls.filter((call) => !LIVE_CALLS.has(call.status)).slice(0, CALL_LOG_LENGTH);
+  const lines = ended.map((call) => {
+    const item = document.createElement('li');
+    item.dataset.contactId = call.contactId;
+    item.dataset.status = call.status;
+    const station = call.attributes?.stationName || call.attributes?.stationId;
+    const endedAt = new Date(call.endedAt ?? call.updatedAt);
+    const when = Number.isNaN(endedAt.getTime()) ? '' : ` · ${endedAt.toLocaleTimeString()}`;
+    item.textContent = `${callLabel(call.attributes)}${station ? ` (${station})` : ''}: ${describeCallEnd(call) ?? call.status}${when}`;
+    return item;
   });
-  elements.callAttributes.replaceChildren(...rows);
+  const text = lines.map((line) => line.textContent).join('\n');
+  if (elements.callLog.dataset.text === text) return;
+  elements.callLog.dataset.text = text;
+  elements.callLog.replaceChildren(...lines);
+}
 
-  if (session) {
-    elements.callPrompt.replaceChildren(
-      ...session.spoken.map((line) => {
+function renderPanel(panel) {
+  const { call, session, busy, view } = panel;
+  const answered = Boolean(session) || call.status === 'answered';
+  view.item.dataset.state = answered ? 'connected' : 'ringing';
+  view.actions.hidden = answered;
+  view.answer.disabled = busy;
+  view.decline.disabled = busy;
+  view.connected.hidden = !answered;
+  view.hangup.disabled = busy;
+  const awaitingKey = session?.awaiting === 'keypress' && !busy;
+  for (const key of view.keys) key.disabled = !awaitingKey;
+  const status = answered ? (session ? 'On the call: press 1 or 2.' : 'Answered…') : 'Ringing…';
+  if (view.status.textContent !== status && !panel.error) view.status.textContent = status;
+  const lines = session?.spoken ?? [];
+  if (view.prompt.childElementCount !== lines.length) {
+    view.prompt.replaceChildren(
+      ...lines.map((line) => {
         const paragraph = document.createElement('p');
         paragraph.textContent = line;
         return paragraph;
       }),
     );
-  } else {
-    const hint = document.createElement('p');
-    hint.className = 'hint';
-    hint.textContent = call.status === 'completed' ? 'This call has ended.' : 'Answer the call to hear the message.';
-    elements.callPrompt.replaceChildren(hint);
   }
+}
 
-  // A page reloaded mid-call picks the same call up again; the flow does not restart.
-  const answerable = !session && call.status !== 'completed';
-  elements.callAnswer.hidden = !answerable;
-  elements.callAnswer.disabled = phone.busy;
-  const awaitingKey = session?.awaiting === 'keypress' && !phone.busy;
-  for (const key of elements.keys) key.disabled = !awaitingKey;
-
+function renderPhone() {
+  const panels = [...phone.panels.values()];
+  for (const panel of panels) renderPanel(panel);
+  const ringing = panels.filter((panel) => !panel.session && panel.call.status === 'initiated');
+  const connected = panels.filter((panel) => panel.session || panel.call.status === 'answered');
   let state;
   let text;
-  if (session?.awaiting === 'done' || call.status === 'completed') {
-    state = 'ended';
-    text = `Call ended. Decision: ${decisionText(session?.decision ?? call.decision)}.`;
-  } else if (session) {
+  if (ringing.length > 0) {
+    state = 'ringing';
+    text = ringing.length === 1 ? `Incoming call: ${callLabel(ringing[0].call.attributes)}` : `${ringing.length} calls ringing`;
+  } else if (connected.length > 0) {
     state = 'connected';
     text = 'On the call: press 1 or 2.';
-  } else if (phone.ringing) {
-    state = 'ringing';
-    text = 'Incoming call: wafer alert';
+  } else if (phone.lastEnded) {
+    state = 'ended';
+    text = `Call ended · ${phone.lastEnded}`;
   } else {
-    state = 'missed';
-    text = 'Unanswered call: wafer alert';
+    state = 'idle';
+    text = 'No calls ringing.';
   }
   elements.phoneDevice.dataset.state = state;
   if (elements.phoneState.textContent !== text) elements.phoneState.textContent = text;
 }
 
-async function phoneRequest(path, init) {
-  const response = await fetch(`${config.apiBaseUrl}/_local/phone/${encodeURIComponent(phone.call.contactId)}${path}`, { cache: 'no-store', ...init });
+async function phoneRequest(panel, path, init) {
+  const response = await fetch(`${config.apiBaseUrl}/_local/phone/${encodeURIComponent(panel.call.contactId)}${path}`, { cache: 'no-store', ...init });
   const body = parseJson(await response.text());
-  if (!response.ok) throw new Error(body?.error?.message ?? `The phone answered HTTP ${response.status}`);
+  if (!response.ok) throw Object.assign(new Error(body?.error?.message ?? `The phone answered HTTP ${response.status}`), { code: body?.error?.code });
   return body;
 }
 
-async function phoneAction(action) {
-  if (!phone.call || phone.busy) return;
-  phone.busy = true;
+async function phoneAction(panel, path, init, after) {
+  if (panel.busy || !phone.panels.has(panel.call.contactId)) return;
+  panel.busy = true;
+  panel.error = false;
   renderPhone();
   try {
-    phone.session = await action();
-    phone.ringing = false;
-    clearTimeout(ringTimer);
-    if (phone.session.awaiting === 'done') {
-      void refreshHistory();
-      if (phone.session.inspectionId) void refreshResultCard(phone.session.inspectionId);
+    panel.session = await phoneRequest(panel, path, init);
+    if (panel.session.awaiting === 'done') {
+      const decision = panel.session.decision;
+      const outcome = decision
+        ? describeCallEnd({ status: 'completed', decision })
+        : path === '/decline' || (path === '/hangup' && panel.session.spoken.length === 0)
+          ? 'declined'
+          : describeCallEnd({ status: 'completed', disconnectReason: path === '/hangup' ? 'CUSTOMER_DISCONNECT' : 'CONTACT_FLOW_DISCONNECT' });
+      endPanel(panel, outcome);
     }
   } catch (error) {
-    elements.phoneState.textContent = `The phone failed: ${error.message}`;
+    if (error.code === 'CALL_ENDED') {
+      // It ended meanwhile (the ring time ran out): the next poll says how.
+      endPanel(panel, error.message);
+    } else {
+      panel.error = true;
+      panel.view.status.textContent = `The phone failed: ${error.message}`;
+    }
   } finally {
-    phone.busy = false;
+    panel.busy = false;
     renderPhone();
+    after?.();
   }
 }
 
-function wirePhone() {
-  elements.callAnswer.addEventListener('click', () => void phoneAction(() => phoneRequest('', {})));
-  for (const key of elements.keys) {
-    key.addEventListener('click', () =>
-      void phoneAction(() =>
-        phoneRequest('/keys', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ key: key.dataset.key }) }),
-      ),
-    );
-  }
-}
-
-/** Show the operator's decision on the uploaded image it was about. */
+/** Show how the alert stands on the uploaded image it was about. */
 async function refreshResultCard(inspectionId) {
   const card = elements.results.querySelector(`li[data-inspection-id="${CSS.escape(inspectionId)}"]`);
   if (!card) return;
@@ -548,11 +651,11 @@ async function refreshResultCard(inspectionId) {
     const response = await fetch(recordUrl(inspectionId), { headers: apiHeaders(), cache: 'no-store' });
     if (!response.ok) return;
     const record = await response.json();
-    if (record.decision) {
-      card.querySelector('.alert-line').textContent = `${describeAlert(record.alert)} · operator decided: ${record.decision.decision}`;
-    }
+    const line = card.querySelector('.alert-line');
+    const text = alertText(record);
+    if (line.textContent !== text) line.textContent = text;
   } catch {
-    // The history shows the decision too.
+    // The history shows it too.
   }
 }
 
@@ -574,7 +677,6 @@ async function main() {
     elements.environment.hidden = false;
     elements.environment.textContent = 'Local stack — no AWS account involved';
     elements.phone.hidden = false;
-    wirePhone();
     void pollCalls();
   }
   elements.files.disabled = false;

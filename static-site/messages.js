@@ -76,6 +76,8 @@ export function verdictLabel(status) {
 export function describeAlert(alert) {
   if (!alert) return '—';
   if (alert.status === 'queued') return 'Calling the operator…';
+  if (alert.status === 'ringing' || alert.status === 'acknowledged' || alert.status === 'unacknowledged') return describeLadder(alert);
+  if (alert.status === 'failed' && Array.isArray(alert.attempts) && alert.attempts.length > 0) return describeLadder(alert);
   if (alert.status === 'placed') return alert.foldedCount > 0 ? `Operator called (told of ${alert.foldedCount} more since the last call)` : 'Operator called';
   if (alert.status === 'folded') return 'No new call: the station was called minutes ago; this wafer is told on its next call';
   if (alert.status === 'failed') return `Call failed: ${alert.reason}`;
@@ -92,6 +94,105 @@ export function describeAlert(alert) {
     default:
       return 'No call';
   }
+}
+
+/** How one call of the ladder went, as an operator says it. */
+const OUTCOME_WORDS = {
+  ringing: 'ringing',
+  answered: 'answered, deciding…',
+  acknowledged: 'acknowledged',
+  'no-answer': 'no answer',
+  busy: 'declined or busy',
+  voicemail: 'voicemail answered',
+  'ended-without-key': 'hung up without pressing a key',
+  'not-started': 'could not be called',
+};
+
+/** The decision behind a key, as the page says it after "acknowledged by …:". */
+const DECISION_WORDS = { keep: 'keep manufacturing', scrap: 'scrap' };
+
+function outcomeWords(attempt) {
+  const words = OUTCOME_WORDS[attempt.outcome] ?? attempt.outcome ?? 'unknown';
+  return attempt.outcome === 'not-started' && attempt.reason ? `${words} (${attempt.reason})` : words;
+}
+
+function decisionWords(decision) {
+  return DECISION_WORDS[decision] ?? String(decision ?? 'decided');
+}
+
+/**
+ * An escalation ladder as it went, call by call, from the alert's `attempts`: who was rung at each level, how each
+ * call ended, and who acknowledged with which decision. E.g. "Ringing level 1 (Line operator) → no answer → ringing
+ * level 2 (Shift lead) → acknowledged by Shift lead: scrap". Calls of one level ring together, so they share a step.
+ */
+export function describeLadder(alert) {
+  if (!alert) return '—';
+  const attempts = Array.isArray(alert.attempts) ? alert.attempts : [];
+  const groups = [];
+  for (const attempt of attempts) {
+    const last = groups.at(-1);
+    if (last && last.level === attempt.level && last.loop === attempt.loop) last.attempts.push(attempt);
+    else groups.push({ level: attempt.level, loop: attempt.loop, attempts: [attempt] });
+  }
+  const steps = [];
+  for (const group of groups) {
+    const names = group.attempts.map((attempt) => attempt.contactName || 'the operator');
+    const round = group.loop > 1 ? ` again (round ${group.loop})` : '';
+    steps.push(`ringing level ${group.level}${round} (${names.join(', ')})`);
+    // Who acknowledged is said once, at the end.
+    const ended = group.attempts.filter((attempt) => attempt.outcome !== 'ringing' && attempt.outcome !== 'acknowledged');
+    if (ended.length === 0) continue;
+    steps.push(group.attempts.length === 1 ? outcomeWords(ended[0]) : ended.map((attempt) => `${attempt.contactName || 'the operator'}: ${outcomeWords(attempt)}`).join(', '));
+  }
+  if (alert.status === 'acknowledged') {
+    const by = alert.acknowledgedBy ?? {};
+    const via = alert.viaInspectionId && attempts.length === 0 ? ` on the call about inspection ${alert.viaInspectionId}` : '';
+    steps.push(`acknowledged by ${by.contactName || 'the operator'}${via}: ${decisionWords(by.decision)}`);
+  } else if (alert.status === 'unacknowledged') {
+    const rounds = Math.max(1, ...attempts.map((attempt) => Number(attempt.loop) || 1));
+    steps.push(`nobody acknowledged after ${rounds === 1 ? 'one round' : `${rounds} rounds`} of calls`);
+  } else if (alert.status === 'failed') {
+    steps.push(`call failed: ${alert.reason}`);
+  } else if (alert.status === 'ringing' && steps.length === 0) {
+    steps.push(`ringing level ${alert.level ?? 1}`);
+  }
+  const text = steps.join(' → ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Which rung of the ladder a call is, from its contact attributes: "Level 2 · Shift lead" (" · round 2" on a repeat). */
+export function callLabel(attributes) {
+  const level = attributes?.escalationLevel;
+  const name = attributes?.contactName || 'Operator';
+  const loop = Number(attributes?.escalationLoop);
+  const round = Number.isInteger(loop) && loop > 1 ? ` · round ${loop}` : '';
+  return level ? `Level ${level} · ${name}${round}` : `${name}${round}`;
+}
+
+/**
+ * How a call (as GET /_local/calls lists it) ended, in a few words: no answer, declined, the decision recorded, hung up
+ * without a key. Undefined while it rings or is in progress.
+ */
+export function describeCallEnd(call) {
+  switch (call?.status) {
+    case 'no-answer':
+      return 'no answer';
+    case 'declined':
+      return 'declined';
+    case 'failed':
+      return 'could not be connected';
+    case 'completed':
+      break;
+    default:
+      return undefined;
+  }
+  const decision = call.decision;
+  if (decision && typeof decision === 'object') {
+    if (decision.status === 'recorded' || decision.status === 'already-recorded') return `decided: ${decisionWords(decision.decision)}`;
+    if (decision.status === 'conflict') return `already decided on another call: ${decisionWords(decision.decision)}`;
+    if (decision.status === 'error') return 'the answer could not be recorded';
+  }
+  return call.disconnectReason === 'CUSTOMER_DISCONNECT' ? 'hung up without pressing a key' : 'no key pressed';
 }
 
 /**

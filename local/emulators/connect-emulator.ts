@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventBridgeEvent } from 'aws-lambda';
 import { jsonObjectBody, RestJsonEmulator, type EmulatorResponse, type RouteRequest } from './rest-json-emulator';
 
 /**
@@ -7,6 +8,12 @@ import { jsonObjectBody, RestJsonEmulator, type EmulatorResponse, type RouteRequ
  * Like the real service it is idempotent on ClientToken: the same token returns the same
  * ContactId and no second call is placed. Nobody is actually phoned; calls are recorded so
  * the local stack can show them (GET /_local/calls) and record the operator's decision.
+ *
+ * Each call has a lifecycle, moved on by the local phone (or a test): it rings (`initiated`), is answered or ends
+ * unanswered after the ring timeout, declined or failed, and an answered call ends when the operator or the flow hangs
+ * up. Every step is an Amazon Connect contact event in the shape EventBridge delivers (`onContactEvent`): INITIATED,
+ * CONNECTED_TO_SYSTEM, DISCONNECTED. GetContactAttributes (`GET /contact/attributes/{InstanceId}/{InitialContactId}`)
+ * answers a call's attributes.
  */
 
 /** The exceptions StartOutboundVoiceContact declares (plus ThrottlingException, common to Connect), and their statuses. */
@@ -23,8 +30,31 @@ export const CONNECT_ERROR_STATUS = {
 } as const;
 export type ConnectErrorType = keyof typeof CONNECT_ERROR_STATUS;
 
-/** Where an emulated call is; the local stack moves it along as the operator answers. */
-export type EmulatedCallStatus = 'initiated' | 'answered' | 'completed' | 'no-answer' | 'failed';
+/**
+ * Where an emulated call is. `initiated`: ringing. `answered`: a person (or a voicemail) picked up and the flow runs.
+ * `completed`: it was answered and has ended (the operator or the flow hung up). Never answered: `no-answer` (rang
+ * for the ring timeout), `declined` (refused while ringing) or `failed` (the network could not connect it).
+ */
+export type EmulatedCallStatus = 'initiated' | 'answered' | 'completed' | 'no-answer' | 'declined' | 'failed';
+
+/** How a call ends; each is one DISCONNECTED event with the disconnect reason in CALL_ENDINGS. */
+export type CallEnding = 'no-answer' | 'declined' | 'hung-up' | 'flow-ended' | 'failed';
+
+/** Who picked up an answered call. Connect only tells them apart when the call asked for answering machine detection. */
+export type CallAnswerer = 'person' | 'voicemail';
+
+/**
+ * The status and `disconnectReason` each ending gives, as Amazon Connect's contact records and events name them
+ * (ContactTraceRecord DisconnectReason, voice). A refused mobile call reaches Connect as a busy signal, and a call
+ * nobody picks up as a telephony timeout; `hung-up` on a ringing call is a refusal too.
+ */
+export const CALL_ENDINGS = {
+  'no-answer': { status: 'no-answer', disconnectReason: 'TELECOM_TIMEOUT' },
+  declined: { status: 'declined', disconnectReason: 'TELECOM_BUSY' },
+  'hung-up': { status: 'completed', disconnectReason: 'CUSTOMER_DISCONNECT' },
+  'flow-ended': { status: 'completed', disconnectReason: 'CONTACT_FLOW_DISCONNECT' },
+  failed: { status: 'failed', disconnectReason: 'TELECOM_PROBLEM' },
+} as const satisfies Record<CallEnding, { status: EmulatedCallStatus; disconnectReason: string }>;
 
 /** One placed outbound call. */
 export interface EmulatedCall {
@@ -37,9 +67,57 @@ export interface EmulatedCall {
   attributes: Record<string, string>;
   startedAt: string;
   status: EmulatedCallStatus;
-  /** Whatever the local stack records as the operator's answer (e.g. an OperatorDecision). */
+  /** Whatever the local stack records as the operator's answer (e.g. record-decision's answer). */
   decision?: unknown;
   updatedAt: string;
+  /** Set when it was answered (CONNECTED_TO_SYSTEM). */
+  answeredAt?: string;
+  /** Set when it ended (DISCONNECTED), with Connect's reason. */
+  endedAt?: string;
+  disconnectReason?: string;
+  /** The request's AnswerMachineDetectionConfig.EnableAnswerMachineDetection. */
+  answeringMachineDetection?: boolean;
+  /** What answering machine detection concluded, when it ran. */
+  answeringMachineDetectionStatus?: string;
+}
+
+/** The contact event types the emulator emits (Amazon Connect emits more; these are the ones an outbound call without agents has). */
+export type ContactEventType = 'INITIATED' | 'CONNECTED_TO_SYSTEM' | 'DISCONNECTED';
+
+/** `detail` of an Amazon Connect contact event, as far as an outbound API call fills it. */
+export interface ContactEventDetail {
+  eventType: ContactEventType;
+  contactId: string;
+  initialContactId: string;
+  channel: 'VOICE';
+  instanceArn: string;
+  initiationMethod: 'API';
+  initiationTimestamp: string;
+  /** Only once the call was answered. */
+  connectedToSystemTimestamp?: string;
+  /** Only on DISCONNECTED. */
+  disconnectTimestamp?: string;
+  disconnectReason?: string;
+  /** Only when the call asked for answering machine detection and it concluded. */
+  answeringMachineDetectionStatus?: string;
+}
+
+/** An Amazon Connect contact event exactly as EventBridge delivers it to a Lambda target. */
+export type ConnectContactEvent = EventBridgeEvent<'Amazon Connect Contact Event', ContactEventDetail>;
+
+/** Told of every contact event, in the order the calls went through their lifecycle. */
+export type ContactEventListener = (event: ConnectContactEvent) => void;
+
+/** A lifecycle step that does not fit the call's state (answering a call that ended, declining an answered one...). */
+export class CallStateError extends Error {
+  override name = 'CallStateError';
+  constructor(
+    readonly contactId: string,
+    readonly status: EmulatedCallStatus,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface ConnectEmulatorOptions {
@@ -49,6 +127,11 @@ export interface ConnectEmulatorOptions {
   contactFlowId?: string;
   /** E.164 prefixes that may be dialled (e.g. ['+1', '+49']); others get DestinationNotAllowedException. Default: any. */
   allowedDestinationPrefixes?: string[];
+  /** A call nobody answers ends as `no-answer` after this long. Default 30 000 (30 s); 0 rings until told otherwise. */
+  ringTimeoutMs?: number;
+  /** Region and account of the instance and contact ARNs in the events. Default us-east-1 and 000000000000. */
+  region?: string;
+  accountId?: string;
   host?: string;
   port?: number;
 }
@@ -56,12 +139,18 @@ export interface ConnectEmulatorOptions {
 const E164 = /^\+[1-9]\d{7,14}$/;
 const MAX_CLIENT_TOKEN_LENGTH = 500;
 const MAX_ATTRIBUTE_VALUE_LENGTH = 32_767;
+const DEFAULT_RING_TIMEOUT_MS = 30_000;
+const ENDED: ReadonlySet<EmulatedCallStatus> = new Set(['completed', 'no-answer', 'declined', 'failed']);
 
-/** Emulates StartOutboundVoiceContact of Amazon Connect. */
+/** Emulates StartOutboundVoiceContact and GetContactAttributes of Amazon Connect, and the calls' contact events. */
 export class ConnectEmulator extends RestJsonEmulator {
   private readonly options: ConnectEmulatorOptions;
   private readonly placed: EmulatedCall[] = [];
   private readonly byToken = new Map<string, EmulatedCall>();
+  private readonly ringTimers = new Map<string, NodeJS.Timeout>();
+  private readonly listeners = new Set<ContactEventListener>();
+  private readonly emitted: ConnectContactEvent[] = [];
+  private held: ConnectContactEvent[] | undefined;
 
   constructor(options: ConnectEmulatorOptions = {}) {
     super('com.amazonaws.connect', { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
@@ -83,26 +172,208 @@ export class ConnectEmulator extends RestJsonEmulator {
 
   /** Placed calls, newest first (copies). */
   calls(): EmulatedCall[] {
-    return [...this.placed].reverse().map((call) => ({ ...call, attributes: { ...call.attributes } }));
+    return [...this.placed].reverse().map(copyCall);
   }
 
   /** One call by contact id (a copy), or undefined. */
   call(contactId: string): EmulatedCall | undefined {
-    const found = this.placed.find((call) => call.contactId === contactId);
-    return found ? { ...found, attributes: { ...found.attributes } } : undefined;
+    const found = this.find(contactId);
+    return found ? copyCall(found) : undefined;
   }
 
-  /** Change a call's status and/or record the operator's decision; returns the updated call, or undefined for an unknown id. */
+  /**
+   * A person (or a voicemail) picks up a ringing call: `answered`, and CONNECTED_TO_SYSTEM. Throws CallStateError
+   * unless the call is ringing; undefined for an unknown id.
+   */
+  answerCall(contactId: string, options: { by?: CallAnswerer } = {}): EmulatedCall | undefined {
+    const call = this.find(contactId);
+    if (!call) return undefined;
+    if (call.status !== 'initiated') throw new CallStateError(contactId, call.status, `Call ${contactId} is ${call.status}, not ringing; it cannot be answered.`);
+    this.answer(call, options.by ?? 'person');
+    return copyCall(call);
+  }
+
+  /**
+   * End a call: DISCONNECTED with the reason of CALL_ENDINGS. `no-answer`, `declined` and `failed` need a ringing
+   * call; `flow-ended` an answered one; `hung-up` either (a ringing call hung up is declined). `decision` is kept on
+   * the call (the local stack stores record-decision's answer). Throws CallStateError when the call cannot end that
+   * way (it already ended, or it is in the wrong state); undefined for an unknown id.
+   */
+  endCall(contactId: string, ending: CallEnding, options: { decision?: unknown } = {}): EmulatedCall | undefined {
+    const call = this.find(contactId);
+    if (!call) return undefined;
+    if (ENDED.has(call.status)) throw new CallStateError(contactId, call.status, `Call ${contactId} has already ended (${call.status}).`);
+    const effective: CallEnding = ending === 'hung-up' && call.status === 'initiated' ? 'declined' : ending;
+    const needsRinging = effective === 'no-answer' || effective === 'declined' || effective === 'failed';
+    if (needsRinging && call.status !== 'initiated') throw new CallStateError(contactId, call.status, `Call ${contactId} was answered; it can only be hung up now.`);
+    if (effective === 'flow-ended' && call.status !== 'answered') throw new CallStateError(contactId, call.status, `Call ${contactId} was never answered, so no flow ran on it.`);
+    if ('decision' in options) call.decision = options.decision;
+    this.disconnect(call, effective);
+    return copyCall(call);
+  }
+
+  /**
+   * Change a call's status and/or record the operator's decision, for callers that only know the outcome; returns the
+   * updated call, or undefined for an unknown id. Moving a live call on emits the events its lifecycle would
+   * (`completed` from ringing passes through CONNECTED_TO_SYSTEM and ends as the flow hanging up); a call that already
+   * ended only has its fields changed.
+   */
   updateCall(contactId: string, change: { status?: EmulatedCallStatus; decision?: unknown }): EmulatedCall | undefined {
-    const found = this.placed.find((call) => call.contactId === contactId);
-    if (!found) return undefined;
-    if (change.status !== undefined) found.status = change.status;
-    if ('decision' in change) found.decision = change.decision;
-    found.updatedAt = new Date().toISOString();
-    return this.call(contactId);
+    const call = this.find(contactId);
+    if (!call) return undefined;
+    if ('decision' in change) call.decision = change.decision;
+    const target = change.status;
+    if (target !== undefined && target !== call.status) {
+      if (ENDED.has(call.status) || target === 'initiated') {
+        call.status = target;
+      } else if (target === 'answered') {
+        this.answer(call, 'person');
+      } else {
+        if (target === 'completed' && call.status === 'initiated') this.answer(call, 'person');
+        const ending: CallEnding = target === 'completed' ? 'flow-ended' : target;
+        this.disconnect(call, ending);
+      }
+    }
+    call.updatedAt = new Date().toISOString();
+    return copyCall(call);
+  }
+
+  /** Be told of every contact event from now on; returns a function that stops it. A listener that throws is ignored. */
+  onContactEvent(listener: ContactEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Every contact event emitted so far, oldest first (copies), optionally of one call: for tests that redeliver them. */
+  contactEvents(contactId?: string): ConnectContactEvent[] {
+    return this.emitted.filter((event) => contactId === undefined || event.detail.contactId === contactId).map((event) => structuredClone(event));
+  }
+
+  /**
+   * Send an event to the listeners again, unchanged (same id): EventBridge delivers at least once, so a consumer must
+   * take the same event twice. Any event may be given, e.g. an older one to arrive after a newer one.
+   */
+  redeliverContactEvent(event: ConnectContactEvent): void {
+    this.publish(structuredClone(event));
+  }
+
+  /**
+   * Hold contact events back until releaseContactEvents(): to make them arrive late, all at once, or out of order.
+   * They are still listed by contactEvents() as they happen.
+   */
+  holdContactEvents(): void {
+    this.held ??= [];
+  }
+
+  /** Send the held events, in the order they happened or reversed (the newest first), and stop holding. */
+  releaseContactEvents(options: { order?: 'as-emitted' | 'reversed' } = {}): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const event of options.order === 'reversed' ? [...held].reverse() : held) this.publish(event);
+  }
+
+  /** The instance ARN contact events carry for an instance id (this emulator's region and account). */
+  instanceArn(instanceId: string): string {
+    return `arn:aws:connect:${this.options.region ?? 'us-east-1'}:${this.options.accountId ?? '000000000000'}:instance/${instanceId}`;
+  }
+
+  /** Stop ringing every call (no more no-answer endings) and stop listening. */
+  override async close(): Promise<void> {
+    for (const timer of this.ringTimers.values()) clearTimeout(timer);
+    this.ringTimers.clear();
+    await super.close();
+  }
+
+  private find(contactId: string): EmulatedCall | undefined {
+    return this.placed.find((call) => call.contactId === contactId);
+  }
+
+  private answer(call: EmulatedCall, by: CallAnswerer): void {
+    this.stopRinging(call);
+    const now = new Date().toISOString();
+    call.status = 'answered';
+    call.answeredAt = now;
+    call.updatedAt = now;
+    if (call.answeringMachineDetection) call.answeringMachineDetectionStatus = by === 'voicemail' ? 'VOICEMAIL_BEEP' : 'HUMAN_ANSWERED';
+    this.emit(call, 'CONNECTED_TO_SYSTEM');
+  }
+
+  private disconnect(call: EmulatedCall, ending: CallEnding): void {
+    this.stopRinging(call);
+    const now = new Date().toISOString();
+    const { status, disconnectReason } = CALL_ENDINGS[ending];
+    call.status = status;
+    call.endedAt = now;
+    call.disconnectReason = disconnectReason;
+    call.updatedAt = now;
+    if (call.answeringMachineDetection && !call.answeredAt) call.answeringMachineDetectionStatus = 'AMD_UNANSWERED';
+    this.emit(call, 'DISCONNECTED');
+  }
+
+  private startRinging(call: EmulatedCall): void {
+    const ringTimeoutMs = this.options.ringTimeoutMs ?? DEFAULT_RING_TIMEOUT_MS;
+    if (!(ringTimeoutMs > 0) || !Number.isFinite(ringTimeoutMs)) return;
+    const timer = setTimeout(() => {
+      this.ringTimers.delete(call.contactId);
+      if (call.status === 'initiated') this.disconnect(call, 'no-answer');
+    }, ringTimeoutMs);
+    // A ringing call must not keep a test run or a stopping stack alive.
+    timer.unref();
+    this.ringTimers.set(call.contactId, timer);
+  }
+
+  private stopRinging(call: EmulatedCall): void {
+    clearTimeout(this.ringTimers.get(call.contactId));
+    this.ringTimers.delete(call.contactId);
+  }
+
+  private emit(call: EmulatedCall, eventType: ContactEventType): void {
+    const instanceArn = this.instanceArn(call.instanceId);
+    const now = new Date();
+    const detail: ContactEventDetail = {
+      eventType,
+      contactId: call.contactId,
+      initialContactId: call.contactId,
+      channel: 'VOICE',
+      instanceArn,
+      initiationMethod: 'API',
+      initiationTimestamp: call.startedAt,
+      ...(call.answeredAt ? { connectedToSystemTimestamp: call.answeredAt } : {}),
+      ...(eventType === 'DISCONNECTED' ? { disconnectTimestamp: call.endedAt, disconnectReason: call.disconnectReason } : {}),
+      ...(eventType !== 'INITIATED' && call.answeringMachineDetectionStatus ? { answeringMachineDetectionStatus: call.answeringMachineDetectionStatus } : {}),
+    };
+    const event: ConnectContactEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Amazon Connect Contact Event',
+      source: 'aws.connect',
+      account: this.options.accountId ?? '000000000000',
+      // EventBridge's envelope time has whole seconds.
+      time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: this.options.region ?? 'us-east-1',
+      resources: [instanceArn, `${instanceArn}/contact/${call.contactId}`],
+      detail,
+    };
+    this.emitted.push(event);
+    if (this.held) this.held.push(event);
+    else this.publish(event);
+  }
+
+  private publish(event: ConnectContactEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(structuredClone(event));
+      } catch {
+        // A subscriber's failure is its own; the call goes on, as Connect's does whatever EventBridge's targets do.
+      }
+    }
   }
 
   protected async route(request: RouteRequest): Promise<EmulatorResponse> {
+    const [first, second, attributesInstanceId, attributesContactId, ...rest] = request.segments;
+    if (request.method === 'GET' && first === 'contact' && second === 'attributes' && attributesInstanceId && attributesContactId && rest.length === 0) {
+      return this.contactAttributes(attributesInstanceId, attributesContactId);
+    }
     if (request.method !== 'PUT' || request.path !== '/contact/outbound-voice') {
       return error('UnknownOperationException', 404, `No operation at ${request.method} ${request.path}`);
     }
@@ -151,6 +422,7 @@ export class ConnectEmulator extends RestJsonEmulator {
     const existing = this.byToken.get(clientToken);
     if (existing) return { kind: 'json', status: 200, body: { ContactId: existing.contactId } };
 
+    const detection = input.AnswerMachineDetectionConfig;
     const now = new Date().toISOString();
     const call: EmulatedCall = {
       contactId: randomUUID(),
@@ -163,13 +435,31 @@ export class ConnectEmulator extends RestJsonEmulator {
       startedAt: now,
       status: 'initiated',
       updatedAt: now,
+      ...(isObject(detection) && detection.EnableAnswerMachineDetection === true ? { answeringMachineDetection: true } : {}),
     };
     this.placed.push(call);
     this.byToken.set(clientToken, call);
+    this.emit(call, 'INITIATED');
+    this.startRinging(call);
     return { kind: 'json', status: 200, body: { ContactId: call.contactId } };
+  }
+
+  /** GetContactAttributes: the attributes StartOutboundVoiceContact set, by instance and initial contact id. */
+  private contactAttributes(instanceId: string, contactId: string): EmulatorResponse {
+    const call = this.find(contactId);
+    if (!call || call.instanceId !== instanceId) return error('ResourceNotFoundException', 404, 'Contact not found');
+    return { kind: 'json', status: 200, body: { Attributes: { ...call.attributes } } };
   }
 }
 
 function error(errorType: string, status: number, message: string): EmulatorResponse {
   return { kind: 'error', error: { errorType, status, message } };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function copyCall(call: EmulatedCall): EmulatedCall {
+  return { ...call, attributes: { ...call.attributes } };
 }

@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { jsonObjectBody, RestJsonEmulator, type EmulatorResponse, type RouteRequest } from './rest-json-emulator';
 
 /**
@@ -89,7 +91,16 @@ export interface SqsEmulatorOptions {
   now?: () => number;
   host?: string;
   port?: number;
+  /**
+   * Keep the queues and their messages in this JSON file, so a restarted local stack finds what was on its queues
+   * (a ladder's delayed timer among them), as SQS would keep it. Written a moment after each change and on close;
+   * in memory only when unset.
+   */
+  persistTo?: string;
 }
+
+/** How long after a change the persisted file is rewritten: changes in between are written together. */
+const PERSIST_DELAY_MS = 50;
 
 interface StoredMessage {
   messageId: string;
@@ -160,12 +171,17 @@ export class SqsEmulator extends RestJsonEmulator {
   private sequence = 0n;
   private duplicateBudget = 0;
   private baseUrl: string | undefined;
+  private readonly persistTo: string | undefined;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private lastPersisted = '';
 
   constructor(options: SqsEmulatorOptions = {}) {
     super('com.amazonaws.sqs', { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
     this.now = options.now ?? Date.now;
+    this.persistTo = options.persistTo;
+    if (this.persistTo) this.restore(this.persistTo);
   }
 
   /** Start listening; queue URLs created before start are rewritten to the real endpoint. */
@@ -176,6 +192,65 @@ export class SqsEmulator extends RestJsonEmulator {
     return endpoint;
   }
 
+  /** Stop listening; the persisted file is brought up to date first. */
+  override async close(): Promise<void> {
+    clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    this.persistNow();
+    await super.close();
+  }
+
+  /**
+   * Note a change to persist. Every operation that changes a queue calls it; the write itself comes a moment later,
+   * atomically (temporary file, then rename), so a stack killed mid-write keeps the previous state whole.
+   */
+  private changed(): void {
+    if (!this.persistTo || this.persistTimer) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      this.persistNow();
+    }, PERSIST_DELAY_MS);
+    this.persistTimer.unref();
+  }
+
+  private persistNow(): void {
+    if (!this.persistTo) return;
+    const state = JSON.stringify({
+      version: 1,
+      sequence: this.sequence.toString(),
+      queues: [...this.queues.values()].map((queue) => ({
+        ...queue,
+        url: undefined,
+        // Receipt handles die with the process, as a consumer's do when its Lambda is gone: the messages stay in flight
+        // until their visibility timeout, then are delivered again.
+        messages: queue.messages.map((message) => ({ ...message, receiptHandles: [] })),
+        deduplication: [...queue.deduplication.entries()],
+      })),
+    });
+    if (state === this.lastPersisted) return;
+    mkdirSync(path.dirname(this.persistTo), { recursive: true });
+    const temporary = `${this.persistTo}.${process.pid}.tmp`;
+    writeFileSync(temporary, state);
+    renameSync(temporary, this.persistTo);
+    this.lastPersisted = state;
+  }
+
+  private restore(file: string): void {
+    if (!existsSync(file)) return;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      sequence: string;
+      queues: Array<Omit<QueueState, 'deduplication' | 'url'> & { deduplication: Array<[string, { at: number; messageId: string; sequenceNumber: string }]> }>;
+    };
+    this.sequence = BigInt(saved.sequence);
+    for (const queue of saved.queues) {
+      this.queues.set(queue.name, {
+        ...queue,
+        url: `${this.baseUrl ?? 'http://sqs.local'}/${this.accountId}/${queue.name}`,
+        deduplication: new Map(queue.deduplication),
+      });
+    }
+  }
+
   /** Answer the next `count` HTTP requests with an SQS error (in-process calls are not affected). */
   failNext(count: number, errorType: SqsErrorType, options: { message?: string } = {}): void {
     this.enqueueFault(count, { kind: 'error', error: wireError(errorType, options.message ?? `${errorType} (emulated)`) });
@@ -183,6 +258,7 @@ export class SqsEmulator extends RestJsonEmulator {
 
   /** Create a queue (idempotent for the same attributes, like CreateQueue); returns its URL. */
   createQueue(name: string, attributes: Record<string, string> = {}): string {
+    this.changed();
     const existing = this.queues.get(name);
     const fifo = name.endsWith('.fifo');
     if (!QUEUE_NAME.test(fifo ? name.slice(0, -5) : name)) {
@@ -216,6 +292,7 @@ export class SqsEmulator extends RestJsonEmulator {
 
   /** Change queue attributes (SetQueueAttributes). */
   setQueueAttributes(queueUrl: string, attributes: Record<string, string>): void {
+    this.changed();
     const queue = this.queue(queueUrl);
     Object.assign(queue.attributes, this.validateAttributes(attributes, queue.fifo));
     queue.modifiedAt = this.now();
@@ -284,6 +361,7 @@ export class SqsEmulator extends RestJsonEmulator {
       messageDeduplicationId?: string;
     } = {},
   ): { messageId: string; md5OfMessageBody: string; md5OfMessageAttributes?: string; sequenceNumber?: string } {
+    this.changed();
     const queue = this.queue(queueUrl);
     if (typeof body !== 'string' || body.length === 0) throw new SqsEmulatorError('MissingParameter', 'The request must contain the parameter MessageBody.');
     const attributes = options.messageAttributes ?? {};
@@ -345,6 +423,7 @@ export class SqsEmulator extends RestJsonEmulator {
    * received maxReceiveCount times (redrive policy) moves to the dead-letter queue instead.
    */
   receive(queueUrl: string, options: { maxNumberOfMessages?: number; visibilityTimeoutSeconds?: number } = {}): EmulatedReceivedMessage[] {
+    this.changed();
     const queue = this.queue(queueUrl);
     const max = options.maxNumberOfMessages ?? 1;
     if (!Number.isInteger(max) || max < 1 || max > 10) {
@@ -414,6 +493,7 @@ export class SqsEmulator extends RestJsonEmulator {
    * of an earlier delivery, succeeds as in SQS; a handle never issued is ReceiptHandleIsInvalid.
    */
   deleteMessage(queueUrl: string, receiptHandle: string): void {
+    this.changed();
     const queue = this.queue(queueUrl);
     const owner = this.handleOwners.get(receiptHandle);
     if (!owner || owner.queue !== queue) throw new SqsEmulatorError('ReceiptHandleIsInvalid', `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`);
@@ -432,6 +512,7 @@ export class SqsEmulator extends RestJsonEmulator {
 
   /** ChangeMessageVisibility: only for the newest handle of a message in flight. */
   changeMessageVisibility(queueUrl: string, receiptHandle: string, visibilityTimeoutSeconds: number): void {
+    this.changed();
     const queue = this.queue(queueUrl);
     if (!Number.isInteger(visibilityTimeoutSeconds) || visibilityTimeoutSeconds < 0 || visibilityTimeoutSeconds > 43_200) {
       throw new SqsEmulatorError('InvalidParameterValue', 'VisibilityTimeout must be an integer from 0 to 43200');
@@ -448,6 +529,7 @@ export class SqsEmulator extends RestJsonEmulator {
 
   /** Drop every message of a queue (PurgeQueue). */
   purgeQueue(queueUrl: string): void {
+    this.changed();
     this.queue(queueUrl).messages.length = 0;
   }
 
@@ -583,6 +665,7 @@ export class SqsEmulator extends RestJsonEmulator {
   }
 
   private expire(queue: QueueState): void {
+    this.changed();
     const oldest = this.now() - Number(queue.attributes.MessageRetentionPeriod) * 1000;
     for (let i = queue.messages.length - 1; i >= 0; i -= 1) {
       const message = queue.messages[i];

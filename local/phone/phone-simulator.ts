@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConnectContactFlowEvent } from 'aws-lambda';
-import { DECISION_SPOKEN, isDecisionKind } from '../../functions/core/record-operator-decision';
 import { ContactFlowRuntimeError, ContactSession, type ParticipantInput } from '../contact-flow-interpreter/contact-session';
+import { CallStateError } from '../emulators/connect-emulator';
 import { loadContactFlow, type ContactFlow } from '../contact-flow-interpreter/flow-language';
 import { sendJson } from '../json-response';
 
@@ -12,11 +12,15 @@ import { sendJson } from '../json-response';
  * The operator's phone, simulated for the local stack (dev only): a call the Connect emulator placed is
  * run through the shipped contact flow by the flow interpreter, and the flow's InvokeLambdaFunction calls
  * the real record-decision handler, so pressing 1 or 2 writes the decision to the inspection record
- * exactly as Amazon Connect and Lambda would.
+ * exactly as Amazon Connect and Lambda would. Answering, declining, hanging up and the flow hanging up move
+ * the emulator's call on, so its contact events (CONNECTED_TO_SYSTEM, DISCONNECTED) flow as in AWS; a call
+ * nobody answers ends by itself after the emulator's ring timeout.
  *
  * HTTP (JSON both ways, see handle()):
- *   GET  /_local/phone/{contactId}        answer the call (first time) and return the session
- *   POST /_local/phone/{contactId}/keys   body {"key": "0"-"9" | "*" | "#" | "timeout"}, returns the session
+ *   GET  /_local/phone/{contactId}          answer the call (first time) and return the session
+ *   POST /_local/phone/{contactId}/keys     body {"key": "0"-"9" | "*" | "#" | "timeout"}, returns the session
+ *   POST /_local/phone/{contactId}/decline  refuse a ringing call (it ends, no key), returns the session
+ *   POST /_local/phone/{contactId}/hangup   end an answered call without a key (a ringing one is declined)
  */
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -27,10 +31,14 @@ const CONTACT_ID = /^[A-Za-z0-9-]{1,128}$/;
 const KEY = /^(?:[0-9*#]|timeout)$/;
 const MAX_BODY_BYTES = 1024;
 
+/** Where a call is, as the Connect emulator says (EmulatedCallStatus). */
+export type PhoneCallStatus = 'initiated' | 'answered' | 'completed' | 'no-answer' | 'declined' | 'failed';
+
 /** A call as the Connect emulator recorded it (local/emulators/connect-emulator.ts EmulatedCall fits). */
 export interface PhoneCall {
   contactId: string;
   attributes: Record<string, string>;
+  status: PhoneCallStatus;
 }
 
 /** What the phone panel shows for one call. */
@@ -39,7 +47,7 @@ export interface PhoneSessionView {
   inspectionId: string | null;
   /** Everything the operator has heard so far, in order, as plain text. */
   spoken: string[];
-  /** `keypress` while the flow waits for a key (or silence); `done` once it hung up. */
+  /** `keypress` while the flow waits for a key (or silence); `done` once the call ended. */
   awaiting: 'keypress' | 'done';
   /** Keys pressed and timeouts so far. */
   inputs: string[];
@@ -47,11 +55,17 @@ export interface PhoneSessionView {
   decision: Record<string, string> | null;
 }
 
-/** The Connect emulator's calls, as far as the phone needs them. */
+/** How the phone ends a call (the emulator's CallEnding values it uses). */
+export type PhoneCallEnding = 'declined' | 'hung-up' | 'flow-ended';
+
+/**
+ * The Connect emulator's calls and their lifecycle, as far as the phone needs them (ConnectEmulator fits). The
+ * lifecycle methods throw CallStateError when the call is not in a state for that step.
+ */
 export interface PhoneCallSource {
   call(contactId: string): PhoneCall | undefined;
-  /** Optional: told when the operator answers and when the call ends, with record-decision's answer. */
-  updateCall?(contactId: string, change: { status?: 'answered' | 'completed'; decision?: unknown }): unknown;
+  answerCall(contactId: string): unknown;
+  endCall(contactId: string, ending: PhoneCallEnding, options?: { decision?: unknown }): unknown;
 }
 
 export interface PhoneSimulatorOptions {
@@ -60,8 +74,6 @@ export interface PhoneSimulatorOptions {
   recordDecision?: (event: ConnectContactFlowEvent) => Promise<unknown>;
   /** The flow file; default contact-flows/wafer-anomaly-alert.json. */
   flowPath?: string;
-  /** The safe default substituted into the flow; default OPERATOR_DEFAULT_DECISION or hold, as record-decision reads it. */
-  defaultDecision?: string;
 }
 
 /** Thrown for requests the phone cannot serve; `status` is the HTTP status the route answers. */
@@ -76,32 +88,50 @@ export class PhoneRequestError extends Error {
   }
 }
 
+interface SessionEntry {
+  session: ContactSession;
+  queue: Promise<unknown>;
+  /** Set when the operator hung up before the flow did. */
+  hungUp: boolean;
+}
+
+/** Why a call that ended can no longer be answered, in words for the page. */
+const ENDED_MESSAGES: Record<Exclude<PhoneCallStatus, 'initiated' | 'answered'>, string> = {
+  'no-answer': 'Nobody answered within the ring time; the call has ended.',
+  declined: 'The call was declined; it has ended.',
+  failed: 'The call could not be connected; it has ended.',
+  completed: 'The call has ended.',
+};
+
 /** Calls the local operator is on, each run through the shipped flow. */
 export class PhoneSimulator {
-  private readonly sessions = new Map<string, { session: ContactSession; queue: Promise<unknown> }>();
+  private readonly sessions = new Map<string, SessionEntry>();
   private flow: Promise<ContactFlow> | undefined;
 
   constructor(private readonly options: PhoneSimulatorOptions) {}
 
   /**
-   * Answer a call: run the flow from its start until it waits for a key. Answering a call already
-   * answered returns its session unchanged (a page reload must not restart the call).
+   * Answer a ringing call: run the flow from its start until it waits for a key. Answering a call already
+   * answered returns its session unchanged (a page reload must not restart the call); a call that ended without
+   * being answered is refused (409 CALL_ENDED).
    */
   async startCall(call: PhoneCall): Promise<PhoneSessionView> {
     const existing = this.sessions.get(call.contactId);
-    if (existing) return this.serialised(call.contactId, async () => this.view(existing.session));
-    const session = new ContactSession(await this.loadFlow(), {
+    if (existing) return this.serialised(call.contactId, async () => this.view(existing));
+    if (call.status !== 'initiated' && call.status !== 'answered') throw callEnded(call.status);
+    // Load the flow before the call is answered: a flow that cannot load must not leave an answered call behind.
+    const flow = await this.loadFlow();
+    const raced = this.sessions.get(call.contactId);
+    if (raced) return this.serialised(call.contactId, async () => this.view(raced));
+    if (call.status === 'initiated') this.lifecycle(() => this.options.calls.answerCall(call.contactId));
+    const session = new ContactSession(flow, {
       contactId: call.contactId,
       attributes: call.attributes,
       invokeLambda: (functionArn, event) => this.invoke(functionArn, event),
     });
-    const entry = { session, queue: Promise.resolve() as Promise<unknown> };
+    const entry: SessionEntry = { session, queue: Promise.resolve(), hungUp: false };
     this.sessions.set(call.contactId, entry);
-    this.options.calls.updateCall?.(call.contactId, { status: 'answered' });
-    return this.serialised(call.contactId, async () => {
-      await session.start();
-      return this.finish(session);
-    });
+    return this.serialised(call.contactId, async () => this.running(entry, () => session.start()));
   }
 
   /** Press a key ('0'-'9', '*', '#') or stay silent ('timeout') on an answered call. */
@@ -110,42 +140,74 @@ export class PhoneSimulator {
     const entry = this.sessions.get(contactId);
     if (!entry) throw new PhoneRequestError(404, 'CALL_NOT_ANSWERED', `Call ${contactId} has not been answered; GET it first.`);
     return this.serialised(contactId, async () => {
-      if (entry.session.state !== 'awaiting-input') throw new PhoneRequestError(409, 'CALL_ENDED', 'The call has ended; no key is expected.');
-      await entry.session.press(key);
-      return this.finish(entry.session);
+      if (entry.hungUp || entry.session.state !== 'awaiting-input') throw new PhoneRequestError(409, 'CALL_ENDED', 'The call has ended; no key is expected.');
+      return this.running(entry, () => entry.session.press(key));
+    });
+  }
+
+  /** Refuse a ringing call: it ends without a key (DISCONNECTED, TELECOM_BUSY). */
+  async decline(contactId: string): Promise<PhoneSessionView> {
+    const call = this.knownCall(contactId);
+    if (this.sessions.has(contactId) || call.status === 'answered') {
+      throw new PhoneRequestError(409, 'CALL_ANSWERED', 'The call was answered; hang up instead.');
+    }
+    if (call.status !== 'initiated') throw callEnded(call.status);
+    this.lifecycle(() => this.options.calls.endCall(contactId, 'declined'));
+    return unansweredView(call);
+  }
+
+  /**
+   * Hang up: an answered call ends without a key (DISCONNECTED, CUSTOMER_DISCONNECT) wherever the flow was; a
+   * ringing call is declined.
+   */
+  async hangUp(contactId: string): Promise<PhoneSessionView> {
+    const entry = this.sessions.get(contactId);
+    if (!entry) {
+      const call = this.knownCall(contactId);
+      if (call.status !== 'initiated' && call.status !== 'answered') throw callEnded(call.status);
+      this.lifecycle(() => this.options.calls.endCall(contactId, 'hung-up'));
+      return unansweredView(call);
+    }
+    return this.serialised(contactId, async () => {
+      if (entry.hungUp || entry.session.state === 'disconnected') throw new PhoneRequestError(409, 'CALL_ENDED', 'The call has already ended.');
+      entry.hungUp = true;
+      this.lifecycle(() => this.options.calls.endCall(contactId, 'hung-up'));
+      return this.view(entry);
     });
   }
 
   /** The session of an answered call, or undefined. */
   session(contactId: string): PhoneSessionView | undefined {
     const entry = this.sessions.get(contactId);
-    return entry ? this.view(entry.session) : undefined;
+    return entry ? this.view(entry) : undefined;
   }
 
   /**
-   * Route handler for the local stack: serves `GET /_local/phone/{contactId}` and
-   * `POST /_local/phone/{contactId}/keys`, answering the session JSON (or `{"error":{"code","message"}}`).
+   * Route handler for the local stack: serves `GET /_local/phone/{contactId}` and `POST /_local/phone/{contactId}/`
+   * `keys`, `decline` and `hangup`, answering the session JSON (or `{"error":{"code","message"}}`).
    * Resolves false for any other path, so the caller can try its other routes.
    */
   async handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const pathname = (request.url ?? '/').split('?')[0] ?? '/';
-    const match = /^\/_local\/phone\/([^/]+)(\/keys)?$/.exec(pathname);
+    const match = /^\/_local\/phone\/([^/]+)(?:\/(keys|decline|hangup))?$/.exec(pathname);
     if (!match) return false;
     const method = (request.method ?? 'GET').toUpperCase();
-    const contactId = decodeURIComponent(match[1] as string);
-    const wantsKeys = match[2] !== undefined;
+    const contactId = safeDecode(match[1] as string);
+    const action = match[2] as 'keys' | 'decline' | 'hangup' | undefined;
     try {
       if (!CONTACT_ID.test(contactId)) throw new PhoneRequestError(404, 'CALL_NOT_FOUND', 'No such call.');
-      if (!wantsKeys && method === 'GET') {
-        const call = this.options.calls.call(contactId);
-        if (!call) throw new PhoneRequestError(404, 'CALL_NOT_FOUND', `No call ${contactId} was placed.`);
-        sendJson(response, 200, await this.startCall(call));
-      } else if (wantsKeys && method === 'POST') {
+      if (action === undefined && method === 'GET') {
+        sendJson(response, 200, await this.startCall(this.knownCall(contactId)));
+      } else if (action === 'keys' && method === 'POST') {
         const key = await readKey(request);
         sendJson(response, 200, await this.press(contactId, key));
+      } else if ((action === 'decline' || action === 'hangup') && method === 'POST') {
+        // The body, if any, says nothing; read it so the connection stays usable.
+        request.resume();
+        sendJson(response, 200, action === 'decline' ? await this.decline(contactId) : await this.hangUp(contactId));
       } else {
         request.resume();
-        sendJson(response, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not served on ${pathname}.` } }, { Allow: wantsKeys ? 'POST' : 'GET' });
+        sendJson(response, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not served on ${pathname}.` } }, { Allow: action ? 'POST' : 'GET' });
       }
     } catch (error) {
       if (error instanceof PhoneRequestError) sendJson(response, error.status, { error: { code: error.code, message: error.message } });
@@ -155,26 +217,57 @@ export class PhoneSimulator {
     return true;
   }
 
-  private finish(session: ContactSession): PhoneSessionView {
-    const view = this.view(session);
-    if (view.awaiting === 'done') this.options.calls.updateCall?.(view.contactId, { status: 'completed', decision: view.decision });
+  private knownCall(contactId: string): PhoneCall {
+    const call = this.options.calls.call(contactId);
+    if (!call) throw new PhoneRequestError(404, 'CALL_NOT_FOUND', `No call ${contactId} was placed.`);
+    return call;
+  }
+
+  /** Run the flow on; when it hangs up (or fails, which ends a contact in Connect too) the call ends. */
+  private async running(entry: SessionEntry, step: () => Promise<unknown>): Promise<PhoneSessionView> {
+    try {
+      await step();
+    } catch (error) {
+      if (error instanceof ContactFlowRuntimeError) this.endByFlow(entry);
+      throw error;
+    }
+    const view = this.view(entry);
+    if (entry.session.state === 'disconnected' && !entry.hungUp) this.endByFlow(entry, view.decision);
     return view;
   }
 
-  private view(session: ContactSession): PhoneSessionView {
+  private endByFlow(entry: SessionEntry, decision?: Record<string, string> | null): void {
+    const contactId = entry.session.contactId;
+    this.lifecycle(() => this.options.calls.endCall(contactId, 'flow-ended', decision ? { decision } : {}), { quiet: true });
+  }
+
+  /** One lifecycle step on the emulator; a step the call's state does not allow is the caller's 409. */
+  private lifecycle(step: () => unknown, options: { quiet?: boolean } = {}): void {
+    try {
+      step();
+    } catch (error) {
+      if (!(error instanceof CallStateError)) throw error;
+      // The flow hanging up after the ring timer or the operator already ended the call changes nothing.
+      if (options.quiet) return;
+      throw callEnded(error.status);
+    }
+  }
+
+  private view(entry: SessionEntry): PhoneSessionView {
+    const { session } = entry;
     const attributes = session.contactAttributes;
     const answered = [...session.lambdaInvocations].reverse().find((invocation) => invocation.response);
     return {
       contactId: session.contactId,
       inspectionId: attributes.inspectionId ?? null,
       spoken: [...session.spoken],
-      awaiting: session.state === 'disconnected' ? 'done' : 'keypress',
+      awaiting: session.state === 'disconnected' || entry.hungUp ? 'done' : 'keypress',
       inputs: [...session.inputs],
       decision: answered?.response ? { ...answered.response } : null,
     };
   }
 
-  /** One key at a time per call: a double click must not run two transitions from the same prompt. */
+  /** One step at a time per call: a double click must not run two transitions from the same prompt. */
   private serialised<T>(contactId: string, work: () => Promise<T>): Promise<T> {
     const entry = this.sessions.get(contactId);
     if (!entry) return work();
@@ -191,17 +284,33 @@ export class PhoneSimulator {
 
   private loadFlow(): Promise<ContactFlow> {
     this.flow ??= (async () => {
-      const configured = this.options.defaultDecision ?? process.env.OPERATOR_DEFAULT_DECISION ?? 'hold';
-      const defaultDecision = isDecisionKind(configured) ? configured : 'hold';
       const text = await readFile(this.options.flowPath ?? DEFAULT_FLOW_PATH, 'utf8');
-      return loadContactFlow(text, {
-        substitutions: { RecordDecisionFunctionArn: LOCAL_RECORD_DECISION_ARN, OperatorDefaultDecisionSpoken: DECISION_SPOKEN[defaultDecision] },
-      });
+      return loadContactFlow(text, { substitutions: { RecordDecisionFunctionArn: LOCAL_RECORD_DECISION_ARN } });
     })();
     this.flow.catch(() => {
       this.flow = undefined;
     });
     return this.flow;
+  }
+}
+
+/** The 409 for a step the call's state does not allow. */
+function callEnded(status: PhoneCallStatus): PhoneRequestError {
+  if (status === 'answered') return new PhoneRequestError(409, 'CALL_ANSWERED', 'The call was answered; hang up instead.');
+  if (status === 'initiated') return new PhoneRequestError(409, 'CALL_RINGING', 'The call is still ringing; answer or decline it.');
+  return new PhoneRequestError(409, 'CALL_ENDED', ENDED_MESSAGES[status]);
+}
+
+/** The session view of a call that ended before anyone answered: nothing heard, nothing pressed. */
+function unansweredView(call: PhoneCall): PhoneSessionView {
+  return { contactId: call.contactId, inspectionId: call.attributes.inspectionId ?? null, spoken: [], awaiting: 'done', inputs: [], decision: null };
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 

@@ -23,6 +23,7 @@ const SETTLED = '[data-state="normal"], [data-state="anomalous"], [data-state="n
 interface LocalCall {
   contactId: string;
   destination: string;
+  status: string;
   attributes: Record<string, string>;
 }
 
@@ -66,8 +67,8 @@ describe('upload page on the local stack', () => {
     await scratched.and(page.locator(SETTLED)).waitFor({ timeout: 20_000 });
     const goodId = await good.getAttribute('data-inspection-id');
     const scratchedId = await scratched.getAttribute('data-inspection-id');
-    // The alert is queued with the verdict; the place-call function rings a moment later and the card follows it.
-    await expect.poll(() => scratched.locator('.alert-line').textContent(), { timeout: 10_000 }).toBe('Operator called');
+    // The alert is queued with the verdict; the place-call function rings a moment later and the card follows the ladder.
+    await expect.poll(() => scratched.locator('.alert-line').textContent(), { timeout: 10_000 }).toBe('Ringing level 1 (Operator)');
     const calls = ((await (await fetch(`${stack.url}/_local/calls`)).json()) as { calls: LocalCall[] }).calls;
 
     // Assess: the verdicts as the operator sees them
@@ -90,15 +91,18 @@ describe('upload page on the local stack', () => {
 
     // Assess: exactly one call, for the anomalous inspection, to the masked operator number
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.attributes).toMatchObject({ inspectionId: scratchedId, stationId: STATION });
+    expect(calls[0]!.attributes).toMatchObject({ inspectionId: scratchedId, stationId: STATION, escalationLevel: '1', escalationLoop: '1' });
     expect(calls[0]!.destination).toBe('+1******0100');
     expect(calls.some((call) => call.attributes.inspectionId === goodId)).toBe(false);
     // The page and the phone call speak the same percent.
     expect(await scratched.locator('.confidence-value').textContent()).toBe(`${calls[0]!.attributes.confidencePercent}%`);
 
-    // Assess: the phone rings for it, with the call's attributes
+    // Assess: the phone rings for it, in a panel of its own named by its rung of the ladder, with the call's attributes
     await page.locator('#phone-device[data-state="ringing"]').waitFor({ timeout: 5_000 });
-    expect(await page.locator('#call-attributes').textContent()).toContain(scratchedId);
+    const panel = page.locator(`li.call-panel[data-contact-id="${calls[0]!.contactId}"]`);
+    expect(await panel.locator('.call-title').textContent()).toBe(`Level 1 · ${calls[0]!.attributes.contactName}`);
+    expect(await panel.getAttribute('data-state')).toBe('ringing');
+    expect(await panel.locator('.call-attributes').textContent()).toContain(scratchedId);
 
     // Assess: the history lists both, each linking to its record
     for (const id of [goodId, scratchedId]) {
@@ -111,28 +115,36 @@ describe('upload page on the local stack', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('answers the call: the operator hears the contact flow, presses 1, and the decision shows on the inspection', async () => {
+  it('answers the call: the operator hears the contact flow, presses 1, the call leaves the phone and the ladder shows who acknowledged', async () => {
     // Prepare
     const call = ((await (await fetch(`${stack.url}/_local/calls`)).json()) as { calls: LocalCall[] }).calls[0]!;
     const inspectionId = call.attributes.inspectionId!;
+    const panel = page.locator(`li.call-panel[data-contact-id="${call.contactId}"]`);
 
-    // Act
-    await page.getByRole('button', { name: 'Answer' }).click();
-    await page.getByRole('button', { name: 'Key 1' }).and(page.locator(':enabled')).waitFor({ timeout: 5_000 });
-    const heard = await page.locator('#call-prompt').textContent();
-    await page.getByRole('button', { name: 'Key 1' }).click();
-    await page.locator('#phone-device[data-state="ended"]').waitFor({ timeout: 10_000 });
-    const record = (await (await fetch(`${stack.url}/inspections/${inspectionId}`)).json()) as { decision?: { decision: string; key: string } };
+    // Act: by keyboard, as an operator without a mouse would
+    await panel.getByRole('button', { name: 'Answer' }).focus();
+    await page.keyboard.press('Enter');
+    await panel.getByRole('button', { name: 'Key 1' }).and(page.locator(':enabled')).waitFor({ timeout: 5_000 });
+    // Runs in the page; Node's types have no document.
+    const focusedAfterAnswer = await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('aria-label'));
+    const heard = await panel.locator('.call-prompt').textContent();
+    await panel.getByRole('button', { name: 'Key 1' }).click();
+    await panel.waitFor({ state: 'detached', timeout: 10_000 });
+    const record = (await (await fetch(`${stack.url}/inspections/${inspectionId}`)).json()) as { decision?: { decision: string; key: string }; alert: { status: string } };
 
     // Assess
-    expect(heard).toContain(`Station ${STATION} flagged a wafer. An anomaly was detected with ${call.attributes.confidencePercent} percent confidence.`);
+    expect(focusedAfterAnswer).toBe('Key 1');
+    expect(heard).toContain(`flagged a wafer. An anomaly was detected with ${call.attributes.confidencePercent} percent confidence.`);
     expect(heard).toContain('Press 1 to keep manufacturing. Press 2 to scrap the wafer.');
-    expect(await page.locator('#call-prompt').textContent()).toContain('Your decision is recorded: keep manufacturing.');
-    expect(await page.locator('#call-decision').textContent()).toBe('keep');
+    expect(await page.locator('#phone-state').textContent()).toBe(`Call ended · Level 1 · ${call.attributes.contactName}: decided: keep manufacturing`);
+    await expect.poll(() => page.locator(`#call-log li[data-contact-id="${call.contactId}"]`).textContent(), { timeout: 5_000 }).toContain('decided: keep manufacturing');
     expect(record.decision).toMatchObject({ decision: 'keep', key: '1' });
-    await expect.poll(() => page.locator(`#history-rows tr[data-inspection-id="${inspectionId}"]`).textContent(), { timeout: 5_000 }).toContain('operator: keep');
-    await expect.poll(() => page.locator(`li.result[data-inspection-id="${inspectionId}"] .alert-line`).textContent(), { timeout: 5_000 }).toBe('Operator called · operator decided: keep');
-    expect(await page.getByRole('button', { name: 'Key 1' }).isDisabled()).toBe(true);
+    expect(record.alert.status).toBe('acknowledged');
+    const acknowledged = `Ringing level 1 (${call.attributes.contactName}) → acknowledged by ${call.attributes.contactName}: keep manufacturing`;
+    await expect.poll(() => page.locator(`li.result[data-inspection-id="${inspectionId}"] .alert-line`).textContent(), { timeout: 5_000 }).toBe(acknowledged);
+    await expect.poll(() => page.locator(`#history-rows tr[data-inspection-id="${inspectionId}"]`).textContent(), { timeout: 5_000 }).toContain(acknowledged);
+    expect(await page.locator('li.call-panel').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
   });
 
   it('explains a refused file in words and remembers the station', async () => {

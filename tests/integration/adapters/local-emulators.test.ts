@@ -162,7 +162,6 @@ describe('startLocalAwsStandIns', () => {
       instanceId: config.CONNECT_INSTANCE_ID,
       contactFlowId: config.CONNECT_CONTACT_FLOW_ID,
       sourcePhoneNumber: config.CONNECT_SOURCE_PHONE_NUMBER,
-      destinationPhoneNumber: config.OPERATOR_PHONE_NUMBER,
     });
     const image = await makeTestWaferImage({ redMarkSide: 12 });
     const inspectionId = newInspectionId();
@@ -170,7 +169,19 @@ describe('startLocalAwsStandIns', () => {
 
     // Act
     const [, detection] = await Promise.all([store.putImage(keys.image, image, { inspectionId, stationId: 'litho-1', source: 'api' }), detector.detect(image)]);
-    const { contactId } = await caller.startCall({ inspectionId, stationId: 'litho-1', confidencePercent: Math.round(detection.Confidence * 100) });
+    const { contactId } = await caller.startCall({
+      inspectionId,
+      stationId: 'litho-1',
+      stationName: 'Litho 1',
+      confidencePercent: Math.round(detection.Confidence * 100),
+      callKind: 'anomaly',
+      destinationPhoneNumber: config.OPERATOR_PHONE_NUMBER,
+      contactName: 'Line operator',
+      level: 1,
+      loop: 1,
+      step: 0,
+      index: 0,
+    });
     const stored = await standIns.clients.s3.send(new GetObjectCommand({ Bucket: config.IMAGE_BUCKET, Key: keys.image }));
 
     // Assess

@@ -286,3 +286,44 @@ describe('SQS emulator, wire protocol', () => {
     expect(grouped.MessageId).toBeDefined();
   });
 });
+
+describe('SQS emulator persistence (a restarted local stack keeps its queues)', () => {
+  it('keeps delayed and in-flight messages across a restart, each becoming visible when it would have', async () => {
+    // Prepare: a delayed timer and a received (in-flight) message, then the process stops
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const folder = await mkdtemp(path.join(tmpdir(), 'waferwatch-sqs-'));
+    const file = path.join(folder, 'sqs.json');
+    let now = Date.parse('2026-11-26T12:00:00Z');
+    const first = new SqsEmulator({ now: () => now, persistTo: file });
+    await first.start();
+    const queueUrl = first.createQueue('alerts', { VisibilityTimeout: '60' });
+    first.sendMessage(queueUrl, '{"kind":"escalate"}', { delaySeconds: 120, messageAttributes: { kind: { DataType: 'String', StringValue: 'escalate' } } });
+    first.sendMessage(queueUrl, '{"kind":"alert"}');
+    const [received] = first.receive(queueUrl);
+    await first.close();
+
+    // Act: a new process (a new emulator) over the same file
+    const second = new SqsEmulator({ now: () => now, persistTo: file });
+    await second.start();
+    const again = second.createQueue('alerts', { VisibilityTimeout: '60' });
+    const right = second.receive(again, { maxNumberOfMessages: 10 });
+    now += 61_000;
+    const afterVisibility = second.receive(again, { maxNumberOfMessages: 10 });
+    now += 60_000;
+    const afterDelay = second.receive(again, { maxNumberOfMessages: 10 });
+    await second.close();
+    await rm(folder, { recursive: true, force: true });
+
+    // Assess
+    expect(received?.body).toBe('{"kind":"alert"}');
+    expect(right).toEqual([]);
+    expect(afterVisibility.map((message) => [message.body, message.attributes.ApproximateReceiveCount])).toEqual([['{"kind":"alert"}', '2']]);
+    // By then the alert's second visibility timeout has also run out: both are delivered.
+    expect(afterDelay.map((message) => [message.body, message.messageAttributes.kind?.StringValue ?? null]).sort()).toEqual([
+      ['{"kind":"alert"}', null],
+      ['{"kind":"escalate"}', 'escalate'],
+    ]);
+  });
+});

@@ -31,6 +31,18 @@ functions:
     handler: functions/picture.handler
     events:
       - http: { path: picture, method: get }
+  contactEvents:
+    handler: functions/contact-events.handler
+    timeout: 5
+    events:
+      - eventBridge:
+          pattern:
+            source: [aws.connect]
+            detail-type: [Amazon Connect Contact Event]
+            detail:
+              eventType: [INITIATED, CONNECTED_TO_SYSTEM, DISCONNECTED]
+              instanceArn:
+                - !Sub 'arn:\${AWS::Partition}:connect:\${AWS::Region}:\${AWS::AccountId}:instance/\${param:connectInstanceId}'
 `;
 
 const ECHO_HANDLER = `
@@ -44,6 +56,17 @@ export async function handler(event, context) {
 }
 `;
 const BOOM_HANDLER = `export async function handler() { throw new Error('secret detail'); }`;
+// Records every contact event it is invoked with; its first CONNECTED_TO_SYSTEM fails, as a throttled store would.
+const CONTACT_EVENTS_HANDLER = `
+export async function handler(event, context) {
+  const seen = (globalThis.__contactEventsReceived ??= []);
+  seen.push({ event, functionName: context.functionName });
+  if (event.detail.eventType === 'CONNECTED_TO_SYSTEM' && !globalThis.__contactEventsFailedOnce) {
+    globalThis.__contactEventsFailedOnce = true;
+    throw new Error('throttled');
+  }
+}
+`;
 const PICTURE_HANDLER = `
 export async function handler() {
   return { statusCode: 200, headers: { 'Content-Type': 'image/png' }, body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]).toString('base64'), isBase64Encoded: true };
@@ -71,9 +94,34 @@ function send(url: string, options: { method: string; headers?: Record<string, s
   });
 }
 
+interface ReceivedContactEvent {
+  event: { id: string; source: string; 'detail-type': string; resources: string[]; detail: { eventType: string; contactId: string; instanceArn: string; disconnectReason?: string } };
+  functionName: string;
+}
+
+/** What the project's contactEvents handler has been invoked with, in this process. */
+const contactEventsReceived = () => ((globalThis as { __contactEventsReceived?: ReceivedContactEvent[] }).__contactEventsReceived ?? []);
+
 describe('local stack as API Gateway', () => {
   let projectRoot: string;
   let stack: LocalStack;
+  const logLines: string[] = [];
+
+  /** Place a call on the stack's Connect emulator as the place-call function would. */
+  async function placeCall(instanceId = stack.env.CONNECT_INSTANCE_ID!): Promise<string> {
+    const response = await fetch(`${stack.env.CONNECT_ENDPOINT}/contact/outbound-voice`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        InstanceId: instanceId,
+        ContactFlowId: stack.env.CONNECT_CONTACT_FLOW_ID,
+        DestinationPhoneNumber: '+15555550101',
+        SourcePhoneNumber: stack.env.CONNECT_SOURCE_PHONE_NUMBER,
+        Attributes: { inspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', stationId: 'litho-3', stationName: 'Litho three', confidencePercent: '93', foldedAnomalies: '0', callKind: 'anomaly', contactName: 'Shift lead', escalationLevel: '2', escalationLoop: '1' },
+      }),
+    });
+    return ((await response.json()) as { ContactId: string }).ContactId;
+  }
 
   beforeAll(async () => {
     projectRoot = await mkdtemp(path.join(tmpdir(), 'waferwatch-gateway-'));
@@ -83,9 +131,16 @@ describe('local stack as API Gateway', () => {
     await writeFile(path.join(projectRoot, 'functions/echo.ts'), ECHO_HANDLER);
     await writeFile(path.join(projectRoot, 'functions/boom.ts'), BOOM_HANDLER);
     await writeFile(path.join(projectRoot, 'functions/picture.ts'), PICTURE_HANDLER);
+    await writeFile(path.join(projectRoot, 'functions/contact-events.ts'), CONTACT_EVENTS_HANDLER);
     await writeFile(path.join(projectRoot, 'static-site/index.html'), '<!doctype html><title>probe</title>');
     await writeFile(path.join(projectRoot, 'secret.txt'), 'outside the site');
-    stack = await startLocalStack({ port: 0, projectRoot, dataDir: path.join(projectRoot, '.data'), env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN' } });
+    stack = await startLocalStack({
+      port: 0,
+      projectRoot,
+      dataDir: path.join(projectRoot, '.data'),
+      env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN', RING_TIMEOUT_SECONDS: '1' },
+      log: (line) => logLines.push(line),
+    });
   });
 
   afterAll(async () => {
@@ -217,6 +272,64 @@ describe('local stack as API Gateway', () => {
     expect(JSON.parse(response.body.toString('utf8'))).toEqual({ calls: [] });
     expect(answer.status).toBe(404);
     expect(JSON.parse(answer.body.toString('utf8'))).toMatchObject({ error: { code: 'CALL_NOT_FOUND' } });
+  });
+
+  it("delivers the Connect emulator's contact events to serverless.yml's contactEvents through its EventBridge pattern, retrying a failed invocation", async () => {
+    // Prepare
+    const contactId = await placeCall();
+
+    // Act
+    const answered = await send(`${stack.url}/_local/phone/${contactId}`, { method: 'GET' });
+    const hungUp = await send(`${stack.url}/_local/phone/${contactId}/hangup`, { method: 'POST' });
+    await stack.alertsSettled();
+    const calls = JSON.parse((await send(`${stack.url}/_local/calls`, { method: 'GET' })).body.toString('utf8')) as { calls: Array<Record<string, unknown>> };
+
+    // Assess
+    expect([answered.status, hungUp.status]).toEqual([200, 200]);
+    const received = contactEventsReceived().filter((entry) => entry.event.detail.contactId === contactId);
+    // The failed CONNECTED_TO_SYSTEM is retried a second later, after the DISCONNECTED that followed it was handled:
+    // events reach the function out of order, as they can in AWS.
+    expect(received.map((entry) => entry.event.detail.eventType)).toEqual(['INITIATED', 'CONNECTED_TO_SYSTEM', 'DISCONNECTED', 'CONNECTED_TO_SYSTEM']);
+    // The retry is the same event again (same id), as Lambda retries an asynchronous invocation.
+    expect(received[3]!.event).toEqual(received[1]!.event);
+    expect(received[2]!.event.detail.disconnectReason).toBe('CUSTOMER_DISCONNECT');
+    expect(received[0]).toMatchObject({
+      functionName: 'contactEvents',
+      event: { source: 'aws.connect', 'detail-type': 'Amazon Connect Contact Event', detail: { instanceArn: `arn:aws:connect:us-east-1:000000000000:instance/${stack.env.CONNECT_INSTANCE_ID}` } },
+    });
+    expect(calls.calls.find((call) => call.contactId === contactId)).toMatchObject({
+      status: 'completed',
+      disconnectReason: 'CUSTOMER_DISCONNECT',
+      destination: '+1******0101',
+      attributes: { contactName: 'Shift lead', escalationLevel: '2' },
+    });
+  });
+
+  it('ends a call nobody answers after RING_TIMEOUT_SECONDS, delivers its DISCONNECTED, and ignores another instance\'s calls', async () => {
+    // Prepare
+    const contactId = await placeCall();
+    const elsewhere = await placeCall('99999999-0000-4000-8000-000000000000');
+
+    // Act
+    const declined = await placeCall();
+    await send(`${stack.url}/_local/phone/${declined}/decline`, { method: 'POST' });
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    await stack.alertsSettled();
+    const answerLate = await send(`${stack.url}/_local/phone/${contactId}`, { method: 'GET' });
+
+    // Assess
+    const reasons = (id: string) => contactEventsReceived().filter((entry) => entry.event.detail.contactId === id).map((entry) => [entry.event.detail.eventType, entry.event.detail.disconnectReason ?? null]);
+    expect(reasons(contactId)).toEqual([
+      ['INITIATED', null],
+      ['DISCONNECTED', 'TELECOM_TIMEOUT'],
+    ]);
+    expect(reasons(declined)).toEqual([
+      ['INITIATED', null],
+      ['DISCONNECTED', 'TELECOM_BUSY'],
+    ]);
+    expect(reasons(elsewhere)).toEqual([]);
+    expect(answerLate.status).toBe(409);
+    expect(JSON.parse(answerLate.body.toString('utf8'))).toMatchObject({ error: { code: 'CALL_ENDED' } });
   });
 
   it('refuses a second stack in the same process, whose handlers would share the first one\'s configuration', async () => {

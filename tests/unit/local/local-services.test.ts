@@ -44,4 +44,28 @@ describe('callView', () => {
     });
     expect(JSON.stringify(view)).not.toContain('5555550100');
   });
+
+  it('shows how an ended call went: when it was answered and ended, and Connect\'s disconnect reason', () => {
+    // Prepare
+    const call: EmulatedCall = {
+      contactId: 'c-2',
+      clientToken: 't',
+      instanceId: 'i',
+      contactFlowId: 'f',
+      destinationPhoneNumber: '+15555550101',
+      attributes: { contactName: 'Shift lead', escalationLevel: '2' },
+      startedAt: '2026-11-26T12:00:00.000Z',
+      status: 'completed',
+      updatedAt: '2026-11-26T12:00:40.000Z',
+      answeredAt: '2026-11-26T12:00:05.000Z',
+      endedAt: '2026-11-26T12:00:40.000Z',
+      disconnectReason: 'CUSTOMER_DISCONNECT',
+    };
+
+    // Act
+    const view = callView(call);
+
+    // Assess
+    expect(view).toMatchObject({ status: 'completed', answeredAt: call.answeredAt, endedAt: call.endedAt, disconnectReason: 'CUSTOMER_DISCONNECT', destination: '+1******0101' });
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../../functions/core/errors';
-import { confidencePercent, describeAlert, describeError, formatBytes, verdictLabel } from '../../../static-site/messages';
+import { callLabel, confidencePercent, describeAlert, describeCallEnd, describeError, describeLadder, formatBytes, verdictLabel, type LadderAttempt } from '../../../static-site/messages';
 
 // Every code the API can answer with, plus the local gateway's own; `satisfies` keeps this list in step with errors.ts.
 const API_CODES = [
@@ -71,5 +71,85 @@ describe('page wording', () => {
     expect(confidencePercent(undefined)).toBeUndefined();
     expect(formatBytes(10 * 1024 * 1024)).toBe('10 MB');
     expect(formatBytes(1536)).toBe('2 KB');
+  });
+});
+
+describe('escalation ladder wording', () => {
+  const attempt = (level: number, contactName: string, outcome: string, extra: Partial<LadderAttempt> = {}): LadderAttempt => ({ level, loop: 1, contactName, outcome, ...extra });
+
+  it('tells the ladder call by call, up to who acknowledged with which decision', () => {
+    // Prepare
+    const alert = {
+      status: 'acknowledged',
+      acknowledgedBy: { contactName: 'Shift lead', decision: 'scrap', key: '2' },
+      attempts: [attempt(1, 'Line operator', 'no-answer'), attempt(2, 'Shift lead', 'acknowledged', { key: '2' })],
+    };
+
+    // Act + Assess
+    expect(describeAlert(alert)).toBe('Ringing level 1 (Line operator) → no answer → ringing level 2 (Shift lead) → acknowledged by Shift lead: scrap');
+    expect(describeLadder({ ...alert, acknowledgedBy: { contactName: 'Shift lead', decision: 'keep' } })).toMatch(/acknowledged by Shift lead: keep manufacturing$/);
+  });
+
+  it('says how each call of a level that rings several people went, and what is still ringing', () => {
+    // Prepare
+    const alert = {
+      status: 'ringing',
+      level: 2,
+      loop: 1,
+      attempts: [
+        attempt(1, 'Day operator', 'busy'),
+        attempt(1, 'Process engineer', 'ended-without-key'),
+        attempt(1, 'Trainee', 'not-started', { reason: 'the number is outside the allowed prefixes' }),
+        attempt(2, 'Shift lead', 'answered'),
+      ],
+    };
+
+    // Act + Assess
+    expect(describeAlert(alert)).toBe(
+      'Ringing level 1 (Day operator, Process engineer, Trainee) → Day operator: declined or busy, Process engineer: hung up without pressing a key, ' +
+        'Trainee: could not be called (the number is outside the allowed prefixes) → ringing level 2 (Shift lead) → answered, deciding…',
+    );
+    expect(describeAlert({ status: 'ringing', level: 1, loop: 1, attempts: [] })).toBe('Ringing level 1');
+  });
+
+  it('says when the ladder went round again, and when nobody acknowledged', () => {
+    // Prepare
+    const alert = {
+      status: 'unacknowledged',
+      attempts: [attempt(1, 'Line operator', 'voicemail'), { ...attempt(1, 'Line operator', 'no-answer'), loop: 2 }],
+    };
+
+    // Act + Assess
+    expect(describeAlert(alert)).toBe(
+      'Ringing level 1 (Line operator) → voicemail answered → ringing level 1 again (round 2) (Line operator) → no answer → nobody acknowledged after 2 rounds of calls',
+    );
+    expect(describeAlert({ status: 'unacknowledged', attempts: [attempt(1, 'Line operator', 'no-answer')] })).toMatch(/nobody acknowledged after one round of calls$/);
+  });
+
+  it('names a folded anomaly acknowledged on another inspection\'s call, and a failed ladder', () => {
+    // Act + Assess
+    expect(describeAlert({ status: 'acknowledged', viaInspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', acknowledgedBy: { contactName: 'Line operator', decision: 'keep' } })).toBe(
+      'Acknowledged by Line operator on the call about inspection 01ARZ3NDEKTSV4RRFFQ69G5FAV: keep manufacturing',
+    );
+    expect(describeAlert({ status: 'failed', reason: 'the daily call cap was reached', attempts: [attempt(1, 'Line operator', 'not-started')] })).toBe(
+      'Ringing level 1 (Line operator) → could not be called → call failed: the daily call cap was reached',
+    );
+  });
+
+  it('labels a call by its rung of the ladder and says how it ended', () => {
+    // Act + Assess
+    expect(callLabel({ contactName: 'Shift lead', escalationLevel: '2', escalationLoop: '1' })).toBe('Level 2 · Shift lead');
+    expect(callLabel({ contactName: 'Shift lead', escalationLevel: '2', escalationLoop: '2' })).toBe('Level 2 · Shift lead · round 2');
+    expect(callLabel({ inspectionId: 'x' })).toBe('Operator');
+    expect(describeCallEnd({ status: 'initiated' })).toBeUndefined();
+    expect(describeCallEnd({ status: 'answered' })).toBeUndefined();
+    expect(describeCallEnd({ status: 'no-answer' })).toBe('no answer');
+    expect(describeCallEnd({ status: 'declined' })).toBe('declined');
+    expect(describeCallEnd({ status: 'failed' })).toBe('could not be connected');
+    expect(describeCallEnd({ status: 'completed', decision: { status: 'recorded', decision: 'scrap' } })).toBe('decided: scrap');
+    expect(describeCallEnd({ status: 'completed', decision: { status: 'conflict', decision: 'keep' } })).toBe('already decided on another call: keep manufacturing');
+    expect(describeCallEnd({ status: 'completed', decision: { status: 'error', code: 'STORAGE_UNAVAILABLE' } })).toBe('the answer could not be recorded');
+    expect(describeCallEnd({ status: 'completed', disconnectReason: 'CUSTOMER_DISCONNECT' })).toBe('hung up without pressing a key');
+    expect(describeCallEnd({ status: 'completed', disconnectReason: 'CONTACT_FLOW_DISCONNECT' })).toBe('no key pressed');
   });
 });
