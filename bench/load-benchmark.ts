@@ -33,6 +33,11 @@ export interface LoadOptions {
    * STATION_CALL_COOLDOWN_SECONDS, else the product default); a `--url` stack is assumed to use it (default 300).
    */
   cooldownSeconds?: number;
+  /**
+   * The simulated operator answers each call of the benchmark's stations this long after it started ringing, then
+   * presses 1 (keep manufacturing), which acknowledges the alert.
+   */
+  answerAfterMs: number;
   keepData: boolean;
 }
 
@@ -46,7 +51,10 @@ export class LoadArgumentError extends Error {}
 
 export const LOAD_USAGE = `npm run bench:load -- [--uploads 500] [--concurrency 1,8,32] [--max-seconds 300]
     [--url http://localhost:3000 --s3-endpoint http://localhost:PORT [--bucket ${DEFAULT_BUCKET}]]
-    [--seed 1] [--stations 16] [--same-bytes] [--settle-seconds 60] [--cooldown-seconds 300] [--keep-data]`;
+    [--seed 1] [--stations 16] [--same-bytes] [--settle-seconds 60] [--cooldown-seconds 300] [--answer-after-ms 2000] [--keep-data]`;
+
+/** The longest --answer-after-ms: past the stack's ring timeout (RING_TIMEOUT_SECONDS, 30 s) a call has rung out anyway. */
+export const MAX_ANSWER_AFTER_MS = 600_000;
 
 /** Parse the benchmark's command line; throws LoadArgumentError naming the bad argument. */
 export function parseLoadArgs(args: readonly string[]): LoadOptions {
@@ -68,6 +76,7 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
         'same-bytes': { type: 'boolean', default: false },
         'settle-seconds': { type: 'string', default: '60' },
         'cooldown-seconds': { type: 'string' },
+        'answer-after-ms': { type: 'string', default: '2000' },
         'keep-data': { type: 'boolean', default: false },
       },
     }));
@@ -91,6 +100,7 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
     sameBytes: values['same-bytes'],
     settleSeconds: nonNegativeInteger('--settle-seconds', values['settle-seconds']),
     ...(values['cooldown-seconds'] === undefined ? {} : { cooldownSeconds: cooldownSeconds(values['cooldown-seconds']) }),
+    answerAfterMs: answerAfterMs(values['answer-after-ms']),
     keepData: values['keep-data'],
   };
 }
@@ -99,6 +109,12 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
 function cooldownSeconds(text: string): number {
   const value = nonNegativeInteger('--cooldown-seconds', text);
   if (value > 86_400) throw new LoadArgumentError(`--cooldown-seconds must be between 0 and 86400 (the product's range), got "${text}".`);
+  return value;
+}
+
+function answerAfterMs(text: string): number {
+  const value = nonNegativeInteger('--answer-after-ms', text);
+  if (value > MAX_ANSWER_AFTER_MS) throw new LoadArgumentError(`--answer-after-ms must be between 0 and ${MAX_ANSWER_AFTER_MS}, got "${text}".`);
   return value;
 }
 
@@ -217,6 +233,8 @@ export interface UploadResult {
   inspectionId?: string;
   /** The image key of an accepted (200/201) answer. */
   imageKey?: string;
+  /** When the answer arrived (Date.now(), the wall clock the stack's timestamps use too). */
+  answeredAtMs?: number;
 }
 
 /** Outcomes other than accepted (see isAccepted) counted by `status code`, e.g. `503 DETECTOR_UNAVAILABLE: 2`, `network ECONNRESET: 1`. */
@@ -230,18 +248,30 @@ export function countErrors(results: readonly UploadResult[]): Map<string, numbe
   return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** What the reconciliation needs of a record's alert: where it got to, and when place-call decided it. */
+/**
+ * What the reconciliation needs of a record's alert: where it got to, which calls it has, and when place-call decided
+ * it. The statuses are functions/core/inspection.ts AlertOutcome's: `queued`, `ringing`, `acknowledged`,
+ * `unacknowledged`, `folded`, `failed`, `skipped`, `not-queued`, and `placed` on records from before escalation ladders.
+ */
 export interface AlertSummary {
-  /** `queued`, `placed`, `folded`, `failed`, `skipped` or `not-queued` (functions/core/inspection.ts AlertOutcome). */
   status: string;
-  /** A folded alert: the inspection whose call (placed or still to come) it was counted into. */
+  /** A ladder's: `anomaly` (its own call) or `folded` (a station's cooldown-end call about the anomalies folded during it). */
+  callKind?: string;
+  /** A folded alert: the inspection whose call (ringing, or still to come) it was counted into. */
   intoInspectionId?: string;
-  /** A placed alert: the Connect contact. */
-  contactId?: string;
+  /** A folded alert acknowledged by another inspection's call: that inspection. */
+  viaInspectionId?: string;
+  /** The Connect contacts of its ladder (every attempt that started), or of its call on a `placed` record. */
+  contactIds?: string[];
   /** A failed alert: why, e.g. DAILY_CALL_CAP_REACHED. */
   code?: string;
-  /** When place-call decided it: placedAt, foldedAt or failedAt. */
+  /**
+   * When place-call decided it: placedAt, the ladder's startedAt, foldedAt or failedAt. Unknown for the anomaly a
+   * cooldown-end call is about: its record went from `folded` to `ringing` and kept no foldedAt.
+   */
   decidedAt?: string;
+  /** An acknowledged alert: when the key was pressed. */
+  acknowledgedAt?: string;
 }
 
 /** The few fields of a stored inspection record the reconciliation needs. */
@@ -254,28 +284,68 @@ export interface RecordSummary {
   alert: AlertSummary;
 }
 
+/** The alert statuses of an anomaly that rang (with `placed`, the same on records from before escalation ladders). */
+export const RANG_STATUSES: ReadonlySet<string> = new Set(['ringing', 'acknowledged', 'unacknowledged', 'placed']);
+
 /** The record's alert as the reconciliation sees it; unknown shapes keep only their status. */
 export function summarizeAlert(alert: unknown): AlertSummary {
   const fields = typeof alert === 'object' && alert !== null ? (alert as Record<string, unknown>) : {};
   const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : undefined);
-  const decidedAt = text('placedAt') ?? text('foldedAt') ?? text('failedAt');
+  const status = text('status') ?? 'missing';
+  const callKind = text('callKind');
+  const viaInspectionId = text('viaInspectionId');
+  const isCooldownCall = callKind === 'folded' && viaInspectionId === undefined && RANG_STATUSES.has(status);
+  const decidedAt = isCooldownCall ? undefined : (text('placedAt') ?? text('startedAt') ?? text('foldedAt') ?? text('failedAt'));
   const intoInspectionId = text('intoInspectionId');
-  const contactId = text('contactId');
+  const attempts = Array.isArray(fields.attempts) ? (fields.attempts as unknown[]) : [];
+  const contactIds = [
+    ...new Set(
+      [text('contactId'), ...attempts.map((attempt) => (typeof attempt === 'object' && attempt !== null ? (attempt as Record<string, unknown>).contactId : undefined))].filter(
+        (id): id is string => typeof id === 'string' && id.length > 0,
+      ),
+    ),
+  ];
   const code = text('code');
+  const acknowledgedAt = status === 'acknowledged' ? text('acknowledgedAt') : undefined;
   return {
-    status: text('status') ?? 'missing',
+    status,
+    ...(callKind ? { callKind } : {}),
     ...(intoInspectionId ? { intoInspectionId } : {}),
-    ...(contactId ? { contactId } : {}),
+    ...(viaInspectionId ? { viaInspectionId } : {}),
+    ...(contactIds.length > 0 ? { contactIds } : {}),
     ...(code ? { code } : {}),
     ...(decidedAt ? { decidedAt } : {}),
+    ...(acknowledgedAt ? { acknowledgedAt } : {}),
   };
+}
+
+/**
+ * Where the policy put an alert, whatever happened to it since:
+ * - `rang`: its own ladder rang (ringing, acknowledged, unacknowledged; placed on old records);
+ * - `folded`: folded into its station's call inside the cooldown; still `folded`, acknowledged with the call that
+ *   told it (`viaInspectionId`), or the newest fold a station's cooldown-end call is about (`callKind: 'folded'`);
+ * - `failed`, `queued`, or `other` (not anomalous, not queued, skipped).
+ */
+export type AlertCategory = 'rang' | 'folded' | 'failed' | 'queued' | 'other';
+
+export function alertCategory(alert: AlertSummary): AlertCategory {
+  if (alert.status === 'queued' || alert.status === 'failed' || alert.status === 'folded') return alert.status;
+  if (!RANG_STATUSES.has(alert.status)) return 'other';
+  return alert.viaInspectionId !== undefined || alert.callKind === 'folded' ? 'folded' : 'rang';
+}
+
+/** True for an alert with calls of its own: one that rang, or the anomaly a cooldown-end call is about. */
+export function hasOwnCalls(alert: AlertSummary): boolean {
+  return RANG_STATUSES.has(alert.status) && alert.viaInspectionId === undefined;
 }
 
 /**
  * The product's operator call policy (functions/core/place-operator-call.ts), as the benchmark models it:
  * - the same image bytes (sha256) are one inspection, so they ring at most once (`dedupeSameImage`);
  * - a station rings at most once per `cooldownMs`, counted from its last call: anomalies on it inside the cooldown
- *   are folded into its next call (STATION_CALL_COOLDOWN_SECONDS);
+ *   are folded (STATION_CALL_COOLDOWN_SECONDS); when the cooldown ends with folds nobody was told about, a call of
+ *   their own tells them and starts a new cooldown (these cooldown-end calls are observed, not predicted: see
+ *   expectedAlerts);
  * - at most `dailyCallsLeft` more calls today (DAILY_CALL_CAP minus the calls already placed this UTC day): a call
  *   past it is refused (DAILY_CALL_CAP_REACHED) and lifts the station's cooldown, as nobody was rung.
  */
@@ -295,7 +365,7 @@ export function productCallPolicy(input: { cooldownSeconds: number; dailyCallsLe
 
 /** How a policy ends the alerts of a set of records. */
 export interface ExpectedAlerts {
-  /** Alerts that ring (one Connect call each). */
+  /** Alerts that ring a ladder of their own. */
   calls: number;
   /** Alerts folded into a station's call inside its cooldown. */
   folded: number;
@@ -304,40 +374,58 @@ export interface ExpectedAlerts {
 }
 
 /**
- * When place-call decided an alert (or, not decided yet, when the inspection was created). The policy applies when
- * the alert leaves the queue, not when the wafer was photographed, so this is the clock the model replays; it agrees
- * with the product to within the Connect call's own latency (placedAt is stamped after the call starts).
+ * When place-call decided an alert (or, not decided yet or not known, when the inspection was created). The policy
+ * applies when the alert leaves the queue, not when the wafer was photographed, so this is the clock the model
+ * replays; it agrees with the product to within the Connect call's own latency (a ladder's startedAt is stamped after
+ * its first call started).
  */
 export function alertDecisionTime(record: RecordSummary): number {
   return Date.parse(record.alert.decidedAt ?? record.createdAt);
 }
 
+/** A station's cooldown-end call (`callKind: 'folded'`), as an event of the policy's timeline. */
+export interface CooldownCall {
+  stationId: string;
+  /** When it started (ms since the epoch). */
+  at: number;
+}
+
 /**
  * What `policy` makes of the alerts of these records: the anomalous ones whose alert reached the queue (a
  * `not-queued` alert never did; the client was answered 503), replayed in the order place-call decided them.
+ * `cooldownCalls` are the cooldown-end calls that started meanwhile: each restarts its station's cooldown and uses one
+ * call of the daily cap. They only happen when a run outlasts a cooldown, and are reported apart from these.
  */
-export function expectedAlerts(records: readonly RecordSummary[], policy: CallPolicy): ExpectedAlerts {
-  const anomalous = records
-    .filter((record) => record.status === 'anomalous' && record.alert.status !== 'not-queued')
-    .map((record) => ({ record, at: alertDecisionTime(record) }))
-    .sort((a, b) => a.at - b.at || a.record.inspectionId.localeCompare(b.record.inspectionId));
+export function expectedAlerts(records: readonly RecordSummary[], policy: CallPolicy, cooldownCalls: readonly CooldownCall[] = []): ExpectedAlerts {
+  type Event = { at: number; order: string; record?: RecordSummary; stationId: string };
+  const events: Event[] = [
+    ...records
+      .filter((record) => record.status === 'anomalous' && record.alert.status !== 'not-queued')
+      .map((record) => ({ at: alertDecisionTime(record), order: record.inspectionId, record, stationId: record.stationId })),
+    ...cooldownCalls.map((call) => ({ at: call.at, order: '', stationId: call.stationId })),
+  ].sort((a, b) => a.at - b.at || a.order.localeCompare(b.order));
   const lastCallAt = new Map<string, number>();
   const seenImages = new Set<string>();
   const expected: ExpectedAlerts = { calls: 0, folded: 0, capped: 0 };
   let callsLeft = policy.dailyCallsLeft;
-  for (const { record, at } of anomalous) {
+  for (const { record, at, stationId } of events) {
+    if (!record) {
+      lastCallAt.set(stationId, at);
+      callsLeft -= 1;
+      continue;
+    }
     if (policy.dedupeSameImage) {
       if (seenImages.has(record.sha256)) continue;
       seenImages.add(record.sha256);
     }
-    const last = lastCallAt.get(record.stationId);
+    const last = lastCallAt.get(stationId);
     if (last !== undefined && at - last < policy.cooldownMs) {
       expected.folded += 1;
     } else if (callsLeft <= 0) {
-      lastCallAt.delete(record.stationId);
+      lastCallAt.delete(stationId);
       expected.capped += 1;
     } else {
-      lastCallAt.set(record.stationId, at);
+      lastCallAt.set(stationId, at);
       callsLeft -= 1;
       expected.calls += 1;
     }
@@ -347,20 +435,21 @@ export function expectedAlerts(records: readonly RecordSummary[], policy: CallPo
 
 /**
  * How long after its inspection was created place-call decided each settled alert (ms), and how long until each
- * placed call rang: the wait an operator sees, which grows when the queue falls behind the uploads.
+ * alert that rang had its ladder started: the wait an operator sees, which grows when the queue falls behind the
+ * uploads. (The anomaly a cooldown-end call is about has no known decision time and is left out.)
  */
-export function alertDelays(records: readonly RecordSummary[]): { decided: number[]; placed: number[] } {
-  const delays = { decided: [] as number[], placed: [] as number[] };
+export function alertDelays(records: readonly RecordSummary[]): { decided: number[]; rang: number[] } {
+  const delays = { decided: [] as number[], rang: [] as number[] };
   for (const record of records) {
     if (record.status !== 'anomalous' || record.alert.decidedAt === undefined) continue;
     const delay = Date.parse(record.alert.decidedAt) - Date.parse(record.createdAt);
     delays.decided.push(delay);
-    if (record.alert.status === 'placed') delays.placed.push(delay);
+    if (alertCategory(record.alert) === 'rang') delays.rang.push(delay);
   }
   return delays;
 }
 
-/** The number of calls `policy` places for these records. */
+/** The number of alerts `policy` rings a ladder for, for these records. */
 export function expectedCallCount(records: readonly RecordSummary[], policy: CallPolicy): number {
   return expectedAlerts(records, policy).calls;
 }
@@ -373,11 +462,25 @@ export interface ReconciliationCheck {
   ok: boolean;
 }
 
-/** One call the Connect emulator placed during the run. */
+/** One call the Connect emulator placed during the run (GET /_local/calls), with the attributes place-call gave it. */
 export interface PlacedCall {
   contactId: string;
   /** The inspection id the call was placed for (its contact attributes). */
   inspectionId: string;
+  stationId?: string;
+  /** `anomaly`, or `folded` for a station's cooldown-end call; absent on calls from before ladders (anomaly). */
+  callKind?: string;
+  /** Which call of the ladder: escalationLevel, escalationLoop and the contact rung. */
+  level?: string;
+  loop?: string;
+  contactName?: string;
+  /** When the call started ringing (the emulator's startedAt, the list's createdAt). */
+  startedAt?: string;
+}
+
+/** A station's cooldown-end call, about the anomalies folded during its cooldown; not an anomaly's own call. */
+export function isCooldownEndCall(call: PlacedCall): boolean {
+  return call.callKind === 'folded';
 }
 
 /** What the stack holds after one run, read from its own state (S3 and the Connect emulator), not from the client. */
@@ -388,7 +491,7 @@ export interface StackState {
   storedImageKeys: readonly string[];
   /** Records that appeared under inspections/ during the run, as they stood once the alert queue settled. */
   records: readonly RecordSummary[];
-  /** The calls placed during the run. */
+  /** Every call placed during the run: anomalies' ladders and stations' cooldown-end calls (of any run's stations). */
   calls: readonly PlacedCall[];
 }
 
@@ -397,15 +500,23 @@ export function isAccepted(result: UploadResult): boolean {
   return (result.status === 201 || result.status === 200) && result.inspectionId !== undefined;
 }
 
+/** The cooldown-end calls of a run, as events of the policy's timeline (calls without a station or a time are left out). */
+export function cooldownCallsOf(calls: readonly PlacedCall[]): CooldownCall[] {
+  return calls
+    .filter((call) => isCooldownEndCall(call) && call.stationId !== undefined && call.startedAt !== undefined)
+    .map((call) => ({ stationId: call.stationId!, at: Date.parse(call.startedAt!) }));
+}
+
 /**
  * Reconcile one run against the stack's state, once its alerts settled:
  * - storage: one image and one record per distinct new inspection the client was answered with (an accepted upload,
  *   or an error that says its inspection was kept, e.g. 503 DETECTOR_UNAVAILABLE), each accepted image present, and
  *   no image stored as two inspections;
- * - calls: as many as the policy expects for this run's records, none twice, none for another run's inspection,
- *   each placed record with its call;
- * - alerts: none left queued, every anomalous one placed, folded or failed, folds into a call of this run on the
- *   same station, as many folded and capped as the policy expects.
+ * - calls (an anomaly's own; cooldown-end calls are reported apart and only move the policy's clock): a ladder for as
+ *   many alerts as the policy expects for this run's records, no ladder step rung twice, none for another run's
+ *   inspection, each alert that rang with its call;
+ * - alerts: none left queued, every anomalous one rang, folded or failed, folds into a call of the same station, as
+ *   many folded and capped as the policy expects, and every alert that rang acknowledged by the operator's key.
  */
 export function reconcile(results: readonly UploadResult[], state: StackState, policy: CallPolicy): ReconciliationCheck[] {
   const accepted = results.filter(isAccepted);
@@ -417,17 +528,21 @@ export function reconcile(results: readonly UploadResult[], state: StackState, p
   const acceptedNewKeys = new Set(accepted.filter((result) => !state.earlierInspectionIds.has(result.inspectionId!)).map((result) => result.imageKey));
   const storedKeys = new Set(state.storedImageKeys);
   const recordsById = new Map(state.records.map((record) => [record.inspectionId, record]));
-  const calledIds = state.calls.map((call) => call.inspectionId);
+  const anomalyCalls = state.calls.filter((call) => !isCooldownEndCall(call));
+  const calledIds = new Set(anomalyCalls.map((call) => call.inspectionId));
+  const ladderSteps = anomalyCalls.map((call) => [call.inspectionId, call.level ?? '1', call.loop ?? '1', call.contactName ?? ''].join('\u0000'));
   const contactIds = new Set(state.calls.map((call) => call.contactId));
   const anomalous = state.records.filter((record) => record.status === 'anomalous');
-  const byAlert = (status: string) => anomalous.filter((record) => record.alert.status === status);
-  const placed = byAlert('placed');
-  const folded = byAlert('folded');
-  const failed = byAlert('failed');
-  const expected = expectedAlerts(state.records, policy);
+  const inCategory = (category: AlertCategory) => anomalous.filter((record) => alertCategory(record.alert) === category);
+  const rang = inCategory('rang');
+  const folded = inCategory('folded');
+  const failed = inCategory('failed');
+  const expected = expectedAlerts(state.records, policy, cooldownCallsOf(state.calls));
   const foldedAstray = folded.filter((record) => {
-    const into = recordsById.get(record.alert.intoInspectionId ?? '');
-    return into === undefined || into.stationId !== record.stationId || into.alert.status !== 'placed';
+    // The anomaly a cooldown-end call is about is that call; the others point at the call that counted or told them.
+    if (record.alert.callKind === 'folded' && record.alert.viaInspectionId === undefined) return false;
+    const into = recordsById.get(record.alert.viaInspectionId ?? record.alert.intoInspectionId ?? '');
+    return into === undefined || into.stationId !== record.stationId || !hasOwnCalls(into.alert);
   });
   const check = (name: string, expectedCount: number, actual: number): ReconciliationCheck => ({ name, expected: expectedCount, actual, ok: expectedCount === actual });
   return [
@@ -436,19 +551,127 @@ export function reconcile(results: readonly UploadResult[], state: StackState, p
     check('records = new inspections answered', answered.size, state.records.length),
     check('answered inspections without a record', 0, [...answered].filter((id) => !recordsById.has(id)).length),
     check('one image stored as two inspections', 0, state.records.length - new Set(state.records.map((record) => record.sha256)).size),
-    check('calls = expected by the policy', expected.calls, state.calls.length),
-    check('inspections called more than once', 0, calledIds.length - new Set(calledIds).size),
-    check('calls for inspections not in this run', 0, calledIds.filter((id) => !recordsById.has(id)).length),
-    check('placed alerts without their call', 0, placed.filter((record) => !contactIds.has(record.alert.contactId ?? '')).length),
-    check('anomalous alerts still queued', 0, byAlert('queued').length),
-    check('placed + folded + failed = anomalous', anomalous.length, placed.length + folded.length + failed.length),
+    check('calls = expected by the policy', expected.calls, calledIds.size),
+    check('ladder steps called more than once', 0, ladderSteps.length - new Set(ladderSteps).size),
+    check('calls for inspections not in this run', 0, [...calledIds].filter((id) => !recordsById.has(id)).length),
+    check('rung alerts without their call', 0, rang.filter((record) => !(record.alert.contactIds ?? []).some((id) => contactIds.has(id))).length),
+    check('anomalous alerts still queued', 0, inCategory('queued').length),
+    check('rang + folded + failed = anomalous', anomalous.length, rang.length + folded.length + failed.length),
     check('folded = expected by the policy', expected.folded, folded.length),
     check('folded not into a call of its station', 0, foldedAstray.length),
     check('refused by the daily call cap = expected', expected.capped, failed.filter((record) => record.alert.code === 'DAILY_CALL_CAP_REACHED').length),
+    // A `placed` record predates acknowledgements: nothing can acknowledge it.
+    check('rung alerts not acknowledged by the key', 0, rang.filter((record) => record.alert.status === 'ringing' || record.alert.status === 'unacknowledged').length),
   ];
+}
+
+/** When each inspection's upload was first answered (ms since the epoch): the accepted answers, the earliest per inspection. */
+export function answerTimes(results: readonly UploadResult[]): Map<string, number> {
+  const times = new Map<string, number>();
+  for (const result of results) {
+    if (!isAccepted(result) || result.answeredAtMs === undefined) continue;
+    const id = result.inspectionId!;
+    const earlier = times.get(id);
+    if (earlier === undefined || result.answeredAtMs < earlier) times.set(id, result.answeredAtMs);
+  }
+  return times;
+}
+
+/**
+ * Time-to-ring (ms) of each anomaly of the run that rang: from its upload's answer to the start of its ladder's first
+ * call (the emulator's startedAt). Cooldown-end calls and calls for inspections this run's uploads did not answer are
+ * left out.
+ */
+export function timeToRing(calls: readonly PlacedCall[], answeredAtMs: ReadonlyMap<string, number>): number[] {
+  const firstCall = new Map<string, number>();
+  for (const call of calls) {
+    if (isCooldownEndCall(call) || call.startedAt === undefined) continue;
+    const startedAt = Date.parse(call.startedAt);
+    if (!Number.isFinite(startedAt)) continue;
+    const earlier = firstCall.get(call.inspectionId);
+    if (earlier === undefined || startedAt < earlier) firstCall.set(call.inspectionId, startedAt);
+  }
+  const delays: number[] = [];
+  for (const [inspectionId, startedAt] of firstCall) {
+    const answered = answeredAtMs.get(inspectionId);
+    if (answered !== undefined) delays.push(startedAt - answered);
+  }
+  return delays.sort((a, b) => a - b);
+}
+
+/** Time-to-acknowledge (ms) of each alert of the run that rang and was acknowledged: from its upload's answer to the key. */
+export function timeToAcknowledge(records: readonly RecordSummary[], answeredAtMs: ReadonlyMap<string, number>): number[] {
+  const delays: number[] = [];
+  for (const record of records) {
+    if (alertCategory(record.alert) !== 'rang' || record.alert.acknowledgedAt === undefined) continue;
+    const answered = answeredAtMs.get(record.inspectionId);
+    const acknowledged = Date.parse(record.alert.acknowledgedAt);
+    if (answered !== undefined && Number.isFinite(acknowledged)) delays.push(acknowledged - answered);
+  }
+  return delays.sort((a, b) => a - b);
+}
+
+/** Amazon Connect's default StartOutboundVoiceContact rate per instance: the calls of a burst cannot all start at once. */
+export const CONNECT_CALLS_PER_SECOND = 2;
+/** The time-to-ring goal on top of the Connect-rate floor. */
+export const RING_GOAL_SECONDS = 2;
+
+/** The time-to-ring goal of a run: p95 within 2 s plus the Connect-rate floor (calls ÷ 2 per second). */
+export interface RingGoal {
+  calls: number;
+  /** calls ÷ CONNECT_CALLS_PER_SECOND: how long the last of them must wait at Connect's rate. */
+  floorSeconds: number;
+  /** RING_GOAL_SECONDS + floorSeconds. */
+  goalSeconds: number;
+  p95Seconds: number;
+  /** Undefined when nothing rang. */
+  met: boolean | undefined;
+}
+
+export function ringGoal(timeToRingMs: readonly number[]): RingGoal {
+  const sorted = [...timeToRingMs].sort((a, b) => a - b);
+  const calls = sorted.length;
+  const floorSeconds = calls / CONNECT_CALLS_PER_SECOND;
+  const goalSeconds = RING_GOAL_SECONDS + floorSeconds;
+  const p95Seconds = percentile(sorted, 95) / 1000;
+  return { calls, floorSeconds, goalSeconds, p95Seconds, met: calls === 0 ? undefined : p95Seconds <= goalSeconds };
+}
+
+/**
+ * For each anomaly of the run that rang: how many other alerts of the run place-call decided between its upload's
+ * answer and its first call (the queue works through alerts in the order they came, folds included), and how many of
+ * those were folds. Shows whether a station's first anomaly waited behind other stations' folded ones.
+ */
+export function decidedWhileWaiting(
+  records: readonly RecordSummary[],
+  calls: readonly PlacedCall[],
+  answeredAtMs: ReadonlyMap<string, number>,
+): Array<{ inspectionId: string; decided: number; folds: number }> {
+  const decided = records
+    .filter((record) => record.status === 'anomalous' && record.alert.decidedAt !== undefined)
+    .map((record) => ({ inspectionId: record.inspectionId, at: Date.parse(record.alert.decidedAt!), fold: alertCategory(record.alert) === 'folded' }));
+  const firstCall = new Map<string, number>();
+  for (const call of calls) {
+    if (isCooldownEndCall(call) || call.startedAt === undefined) continue;
+    const at = Date.parse(call.startedAt);
+    if (!firstCall.has(call.inspectionId) || at < firstCall.get(call.inspectionId)!) firstCall.set(call.inspectionId, at);
+  }
+  const waits: Array<{ inspectionId: string; decided: number; folds: number }> = [];
+  for (const [inspectionId, startedAt] of firstCall) {
+    const answered = answeredAtMs.get(inspectionId);
+    if (answered === undefined) continue;
+    const between = decided.filter((alert) => alert.inspectionId !== inspectionId && alert.at >= answered && alert.at < startedAt);
+    waits.push({ inspectionId, decided: between.length, folds: between.filter((alert) => alert.fold).length });
+  }
+  return waits;
 }
 
 /** `12.3` for finite numbers, `-` otherwise. */
 export function formatMs(value: number): string {
   return Number.isFinite(value) ? value.toFixed(1) : '-';
+}
+
+/** Milliseconds as seconds, `1.23`; `-` for none. */
+export function formatSeconds(ms: number): string {
+  return Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '-';
 }

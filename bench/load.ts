@@ -4,7 +4,12 @@
  * (the Connect emulator) against what the client was told and what the product's call policy (station cooldown,
  * same-image de-duplication, daily cap) expects. Exits 1 on any mismatch, 2 on a bad command line.
  *
- *   npm run bench:load -- [--uploads 500] [--concurrency 1,8,32] [--max-seconds 300]
+ * A simulated operator picks up every call of the benchmark's stations --answer-after-ms (2000) after it started
+ * ringing and presses 1 (keep manufacturing), through the stack's phone (GET /_local/phone/{id}, POST …/keys), which
+ * acknowledges the alert. Each run prints the time from each upload's answer to its call ringing (time-to-ring,
+ * against the goal: p95 within 2 s plus Connect's rate floor, calls ÷ 2 per second) and to its acknowledgement.
+ *
+ *   npm run bench:load -- [--uploads 500] [--concurrency 1,8,32] [--max-seconds 300] [--answer-after-ms 2000]
  *   npm run bench:load -- --url http://localhost:3000 --s3-endpoint http://localhost:<s3rver port> [--cooldown-seconds 300]
  *
  * The stack runs in this process unless --url is given, so the numbers include the client's own work on the
@@ -20,23 +25,34 @@ import { fileURLToPath } from 'node:url';
 import { createS3Client } from '../functions/adapters/aws-clients';
 import { recordKey } from '../functions/core/inspection-keys';
 import {
+  alertCategory,
   alertDelays,
+  answerTimes,
+  cooldownCallsOf,
   countErrors,
+  decidedWhileWaiting,
   DEFAULT_STATION_CALL_COOLDOWN_SECONDS,
   expectedAlerts,
   formatMs,
+  formatSeconds,
+  hasOwnCalls,
   isAccepted,
+  isCooldownEndCall,
   LOAD_USAGE,
   LoadArgumentError,
   parseLoadArgs,
   planUploads,
   productCallPolicy,
   reconcile,
+  ringGoal,
   stationPrefix,
   summarizeAlert,
   summarizeLatencies,
+  timeToAcknowledge,
+  timeToRing,
   withJpegComment,
   type CallPolicy,
+  type RingGoal,
   type LoadOptions,
   type PlacedCall,
   type ReconciliationCheck,
@@ -48,8 +64,14 @@ const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 const SAMPLE_FOLDERS = ['samples/wafer-photos/good', 'samples/wafer-photos/anomalous'];
 /** A single upload stuck longer than API Gateway's 29 s is a failure, not a slow success. */
 const UPLOAD_TIMEOUT_MS = 35_000;
-/** How often the settling reads the records whose alert is still queued (the local pump polls every 250 ms). */
+/** How often the settling reads the records whose alert is still queued or ringing (the local pump polls every 250 ms). */
 const SETTLE_POLL_MS = 250;
+/** How often the simulated operator lists the calls (one request at a time). */
+const OPERATOR_POLL_MS = 75;
+/** A request of the simulated operator that takes longer than this is given up (and said so in its outcome). */
+const OPERATOR_REQUEST_TIMEOUT_MS = 10_000;
+/** ACK_TIMEOUT_SECONDS when unset (functions/config.ts). */
+const DEFAULT_ACK_TIMEOUT_SECONDS = 120;
 
 interface Target {
   url: string;
@@ -58,6 +80,9 @@ interface Target {
   /** The stack's cooldown, and its daily call cap when known (a stack started here, whose fresh data folder has used none of it). */
   cooldownSeconds: number;
   dailyCallCap?: number;
+  /** A stack started here: how long a call rings unanswered, and how long a ladder step waits for a key. */
+  ringTimeoutSeconds?: number;
+  ackTimeoutSeconds?: number;
   close(): Promise<void>;
 }
 
@@ -66,9 +91,16 @@ interface RunSummary {
   sent: number;
   accepted: number;
   errors: number;
-  /** Calls placed during the run, and alerts folded into them. */
+  /** Every call placed during the run (each uses one of the daily cap): the anomalies' ladders and cooldown-end calls. */
   calls: number;
+  /** Anomalous alerts that rang a ladder of their own, and how many of them were acknowledged. */
+  rang: number;
   folded: number;
+  /** Time-to-ring and time-to-acknowledge (ms), and the goal. */
+  ring: ReturnType<typeof summarizeLatencies>;
+  goal: RingGoal;
+  ack: ReturnType<typeof summarizeLatencies>;
+  acknowledged: number;
   seconds: number;
   latency: ReturnType<typeof summarizeLatencies>;
   peakRssMb: number;
@@ -101,6 +133,11 @@ async function main(): Promise<number> {
   console.log(
     `call policy: station cooldown ${target.cooldownSeconds} s${options.url && options.cooldownSeconds === undefined ? ' (--cooldown-seconds, the product default; say so if the stack runs another)' : ''}, the same image is one inspection, daily cap ${target.dailyCallCap ?? 'the stack\'s own (assumed not reached)'}; stations bench-${tag}-r<run>c<concurrency>-1…${options.stations}`,
   );
+  console.log(
+    `operator: picks up every call of stations bench-${tag}-… ${options.answerAfterMs} ms after it started ringing and presses 1 (keep manufacturing); ` +
+      `the stack's ring timeout ${target.ringTimeoutSeconds ?? 'its own'} s, ack timeout ${target.ackTimeoutSeconds ?? 'its own'} s`,
+  );
+  const operator = startOperator({ url: target.url, stationPrefix: `bench-${tag}-`, answerAfterMs: options.answerAfterMs });
   const runs: RunSummary[] = [];
   try {
     for (const [index, concurrency] of options.concurrencies.entries()) {
@@ -110,19 +147,22 @@ async function main(): Promise<number> {
         cooldownSeconds: target.cooldownSeconds,
         ...(target.dailyCallCap === undefined ? {} : { dailyCallsLeft: target.dailyCallCap - callsSoFar }),
       });
-      runs.push(await runOnce(target, options, samples, { run: index + 1, concurrency, tag }, policy));
+      runs.push(await runOnce(target, options, samples, { run: index + 1, concurrency, tag }, policy, operator));
     }
   } finally {
+    await operator.stop();
     await target.close();
   }
 
-  console.log(`\n| concurrency | uploads | accepted | errors | uploads/s | p50 ms | p95 ms | p99 ms | max ms | peak RSS MB | calls placed/expected | folded | reconciliation |`);
-  console.log(`|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|`);
+  console.log(
+    `\n| concurrency | uploads | accepted | errors | uploads/s | p50 ms | p95 ms | p99 ms | max ms | peak RSS MB | calls placed/expected | folded | time-to-ring p95 s | ring goal s | goal met | time-to-ack p95 s | acknowledged | reconciliation |`,
+  );
+  console.log(`|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|`);
   for (const run of runs) {
     const ok = run.checks.every((check) => check.ok);
     const calls = run.checks.find((check) => check.name.startsWith('calls ='))!;
     console.log(
-      `| ${run.concurrency} | ${run.sent}${run.cappedAt ? ` (capped)` : ''} | ${run.accepted} | ${run.errors} | ${(run.sent / run.seconds).toFixed(1)} | ${formatMs(run.latency.p50)} | ${formatMs(run.latency.p95)} | ${formatMs(run.latency.p99)} | ${formatMs(run.latency.max)} | ${run.peakRssMb.toFixed(0)} | ${calls.actual}/${calls.expected} | ${run.folded} | ${ok ? 'OK' : 'MISMATCH'} |`,
+      `| ${run.concurrency} | ${run.sent}${run.cappedAt ? ` (capped)` : ''} | ${run.accepted} | ${run.errors} | ${(run.sent / run.seconds).toFixed(1)} | ${formatMs(run.latency.p50)} | ${formatMs(run.latency.p95)} | ${formatMs(run.latency.p99)} | ${formatMs(run.latency.max)} | ${run.peakRssMb.toFixed(0)} | ${calls.actual}/${calls.expected} | ${run.folded} | ${formatSeconds(run.ring.p95)} | ${run.goal.goalSeconds.toFixed(1)} | ${goalWord(run.goal)} | ${formatSeconds(run.ack.p95)} | ${run.acknowledged}/${run.rang} | ${ok ? 'OK' : 'MISMATCH'} |`,
     );
   }
   console.log(`load average at end: ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`);
@@ -194,6 +234,9 @@ async function openTarget(options: LoadOptions): Promise<Target> {
     // Read back from what the handlers were configured with (their config refuses a bad value at start).
     cooldownSeconds: Number(stack.env.STATION_CALL_COOLDOWN_SECONDS),
     dailyCallCap: Number(stack.env.DAILY_CALL_CAP),
+    ringTimeoutSeconds: Number(stack.env.RING_TIMEOUT_SECONDS),
+    // ACK_TIMEOUT_SECONDS is left to the product default (120): the operator answers long before it.
+    ackTimeoutSeconds: Number(stack.env.ACK_TIMEOUT_SECONDS || process.env.ACK_TIMEOUT_SECONDS || DEFAULT_ACK_TIMEOUT_SECONDS),
     close: async () => {
       s3.destroy();
       await stack.close();
@@ -203,13 +246,17 @@ async function openTarget(options: LoadOptions): Promise<Target> {
   };
 }
 
-/** One concurrency run: send, let the alert queue settle, then reconcile the run's delta of the stack's state. */
+/**
+ * One concurrency run: send, let the alert queue settle and the operator acknowledge every call, then reconcile the
+ * run's delta of the stack's state and time each call from its upload's answer.
+ */
 async function runOnce(
   target: Target,
   options: LoadOptions,
   samples: Sample[],
   run: { run: number; concurrency: number; tag: string },
   policy: CallPolicy,
+  operator: Operator,
 ): Promise<RunSummary> {
   const { concurrency } = run;
   const keysBefore = new Set(await listInspectionKeys(target));
@@ -255,21 +302,25 @@ async function runOnce(
   const errors = countErrors(results);
   const latency = summarizeLatencies(results.map((result) => result.latencyMs));
   const cappedAt = results.length < plan.length ? results.length : undefined;
+  const answeredAt = answerTimes(results);
 
-  // The stack's own state: new objects under inspections/, their records once every anomalous alert left the queue,
-  // and the calls placed since the baseline.
+  // The stack's own state: new objects under inspections/, their records once every anomalous alert left the queue and
+  // every ladder that rang was acknowledged (the operator answers each call), and the calls placed since the baseline.
   const newKeys = (await listInspectionKeys(target)).filter((key) => !keysBefore.has(key));
   const storedImageKeys = newKeys.filter((key) => /\.(jpg|png)$/.test(key) && !key.endsWith('.mask.png'));
   const settleStarted = performance.now();
   const records = await settleAlerts(target, await readRecords(target, newKeys.filter((key) => key.endsWith('.json'))), options.settleSeconds);
   const settleSeconds = (performance.now() - settleStarted) / 1000;
-  const calls: PlacedCall[] = (await readCalls(target.url))
-    .filter((call) => !callsBefore.has(call.contactId))
-    .map((call) => ({ contactId: call.contactId, inspectionId: call.attributes.inspectionId ?? '' }));
+  const runCalls = (await readCalls(target.url)).filter((call) => !callsBefore.has(call.contactId));
+  const calls: PlacedCall[] = runCalls.map(placedCallOf);
   const checks = reconcile(results, { earlierInspectionIds, storedImageKeys, records, calls }, policy);
-  const expected = expectedAlerts(records, policy);
-  const alerts = countBy(records.filter((record) => record.status === 'anomalous').map((record) => record.alert.status + (record.alert.code ? ` ${record.alert.code}` : '')));
-  const folded = records.filter((record) => record.status === 'anomalous' && record.alert.status === 'folded').length;
+  const expected = expectedAlerts(records, policy, cooldownCallsOf(calls));
+  const anomalous = records.filter((record) => record.status === 'anomalous');
+  const alerts = countBy(anomalous.map((record) => record.alert.status + (record.alert.callKind === 'folded' ? ' (cooldown-end call)' : '') + (record.alert.code ? ` ${record.alert.code}` : '')));
+  const folded = anomalous.filter((record) => alertCategory(record.alert) === 'folded').length;
+  const anomalyCalls = calls.filter((call) => !isCooldownEndCall(call));
+  const cooldownCalls = calls.filter(isCooldownEndCall);
+  const recordIds = new Set(records.map((record) => record.inspectionId));
 
   console.log(`\n── run ${run.run}, concurrency ${concurrency}: ${results.length} uploads from ${stations}-1…${options.stations}${cappedAt ? ` (stopped by --max-seconds ${options.maxSeconds} after ${cappedAt} of ${plan.length})` : ''}`);
   console.log(`  accepted ${accepted.length} (201 new ${created}, 200 same image ${accepted.length - created})   errors ${results.length - accepted.length}${[...errors].map(([label, count]) => `   ${label}: ${count}`).join('')}`);
@@ -277,25 +328,57 @@ async function runOnce(
   console.log(`  latency ms  p50 ${formatMs(latency.p50)}   p95 ${formatMs(latency.p95)}   p99 ${formatMs(latency.p99)}   max ${formatMs(latency.max)}`);
   const verdictsAsLabelled = records.filter((record) => sampleIsAnomalous.get(record.inspectionId) === (record.status === 'anomalous')).length;
   console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB   records by status: ${describeCounts(countBy(records.map((record) => record.status)))}   verdicts matching the sample's folder: ${verdictsAsLabelled}/${records.length}`);
-  console.log(`  alerts ${describeCounts(alerts)}, ${settleSeconds.toFixed(1)} s after the last upload answered; calls placed ${calls.length}, expected ${expected.calls} (${expected.folded} folded, ${expected.capped} refused by the cap)`);
+  console.log(
+    `  alerts ${describeCounts(alerts)}, settled ${settleSeconds.toFixed(1)} s after the last upload answered; ` +
+      `calls ${calls.length}: ${anomalyCalls.length} for anomalies (ladders for ${new Set(anomalyCalls.map((call) => call.inspectionId)).size} alerts, expected ${expected.calls}; ${expected.folded} folded, ${expected.capped} refused by the cap)` +
+      `, ${cooldownCalls.length} cooldown-end${cooldownCalls.length > 0 ? ` (${cooldownCalls.filter((call) => recordIds.has(call.inspectionId)).length} about this run's anomalies, ${cooldownCalls.filter((call) => !recordIds.has(call.inspectionId)).length} about earlier runs')` : ''}`,
+  );
   const delays = alertDelays(records);
   const decidedDelay = summarizeLatencies(delays.decided);
-  const placedDelay = summarizeLatencies(delays.placed);
+  const rangDelay = summarizeLatencies(delays.rang);
   console.log(
-    `  alert decided after ms  p50 ${formatMs(decidedDelay.p50)}   p95 ${formatMs(decidedDelay.p95)}   max ${formatMs(decidedDelay.max)}   (the ${delays.placed.length} calls: p50 ${formatMs(placedDelay.p50)}   max ${formatMs(placedDelay.max)})`,
+    `  alert decided after its inspection ms  p50 ${formatMs(decidedDelay.p50)}   p95 ${formatMs(decidedDelay.p95)}   max ${formatMs(decidedDelay.max)}   (the ${delays.rang.length} that rang: p50 ${formatMs(rangDelay.p50)}   max ${formatMs(rangDelay.max)})`,
   );
+
+  const ringMs = timeToRing(calls, answeredAt);
+  const ring = summarizeLatencies(ringMs);
+  const goal = ringGoal(ringMs);
+  console.log(
+    `  time-to-ring (upload answered → its call rang), ${ringMs.length} calls: p50 ${formatSeconds(ring.p50)} s   p95 ${formatSeconds(ring.p95)} s   max ${formatSeconds(ring.max)} s` +
+      `   floor ${goal.floorSeconds.toFixed(1)} s (${goal.calls} calls ÷ 2/s), goal p95 ≤ ${goal.goalSeconds.toFixed(1)} s: ${goalWord(goal)}`,
+  );
+  // With few calls the nearest-rank p95 is the slowest one, so show them all.
+  if (ringMs.length > 0 && ringMs.length <= 40) console.log(`    each call, s: ${ringMs.map((ms) => formatSeconds(ms)).join(' ')}`);
+  const waits = decidedWhileWaiting(records, calls, answeredAt);
+  if (waits.length > 0) {
+    const ahead = summarizeLatencies(waits.map((wait) => wait.decided));
+    const folds = summarizeLatencies(waits.map((wait) => wait.folds));
+    console.log(`    while a call waited, the queue decided other alerts of the run: p50 ${ahead.p50} (${folds.p50} folds), max ${ahead.max} (${folds.max} folds)`);
+  }
+  const ackMs = timeToAcknowledge(records, answeredAt);
+  const ack = summarizeLatencies(ackMs);
+  const rang = anomalous.filter((record) => alertCategory(record.alert) === 'rang');
+  console.log(
+    `  time-to-ack (upload answered → key 1 acknowledged it), ${ackMs.length} of ${rang.length} alerts that rang: p50 ${formatSeconds(ack.p50)} s   p95 ${formatSeconds(ack.p95)} s   max ${formatSeconds(ack.max)} s`,
+  );
+  const watched = runCalls.filter((call) => operator.watches(call));
+  console.log(`  operator on the ${watched.length} calls of this invocation's stations: ${describeCounts(countBy(watched.map((call) => operator.outcome(call.contactId))))}`);
+
   console.log(`  reconciliation (policy: station cooldown ${policy.cooldownMs / 1000} s, same image once, ${Number.isFinite(policy.dailyCallsLeft) ? `${policy.dailyCallsLeft} calls left today` : 'daily cap not expected to be reached'}):`);
   for (const check of checks) console.log(`    ${check.ok ? 'OK      ' : 'MISMATCH'}  ${check.name.padEnd(42)} expected ${check.expected}, got ${check.actual}`);
-  const stillQueued = records.filter((record) => record.alert.status === 'queued');
-  if (stillQueued.length > 0) {
-    console.log(`    still queued after --settle-seconds ${options.settleSeconds}: ${stillQueued.slice(0, 5).map((record) => record.inspectionId).join(', ')}${stillQueued.length > 5 ? ', …' : ''}`);
+  const unsettled = anomalous.filter((record) => record.alert.status === 'queued' || (alertCategory(record.alert) === 'rang' && record.alert.status !== 'acknowledged'));
+  if (unsettled.length > 0) {
+    console.log(
+      `    still queued or not acknowledged after --settle-seconds ${options.settleSeconds}: ${unsettled.slice(0, 5).map((record) => `${record.inspectionId} (${record.alert.status})`).join(', ')}${unsettled.length > 5 ? ', …' : ''}`,
+    );
   }
   const byId = new Map(records.map((record) => [record.inspectionId, record]));
-  for (const record of records.filter((candidate) => candidate.alert.status === 'folded')) {
-    const into = byId.get(record.alert.intoInspectionId ?? '');
-    if (into && into.stationId === record.stationId && into.alert.status === 'placed') continue;
+  for (const record of anomalous.filter((candidate) => alertCategory(candidate.alert) === 'folded' && !(candidate.alert.callKind === 'folded' && !candidate.alert.viaInspectionId))) {
+    const intoId = record.alert.viaInspectionId ?? record.alert.intoInspectionId;
+    const into = byId.get(intoId ?? '');
+    if (into && into.stationId === record.stationId && hasOwnCalls(into.alert)) continue;
     const where = into ? `station ${into.stationId}, alert ${into.alert.status}` : 'not a record of this run';
-    console.log(`    ${record.inspectionId} (station ${record.stationId}) folded into ${record.alert.intoInspectionId ?? '?'} (${where})`);
+    console.log(`    ${record.inspectionId} (station ${record.stationId}) folded into ${intoId ?? '?'} (${where})`);
   }
   if (!Number.isFinite(policy.dailyCallsLeft) && records.some((record) => record.alert.code === 'DAILY_CALL_CAP_REACHED')) {
     console.log(`    the stack's DAILY_CALL_CAP (default 100 a UTC day, kept in its data folder across restarts) is reached: start it with a higher DAILY_CALL_CAP to benchmark calls`);
@@ -307,12 +390,35 @@ async function runOnce(
     accepted: accepted.length,
     errors: results.length - accepted.length,
     calls: calls.length,
+    rang: rang.length,
     folded,
+    ring,
+    goal,
+    ack,
+    acknowledged: rang.filter((record) => record.alert.status === 'acknowledged').length,
     seconds,
     latency,
     peakRssMb: peakRss / 2 ** 20,
     checks,
     ...(cappedAt ? { cappedAt } : {}),
+  };
+}
+
+function goalWord(goal: RingGoal): string {
+  return goal.met === undefined ? 'n/a (no calls)' : goal.met ? 'met' : 'NOT met';
+}
+
+function placedCallOf(call: CallView): PlacedCall {
+  const { attributes } = call;
+  return {
+    contactId: call.contactId,
+    inspectionId: attributes.inspectionId ?? '',
+    ...(attributes.stationId ? { stationId: attributes.stationId } : {}),
+    ...(attributes.callKind ? { callKind: attributes.callKind } : {}),
+    ...(attributes.escalationLevel ? { level: attributes.escalationLevel } : {}),
+    ...(attributes.escalationLoop ? { loop: attributes.escalationLoop } : {}),
+    ...(attributes.contactName ? { contactName: attributes.contactName } : {}),
+    ...(call.createdAt ? { startedAt: call.createdAt } : {}),
   };
 }
 
@@ -328,7 +434,7 @@ function inspectionIdOfKey(key: string): string {
 function postInspection(agent: Agent, base: URL, body: Buffer, stationId: string): Promise<UploadResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const finish = (result: Omit<UploadResult, 'latencyMs'>) => resolve({ ...result, latencyMs: performance.now() - started });
+    const finish = (result: Omit<UploadResult, 'latencyMs' | 'answeredAtMs'>) => resolve({ ...result, latencyMs: performance.now() - started, answeredAtMs: Date.now() });
     const outgoing = request(
       {
         // localhost may resolve to ::1 first while the stack listens on 127.0.0.1.
@@ -422,31 +528,138 @@ async function readRecord(target: Target, key: string): Promise<RecordSummary> {
 }
 
 /**
- * The records once every anomalous alert has left the queue (placed, folded or failed), or as they stand after
- * `settleSeconds`: place-call rings after the upload answered, and writes the outcome on the record after the call.
- * Only the records still queued are read again.
+ * The records once every anomalous alert has left the queue (rang, folded or failed) and every alert that rang is
+ * acknowledged (the operator presses 1 on each call), or as they stand after `settleSeconds`. Only the records still
+ * queued or ringing are read again.
  */
 async function settleAlerts(target: Target, records: RecordSummary[], settleSeconds: number): Promise<RecordSummary[]> {
   const until = performance.now() + settleSeconds * 1000;
   const byId = new Map(records.map((record) => [record.inspectionId, record]));
   for (;;) {
-    const queued = [...byId.values()].filter((record) => record.alert.status === 'queued');
-    if (queued.length === 0 || performance.now() >= until) return [...byId.values()];
+    const open = [...byId.values()].filter(
+      (record) => record.status === 'anomalous' && (record.alert.status === 'queued' || (alertCategory(record.alert) === 'rang' && record.alert.status === 'ringing')),
+    );
+    if (open.length === 0 || performance.now() >= until) return [...byId.values()];
     await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
-    const keys = queued.map((record) => recordKey(record.inspectionId));
+    const keys = open.map((record) => recordKey(record.inspectionId));
     for (const record of await readRecords(target, keys)) byId.set(record.inspectionId, record);
   }
 }
 
+/** One call of GET /_local/calls (local/local-services.ts LocalCallView), as far as the benchmark reads it. */
 interface CallView {
   contactId: string;
   attributes: Record<string, string>;
+  /** When it started ringing (the emulator's startedAt). */
+  createdAt: string;
+  status: string;
 }
 
-async function readCalls(url: string): Promise<CallView[]> {
-  const response = await fetch(`${url}/_local/calls`);
+/**
+ * The headers of the benchmark's requests to the stack's local routes: the shell's WAFERWATCH_API_KEY as `x-api-key`
+ * when set, as postInspection sends it. (The local stack does not ask for it on /_local/ routes, only on the API's.)
+ */
+function localHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra, ...(process.env.WAFERWATCH_API_KEY ? { 'x-api-key': process.env.WAFERWATCH_API_KEY } : {}) };
+}
+
+async function readCalls(url: string, signal?: AbortSignal): Promise<CallView[]> {
+  const response = await fetch(`${url}/_local/calls`, { headers: localHeaders(), ...(signal ? { signal } : {}) });
   if (!response.ok) throw new Error(`GET /_local/calls answered ${response.status}`);
   return ((await response.json()) as { calls: CallView[] }).calls;
+}
+
+/** The simulated operator: picks up the benchmark's calls and presses 1. */
+interface Operator {
+  /** True for a call of the benchmark's stations (the calls the operator picks up). */
+  watches(call: CallView): boolean;
+  /** What became of a call: `key 1: recorded` when the key acknowledged it, else what went wrong or `not seen yet`. */
+  outcome(contactId: string): string;
+  /** Stop listing calls, drop the answers not due yet and wait for those under way. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Poll GET /_local/calls every OPERATOR_POLL_MS (one request at a time) and, for each new call of a station named
+ * `stationPrefix…`, `answerAfterMs` after it started ringing: answer it (GET /_local/phone/{id}, which runs the
+ * contact flow until it asks for a key) and press 1 (POST /_local/phone/{id}/keys), which records "keep manufacturing"
+ * and acknowledges the alert. Never throws: each call's outcome says what happened.
+ */
+function startOperator(input: { url: string; stationPrefix: string; answerAfterMs: number }): Operator {
+  const outcomes = new Map<string, string>();
+  const timers = new Set<NodeJS.Timeout>();
+  const answering = new Set<Promise<void>>();
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const watches = (call: CallView) => (call.attributes.stationId ?? '').startsWith(input.stationPrefix);
+
+  const request = async (path: string, init: RequestInit = {}): Promise<{ status: number; body: { error?: { code?: string }; decision?: { status?: string } | null } }> => {
+    const response = await fetch(`${input.url}${path}`, { ...init, signal: AbortSignal.timeout(OPERATOR_REQUEST_TIMEOUT_MS) });
+    const body = (await response.json().catch(() => ({}))) as { error?: { code?: string }; decision?: { status?: string } | null };
+    return { status: response.status, body };
+  };
+  const answer = async (contactId: string) => {
+    const id = encodeURIComponent(contactId);
+    try {
+      outcomes.set(contactId, 'answering');
+      const picked = await request(`/_local/phone/${id}`, { headers: localHeaders() });
+      if (picked.status !== 200) {
+        outcomes.set(contactId, `answer ${picked.status} ${picked.body.error?.code ?? ''}`.trim());
+        return;
+      }
+      const pressed = await request(`/_local/phone/${id}/keys`, { method: 'POST', headers: localHeaders({ 'Content-Type': 'application/json' }), body: JSON.stringify({ key: '1' }) });
+      outcomes.set(
+        contactId,
+        pressed.status === 200 ? `key 1: ${pressed.body.decision?.status ?? 'no decision'}` : `key 1 ${pressed.status} ${pressed.body.error?.code ?? ''}`.trim(),
+      );
+    } catch (error) {
+      outcomes.set(contactId, `failed: ${error instanceof Error ? error.name : String(error)}`);
+    }
+  };
+  const schedule = (call: CallView) => {
+    outcomes.set(call.contactId, 'ringing');
+    const startedAt = Date.parse(call.createdAt);
+    const delay = Math.max(0, (Number.isFinite(startedAt) ? startedAt : Date.now()) + input.answerAfterMs - Date.now());
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      const work = answer(call.contactId).finally(() => answering.delete(work));
+      answering.add(work);
+    }, delay);
+    timers.add(timer);
+  };
+  const poll = async () => {
+    while (!stopped) {
+      const started = performance.now();
+      try {
+        for (const call of await readCalls(input.url, AbortSignal.timeout(OPERATOR_REQUEST_TIMEOUT_MS))) {
+          if (!outcomes.has(call.contactId) && watches(call)) schedule(call);
+        }
+      } catch {
+        // The next poll tries again; a call never seen says so in its outcome.
+      }
+      const pause = Math.max(0, OPERATOR_POLL_MS - (performance.now() - started));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  };
+  const polling = poll();
+  return {
+    watches,
+    outcome: (contactId) => outcomes.get(contactId) ?? 'not seen yet',
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await polling;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await Promise.allSettled([...answering]);
+    },
+  };
 }
 
 function countBy(values: readonly string[]): Map<string, number> {

@@ -2,22 +2,31 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  alertCategory,
   alertDelays,
+  answerTimes,
   countErrors,
+  decidedWhileWaiting,
   DEFAULT_BUCKET,
   expectedAlerts,
   expectedCallCount,
+  formatSeconds,
+  LOAD_USAGE,
   LoadArgumentError,
   parseLoadArgs,
   percentile,
   planUploads,
   productCallPolicy,
   reconcile,
+  ringGoal,
   stationPrefix,
   summarizeAlert,
   summarizeLatencies,
+  timeToAcknowledge,
+  timeToRing,
   withJpegComment,
   type AlertSummary,
+  type PlacedCall,
   type RecordSummary,
   type StackState,
   type UploadResult,
@@ -46,13 +55,29 @@ function record(inspectionId: string, overrides: Partial<RecordSummary> = {}): R
   };
 }
 
-/** An anomalous record whose alert place-call decided at `when` (placed, folded into `into`, or failed with `code`). */
+/** An anomalous record whose alert place-call decided at `when` (rang, folded into `into`, or failed with `code`). */
 function decided(inspectionId: string, alert: Omit<AlertSummary, 'decidedAt'>, when: string, overrides: Partial<RecordSummary> = {}): RecordSummary {
   return record(inspectionId, { createdAt: when, alert: { ...alert, decidedAt: when }, ...overrides });
 }
 
-function accepted(inspectionId: string, status = 201): UploadResult {
-  return { status, latencyMs: 10, inspectionId, imageKey: `inspections/2026/11/26/${inspectionId}.jpg` };
+function accepted(inspectionId: string, status = 201, answeredAt?: string): UploadResult {
+  return {
+    status,
+    latencyMs: 10,
+    inspectionId,
+    imageKey: `inspections/2026/11/26/${inspectionId}.jpg`,
+    ...(answeredAt ? { answeredAtMs: Date.parse(answeredAt) } : {}),
+  };
+}
+
+/** The first call of an anomaly's ladder (level 1, loop 1, the one operator), started at `when`. */
+function call(contactId: string, inspectionId: string, overrides: Partial<PlacedCall> = {}): PlacedCall {
+  return { contactId, inspectionId, stationId: 'litho-1', callKind: 'anomaly', level: '1', loop: '1', contactName: 'Operator', startedAt: at(0), ...overrides };
+}
+
+/** An alert acknowledged at `acknowledgedAt` on the ladder whose calls are `contactIds`. */
+function acknowledged(contactIds: string[], acknowledgedAt: string, overrides: Partial<AlertSummary> = {}): Omit<AlertSummary, 'decidedAt'> {
+  return { status: 'acknowledged', callKind: 'anomaly', contactIds, acknowledgedAt, ...overrides };
 }
 
 function imageKey(inspectionId: string): string {
@@ -74,6 +99,7 @@ describe('parseLoadArgs', () => {
       stations: 16,
       sameBytes: false,
       settleSeconds: 60,
+      answerAfterMs: 2000,
       keepData: false,
     });
     expect(options).not.toHaveProperty('cooldownSeconds');
@@ -84,11 +110,18 @@ describe('parseLoadArgs', () => {
     const options = parseLoadArgs([
       '--uploads', '12', '--concurrency', '1, 4', '--max-seconds', '20', '--url', 'http://localhost:3000/',
       '--s3-endpoint', 'http://127.0.0.1:4569', '--seed', '7', '--stations', '2', '--same-bytes', '--settle-seconds', '0', '--keep-data',
-      '--cooldown-seconds', '0',
+      '--cooldown-seconds', '0', '--answer-after-ms', '500',
     ]);
 
     // Assess
-    expect(options).toMatchObject({ uploads: 12, concurrencies: [1, 4], maxSeconds: 20, url: 'http://localhost:3000', s3Endpoint: 'http://127.0.0.1:4569', seed: 7, stations: 2, sameBytes: true, settleSeconds: 0, keepData: true, cooldownSeconds: 0 });
+    expect(options).toMatchObject({ uploads: 12, concurrencies: [1, 4], maxSeconds: 20, url: 'http://localhost:3000', s3Endpoint: 'http://127.0.0.1:4569', seed: 7, stations: 2, sameBytes: true, settleSeconds: 0, keepData: true, cooldownSeconds: 0, answerAfterMs: 500 });
+  });
+
+  it('lets the operator answer at once, and says --answer-after-ms in the usage', () => {
+    // Act / Assess
+    expect(parseLoadArgs(['--answer-after-ms', '0']).answerAfterMs).toBe(0);
+    expect(parseLoadArgs(['--answer-after-ms', '600000']).answerAfterMs).toBe(600_000);
+    expect(LOAD_USAGE).toContain('[--answer-after-ms 2000]');
   });
 
   it.each([
@@ -102,6 +135,9 @@ describe('parseLoadArgs', () => {
     [['--s3-endpoint', 'http://127.0.0.1:1'], /--s3-endpoint only applies with --url/],
     [['--cooldown-seconds', '86401'], /--cooldown-seconds must be between 0 and 86400/],
     [['--cooldown-seconds', '5m'], /--cooldown-seconds must be a whole number/],
+    [['--answer-after-ms', '2s'], /--answer-after-ms must be a whole number/],
+    [['--answer-after-ms', '-1'], /answer-after-ms/],
+    [['--answer-after-ms', '600001'], /--answer-after-ms must be between 0 and 600000/],
     [['--uploadz', '3'], /uploadz/],
   ])('refuses %j by name', (args, message) => {
     // Act
@@ -216,10 +252,34 @@ describe('countErrors', () => {
 });
 
 describe('summarizeAlert', () => {
-  it('keeps where each stored alert outcome got to and when place-call decided it', () => {
+  it('keeps where each stored alert outcome got to, its calls, and when place-call decided it', () => {
+    // Prepare
+    const attempt = (contactId: string | undefined, startedAt: string) => ({ step: 0, level: 1, loop: 1, contactName: 'Operator', phone: '+1******0100', startedAt, outcome: 'ringing', ...(contactId ? { contactId } : {}) });
+
     // Act / Assess
     expect(summarizeAlert({ status: 'queued', queuedAt: at(0) })).toEqual({ status: 'queued' });
-    expect(summarizeAlert({ status: 'placed', contactId: 'c-1', placedAt: at(1), foldedCount: 2 })).toEqual({ status: 'placed', contactId: 'c-1', decidedAt: at(1) });
+    expect(summarizeAlert({ status: 'ringing', startedAt: at(1), level: 1, loop: 1, callKind: 'anomaly', foldedCount: 2, attempts: [attempt('c-1', at(1))] })).toEqual({
+      status: 'ringing',
+      callKind: 'anomaly',
+      contactIds: ['c-1'],
+      decidedAt: at(1),
+    });
+    expect(
+      summarizeAlert({
+        status: 'acknowledged',
+        acknowledgedAt: at(1, 5),
+        acknowledgedBy: { contactName: 'Operator', contactId: 'c-2', key: '1', decision: 'keep', at: at(1, 5) },
+        startedAt: at(1),
+        callKind: 'anomaly',
+        attempts: [attempt('c-1', at(1)), attempt(undefined, at(1)), attempt('c-2', at(2))],
+      }),
+    ).toEqual({ status: 'acknowledged', callKind: 'anomaly', contactIds: ['c-1', 'c-2'], decidedAt: at(1), acknowledgedAt: at(1, 5) });
+    expect(summarizeAlert({ status: 'unacknowledged', unacknowledgedAt: at(5), startedAt: at(1), attempts: [attempt('c-1', at(1))] })).toEqual({
+      status: 'unacknowledged',
+      contactIds: ['c-1'],
+      decidedAt: at(1),
+    });
+    expect(summarizeAlert({ status: 'placed', contactId: 'c-1', placedAt: at(1), foldedCount: 2 })).toEqual({ status: 'placed', contactIds: ['c-1'], decidedAt: at(1) });
     expect(summarizeAlert({ status: 'folded', intoInspectionId: 'A', foldedAt: at(2) })).toEqual({ status: 'folded', intoInspectionId: 'A', decidedAt: at(2) });
     expect(summarizeAlert({ status: 'failed', reason: 'cap', code: 'DAILY_CALL_CAP_REACHED', failedAt: at(3) })).toEqual({
       status: 'failed',
@@ -227,6 +287,37 @@ describe('summarizeAlert', () => {
       decidedAt: at(3),
     });
     expect(summarizeAlert(undefined)).toEqual({ status: 'missing' });
+  });
+
+  it('dates a fold acknowledged by its station\'s call by its fold, and leaves the anomaly of a cooldown-end call undated', () => {
+    // Act
+    const told = summarizeAlert({
+      status: 'acknowledged',
+      acknowledgedAt: at(6),
+      acknowledgedBy: { contactName: 'Operator', contactId: 'c-9', key: '1', decision: 'keep', at: at(6) },
+      viaInspectionId: 'A',
+      startedAt: at(2),
+    });
+    // Folded at minute 3, its record went ringing when the cooldown ended at 5: the fold's time is gone.
+    const lead = summarizeAlert({ status: 'ringing', startedAt: at(5, 1), level: 1, loop: 1, callKind: 'folded', foldedCount: 3, attempts: [] });
+
+    // Assess
+    expect(told).toEqual({ status: 'acknowledged', viaInspectionId: 'A', decidedAt: at(2), acknowledgedAt: at(6) });
+    expect(lead).toEqual({ status: 'ringing', callKind: 'folded' });
+  });
+});
+
+describe('alertCategory', () => {
+  it('counts ringing, acknowledged, unacknowledged and old placed alerts as rung, and folds however they were told as folded', () => {
+    // Act / Assess
+    expect(['ringing', 'acknowledged', 'unacknowledged', 'placed'].map((status) => alertCategory({ status, callKind: 'anomaly' }))).toEqual(['rang', 'rang', 'rang', 'rang']);
+    expect(alertCategory({ status: 'acknowledged' })).toBe('rang');
+    expect(alertCategory({ status: 'folded', intoInspectionId: 'A' })).toBe('folded');
+    expect(alertCategory({ status: 'acknowledged', viaInspectionId: 'A' })).toBe('folded');
+    expect(alertCategory({ status: 'ringing', callKind: 'folded' })).toBe('folded');
+    expect(alertCategory({ status: 'acknowledged', callKind: 'folded' })).toBe('folded');
+    expect([alertCategory({ status: 'queued' }), alertCategory({ status: 'failed' })]).toEqual(['queued', 'failed']);
+    expect(['skipped', 'not-queued', 'missing'].map((status) => alertCategory({ status }))).toEqual(['other', 'other', 'other']);
   });
 });
 
@@ -293,8 +384,8 @@ describe('expectedAlerts (the product call policy)', () => {
   it('replays the alerts when place-call decided them: created together but taken off the queue 6 minutes apart rings twice', () => {
     // Prepare
     const records = [
-      record('A', { createdAt: at(0), alert: { status: 'placed', contactId: 'c-A', decidedAt: at(0, 1) } }),
-      record('B', { createdAt: at(0), alert: { status: 'placed', contactId: 'c-B', decidedAt: at(6, 1) } }),
+      record('A', { createdAt: at(0), alert: { status: 'acknowledged', contactIds: ['c-A'], decidedAt: at(0, 1) } }),
+      record('B', { createdAt: at(0), alert: { status: 'ringing', contactIds: ['c-B'], decidedAt: at(6, 1) } }),
     ];
 
     // Act / Assess
@@ -320,13 +411,45 @@ describe('expectedAlerts (the product call policy)', () => {
   });
 });
 
+describe('expectedAlerts with cooldown-end calls', () => {
+  it('restarts a station\'s cooldown at its cooldown-end call, so an anomaly 6 minutes after the first call still folds', () => {
+    // Prepare: A rings at 0, B folds at 2; the cooldown ends at 5 and a call tells B, so C at 6 folds into it.
+    const records = [record('A', { createdAt: at(0) }), record('B', { createdAt: at(2) }), record('C', { createdAt: at(6) })];
+
+    // Act
+    const without = expectedAlerts(records, POLICY);
+    const withCall = expectedAlerts(records, POLICY, [{ stationId: 'litho-1', at: Date.parse(at(5, 1)) }]);
+
+    // Assess
+    expect(without).toEqual({ calls: 2, folded: 1, capped: 0 });
+    expect(withCall).toEqual({ calls: 1, folded: 2, capped: 0 });
+  });
+
+  it('replays the anomaly a cooldown-end call is about at its inspection (its fold time is not kept), as a fold', () => {
+    // Prepare: B's record went ringing with callKind folded when the cooldown ended.
+    const records = [decided('A', acknowledged(['c-A'], at(0, 3)), at(0)), record('B', { createdAt: at(2), alert: { status: 'acknowledged', callKind: 'folded' } })];
+
+    // Act / Assess
+    expect(expectedAlerts(records, POLICY, [{ stationId: 'litho-1', at: Date.parse(at(5, 1)) }])).toEqual({ calls: 1, folded: 1, capped: 0 });
+  });
+
+  it('counts a cooldown-end call against the daily cap, whichever run\'s station it rang', () => {
+    // Prepare: one call left, taken by an earlier run's station at minute 1.
+    const policy = productCallPolicy({ cooldownSeconds: 300, dailyCallsLeft: 1 });
+
+    // Act / Assess
+    expect(expectedAlerts([record('A', { createdAt: at(2) })], policy, [{ stationId: 'bench-old-1', at: Date.parse(at(1)) }])).toEqual({ calls: 0, folded: 0, capped: 1 });
+  });
+});
+
 describe('reconcile', () => {
-  // One run: A rang on litho-1, B folded into it, C normal, D rang on litho-2; E answered 503 with its image kept.
+  // One run: A rang on litho-1 and was acknowledged, B folded into it, C normal, D rang on litho-2 and was
+  // acknowledged; E answered 503 with its image kept.
   const records = [
-    decided('A', { status: 'placed', contactId: 'c-A' }, at(0)),
+    decided('A', acknowledged(['c-A'], at(0, 3)), at(0)),
     decided('B', { status: 'folded', intoInspectionId: 'A' }, at(1)),
     record('C', { status: 'normal', alert: { status: 'skipped' } }),
-    decided('D', { status: 'placed', contactId: 'c-D' }, at(1), { stationId: 'litho-2' }),
+    decided('D', acknowledged(['c-D'], at(1, 3)), at(1), { stationId: 'litho-2' }),
     record('E', { status: 'not-inspected', alert: { status: 'skipped' } }),
   ];
   const results: UploadResult[] = [
@@ -345,10 +468,7 @@ describe('reconcile', () => {
     earlierInspectionIds: new Set(['OLD']),
     storedImageKeys: ['A', 'B', 'C', 'D', 'E'].map(imageKey),
     records,
-    calls: [
-      { contactId: 'c-A', inspectionId: 'A' },
-      { contactId: 'c-D', inspectionId: 'D' },
-    ],
+    calls: [call('c-A', 'A'), call('c-D', 'D', { stationId: 'litho-2', startedAt: at(1) })],
   };
   const failing = (checks: ReturnType<typeof reconcile>) => checks.filter((check) => !check.ok).map((check) => [check.name, check.expected, check.actual]);
 
@@ -360,10 +480,33 @@ describe('reconcile', () => {
     expect(failing(checks)).toEqual([]);
     expect(checks.find((check) => check.name === 'images stored = new inspections answered')).toMatchObject({ expected: 5, actual: 5 });
     expect(checks.find((check) => check.name === 'calls = expected by the policy')).toMatchObject({ expected: 2, actual: 2 });
-    expect(checks.find((check) => check.name === 'placed + folded + failed = anomalous')).toMatchObject({ expected: 3, actual: 3 });
+    expect(checks.find((check) => check.name === 'rang + folded + failed = anomalous')).toMatchObject({ expected: 3, actual: 3 });
   });
 
-  it('flags a lost image, a missing record, a doubled call and a call from elsewhere', () => {
+  it('counts ringing, unacknowledged and old placed alerts as rung too, and flags the two a key never acknowledged', () => {
+    // Prepare
+    const mixed = [
+      decided('A', { status: 'ringing', callKind: 'anomaly', contactIds: ['c-A'] }, at(0)),
+      records[1]!,
+      records[2]!,
+      decided('D', { status: 'unacknowledged', contactIds: ['c-D'] }, at(1), { stationId: 'litho-2' }),
+      records[4]!,
+      decided('F', { status: 'placed', contactIds: ['c-F'] }, at(1), { stationId: 'litho-3' }),
+    ];
+
+    // Act
+    const checks = reconcile(
+      [...results, accepted('F')],
+      { ...state, storedImageKeys: [...state.storedImageKeys, imageKey('F')], records: mixed, calls: [...state.calls, call('c-F', 'F', { stationId: 'litho-3' })] },
+      POLICY,
+    );
+
+    // Assess
+    expect(failing(checks)).toEqual([['rung alerts not acknowledged by the key', 0, 2]]);
+    expect(checks.find((check) => check.name === 'calls = expected by the policy')).toMatchObject({ expected: 3, actual: 3 });
+  });
+
+  it('flags a lost image, a missing record, a ladder step rung twice and a call from elsewhere', () => {
     // Act
     const checks = reconcile(
       results,
@@ -371,7 +514,7 @@ describe('reconcile', () => {
         ...state,
         storedImageKeys: state.storedImageKeys.slice(1),
         records: records.filter((candidate) => candidate.inspectionId !== 'C'),
-        calls: [...state.calls, { contactId: 'c-A2', inspectionId: 'A' }, { contactId: 'c-Z', inspectionId: 'Z' }],
+        calls: [...state.calls, call('c-A2', 'A'), call('c-Z', 'Z')],
       },
       POLICY,
     );
@@ -382,10 +525,59 @@ describe('reconcile', () => {
       ['accepted images missing from S3', 0, 1],
       ['records = new inspections answered', 5, 4],
       ['answered inspections without a record', 0, 1],
-      ['calls = expected by the policy', 2, 4],
-      ['inspections called more than once', 0, 1],
+      ['calls = expected by the policy', 2, 3],
+      ['ladder steps called more than once', 0, 1],
       ['calls for inspections not in this run', 0, 1],
     ]);
+  });
+
+  it('takes the next level or loop of a ladder as the same alert\'s ladder, not a second call of the policy', () => {
+    // Prepare: nobody pressed a key on A's first call; the second loop rang and was acknowledged.
+    const escalated = [decided('A', acknowledged(['c-A', 'c-A2'], at(2, 3)), at(0)), ...records.slice(1)];
+
+    // Act
+    const checks = reconcile(results, { ...state, records: escalated, calls: [...state.calls, call('c-A2', 'A', { loop: '2', startedAt: at(2) })] }, POLICY);
+
+    // Assess
+    expect(failing(checks)).toEqual([]);
+  });
+
+  it('reports cooldown-end calls apart: not an anomaly\'s call, even when about an earlier run\'s anomalies', () => {
+    // Prepare: an earlier run's station (bench-old-1) ended its cooldown with untold folds during this run.
+    const calls = [...state.calls, call('c-OLD', 'OLD-FOLD', { stationId: 'bench-old-1', callKind: 'folded', startedAt: at(2) })];
+
+    // Act
+    const checks = reconcile(results, { ...state, calls }, POLICY);
+
+    // Assess
+    expect(failing(checks)).toEqual([]);
+    expect(checks.find((check) => check.name === 'calls = expected by the policy')).toMatchObject({ expected: 2, actual: 2 });
+  });
+
+  it('counts this run\'s cooldown-end call and the folds it told as folded, each on its own station\'s call', () => {
+    // Prepare: a 1-minute cooldown. A rang at 0; B (0:20) and G (0:40) folded; at 1:01 the cooldown-end call about
+    // G (the newest) rang, was acknowledged, and acknowledged B with it; H at 1:30 folded into G's call.
+    const policy = productCallPolicy({ cooldownSeconds: 60 });
+    const runRecords = [
+      decided('A', acknowledged(['c-A'], at(0, 3)), at(0)),
+      decided('B', { status: 'acknowledged', viaInspectionId: 'G', acknowledgedAt: at(1, 4) }, at(0, 20)),
+      record('G', { createdAt: at(0, 40), alert: { status: 'acknowledged', callKind: 'folded', contactIds: ['c-G'], acknowledgedAt: at(1, 4) } }),
+      decided('H', { status: 'folded', intoInspectionId: 'G' }, at(1, 30)),
+    ];
+    const runState: StackState = {
+      earlierInspectionIds: new Set(),
+      storedImageKeys: ['A', 'B', 'G', 'H'].map(imageKey),
+      records: runRecords,
+      calls: [call('c-A', 'A'), call('c-G', 'G', { callKind: 'folded', startedAt: at(1, 1) })],
+    };
+
+    // Act
+    const checks = reconcile(['A', 'B', 'G', 'H'].map((id) => accepted(id)), runState, policy);
+
+    // Assess
+    expect(failing(checks)).toEqual([]);
+    expect(checks.find((check) => check.name === 'folded = expected by the policy')).toMatchObject({ expected: 3, actual: 3 });
+    expect(checks.find((check) => check.name === 'calls = expected by the policy')).toMatchObject({ expected: 1, actual: 1 });
   });
 
   it('flags an image stored that no answer named, and one image stored as two inspections', () => {
@@ -408,23 +600,25 @@ describe('reconcile', () => {
     ]);
   });
 
-  it('flags an alert left queued, a station rung twice inside its cooldown and a fold into another station\'s call', () => {
-    // Prepare: B still queued; F rang litho-1 again a minute after A; G, on litho-1, folded into D, litho-2's call.
+  it('flags an alert left queued, a station rung twice inside its cooldown and folds into another station\'s call', () => {
+    // Prepare: B still queued; F rang litho-1 again a minute after A; G, on litho-1, folded into D, litho-2's call;
+    // K, on litho-1, was told by D's call.
     const unsettled = [
       ...records.filter((candidate) => candidate.inspectionId !== 'B'),
       record('B', { alert: { status: 'queued' } }),
-      decided('F', { status: 'placed', contactId: 'c-F' }, at(2)),
+      decided('F', acknowledged(['c-F'], at(2, 3)), at(2)),
       decided('G', { status: 'folded', intoInspectionId: 'D' }, at(3)),
+      decided('K', { status: 'acknowledged', viaInspectionId: 'D', acknowledgedAt: at(4) }, at(3, 30)),
     ];
 
     // Act
     const checks = reconcile(
-      [...results, accepted('F'), accepted('G')],
+      [...results, accepted('F'), accepted('G'), accepted('K')],
       {
         ...state,
-        storedImageKeys: [...state.storedImageKeys, imageKey('F'), imageKey('G')],
+        storedImageKeys: [...state.storedImageKeys, imageKey('F'), imageKey('G'), imageKey('K')],
         records: unsettled,
-        calls: [...state.calls, { contactId: 'c-F', inspectionId: 'F' }],
+        calls: [...state.calls, call('c-F', 'F', { startedAt: at(2) })],
       },
       POLICY,
     );
@@ -433,20 +627,31 @@ describe('reconcile', () => {
     expect(failing(checks)).toEqual([
       ['calls = expected by the policy', 2, 3],
       ['anomalous alerts still queued', 0, 1],
-      ['placed + folded + failed = anomalous', 5, 4],
-      ['folded = expected by the policy', 3, 1],
-      ['folded not into a call of its station', 0, 1],
+      ['rang + folded + failed = anomalous', 6, 5],
+      ['folded = expected by the policy', 4, 2],
+      ['folded not into a call of its station', 0, 2],
     ]);
   });
 
-  it('flags a placed alert whose call Connect never saw', () => {
+  it('takes a fold into a call still ringing as folded into a call', () => {
+    // Prepare
+    const ringing = [decided('A', { status: 'ringing', callKind: 'anomaly', contactIds: ['c-A'] }, at(0)), ...records.slice(1)];
+
+    // Act
+    const checks = reconcile(results, { ...state, records: ringing }, POLICY);
+
+    // Assess
+    expect(failing(checks)).toEqual([['rung alerts not acknowledged by the key', 0, 1]]);
+  });
+
+  it('flags a rung alert whose call Connect never saw', () => {
     // Act
     const checks = reconcile(results, { ...state, calls: state.calls.slice(1) }, POLICY);
 
     // Assess
     expect(failing(checks)).toEqual([
       ['calls = expected by the policy', 2, 1],
-      ['placed alerts without their call', 0, 1],
+      ['rung alerts without their call', 0, 1],
     ]);
   });
 
@@ -473,19 +678,136 @@ describe('reconcile', () => {
 });
 
 describe('alertDelays', () => {
-  it('measures each settled anomalous alert from its inspection to place-call\'s decision, and the placed calls apart', () => {
+  it('measures each settled anomalous alert from its inspection to place-call\'s decision, and the ones that rang apart', () => {
     // Prepare
     const records = [
-      record('A', { createdAt: at(0), alert: { status: 'placed', contactId: 'c-A', decidedAt: at(0, 2) } }),
+      record('A', { createdAt: at(0), alert: acknowledged(['c-A'], at(0, 9), { decidedAt: at(0, 2) }) }),
       record('B', { createdAt: at(0, 1), alert: { status: 'folded', intoInspectionId: 'A', decidedAt: at(0, 31) } }),
       record('C', { createdAt: at(0, 2) }),
       record('D', { status: 'normal', alert: { status: 'skipped' } }),
+      // A cooldown-end call's anomaly: when it was folded is not known.
+      record('E', { createdAt: at(0, 3), alert: { status: 'ringing', callKind: 'folded' } }),
     ];
 
     // Act
     const delays = alertDelays(records);
 
     // Assess
-    expect(delays).toEqual({ decided: [2_000, 30_000], placed: [2_000] });
+    expect(delays).toEqual({ decided: [2_000, 30_000], rang: [2_000] });
+  });
+});
+
+describe('answerTimes, timeToRing and timeToAcknowledge', () => {
+  const results = [
+    accepted('A', 201, at(0, 1)),
+    accepted('B', 201, at(0, 2)),
+    // The same bytes as A again, answered later: A's time is its first answer.
+    accepted('A', 200, at(0, 5)),
+    accepted('C', 201, at(0, 3)),
+    { status: 503, latencyMs: 10, errorCode: 'DETECTOR_UNAVAILABLE', inspectionId: 'N', answeredAtMs: Date.parse(at(0, 4)) },
+  ];
+
+  it('keeps the first accepted answer of each inspection', () => {
+    // Act
+    const times = answerTimes(results);
+
+    // Assess
+    expect([...times]).toEqual([
+      ['A', Date.parse(at(0, 1))],
+      ['B', Date.parse(at(0, 2))],
+      ['C', Date.parse(at(0, 3))],
+    ]);
+  });
+
+  it('times each anomaly\'s first call from its upload\'s answer, leaving out cooldown-end calls and other runs\' inspections', () => {
+    // Prepare
+    const calls = [
+      call('c-B', 'B', { startedAt: at(0, 14) }),
+      call('c-A', 'A', { startedAt: at(0, 3) }),
+      // A's second loop: not when A rang.
+      call('c-A2', 'A', { loop: '2', startedAt: at(3) }),
+      call('c-C', 'C', { callKind: 'folded', startedAt: at(5) }),
+      call('c-OLD', 'OLD', { startedAt: at(0, 9) }),
+    ];
+
+    // Act
+    const delays = timeToRing(calls, answerTimes(results));
+
+    // Assess
+    expect(delays).toEqual([2_000, 12_000]);
+  });
+
+  it('times each acknowledged alert that rang from its upload\'s answer to the key, not its folds', () => {
+    // Prepare
+    const records = [
+      record('A', { alert: acknowledged(['c-A'], at(0, 6)) }),
+      record('B', { alert: acknowledged(['c-B'], at(0, 19)) }),
+      record('C', { alert: { status: 'acknowledged', viaInspectionId: 'A', acknowledgedAt: at(0, 6) } }),
+      record('D', { alert: { status: 'ringing', contactIds: ['c-D'] } }),
+    ];
+
+    // Act
+    const delays = timeToAcknowledge(records, answerTimes(results));
+
+    // Assess
+    expect(delays).toEqual([5_000, 17_000]);
+  });
+});
+
+describe('ringGoal', () => {
+  it('allows 2 s plus Connect\'s rate floor, the calls at 2 a second: 16 calls may take 10 s at p95', () => {
+    // Prepare: 16 calls, p95 (the 16th by nearest rank) at 9.9 s, then at 10.1 s.
+    const within = Array.from({ length: 16 }, (_, index) => (index === 15 ? 9_900 : 500 * index));
+    const beyond = [...within.slice(0, 15), 10_100];
+
+    // Act
+    const met = ringGoal(within);
+    const missed = ringGoal(beyond);
+
+    // Assess
+    expect(met).toEqual({ calls: 16, floorSeconds: 8, goalSeconds: 10, p95Seconds: 9.9, met: true });
+    expect(missed).toMatchObject({ goalSeconds: 10, p95Seconds: 10.1, met: false });
+  });
+
+  it('reads p95 by nearest rank, whatever the order, and has no verdict without calls', () => {
+    // Prepare: 40 calls (floor 20 s, goal 22 s); the 38th of 40 is the p95.
+    const delays = Array.from({ length: 40 }, (_, index) => (index + 1) * 1_000).reverse();
+
+    // Act / Assess
+    expect(ringGoal(delays)).toEqual({ calls: 40, floorSeconds: 20, goalSeconds: 22, p95Seconds: 38, met: false });
+    expect(ringGoal([])).toMatchObject({ calls: 0, floorSeconds: 0, goalSeconds: 2, met: undefined });
+    expect(ringGoal([-150, 1_900])).toMatchObject({ calls: 2, goalSeconds: 3, p95Seconds: 1.9, met: true });
+  });
+});
+
+describe('decidedWhileWaiting', () => {
+  it('counts the other alerts place-call decided between an anomaly\'s answer and its call, and the folds among them', () => {
+    // Prepare: A answered at 0:01 and rang at 0:10; meanwhile B (a fold) and C (another station's call) were decided.
+    const records = [
+      decided('A', acknowledged(['c-A'], at(0, 12)), at(0, 10)),
+      decided('B', { status: 'folded', intoInspectionId: 'X' }, at(0, 4)),
+      decided('C', acknowledged(['c-C'], at(0, 9)), at(0, 6), { stationId: 'litho-2' }),
+      decided('D', { status: 'folded', intoInspectionId: 'A' }, at(0, 11)),
+    ];
+    const answered = new Map([
+      ['A', Date.parse(at(0, 1))],
+      ['C', Date.parse(at(0, 5))],
+    ]);
+
+    // Act
+    const waits = decidedWhileWaiting(records, [call('c-A', 'A', { startedAt: at(0, 10) }), call('c-C', 'C', { startedAt: at(0, 6) })], answered);
+
+    // Assess
+    expect(waits).toEqual([
+      { inspectionId: 'A', decided: 2, folds: 1 },
+      { inspectionId: 'C', decided: 0, folds: 0 },
+    ]);
+  });
+});
+
+describe('formatSeconds', () => {
+  it('shows milliseconds as seconds with two decimals, and none as a dash', () => {
+    // Act / Assess
+    expect([formatSeconds(1234), formatSeconds(-150), formatSeconds(Number.NaN)]).toEqual(['1.23', '-0.15', '-']);
   });
 });
