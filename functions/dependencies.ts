@@ -54,6 +54,7 @@ export function createDependencies(config: Config, logger: Logger = createLogger
       imageClaims: imageClaimsOf(alertState, config),
       alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD, reviewThreshold: config.ALERT_REVIEW_THRESHOLD },
       ...(stations.uploadCheck ? { stations: stations.uploadCheck } : {}),
+      stationCalls: { tryStartCall: (...args) => alertState.tryStartCall(...args), cooldownMs: config.STATION_CALL_COOLDOWN_SECONDS * 1000 },
       limits: { maxBytes: config.MAX_IMAGE_BYTES, minSide: config.MIN_IMAGE_SIDE, maxSide: config.MAX_IMAGE_SIDE },
       logger,
       ...(observability ? { events: inspectionMetrics(observability.metrics) } : {}),

@@ -90,6 +90,9 @@ export function inspectionMetrics(metrics: Metrics): InspectionEvents {
     alertNotQueued() {
       metrics.addMetric('CallsFailed', MetricUnit.Count, 1);
     },
+    alertFolded() {
+      metrics.addMetric('CallsFolded', MetricUnit.Count, 1);
+    },
   };
 }
 

@@ -1,7 +1,8 @@
 import { anomalyLikelihood, decideAlert, toWholePercent, type AlertPolicy } from './alert-policy';
 import type { DetectionResult, Detector } from './detection';
 import { AlertQueueUnavailableError, DetectorUnavailableError, StorageUnavailableError, UnknownStationError, WaferwatchError } from './errors';
-import type { InspectionRecord, InspectionSource, StoredDetection } from './inspection';
+import type { AlertStateStore, CallDecision } from './alert-state';
+import type { AlertOutcome, InspectionRecord, InspectionSource, StoredDetection } from './inspection';
 import { inspectionKeys, newInspectionId } from './inspection-keys';
 import type { AlertMessage, AlertPublisher, DomainLogger, ImageClaims, InspectionEvents, InspectionStore } from './ports';
 import { DEFAULT_STATION_ID, type Station } from './station-registry';
@@ -22,6 +23,14 @@ export interface InspectionDependencies {
    * accepted and the stage-wide thresholds apply.
    */
   stations?: (stationId: string) => Promise<Station | undefined>;
+  /**
+   * The station cooldown, decided as the verdict is stored (the alert state's tryStartCall): an anomaly on a station
+   * rung within its cooldown is recorded `folded` here and never queued, so a station's first anomaly never waits on
+   * the alert queue behind other stations' fold bookkeeping. The first fold of a cooldown puts the cooldown's end on
+   * the queue (a delayed message), so the folds are told then. Absent, or failing: the alert is queued and the
+   * place-call function decides, as it always can.
+   */
+  stationCalls?: { tryStartCall: AlertStateStore['tryStartCall']; cooldownMs: number };
   limits: WaferImageLimits;
   logger: DomainLogger;
   /** Told what happened (the metrics); nothing when absent. */
@@ -63,7 +72,7 @@ export interface InspectionOutcome {
  */
 export async function inspectWaferImage(deps: InspectionDependencies, request: InspectionRequest): Promise<InspectionOutcome> {
   const now = deps.now ?? (() => new Date());
-  const alertPolicy = await stationPolicy(deps, request.stationId);
+  const { policy: alertPolicy, station } = await stationPolicy(deps, request.stationId);
   const image = checkWaferImage(request.bytes, deps.limits);
   // The decode check comes before anything is stored; a detector that decodes for itself does it, so
   // the image is decoded once (a full-size progressive JPEG costs ~80-130 ms to decode here).
@@ -141,26 +150,37 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   const detection = detected.value;
   const decision = decideAlert(detection, alertPolicy);
   const maskKey = await storeMask(deps, keys.mask, detection, context);
+  const gate = decision.call ? await decideStationCall(deps, inspectionId, request.stationId, station, now) : undefined;
+  const alert: AlertOutcome = !decision.call
+    ? decision.outcome
+    : gate && !gate.call
+      ? { status: 'folded', intoInspectionId: gate.activeCallInspectionId, foldedAt: now().toISOString() }
+      : { status: 'queued', queuedAt: now().toISOString() };
   const verdict: InspectionRecord = {
     ...baseRecord,
     status: decision.status,
     detection: toStoredDetection(detection, maskKey),
-    alert: decision.call ? { status: 'queued', queuedAt: now().toISOString() } : decision.outcome,
+    alert,
     updatedAt: now().toISOString(),
   };
   // The verdict is stored before the alert is queued: the place-call function reads it and records the call on it.
   await saveRecord(deps, verdict);
   deps.events?.recorded(verdict, earlier === undefined);
-  const record = decision.call ? await queueAlert(deps, verdict, now, decision.confidencePercent) : verdict;
+  if (gate && !gate.call) {
+    deps.events?.alertFolded?.(verdict);
+    if (gate.foldedCount === 1) await scheduleCooldownEnd(deps, request.stationId, gate.cooldownEndsAtMs, now);
+  }
+  const told = gate?.call ? { foldedCount: gate.foldedCount, foldedInspectionIds: gate.foldedInspectionIds ?? [] } : undefined;
+  const record = alert.status === 'queued' && decision.call ? await queueAlert(deps, verdict, now, decision.confidencePercent, told) : verdict;
   deps.logger.info('Wafer inspected', { ...context, status: record.status, confidence: detection.Confidence, alert: record.alert.status });
   // A camera upload that finished another upload's inspection of the same bytes still answers under its own id.
   const answered = inspectionId !== requestedId && request.source === 'camera' ? await saveDuplicate(deps, requestedId, record, createdAt) : record;
   return detection.AnomalyMask && maskKey ? { record: answered, anomalyMask: detection.AnomalyMask } : { record: answered };
 }
 
-/** The thresholds for a station, after refusing a station the registry does not have. */
-async function stationPolicy(deps: InspectionDependencies, stationId: string): Promise<AlertPolicy> {
-  if (!deps.stations) return deps.alertPolicy;
+/** The thresholds for a station (and the station, with a registry), after refusing a station the registry does not have. */
+async function stationPolicy(deps: InspectionDependencies, stationId: string): Promise<{ policy: AlertPolicy; station?: Station }> {
+  if (!deps.stations) return { policy: deps.alertPolicy };
   let station: Station | undefined;
   try {
     station = await deps.stations(stationId);
@@ -171,7 +191,41 @@ async function stationPolicy(deps: InspectionDependencies, stationId: string): P
   if (!station) throw new UnknownStationError(stationId === DEFAULT_STATION_ID ? undefined : stationId);
   const confidenceThreshold = station.confidenceThreshold ?? deps.alertPolicy.confidenceThreshold;
   const reviewThreshold = Math.min(station.reviewThreshold ?? deps.alertPolicy.reviewThreshold, confidenceThreshold);
-  return { confidenceThreshold, reviewThreshold };
+  return { policy: { confidenceThreshold, reviewThreshold }, station };
+}
+
+/**
+ * Ask the station's cooldown whether this anomaly rings or folds (idempotent per inspection: a retried upload gets the
+ * same answer). A failure is not the upload's: the alert is queued and place-call asks again.
+ */
+async function decideStationCall(
+  deps: InspectionDependencies,
+  inspectionId: string,
+  stationId: string,
+  station: Station | undefined,
+  now: () => Date,
+): Promise<CallDecision | undefined> {
+  if (!deps.stationCalls) return undefined;
+  const cooldownMs = station?.cooldownSeconds !== undefined ? station.cooldownSeconds * 1000 : deps.stationCalls.cooldownMs;
+  try {
+    return await deps.stationCalls.tryStartCall(stationId, inspectionId, now().getTime(), cooldownMs);
+  } catch (error) {
+    deps.logger.warn('The station cooldown could not be asked; the alert is queued for place-call to decide', { inspectionId, stationId, error: describe(error) });
+    return undefined;
+  }
+}
+
+/** Put the end of a station's cooldown on the alert queue, so the anomalies folded during it are told then. */
+async function scheduleCooldownEnd(deps: InspectionDependencies, stationId: string, dueAtMs: number, now: () => Date): Promise<void> {
+  const at = now();
+  // SQS delays a message by at most 15 minutes; place-call waits longer cooldowns out in hops.
+  const delaySeconds = Math.min(900, Math.max(0, Math.ceil((dueAtMs - at.getTime()) / 1000) + 1));
+  try {
+    await deps.alerts.publish({ kind: 'cooldown-end', stationId, dueAt: new Date(dueAtMs).toISOString(), queuedAt: at.toISOString() }, delaySeconds);
+  } catch (error) {
+    // The fold is stored; without its timer it is still told by the station's next call.
+    deps.logger.error('The end of the station cooldown could not be put on the queue; its folds wait for the next call', { stationId, error: describe(error) });
+  }
 }
 
 /** The inspection that first saw these bytes (`inspectionId` itself when none did). */
@@ -213,7 +267,13 @@ async function readRecord(deps: InspectionDependencies, inspectionId: string): P
  * Put the alert of an anomalous verdict on the queue and mark the record `queued`. When the queue cannot take it,
  * the record says `not-queued` (the alarm on CallsFailed sees it) and the client is told to send the image again.
  */
-async function queueAlert(deps: InspectionDependencies, verdict: InspectionRecord, now: () => Date, confidencePercent?: number): Promise<InspectionRecord> {
+async function queueAlert(
+  deps: InspectionDependencies,
+  verdict: InspectionRecord,
+  now: () => Date,
+  confidencePercent?: number,
+  told?: { foldedCount: number; foldedInspectionIds: string[] },
+): Promise<InspectionRecord> {
   const queuedAt = verdict.alert.status === 'queued' ? verdict.alert.queuedAt : now().toISOString();
   const queued: InspectionRecord = verdict.alert.status === 'queued' ? verdict : { ...verdict, alert: { status: 'queued', queuedAt }, updatedAt: queuedAt };
   if (queued !== verdict) await saveRecord(deps, queued);
@@ -222,6 +282,9 @@ async function queueAlert(deps: InspectionDependencies, verdict: InspectionRecor
     stationId: verdict.stationId,
     confidencePercent: confidencePercent ?? (verdict.detection ? toWholePercent(anomalyLikelihood(verdict.detection)) : 0),
     queuedAt,
+    // The station's cooldown already handed this call its folds: place-call rings with them.
+    ...(told && told.foldedCount > 0 ? { foldedCount: told.foldedCount } : {}),
+    ...(told && told.foldedInspectionIds.length > 0 ? { foldedInspectionIds: told.foldedInspectionIds } : {}),
   };
   try {
     await deps.alerts.publish(message);

@@ -168,7 +168,10 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
       return { result: 'folded', intoInspectionId: decision.activeCallInspectionId, foldedCount: decision.foldedCount };
     }
 
-    const ladder = await deps.ladders.openLadder(message.inspectionId, message.stationId, decision.foldedInspectionIds ?? []);
+    // The inspection may have asked the cooldown already (it did, when it queued the alert): then its message carries
+    // the folds handed over, and asking again here only confirms the call.
+    const foldedInspectionIds = decision.foldedInspectionIds ?? message.foldedInspectionIds ?? [];
+    const ladder = await deps.ladders.openLadder(message.inspectionId, message.stationId, foldedInspectionIds);
     const run: LadderRun = {
       record,
       station,
@@ -176,7 +179,7 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
       confidencePercent: message.confidencePercent,
       callKind: 'anomaly',
       foldedCount: decision.foldedCount,
-      foldedInspectionIds: decision.foldedInspectionIds ?? [],
+      foldedInspectionIds,
       attempt,
     };
     const rung = await ringLadder(deps, run, ladder);

@@ -42,6 +42,8 @@ export interface AlertMessage extends OperatorAlert {
   kind?: 'alert';
   /** When the inspection queued it (ISO 8601). */
   queuedAt: string;
+  /** The anomalies folded into this call, when the inspection already asked the station's cooldown. */
+  foldedInspectionIds?: string[];
 }
 
 /**
@@ -122,6 +124,8 @@ export interface InspectionEvents {
   recorded(record: InspectionRecord, firstForInspection: boolean): void;
   /** An anomalous inspection's alert could not be put on the queue: nobody will be called unless it is sent again. */
   alertNotQueued(record: InspectionRecord): void;
+  /** An anomaly was folded into its station's recent call (told when the cooldown ends, or by the next call). */
+  alertFolded?(record: InspectionRecord): void;
 }
 
 /** The few log calls the domain makes; Powertools Logger satisfies it. */

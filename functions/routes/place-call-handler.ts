@@ -32,6 +32,7 @@ const alertQueueMessageSchema = z.union([
     stationId,
     confidencePercent: z.number().min(0).max(100),
     foldedCount: z.number().int().min(0).optional(),
+    foldedInspectionIds: z.array(inspectionId).max(5000).optional(),
     queuedAt: z.string().min(1),
   }),
   z.object({

@@ -193,14 +193,21 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
       // Assess
       expect(connect, roleId).toEqual([]);
       expect(sqs, roleId).toEqual([{ sid: 'PublishAlerts', actions: ['sqs:SendMessage'], resources: ['GetAtt:AlertQueue.Arn'], condition: undefined }]);
-      // A conditional PutItem claims; a GetItem reads who holds the claim after a lost race. Nothing else, but reading
-      // the station's registry entry (one GetItem, never a Scan).
+      // A conditional PutItem claims; a GetItem reads who holds the claim after a lost race; the station cooldown is one
+      // conditional UpdateItem; and the station's registry entry one GetItem, never a Scan.
       expect(dynamodb, roleId).toEqual([
         {
           sid: 'ClaimImages',
           actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
           resources: ['GetAtt:AlertStateTable.Arn'],
           condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['image#*'] } },
+        },
+        // The station cooldown, asked at upload (folds never queue): only station# items, and never deleted.
+        {
+          sid: 'AskStationCooldown',
+          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          resources: ['GetAtt:AlertStateTable.Arn'],
+          condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['station#*'] } },
         },
         { sid: 'ReadStationRegistry', actions: ['dynamodb:GetItem'], resources: ['GetAtt:StationRegistryTable.Arn'], condition: undefined },
       ]);

@@ -1,4 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CallDecision } from '../../../functions/core/alert-state';
 import type { Detector } from '../../../functions/core/detection';
 import { AlertQueueUnavailableError, CorruptImageError, DetectorUnavailableError, StorageUnavailableError, WaferwatchError } from '../../../functions/core/errors';
 import { inspectWaferImage, type InspectionDependencies } from '../../../functions/core/inspect-wafer-image';
@@ -33,6 +34,49 @@ describe('inspectWaferImage', () => {
     alerts = new RecordingAlertPublisher();
     imageClaims = new InMemoryImageClaims();
     logger = new MemoryLogger();
+  });
+
+  describe('with the station cooldown asked at upload', () => {
+    const NOW = Date.parse('2026-11-26T10:00:00.000Z');
+    const gated = (detector: Detector, answer: () => Promise<CallDecision>): InspectionDependencies => ({
+      ...deps(detector),
+      stationCalls: { tryStartCall: async () => answer(), cooldownMs: 300_000 },
+    });
+
+    it('folds an anomaly of a station rung within its cooldown: recorded folded, nothing queued, the cooldown end set once', async () => {
+      // Prepare
+      const fold = (count: number): Promise<CallDecision> => Promise.resolve({ call: false, foldedCount: count, activeCallInspectionId: '01KA0000000000000000000000', cooldownEndsAtMs: NOW + 200_000 });
+      // Act
+      const first = await inspectWaferImage(gated(new ScriptedDetector(() => verdict(true, 0.9)), () => fold(1)), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+      const other = await syntheticWafer('png', 160, 160);
+      const second = await inspectWaferImage(gated(new ScriptedDetector(() => verdict(true, 0.9)), () => fold(2)), { bytes: other, stationId: 'etch-1', source: 'api' });
+      // Assess
+      expect(first.record.alert).toEqual({ status: 'folded', intoInspectionId: '01KA0000000000000000000000', foldedAt: new Date(NOW).toISOString() });
+      expect(second.record.alert.status).toBe('folded');
+      expect(alerts.messages).toEqual([]);
+      expect(alerts.timers).toEqual([{ message: { kind: 'cooldown-end', stationId: 'etch-1', dueAt: new Date(NOW + 200_000).toISOString(), queuedAt: new Date(NOW).toISOString() }, delaySeconds: 201 }]);
+    });
+
+    it('queues a call with the folds the cooldown handed over, so place-call tells and acknowledges them', async () => {
+      const { record } = await inspectWaferImage(
+        gated(new ScriptedDetector(() => verdict(true, 0.9)), async () => ({ call: true, foldedCount: 2, foldedInspectionIds: ['01KA0000000000000000000001', '01KA0000000000000000000002'] })),
+        { bytes: jpeg, stationId: 'etch-1', source: 'api' },
+      );
+      expect(record.alert.status).toBe('queued');
+      expect(alerts.messages).toEqual([
+        expect.objectContaining({ inspectionId: record.inspectionId, foldedCount: 2, foldedInspectionIds: ['01KA0000000000000000000001', '01KA0000000000000000000002'] }),
+      ]);
+    });
+
+    it('queues the alert for place-call to decide when the cooldown cannot be asked', async () => {
+      const { record } = await inspectWaferImage(
+        gated(new ScriptedDetector(() => verdict(true, 0.9)), () => Promise.reject(new Error('DynamoDB is down'))),
+        { bytes: jpeg, stationId: 'etch-1', source: 'api' },
+      );
+      expect(record.alert.status).toBe('queued');
+      expect(alerts.messages).toHaveLength(1);
+      expect(logger.lines.some((line) => line.level === 'warn' && line.message.includes('station cooldown'))).toBe(true);
+    });
   });
 
   it('stores a normal wafer with its record and places no call', async () => {
