@@ -1,3 +1,4 @@
+import { maskPhoneNumber } from '../functions/core/phone-number';
 import path from 'node:path';
 import { startAlertServices, type AlertServices } from './alert-services';
 import { ConnectEmulator, type EmulatedCall } from './emulators/connect-emulator';
@@ -45,18 +46,8 @@ export interface LocalServices {
   close(): Promise<void>;
 }
 
-/**
- * Keep the country code and the last four digits: enough to recognise the operator's phone, not enough to dial it.
- * `+15555550100` → `+1*******0100`.
- */
-export function maskPhoneNumber(phoneNumber: string): string {
-  const match = /^\+(\d{1,3})(\d*)(\d{4})$/.exec(phoneNumber);
-  if (!match) return '*'.repeat(Math.max(0, phoneNumber.length - 4)) + phoneNumber.slice(-4);
-  // E.164 does not mark where the country code ends; one digit for +1 (NANP) and two otherwise covers the demo numbers.
-  const digits = `${match[1]}${match[2]}${match[3]}`;
-  const countryLength = digits.startsWith('1') || digits.startsWith('7') ? 1 : 2;
-  return `+${digits.slice(0, countryLength)}${'*'.repeat(digits.length - countryLength - 4)}${digits.slice(-4)}`;
-}
+/** The page shows numbers as the records do: masked (functions/core/phone-number.ts). */
+export { maskPhoneNumber };
 
 /** One emulated call as the page sees it. */
 export function callView(call: EmulatedCall): LocalCallView {

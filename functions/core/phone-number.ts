@@ -11,7 +11,7 @@ export function hasAllowedPrefix(phoneNumber: string, prefixes: readonly string[
 
 /**
  * Keep the country code and the last four digits: enough for a person to recognise the phone, not enough to dial it.
- * `+15555550100` → `+1*******0100`. Records, logs and the page only ever show numbers through this.
+ * `+15555550100` → `+1******0100`. Records, logs and the page only ever show numbers through this.
  */
 export function maskPhoneNumber(phoneNumber: string): string {
   const match = /^\+(\d{1,3})(\d*)(\d{4})$/.exec(phoneNumber);

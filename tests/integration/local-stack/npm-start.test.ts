@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNpmStart, type NpmStartProcess } from '../../helpers/npm-start-process';
 
-const READY_LINE = /waferwatch is running at (http:\/\/\S+)/;
 
 /** A plain grey wafer disc on a dark background, as a camera at the line would send it. */
 async function waferJpeg(): Promise<Buffer> {
@@ -55,35 +55,14 @@ async function eventually(condition: () => boolean, timeoutMs: number): Promise<
 describe('npm start', () => {
   let child: ChildProcess;
   let dataDir: string;
-  let output = '';
   let url: string;
+  let started: NpmStartProcess;
+  const output = () => started.output();
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-npm-start-'));
-    child = spawn('npm', ['start', '--silent'], {
-      cwd: path.resolve(__dirname, '../../..'),
-      env: { ...process.env, PORT: '0', WAFERWATCH_DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'WARN' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so a failed test can still stop npm, tsx and node together.
-      detached: true,
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed within 45 s; output:\n${output}`)), 45_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString('utf8');
-        const ready = READY_LINE.exec(output);
-        if (ready) {
-          clearTimeout(timer);
-          resolve(ready[1]!);
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`npm start exited with ${code} before printing its URL; output:\n${output}`));
-      });
-    });
+    started = await startNpmStart({ WAFERWATCH_DATA_DIR: dataDir });
+    ({ child, url } = started);
   }, 60_000);
 
   afterAll(async () => {
@@ -142,9 +121,9 @@ describe('npm start', () => {
     );
 
     // Assess
-    expect(output).toContain('SIGTERM: stopping');
-    expect(output).toContain('local stack stopped');
-    expect(output).not.toContain('did not stop within');
+    expect(output()).toContain('SIGTERM: stopping');
+    expect(output()).toContain('local stack stopped');
+    expect(output()).not.toContain('did not stop within');
     expect(groupGone).toBe(true);
     expect(portRefused).toBe(true);
   });

@@ -1,0 +1,76 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNpmStart, type NpmStartProcess } from '../../helpers/npm-start-process';
+
+// The issue's "the stack restarted mid-ladder → the ladder continues", with the real npm start: level 1 rings, the
+// whole stack is stopped and started again on the same data folder, and level 2 rings when the acknowledgement timeout
+// (a delayed message on the alert queue, kept under .data/sqs) falls due.
+
+const PROJECT_ROOT = path.resolve(__dirname, '../../..');
+const STATIONS = {
+  stations: [{ id: 'litho-3', name: 'Litho three', escalation: [{ name: 'Line operator', phone: '+15555550100' }, { name: 'Shift lead', phone: '+15555550101' }] }],
+};
+
+interface CallView {
+  contactId: string;
+  status: string;
+  attributes: Record<string, string>;
+}
+
+async function calls(url: string): Promise<CallView[]> {
+  return ((await (await fetch(`${url}/_local/calls`)).json()) as { calls: CallView[] }).calls;
+}
+
+async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!accept(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    value = await read();
+  }
+  return value;
+}
+
+describe('npm start restarted in the middle of a ladder', () => {
+  let dataDir: string;
+  let stack: NpmStartProcess | undefined;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-restart-'));
+    const stationsFile = path.join(dataDir, 'stations.json');
+    await writeFile(stationsFile, JSON.stringify(STATIONS));
+    // A ring long enough that level 1 does not end on its own: only the timer moves the ladder.
+    env = { WAFERWATCH_DATA_DIR: path.join(dataDir, 'data'), STATIONS_FILE: stationsFile, ACK_TIMEOUT_SECONDS: '6', RING_TIMEOUT_SECONDS: '120', OPERATOR_COUNTRY_PREFIXES: '+1' };
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('rings level 2 after the restart, at the timer level 1 set before it', async () => {
+    // Prepare: an anomalous wafer on litho-3; level 1 rings
+    stack = await startNpmStart(env);
+    const scratch = await readFile(path.join(PROJECT_ROOT, 'samples/wafer-photos/anomalous/scratch.jpg'));
+    const uploaded = await fetch(`${stack.url}/inspections`, { method: 'POST', headers: { 'Content-Type': 'image/jpeg', 'X-Station-Id': 'litho-3' }, body: scratch });
+    const inspection = (await uploaded.json()) as { inspectionId: string; status: string };
+    const before = await eventually(() => calls(stack!.url), (list) => list.length === 1, 10_000);
+
+    // Act: stop everything, start again on the same data folder
+    await stack.stop();
+    stack = await startNpmStart(env);
+    const after = await eventually(() => calls(stack!.url), (list) => list.some((call) => call.attributes.contactName === 'Shift lead'), 20_000);
+    const record = (await (await fetch(`${stack.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: { status: string; level?: number; attempts?: Array<{ contactName: string }> } };
+
+    // Assess
+    expect(uploaded.status).toBe(201);
+    expect(inspection.status).toBe('anomalous');
+    expect(before.map((call) => call.attributes.contactName)).toEqual(['Line operator']);
+    expect(after.map((call) => [call.attributes.contactName, call.attributes.escalationLevel])).toEqual([['Shift lead', '2']]);
+    expect(record.alert).toMatchObject({ status: 'ringing', level: 2 });
+    expect(record.alert.attempts?.map((attempt) => attempt.contactName)).toEqual(['Line operator', 'Shift lead']);
+  }, 90_000);
+});
