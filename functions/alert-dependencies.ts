@@ -57,6 +57,7 @@ export function createPlaceCallDependencies(
     contactFlowId: config.CONNECT_CONTACT_FLOW_ID,
     sourcePhoneNumber: config.CONNECT_SOURCE_PHONE_NUMBER,
     allowedCountryPrefixes: config.OPERATOR_COUNTRY_PREFIXES,
+    callsPerSecond: config.CONNECT_CALLS_PER_SECOND,
   });
   const notifier = new SnsAlertNotifier({
     ...(config.ALERT_UNACKNOWLEDGED_TOPIC_ARN

@@ -68,6 +68,8 @@ const baseSchema = z.object({
   DYNAMODB_ENDPOINT: optionalUrl,
   /** After a call for a station, its anomalies within this many seconds are told on its next call instead of ringing. */
   STATION_CALL_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** StartOutboundVoiceContact requests a second one place-call container may send (Connect allows about 2 per instance). */
+  CONNECT_CALLS_PER_SECOND: z.coerce.number().positive().max(100).default(1),
   /** Toll-fraud guard: at most this many operator calls start per UTC day. */
   DAILY_CALL_CAP: positiveInt(100),
   /** Deliveries of one alert before it is given up; the same number as the alert queue's maxReceiveCount. */

@@ -168,11 +168,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const delivery = contactEvents;
       stopContactEvents = services.connect.onContactEvent((event) => delivery.notify(event));
     }
-    // The alert queue's event source mapping: serverless.yml's placeCall, batch size 5 with partial batch failures.
+    // The alert queue's event source mapping: serverless.yml's placeCall, batch size 10 with partial batch failures.
     const placeCall = await loadFunctionHandler<SqsBatchHandler>(projectRoot, 'placeCall');
     alertPump = placeCall
       ? startQueuePump(services.alerts.sqs, services.alerts.alertQueueUrl, placeCall, {
-          batchSize: 5,
+          batchSize: 10,
           functionName: 'placeCall',
           intervalMs: 250,
           onError: (error) => log(`placeCall failed: ${error instanceof Error ? error.message : String(error)}`),
@@ -320,6 +320,8 @@ function localEnvironment(input: {
     ALERT_UNACKNOWLEDGED_TOPIC_ARN: services.alerts.unacknowledgedTopicArn,
     // A throttled call is retried after 2, 4, 8… s here rather than 10, 20, 40… s, so the demo does not stall.
     ALERT_RETRY_BASE_SECONDS: '2',
+    // One place-call "container" here takes the whole of Connect's 2 calls a second (deployed: 2 containers at 1).
+    CONNECT_CALLS_PER_SECOND: '2',
     OPERATOR_PHONE_NUMBER: '+15555550100',
     CONNECT_SOURCE_PHONE_NUMBER: '+15555550199',
     ALLOWED_ORIGINS: [...new Set([url, `http://localhost:${port}`, `http://127.0.0.1:${port}`])].join(','),

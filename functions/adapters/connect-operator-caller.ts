@@ -16,6 +16,14 @@ export interface ConnectOperatorCallerOptions {
    * hand this adapter another number, the call is refused rather than placed. Unset: E.164 check only.
    */
   allowedCountryPrefixes?: readonly string[];
+  /**
+   * At most this many StartOutboundVoiceContact requests a second from this container (CONNECT_CALLS_PER_SECOND).
+   * Connect allows about 2 a second per instance; place-call runs at most 2 containers, each taking its share, so a
+   * burst of calls is spaced out here instead of being throttled and sent back to the queue for seconds. Unset: no limit.
+   */
+  callsPerSecond?: number;
+  /** Waits `ms`; injectable so tests need not sleep. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Why a call could not be started: the Connect exception name, or `NetworkError` / `UnknownError`. */
@@ -100,9 +108,24 @@ export function clientTokenFor(inspectionId: string, step = 0, index = 0): strin
 /** OperatorCaller that places an Amazon Connect outbound voice call through a contact flow. */
 export class ConnectOperatorCaller implements OperatorCaller {
   private readonly options: ConnectOperatorCallerOptions;
+  /** When the next request may be sent (ms since the epoch). */
+  private nextSlotMs = 0;
 
   constructor(options: ConnectOperatorCallerOptions) {
     this.options = options;
+  }
+
+  /**
+   * Wait for this container's next request slot. Written here rather than taken from a rate-limiter library: one
+   * evenly spaced slot per request is all that is needed, and it keeps the place-call bundle free of a dependency.
+   */
+  private async takeSlot(): Promise<void> {
+    const rate = this.options.callsPerSecond;
+    if (!rate || rate <= 0) return;
+    const now = Date.now();
+    const slot = Math.max(now, this.nextSlotMs);
+    this.nextSlotMs = slot + 1000 / rate;
+    if (slot > now) await (this.options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms))))(slot - now);
   }
 
   /** Start one call of a ladder; resolves with Connect's contact id, rejects with OperatorCallFailedError. */
@@ -113,6 +136,7 @@ export class ConnectOperatorCaller implements OperatorCaller {
       if (!hasAllowedPrefix(number, allowedCountryPrefixes ?? ANY_COUNTRY)) throw new OperatorCallFailedError('NumberNotAllowedByConfiguration', false);
     }
     let contactId: string | undefined;
+    await this.takeSlot();
     try {
       const response = await client.send(
         new StartOutboundVoiceContactCommand({

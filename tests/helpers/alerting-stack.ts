@@ -102,6 +102,8 @@ export async function startAlertingStack(options: AlertingStackOptions = {}): Pr
     ALLOWED_ORIGINS: 'http://localhost:3000',
     SNS_ENDPOINT: snsEndpoint,
     ALERT_UNACKNOWLEDGED_TOPIC_ARN: topicArn,
+    // The test clock is not the wall clock: requests to the Connect emulator are not spaced out here.
+    CONNECT_CALLS_PER_SECOND: '100',
     ...registryEnv,
     ...options.env,
   });

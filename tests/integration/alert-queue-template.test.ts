@@ -147,7 +147,7 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
     expect(mappings[0]?.[1].Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['AlertQueue', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['PlaceCallLambdaFunction', 'Arn'] },
-      BatchSize: 5,
+      BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
     });

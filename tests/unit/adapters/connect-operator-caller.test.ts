@@ -215,3 +215,32 @@ describe('ConnectOperatorCaller', () => {
     expect(error).toMatchObject({ reason: 'UnknownError', retryable: false });
   });
 });
+
+describe('ConnectOperatorCaller rate', () => {
+  it('spaces StartOutboundVoiceContact requests at CONNECT_CALLS_PER_SECOND, so a burst rings at Connect\'s rate instead of being throttled', async () => {
+    // Prepare
+    connect.reset();
+    connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'c-1', ...meta });
+    const waits: number[] = [];
+    const spaced = new ConnectOperatorCaller({
+      client: new ConnectClient({ region: 'eu-central-1' }),
+      instanceId: 'instance-1',
+      contactFlowId: 'flow-1',
+      sourcePhoneNumber: SOURCE,
+      allowedCountryPrefixes: ['+49'],
+      callsPerSecond: 2,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    // Act
+    for (let index = 0; index < 4; index += 1) await spaced.startCall(outboundCall({ step: 0, index }));
+    // Assess: no wait for the first, then half a second more for each (less the few ms the test itself took)
+    expect(waits).toHaveLength(3);
+    waits.forEach((ms, index) => {
+      expect(ms).toBeGreaterThan(500 * (index + 1) - 50);
+      expect(ms).toBeLessThanOrEqual(500 * (index + 1));
+    });
+    expect(connect).toHaveReceivedCommandTimes(StartOutboundVoiceContactCommand, 4);
+  });
+});
