@@ -1,5 +1,6 @@
-// `npm run screenshot`: regenerate docs/local-stack.png — the upload page on a fresh local stack after a normal and
-// an anomalous wafer, with the simulated operator on the call. Uses Debian's Chromium; never downloads a browser.
+// `npm run screenshot`: regenerate docs/local-stack.png — the upload page on a fresh local stack with the example station
+// registry, after a normal and an anomalous wafer: the line operator declined, the shift lead is on the call. Uses
+// Debian's Chromium; never downloads a browser.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,11 @@ const IMAGES = ['samples/wafer-photos/good/wafer.jpg', 'samples/wafer-photos/ano
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-screenshot-'));
-  const stack = await startLocalStack({ port: 0, dataDir, env: { POWERTOOLS_LOG_LEVEL: 'WARN', DETECTOR: process.env.DETECTOR } });
+  const stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN', DETECTOR: process.env.DETECTOR, STATIONS_FILE: path.join(PROJECT_ROOT, 'examples', 'stations.json'), RING_TIMEOUT_SECONDS: '300' },
+  });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -23,15 +28,18 @@ async function main(): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, reducedMotion: 'reduce' });
     await page.goto(stack.url);
     await page.locator('body[data-ready="true"]').waitFor();
-    await page.getByLabel('Station').fill('litho-2');
+    await page.getByLabel('Station').fill('litho-3');
     await page.getByLabel('Station').dispatchEvent('change');
     await page.getByLabel('Choose wafer images').setInputFiles(IMAGES);
     await page.locator('li.result[data-state="anomalous"]').waitFor({ timeout: 30_000 });
     await page.locator('li.result[data-state="normal"]').waitFor({ timeout: 30_000 });
-    await page.locator('#phone-device[data-state="ringing"]').waitFor({ timeout: 10_000 });
-    // Pick up, so the picture shows what the operator hears and the keys waiting for an answer.
-    await page.getByRole('button', { name: 'Answer' }).click();
-    await page.getByRole('button', { name: 'Key 1' }).and(page.locator(':enabled')).waitFor({ timeout: 10_000 });
+    // The line operator declines: the shift lead (level 2) rings at once, and picks up, so the picture shows the ladder
+    // on the card, what the operator hears and the keys waiting for an answer.
+    await page.locator('li.call-panel[data-state="ringing"]').first().waitFor({ timeout: 10_000 });
+    await page.locator('li.call-panel').first().getByRole('button', { name: /^Decline/ }).click();
+    await page.locator('li.call-panel[data-state="ringing"]', { hasText: 'Shift lead' }).waitFor({ timeout: 15_000 });
+    await page.locator('li.call-panel', { hasText: 'Shift lead' }).getByRole('button', { name: /^Answer/ }).click();
+    await page.getByRole('button', { name: /Key 1/ }).and(page.locator(':enabled')).first().waitFor({ timeout: 10_000 });
     await page.locator('#history-rows tr').nth(1).waitFor({ timeout: 10_000 });
     // Let the confidence bars finish their transition.
     await page.waitForTimeout(600);
