@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { CreateTopicCommand, ListTopicsCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSnsClient } from '../../../functions/adapters/aws-clients';
@@ -236,9 +236,10 @@ describe('SNS emulator with boto3 (the other SDK people point at it)', () => {
       "print(json.dumps({'arn': arn, 'messageId': published['MessageId'], 'topics': topics}))",
     ].join('\n');
 
-    // Act
+    // Act: the machine's python3 (pyenv, boto3 from pip) or Debian's (python3-boto3, which .ci/run installs if needed)
+    const python = ['python3', '/usr/bin/python3'].find((candidate) => spawnSync(candidate, ['-c', 'import boto3']).status === 0) ?? 'python3';
     const output = await new Promise<string>((resolve, reject) =>
-      execFile('python3', ['-c', script, endpoint], { timeout: 60_000, env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } }, (error, stdout, stderr) =>
+      execFile(python, ['-c', script, endpoint], { timeout: 60_000, env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } }, (error, stdout, stderr) =>
         error ? reject(new Error(`boto3 failed: ${stderr}`)) : resolve(stdout),
       ),
     );
