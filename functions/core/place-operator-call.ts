@@ -198,7 +198,7 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
     if (rung.kind === 'settled') return { result: 'stale' };
     if (rung.kind === 'unacknowledged') return { result: 'unacknowledged', step: rung.step };
     deps.logger.info('The escalation ladder is ringing', { ...context, step: rung.step, calls: rung.contactIds.length, foldedCount: decision.foldedCount });
-    return { result: 'placed', contactId: rung.contactIds[0] as string, contactIds: rung.contactIds, foldedCount: decision.foldedCount };
+    return { result: 'placed', contactId: rung.contactIds[0] ?? '', contactIds: rung.contactIds, foldedCount: decision.foldedCount };
   } catch (error) {
     // A dependency failed mid-way (the record store, the state table): give the lease back so the redelivery
     // can carry on at once; every step before a call is idempotent for this inspection, and calls already started are
@@ -218,8 +218,10 @@ export async function escalateAlert(deps: PlaceCallDependencies, delivery: Alert
   let ladder = await deps.ladders.advanceLadder(message.inspectionId, message.fromStep);
   if (!ladder) {
     const current = await deps.ladders.getLadder(message.inspectionId);
-    const unfinished = current?.status === 'ringing' && current.step === message.fromStep + 1 && current.rungStep < current.step;
-    if (!unfinished || attempt < 2) return { result: 'stale' };
+    // Only this message's own redelivery finishes what its first delivery started (others are duplicates or late).
+    if (!current || attempt < 2 || current.step !== message.fromStep + 1) return { result: 'stale' };
+    if (current.status === 'unacknowledged') return finishAnnouncement(deps, current);
+    if (current.status !== 'ringing' || current.rungStep >= current.step) return { result: 'stale' };
     ladder = current;
   }
   const record = await deps.store.getRecord(message.inspectionId);
@@ -260,6 +262,21 @@ export async function escalateAlert(deps: PlaceCallDependencies, delivery: Alert
     reason: message.reason,
   });
   return { result: 'escalated', step: rung.step, contactIds: rung.contactIds };
+}
+
+/** A ladder given up by a delivery that failed before the record said so: tell people and write it now. */
+async function finishAnnouncement(deps: PlaceCallDependencies, ladder: LadderState): Promise<PlaceCallResult> {
+  const record = await deps.store.getRecord(ladder.inspectionId);
+  if (!record || (record.alert.status !== 'ringing' && record.alert.status !== 'queued')) return { result: 'stale' };
+  const station = (await deps.stations(ladder.stationId)) ?? { id: ladder.stationId, name: ladder.stationId, escalation: [] };
+  const attempts = hasLadder(record.alert) ? record.alert.attempts : [];
+  const capped = attempts.length > 0 && attempts.every((attempt) => attempt.reason?.includes('DAILY_CALL_CAP'));
+  const code: AlertFailureCode = capped ? 'DAILY_CALL_CAP_REACHED' : 'CALL_REFUSED';
+  const reason = attempts.at(-1)?.reason ?? 'No call could be started.';
+  const run: LadderRun = { record, station, stationId: ladder.stationId, confidencePercent: confidenceOf(record), callKind: 'anomaly', foldedCount: 0, foldedInspectionIds: ladder.foldedInspectionIds, attempt: 2 };
+  const ended = await announceEnd(deps, run, ladder, code, reason);
+  if (ended.kind === 'failed') return { result: 'dead-letter', code: ended.code, reason: ended.reason };
+  return { result: 'unacknowledged', step: ladder.step };
 }
 
 /**
@@ -336,7 +353,7 @@ export async function tellFoldedAnomalies(deps: PlaceCallDependencies, delivery:
     inspectionId: decision.leadInspectionId,
     foldedCount: decision.foldedCount,
   });
-  return { result: 'placed', contactId: rung.contactIds[0] as string, contactIds: rung.contactIds, foldedCount: decision.foldedCount };
+  return { result: 'placed', contactId: rung.contactIds[0] ?? '', contactIds: rung.contactIds, foldedCount: decision.foldedCount };
 }
 
 /** What a ladder's calls say and whom they belong to. */
@@ -468,8 +485,22 @@ async function finishLadder(
   if (!(await deps.ladders.giveUpLadder(run.record.inspectionId, ladder.step))) {
     return { kind: 'settled', recordedAlert: JSON.stringify(run.record.alert) };
   }
+  return announceEnd(deps, run, ladder, failureCode, failureReason);
+}
+
+/**
+ * Tell people, then write the end on the record: a delivery that fails in between is delivered again and tells them
+ * again (at least once), since the record does not say it yet (escalateAlert finds such a ladder).
+ */
+async function announceEnd(deps: PlaceCallDependencies, run: LadderRun, ladder: LadderState, failureCode: AlertFailureCode, failureReason: string): Promise<RingOutcome> {
   const at = now(deps).toISOString();
   if (!ladder.anyCallStarted) {
+    deps.logger.error('No call of the ladder could be started; the alert goes to the dead-letter queue', {
+      inspectionId: run.record.inspectionId,
+      stationId: run.stationId,
+      code: failureCode,
+    });
+    await notify(deps, run.record, run.stationId, 'failed', failureReason, run.station.name);
     const recordedAlert = await saveAlert(deps, run.record.inspectionId, (alert) => ({
       status: 'failed',
       code: failureCode,
@@ -477,18 +508,12 @@ async function finishLadder(
       failedAt: at,
       ...(hasLadder(alert) ? { attempts: alert.attempts } : {}),
     }));
-    deps.logger.error('No call of the ladder could be started; the alert goes to the dead-letter queue', {
-      inspectionId: run.record.inspectionId,
-      stationId: run.stationId,
-      code: failureCode,
-    });
-    await notify(deps, run.record, run.stationId, 'failed', failureReason, run.station.name);
     return { kind: 'failed', code: failureCode, reason: failureReason, recordedAlert };
   }
-  const recordedAlert = await saveAlert(deps, run.record.inspectionId, (alert) => unacknowledgedAlert(alert, new Date(at)));
   deps.logger.error('Nobody acknowledged the alert on any level of the ladder', { inspectionId: run.record.inspectionId, stationId: run.stationId, steps: ladder.step });
   const loops = Math.max(1, deps.policy.escalationLoops);
   await notify(deps, run.record, run.stationId, 'unacknowledged', `Nobody acknowledged the call on any level of the ladder (${loops} ${loops === 1 ? 'round' : 'rounds'}).`, run.station.name);
+  const recordedAlert = await saveAlert(deps, run.record.inspectionId, (alert) => unacknowledgedAlert(alert, new Date(at)));
   return { kind: 'unacknowledged', step: ladder.step, recordedAlert };
 }
 

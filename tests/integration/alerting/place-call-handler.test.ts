@@ -47,7 +47,12 @@ class RecordingTimers implements AlertPublisher {
 
 class RecordingNotifier implements AlertNotifier {
   readonly notices: Array<Parameters<AlertNotifier['alertNotDelivered']>[0]> = [];
+  failNext = 0;
   async alertNotDelivered(notice: Parameters<AlertNotifier['alertNotDelivered']>[0]) {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('SNS is down');
+    }
     this.notices.push(notice);
   }
 }
@@ -387,6 +392,27 @@ describe('place-call handler: escalation ladders', () => {
       ['escalate', 0, 120],
       ['escalate', 1, 120],
     ]);
+  });
+
+  it('tells people when SNS fails the first time: the redelivered timer notifies, then the record says unacknowledged', async () => {
+    // Prepare: a one-level, one-round ladder rang; its timer runs out while SNS is down
+    const caller = new ScriptedCaller();
+    const handler = handlerWith(caller, { escalationLoops: 1 });
+    const message = await queuedInspection('sns-down');
+    await handler(sqsEvent([{ body: JSON.stringify(message) }]));
+    notifier.failNext = 1;
+    const timer = JSON.stringify({ kind: 'escalate', inspectionId: message.inspectionId, stationId: 'sns-down', fromStep: 0, reason: 'ack-timeout', queuedAt: new Date(clock).toISOString() });
+    // Act
+    const first = await handler(sqsEvent([{ body: timer, receiveCount: 1 }]));
+    const statusAfterFailure = store.records.get(message.inspectionId)?.alert.status;
+    const again = await handler(sqsEvent([{ body: timer, receiveCount: 2 }]));
+    const duplicate = await handler(sqsEvent([{ body: timer, receiveCount: 3 }]));
+    // Assess
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(statusAfterFailure).toBe('ringing');
+    expect([again.batchItemFailures, duplicate.batchItemFailures]).toEqual([[], []]);
+    expect(notifier.notices).toEqual([expect.objectContaining({ inspectionId: message.inspectionId, status: 'unacknowledged' })]);
+    expect(store.records.get(message.inspectionId)?.alert.status).toBe('unacknowledged');
   });
 
   it('rings only who is on shift, skips a level with nobody on shift, and rings everyone when the whole ladder is off shift', async () => {
