@@ -102,8 +102,9 @@ export interface CallAttempt {
   endedAt?: string;
   /** Why a call was not started or how it ended, in words. */
   reason?: string;
-  /** The key pressed, when this call acknowledged the alert. */
+  /** The key pressed and when, when this call acknowledged the alert. */
   key?: '1' | '2';
+  acknowledgedAt?: string;
 }
 
 /** Who acknowledged an alert, with which key, and when. */

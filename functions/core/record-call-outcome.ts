@@ -54,7 +54,7 @@ export async function recordCallOutcome(deps: CallOutcomeDependencies, event: Co
   const endedAt = event.disconnectedAt ?? (deps.now ?? (() => new Date()))().toISOString();
   await updateAttempt(deps, link.inspectionId, event.contactId, (attempt) =>
     attempt.outcome === 'acknowledged'
-      ? attempt
+      ? { ...attempt, endedAt }
       : { ...attempt, outcome, endedAt, ...(event.disconnectReason ? { reason: event.disconnectReason } : {}) },
   );
   const ladder = ended.ladder;

@@ -127,7 +127,7 @@ function acknowledgedAlert(alert: AlertOutcome, by: Acknowledgement): AlertOutco
     ...(ladder?.foldedCount ? { foldedCount: ladder.foldedCount } : {}),
     ...(ladder?.foldedInspectionIds ? { foldedInspectionIds: ladder.foldedInspectionIds } : {}),
     attempts: attempts.map((attempt) =>
-      attempt.contactId === by.contactId ? { ...attempt, outcome: 'acknowledged' as const, key: by.key, endedAt: attempt.endedAt ?? by.at } : attempt,
+      attempt.contactId === by.contactId ? { ...attempt, outcome: 'acknowledged' as const, key: by.key, acknowledgedAt: by.at } : attempt,
     ),
   };
 }
