@@ -18,7 +18,7 @@ const inputsStampPath = path.join(artifactsDir, '.package-inputs.sha256');
 const lockPath = path.join(tmpdir(), `waferwatch-package-${createHash('sha256').update(repoRoot).digest('hex').slice(0, 12)}.lock`);
 
 /** Everything whose change changes the package: when none changed, the artifacts on disk are reused. */
-const PACKAGE_INPUTS = ['serverless.yml', 'package.json', 'package-lock.json', 'functions', 'models', 'contact-flows'];
+const PACKAGE_INPUTS = ['serverless.yml', 'resources', 'package.json', 'package-lock.json', 'functions', 'models', 'contact-flows'];
 
 export interface CloudFormationResource {
   Type: string;
@@ -28,6 +28,9 @@ export interface CloudFormationResource {
 }
 
 export interface CloudFormationTemplate {
+  AWSTemplateFormatVersion?: string;
+  Description?: string;
+  Parameters?: Record<string, unknown>;
   Conditions?: Record<string, unknown>;
   Resources: Record<string, CloudFormationResource>;
   Outputs?: Record<string, unknown>;
@@ -265,4 +268,37 @@ export function roleGrants(template: CloudFormationTemplate, roleId: string): Ro
       if (statement.Effect !== 'Allow') throw new Error(`${roleId} ${statement.Sid ?? ''} is not an Allow statement`);
       return { sid: statement.Sid, actions: [statement.Action].flat(), resources: [statement.Resource].flat().map(templateText), condition: statement.Condition };
     });
+}
+
+/**
+ * The template's meaning, without what changes from one `npm run package` to the next although the stack does not:
+ * - each function's code hash: `AWS::Lambda::Version` logical ids (`<Name>LambdaVersion<hash>`) become
+ *   `<Name>LambdaVersion<code-hash>` wherever they are named, and their `CodeSha256` becomes `<code-hash>`;
+ * - the artifacts' upload folder (`serverless/<service>/<stage>/<epoch ms>-<ISO time>/x.zip`) and the API
+ *   deployment's logical id (`ApiGatewayDeployment<epoch ms>`), both stamped with the packaging time;
+ * - the order of `DependsOn` lists (CloudFormation reads them as sets) and of every object's keys (JSON objects are
+ *   unordered; sorted here so a saved copy diffs line by line).
+ * Everything else, the order of every other list included, is kept.
+ */
+export function normalisedTemplate(template: CloudFormationTemplate): CloudFormationTemplate {
+  const text = JSON.stringify(template)
+    .replace(/\b([A-Z][A-Za-z0-9]*LambdaVersion)[A-Za-z0-9]{20,}\b/g, '$1<code-hash>')
+    .replace(/\bApiGatewayDeployment\d{10,}\b/g, 'ApiGatewayDeployment<build>')
+    .replace(/(serverless\/[^/"]+\/[^/"]+\/)\d{10,}-[0-9TZ:.-]+\//g, '$1<build>/');
+  const copy = JSON.parse(text) as CloudFormationTemplate;
+  for (const resource of Object.values(copy.Resources)) {
+    if (resource.Type === 'AWS::Lambda::Version' && resource.Properties && 'CodeSha256' in resource.Properties) resource.Properties.CodeSha256 = '<code-hash>';
+    if (Array.isArray(resource.DependsOn)) resource.DependsOn = [...resource.DependsOn].sort();
+  }
+  return sortedKeys(copy) as CloudFormationTemplate;
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+  );
 }

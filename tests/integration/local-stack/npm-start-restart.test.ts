@@ -57,12 +57,17 @@ describe('npm start restarted in the middle of a ladder', () => {
     const scratch = await readFile(path.join(PROJECT_ROOT, 'samples/wafer-photos/anomalous/scratch.jpg'));
     const uploaded = await fetch(`${stack.url}/inspections`, { method: 'POST', headers: { 'Content-Type': 'image/jpeg', 'X-Station-Id': 'litho-3' }, body: scratch });
     const inspection = (await uploaded.json()) as { inspectionId: string; status: string };
-    const before = await eventually(() => calls(stack!.url), (list) => list.length === 1, 10_000);
+    const before = await eventually(() => calls(stack!.url), (list) => list.length === 1, 20_000);
+    const readAlert = async () => ((await (await fetch(`${stack!.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: { status: string } }).alert.status;
+    await eventually(readAlert, (status) => status === 'ringing', 20_000);
+    // placeCall puts the timer on the queue right after writing ringing: let it finish that delivery. (A stop in the
+    // middle of a delivery leaves its message in flight for the queue's visibility timeout, 180 s, then it is redone.)
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
 
     // Act: stop everything, start again on the same data folder
     await stack.stop();
     stack = await startNpmStart(env);
-    const after = await eventually(() => calls(stack!.url), (list) => list.some((call) => call.attributes.contactName === 'Shift lead'), 20_000);
+    const after = await eventually(() => calls(stack!.url), (list) => list.some((call) => call.attributes.contactName === 'Shift lead'), 60_000);
     const record = (await (await fetch(`${stack.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: { status: string; level?: number; attempts?: Array<{ contactName: string }> } };
 
     // Assess
@@ -72,5 +77,5 @@ describe('npm start restarted in the middle of a ladder', () => {
     expect(after.map((call) => [call.attributes.contactName, call.attributes.escalationLevel])).toEqual([['Shift lead', '2']]);
     expect(record.alert).toMatchObject({ status: 'ringing', level: 2 });
     expect(record.alert.attempts?.map((attempt) => attempt.contactName)).toEqual(['Line operator', 'Shift lead']);
-  }, 90_000);
+  }, 150_000);
 });
