@@ -1,6 +1,6 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { access, mkdir, readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,6 +34,17 @@ const LOCAL_ACCOUNT_ID = '000000000000';
 const CONTACT_EVENT_DELIVERY_DELAY_MS = 200;
 /** OPERATOR_COUNTRY_PREFIXES' default in functions/config.ts, for checking a STATIONS_FILE's numbers. */
 const DEFAULT_COUNTRY_PREFIXES = '+1,+44';
+/** How long a request that arrives while the stack is still starting waits for it before it is answered 503 STARTING. */
+const DEFAULT_STARTING_REQUEST_WAIT_MS = 30_000;
+/** What a 503 STARTING tells the client to wait before trying again (Retry-After, seconds). */
+const STARTING_RETRY_AFTER_SECONDS = 5;
+/**
+ * After answering early (413, 503), the rest of the request body is still read and thrown away, so the client can
+ * finish sending and then read the answer; at most this many bytes of the request in all, and for this long, then
+ * the connection is closed whatever the client is still sending.
+ */
+const DRAIN_LIMIT_BYTES = 128 * 1024 * 1024;
+const DRAIN_LIMIT_MS = 30_000;
 
 export interface LocalStackOptions {
   /** TCP port; 0 picks a free one. Default 3000. */
@@ -58,6 +69,15 @@ export interface LocalStackOptions {
    * deployed API does, and config.json hands it to the page. Default: WAFERWATCH_API_KEY, else no key.
    */
   apiKey?: string;
+  /**
+   * Called once the port accepts connections, before the services are up and the handlers loaded (startLocalStack
+   * resolves only when all of that is done). A request that arrives in between waits for the stack, for at most
+   * `startingRequestWaitMs`, and is then served; after that it is answered 503 STARTING with Retry-After, and 503
+   * START_FAILED if the start fails.
+   */
+  onListening?: (url: string) => void;
+  /** How long a request sent while the stack is starting waits for it. Default 30 s. */
+  startingRequestWaitMs?: number;
 }
 
 /** What the deployed API answers without a valid key (serverless.yml, GatewayResponseInvalidApiKey). */
@@ -115,6 +135,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const api = await readServerlessApi(path.join(projectRoot, 'serverless.yml'));
   const server = createServer();
   server.keepAliveTimeout = 5_000;
+  // The port listens from here on (so a taken port is reported at once), long before the handlers are loaded: a
+  // request in between waits at the gate until the stack is ready, instead of hanging unanswered.
+  const gate = new StartingGate(options.startingRequestWaitMs ?? DEFAULT_STARTING_REQUEST_WAIT_MS, log);
+  server.on('request', gate.listener);
   const requestedPort = options.port ?? 3000;
   await new Promise<void>((resolve, reject) => {
     const refuse = (error: NodeJS.ErrnoException) =>
@@ -136,6 +160,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // wrapped in SQS messages as the deployed queue delivers them.
   const cameraUploads = createCameraUploadDelivery({ bucket: LOCAL_IMAGE_BUCKET, log });
   try {
+    options.onListening?.(url);
     const detector = options.env?.DETECTOR ?? 'embedded';
     const ringTimeoutSeconds = parseRingTimeout(options.env?.RING_TIMEOUT_SECONDS);
     const stationsFile = options.env?.STATIONS_FILE ? path.resolve(process.cwd(), options.env.STATIONS_FILE) : undefined;
@@ -150,6 +175,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     const env = localEnvironment({ url, port, services, projectRoot, overrides: options.env });
     env.RING_TIMEOUT_SECONDS = String(ringTimeoutSeconds);
+    warnAboutAlertAttempts(env, services, log);
     if (stationsFile && services.alerts.stationRegistryTable) {
       env.STATIONS_FILE = stationsFile;
       env.STATION_REGISTRY_TABLE = services.alerts.stationRegistryTable;
@@ -181,8 +207,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The operator's phone: answering a call runs the shipped contact flow, whose keys invoke the real record-decision.
     const phone = createPhoneSimulator({ calls: services.connect });
     const apiKey = options.apiKey ?? (process.env.WAFERWATCH_API_KEY || undefined);
-    const stack = new RequestRouter({ url, routes, binaryMediaTypes: api.binaryMediaTypes, services, phone, staticRoot: path.join(projectRoot, 'static-site'), log, apiKey });
-    server.on('request', (request, response) => void stack.handle(request, response));
+    const router = new RequestRouter({ url, routes, binaryMediaTypes: api.binaryMediaTypes, services, phone, staticRoot: path.join(projectRoot, 'static-site'), log, apiKey });
+    gate.open((request, response) => void router.handle(request, response));
 
     let closing: Promise<void> | undefined;
     const close = () => {
@@ -211,6 +237,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     return { url, env, dataDir, cameraUploadsSettled: () => cameraUploads.idle(), alertsSettled, close };
   } catch (error) {
+    // Whoever is waiting for the stack hears that it will not come, before the server closes.
+    await gate.fail(error);
     await closeServer(server);
     await cameraUploads.close();
     await alertPump?.stop();
@@ -336,7 +364,36 @@ function localEnvironment(input: {
   for (const [name, value] of Object.entries(input.overrides ?? {})) {
     if (value !== undefined) env[name] = value;
   }
+  // Origins a developer allows (another dev server serving a page, say) come on top of the stack's own, so the stack's
+  // page keeps working whatever is set.
+  const extraOrigins = input.overrides?.ALLOWED_ORIGINS;
+  if (extraOrigins !== undefined && extraOrigins.trim() !== '') {
+    const origins = [...extraOrigins.split(','), ...defaults.ALLOWED_ORIGINS!.split(',')].map((origin) => origin.trim()).filter((origin) => origin !== '');
+    env.ALLOWED_ORIGINS = [...new Set(origins)].join(',');
+  }
   return env;
+}
+
+/**
+ * ALERT_MAX_ATTEMPTS is meant to equal the alert queue's maxReceiveCount (deployed, both are the alertMaxAttempts
+ * param). Locally the queue's is fixed by the stand-ins; above it, SQS moves an alert to the dead-letter queue before
+ * place-call gives up on it with its reason. Said once at start rather than refused: it is still a way to try things.
+ */
+function warnAboutAlertAttempts(env: Record<string, string>, services: LocalServices, log: (line: string) => void): void {
+  const attempts = Number(env.ALERT_MAX_ATTEMPTS);
+  if (!env.ALERT_MAX_ATTEMPTS || !Number.isFinite(attempts)) return;
+  let maxReceiveCount: number;
+  try {
+    const redrive = services.alerts.sqs.queueAttributes(services.alerts.alertQueueUrl).RedrivePolicy;
+    maxReceiveCount = Number((JSON.parse(redrive ?? '{}') as { maxReceiveCount?: unknown }).maxReceiveCount);
+  } catch {
+    return;
+  }
+  if (Number.isFinite(maxReceiveCount) && attempts > maxReceiveCount) {
+    log(
+      `ALERT_MAX_ATTEMPTS=${attempts} is above the local alert queue's maxReceiveCount (${maxReceiveCount}): an alert delivered ${maxReceiveCount} times is moved to the dead-letter queue before place-call gives up on it`,
+    );
+  }
 }
 
 /**
@@ -394,23 +451,189 @@ async function closeServer(server: Server): Promise<void> {
   });
 }
 
-class PayloadTooLargeError extends Error {}
+type RequestBody = { tooLarge: false; body: Buffer } | { tooLarge: true; received: number };
 
-/** Reads the request body, refusing more than API Gateway's payload limit. */
-async function readRequestBody(request: IncomingMessage): Promise<Buffer> {
+/**
+ * Reads the request body, up to API Gateway's payload limit. Past it (or when Content-Length already says so) it stops
+ * reading, leaves the stream paused and the connection open, and says how much it read: the caller answers 413 and
+ * drains the rest (answerThenDrain), so the client is not cut off while it is still sending.
+ */
+function readRequestBody(request: IncomingMessage): Promise<RequestBody> {
   const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > API_GATEWAY_MAX_PAYLOAD_BYTES) throw new PayloadTooLargeError();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.byteLength;
-    if (size > API_GATEWAY_MAX_PAYLOAD_BYTES) throw new PayloadTooLargeError();
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+  if (Number.isFinite(declared) && declared > API_GATEWAY_MAX_PAYLOAD_BYTES) return Promise.resolve({ tooLarge: true, received: 0 });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+      request.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > API_GATEWAY_MAX_PAYLOAD_BYTES) {
+        stop();
+        request.pause();
+        resolve({ tooLarge: true, received: size });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve({ tooLarge: false, body: Buffer.concat(chunks) });
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    const onClose = () => {
+      stop();
+      reject(new Error('The client closed the connection before it sent the whole request body.'));
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+    request.on('close', onClose);
+  });
 }
 
+/**
+ * Answer at once with a JSON error and `Connection: close`, then keep reading (and discarding) whatever the client is
+ * still sending, and only close the connection once it has finished, as API Gateway does. Closing while the client is
+ * still sending resets the connection, and a client that reads the answer only after sending its body (Node's fetch,
+ * for one) then sees the reset instead of the answer. Bounded by DRAIN_LIMIT_BYTES (`alreadyReceived` counts what was
+ * read before) and DRAIN_LIMIT_MS.
+ */
+function answerThenDrain(
+  request: IncomingMessage,
+  response: ServerResponse,
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  alreadyReceived = 0,
+): void {
+  const text = JSON.stringify(body);
+  response.writeHead(statusCode, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+    Connection: 'close',
+  });
+  // The whole answer goes out now; the response ends, and node closes the connection, once the request has.
+  response.write(text);
+  let received = alreadyReceived;
+  const finish = () => {
+    clearTimeout(timer);
+    request.off('data', onData);
+    request.off('end', finish);
+    request.off('close', finish);
+    request.off('error', finish);
+    if (!response.writableEnded) response.end();
+  };
+  const onData = (chunk: Buffer) => {
+    received += chunk.byteLength;
+    if (received > DRAIN_LIMIT_BYTES) finish();
+  };
+  const timer = setTimeout(finish, DRAIN_LIMIT_MS);
+  timer.unref();
+  if (request.readableEnded || request.destroyed) {
+    finish();
+    return;
+  }
+  request.on('data', onData);
+  request.once('end', finish);
+  request.once('close', finish);
+  request.once('error', finish);
+  request.resume();
+}
+
+/**
+ * Holds the requests that arrive while the stack is starting. The port listens before the services are up and the
+ * handler modules are loaded, so a page load or a camera's upload in the first seconds of `npm start` would otherwise
+ * get no answer at all. Such a request waits until the stack is ready and is then served as any other (a browser's
+ * page load simply works), for at most `waitMs`; after that it is answered 503 STARTING with Retry-After. If the start
+ * fails, every waiting and later request is answered 503 START_FAILED.
+ */
+class StartingGate {
+  private handler: RequestListener | undefined;
+  private failure: string | undefined;
+  private readonly waiting = new Set<{ request: IncomingMessage; response: ServerResponse; timer: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly waitMs: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  readonly listener: RequestListener = (request, response) => {
+    if (this.handler) {
+      this.handler(request, response);
+      return;
+    }
+    if (this.failure !== undefined) {
+      this.refuseFailed(request, response);
+      return;
+    }
+    const entry = {
+      request,
+      response,
+      timer: setTimeout(() => {
+        this.waiting.delete(entry);
+        this.log(`${request.method ?? 'GET'} ${(request.url ?? '/').split('?')[0]} 503: the stack is still starting after ${this.waitMs} ms`);
+        answerThenDrain(
+          request,
+          response,
+          503,
+          { error: { code: 'STARTING', message: `The local stack is still starting; try again in ${STARTING_RETRY_AFTER_SECONDS} s.` } },
+          { 'Retry-After': String(STARTING_RETRY_AFTER_SECONDS) },
+        );
+      }, this.waitMs),
+    };
+    this.waiting.add(entry);
+    // A client that gives up while waiting is simply forgotten.
+    response.once('close', () => {
+      clearTimeout(entry.timer);
+      this.waiting.delete(entry);
+    });
+  };
+
+  /** The stack is ready: serve the waiting requests, in the order they came, and every later one. */
+  open(handler: RequestListener): void {
+    this.handler = handler;
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    if (waiting.length > 0) this.log(`${waiting.length} request(s) sent while the stack was starting are served now`);
+    for (const { request, response, timer } of waiting) {
+      clearTimeout(timer);
+      handler(request, response);
+    }
+  }
+
+  /** The start failed: answer every waiting request (and any later one) 503 START_FAILED, and wait (≤ 2 s) until they are sent. */
+  async fail(error: unknown): Promise<void> {
+    this.failure = error instanceof Error ? error.message : String(error);
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    const sent = waiting.map(({ request, response, timer }) => {
+      clearTimeout(timer);
+      const closed = new Promise<void>((resolve) => response.once('close', () => resolve()));
+      this.refuseFailed(request, response);
+      return closed;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(sent), new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+    clearTimeout(timer);
+  }
+
+  private refuseFailed(request: IncomingMessage, response: ServerResponse): void {
+    answerThenDrain(request, response, 503, {
+      error: { code: 'START_FAILED', message: `The local stack did not start: ${this.failure}` },
+    });
+  }
+}
 
 /** Serves one HTTP request: the local-only endpoints, the API through the handlers, or the page. */
 class RequestRouter {
@@ -518,12 +741,11 @@ class RequestRouter {
   private async invoke(request: IncomingMessage, response: ServerResponse, route: LoadedRoute, pathParameters: Record<string, string> | null): Promise<void> {
     const requestId = randomUUID();
     const gatewayHeaders = { 'x-amzn-RequestId': requestId };
-    let body: Buffer;
-    try {
-      body = await readRequestBody(request);
-    } catch (error) {
-      if (!(error instanceof PayloadTooLargeError)) throw error;
-      sendJson(
+    const read = await readRequestBody(request);
+    if (read.tooLarge) {
+      // Answered at once; the rest of the body is read and discarded so every client can read the answer.
+      answerThenDrain(
+        request,
         response,
         413,
         {
@@ -533,12 +755,12 @@ class RequestRouter {
             maxBytes: API_GATEWAY_MAX_PAYLOAD_BYTES,
           },
         },
-        { ...gatewayHeaders, Connection: 'close' },
+        gatewayHeaders,
+        read.received,
       );
-      // Stop reading the rest of an oversized upload.
-      response.on('finish', () => request.destroy());
       return;
     }
+    const body = read.body;
     const event = buildProxyEvent(
       {
         method: request.method ?? 'GET',

@@ -1,10 +1,18 @@
 // `npm start`: the whole product on this machine — the upload page, the API served by the deployed handler
 // modules, S3 (s3rver), the alert queue (SQS emulator) and its state (dynalite), the embedded detector and a
 // simulated Amazon Connect — in one process, no AWS account.
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startLocalStack } from './local-stack';
 
-/** Settings a developer may change from the shell; everything else is the local stack's own wiring. */
-const PASSED_THROUGH = [
+/**
+ * Settings a developer may change from the shell, handed to the handlers (and the stack) as they are. Every variable
+ * of README's Configuration table and docs/local-stack.md's Settings table is either here, in STACK_OWN_SETTINGS or in
+ * START_SETTINGS (tests/unit/local/start-settings.test.ts keeps the tables and these lists together).
+ */
+export const PASSED_THROUGH = [
+  // The detector and the checks on an image.
   'DETECTOR',
   'EMBEDDED_MODEL_URI',
   'ALERT_CONFIDENCE_THRESHOLD',
@@ -12,20 +20,62 @@ const PASSED_THROUGH = [
   'MAX_IMAGE_BYTES',
   'MIN_IMAGE_SIDE',
   'MAX_IMAGE_SIDE',
+  'IMAGE_DEDUPE_TTL_SECONDS',
+  // The camera path (POST /uploads): its size limit and how long a presigned POST lasts.
+  'CAMERA_MAX_IMAGE_BYTES',
+  'UPLOAD_URL_EXPIRY_SECONDS',
+  // CORS: origins allowed on top of the stack's own (its page's origins stay allowed).
+  'ALLOWED_ORIGINS',
+  // Who is called, from which number, and the toll-fraud guard both must pass.
   'OPERATOR_PHONE_NUMBER',
+  'CONNECT_SOURCE_PHONE_NUMBER',
   'OPERATOR_COUNTRY_PREFIXES',
+  // The call policy.
   'STATION_CALL_COOLDOWN_SECONDS',
-  // The escalation ladder: the station registry file (relative to the working directory), how long a level rings
-  // unacknowledged before the next, how often the ladder is gone through, and how long one call rings.
+  'DAILY_CALL_CAP',
+  'CONNECT_CALLS_PER_SECOND',
+  'ALERT_MAX_ATTEMPTS',
+  'ALERT_RETRY_BASE_SECONDS',
+  // The escalation ladder: the station registry file (relative to the working directory) and how long a read station
+  // is kept, how long a level rings unacknowledged before the next, how often the ladder is gone through, and how
+  // long one call rings.
   'STATIONS_FILE',
+  'STATION_REGISTRY_CACHE_SECONDS',
   'ACK_TIMEOUT_SECONDS',
   'ESCALATION_LOOPS',
   'RING_TIMEOUT_SECONDS',
-  'DAILY_CALL_CAP',
-  'ALERT_RETRY_BASE_SECONDS',
+  // The handlers' logs.
   'POWERTOOLS_LOG_LEVEL',
   'POWERTOOLS_DEV',
 ] as const;
+
+/**
+ * Configuration the local stack sets itself and does not take from the shell, with the reason: the wiring to its own
+ * stand-ins. A developer's shell (with a real AWS profile's settings, say) must not point the handlers elsewhere.
+ */
+export const STACK_OWN_SETTINGS: Readonly<Record<string, string>> = {
+  STAGE: 'always `local`: the only stage where the handlers allow `*` origins and the stand-ins answer',
+  AWS_REGION: "the stand-ins' region (us-east-1); a developer's AWS_REGION is for real AWS",
+  IMAGE_BUCKET: 'the s3rver bucket the stack creates (waferwatch-local-images)',
+  S3_ENDPOINT: 'the in-process s3rver',
+  CONNECT_INSTANCE_ID: "the Connect emulator's own instance: calls name it, and the contact events rule is resolved against it",
+  CONNECT_CONTACT_FLOW_ID: "the Connect emulator's own contact flow (it runs the shipped one)",
+  CONNECT_ENDPOINT: 'the Connect emulator',
+  LOOKOUT_ENDPOINT: 'the Lookout for Vision emulator (DETECTOR=lookoutvision)',
+  LOOKOUT_PROJECT_NAME: "the model the Lookout for Vision emulator hosts",
+  LOOKOUT_MODEL_VERSION: "the model the Lookout for Vision emulator hosts",
+  ALERT_QUEUE_URL: "the SQS emulator's alert queue",
+  ALERT_DEAD_LETTER_QUEUE_URL: "the SQS emulator's dead-letter queue",
+  SQS_ENDPOINT: 'the SQS emulator',
+  ALERT_STATE_TABLE: 'the dynalite table the stack creates',
+  DYNAMODB_ENDPOINT: 'the in-process dynalite',
+  STATION_REGISTRY_TABLE: 'created and filled by the stack from STATIONS_FILE',
+  ALERT_UNACKNOWLEDGED_TOPIC_ARN: "the SNS emulator's topic (GET /_local/notifications)",
+  SNS_ENDPOINT: 'the SNS emulator',
+};
+
+/** Read by this script (or by the stack from the environment) rather than handed to the handlers. */
+export const START_SETTINGS = ['PORT', 'HOST', 'WAFERWATCH_DATA_DIR', 'WAFERWATCH_API_KEY'] as const;
 
 function parsePort(text: string | undefined): number {
   if (text === undefined || text === '') return 3000;
@@ -37,18 +87,25 @@ function parsePort(text: string | undefined): number {
   return port;
 }
 
-async function main(): Promise<void> {
+/** The settings from `environment` that `npm start` hands to the stack: PASSED_THROUGH's, when set and not empty. */
+export function passedThrough(environment: Record<string, string | undefined>): Record<string, string> {
   const overrides: Record<string, string> = {};
   for (const name of PASSED_THROUGH) {
-    const value = process.env[name];
+    const value = environment[name];
     if (value !== undefined && value !== '') overrides[name] = value;
   }
+  return overrides;
+}
+
+async function main(): Promise<void> {
   const stack = await startLocalStack({
     port: parsePort(process.env.PORT),
     host: process.env.HOST || '127.0.0.1',
     dataDir: process.env.WAFERWATCH_DATA_DIR || '.data',
-    env: overrides,
+    env: passedThrough(process.env),
     log: (line) => console.log(`[local] ${line}`),
+    // Not the "running at" line yet: a request sent from now on waits until the stack is ready.
+    onListening: (url) => console.log(`[local] listening at ${url}; starting the stand-ins and loading the handlers (requests wait until ready)…`),
   });
 
   let stopping = false;
@@ -81,7 +138,25 @@ async function main(): Promise<void> {
   console.log(`waferwatch is running at ${stack.url}  (Ctrl-C to stop)`);
 }
 
-main().catch((error: unknown) => {
-  console.error('[local] the local stack did not start:', error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+/** True when this file is the script node was asked to run (`npm start`, `npx tsx local/start.ts`), not an import. */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  const self = realpathSync(fileURLToPath(import.meta.url));
+  for (const candidate of [script, `${script}.ts`]) {
+    try {
+      if (realpathSync(path.resolve(candidate)) === self) return true;
+    } catch {
+      // No such file: try the next spelling.
+    }
+  }
+  return false;
+}
+
+// Only when run, not when a test imports the lists above.
+if (isEntryPoint()) {
+  main().catch((error: unknown) => {
+    console.error('[local] the local stack did not start:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

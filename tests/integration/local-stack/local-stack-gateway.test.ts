@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -216,6 +217,85 @@ describe('local stack as API Gateway', () => {
     // Assess
     expect(response.status).toBe(413);
     expect(JSON.parse(response.body.toString('utf8'))).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE', maxBytes: API_GATEWAY_MAX_PAYLOAD_BYTES } });
+  });
+
+  it("answers 413 PAYLOAD_TOO_LARGE readably to Node's fetch sending 11 MB, and keeps serving", async () => {
+    // Act
+    const response = await fetch(`${stack.url}/things/1`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: Buffer.alloc(11 * 1024 * 1024, 7),
+    });
+    const body = await response.json();
+    const next = await fetch(`${stack.url}/things/2`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(body).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('larger than API Gateway accepts'), maxBytes: API_GATEWAY_MAX_PAYLOAD_BYTES } });
+    expect(next.status).toBe(200);
+  });
+
+  it("answers 413 readably to a client still streaming an oversized body without Content-Length (Node's fetch, 30 MB in slow chunks)", async () => {
+    // Prepare: chunked transfer, so the limit is only found by reading; the client is still sending long after it
+    const chunk = Buffer.alloc(256 * 1024, 9);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent >= 30 * 1024 * 1024) {
+          controller.close();
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+
+    // Act
+    const response = await fetch(`${stack.url}/things/1`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body, duplex: 'half' } as RequestInit);
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+  });
+
+  it('answers 413 readably to a client that sends its whole body before it reads (as a camera or http.client does), 32 MB', async () => {
+    // Prepare
+    const { hostname, port } = new URL(stack.url);
+    const total = 32 * 1024 * 1024;
+    const chunk = Buffer.alloc(1024 * 1024, 5);
+
+    // Act: write everything, waiting on each write, and only then read what came back
+    const socket = connect(Number(port), hostname);
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    socket.pause();
+    // A client whose writes stall (the server stopped reading) gives up after 10 s rather than hanging the test.
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no progress for 10 s')));
+    const write = (data: Buffer | string) => new Promise<void>((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
+    let writeError: unknown;
+    try {
+      await write(`POST /things/1 HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${total}\r\n\r\n`);
+      for (let written = 0; written < total; written += chunk.byteLength) await write(chunk);
+    } catch (error) {
+      writeError = error;
+    }
+    const received: Buffer[] = [];
+    socket.on('data', (data: Buffer) => received.push(data));
+    const readError = await new Promise<unknown>((resolve) => {
+      socket.once('end', () => resolve(undefined));
+      socket.once('error', resolve);
+      socket.resume();
+    });
+    socket.destroy();
+    const answer = Buffer.concat(received).toString('utf8');
+
+    // Assess
+    expect(writeError).toBeUndefined();
+    expect(readError).toBeUndefined();
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
   });
 
   it('answers 404 ROUTE_NOT_FOUND for unknown routes and methods', async () => {

@@ -60,9 +60,16 @@ describe('npm start restarted in the middle of a ladder', () => {
     const before = await eventually(() => calls(stack!.url), (list) => list.length === 1, 20_000);
     const readAlert = async () => ((await (await fetch(`${stack!.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: { status: string } }).alert.status;
     await eventually(readAlert, (status) => status === 'ringing', 20_000);
-    // placeCall puts the timer on the queue right after writing ringing: let it finish that delivery. (A stop in the
-    // middle of a delivery leaves its message in flight for the queue's visibility timeout, 180 s, then it is redone.)
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // placeCall puts the timer on the queue right after writing ringing: stop once it is there (in the queue file the
+    // emulator keeps). A stop in the middle of a delivery would leave its message in flight for the queue's
+    // visibility timeout, 180 s, before it is redone: also safe, but not what this test waits for.
+    const queueFile = path.join(env.WAFERWATCH_DATA_DIR as string, 'sqs', 'queues.json');
+    const timerQueued = await eventually(
+      () => readFile(queueFile, 'utf8').catch(() => ''),
+      (text) => text.includes('\\"kind\\":\\"escalate\\"'),
+      20_000,
+    );
+    expect(timerQueued).toContain('escalate');
 
     // Act: stop everything, start again on the same data folder
     await stack.stop();

@@ -27,7 +27,8 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<{ code: nu
       return;
     }
     const timer = setTimeout(() => reject(new Error(`npm start did not exit within ${timeoutMs} ms`)), timeoutMs);
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': the last lines it printed are read by then.
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal });
     });
