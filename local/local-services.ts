@@ -11,6 +11,13 @@ export const LOCAL_IMAGE_BUCKET = 'waferwatch-local-images';
 /** The model the Lookout for Vision emulator hosts when DETECTOR=lookoutvision locally. */
 export const LOCAL_LOOKOUT_PROJECT = 'waferwatch';
 export const LOCAL_LOOKOUT_MODEL_VERSION = '1';
+/**
+ * The Amazon Connect instance and contact flow the local stack's handlers are configured with (CONNECT_INSTANCE_ID,
+ * CONNECT_CONTACT_FLOW_ID). The Connect emulator knows only these: a call for another instance or flow gets
+ * ResourceNotFoundException, as Amazon Connect answers it.
+ */
+export const LOCAL_CONNECT_INSTANCE_ID = '00000000-0000-4000-8000-00000000c0de';
+export const LOCAL_CONNECT_CONTACT_FLOW_ID = '00000000-0000-4000-8000-0000000f1ca0';
 
 /** A placed call as `GET /_local/calls` shows it: the destination masked, as in the product's logs. */
 export interface LocalCallView {
@@ -34,6 +41,9 @@ export interface LocalServices {
   s3Endpoint: string;
   s3Directory: string;
   connectEndpoint: string;
+  /** The only instance and contact flow the Connect emulator accepts calls for. */
+  connectInstanceId: string;
+  connectContactFlowId: string;
   lookoutEndpoint?: string;
   lookoutProjectName?: string;
   lookoutModelVersion?: string;
@@ -81,13 +91,20 @@ export async function startLocalServices(options: {
   region?: string;
   /** Also create the station registry table beside the alert state table. */
   stationRegistry?: boolean;
+  /** The Connect instance and contact flow the emulator accepts; default LOCAL_CONNECT_INSTANCE_ID and LOCAL_CONNECT_CONTACT_FLOW_ID. */
+  connectInstanceId?: string;
+  connectContactFlowId?: string;
 }): Promise<LocalServices> {
   const started: Array<{ close(): Promise<void> }> = [];
   try {
     const s3Options = { buckets: [LOCAL_IMAGE_BUCKET], directory: path.join(options.dataDir, 's3') };
     const s3: S3Emulator = await startS3Emulator({ ...s3Options, onEvent: options.onS3Event });
     started.push(s3);
+    const connectInstanceId = options.connectInstanceId ?? LOCAL_CONNECT_INSTANCE_ID;
+    const connectContactFlowId = options.connectContactFlowId ?? LOCAL_CONNECT_CONTACT_FLOW_ID;
     const connect = new ConnectEmulator({
+      instanceId: connectInstanceId,
+      contactFlowId: connectContactFlowId,
       ...(options.ringTimeoutMs !== undefined ? { ringTimeoutMs: options.ringTimeoutMs } : {}),
       ...(options.region ? { region: options.region } : {}),
     });
@@ -107,6 +124,8 @@ export async function startLocalServices(options: {
       s3Endpoint: s3.endpoint,
       s3Directory: s3.directory,
       connectEndpoint,
+      connectInstanceId,
+      connectContactFlowId,
       ...(lookoutEndpoint ? { lookoutEndpoint, lookoutProjectName: LOCAL_LOOKOUT_PROJECT, lookoutModelVersion: LOCAL_LOOKOUT_MODEL_VERSION } : {}),
       connect,
       alerts,

@@ -335,8 +335,9 @@ function localEnvironment(input: {
     DETECTOR: 'embedded',
     // Absolute, so the stack works whatever the working directory of the process that started it.
     EMBEDDED_MODEL_URI: path.join(input.projectRoot, 'models', 'wafer-default.wwm'),
-    CONNECT_INSTANCE_ID: '00000000-0000-4000-8000-00000000c0de',
-    CONNECT_CONTACT_FLOW_ID: '00000000-0000-4000-8000-0000000f1ca0',
+    // The Connect emulator answers ResourceNotFoundException for any other instance or flow, as Connect does.
+    CONNECT_INSTANCE_ID: services.connectInstanceId,
+    CONNECT_CONTACT_FLOW_ID: services.connectContactFlowId,
     CONNECT_ENDPOINT: services.connectEndpoint,
     SQS_ENDPOINT: services.alerts.sqsEndpoint,
     ALERT_QUEUE_URL: services.alerts.alertQueueUrl,

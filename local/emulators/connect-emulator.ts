@@ -136,9 +136,23 @@ export interface ConnectEmulatorOptions {
   port?: number;
 }
 
-const E164 = /^\+[1-9]\d{7,14}$/;
+/**
+ * StartOutboundVoiceContact's documented constraints (Amazon Connect API reference, and the service model botocore and
+ * the AWS SDKs are generated from): PhoneNumber pattern `\+[1-9]\d{1,14}$`, InstanceId 1–100 characters, ContactFlowId
+ * at most 500, ClientToken at most 500, an attribute name 1–32,767 characters and a value at most 32,767, "up to 32,768
+ * UTF-8 bytes across all key-value pairs per contact" and "Attribute keys can include only alphanumeric, dash, and
+ * underscore characters", RingTimeoutInSeconds 15–60, TrafficType GENERAL or CAMPAIGN.
+ */
+const E164 = /^\+[1-9]\d{1,14}$/;
+const MAX_INSTANCE_ID_LENGTH = 100;
+const MAX_CONTACT_FLOW_ID_LENGTH = 500;
 const MAX_CLIENT_TOKEN_LENGTH = 500;
+const MAX_ATTRIBUTE_NAME_LENGTH = 32_767;
 const MAX_ATTRIBUTE_VALUE_LENGTH = 32_767;
+const MAX_ATTRIBUTES_BYTES = 32_768;
+const ATTRIBUTE_NAME = /^[A-Za-z0-9_-]+$/;
+const RING_TIMEOUT_SECONDS_RANGE = [15, 60] as const;
+const TRAFFIC_TYPES: ReadonlySet<unknown> = new Set(['GENERAL', 'CAMPAIGN']);
 const DEFAULT_RING_TIMEOUT_MS = 30_000;
 const ENDED: ReadonlySet<EmulatedCallStatus> = new Set(['completed', 'no-answer', 'declined', 'failed']);
 
@@ -388,6 +402,12 @@ export class ConnectEmulator extends RestJsonEmulator {
     const destination = input.DestinationPhoneNumber as string;
     const instanceId = input.InstanceId as string;
     const contactFlowId = input.ContactFlowId as string;
+    if (instanceId.length > MAX_INSTANCE_ID_LENGTH) {
+      return error('InvalidParameterException', 400, `InstanceId must be 1 to ${MAX_INSTANCE_ID_LENGTH} characters`);
+    }
+    if (contactFlowId.length > MAX_CONTACT_FLOW_ID_LENGTH) {
+      return error('InvalidParameterException', 400, `ContactFlowId must be at most ${MAX_CONTACT_FLOW_ID_LENGTH} characters`);
+    }
     const source = typeof input.SourcePhoneNumber === 'string' ? input.SourcePhoneNumber : undefined;
     if (!source && typeof input.QueueId !== 'string') {
       return error('InvalidParameterException', 400, 'Either SourcePhoneNumber or QueueId is required');
@@ -395,18 +415,26 @@ export class ConnectEmulator extends RestJsonEmulator {
     if (!E164.test(destination) || (source !== undefined && !E164.test(source))) {
       return error('InvalidParameterException', 400, 'Phone numbers must be in E.164 format');
     }
+    // The SDKs fill in a token when the caller gives none (an idempotency token member); the model sets no minimum length.
+    if (input.ClientToken !== undefined && typeof input.ClientToken !== 'string') {
+      return error('InvalidParameterException', 400, 'ClientToken must be a string');
+    }
     const clientToken = typeof input.ClientToken === 'string' ? input.ClientToken : randomUUID();
-    if (clientToken.length === 0 || clientToken.length > MAX_CLIENT_TOKEN_LENGTH) {
-      return error('InvalidParameterException', 400, `ClientToken must be 1 to ${MAX_CLIENT_TOKEN_LENGTH} characters`);
+    if (clientToken.length > MAX_CLIENT_TOKEN_LENGTH) {
+      return error('InvalidParameterException', 400, `ClientToken must be at most ${MAX_CLIENT_TOKEN_LENGTH} characters`);
     }
     const attributes = input.Attributes ?? {};
-    if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
-      return error('InvalidParameterException', 400, 'Attributes must be a map of strings');
-    }
-    for (const value of Object.values(attributes)) {
-      if (typeof value !== 'string' || value.length > MAX_ATTRIBUTE_VALUE_LENGTH) {
-        return error('InvalidParameterException', 400, 'Attributes must be a map of strings');
+    const attributesProblem = checkAttributes(attributes);
+    if (attributesProblem) return error('InvalidParameterException', 400, attributesProblem);
+    if (input.RingTimeoutInSeconds !== undefined) {
+      const seconds = input.RingTimeoutInSeconds;
+      const [min, max] = RING_TIMEOUT_SECONDS_RANGE;
+      if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < min || seconds > max) {
+        return error('InvalidParameterException', 400, `RingTimeoutInSeconds must be an integer from ${min} to ${max}`);
       }
+    }
+    if (input.TrafficType !== undefined && !TRAFFIC_TYPES.has(input.TrafficType)) {
+      return error('InvalidParameterException', 400, 'TrafficType must be GENERAL or CAMPAIGN');
     }
     if (this.options.instanceId && instanceId !== this.options.instanceId) {
       return error('ResourceNotFoundException', 404, 'Instance not found');
@@ -454,6 +482,26 @@ export class ConnectEmulator extends RestJsonEmulator {
 
 function error(errorType: string, status: number, message: string): EmulatorResponse {
   return { kind: 'error', error: { errorType, status, message } };
+}
+
+/**
+ * What is wrong with StartOutboundVoiceContact's Attributes, or undefined: a map of strings whose names are 1–32,767
+ * letters, digits, `-` and `_`, values at most 32,767 characters, and at most 32,768 UTF-8 bytes of names and values
+ * together.
+ */
+export function checkAttributes(attributes: unknown): string | undefined {
+  if (!isObject(attributes)) return 'Attributes must be a map of strings';
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes)) {
+    if (typeof value !== 'string') return 'Attributes must be a map of strings';
+    if (name.length === 0 || name.length > MAX_ATTRIBUTE_NAME_LENGTH || !ATTRIBUTE_NAME.test(name)) {
+      return `Attribute key ${JSON.stringify(name.slice(0, 64))} is not valid: attribute keys can include only alphanumeric, dash, and underscore characters`;
+    }
+    if (value.length > MAX_ATTRIBUTE_VALUE_LENGTH) return `Attribute ${name} is longer than ${MAX_ATTRIBUTE_VALUE_LENGTH} characters`;
+    bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
+  }
+  if (bytes > MAX_ATTRIBUTES_BYTES) return `Attributes are ${bytes} UTF-8 bytes; there can be up to ${MAX_ATTRIBUTES_BYTES} across all key-value pairs per contact`;
+  return undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -155,11 +155,17 @@ export class LookoutVisionEmulator extends RestJsonEmulator {
     if (!isDetect || !projectName || !modelVersion) {
       return error('UnknownOperationException', 404, `No operation at ${request.method} ${request.path}`);
     }
+    const invalidName = validationProblem(projectName, modelVersion);
+    if (invalidName) return error('ValidationException', 400, invalidName);
     const contentType = String(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     if (contentType !== 'image/png' && contentType !== 'image/jpeg') {
-      return error('ValidationException', 400, 'ContentType must be image/png or image/jpeg');
+      return error('ValidationException', 400, `Unsupported ContentType ${JSON.stringify(contentType)}: valid values are image/png and image/jpeg`);
     }
     if (request.body.byteLength === 0) return error('ValidationException', 400, 'Body must not be empty');
+    // The body must be an image of the declared type: DetectAnomalies takes PNG or JPEG only, whatever else the bytes are.
+    const actual = imageFormatOf(request.body);
+    if (actual === undefined) return error('ValidationException', 400, `The image format is not supported: ${contentType} was declared, the bytes are neither PNG nor JPEG`);
+    if (actual !== contentType) return error('ValidationException', 400, `The image does not match its ContentType: ${contentType} was declared, the bytes are ${actual}`);
 
     const projectModels = this.models.filter((m) => m.projectName === projectName);
     if (projectModels.length === 0) {
@@ -208,6 +214,40 @@ export class LookoutVisionEmulator extends RestJsonEmulator {
       },
     };
   }
+}
+
+/**
+ * DetectAnomalies' URI parameters as the API reference constrains them: projectName 1–255 characters matching
+ * `[a-zA-Z0-9][a-zA-Z0-9_\-]*`, modelVersion 1–10 characters matching `([1-9][0-9]*|latest)`. The message is the one
+ * AWS services give for a constraint violation (ValidationException).
+ */
+export function validationProblem(projectName: string, modelVersion: string): string | undefined {
+  const problems: string[] = [];
+  if (projectName.length < 1 || projectName.length > 255) {
+    problems.push(`Value '${projectName}' at 'projectName' failed to satisfy constraint: Member must have length between 1 and 255`);
+  } else if (!PROJECT_NAME.test(projectName)) {
+    problems.push(`Value '${projectName}' at 'projectName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9][a-zA-Z0-9_\\-]*`);
+  }
+  if (modelVersion.length < 1 || modelVersion.length > 10) {
+    problems.push(`Value '${modelVersion}' at 'modelVersion' failed to satisfy constraint: Member must have length between 1 and 10`);
+  } else if (!MODEL_VERSION.test(modelVersion)) {
+    problems.push(`Value '${modelVersion}' at 'modelVersion' failed to satisfy constraint: Member must satisfy regular expression pattern: ([1-9][0-9]*|latest)`);
+  }
+  if (problems.length === 0) return undefined;
+  return `${problems.length} validation error${problems.length > 1 ? 's' : ''} detected: ${problems.join('; ')}`;
+}
+
+const PROJECT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/;
+const MODEL_VERSION = /^(?:[1-9][0-9]*|latest)$/;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** The image type the bytes are, by their signature (`image/png`, `image/jpeg`), or undefined for anything else. */
+export function imageFormatOf(bytes: Uint8Array): 'image/png' | 'image/jpeg' | undefined {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buffer.length >= PNG_SIGNATURE.length && buffer.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return 'image/png';
+  // JPEG: SOI (FF D8) followed by a marker (FF ..).
+  if (buffer.length >= 3 && buffer[0] === 0xff && buffer[1] === 0xd8 && buffer[2] === 0xff) return 'image/jpeg';
+  return undefined;
 }
 
 function error(errorType: string, status: number, message: string, fields?: Record<string, unknown>): EmulatorResponse {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
+import { enforcePostPolicy } from './s3-post-policy';
 import { makeS3rverStoreConsistent } from './s3rver-consistency';
 
 /** A running s3rver and how to reach it. */
@@ -29,12 +30,19 @@ export interface S3EmulatorOptions {
    * each PUT, POST and COPY, unfiltered.
    */
   onEvent?: (event: S3Event) => void;
+  /**
+   * Check each POST Object upload (a presigned POST form) against its policy and signature as S3 does (see
+   * s3-post-policy.ts): default true. False stores any form, as s3rver alone does.
+   */
+  enforcePostPolicy?: boolean;
 }
 
 /**
  * Start s3rver in-process (dev and test only) on 127.0.0.1, with the buckets created.
  * Path-style only: virtual-host buckets would need DNS for `<bucket>.127.0.0.1`. Object writes are atomic and
- * read-after-write consistent like S3's: a GET never sees a half-written object (see s3rver-consistency.ts).
+ * read-after-write consistent like S3's: a GET never sees a half-written object (see s3rver-consistency.ts). A POST
+ * upload is stored only when its policy (size range, key, Content-Type...), signature and expiry allow it, as in S3
+ * (see s3-post-policy.ts).
  */
 export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emulator> {
   const ownsDirectory = options.directory === undefined;
@@ -50,6 +58,8 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   });
   // Real S3 PUTs are atomic and read-after-write consistent; s3rver's own store is neither (see s3rver-consistency.ts).
   makeS3rverStoreConsistent(server.store);
+  // S3 refuses a POST upload its policy does not allow; s3rver alone stores any form (see s3-post-policy.ts).
+  if (options.enforcePostPolicy !== false) enforcePostPolicy(server);
   if (options.onEvent) (server as unknown as EventEmitter).on('event', options.onEvent);
   const address = await server.run();
   let closed = false;

@@ -1,7 +1,22 @@
 // s3rver ships no types; this declares the part the S3 emulator uses.
 declare module 's3rver' {
+  import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
   import type { AddressInfo } from 'node:net';
   import type { Readable } from 'node:stream';
+
+  /** The part of a Koa context (s3rver is a Koa app) a middleware in front of s3rver's routes uses. */
+  export interface S3rverContext {
+    method: string;
+    /** The URL path, without the query. */
+    path: string;
+    /** The query string without `?` ('' when none). */
+    querystring: string;
+    headers: IncomingHttpHeaders;
+    /** Node's request; s3rver's POST Object controller reads the form with `ctx.req.pipe(busboy)`. */
+    req: IncomingMessage;
+  }
+
+  export type S3rverMiddleware = (ctx: S3rverContext, next: () => Promise<void>) => Promise<void>;
 
   interface S3rverOptions {
     address?: string;
@@ -31,6 +46,8 @@ declare module 's3rver' {
   /** The object part of lib/stores/filesystem.js (3.7.1), whose methods the consistency patch replaces. */
   export interface S3rverFilesystemStore {
     rootDirectory: string;
+    /** The bucket, or null when it does not exist. */
+    getBucket(bucket: string): Promise<unknown>;
     getBucketPath(bucket: string): string;
     getResourcePath(bucket: string, key: string | undefined, resource: string): string;
     getMetadata(bucket: string, key: string): Promise<S3rverMetadata>;
@@ -52,6 +69,8 @@ declare module 's3rver' {
     constructor(options?: S3rverOptions);
     /** The FilesystemStore every request goes through (also reachable as `ctx.store` in the controllers). */
     readonly store: S3rverFilesystemStore;
+    /** Koa's middleware list (s3rver extends Koa); composed when run() starts listening. */
+    readonly middleware: S3rverMiddleware[];
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }

@@ -19,6 +19,12 @@ import { jsonObjectBody, RestJsonEmulator, type EmulatorResponse, type RouteRequ
  *
  * The same queues are reachable in-process (`sendMessage`, `receive`, `deleteMessage`, ...) for the
  * Lambda-style pump in `sqs-lambda-pump.ts`, which stands in for the SQS event source mapping.
+ *
+ * Batch calls (SendMessageBatch, DeleteMessageBatch, ChangeMessageVisibilityBatch) answer per entry in `Successful` /
+ * `Failed`, after the request-level checks SQS makes (EmptyBatchRequest, TooManyEntriesInBatchRequest,
+ * InvalidBatchEntryId, BatchEntryIdsNotDistinct, BatchRequestTooLong). Dead-letter queue redrive
+ * (StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask) moves a DLQ's messages back to the queues they
+ * came from, or to DestinationArn, at MaxNumberOfMessagesPerSecond; it paces itself in real time, like long polling.
  */
 
 /** The SQS errors the emulator produces or can inject, with HTTP status and legacy query code. */
@@ -32,6 +38,12 @@ export const SQS_ERRORS = {
   InvalidParameterValue: { status: 400, queryCode: 'InvalidParameterValue' },
   MissingParameter: { status: 400, queryCode: 'MissingParameter' },
   UnsupportedOperation: { status: 400, queryCode: 'AWS.SimpleQueueService.UnsupportedOperation' },
+  EmptyBatchRequest: { status: 400, queryCode: 'AWS.SimpleQueueService.EmptyBatchRequest' },
+  TooManyEntriesInBatchRequest: { status: 400, queryCode: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest' },
+  BatchEntryIdsNotDistinct: { status: 400, queryCode: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct' },
+  BatchRequestTooLong: { status: 400, queryCode: 'AWS.SimpleQueueService.BatchRequestTooLong' },
+  InvalidBatchEntryId: { status: 400, queryCode: 'AWS.SimpleQueueService.InvalidBatchEntryId' },
+  ResourceNotFoundException: { status: 404, queryCode: 'ResourceNotFoundException' },
   RequestThrottled: { status: 403, queryCode: 'RequestThrottled' },
   OverLimit: { status: 403, queryCode: 'OverLimit' },
   InternalError: { status: 500, queryCode: 'InternalError' },
@@ -84,6 +96,27 @@ export interface EmulatedMessage {
   deadLetterQueueSourceArn?: string;
 }
 
+/** A message movement task (dead-letter queue redrive) as ListMessageMoveTasks reports it. */
+export interface MessageMoveTask {
+  /** Only while RUNNING, as SQS reports it. */
+  taskHandle?: string;
+  status: MessageMoveTaskStatus;
+  sourceArn: string;
+  /** Only when StartMessageMoveTask named one (otherwise each message goes back to the queue it was dead-lettered from). */
+  destinationArn?: string;
+  /** Only when StartMessageMoveTask set it. */
+  maxNumberOfMessagesPerSecond?: number;
+  approximateNumberOfMessagesMoved: number;
+  approximateNumberOfMessagesToMove: number;
+  /** Only when FAILED. */
+  failureReason?: string;
+  /** Milliseconds since the epoch (the emulator's clock). */
+  startedTimestamp: number;
+}
+
+/** The statuses SQS documents for a message movement task (CANCELLING is passed straight through here). */
+export type MessageMoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED' | 'FAILED';
+
 export interface SqsEmulatorOptions {
   region?: string;
   accountId?: string;
@@ -101,6 +134,41 @@ export interface SqsEmulatorOptions {
 
 /** How long after a change the persisted file is rewritten: changes in between are written together. */
 const PERSIST_DELAY_MS = 50;
+
+/** Batch limits (SQS API reference): at most 10 entries, Ids of 1–80 letters, digits, `-`, `_`, 1 MiB of messages in all. */
+const MAX_BATCH_ENTRIES = 10;
+const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+const MAX_BATCH_PAYLOAD_BYTES = 1_048_576;
+/** StartMessageMoveTask: "The maximum value for messages per second is 500"; unset, SQS picks the rate (here the maximum). */
+const MAX_MOVE_RATE = 500;
+const MOVE_TICK_MS = 25;
+/** ListMessageMoveTasks keeps the 10 most recent tasks of a source queue. */
+const MAX_LISTED_MOVE_TASKS = 10;
+
+/**
+ * The FailureReason values SQS gives a failed redrive (SQS Developer Guide, "Troubleshooting DLQ redrive"): a message
+ * sent straight to the DLQ has no source to go back to; a queue that no longer exists.
+ */
+export const COULD_NOT_DETERMINE_MESSAGE_SOURCE = 'CouldNotDetermineMessageSource';
+export const NON_EXISTENT_QUEUE = 'AWS.SimpleQueueService.NonExistentQueue';
+
+class MoveTaskFailure extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+interface StoredMoveTask {
+  taskHandle: string;
+  sourceArn: string;
+  destinationArn?: string;
+  maxNumberOfMessagesPerSecond?: number;
+  status: MessageMoveTaskStatus;
+  moved: number;
+  toMove: number;
+  startedAt: number;
+  failureReason?: string;
+}
 
 interface StoredMessage {
   messageId: string;
@@ -170,6 +238,10 @@ export class SqsEmulator extends RestJsonEmulator {
   private readonly handleOwners = new Map<string, { queue: QueueState; entry: StoredMessage }>();
   private sequence = 0n;
   private duplicateBudget = 0;
+  /** Message movement tasks, oldest first; the running ones have a timer in moveTimers. */
+  private readonly moveTasks: StoredMoveTask[] = [];
+  private readonly moveTimers = new Map<string, NodeJS.Timeout>();
+  private readonly moveIdleWaiters = new Set<() => void>();
   private baseUrl: string | undefined;
   private readonly persistTo: string | undefined;
   private persistTimer: NodeJS.Timeout | undefined;
@@ -182,6 +254,8 @@ export class SqsEmulator extends RestJsonEmulator {
     this.now = options.now ?? Date.now;
     this.persistTo = options.persistTo;
     if (this.persistTo) this.restore(this.persistTo);
+    // A redrive that was running when the previous process stopped goes on, as SQS's would have.
+    for (const task of this.moveTasks) if (task.status === 'RUNNING') this.runMoveTask(task);
   }
 
   /** Start listening; queue URLs created before start are rewritten to the real endpoint. */
@@ -196,6 +270,8 @@ export class SqsEmulator extends RestJsonEmulator {
   override async close(): Promise<void> {
     clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
+    for (const timer of this.moveTimers.values()) clearInterval(timer);
+    this.moveTimers.clear();
     this.persistNow();
     await super.close();
   }
@@ -226,6 +302,7 @@ export class SqsEmulator extends RestJsonEmulator {
         messages: queue.messages.map((message) => ({ ...message, receiptHandles: [] })),
         deduplication: [...queue.deduplication.entries()],
       })),
+      moveTasks: this.moveTasks,
     });
     if (state === this.lastPersisted) return;
     mkdirSync(path.dirname(this.persistTo), { recursive: true });
@@ -240,7 +317,10 @@ export class SqsEmulator extends RestJsonEmulator {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as {
       sequence: string;
       queues: Array<Omit<QueueState, 'deduplication' | 'url'> & { deduplication: Array<[string, { at: number; messageId: string; sequenceNumber: string }]> }>;
+      /** Absent from files written before the emulator had message movement tasks. */
+      moveTasks?: StoredMoveTask[];
     };
+    this.moveTasks.push(...(saved.moveTasks ?? []));
     this.sequence = BigInt(saved.sequence);
     for (const queue of saved.queues) {
       this.queues.set(queue.name, {
@@ -533,6 +613,238 @@ export class SqsEmulator extends RestJsonEmulator {
     this.queue(queueUrl).messages.length = 0;
   }
 
+  /**
+   * StartMessageMoveTask: move the messages of a dead-letter queue (a queue some queue's RedrivePolicy names) back to
+   * the queue each was dead-lettered from, or all to `destinationArn` (a queue of the same type). Returns the task
+   * handle. Asynchronous as in SQS: messages move oldest first, at `maxNumberOfMessagesPerSecond` (1–500; unset: 500)
+   * in real time, as new messages (new MessageId, sent now, receive count 0) keeping body and message attributes.
+   * Only one task may be active per source queue. Without a destination, a message that was sent to the DLQ directly
+   * (SendMessage) fails the task with FailureReason CouldNotDetermineMessageSource, as in SQS; a queue that is gone
+   * fails it with AWS.SimpleQueueService.NonExistentQueue. Messages moved before that stay moved.
+   */
+  startMessageMoveTask(sourceArn: string, options: { destinationArn?: string; maxNumberOfMessagesPerSecond?: number } = {}): string {
+    checkQueueArn(sourceArn, 'SourceArn');
+    const source = this.queueByArn(sourceArn);
+    if (!source) throw new SqsEmulatorError('ResourceNotFoundException', "The resource that you specified for the SourceArn parameter doesn't exist.");
+    const rate = options.maxNumberOfMessagesPerSecond;
+    if (rate !== undefined && (!Number.isInteger(rate) || rate < 1 || rate > MAX_MOVE_RATE)) {
+      throw new SqsEmulatorError('InvalidParameterValue', `Value ${rate} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and ${MAX_MOVE_RATE}, if provided.`);
+    }
+    if (!this.isDeadLetterQueue(sourceArn)) throw new SqsEmulatorError('InvalidParameterValue', 'Source queue must be configured as a Dead Letter Queue.');
+    if (options.destinationArn !== undefined) {
+      checkQueueArn(options.destinationArn, 'DestinationArn');
+      if (options.destinationArn === sourceArn) throw new SqsEmulatorError('InvalidParameterValue', 'Source queue arn and destination queue arn cannot be the same.');
+      const destination = this.queueByArn(options.destinationArn);
+      if (!destination) throw new SqsEmulatorError('ResourceNotFoundException', "The resource that you specified for the DestinationArn parameter doesn't exist.");
+      if (destination.fifo !== source.fifo) {
+        throw new SqsEmulatorError('InvalidParameterValue', 'The destination queue must be of the same type as the source queue (standard or FIFO).');
+      }
+    }
+    if (this.moveTasks.some((task) => task.sourceArn === sourceArn && (task.status === 'RUNNING' || task.status === 'CANCELLING'))) {
+      throw new SqsEmulatorError('InvalidParameterValue', 'There is already a task running. Only one active task is allowed for a source queue arn at a given time.');
+    }
+    this.changed();
+    this.expire(source);
+    const at = this.now();
+    const task: StoredMoveTask = {
+      taskHandle: Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn })).toString('base64'),
+      sourceArn,
+      ...(options.destinationArn !== undefined ? { destinationArn: options.destinationArn } : {}),
+      ...(rate !== undefined ? { maxNumberOfMessagesPerSecond: rate } : {}),
+      status: 'RUNNING',
+      moved: 0,
+      toMove: source.messages.filter((message) => message.visibleAt <= at).length,
+      startedAt: at,
+    };
+    this.moveTasks.push(task);
+    // SQS lists the 10 most recent tasks of a queue; older finished ones are forgotten (and not persisted).
+    const ofSource = this.moveTasks.filter((candidate) => candidate.sourceArn === sourceArn);
+    for (const old of ofSource.slice(0, Math.max(0, ofSource.length - MAX_LISTED_MOVE_TASKS))) this.moveTasks.splice(this.moveTasks.indexOf(old), 1);
+    this.runMoveTask(task);
+    return task.taskHandle;
+  }
+
+  /** ListMessageMoveTasks: the most recent tasks of a source queue, newest first (`maxResults` 1–10, default 1). */
+  listMessageMoveTasks(sourceArn: string, maxResults = 1): MessageMoveTask[] {
+    checkQueueArn(sourceArn, 'SourceArn');
+    if (!this.queueByArn(sourceArn)) throw new SqsEmulatorError('ResourceNotFoundException', "The resource that you specified for the SourceArn parameter doesn't exist.");
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_LISTED_MOVE_TASKS) {
+      throw new SqsEmulatorError('InvalidParameterValue', `Value ${maxResults} for parameter MaxResults is invalid. Reason: You must enter a number that's between 1 and ${MAX_LISTED_MOVE_TASKS}.`);
+    }
+    return this.moveTasks
+      .filter((task) => task.sourceArn === sourceArn)
+      .reverse()
+      .slice(0, maxResults)
+      .map((task) => ({
+        ...(task.status === 'RUNNING' ? { taskHandle: task.taskHandle } : {}),
+        status: task.status,
+        sourceArn: task.sourceArn,
+        ...(task.destinationArn !== undefined ? { destinationArn: task.destinationArn } : {}),
+        ...(task.maxNumberOfMessagesPerSecond !== undefined ? { maxNumberOfMessagesPerSecond: task.maxNumberOfMessagesPerSecond } : {}),
+        approximateNumberOfMessagesMoved: task.moved,
+        approximateNumberOfMessagesToMove: task.toMove,
+        ...(task.failureReason !== undefined ? { failureReason: task.failureReason } : {}),
+        startedTimestamp: task.startedAt,
+      }));
+  }
+
+  /**
+   * CancelMessageMoveTask: stop a RUNNING task (messages already moved stay moved); returns how many were moved.
+   * An unknown handle is ResourceNotFoundException; a task that is no longer running cannot be cancelled.
+   */
+  cancelMessageMoveTask(taskHandle: string): number {
+    const task = this.moveTasks.find((candidate) => candidate.taskHandle === taskHandle);
+    if (!task) throw new SqsEmulatorError('ResourceNotFoundException', 'Task does not exist.');
+    if (task.status !== 'RUNNING') throw new SqsEmulatorError('UnsupportedOperation', `Only a RUNNING task can be cancelled; this one is ${task.status}.`);
+    this.finishMoveTask(task, 'CANCELLED');
+    return task.moved;
+  }
+
+  /** Resolves once no message movement task is running (at once when none is). */
+  messageMoveTasksIdle(): Promise<void> {
+    if (!this.moveTasks.some((task) => task.status === 'RUNNING')) return Promise.resolve();
+    return new Promise((resolve) => this.moveIdleWaiters.add(resolve));
+  }
+
+  private runMoveTask(task: StoredMoveTask): void {
+    const rate = task.maxNumberOfMessagesPerSecond ?? MAX_MOVE_RATE;
+    const resumedAt = Date.now();
+    const movedBefore = task.moved;
+    const step = () => {
+      // Stopped (close) or finished: nothing more to move.
+      if (task.status !== 'RUNNING' || !this.moveTimers.has(task.taskHandle)) return;
+      // One message at once, then `rate` a second: by now this many may have moved.
+      const allowed = Math.min(task.toMove, movedBefore + 1 + Math.floor((rate * (Date.now() - resumedAt)) / 1000));
+      try {
+        while (task.moved < allowed) {
+          if (!this.moveOneMessage(task)) break;
+        }
+      } catch (error) {
+        // Never thrown out of a timer: anything unexpected fails the task, with its message as the reason.
+        this.finishMoveTask(task, 'FAILED', error instanceof MoveTaskFailure ? error.reason : error instanceof Error ? error.message : String(error));
+        return;
+      }
+      if (task.moved >= task.toMove || !this.hasVisibleMessage(task.sourceArn)) this.finishMoveTask(task, 'COMPLETED');
+    };
+    const timer = setInterval(step, MOVE_TICK_MS);
+    // A running redrive must not keep a test run or a stopping stack alive.
+    timer.unref();
+    this.moveTimers.set(task.taskHandle, timer);
+    setImmediate(step);
+  }
+
+  /** Move the oldest visible message of the task's source queue; false when there is none (or the source is gone). */
+  private moveOneMessage(task: StoredMoveTask): boolean {
+    const source = this.queueByArn(task.sourceArn);
+    if (!source) throw new MoveTaskFailure(NON_EXISTENT_QUEUE);
+    this.expire(source);
+    const at = this.now();
+    const message = source.messages.find((candidate) => candidate.visibleAt <= at);
+    if (!message) return false;
+    // A message sent to the DLQ with SendMessage (not moved there by a redrive policy) has no source queue to go back
+    // to: SQS fails the task with CouldNotDetermineMessageSource, and a DestinationArn is needed.
+    const destinationArn = task.destinationArn ?? message.deadLetterQueueSourceArn;
+    if (destinationArn === undefined) throw new MoveTaskFailure(COULD_NOT_DETERMINE_MESSAGE_SOURCE);
+    const destination = this.queueByArn(destinationArn);
+    if (!destination) throw new MoveTaskFailure(NON_EXISTENT_QUEUE);
+    this.changed();
+    source.messages.splice(source.messages.indexOf(message), 1);
+    // "All redriven messages are considered new messages and are assigned a new messageID and enqueueTime": body,
+    // message attributes (and a FIFO message's group) are kept; receive count, handles and the DLQ source are not.
+    this.sequence += 1n;
+    const moved: StoredMessage = {
+      messageId: randomUUID(),
+      body: message.body,
+      md5OfBody: message.md5OfBody,
+      messageAttributes: copyAttributes(message.messageAttributes),
+      ...(message.md5OfMessageAttributes ? { md5OfMessageAttributes: message.md5OfMessageAttributes } : {}),
+      sentAt: at,
+      visibleAt: at + Number(destination.attributes.DelaySeconds) * 1000,
+      receiveCount: 0,
+      receiptHandles: [],
+      ...(message.messageGroupId !== undefined ? { messageGroupId: message.messageGroupId } : {}),
+      ...(destination.fifo ? { messageDeduplicationId: message.messageDeduplicationId ?? message.messageId, sequenceNumber: this.sequence.toString().padStart(20, '0') } : {}),
+    };
+    destination.messages.push(moved);
+    task.moved += 1;
+    return true;
+  }
+
+  private finishMoveTask(task: StoredMoveTask, status: Exclude<MessageMoveTaskStatus, 'RUNNING'>, failureReason?: string): void {
+    this.changed();
+    task.status = status;
+    if (failureReason !== undefined) task.failureReason = failureReason;
+    clearInterval(this.moveTimers.get(task.taskHandle));
+    this.moveTimers.delete(task.taskHandle);
+    if (!this.moveTasks.some((candidate) => candidate.status === 'RUNNING')) {
+      for (const resolve of this.moveIdleWaiters) resolve();
+      this.moveIdleWaiters.clear();
+    }
+  }
+
+  private hasVisibleMessage(queueArn: string): boolean {
+    const queue = this.queueByArn(queueArn);
+    const at = this.now();
+    return queue !== undefined && queue.messages.some((message) => message.visibleAt <= at);
+  }
+
+  private queueByArn(arn: string): QueueState | undefined {
+    return [...this.queues.values()].find((queue) => queue.arn === arn);
+  }
+
+  private isDeadLetterQueue(arn: string): boolean {
+    return [...this.queues.values()].some((queue) => {
+      try {
+        return this.redrivePolicy(queue)?.target.arn === arn;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /**
+   * The request-level checks of a batch call, in the order SQS makes them: entries present, at most 10, each Id
+   * well-formed, Ids distinct. Returns the entries as objects.
+   */
+  private batchEntries(input: Record<string, unknown>, operation: string): Array<Record<string, unknown>> {
+    const entries = input.Entries;
+    if (entries === undefined || entries === null || (Array.isArray(entries) && entries.length === 0)) {
+      throw new SqsEmulatorError('EmptyBatchRequest', `There should be at least one ${operation}RequestEntry in the request.`);
+    }
+    if (!Array.isArray(entries) || entries.some((entry) => typeof entry !== 'object' || entry === null || Array.isArray(entry))) {
+      throw new SqsEmulatorError('InvalidParameterValue', 'Entries must be a list of entries');
+    }
+    if (entries.length > MAX_BATCH_ENTRIES) {
+      throw new SqsEmulatorError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`);
+    }
+    const seen = new Set<string>();
+    for (const entry of entries as Array<Record<string, unknown>>) {
+      const id = entry.Id;
+      if (typeof id !== 'string' || !BATCH_ENTRY_ID.test(id)) {
+        throw new SqsEmulatorError('InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.');
+      }
+      if (seen.has(id)) throw new SqsEmulatorError('BatchEntryIdsNotDistinct', `Id ${id} repeated.`);
+      seen.add(id);
+    }
+    return entries as Array<Record<string, unknown>>;
+  }
+
+  /** Run each entry of a batch; an SQS error of one entry is that entry's BatchResultErrorEntry, the others go on. */
+  private eachEntry<T>(entries: Array<Record<string, unknown>>, run: (entry: Record<string, unknown>) => T): { Successful: T[]; Failed: Array<Record<string, unknown>> } {
+    const Successful: T[] = [];
+    const Failed: Array<Record<string, unknown>> = [];
+    for (const entry of entries) {
+      try {
+        Successful.push(run(entry));
+      } catch (error) {
+        if (!(error instanceof SqsEmulatorError)) throw error;
+        const { status, queryCode } = SQS_ERRORS[error.errorType];
+        Failed.push({ Id: entry.Id, SenderFault: status < 500, Code: queryCode, Message: error.message });
+      }
+    }
+    return { Successful, Failed };
+  }
+
   protected async route(request: RouteRequest): Promise<EmulatorResponse> {
     const target = String(request.headers['x-amz-target'] ?? '');
     if (request.method !== 'POST' || !target.startsWith('AmazonSQS.')) {
@@ -605,6 +917,81 @@ export class SqsEmulator extends RestJsonEmulator {
       case 'PurgeQueue':
         this.purgeQueue(requiredString(input, 'QueueUrl'));
         return {};
+      case 'SendMessageBatch': {
+        const queueUrl = requiredString(input, 'QueueUrl');
+        this.queue(queueUrl);
+        const entries = this.batchEntries(input, operation);
+        const payload = entries.reduce((sum, entry) => {
+          const body = typeof entry.MessageBody === 'string' ? Buffer.byteLength(entry.MessageBody) : 0;
+          return sum + body + attributesSize(wireAttributesIn(entry.MessageAttributes));
+        }, 0);
+        if (payload > MAX_BATCH_PAYLOAD_BYTES) {
+          throw new SqsEmulatorError('BatchRequestTooLong', `Batch requests cannot be longer than ${MAX_BATCH_PAYLOAD_BYTES} bytes. You have sent ${payload} bytes.`);
+        }
+        return this.eachEntry(entries, (entry) => {
+          const sent = this.sendMessage(queueUrl, requiredString(entry, 'MessageBody'), {
+            ...(entry.DelaySeconds !== undefined && entry.DelaySeconds !== null ? { delaySeconds: entry.DelaySeconds as number } : {}),
+            messageAttributes: wireAttributesIn(entry.MessageAttributes),
+            ...(typeof entry.MessageGroupId === 'string' ? { messageGroupId: entry.MessageGroupId } : {}),
+            ...(typeof entry.MessageDeduplicationId === 'string' ? { messageDeduplicationId: entry.MessageDeduplicationId } : {}),
+          });
+          return {
+            Id: entry.Id,
+            MessageId: sent.messageId,
+            MD5OfMessageBody: sent.md5OfMessageBody,
+            ...(sent.md5OfMessageAttributes ? { MD5OfMessageAttributes: sent.md5OfMessageAttributes } : {}),
+            ...(sent.sequenceNumber ? { SequenceNumber: sent.sequenceNumber } : {}),
+          };
+        });
+      }
+      case 'DeleteMessageBatch': {
+        const queueUrl = requiredString(input, 'QueueUrl');
+        this.queue(queueUrl);
+        return this.eachEntry(this.batchEntries(input, operation), (entry) => {
+          this.deleteMessage(queueUrl, requiredString(entry, 'ReceiptHandle'));
+          return { Id: entry.Id };
+        });
+      }
+      case 'ChangeMessageVisibilityBatch': {
+        const queueUrl = requiredString(input, 'QueueUrl');
+        this.queue(queueUrl);
+        return this.eachEntry(this.batchEntries(input, operation), (entry) => {
+          if (typeof entry.VisibilityTimeout !== 'number') throw new SqsEmulatorError('MissingParameter', 'The request must contain the parameter VisibilityTimeout.');
+          this.changeMessageVisibility(queueUrl, requiredString(entry, 'ReceiptHandle'), entry.VisibilityTimeout);
+          return { Id: entry.Id };
+        });
+      }
+      case 'StartMessageMoveTask': {
+        const rate = input.MaxNumberOfMessagesPerSecond;
+        const destination = input.DestinationArn;
+        if (rate !== undefined && rate !== null && typeof rate !== 'number') throw new SqsEmulatorError('InvalidParameterValue', 'MaxNumberOfMessagesPerSecond must be a number');
+        if (destination !== undefined && destination !== null && typeof destination !== 'string') throw new SqsEmulatorError('InvalidParameterValue', 'DestinationArn must be a string');
+        const taskHandle = this.startMessageMoveTask(requiredString(input, 'SourceArn'), {
+          ...(typeof destination === 'string' && destination !== '' ? { destinationArn: destination } : {}),
+          ...(typeof rate === 'number' ? { maxNumberOfMessagesPerSecond: rate } : {}),
+        });
+        return { TaskHandle: taskHandle };
+      }
+      case 'ListMessageMoveTasks': {
+        const maxResults = input.MaxResults;
+        if (maxResults !== undefined && maxResults !== null && typeof maxResults !== 'number') throw new SqsEmulatorError('InvalidParameterValue', 'MaxResults must be a number');
+        const tasks = this.listMessageMoveTasks(requiredString(input, 'SourceArn'), typeof maxResults === 'number' ? maxResults : 1);
+        return {
+          Results: tasks.map((task) => ({
+            ...(task.taskHandle !== undefined ? { TaskHandle: task.taskHandle } : {}),
+            Status: task.status,
+            SourceArn: task.sourceArn,
+            ...(task.destinationArn !== undefined ? { DestinationArn: task.destinationArn } : {}),
+            ...(task.maxNumberOfMessagesPerSecond !== undefined ? { MaxNumberOfMessagesPerSecond: task.maxNumberOfMessagesPerSecond } : {}),
+            ApproximateNumberOfMessagesMoved: task.approximateNumberOfMessagesMoved,
+            ApproximateNumberOfMessagesToMove: task.approximateNumberOfMessagesToMove,
+            ...(task.failureReason !== undefined ? { FailureReason: task.failureReason } : {}),
+            StartedTimestamp: task.startedTimestamp,
+          })),
+        };
+      }
+      case 'CancelMessageMoveTask':
+        return { ApproximateNumberOfMessagesMoved: this.cancelMessageMoveTask(requiredString(input, 'TaskHandle')) };
       default:
         throw new SqsEmulatorError('UnsupportedOperation', `The emulator does not implement ${operation}`);
     }
@@ -701,6 +1088,13 @@ function wireError(errorType: SqsErrorType, message: string) {
 
 function errorAnswer(errorType: SqsErrorType, message: string): EmulatorResponse {
   return { kind: 'error', error: wireError(errorType, message) };
+}
+
+/** An SQS queue ARN, `arn:<partition>:sqs:<region>:<account-id>:<queue name>`, or InvalidParameterValue naming the parameter. */
+function checkQueueArn(arn: string, parameter: string): void {
+  if (!/^arn:[a-z-]+:sqs:[a-z0-9-]*:\d*:[A-Za-z0-9_.-]+$/.test(arn)) {
+    throw new SqsEmulatorError('InvalidParameterValue', `You must use this format to specify the ${parameter}: arn:<partition>:<service>:<region>:<account-id>:<resource-id>`);
+  }
 }
 
 function requiredString(input: Record<string, unknown>, name: string): string {

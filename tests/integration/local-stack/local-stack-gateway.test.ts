@@ -385,10 +385,14 @@ describe('local stack as API Gateway', () => {
     });
   });
 
-  it('ends a call nobody answers after RING_TIMEOUT_SECONDS, delivers its DISCONNECTED, and ignores another instance\'s calls', async () => {
-    // Prepare
+  it('ends a call nobody answers after RING_TIMEOUT_SECONDS, delivers its DISCONNECTED, and refuses another instance as Connect does', async () => {
+    // Prepare (the rule's instance filter itself: tests/unit/local/contact-event-delivery.test.ts)
     const contactId = await placeCall();
-    const elsewhere = await placeCall('99999999-0000-4000-8000-000000000000');
+    const elsewhere = await fetch(`${stack.env.CONNECT_ENDPOINT}/contact/outbound-voice`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ InstanceId: '99999999-0000-4000-8000-000000000000', ContactFlowId: stack.env.CONNECT_CONTACT_FLOW_ID, DestinationPhoneNumber: '+15555550101', SourcePhoneNumber: stack.env.CONNECT_SOURCE_PHONE_NUMBER }),
+    });
 
     // Act
     const declined = await placeCall();
@@ -407,7 +411,8 @@ describe('local stack as API Gateway', () => {
       ['INITIATED', null],
       ['DISCONNECTED', 'TELECOM_BUSY'],
     ]);
-    expect(reasons(elsewhere)).toEqual([]);
+    expect(elsewhere.status).toBe(404);
+    expect(elsewhere.headers.get('x-amzn-errortype')).toContain('ResourceNotFoundException');
     expect(answerLate.status).toBe(409);
     expect(JSON.parse(answerLate.body.toString('utf8'))).toMatchObject({ error: { code: 'CALL_ENDED' } });
   });
