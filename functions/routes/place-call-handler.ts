@@ -1,3 +1,4 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { DEAD_LETTER_CODE_ATTRIBUTE } from '../adapters/sqs-alert-queue';
@@ -56,25 +57,58 @@ const alertQueueMessageSchema = z.union([
  * Messages of different stations are handled at the same time and those of one station in order, so a station's first
  * anomaly never waits behind other stations' fold bookkeeping; Connect's own rate (about 2 calls a second) is the only
  * throttle on calls, absorbed by the SDK's retries and the queue's backoff.
+ *
+ * The partial batch response is Powertools Batch's (BatchProcessor, processPartialResponse); the backoff stays ours:
+ * SQS's redrive only knows the visibility timeout, and an alert's retries need their own growing delay.
  */
 export function createPlaceCallHandler(resolveDependencies: () => PlaceCallHandlerDependencies): (event: SQSEvent) => Promise<SQSBatchResponse> {
   return async (event) => {
     const deps = resolveDependencies();
-    const byStation = new Map<string, SQSRecord[]>();
-    for (const record of event.Records ?? []) {
-      const key = stationOf(record.body);
-      byStation.set(key, [...(byStation.get(key) ?? []), record]);
-    }
-    const failed = new Set<string>();
-    await Promise.all(
-      [...byStation.values()].map(async (records) => {
-        for (const record of records) {
-          if (!(await handleMessage(deps, record))) failed.add(record.messageId);
-        }
-      }),
-    );
-    // Lambda reads the failures in batch order.
-    return { batchItemFailures: (event.Records ?? []).filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId })) };
+    const records = event.Records ?? [];
+    const inStationOrder = stationTurns();
+    const recordHandler = (record: SQSRecord) =>
+      inStationOrder(record, async () => {
+        if (!(await handleMessage(deps, record))) throw new AlertMessageKept(record.messageId);
+      });
+    // A processor per invocation: it keeps the batch's records and failures on itself, so two overlapping invocations
+    // of one handler (the local stack's pump, tests) cannot mix their batches.
+    const { batchItemFailures } = await processPartialResponse({ Records: records }, recordHandler, new BatchProcessor(EventType.SQS), {
+      // Every record starts at once; stationTurns holds each one until the previous message of its station is done.
+      processInParallel: true,
+      // A batch of nothing but retries is the backoff at work, not a broken function: every message is reported as an
+      // item failure, as in a partial batch, instead of FullBatchFailureError failing the invocation (Errors metric,
+      // the whole batch back after the visibility timeout).
+      throwOnFullBatchFailure: false,
+    });
+    // The processor lists failures as they happen; answer in batch order, whichever station finished first.
+    const position = new Map(records.map((record, index) => [record.messageId, index]));
+    const inBatchOrder = [...batchItemFailures].sort((a, b) => (position.get(a.itemIdentifier) ?? 0) - (position.get(b.itemIdentifier) ?? 0));
+    return { batchItemFailures: inBatchOrder };
+  };
+}
+
+/** Thrown for a message that stays on the queue (a retry after its backoff, or a failed dependency), so the batch processor reports it. */
+class AlertMessageKept extends Error {
+  constructor(messageId: string) {
+    super(`Alert message ${messageId} stays on the queue`);
+    this.name = 'AlertMessageKept';
+  }
+}
+
+/**
+ * Runs each record's work after the previous record of its station (the `stationId` its body names) has finished.
+ * BatchProcessor in parallel mode calls the record handler for every record, in batch order, before any of them
+ * finishes, so stations go side by side and one station's messages one after another, in queue order. Chosen over a
+ * processor per station group: one processPartialResponse call still owns the whole batch and its response.
+ */
+function stationTurns(): (record: SQSRecord, work: () => Promise<void>) => Promise<void> {
+  const tails = new Map<string, Promise<void>>();
+  return (record, work) => {
+    const station = stationOf(record.body);
+    const turn = (tails.get(station) ?? Promise.resolve()).then(work);
+    // The next message of the station waits for this one to end, failed or not.
+    tails.set(station, turn.catch(() => undefined));
+    return turn;
   };
 }
 

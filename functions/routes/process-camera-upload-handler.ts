@@ -1,4 +1,5 @@
-import type { S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { inspectionIdFromIncomingKey } from '../core/camera-upload';
 import { processCameraUpload, type CameraUploadDependencies, type CameraUploadOutcome } from '../core/process-camera-upload';
 import type { RequestObserver } from '../observability';
@@ -63,23 +64,33 @@ export function createCameraUploadQueueHandler(
   resolveDependencies: () => ProcessCameraUploadHandlerDependencies,
 ): (event: SQSEvent) => Promise<SQSBatchResponse> {
   const processS3Event = createProcessCameraUploadHandler(resolveDependencies);
-  return async (event) => {
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const message of event.Records ?? []) {
-      try {
-        const body = JSON.parse(message.body) as Partial<S3Event> & { Event?: string };
-        if (body.Event === 's3:TestEvent') continue;
-        if (!Array.isArray(body.Records)) throw new Error('The message is not an S3 event notification');
-        await processS3Event(body as S3Event);
-      } catch (error) {
-        resolveDependencies().inspection.logger.error('A camera upload message failed; SQS will redeliver it', {
-          messageId: message.messageId,
-          receiveCount: message.attributes?.ApproximateReceiveCount,
-          error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
-        });
-        batchItemFailures.push({ itemIdentifier: message.messageId });
-      }
+  const recordHandler = async (message: SQSRecord): Promise<void> => {
+    try {
+      const body = JSON.parse(message.body) as Partial<S3Event> & { Event?: string };
+      if (body.Event === 's3:TestEvent') return;
+      if (!Array.isArray(body.Records)) throw new Error('The message is not an S3 event notification');
+      await processS3Event(body as S3Event);
+    } catch (error) {
+      resolveDependencies().inspection.logger.error('A camera upload message failed; SQS will redeliver it', {
+        messageId: message.messageId,
+        receiveCount: message.attributes?.ApproximateReceiveCount,
+        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      });
+      throw error;
     }
-    return { batchItemFailures };
+  };
+  return async (event) => {
+    // A processor per invocation: it keeps the batch's records and failures on itself, so overlapping invocations of
+    // one handler (the local stack, tests) cannot mix their batches.
+    const { batchItemFailures } = await processPartialResponse({ Records: event.Records ?? [] }, recordHandler, new BatchProcessor(EventType.SQS), {
+      // One upload at a time, as before: each may be a 20 MiB image decoded in memory.
+      processInParallel: false,
+      // The queue delivers one message per batch (serverless.yml), so every failure is a full batch failure: it is
+      // reported as the message's item failure, as in a larger batch, rather than thrown as FullBatchFailureError,
+      // which would fail the invocation (Errors metric) for what SQS redelivers anyway.
+      throwOnFullBatchFailure: false,
+    });
+    // A copy: with no failure the processor answers with a response object it shares between invocations.
+    return { batchItemFailures: [...batchItemFailures] };
   };
 }

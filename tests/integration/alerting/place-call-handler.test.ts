@@ -1,5 +1,5 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
 import { OperatorCallFailedError } from '../../../functions/adapters/connect-operator-caller';
 import { DynamoDbAlertStateStore, toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
@@ -357,6 +357,64 @@ describe('place-call handler', () => {
     await handlerWith(caller)(sqsEvent([{ body: JSON.stringify(message) }]));
     // Assess
     expect(store.records.get(message.inspectionId)).toMatchObject({ alert: { status: 'ringing', attempts: [{ contactId: 'c-1' }] }, decision: { decision: 'scrap' } });
+  });
+});
+
+describe('place-call handler: one batch', () => {
+  /** A caller that logs each call's start and end, and holds the call of one inspection until it is released. */
+  class GatedCaller implements OperatorCaller {
+    readonly log: string[] = [];
+    private release: () => void = () => undefined;
+    private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+    constructor(
+      private readonly held: string,
+      private readonly failure?: (call: OutboundCall) => Error | undefined,
+    ) {}
+    async startCall(call: OutboundCall) {
+      this.log.push(`start ${call.inspectionId}`);
+      if (call.inspectionId === this.held) await this.gate;
+      this.log.push(`end ${call.inspectionId}`);
+      const failure = this.failure?.(call);
+      if (failure) throw failure;
+      return { contactId: `contact-${call.inspectionId}` };
+    }
+    open() {
+      this.release();
+    }
+  }
+
+  it("handles other stations' messages while one station's call lasts, and that station's next message only after it", async () => {
+    // Prepare: two anomalies of litho-a (no cooldown, so both ring) and one of litho-b; litho-a's first call hangs
+    const [a1, a2, b1] = [await queuedInspection('litho-a'), await queuedInspection('litho-a'), await queuedInspection('litho-b')];
+    const caller = new GatedCaller(a1.inspectionId);
+    const handler = handlerWith(caller, { stationCooldownMs: 0, dailyCallCap: 10 });
+    // Act
+    const running = handler(sqsEvent([a1, a2, b1].map((message) => ({ body: JSON.stringify(message) }))));
+    await vi.waitFor(() => expect(store.records.get(b1.inspectionId)?.alert.status).toBe('ringing'));
+    const whileHeld = [...caller.log];
+    caller.open();
+    const response = await running;
+    // Assess
+    expect(whileHeld).toEqual([`start ${a1.inspectionId}`, `start ${b1.inspectionId}`, `end ${b1.inspectionId}`]);
+    expect(caller.log.slice(whileHeld.length)).toEqual([`end ${a1.inspectionId}`, `start ${a2.inspectionId}`, `end ${a2.inspectionId}`]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect([a1, a2, b1].map((message) => store.records.get(message.inspectionId)?.alert.status)).toEqual(['ringing', 'ringing', 'ringing']);
+  });
+
+  it('reports every message of a batch in which all failed, in batch order, instead of throwing', async () => {
+    // Prepare: both calls are throttled; the first station's ends last
+    const [first, second] = [await queuedInspection('busy-a'), await queuedInspection('busy-b')];
+    const caller = new GatedCaller(first.inspectionId, () => new OperatorCallFailedError('LimitExceededException', true));
+    const handler = handlerWith(caller);
+    // Act
+    const running = handler(sqsEvent([{ body: JSON.stringify(first) }, { body: JSON.stringify(second) }]));
+    await vi.waitFor(() => expect(queue.delays).toHaveLength(1));
+    caller.open();
+    const response = await running;
+    // Assess
+    expect(queue.delays.map((delay) => delay.receiptHandle)).toEqual(['r-1', 'r-0']);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }, { itemIdentifier: 'm-1' }]);
+    expect(queue.deadLetters).toEqual([]);
   });
 });
 

@@ -312,6 +312,20 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
       expect(uploads.objects.has(`incoming/${bad}`)).toBe(true);
     });
 
+    it('reports each message of a batch in which every upload failed, instead of throwing', async () => {
+      // Prepare: the model cannot be loaded for any upload
+      const [first, second] = [newInspectionId(), newInspectionId()];
+      uploads.objects.set(`incoming/${first}`, { bytes: jpeg });
+      uploads.objects.set(`incoming/${second}`, { bytes: otherJpeg });
+      loadDetector = () => Promise.reject(new DetectorUnavailableError('The model could not be loaded'));
+      // Act
+      const response = await queueHandler()(sqsEvent([JSON.stringify(s3Event(`incoming/${first}`)), JSON.stringify(s3Event(`incoming/${second}`))]));
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'message-0' }, { itemIdentifier: 'message-1' }]);
+      expect([first, second].map((id) => uploads.objects.has(`incoming/${id}`))).toEqual([true, true]);
+      expect(logger.lines.filter((line) => line.message === 'A camera upload message failed; SQS will redeliver it')).toHaveLength(2);
+    });
+
     it("acknowledges S3's test event and reports a body that is no S3 event", async () => {
       // Act
       const response = await queueHandler()(sqsEvent([JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: BUCKET }), 'not json', '{"hello":1}']));
