@@ -75,7 +75,10 @@ describe('npm start restarted in the middle of a ladder', () => {
     await stack.stop();
     stack = await startNpmStart(env);
     const after = await eventually(() => calls(stack!.url), (list) => list.some((call) => call.attributes.contactName === 'Shift lead'), 60_000);
-    const record = (await (await fetch(`${stack.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: { status: string; level?: number; attempts?: Array<{ contactName: string }> } };
+    // The call starts a moment before place-call writes it on the record.
+    type Alert = { status: string; level?: number; attempts?: Array<{ contactName: string }> };
+    const readRecord = async () => (await (await fetch(`${stack!.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: Alert };
+    const record = await eventually(readRecord, (read) => read.alert.level === 2, 10_000);
 
     // Assess
     expect(uploaded.status).toBe(201);
