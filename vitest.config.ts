@@ -13,6 +13,6 @@ export default defineConfig({
     execArgv: ['--openssl-legacy-provider'],
     // Handlers log JSON and flush EMF metrics through Powertools; tests assert on behaviour, so keep their output
     // readable (the observability tests turn metrics back on where they capture them).
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
   },
 });

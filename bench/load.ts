@@ -118,9 +118,6 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  // The SDK's Node 20 end-of-support warning would go to stderr; the local stack sets this for its handlers, but its
-  // emulators (dynalite's table setup) create a client before it does.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const samples = await loadSamples();
   console.log(`waferwatch load benchmark: POST /inspections, raw JPEG bodies (${samples.length} samples: ${samples.filter((s) => s.anomalous).length} anomalous)`);
   console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? 'unknown'}), load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')} at start, node ${process.version}`);
@@ -221,7 +218,6 @@ async function openTarget(options: LoadOptions): Promise<Target> {
     dataDir,
     env: {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       STATION_CALL_COOLDOWN_SECONDS: String(options.cooldownSeconds ?? process.env.STATION_CALL_COOLDOWN_SECONDS ?? DEFAULT_STATION_CALL_COOLDOWN_SECONDS),
       DAILY_CALL_CAP: process.env.DAILY_CALL_CAP || String(options.uploads * options.concurrencies.length),
     },
