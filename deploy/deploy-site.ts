@@ -35,8 +35,11 @@ export interface DeploySiteOptions {
 }
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** Type declarations sit beside the page's modules for the type checker; the browser never asks for them. */
-const NOT_SERVED = /\.d\.ts$/;
+/**
+ * Type declarations and the type checker's tsconfig.json sit beside the page's modules (`tsc -p static-site`); the
+ * browser never asks for them.
+ */
+const NOT_SERVED = /\.d\.ts$|^tsconfig\.json$/;
 
 /** Read the outputs deploy:site needs, naming any that is missing (an older stack, or the wrong stack name). */
 export async function readSiteStackOutputs(cloudFormation: DeploySiteOptions['cloudFormation'], stackName: string): Promise<SiteStackOutputs> {
@@ -50,7 +53,10 @@ export async function readSiteStackOutputs(cloudFormation: DeploySiteOptions['cl
   return { siteBucketName: required('SiteBucketName'), siteUrl: required('SiteUrl'), apiUrl: required('ApiUrl'), apiKeyId: required('ApiKeyId') };
 }
 
-/** The files of the page, as bucket keys relative to the site root (dotfiles and type declarations left out). */
+/**
+ * The files of the page, as bucket keys relative to the site root (dotfiles, type declarations and tsconfig.json left
+ * out). Only the page folder: the local stack's simulated phones (local/phone/page/) are never uploaded.
+ */
 export async function listSiteFiles(siteRoot: string): Promise<string[]> {
   const entries = await readdir(siteRoot, { recursive: true, withFileTypes: true });
   return entries

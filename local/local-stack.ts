@@ -18,7 +18,7 @@ import { startQueuePump, type RunningQueuePump, type SqsBatchHandler } from './e
 import { LOCAL_IMAGE_BUCKET, startLocalServices, type LocalServices } from './local-services';
 import { createPhoneSimulator, type PhoneSimulator } from './phone/phone-simulator';
 import { matchRoute, parseServerlessYaml, readServerlessApi, type ServerlessRoute } from './serverless-routes';
-import { pageContentSecurityPolicy, readStaticFile } from './static-files';
+import { pageContentSecurityPolicy, readPageFile } from './static-files';
 import { sendJson } from './json-response';
 
 /** The project root: local/ sits directly under it. */
@@ -707,7 +707,7 @@ class RequestRouter {
           sendJson(response, 200, this.pageConfig(request));
           return;
         }
-        const file = await readStaticFile(this.options.staticRoot, pathname);
+        const file = await readPageFile(this.options.staticRoot, pathname);
         if (file) {
           response.writeHead(200, {
             'Content-Type': file.contentType,

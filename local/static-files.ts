@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -47,6 +48,21 @@ export async function readStaticFile(root: string, urlPath: string): Promise<Sta
   } catch {
     return undefined;
   }
+}
+
+/** Where the local stack serves its own additions to the page: the simulated operator phones the page loads when local. */
+export const LOCAL_PAGE_PATH = '/_local/page/';
+
+/** Their folder: browser modules and styles only (the phone simulator's server code sits one level up, never served). */
+export const LOCAL_PAGE_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'phone', 'page');
+
+/**
+ * The file a URL path names for the page on the local stack: under /_local/page/ from LOCAL_PAGE_ROOT, anything else
+ * from the page folder (`staticRoot`, static-site/, which is all that deploy:site uploads).
+ */
+export async function readPageFile(staticRoot: string, urlPath: string): Promise<StaticFile | undefined> {
+  if (urlPath.startsWith(LOCAL_PAGE_PATH)) return readStaticFile(LOCAL_PAGE_ROOT, urlPath.slice(LOCAL_PAGE_PATH.length - 1));
+  return readStaticFile(staticRoot, urlPath);
 }
 
 /**

@@ -1,7 +1,13 @@
-// Human messages for every answer the inspection API can give, shared by the upload list and the history.
-// Kept free of DOM access so it can be unit-tested in Node.
+// Plain words for the page: every answer the inspection API can give, verdicts, confidence and decisions. Shared by
+// the upload cards, the history and the record dialog; kept free of DOM access so it can be unit-tested in Node.
 
-/** Bytes as "4 MB" / "812 KB" for people. */
+/** @import { ApiError, InspectionStatus } from './types.js' */
+
+/**
+ * Bytes as "4 MB" / "812 KB" for people.
+ * @param {unknown} bytes
+ * @returns {string}
+ */
 export function formatBytes(bytes) {
   if (typeof bytes !== 'number' || !Number.isFinite(bytes)) return 'the limit';
   if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MB`;
@@ -13,9 +19,33 @@ export function formatBytes(bytes) {
  * A message an operator at the line can act on, for an API error.
  * `error` is the `{ code, message, ...details }` object of the JSON body (or undefined when the body was not ours),
  * `status` the HTTP status (0 when the request never got an answer), `retryAfter` the Retry-After header.
+ * @param {ApiError | undefined} error
+ * @param {number} status
+ * @param {string | null | undefined} retryAfter
+ * @returns {string}
  */
 export function describeError(error, status, retryAfter) {
-  const code = error && typeof error.code === 'string' ? error.code : undefined;
+  if (error && typeof error.code === 'string') {
+    const message = describeErrorCode(error.code, error, retryAfter);
+    if (message) return message;
+  }
+  if (status === 0) return 'The server could not be reached. Check the network connection and try again.';
+  if (status === 403) return 'The API refused the request: the API key is missing or wrong. Check config.json.';
+  if (status === 413) return 'This upload is larger than the API accepts. Export the image smaller and try again.';
+  if (status === 429) return 'Too many uploads at once. Wait a moment and try again.';
+  if (status === 502 || status === 504) return 'The server did not answer in time. Try again.';
+  const detail = error && typeof error.message === 'string' ? ` ${error.message}` : '';
+  return `The upload failed (HTTP ${status}).${detail}`;
+}
+
+/**
+ * The message for one of the API's error codes, or undefined for a code the page has no words for.
+ * @param {string} code
+ * @param {ApiError} error
+ * @param {string | null | undefined} retryAfter
+ * @returns {string | undefined}
+ */
+function describeErrorCode(code, error, retryAfter) {
   switch (code) {
     case 'MALFORMED_REQUEST':
       return 'The upload could not be read by the server. Choose the image again and retry.';
@@ -42,6 +72,10 @@ export function describeError(error, status, retryAfter) {
       const saved = error.inspectionId ? ` as inspection ${error.inspectionId}` : '';
       return `The wafer was inspected and saved${saved}, but the operator call could not be queued. Send the same image again to queue the call.`;
     }
+    case 'UNKNOWN_STATION':
+      return error.stationId
+        ? `Station ${error.stationId} is not registered here. Check the station name and try again.`
+        : 'This installation needs a station name: fill in the station and try again.';
     case 'INSPECTION_NOT_FOUND':
       return 'That inspection does not exist (any more).';
     case 'ROUTE_NOT_FOUND':
@@ -53,18 +87,15 @@ export function describeError(error, status, retryAfter) {
       return `Something went wrong on the server${reference}. Try again; if it keeps happening, tell the line engineer.`;
     }
     default:
-      break;
+      return undefined;
   }
-  if (status === 0) return 'The server could not be reached. Check the network connection and try again.';
-  if (status === 403) return 'The API refused the request: the API key is missing or wrong. Check config.json.';
-  if (status === 413) return 'This upload is larger than the API accepts. Export the image smaller and try again.';
-  if (status === 429) return 'Too many uploads at once. Wait a moment and try again.';
-  if (status === 502 || status === 504) return 'The server did not answer in time. Try again.';
-  const detail = error && typeof error.message === 'string' ? ` ${error.message}` : '';
-  return `The upload failed (HTTP ${status}).${detail}`;
 }
 
-/** The verdict as people say it. */
+/**
+ * The verdict as people say it.
+ * @param {InspectionStatus | string} status
+ * @returns {string}
+ */
 export function verdictLabel(status) {
   if (status === 'anomalous') return 'Anomalous';
   if (status === 'normal') return 'Normal';
@@ -72,132 +103,24 @@ export function verdictLabel(status) {
   return 'Not inspected';
 }
 
-/** How the operator alert went, in a few words. */
-export function describeAlert(alert) {
-  if (!alert) return '—';
-  if (alert.status === 'queued') return 'Calling the operator…';
-  if (alert.status === 'ringing' || alert.status === 'acknowledged' || alert.status === 'unacknowledged') return describeLadder(alert);
-  if (alert.status === 'failed' && Array.isArray(alert.attempts) && alert.attempts.length > 0) return describeLadder(alert);
-  if (alert.status === 'placed') return alert.foldedCount > 0 ? `Operator called (told of ${alert.foldedCount} more since the last call)` : 'Operator called';
-  if (alert.status === 'folded') return 'No new call: the station was called minutes ago; this wafer is told on its next call';
-  if (alert.status === 'failed') return `Call failed: ${alert.reason}`;
-  if (alert.status === 'not-queued') return `Call not queued: ${alert.reason}`;
-  switch (alert.reason) {
-    case 'duplicate':
-      return 'No call (the same image as an earlier inspection)';
-    case 'not-anomalous':
-      return 'No call (normal)';
-    case 'below-threshold':
-      return 'No call (below threshold)';
-    case 'not-inspected':
-      return 'No call (not inspected)';
-    default:
-      return 'No call';
-  }
-}
-
-/** How one call of the ladder went, as an operator says it. */
-const OUTCOME_WORDS = {
-  ringing: 'ringing',
-  answered: 'answered, deciding…',
-  acknowledged: 'acknowledged',
-  'no-answer': 'no answer',
-  busy: 'declined or busy',
-  voicemail: 'voicemail answered',
-  'ended-without-key': 'hung up without pressing a key',
-  'not-started': 'could not be called',
-};
-
 /** The decision behind a key, as the page says it after "acknowledged by …:". */
 const DECISION_WORDS = { keep: 'keep manufacturing', scrap: 'scrap' };
 
-function outcomeWords(attempt) {
-  const words = OUTCOME_WORDS[attempt.outcome] ?? attempt.outcome ?? 'unknown';
-  return attempt.outcome === 'not-started' && attempt.reason ? `${words} (${attempt.reason})` : words;
-}
-
-function decisionWords(decision) {
-  return DECISION_WORDS[decision] ?? String(decision ?? 'decided');
-}
-
 /**
- * An escalation ladder as it went, call by call, from the alert's `attempts`: who was rung at each level, how each
- * call ended, and who acknowledged with which decision. E.g. "Ringing level 1 (Line operator) → no answer → ringing
- * level 2 (Shift lead) → acknowledged by Shift lead: scrap". Calls of one level ring together, so they share a step.
+ * An operator's decision in words: "keep manufacturing", "scrap", or the decision as recorded.
+ * @param {unknown} decision
+ * @returns {string}
  */
-export function describeLadder(alert) {
-  if (!alert) return '—';
-  const attempts = Array.isArray(alert.attempts) ? alert.attempts : [];
-  const groups = [];
-  for (const attempt of attempts) {
-    const last = groups.at(-1);
-    if (last && last.level === attempt.level && last.loop === attempt.loop) last.attempts.push(attempt);
-    else groups.push({ level: attempt.level, loop: attempt.loop, attempts: [attempt] });
-  }
-  const steps = [];
-  for (const group of groups) {
-    const names = group.attempts.map((attempt) => attempt.contactName || 'the operator');
-    const round = group.loop > 1 ? ` again (round ${group.loop})` : '';
-    steps.push(`ringing level ${group.level}${round} (${names.join(', ')})`);
-    // Who acknowledged is said once, at the end.
-    const ended = group.attempts.filter((attempt) => attempt.outcome !== 'ringing' && attempt.outcome !== 'acknowledged');
-    if (ended.length === 0) continue;
-    steps.push(group.attempts.length === 1 ? outcomeWords(ended[0]) : ended.map((attempt) => `${attempt.contactName || 'the operator'}: ${outcomeWords(attempt)}`).join(', '));
-  }
-  if (alert.status === 'acknowledged') {
-    const by = alert.acknowledgedBy ?? {};
-    const via = alert.viaInspectionId && attempts.length === 0 ? ` on the call about inspection ${alert.viaInspectionId}` : '';
-    steps.push(`acknowledged by ${by.contactName || 'the operator'}${via}: ${decisionWords(by.decision)}`);
-  } else if (alert.status === 'unacknowledged') {
-    const rounds = Math.max(1, ...attempts.map((attempt) => Number(attempt.loop) || 1));
-    steps.push(`nobody acknowledged after ${rounds === 1 ? 'one round' : `${rounds} rounds`} of calls`);
-  } else if (alert.status === 'failed') {
-    steps.push(`call failed: ${alert.reason}`);
-  } else if (alert.status === 'ringing' && steps.length === 0) {
-    steps.push(`ringing level ${alert.level ?? 1}`);
-  }
-  const text = steps.join(' → ');
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** Which rung of the ladder a call is, from its contact attributes: "Level 2 · Shift lead" (" · round 2" on a repeat). */
-export function callLabel(attributes) {
-  const level = attributes?.escalationLevel;
-  const name = attributes?.contactName || 'Operator';
-  const loop = Number(attributes?.escalationLoop);
-  const round = Number.isInteger(loop) && loop > 1 ? ` · round ${loop}` : '';
-  return level ? `Level ${level} · ${name}${round}` : `${name}${round}`;
-}
-
-/**
- * How a call (as GET /_local/calls lists it) ended, in a few words: no answer, declined, the decision recorded, hung up
- * without a key. Undefined while it rings or is in progress.
- */
-export function describeCallEnd(call) {
-  switch (call?.status) {
-    case 'no-answer':
-      return 'no answer';
-    case 'declined':
-      return 'declined';
-    case 'failed':
-      return 'could not be connected';
-    case 'completed':
-      break;
-    default:
-      return undefined;
-  }
-  const decision = call.decision;
-  if (decision && typeof decision === 'object') {
-    if (decision.status === 'recorded' || decision.status === 'already-recorded') return `decided: ${decisionWords(decision.decision)}`;
-    if (decision.status === 'conflict') return `already decided on another call: ${decisionWords(decision.decision)}`;
-    if (decision.status === 'error') return 'the answer could not be recorded';
-  }
-  return call.disconnectReason === 'CUSTOMER_DISCONNECT' ? 'hung up without pressing a key' : 'no key pressed';
+export function decisionWords(decision) {
+  if (decision === 'keep' || decision === 'scrap') return DECISION_WORDS[decision];
+  return decision === undefined || decision === null ? 'decided' : String(decision);
 }
 
 /**
  * Confidence in [0, 1] as a whole percent, or undefined when there is none. Rounded down, like the percent the
  * operator hears on the call (functions/core/alert-policy.ts), so page and phone never disagree.
+ * @param {{ Confidence?: number } | undefined} detection
+ * @returns {number | undefined}
  */
 export function confidencePercent(detection) {
   if (!detection || typeof detection.Confidence !== 'number' || !Number.isFinite(detection.Confidence)) return undefined;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -192,12 +192,41 @@ describe('upload page on the local stack', () => {
     // Act
     const response = await fetch(stack.url);
     const html = await response.text();
-    const script = await readFile(path.join(PROJECT_ROOT, 'static-site/app.js'), 'utf8');
+    const folders = ['static-site', 'local/phone/page'].map((folder) => path.join(PROJECT_ROOT, folder));
+    const modules = (await Promise.all(folders.map(async (folder) => (await readdir(folder)).filter((file) => file.endsWith('.js')).map((file) => path.join(folder, file))))).flat();
+    const scripts = await Promise.all(modules.map(async (file) => ({ file: path.relative(PROJECT_ROOT, file), text: await readFile(file, 'utf8') })));
 
     // Assess
     expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/\son[a-z]+=/i);
-    expect(script).not.toContain('innerHTML');
+    expect(scripts.map(({ file }) => file)).toEqual(expect.arrayContaining(['static-site/app.js', 'local/phone/page/phone-panel.js']));
+    for (const { file, text } of scripts) expect(text, file).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(/);
+  });
+
+  it('with the deployed config.json (local: false) shows no phones and asks for nothing under /_local/', async () => {
+    // Prepare: the same page, configured as deploy:site configures it
+    const deployed = await browser.newPage({ viewport: { width: 1180, height: 820 } });
+    const requested: string[] = [];
+    deployed.on('request', (request) => requested.push(new URL(request.url()).pathname));
+    await deployed.route('**/config.json', (route) => route.fulfill({ json: { apiBaseUrl: stack.url, apiKey: null, local: false } }));
+
+    try {
+      // Act
+      await deployed.goto(stack.url);
+      await deployed.locator('body[data-ready="true"]').waitFor();
+      await deployed.locator('#history-rows tr').first().waitFor({ timeout: 5_000 });
+
+      // Assess
+      expect(await deployed.locator('#phone, .phone-panel, li.call-panel').count()).toBe(0);
+      expect(await deployed.locator('#environment').isVisible()).toBe(false);
+      expect(requested.filter((pathname) => pathname.startsWith('/_local/'))).toEqual([]);
+      // The upload list takes the full width when there is no phone beside it.
+      // Runs in the page; Node's types have no getComputedStyle.
+      const columns = await deployed.locator('.layout').evaluate((layout) => (globalThis as unknown as { getComputedStyle(element: unknown): { gridTemplateColumns: string } }).getComputedStyle(layout).gridTemplateColumns);
+      expect(columns.split(' ')).toHaveLength(1);
+    } finally {
+      await deployed.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
@@ -53,8 +53,10 @@ describe('npm run deploy:site', () => {
     const result = await deploySite({ cloudFormation: cloudFormation as unknown as CloudFormationClient, apiGateway: apiGateway as unknown as APIGatewayClient, s3, stackName: STACK });
 
     // Assess
-    expect(expected).toEqual(expect.arrayContaining(['index.html', 'app.js', 'messages.js', 'styles.css']));
-    expect(expected.some((file) => file.endsWith('.d.ts'))).toBe(false);
+    expect(expected).toEqual(
+      expect.arrayContaining(['index.html', 'app.js', 'api-client.js', 'upload.js', 'inspection-card.js', 'history.js', 'alert-ladder.js', 'messages.js', 'styles.css']),
+    );
+    expect(expected.some((file) => file.endsWith('.d.ts') || file === 'tsconfig.json')).toBe(false);
     expect(result.uploaded.sort()).toEqual([...expected, 'config.json'].sort());
     expect(result.siteUrl).toBe('https://d111111abcdef8.cloudfront.net');
     expect(JSON.parse(await text('config.json'))).toEqual({ apiBaseUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod', apiKey: 'generated-key-value', local: false });
@@ -63,6 +65,29 @@ describe('npm run deploy:site', () => {
     expect(html.CacheControl).toBe('no-cache');
     expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'app.js' }))).ContentType).toBe('text/javascript; charset=utf-8');
     expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'config.json' }))).CacheControl).toBe('no-store');
+  });
+
+  it('uploads none of the simulated phones: the page only names the module the local stack serves, behind local: true', async () => {
+    // Prepare: the local stack's page additions, which must stay on the developer's machine
+    const phoneRoot = path.join(repoRoot, 'local', 'phone', 'page');
+    const phoneFiles = await readdir(phoneRoot);
+    const phoneSources = await Promise.all(phoneFiles.map((file) => readFile(path.join(phoneRoot, file), 'utf8')));
+
+    // Act
+    const result = await deploySite({ cloudFormation: cloudFormation as unknown as CloudFormationClient, apiGateway: apiGateway as unknown as APIGatewayClient, s3, stackName: STACK });
+    const uploaded = await Promise.all(result.uploaded.map(async (key) => ({ key, text: await text(key) })));
+    const localReferences = uploaded.flatMap(({ key, text }) => [...text.matchAll(/\/_local\/[\w./-]*/g)].map(([reference]) => `${key}: ${reference}`));
+
+    // Assess
+    expect(phoneFiles).toEqual(expect.arrayContaining(['phone-panel.js', 'phone-panel.css', 'call-messages.js']));
+    expect(result.uploaded.filter((key) => phoneFiles.includes(path.posix.basename(key)))).toEqual([]);
+    for (const { key, text } of uploaded) {
+      expect(phoneSources, key).not.toContain(text);
+      // The phone simulator's endpoints, its markup and its words.
+      expect(text, key).not.toMatch(/\/_local\/(calls|phone\/)|phone-device|call-panel|Operator phones|Hang up|describeCallEnd|callLabel/);
+    }
+    expect(localReferences).toEqual(['app.js: /_local/page/phone-panel.js']);
+    expect(await text('app.js')).toMatch(/if \(config\.local\) \{[\s\S]*import\(LOCAL_PANEL_URL\)/);
   });
 
   it('removes objects the page no longer has, and never uploads dotfiles or a local config.json', async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../../functions/core/errors';
-import { callLabel, confidencePercent, describeAlert, describeCallEnd, describeError, describeLadder, formatBytes, verdictLabel, type LadderAttempt } from '../../../static-site/messages';
+import { callLabel, describeCallEnd } from '../../../local/phone/page/call-messages.js';
+import { alertInProgress, alertLine, describeAlert, describeLadder } from '../../../static-site/alert-ladder.js';
+import { confidencePercent, decisionWords, describeError, formatBytes, verdictLabel } from '../../../static-site/messages.js';
+import type { AlertView, CallOutcome, LadderAttempt } from '../../../static-site/types';
 
 // Every code the API can answer with, plus the local gateway's own; `satisfies` keeps this list in step with errors.ts.
 const API_CODES = [
@@ -23,7 +26,7 @@ describe('describeError', () => {
     const fallback = describeError({ code: 'SOMETHING_NEW', message: 'x' }, 418, null);
 
     // Act
-    const messages = [...API_CODES, 'STORAGE_UNAVAILABLE', 'PAYLOAD_TOO_LARGE'].map((code) => describeError({ code, message: 'server text' }, 400, null));
+    const messages = [...API_CODES, 'STORAGE_UNAVAILABLE', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_STATION'].map((code) => describeError({ code, message: 'server text' }, 400, null));
 
     // Assess
     expect(fallback).toBe('The upload failed (HTTP 418). x');
@@ -36,12 +39,14 @@ describe('describeError', () => {
     const tooLarge = describeError({ code: 'IMAGE_TOO_LARGE', maxBytes: 4 * 1024 * 1024 }, 413, null);
     const dimensions = describeError({ code: 'IMAGE_DIMENSIONS_OUT_OF_RANGE', minSide: 64, maxSide: 4096 }, 422, null);
     const unavailable = describeError({ code: 'DETECTOR_UNAVAILABLE', inspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV' }, 503, '30');
+    const unknownStation = describeError({ code: 'UNKNOWN_STATION', stationId: 'litho-9' }, 422, null);
 
     // Assess
     expect(tooLarge).toContain('the limit is 4 MB');
     expect(dimensions).toContain('between 64 and 4096 pixels');
     expect(unavailable).toContain('saved as inspection 01ARZ3NDEKTSV4RRFFQ69G5FAV');
     expect(unavailable).toContain('about 30 seconds');
+    expect(unknownStation).toBe('Station litho-9 is not registered here. Check the station name and try again.');
   });
 
   it('explains answers that are not ours: no connection, a missing API key, throttling, gateway timeouts', () => {
@@ -71,19 +76,34 @@ describe('page wording', () => {
     expect(confidencePercent(undefined)).toBeUndefined();
     expect(formatBytes(10 * 1024 * 1024)).toBe('10 MB');
     expect(formatBytes(1536)).toBe('2 KB');
+    expect([decisionWords('keep'), decisionWords('scrap'), decisionWords('hold'), decisionWords(undefined)]).toEqual(['keep manufacturing', 'scrap', 'hold', 'decided']);
+  });
+
+  it('adds the operator\'s decision to the alert line when the ladder does not tell it, and follows alerts until they settle', () => {
+    // Prepare
+    const placed: AlertView = { status: 'placed' };
+    const acknowledged: AlertView = { status: 'acknowledged', acknowledgedBy: { contactName: 'Line operator', decision: 'keep' } };
+
+    // Act + Assess
+    expect(alertLine({ alert: placed, decision: { decision: 'scrap' } })).toBe('Operator called · operator decided: scrap');
+    expect(alertLine({ alert: acknowledged, decision: { decision: 'keep' } })).toBe('Acknowledged by Line operator: keep manufacturing');
+    expect(alertLine({ alert: { status: 'skipped', reason: 'not-anomalous' } })).toBe('No call (normal)');
+    expect((['queued', 'ringing', 'folded'] as const).map((status) => alertInProgress({ status } as AlertView))).toEqual([true, true, true]);
+    expect(alertInProgress(acknowledged)).toBe(false);
+    expect(alertInProgress(undefined)).toBe(false);
   });
 });
 
 describe('escalation ladder wording', () => {
-  const attempt = (level: number, contactName: string, outcome: string, extra: Partial<LadderAttempt> = {}): LadderAttempt => ({ level, loop: 1, contactName, outcome, ...extra });
+  const attempt = (level: number, contactName: string, outcome: CallOutcome, extra: Partial<LadderAttempt> = {}): LadderAttempt => ({ level, loop: 1, contactName, outcome, ...extra });
 
   it('tells the ladder call by call, up to who acknowledged with which decision', () => {
     // Prepare
     const alert = {
       status: 'acknowledged',
-      acknowledgedBy: { contactName: 'Shift lead', decision: 'scrap', key: '2' },
-      attempts: [attempt(1, 'Line operator', 'no-answer'), attempt(2, 'Shift lead', 'acknowledged', { key: '2' })],
-    };
+      acknowledgedBy: { contactName: 'Shift lead', decision: 'scrap' },
+      attempts: [attempt(1, 'Line operator', 'no-answer'), attempt(2, 'Shift lead', 'acknowledged')],
+    } satisfies AlertView;
 
     // Act + Assess
     expect(describeAlert(alert)).toBe('Ringing level 1 (Line operator) → no answer → ringing level 2 (Shift lead) → acknowledged by Shift lead: scrap');
@@ -102,7 +122,7 @@ describe('escalation ladder wording', () => {
         attempt(1, 'Trainee', 'not-started', { reason: 'the number is outside the allowed prefixes' }),
         attempt(2, 'Shift lead', 'answered'),
       ],
-    };
+    } satisfies AlertView;
 
     // Act + Assess
     expect(describeAlert(alert)).toBe(
@@ -117,7 +137,7 @@ describe('escalation ladder wording', () => {
     const alert = {
       status: 'unacknowledged',
       attempts: [attempt(1, 'Line operator', 'voicemail'), { ...attempt(1, 'Line operator', 'no-answer'), loop: 2 }],
-    };
+    } satisfies AlertView;
 
     // Act + Assess
     expect(describeAlert(alert)).toBe(
@@ -141,15 +161,15 @@ describe('escalation ladder wording', () => {
     expect(callLabel({ contactName: 'Shift lead', escalationLevel: '2', escalationLoop: '1' })).toBe('Level 2 · Shift lead');
     expect(callLabel({ contactName: 'Shift lead', escalationLevel: '2', escalationLoop: '2' })).toBe('Level 2 · Shift lead · round 2');
     expect(callLabel({ inspectionId: 'x' })).toBe('Operator');
-    expect(describeCallEnd({ status: 'initiated' })).toBeUndefined();
-    expect(describeCallEnd({ status: 'answered' })).toBeUndefined();
-    expect(describeCallEnd({ status: 'no-answer' })).toBe('no answer');
-    expect(describeCallEnd({ status: 'declined' })).toBe('declined');
-    expect(describeCallEnd({ status: 'failed' })).toBe('could not be connected');
-    expect(describeCallEnd({ status: 'completed', decision: { status: 'recorded', decision: 'scrap' } })).toBe('decided: scrap');
-    expect(describeCallEnd({ status: 'completed', decision: { status: 'conflict', decision: 'keep' } })).toBe('already decided on another call: keep manufacturing');
-    expect(describeCallEnd({ status: 'completed', decision: { status: 'error', code: 'STORAGE_UNAVAILABLE' } })).toBe('the answer could not be recorded');
-    expect(describeCallEnd({ status: 'completed', disconnectReason: 'CUSTOMER_DISCONNECT' })).toBe('hung up without pressing a key');
-    expect(describeCallEnd({ status: 'completed', disconnectReason: 'CONTACT_FLOW_DISCONNECT' })).toBe('no key pressed');
+    expect(describeCallEnd({ status: 'initiated' }, decisionWords)).toBeUndefined();
+    expect(describeCallEnd({ status: 'answered' }, decisionWords)).toBeUndefined();
+    expect(describeCallEnd({ status: 'no-answer' }, decisionWords)).toBe('no answer');
+    expect(describeCallEnd({ status: 'declined' }, decisionWords)).toBe('declined');
+    expect(describeCallEnd({ status: 'failed' }, decisionWords)).toBe('could not be connected');
+    expect(describeCallEnd({ status: 'completed', decision: { status: 'recorded', decision: 'scrap' } }, decisionWords)).toBe('decided: scrap');
+    expect(describeCallEnd({ status: 'completed', decision: { status: 'conflict', decision: 'keep' } }, decisionWords)).toBe('already decided on another call: keep manufacturing');
+    expect(describeCallEnd({ status: 'completed', decision: { status: 'error', code: 'STORAGE_UNAVAILABLE' } }, decisionWords)).toBe('the answer could not be recorded');
+    expect(describeCallEnd({ status: 'completed', disconnectReason: 'CUSTOMER_DISCONNECT' }, decisionWords)).toBe('hung up without pressing a key');
+    expect(describeCallEnd({ status: 'completed', disconnectReason: 'CONTACT_FLOW_DISCONNECT' }, decisionWords)).toBe('no key pressed');
   });
 });

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pageContentSecurityPolicy, readStaticFile } from '../../../local/static-files';
+import { LOCAL_PAGE_ROOT, pageContentSecurityPolicy, readPageFile, readStaticFile } from '../../../local/static-files';
 
 describe('readStaticFile', () => {
   let base: string;
@@ -42,6 +42,33 @@ describe('readStaticFile', () => {
     const attempts = await Promise.all(
       ['/../outside.txt', '/..%2Foutside.txt', '/%2e%2e/outside.txt', '/../site-other/x.txt', '/.env', '/img', '/missing.js', '/%E0%A4%A', '/app.js%00.png'].map((url) =>
         readStaticFile(root, url),
+      ),
+    );
+
+    // Assess
+    expect(attempts).toEqual(attempts.map(() => undefined));
+  });
+});
+
+describe('readPageFile', () => {
+  it('serves the local stack\'s phone panel under /_local/page/ and the page folder elsewhere', async () => {
+    // Act
+    const panel = await readPageFile(path.join(LOCAL_PAGE_ROOT, '..', '..', '..', 'static-site'), '/_local/page/phone-panel.js');
+    const styles = await readPageFile('/nonexistent-page-folder', '/_local/page/phone-panel.css');
+    const page = await readPageFile(path.join(LOCAL_PAGE_ROOT, '..', '..', '..', 'static-site'), '/app.js');
+
+    // Assess
+    expect(panel?.contentType).toBe('text/javascript; charset=utf-8');
+    expect(panel?.body.toString('utf8')).toContain('export const start');
+    expect(styles?.contentType).toBe('text/css; charset=utf-8');
+    expect(page?.body.toString('utf8')).toContain('LOCAL_PANEL_URL');
+  });
+
+  it('serves nothing of the phone simulator\'s server code or the rest of local/', async () => {
+    // Act
+    const attempts = await Promise.all(
+      ['/_local/page/../phone-simulator.ts', '/_local/page/%2e%2e/phone-simulator.ts', '/_local/page/..%2Fphone-simulator.ts', '/_local/page/../../local-stack.ts', '/_local/page/'].map((url) =>
+        readPageFile('/nonexistent-page-folder', url),
       ),
     );
 

@@ -1,0 +1,90 @@
+// The shapes the page reads: its config.json, the inspection API's records and its errors. Only the fields the page
+// uses. tests/unit/local/page-types.test.ts holds them to the API's own types (functions/), so a new verdict, alert
+// state or call outcome there fails that test until the page knows how to say it. Never uploaded (deploy:site skips
+// .d.ts files).
+
+/** config.json beside the page: written by `npm run deploy:site`, or answered by the local stack. */
+export interface PageConfig {
+  /** The API's base URL, without a trailing slash. */
+  apiBaseUrl: string;
+  /** Sent as x-api-key on every API request, when there is one. */
+  apiKey: string | null;
+  /** True on the local stack, which adds its own panel to the page (see LocalPanelModule). */
+  local: boolean;
+}
+
+/** The `error` object of an API error body: `{ code, message, ...details }` (functions/http/responses.ts). */
+export interface ApiError {
+  code?: string;
+  message?: string;
+  maxBytes?: number;
+  minSide?: number;
+  maxSide?: number;
+  inspectionId?: string;
+  stationId?: string;
+  requestId?: string;
+  [detail: string]: unknown;
+}
+
+/** A verdict (functions/core/inspection.ts InspectionStatus). */
+export type InspectionStatus = 'normal' | 'needs-review' | 'anomalous' | 'not-inspected';
+
+/** How one call of a ladder went (CallAttemptOutcome). */
+export type CallOutcome = 'ringing' | 'answered' | 'acknowledged' | 'no-answer' | 'busy' | 'voicemail' | 'ended-without-key' | 'not-started';
+
+/** What an operator decided with a key (Acknowledgement). */
+export type Decision = 'keep' | 'scrap';
+
+/** One call of an escalation ladder, as the record keeps it (CallAttempt). */
+export interface LadderAttempt {
+  level: number;
+  loop: number;
+  contactName: string;
+  outcome: CallOutcome;
+  reason?: string;
+}
+
+/** What became of an inspection's operator alert (AlertOutcome), as far as the page says it. */
+export type AlertView =
+  | { status: 'queued' }
+  | { status: 'ringing'; level: number; loop: number; attempts: LadderAttempt[] }
+  | { status: 'acknowledged'; acknowledgedBy: { contactName: string; decision: Decision }; viaInspectionId?: string; attempts?: LadderAttempt[] }
+  | { status: 'unacknowledged'; attempts: LadderAttempt[] }
+  | { status: 'placed'; foldedCount?: number }
+  | { status: 'folded'; intoInspectionId: string }
+  | { status: 'skipped'; reason: 'not-anomalous' | 'below-threshold' | 'not-inspected' | 'duplicate' }
+  | { status: 'failed'; reason: string; attempts?: LadderAttempt[] }
+  | { status: 'not-queued'; reason: string };
+
+/** An inspection as the API answers it (functions/routes/inspection-view.ts InspectionView). */
+export interface InspectionView {
+  inspectionId: string;
+  stationId: string;
+  status: InspectionStatus;
+  createdAt: string;
+  detection?: { Confidence: number };
+  detectionError?: { message: string };
+  /** The anomaly mask as a PNG data URL (single records only, not the list). */
+  anomalyMaskDataUrl?: string;
+  alert: AlertView;
+  decision?: { decision: 'keep' | 'scrap' | 'hold' };
+}
+
+/**
+ * What the page hands a panel that only the local stack serves (its simulated operator phones), loaded when config.json
+ * says `local: true`. The deployed page never loads one.
+ */
+export interface LocalPanelHost {
+  apiBaseUrl: string;
+  /** The panel goes right after this element. */
+  anchor: Element;
+  /** The page's words for an operator's decision, so the panel and the cards say it alike. */
+  decisionWords(decision: unknown): string;
+  /** A call about this inspection rang or ended: the page refreshes the history and the inspection's card. */
+  inspectionChanged(inspectionId: string | undefined): void;
+}
+
+/** A local-only panel module: `start` puts the panel on the page. */
+export interface LocalPanelModule {
+  start(host: LocalPanelHost): Promise<void>;
+}
