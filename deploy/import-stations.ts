@@ -7,8 +7,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { createDynamoDbClient } from '../functions/adapters/aws-clients';
-import { toDocumentClient } from '../functions/adapters/dynamodb-alert-state-store';
-import { DynamoDbStationRegistry, type StationImportResult } from '../functions/adapters/dynamodb-station-registry';
+import { toDocumentClient } from '../functions/adapters/dynamodb/dynamodb-alert-state-store';
+import { DynamoDbStationRegistry, type StationImportResult } from '../functions/adapters/dynamodb/dynamodb-station-registry';
 import { parseStationRegistry, StationRegistryError, type Station } from '../functions/core/station-registry';
 
 /** OPERATOR_COUNTRY_PREFIXES as the functions read it: comma-separated, blanks dropped; the functions' default when unset. */

@@ -25,13 +25,13 @@ export type EventPattern = { [field: string]: EventPattern | readonly PatternVal
 /** A literal (string, number, boolean, null) or a content filter such as `{"prefix": "arn:"}`. */
 export type PatternValue = string | number | boolean | null | { [filter: string]: unknown };
 
-/** The handler of the function the rule targets, as deployed (`functions/contact-events.handler`). */
+/** The handler of the function the rule targets, as deployed (`functions/handlers/contact-events.handler`). */
 export type ContactEventHandler = (event: ConnectContactEvent, context: Context) => Promise<unknown>;
 
 /** The rule of one function of serverless.yml, as the local stack delivers it. */
 export interface EventBridgeTarget {
   functionName: string;
-  /** `functions/contact-events.handler` as written in serverless.yml. */
+  /** `functions/handlers/contact-events.handler` as written in serverless.yml. */
   handler: string;
   /** The function's `timeout` in seconds (serverless.yml: the function's, else the provider's), when set. */
   timeoutSeconds?: number;

@@ -10,7 +10,7 @@ export interface ServerlessRoute {
   method: string;
   /** API Gateway resource path with a leading slash, e.g. `/inspections/{id}`. */
   resource: string;
-  /** Absolute path of the handler's TypeScript module (`functions/inspect-image.ts`). */
+  /** Absolute path of the handler's TypeScript module (`functions/handlers/inspect-image.ts`). */
   modulePath: string;
   /** Name of the exported handler function (`handler`). */
   exportName: string;
@@ -62,7 +62,7 @@ function normaliseResource(rawPath: string): string {
 
 /**
  * Extract the HTTP routes and binary media types from a parsed serverless.yml.
- * `baseDir` is where serverless.yml lives; handler paths (`functions/inspect-image.handler`) are relative to it.
+ * `baseDir` is where serverless.yml lives; handler paths (`functions/handlers/inspect-image.handler`) are relative to it.
  */
 export function routesFromServerlessConfig(document: unknown, baseDir: string): ServerlessApi {
   if (!isObject(document)) throw new Error('serverless.yml is empty or not a mapping');

@@ -1,5 +1,5 @@
 import { importStations } from '../deploy/import-stations';
-import type { StationImportResult } from '../functions/adapters/dynamodb-station-registry';
+import type { StationImportResult } from '../functions/adapters/dynamodb/dynamodb-station-registry';
 
 export interface SeedStationRegistryOptions {
   /** The registry file (STATIONS_FILE); relative paths resolve from the working directory. */

@@ -70,7 +70,7 @@ export interface PhoneCallSource {
 
 export interface PhoneSimulatorOptions {
   calls: PhoneCallSource;
-  /** The record-decision handler; default: the real one from functions/record-decision.ts, imported on first use. */
+  /** The record-decision handler; default: the real one from functions/handlers/record-decision.ts, imported on first use. */
   recordDecision?: (event: ConnectContactFlowEvent) => Promise<unknown>;
   /** The flow file; default contact-flows/wafer-anomaly-alert.json. */
   flowPath?: string;
@@ -278,7 +278,7 @@ export class PhoneSimulator {
 
   private async invoke(functionArn: string, event: ConnectContactFlowEvent): Promise<unknown> {
     if (functionArn !== LOCAL_RECORD_DECISION_ARN) throw new Error(`No local function ${functionArn}`);
-    const recordDecision = this.options.recordDecision ?? (await import('../../functions/record-decision')).handler;
+    const recordDecision = this.options.recordDecision ?? (await import('../../functions/handlers/record-decision')).handler;
     return recordDecision(event);
   }
 

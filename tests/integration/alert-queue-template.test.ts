@@ -151,7 +151,7 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
     });
-    expect(placeCall.Handler).toBe('functions/place-call.handler');
+    expect(placeCall.Handler).toBe('functions/handlers/place-call.handler');
     expect(placeCall.MemorySize).toBe(256);
     expect(functionRole('PlaceCallLambdaFunction')).toBe('PlaceCallRole');
     // Nothing else consumes the alert queue.
@@ -354,7 +354,7 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
     const zipped = await stat(zipPath);
 
     // Assess
-    expect(names).toContain('functions/place-call.mjs');
+    expect(names).toContain('functions/handlers/place-call.mjs');
     expect(names.filter((name) => /(^|\/)(sharp|@img)\//.test(name) || name.endsWith('.node'))).toEqual([]);
     expect(names).not.toContain('models/wafer-default.wwm');
     expect(zipped.size).toBeLessThan(2 * 1024 * 1024);

@@ -32,7 +32,7 @@ describe('camera path entry points', () => {
   it.each(['create-upload', 'process-camera-upload'])('%s fails its cold start naming a missing variable', async (name) => {
     for (const [key, value] of Object.entries(validEnv)) vi.stubEnv(key, value);
     vi.stubEnv('IMAGE_BUCKET', undefined as unknown as string);
-    await expect(import(`../../functions/${name}.ts`)).rejects.toThrow(/IMAGE_BUCKET environment variable is not set/);
+    await expect(import(`../../functions/handlers/${name}.ts`)).rejects.toThrow(/IMAGE_BUCKET environment variable is not set/);
   });
 
   it('process-camera-upload keeps a camera image as not inspected, and in incoming/ for the retry, when the model cannot load', async () => {
@@ -50,7 +50,7 @@ describe('camera path entry points', () => {
       await standIns.clients.s3.send(
         new PutObjectCommand({ Bucket: bucket, Key: `incoming/${inspectionId}`, Body: await syntheticWafer('png'), ContentType: 'image/png', Metadata: { 'station-id': 'cmp-1' } }),
       );
-      const { handler } = await import('../../functions/process-camera-upload');
+      const { handler } = await import('../../functions/handlers/process-camera-upload');
       // Act
       const response = await handler(queued(bucket, `incoming/${inspectionId}`));
       // Assess
@@ -73,7 +73,7 @@ describe('camera path entry points', () => {
       const bucket = standIns.names.bucket;
       const inspectionId = newInspectionId();
       await standIns.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `incoming/${inspectionId}`, Body: new Uint8Array(1001), ContentType: 'image/png' }));
-      const { handler } = await import('../../functions/process-camera-upload');
+      const { handler } = await import('../../functions/handlers/process-camera-upload');
       // Act
       const response = await handler(queued(bucket, `incoming/${inspectionId}`));
       // Assess

@@ -51,8 +51,8 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     expect(flows).toHaveLength(1);
     [flowId, flow] = flows[0] as [string, CloudFormationResource];
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-    const recordDecision = functions.find(([, resource]) => String(resource.Properties?.Handler).startsWith('functions/record-decision.'));
-    expect(recordDecision, 'a function whose handler is functions/record-decision').toBeDefined();
+    const recordDecision = functions.find(([, resource]) => String(resource.Properties?.Handler).startsWith('functions/handlers/record-decision.'));
+    expect(recordDecision, 'a function whose handler is functions/handlers/record-decision').toBeDefined();
     recordDecisionId = (recordDecision as [string, CloudFormationResource])[0];
   }, 600_000);
 
@@ -98,7 +98,7 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
 
   it('passes the deployed flow id to the inspect function, and record-decision does not depend on the flow', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-    const inspect = functions.find(([, resource]) => String(resource.Properties?.Handler).startsWith('functions/inspect-image.'));
+    const inspect = functions.find(([, resource]) => String(resource.Properties?.Handler).startsWith('functions/handlers/inspect-image.'));
     const inspectVariables = (inspect?.[1].Properties as Record<string, any>).Environment.Variables;
     expect(evaluate(inspectVariables.CONNECT_CONTACT_FLOW_ID, flowId)).toBe('f1f2f3f4-0000-4000-8000-000000000042');
 

@@ -24,7 +24,7 @@ describe('Lambda entry points', () => {
   it.each(['inspect-image', 'get-inspection', 'list-inspections'])('%s fails its cold start naming a missing variable', async (name) => {
     for (const [key, value] of Object.entries(validEnv)) vi.stubEnv(key, value);
     vi.stubEnv('IMAGE_BUCKET', undefined as unknown as string);
-    await expect(import(`../../functions/${name}.ts`)).rejects.toThrow(/IMAGE_BUCKET environment variable is not set/);
+    await expect(import(`../../functions/handlers/${name}.ts`)).rejects.toThrow(/IMAGE_BUCKET environment variable is not set/);
   });
 
   it('inspect-image keeps the image as not inspected and answers 503 when the embedded model cannot be loaded', async () => {
@@ -35,8 +35,8 @@ describe('Lambda entry points', () => {
     const alertServices = await startAlertServices();
     try {
       for (const [key, value] of Object.entries({ ...standIns.env, ...alertEnv(alertServices), DETECTOR: 'embedded', EMBEDDED_MODEL_URI: '/nonexistent/model.wwm' })) vi.stubEnv(key, value);
-      const { handler } = await import('../../functions/inspect-image');
-      const { handler: getInspection } = await import('../../functions/get-inspection');
+      const { handler } = await import('../../functions/handlers/inspect-image');
+      const { handler: getInspection } = await import('../../functions/handlers/get-inspection');
       const { apiEvent, rawUploadEvent, lambdaContext } = await import('../fixtures/api-events');
       const { syntheticWafer } = await import('../fixtures/wafer-images');
       // Act

@@ -47,7 +47,7 @@ describe('escalation ladder in the packaged stack: contact events, station regis
     const contactEvents = props('ContactEventsLambdaFunction');
 
     // Assess
-    expect(contactEvents.Handler).toBe('functions/contact-events.handler');
+    expect(contactEvents.Handler).toBe('functions/handlers/contact-events.handler');
     expect(contactEvents.Timeout).toBe(30);
     expect(contactEvents.MemorySize).toBeGreaterThanOrEqual(256);
     expect(contactEvents.MemorySize).toBeLessThanOrEqual(512);

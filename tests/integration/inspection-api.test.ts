@@ -33,10 +33,10 @@ describe('inspection API over the wire (Lookout for Vision detector)', () => {
     standIns = await startLocalAwsStandIns();
     alertServices = await startAlertServices();
     Object.assign(process.env, standIns.env, alertEnv(alertServices), { ALERT_CONFIDENCE_THRESHOLD: '0.5', ALLOWED_ORIGINS: 'http://localhost:3000' });
-    inspect = (await import('../../functions/inspect-image')).handler;
-    placeCall = (await import('../../functions/place-call')).handler;
-    getInspection = (await import('../../functions/get-inspection')).handler;
-    listInspections = (await import('../../functions/list-inspections')).handler;
+    inspect = (await import('../../functions/handlers/inspect-image')).handler;
+    placeCall = (await import('../../functions/handlers/place-call')).handler;
+    getInspection = (await import('../../functions/handlers/get-inspection')).handler;
+    listInspections = (await import('../../functions/handlers/list-inspections')).handler;
     normalJpeg = (await makeTestWaferImage({ format: 'jpeg', width: 160, height: 160 })).bytes;
     defectivePng = (await makeTestWaferImage({ format: 'png', width: 160, height: 160, redMarkSide: 24 })).bytes;
   });

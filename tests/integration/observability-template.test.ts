@@ -134,7 +134,7 @@ describe('observability in the packaged template', () => {
 
   it('alarms on one failed operator call, reading the EMF metric the handlers emit (namespace, service and stage)', async () => {
     // Prepare
-    const { METRICS_NAMESPACE, SERVICE_NAME } = await import('../../functions/observability');
+    const { METRICS_NAMESPACE, SERVICE_NAME } = await import('../../functions/adapters/observability/observability');
     const alarm = props('CallsFailedAlarm');
 
     // Assess
@@ -150,7 +150,7 @@ describe('observability in the packaged template', () => {
 
   it('alarms on one alert nobody acknowledged, reading the EMF metric beside CallsFailed (same namespace, service and stage)', async () => {
     // Prepare
-    const { METRICS_NAMESPACE, SERVICE_NAME } = await import('../../functions/observability');
+    const { METRICS_NAMESPACE, SERVICE_NAME } = await import('../../functions/adapters/observability/observability');
     const alarm = props('AlertsUnacknowledgedAlarm');
     const callsFailed = props('CallsFailedAlarm');
 

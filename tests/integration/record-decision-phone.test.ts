@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConnectOperatorCaller } from '../../functions/adapters/connect-operator-caller';
-import { S3InspectionStore } from '../../functions/adapters/s3-inspection-store';
+import { ConnectOperatorCaller } from '../../functions/adapters/connect/connect-operator-caller';
+import { S3InspectionStore } from '../../functions/adapters/s3/s3-inspection-store';
 import { ConnectEmulator, type ConnectContactEvent } from '../../local/emulators/connect-emulator';
 import { createPhoneSimulator, type PhoneSessionView, type PhoneSimulator } from '../../local/phone/phone-simulator';
 import { apiEvent, lambdaContext } from '../fixtures/api-events';
@@ -32,7 +32,7 @@ describe('local phone simulator', () => {
   let phone: PhoneSimulator;
   let server: Server;
   let base: string;
-  let getInspection: typeof import('../../functions/get-inspection').handler;
+  let getInspection: typeof import('../../functions/handlers/get-inspection').handler;
   const events: ConnectContactEvent[] = [];
 
   beforeAll(async () => {
@@ -40,7 +40,7 @@ describe('local phone simulator', () => {
     for (const [key, value] of Object.entries(standIns.env)) vi.stubEnv(key, value);
     vi.stubEnv('OPERATOR_DEFAULT_DECISION', undefined as unknown as string);
     vi.resetModules();
-    ({ handler: getInspection } = await import('../../functions/get-inspection'));
+    ({ handler: getInspection } = await import('../../functions/handlers/get-inspection'));
     // Calls placed straight through the adapter have no escalation ladder behind them: record-decision (imported on the
     // first key) then records the decision on the inspection alone; the ladder's acknowledgement is tested in
     // tests/integration/alerting.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { S3InspectionStore } from '../../functions/adapters/s3-inspection-store';
+import { S3InspectionStore } from '../../functions/adapters/s3/s3-inspection-store';
 import { runContact } from '../../local/contact-flow-interpreter/contact-session';
 import { apiEvent, lambdaContext } from '../fixtures/api-events';
 import { startLocalAwsStandIns, type LocalAwsStandIns } from '../helpers/local-aws-stand-ins';
@@ -7,14 +7,14 @@ import { alertAttributes, anomalousRecord, shippedFlow } from '../unit/contact-f
 
 /**
  * The deployed entry modules over the wire: the shipped flow runs through the interpreter and invokes the
- * real record-decision handler (functions/record-decision.ts), which writes to S3 (s3rver); the real
+ * real record-decision handler (functions/handlers/record-decision.ts), which writes to S3 (s3rver); the real
  * get-inspection handler then reads the decision back.
  */
 describe('record-decision over S3', () => {
   let standIns: LocalAwsStandIns;
   let store: S3InspectionStore;
-  let recordDecision: typeof import('../../functions/record-decision').handler;
-  let getInspection: typeof import('../../functions/get-inspection').handler;
+  let recordDecision: typeof import('../../functions/handlers/record-decision').handler;
+  let getInspection: typeof import('../../functions/handlers/get-inspection').handler;
 
   beforeAll(async () => {
     standIns = await startLocalAwsStandIns();
@@ -22,9 +22,9 @@ describe('record-decision over S3', () => {
     // No alert state table: a decision on a call placed before ladders existed is still recorded.
     vi.stubEnv('ALERT_STATE_TABLE', undefined as unknown as string);
     vi.resetModules();
-    ({ handler: recordDecision } = await import('../../functions/record-decision'));
+    ({ handler: recordDecision } = await import('../../functions/handlers/record-decision'));
     vi.stubEnv('ALERT_STATE_TABLE', standIns.env.ALERT_STATE_TABLE as string);
-    ({ handler: getInspection } = await import('../../functions/get-inspection'));
+    ({ handler: getInspection } = await import('../../functions/handlers/get-inspection'));
     store = new S3InspectionStore({ client: standIns.clients.s3, bucket: standIns.names.bucket });
   });
 
@@ -88,11 +88,11 @@ describe('record-decision cold start', () => {
   it('fails by name on a missing bucket, and needs no Connect settings', async () => {
     vi.stubEnv('IMAGE_BUCKET', undefined as unknown as string);
     vi.resetModules();
-    await expect(import('../../functions/record-decision')).rejects.toThrow(/IMAGE_BUCKET environment variable is not set/);
+    await expect(import('../../functions/handlers/record-decision')).rejects.toThrow(/IMAGE_BUCKET environment variable is not set/);
 
     vi.stubEnv('IMAGE_BUCKET', 'waferwatch-images');
     for (const name of ['CONNECT_INSTANCE_ID', 'CONNECT_CONTACT_FLOW_ID', 'CONNECT_SOURCE_PHONE_NUMBER', 'OPERATOR_PHONE_NUMBER']) vi.stubEnv(name, undefined as unknown as string);
     vi.resetModules();
-    await expect(import('../../functions/record-decision')).resolves.toHaveProperty('handler');
+    await expect(import('../../functions/handlers/record-decision')).resolves.toHaveProperty('handler');
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../functions/config';
+import { parseConfig } from '../../functions/config/environment';
 import { MISSING_API_KEY_RESPONSE } from '../../local/local-stack';
 import { pageContentSecurityPolicy } from '../../local/static-files';
 import {

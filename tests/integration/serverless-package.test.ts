@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../functions/adapters/aws-clients';
-import { toDocumentClient } from '../../functions/adapters/dynamodb-alert-state-store';
-import { DynamoDbStationRegistry } from '../../functions/adapters/dynamodb-station-registry';
-import { parseConfig } from '../../functions/config';
-import { parseContactEventsConfig } from '../../functions/contact-events-dependencies';
+import { toDocumentClient } from '../../functions/adapters/dynamodb/dynamodb-alert-state-store';
+import { DynamoDbStationRegistry } from '../../functions/adapters/dynamodb/dynamodb-station-registry';
+import { parseConfig } from '../../functions/config/environment';
+import { parseContactEventsConfig } from '../../functions/wiring/contact-events';
 import {
   artifactsDir,
   extractZipEntries,
@@ -28,9 +28,9 @@ import { toSqsEvent } from '../../local/emulators/sqs-lambda-pump';
 import { startLocalAwsStandIns } from '../helpers/local-aws-stand-ins';
 
 const FUNCTIONS = {
-  inspectImage: { handler: 'functions/inspect-image.handler', method: 'POST', resource: '/inspections' },
-  getInspection: { handler: 'functions/get-inspection.handler', method: 'GET', resource: '/inspections/{id}' },
-  listInspections: { handler: 'functions/list-inspections.handler', method: 'GET', resource: '/inspections' },
+  inspectImage: { handler: 'functions/handlers/inspect-image.handler', method: 'POST', resource: '/inspections' },
+  getInspection: { handler: 'functions/handlers/get-inspection.handler', method: 'GET', resource: '/inspections/{id}' },
+  listInspections: { handler: 'functions/handlers/list-inspections.handler', method: 'GET', resource: '/inspections' },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
@@ -195,8 +195,8 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     const names = (await listZipEntries(path.join(artifactsDir, 'contactEvents.zip'))).map((entry) => entry.name);
 
     // Assess
-    expect(lambdaFunction('contactEvents').Properties?.Handler).toBe('functions/contact-events.handler');
-    expect(names).toContain('functions/contact-events.mjs');
+    expect(lambdaFunction('contactEvents').Properties?.Handler).toBe('functions/handlers/contact-events.handler');
+    expect(names).toContain('functions/handlers/contact-events.mjs');
     expect(names.filter((entry) => /(^|\/)(sharp|@img)\//.test(entry) || entry.endsWith('.node'))).toEqual([]);
     expect(names).not.toContain(MODEL_ENTRY);
   });
@@ -204,9 +204,9 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
   it('cold-starts the packaged contactEvents bundle with the environment the template gives it', async () => {
     // Prepare: the bundle as Lambda unpacks it; its dependencies resolve from the repository's node_modules.
     const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
-    await extractZipEntries(path.join(artifactsDir, 'contactEvents.zip'), ['functions/contact-events.mjs'], workDir);
+    await extractZipEntries(path.join(artifactsDir, 'contactEvents.zip'), ['functions/handlers/contact-events.mjs'], workDir);
     await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
-    const probe = `const { handler } = await import('./functions/contact-events.mjs'); console.log('RESULT ' + JSON.stringify(typeof handler));`;
+    const probe = `const { handler } = await import('./functions/handlers/contact-events.mjs'); console.log('RESULT ' + JSON.stringify(typeof handler));`;
 
     try {
       // Act: importing builds the dependencies from the environment, as the init phase does (no AWS call is made).
@@ -558,8 +558,8 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       cacheSeconds: 0,
     }).importStations([{ id: 'default', name: 'Default station', escalation: [{ contacts: [{ name: 'Line operator', phone: standIns.names.operatorPhoneNumber }] }] }]);
     const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
-    await extractZipEntries(path.join(artifactsDir, 'inspectImage.zip'), ['functions/inspect-image.mjs', MODEL_ENTRY], workDir);
-    await extractZipEntries(path.join(artifactsDir, 'placeCall.zip'), ['functions/place-call.mjs'], workDir);
+    await extractZipEntries(path.join(artifactsDir, 'inspectImage.zip'), ['functions/handlers/inspect-image.mjs', MODEL_ENTRY], workDir);
+    await extractZipEntries(path.join(artifactsDir, 'placeCall.zip'), ['functions/handlers/place-call.mjs'], workDir);
     await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
     const photos = [
       path.join(repoRoot, 'samples/wafer-photos/good/120_wafer.jpg'),
@@ -590,7 +590,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     // One API Gateway proxy event per photo (raw JPEG body, base64 as API Gateway sends binary media types).
     const inspectProbe = `
       import { readFileSync } from 'node:fs';
-      const { handler } = await import('./functions/inspect-image.mjs');
+      const { handler } = await import('./functions/handlers/inspect-image.mjs');
       for (const photo of JSON.parse(process.env.INSPECT_PHOTOS)) {
         const event = {
           httpMethod: 'POST', path: '/inspections', resource: '/inspections',
@@ -605,7 +605,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       }`;
     // The SQS event Lambda's event source mapping would deliver (SQS_EVENT, from the queue's received messages).
     const placeCallProbe = `
-      const { handler } = await import('./functions/place-call.mjs');
+      const { handler } = await import('./functions/handlers/place-call.mjs');
       const context = { awsRequestId: 'package-smoke', functionName: 'waferwatch-dev-placeCall', getRemainingTimeInMillis: () => 30000 };
       console.log('RESULT ' + JSON.stringify(await handler(JSON.parse(process.env.SQS_EVENT), context, () => {})));`;
 

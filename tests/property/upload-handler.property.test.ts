@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WaferwatchError } from '../../functions/core/errors';
 import { validateWaferImage } from '../../functions/core/validate-wafer-image';
-import { createInspectImageHandler } from '../../functions/routes/inspect-image-route';
+import { createInspectImageHandler } from '../../functions/adapters/http/inspect-image-route';
 import { apiEvent, lambdaContext, multipartBody } from '../fixtures/api-events';
 import { alertingFakes, InMemoryInspectionStore, MemoryLogger, ScriptedDetector, verdict } from '../fixtures/fakes';
 import { pngClaiming, syntheticWafer } from '../fixtures/wafer-images';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, parseConfig } from '../../functions/config';
+import { ConfigurationError, parseConfig } from '../../functions/config/environment';
 
 const valid = {
   IMAGE_BUCKET: 'waferwatch-images',

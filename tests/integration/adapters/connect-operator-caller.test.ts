@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectClient } from '../../../functions/adapters/aws-clients';
-import { ConnectOperatorCaller, OperatorCallFailedError, clientTokenFor } from '../../../functions/adapters/connect-operator-caller';
+import { ConnectOperatorCaller, OperatorCallFailedError, clientTokenFor } from '../../../functions/adapters/connect/connect-operator-caller';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
 import type { OutboundCall } from '../../../functions/core/ports';
 import { ConnectEmulator } from '../../../local/emulators/connect-emulator';

@@ -1,9 +1,9 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectOperatorCaller } from '../../../functions/adapters/connect-operator-caller';
-import { LookoutVisionDetector } from '../../../functions/adapters/lookout-vision-detector';
-import { S3InspectionStore } from '../../../functions/adapters/s3-inspection-store';
-import { parseConfig } from '../../../functions/config';
+import { ConnectOperatorCaller } from '../../../functions/adapters/connect/connect-operator-caller';
+import { LookoutVisionDetector } from '../../../functions/adapters/lookout/lookout-vision-detector';
+import { S3InspectionStore } from '../../../functions/adapters/s3/s3-inspection-store';
+import { parseConfig } from '../../../functions/config/environment';
 import { inspectionKeys, newInspectionId } from '../../../functions/core/inspection-keys';
 import { ConnectEmulator } from '../../../local/emulators/connect-emulator';
 import { LookoutVisionEmulator } from '../../../local/emulators/lookout-vision-emulator';

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLookoutVisionClient } from '../../../functions/adapters/aws-clients';
-import { LookoutVisionDetector } from '../../../functions/adapters/lookout-vision-detector';
+import { LookoutVisionDetector } from '../../../functions/adapters/lookout/lookout-vision-detector';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import { LookoutVisionEmulator, RED_MARK_COLOR, RED_MARK_LABEL, redMarkDecision } from '../../../local/emulators/lookout-vision-emulator';
 import { makeTestWaferImage } from '../../helpers/test-wafer-images';

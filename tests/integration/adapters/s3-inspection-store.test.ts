@@ -2,7 +2,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../../functions/adapters/aws-clients';
-import { S3InspectionStore } from '../../../functions/adapters/s3-inspection-store';
+import { S3InspectionStore } from '../../../functions/adapters/s3/s3-inspection-store';
 import type { CallAttempt, InspectionRecord } from '../../../functions/core/inspection';
 import { inspectionKeys, newInspectionId } from '../../../functions/core/inspection-keys';
 import { startS3Emulator, type S3Emulator } from '../../../local/emulators/s3-emulator';

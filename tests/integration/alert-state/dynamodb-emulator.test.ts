@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
-import { toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
+import { toDocumentClient } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
 import { startDynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 
 const directories: string[] = [];

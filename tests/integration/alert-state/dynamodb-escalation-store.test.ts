@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
-import { toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
-import { DynamoDbEscalationStore } from '../../../functions/adapters/dynamodb-escalation-store';
+import { toDocumentClient } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
+import { DynamoDbEscalationStore } from '../../../functions/adapters/dynamodb/dynamodb-escalation-store';
 import { callKeyOf, ladderPosition, stepEndedUnanswered, type ContactLink } from '../../../functions/core/alert-state';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 

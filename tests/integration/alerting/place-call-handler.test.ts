@@ -1,15 +1,15 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
-import { OperatorCallFailedError } from '../../../functions/adapters/connect-operator-caller';
-import { DynamoDbAlertStateStore, toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
-import { DynamoDbEscalationStore } from '../../../functions/adapters/dynamodb-escalation-store';
+import { OperatorCallFailedError } from '../../../functions/adapters/connect/connect-operator-caller';
+import { DynamoDbAlertStateStore, toDocumentClient } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
+import { DynamoDbEscalationStore } from '../../../functions/adapters/dynamodb/dynamodb-escalation-store';
 import type { InspectionRecord, RingingAlert } from '../../../functions/core/inspection';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
 import { backoffSeconds, type CallPolicy } from '../../../functions/core/place-operator-call';
 import type { AlertMessage, AlertNotifier, AlertPublisher, AlertQueueMessage, OperatorCaller, OutboundCall } from '../../../functions/core/ports';
 import { defaultStation, type Station } from '../../../functions/core/station-registry';
-import { createPlaceCallHandler, type PlaceCallHandlerDependencies } from '../../../functions/routes/place-call-handler';
+import { createPlaceCallHandler, type PlaceCallHandlerDependencies } from '../../../functions/adapters/sqs/place-call-handler';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 import { InMemoryInspectionStore, MemoryLogger } from '../../fixtures/fakes';
 

@@ -16,7 +16,7 @@ import {
 import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../../functions/adapters/aws-clients';
-import { S3CameraUploadStore } from '../../../functions/adapters/s3-camera-upload-store';
+import { S3CameraUploadStore } from '../../../functions/adapters/s3/s3-camera-upload-store';
 import { startS3Emulator, type S3Emulator } from '../../../local/emulators/s3-emulator';
 
 // Real S3 PUTs are atomic and read-after-write consistent; the product relies on it (place-call rewrites an inspection

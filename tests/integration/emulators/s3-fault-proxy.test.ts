@@ -12,7 +12,7 @@ import {
 import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../../functions/adapters/aws-clients';
-import { S3CameraUploadStore } from '../../../functions/adapters/s3-camera-upload-store';
+import { S3CameraUploadStore } from '../../../functions/adapters/s3/s3-camera-upload-store';
 import { incomingKey } from '../../../functions/core/camera-upload';
 import { inspectionKeys, newInspectionId } from '../../../functions/core/inspection-keys';
 import { startS3Emulator, type S3Emulator } from '../../../local/emulators/s3-emulator';

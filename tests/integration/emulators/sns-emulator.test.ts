@@ -2,7 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { CreateTopicCommand, ListTopicsCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSnsClient } from '../../../functions/adapters/aws-clients';
-import { SnsAlertNotifier } from '../../../functions/adapters/sns-alert-notifier';
+import { SnsAlertNotifier } from '../../../functions/adapters/sns/sns-alert-notifier';
 import { SnsEmulator } from '../../../local/emulators/sns-emulator';
 import { MemoryLogger } from '../../fixtures/fakes';
 

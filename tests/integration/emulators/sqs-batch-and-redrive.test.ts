@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsClient } from '../../../functions/adapters/aws-clients';
-import { DEAD_LETTER_CODE_ATTRIBUTE, SqsAlertQueue } from '../../../functions/adapters/sqs-alert-queue';
+import { DEAD_LETTER_CODE_ATTRIBUTE, SqsAlertQueue } from '../../../functions/adapters/sqs/sqs-alert-queue';
 import { COULD_NOT_DETERMINE_MESSAGE_SOURCE, SqsEmulator } from '../../../local/emulators/sqs-emulator';
 
 // The real SDK client (the factory the functions use) against the emulator: the batch calls and dead-letter queue

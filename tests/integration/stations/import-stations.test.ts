@@ -6,8 +6,8 @@ import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importStations } from '../../../deploy/import-stations';
 import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
-import { toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
-import { DynamoDbStationRegistry } from '../../../functions/adapters/dynamodb-station-registry';
+import { toDocumentClient } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
+import { DynamoDbStationRegistry } from '../../../functions/adapters/dynamodb/dynamodb-station-registry';
 import { parseStationRegistry, StationRegistryError } from '../../../functions/core/station-registry';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 

@@ -17,7 +17,7 @@ import {
   MAX_CLIENT_TOKEN_LENGTH,
   OperatorCallFailedError,
   clientTokenFor,
-} from '../../../functions/adapters/connect-operator-caller';
+} from '../../../functions/adapters/connect/connect-operator-caller';
 import type { OutboundCall } from '../../../functions/core/ports';
 
 const connect = mockClient(ConnectClient);

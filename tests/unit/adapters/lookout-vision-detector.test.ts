@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-lookoutvision';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LookoutVisionDetector } from '../../../functions/adapters/lookout-vision-detector';
+import { LookoutVisionDetector } from '../../../functions/adapters/lookout/lookout-vision-detector';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import type { ValidatedWaferImage } from '../../../functions/core/wafer-image';
 

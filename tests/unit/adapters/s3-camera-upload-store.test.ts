@@ -3,7 +3,7 @@ import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectCom
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { S3CameraUploadStore, signPolicy } from '../../../functions/adapters/s3-camera-upload-store';
+import { S3CameraUploadStore, signPolicy } from '../../../functions/adapters/s3/s3-camera-upload-store';
 
 const BUCKET = 'waferwatch-images';
 const NOW = new Date('2026-11-26T10:00:00.000Z');

@@ -3,7 +3,7 @@ import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3
 import { mockClient } from 'aws-sdk-client-mock';
 import { ulid } from 'ulid';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_UPDATE_ATTEMPTS, MAX_UPDATE_BACKOFF_MS, S3InspectionStore } from '../../../functions/adapters/s3-inspection-store';
+import { DEFAULT_UPDATE_ATTEMPTS, MAX_UPDATE_BACKOFF_MS, S3InspectionStore } from '../../../functions/adapters/s3/s3-inspection-store';
 import type { InspectionRecord } from '../../../functions/core/inspection';
 import { inspectionKeys, recordKey } from '../../../functions/core/inspection-keys';
 import type { ValidatedWaferImage } from '../../../functions/core/wafer-image';

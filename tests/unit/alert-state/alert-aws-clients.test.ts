@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DYNAMODB_REQUEST_TIMEOUT_MS, SQS_REQUEST_TIMEOUT_MS, createDynamoDbClient, createSqsClient } from '../../../functions/adapters/aws-clients';
-import { toDocumentClient } from '../../../functions/adapters/dynamodb-alert-state-store';
+import { toDocumentClient } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
 
 type HandlerConfig = { configProvider: Promise<Record<string, unknown>> };
 

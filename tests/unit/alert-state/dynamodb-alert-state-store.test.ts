@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputE
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbAlertStateStore } from '../../../functions/adapters/dynamodb-alert-state-store';
+import { DynamoDbAlertStateStore } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
 import { utcDay } from '../../../functions/core/alert-state';
 
 const dynamo = mockClient(DynamoDBDocumentClient);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectionRecord } from '../../../functions/core/inspection';
 import type { DecisionKind } from '../../../functions/core/record-operator-decision';
-import { createRecordDecisionHandler } from '../../../functions/routes/record-decision-handler';
+import { createRecordDecisionHandler } from '../../../functions/adapters/connect/record-decision-handler';
 import { runContact, type LambdaInvoker, type ParticipantInput } from '../../../local/contact-flow-interpreter/contact-session';
 import { InMemoryInspectionStore, MemoryLogger } from '../../fixtures/fakes';
 import { alertAttributes, anomalousRecord, RECORD_DECISION_ARN, shippedFlow } from './flow-fixtures';

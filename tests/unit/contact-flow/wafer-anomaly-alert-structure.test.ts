@@ -1,7 +1,7 @@
 import { ConnectClient, StartOutboundVoiceContactCommand } from '@aws-sdk/client-connect';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { ConnectOperatorCaller } from '../../../functions/adapters/connect-operator-caller';
+import { ConnectOperatorCaller } from '../../../functions/adapters/connect/connect-operator-caller';
 import { FLOW_LIMITS, loadContactFlow, successorsOf, type ContactFlow } from '../../../local/contact-flow-interpreter/flow-language';
 import { shippedFlow, shippedFlowText } from './flow-fixtures';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readInspectionRequest } from '../../../functions/http/read-inspection-request';
+import { readInspectionRequest } from '../../../functions/adapters/http/read-inspection-request';
 import { apiEvent, multipartBody, rawUploadEvent } from '../../fixtures/api-events';
 
 const image = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 0, 0xff, 0xd9]);

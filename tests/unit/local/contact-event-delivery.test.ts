@@ -64,7 +64,7 @@ describe("serverless.yml's contact events rule, read for the local stack", () =>
     const target = readEventBridgeTarget(document, 'contactEvents', LOCAL_VARIABLES);
 
     // Assess
-    expect(target).toMatchObject({ functionName: 'contactEvents', handler: 'functions/contact-events.handler', patterns: [RULE] });
+    expect(target).toMatchObject({ functionName: 'contactEvents', handler: 'functions/handlers/contact-events.handler', patterns: [RULE] });
     expect(target?.timeoutSeconds).toBeGreaterThan(0);
   });
 
@@ -72,8 +72,8 @@ describe("serverless.yml's contact events rule, read for the local stack", () =>
     // Prepare
     const document = {
       functions: {
-        placeCall: { handler: 'functions/place-call.handler', events: [{ sqs: { arn: 'x' } }] },
-        off: { handler: 'functions/off.handler', events: [{ eventBridge: { enabled: false, pattern: { source: ['aws.connect'] } } }] },
+        placeCall: { handler: 'functions/handlers/place-call.handler', events: [{ sqs: { arn: 'x' } }] },
+        off: { handler: 'functions/handlers/off.handler', events: [{ eventBridge: { enabled: false, pattern: { source: ['aws.connect'] } } }] },
       },
     };
 
@@ -85,7 +85,7 @@ describe("serverless.yml's contact events rule, read for the local stack", () =>
 
   it('refuses what it cannot deliver faithfully, naming it: unknown variables and functions, input transformers, other buses', () => {
     // Prepare
-    const withRule = (eventBridge: Record<string, unknown>) => ({ functions: { contactEvents: { handler: 'functions/contact-events.handler', events: [{ eventBridge }] } } });
+    const withRule = (eventBridge: Record<string, unknown>) => ({ functions: { contactEvents: { handler: 'functions/handlers/contact-events.handler', events: [{ eventBridge }] } } });
 
     // Act + Assess
     expect(() => readEventBridgeTarget(withRule({ pattern: { detail: { instanceArn: [{ '!Sub': 'arn:${AWS::Partition}:connect:${Unknown}' }] } } }), 'contactEvents', LOCAL_VARIABLES)).toThrow(

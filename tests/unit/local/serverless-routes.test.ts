@@ -18,11 +18,11 @@ provider:
     MAYBE: !If [IsProd, 'x', !Ref AWS::NoValue]
 functions:
   inspectImage:
-    handler: functions/inspect-image.handler
+    handler: functions/handlers/inspect-image.handler
     events:
       - http: { path: /inspections, method: post }
   getInspection:
-    handler: functions/get-inspection.handler
+    handler: functions/handlers/get-inspection.handler
     events:
       - http:
           path: inspections/{id}
@@ -32,7 +32,7 @@ functions:
     events:
       - http: GET status
   camera:
-    handler: functions/camera.handler
+    handler: functions/handlers/camera.handler
     events:
       - s3: { bucket: images, event: 's3:ObjectCreated:*' }
 `;
@@ -48,8 +48,8 @@ describe('routesFromServerlessConfig', () => {
     // Assess
     expect(api.binaryMediaTypes).toEqual(['image/*', 'application/octet-stream']);
     expect(api.routes).toEqual([
-      { functionName: 'inspectImage', method: 'POST', resource: '/inspections', modulePath: path.resolve(BASE_DIR, 'functions/inspect-image.ts'), exportName: 'handler' },
-      { functionName: 'getInspection', method: 'GET', resource: '/inspections/{id}', modulePath: path.resolve(BASE_DIR, 'functions/get-inspection.ts'), exportName: 'handler' },
+      { functionName: 'inspectImage', method: 'POST', resource: '/inspections', modulePath: path.resolve(BASE_DIR, 'functions/handlers/inspect-image.ts'), exportName: 'handler' },
+      { functionName: 'getInspection', method: 'GET', resource: '/inspections/{id}', modulePath: path.resolve(BASE_DIR, 'functions/handlers/get-inspection.ts'), exportName: 'handler' },
       { functionName: 'shortForm', method: 'GET', resource: '/status', modulePath: path.resolve(BASE_DIR, 'functions/nested/short-form.ts'), exportName: 'main' },
     ]);
     expect(document).toMatchObject({ provider: { environment: { IMAGE_BUCKET: { '!Ref': 'ImageBucket' }, QUEUE_ARN: { '!GetAtt': ['AlertQueue', 'Arn'] } } } });

@@ -28,7 +28,7 @@ function firstColumnVariables(markdown: string): string[] {
 
 /** The variables functions/config.ts parses (the keys of its schema). */
 function configVariables(): string[] {
-  const source = read('functions/config.ts');
+  const source = read('functions/config/environment.ts');
   const schema = source.slice(source.indexOf('const baseSchema = z.object({'), source.indexOf('\n});', source.indexOf('const baseSchema')));
   return [...schema.matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((match) => match[1]!);
 }

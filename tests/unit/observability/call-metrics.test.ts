@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { countCallResult, createPlaceCallDependencies } from '../../../functions/alert-dependencies';
-import { parseConfig } from '../../../functions/config';
+import { countCallResult, createPlaceCallDependencies } from '../../../functions/wiring/place-call';
+import { parseConfig } from '../../../functions/config/environment';
 import type { PlaceCallResult } from '../../../functions/core/place-operator-call';
-import { createObservability, withObservability, type Observability } from '../../../functions/observability';
+import { createObservability, withObservability, type Observability } from '../../../functions/adapters/observability/observability';
 import { lambdaContext } from '../../fixtures/api-events';
 import { captureOutput, isEmf, metricsOf, type OutputLine } from '../../helpers/captured-output';
 

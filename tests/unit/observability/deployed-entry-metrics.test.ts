@@ -30,7 +30,7 @@ describe('the deployed inspect entry emits its metrics and logs', () => {
       POWERTOOLS_METRICS_DISABLED: 'false',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
-    inspect = (await import('../../../functions/inspect-image')).handler;
+    inspect = (await import('../../../functions/handlers/inspect-image')).handler;
     defectivePng = (await makeTestWaferImage({ format: 'png', width: 160, height: 160, redMarkSide: 24 })).bytes;
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import AWSXRay from 'aws-xray-sdk-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createObservability, createRequestObserver, withObservability } from '../../../functions/observability';
+import { createObservability, createRequestObserver, withObservability } from '../../../functions/adapters/observability/observability';
 import { lambdaContext } from '../../fixtures/api-events';
 
 describe('tracing an invocation', () => {

@@ -11,9 +11,9 @@ import {
   timedDetector,
   withObservability,
   type Observability,
-} from '../../../functions/observability';
-import { createInspectImageHandler } from '../../../functions/routes/inspect-image-route';
-import { createCameraUploadQueueHandler } from '../../../functions/routes/process-camera-upload-handler';
+} from '../../../functions/adapters/observability/observability';
+import { createInspectImageHandler } from '../../../functions/adapters/http/inspect-image-route';
+import { createCameraUploadQueueHandler } from '../../../functions/adapters/sqs/process-camera-upload-handler';
 import { lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
 import { captureOutput, isEmf, metricsOf } from '../../helpers/captured-output';
 import { InMemoryCameraUploads, InMemoryImageClaims, InMemoryInspectionStore, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';

@@ -1,8 +1,8 @@
 import type { ConnectContactFlowEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../../functions/config';
-import { createRecordDecisionHandler, parseRecordDecisionConfig, type RecordDecisionHandlerDependencies } from '../../../functions/routes/record-decision-handler';
-import { createGetInspectionHandler } from '../../../functions/routes/get-inspection-route';
+import { ConfigurationError } from '../../../functions/config/environment';
+import { createRecordDecisionHandler, parseRecordDecisionConfig, type RecordDecisionHandlerDependencies } from '../../../functions/adapters/connect/record-decision-handler';
+import { createGetInspectionHandler } from '../../../functions/adapters/http/get-inspection-route';
 import { apiEvent, lambdaContext } from '../../fixtures/api-events';
 import { InMemoryInspectionStore, MemoryLogger } from '../../fixtures/fakes';
 import { anomalousRecord } from '../contact-flow/flow-fixtures';

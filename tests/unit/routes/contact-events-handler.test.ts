@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContactEventReport } from '../../../functions/core/record-call-outcome';
-import { createContactEventsHandler, type ConnectContactEvent } from '../../../functions/routes/contact-events-handler';
+import { createContactEventsHandler, type ConnectContactEvent } from '../../../functions/adapters/eventbridge/contact-events-handler';
 import { InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher } from '../../fixtures/fakes';
 
 /** A DISCONNECTED contact event as EventBridge delivers it from Amazon Connect. */

@@ -1,8 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { S3CameraUploadStore } from '../../../functions/adapters/s3-camera-upload-store';
+import { S3CameraUploadStore } from '../../../functions/adapters/s3/s3-camera-upload-store';
 import { isInspectionId } from '../../../functions/core/inspection-keys';
-import { createCreateUploadHandler } from '../../../functions/routes/create-upload-route';
+import { createCreateUploadHandler } from '../../../functions/adapters/http/create-upload-route';
 import { apiEvent, lambdaContext } from '../../fixtures/api-events';
 import { MemoryLogger } from '../../fixtures/fakes';
 

@@ -1,9 +1,9 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Detector } from '../../../functions/core/detection';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
-import { createGetInspectionHandler } from '../../../functions/routes/get-inspection-route';
-import { createInspectImageHandler } from '../../../functions/routes/inspect-image-route';
-import { createListInspectionsHandler } from '../../../functions/routes/list-inspections-route';
+import { createGetInspectionHandler } from '../../../functions/adapters/http/get-inspection-route';
+import { createInspectImageHandler } from '../../../functions/adapters/http/inspect-image-route';
+import { createListInspectionsHandler } from '../../../functions/adapters/http/list-inspections-route';
 import { apiEvent, lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
 import { incomingKey } from '../../../functions/core/camera-upload';
 import { newInspectionId } from '../../../functions/core/inspection-keys';

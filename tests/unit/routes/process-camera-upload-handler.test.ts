@@ -3,7 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Detector } from '../../../functions/core/detection';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
-import { createCameraUploadQueueHandler, createProcessCameraUploadHandler } from '../../../functions/routes/process-camera-upload-handler';
+import { createCameraUploadQueueHandler, createProcessCameraUploadHandler } from '../../../functions/adapters/sqs/process-camera-upload-handler';
 import { InMemoryCameraUploads, InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, maskPhoneNumbers, redactLogValue } from '../../../functions/logger';
+import { createLogger, maskPhoneNumbers, redactLogValue } from '../../../functions/adapters/observability/logger';
 
 /** Run `write` with a logger at INFO and return the JSON lines it printed. */
 function capture(write: (logger: ReturnType<typeof createLogger>) => void): Array<Record<string, unknown>> {

@@ -1,8 +1,8 @@
 import { ConnectClient, StartOutboundVoiceContactCommand } from '@aws-sdk/client-connect';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConnectOperatorCaller, OperatorCallFailedError } from '../../../functions/adapters/connect-operator-caller';
-import { ConfigurationError, hasAllowedPrefix, parseConfig } from '../../../functions/config';
+import { ConnectOperatorCaller, OperatorCallFailedError } from '../../../functions/adapters/connect/connect-operator-caller';
+import { ConfigurationError, hasAllowedPrefix, parseConfig } from '../../../functions/config/environment';
 import { hasAllowedPrefix as hasAllowedPrefixInCore } from '../../../functions/core/phone-number';
 import type { OutboundCall } from '../../../functions/core/ports';
 

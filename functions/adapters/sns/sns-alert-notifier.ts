@@ -1,0 +1,40 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { AlertNotifier, DomainLogger } from '../../core/ports';
+
+export interface SnsAlertNotifierOptions {
+  /** Unset (the local stack without the SNS emulator): the notice is logged as an error only. */
+  client?: SNSClient;
+  topicArn?: string;
+  logger: DomainLogger;
+}
+
+/**
+ * Tells people an alert reached nobody, on the SNS topic (email, SMS or a pager subscribe to it). The text names the
+ * station by its registry name and the inspection id; it carries no phone number and nothing a client sent.
+ */
+export class SnsAlertNotifier implements AlertNotifier {
+  constructor(private readonly options: SnsAlertNotifierOptions) {}
+
+  /** Publish one notice; rejects when SNS refuses it after the SDK's retries (the message is retried by the queue). */
+  async alertNotDelivered(notice: Parameters<AlertNotifier['alertNotDelivered']>[0]): Promise<void> {
+    const headline =
+      notice.status === 'unacknowledged'
+        ? `waferwatch: nobody acknowledged an anomaly on ${notice.stationName}`
+        : `waferwatch: no call could be placed for an anomaly on ${notice.stationName}`;
+    this.options.logger.error('An alert reached nobody; people are notified', { ...notice });
+    const { client, topicArn } = this.options;
+    if (!client || !topicArn) return;
+    await client.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        // SNS email subjects: ASCII, at most 100 characters, no line breaks.
+        Subject: headline.replace(/[^\x20-\x7E]/g, '?').slice(0, 100),
+        Message: [headline, '', `Inspection: ${notice.inspectionId}`, `Station: ${notice.stationId}`, `Alert: ${notice.status}`, notice.reason].join('\n'),
+        MessageAttributes: {
+          inspectionId: { DataType: 'String', StringValue: notice.inspectionId },
+          status: { DataType: 'String', StringValue: notice.status },
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { AlertPublisher, AlertQueueMessage } from '../../core/ports';
+
+export interface SqsAlertQueueOptions {
+  client: SQSClient;
+  /** ALERT_QUEUE_URL: where inspections queue alerts and the place-call function reads them. */
+  queueUrl: string;
+  /** ALERT_DEAD_LETTER_QUEUE_URL: where alerts that will not be called are parked, with the reason. */
+  deadLetterQueueUrl: string;
+}
+
+/** The message attribute a parked alert carries its failure code in (and so, once moved back, marks a redrive). */
+export const DEAD_LETTER_CODE_ATTRIBUTE = 'failureCode';
+/** The message attribute a parked alert carries its readable reason in. */
+export const DEAD_LETTER_REASON_ATTRIBUTE = 'failureReason';
+
+/** SQS caps a visibility timeout at 12 hours. */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+/**
+ * The alert queue on SQS: publishing for the inspection functions, and for the place-call function the two things
+ * Lambda's event source mapping does not do by itself: delaying a retry (backoff) and parking an alert in the
+ * dead-letter queue with the reason, at once instead of after every redelivery ran out.
+ */
+export class SqsAlertQueue implements AlertPublisher {
+  constructor(private readonly options: SqsAlertQueueOptions) {}
+
+  /** Queue one message (JSON body), delivered after `delaySeconds` (SQS per-message delay, 0–900): the ladder's timers. */
+  async publish(message: AlertQueueMessage, delaySeconds = 0): Promise<void> {
+    const subject = 'inspectionId' in message ? { inspectionId: message.inspectionId } : { stationId: message.stationId };
+    await this.options.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MessageBody: JSON.stringify(message),
+        ...(delaySeconds > 0 ? { DelaySeconds: Math.min(900, Math.round(delaySeconds)) } : {}),
+        MessageAttributes: Object.fromEntries(
+          [['kind', message.kind ?? 'alert'], ...Object.entries(subject)].map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+        ),
+      }),
+    );
+  }
+
+  /** Make a received message visible again only after `delaySeconds` (the retry's backoff). */
+  async delayRedelivery(receiptHandle: string, delaySeconds: number): Promise<void> {
+    await this.options.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.options.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.round(delaySeconds))),
+      }),
+    );
+  }
+
+  /** Park a message body in the dead-letter queue with a stable code and a readable reason as attributes. */
+  async deadLetter(body: string, failure: { code: string; reason: string }): Promise<void> {
+    await this.options.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.options.deadLetterQueueUrl,
+        MessageBody: body,
+        MessageAttributes: {
+          [DEAD_LETTER_CODE_ATTRIBUTE]: { DataType: 'String', StringValue: failure.code },
+          [DEAD_LETTER_REASON_ATTRIBUTE]: { DataType: 'String', StringValue: failure.reason.slice(0, 1000) },
+        },
+      }),
+    );
+  }
+}

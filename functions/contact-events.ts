@@ -1,9 +1,0 @@
-import { getContactEventsDependencies } from './contact-events-dependencies';
-import { withObservability } from './observability';
-import { createContactEventsHandler } from './routes/contact-events-handler';
-
-// Built during the Lambda init phase, so bad configuration fails the cold start by name.
-const dependencies = getContactEventsDependencies();
-
-/** Invoked by the EventBridge rule on Amazon Connect contact events: records each ladder call's outcome. */
-export const handler = withObservability(createContactEventsHandler(() => dependencies));

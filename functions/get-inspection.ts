@@ -1,9 +1,0 @@
-import { getUploadDependencies } from './upload-dependencies';
-import { createGetInspectionHandler } from './routes/get-inspection-route';
-import { withObservability } from './observability';
-
-// Built during the Lambda init phase, so bad configuration fails the cold start by name.
-const dependencies = getUploadDependencies();
-
-/** GET /inspections/{id} (API Gateway REST, Lambda proxy). */
-export const handler = withObservability(createGetInspectionHandler(() => ({ ...dependencies, allowedOrigins: dependencies.config.ALLOWED_ORIGINS })));
