@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import { loadEmbeddedDetector } from '../functions/adapters/embedded-detector';
 import type { InspectionRecord } from '../functions/core/inspection';
 import { inspectWaferImage } from '../functions/core/inspect-wafer-image';
-import type { AlertPublisher, ImageClaims, InspectionStore } from '../functions/core/ports';
+import type { AlertPublisher } from '../functions/core/ports/alert-queue';
+import type { ImageClaims } from '../functions/core/ports/alert-state-store';
+import type { InspectionStore } from '../functions/core/ports/inspection-store';
 import { percentile } from './load-benchmark';
 
 const { values } = parseArgs({

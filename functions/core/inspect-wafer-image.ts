@@ -1,10 +1,14 @@
 import { anomalyLikelihood, decideAlert, toWholePercent, type AlertPolicy } from './alert-policy';
-import type { DetectionResult, Detector } from './detection';
+import type { DetectionResult } from './detection';
+import type { Detector } from './ports/detector';
 import { AlertQueueUnavailableError, DetectorUnavailableError, StorageUnavailableError, UnknownStationError, WaferwatchError } from './errors';
-import type { AlertStateStore, CallDecision } from './alert-state';
+import type { AlertStateStore, CallDecision, ImageClaims } from './ports/alert-state-store';
 import type { AlertOutcome, InspectionRecord, InspectionSource, StoredDetection } from './inspection';
 import { inspectionKeys, newInspectionId } from './inspection-keys';
-import type { AlertMessage, AlertPublisher, DomainLogger, ImageClaims, InspectionEvents, InspectionStore } from './ports';
+import type { AlertMessage, AlertPublisher } from './ports/alert-queue';
+import type { DomainLogger } from './ports/domain-logger';
+import type { InspectionEvents } from './ports/inspection-events';
+import type { InspectionStore } from './ports/inspection-store';
 import { DEFAULT_STATION_ID, type Station } from './station-registry';
 import { assertDecodable, checkWaferImage, type WaferImageLimits } from './validate-wafer-image';
 

@@ -1,19 +1,16 @@
 import { anomalyLikelihood, toWholePercent } from './alert-policy';
-import { callKeyOf, ladderPosition, stepEndedUnanswered, utcDay, type AlertStateStore, type EscalationStore, type LadderState } from './alert-state';
+import { callKeyOf, ladderPosition, stepEndedUnanswered } from './escalation-ladder';
+import type { AlertStateStore } from './ports/alert-state-store';
+import type { EscalationStore, LadderState } from './ports/escalation-store';
 import { OperatorCallError } from './errors';
 import type { AlertFailureCode, AlertOutcome, CallAttempt, CallKind, InspectionRecord } from './inspection';
 import { maskPhoneNumber } from './phone-number';
-import type {
-  AlertMessage,
-  AlertNotifier,
-  AlertPublisher,
-  AlertQueueMessage,
-  CooldownEndMessage,
-  DomainLogger,
-  EscalationMessage,
-  InspectionStore,
-  OperatorCaller,
-} from './ports';
+import type { AlertMessage, AlertPublisher, AlertQueueMessage, CooldownEndMessage, EscalationMessage } from './ports/alert-queue';
+import type { AlertNotifier } from './ports/alert-notifier';
+import type { DomainLogger } from './ports/domain-logger';
+import type { InspectionStore } from './ports/inspection-store';
+import type { OperatorCaller, RetryableCallFailure } from './ports/operator-caller';
+import type { StationLookup } from './ports/station-registry';
 import { contactsOnShift, isOnShift, type Station } from './station-registry';
 
 /** When and how often people may be rung. */
@@ -33,9 +30,6 @@ export interface CallPolicy {
   /** How many times the whole ladder is rung before the alert is unacknowledged. */
   escalationLoops: number;
 }
-
-/** The station an alert belongs to: the registry's entry, or the one default station when there is no registry. */
-export type StationLookup = (stationId: string) => Promise<Station | undefined>;
 
 /** What placing operator calls talks to, passed in so tests can use fakes and emulators. */
 export interface PlaceCallDependencies {
@@ -81,11 +75,6 @@ export type PlaceCallResult =
   | { result: 'nothing-to-tell' }
   | { result: 'retry'; delaySeconds: number; reason: string }
   | { result: 'dead-letter'; code: AlertFailureCode; reason: string };
-
-/** An OperatorCaller failure that says whether trying again later can succeed (throttling, limits, outages). */
-export interface RetryableCallFailure {
-  retryable: boolean;
-}
 
 /** SQS delays a message by at most 15 minutes. */
 export const MAX_TIMER_SECONDS = 900;
@@ -631,4 +620,9 @@ function isRetryable(error: unknown): boolean {
 
 function describe(error: unknown): { name: string; message: string } {
   return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Unknown', message: String(error) };
+}
+
+/** The UTC calendar day of an instant, as the daily call cap counts it (YYYY-MM-DD). */
+export function utcDay(at: Date): string {
+  return at.toISOString().slice(0, 10);
 }

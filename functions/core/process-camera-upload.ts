@@ -1,12 +1,6 @@
-import {
-  INCOMING_PREFIX,
-  inspectionIdFromIncomingKey,
-  STATION_ID,
-  UNEXPECTED_KEY,
-  type CameraRejection,
-  type CameraUploadStore,
-} from './camera-upload';
-import type { Detector } from './detection';
+import { INCOMING_PREFIX, inspectionIdFromIncomingKey, STATION_ID, UNEXPECTED_KEY } from './camera-upload';
+import type { CameraRejection, CameraUploadStore } from './ports/camera-upload-store';
+import type { Detector } from './ports/detector';
 import { ImageTooLargeError, MalformedRequestError, WaferwatchError } from './errors';
 import { inspectWaferImage, type InspectionDependencies } from './inspect-wafer-image';
 

@@ -1,6 +1,9 @@
-import { stepEndedUnanswered, type EscalationStore } from './alert-state';
+import { stepEndedUnanswered } from './escalation-ladder';
+import type { EscalationStore } from './ports/escalation-store';
 import type { CallAttempt, CallAttemptOutcome } from './inspection';
-import type { AlertPublisher, DomainLogger, InspectionStore } from './ports';
+import type { AlertPublisher } from './ports/alert-queue';
+import type { DomainLogger } from './ports/domain-logger';
+import type { InspectionStore } from './ports/inspection-store';
 
 /** What the product reads of one Amazon Connect contact event (the adapter maps EventBridge's shape to it). */
 export interface ContactEventReport {

@@ -1,8 +1,9 @@
 import { InspectionNotFoundError, MalformedRequestError, StorageUnavailableError } from './errors';
-import type { EscalationStore } from './alert-state';
+import type { EscalationStore } from './ports/escalation-store';
 import type { Acknowledgement, AlertOutcome, InspectionRecord, OperatorDecision } from './inspection';
 import { isInspectionId } from './inspection-keys';
-import type { DomainLogger, InspectionStore } from './ports';
+import type { DomainLogger } from './ports/domain-logger';
+import type { InspectionStore } from './ports/inspection-store';
 
 /** What the operator can decide about a flagged wafer. */
 export type DecisionKind = OperatorDecision['decision'];

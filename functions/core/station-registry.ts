@@ -202,12 +202,6 @@ export function defaultStation(operatorPhoneNumber: string): Station {
   return { id: DEFAULT_STATION_ID, name: 'the default station', escalation: [{ name: 'Operator', contacts: [{ name: 'Operator', phone: operatorPhoneNumber }] }] };
 }
 
-/** Where stations come from (DynamoDB in production). */
-export interface StationRegistry {
-  /** The station with this id, or undefined when the registry has none. */
-  getStation(stationId: string): Promise<Station | undefined>;
-}
-
 /** True when `at` falls inside one of the contact's shift windows (always, for a contact without shifts). */
 export function isOnShift(contact: EscalationContact, at: Date): boolean {
   if (!contact.shifts || contact.shifts.length === 0) return true;

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3CameraUploadStore } from '../adapters/s3/s3-camera-upload-store';
 import { getConfig, type Config } from '../config/environment';
-import type { CameraUploadStore } from '../core/camera-upload';
-import type { StationLookup } from '../core/place-operator-call';
+import type { CameraUploadStore } from '../core/ports/camera-upload-store';
+import type { StationLookup } from '../core/ports/station-registry';
 import { createLogger } from '../adapters/observability/logger';
 import { createStationDependencies } from './shared/stations';
 import { getObservability } from '../adapters/observability/observability';

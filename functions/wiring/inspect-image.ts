@@ -8,7 +8,7 @@ import { loadEmbeddedDetector } from '../adapters/embedded-detector';
 import { LookoutVisionDetector } from '../adapters/lookout/lookout-vision-detector';
 import type { Config } from '../config/environment';
 import { getConfig } from '../config/environment';
-import type { Detector } from '../core/detection';
+import type { Detector } from '../core/ports/detector';
 import { DetectorUnavailableError } from '../core/errors';
 import type { InspectionDependencies } from '../core/inspect-wafer-image';
 import { createLogger } from '../adapters/observability/logger';

@@ -8,7 +8,7 @@ import { DynamoDbEscalationStore } from '../adapters/dynamodb/dynamodb-escalatio
 import { SnsAlertNotifier } from '../adapters/sns/sns-alert-notifier';
 import { SqsAlertQueue } from '../adapters/sqs/sqs-alert-queue';
 import { getConfig, type Config } from '../config/environment';
-import type { ImageClaims } from '../core/ports';
+import type { ImageClaims } from '../core/ports/alert-state-store';
 import type { PlaceCallResult } from '../core/place-operator-call';
 import { createLogger } from '../adapters/observability/logger';
 import { getObservability, traced, type Observability } from '../adapters/observability/observability';

@@ -9,7 +9,7 @@ import { ConnectOperatorCaller } from '../../functions/adapters/connect/connect-
 import { DynamoDbAlertStateStore, toDocumentClient } from '../../functions/adapters/dynamodb/dynamodb-alert-state-store';
 import { DynamoDbEscalationStore } from '../../functions/adapters/dynamodb/dynamodb-escalation-store';
 import { hasAllowedPrefix } from '../../functions/core/phone-number';
-import type { AlertMessage } from '../../functions/core/ports';
+import type { AlertMessage } from '../../functions/core/ports/alert-queue';
 import { defaultStation } from '../../functions/core/station-registry';
 import { createInspectImageHandler } from '../../functions/adapters/http/inspect-image-route';
 import { createPlaceCallHandler } from '../../functions/adapters/sqs/place-call-handler';

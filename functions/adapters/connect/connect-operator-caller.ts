@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { StartOutboundVoiceContactCommand, type ConnectClient } from '@aws-sdk/client-connect';
 import { hasAllowedPrefix } from '../../config/environment';
-import type { OperatorCaller, OutboundCall } from '../../core/ports';
+import type { OperatorCaller, OutboundCall } from '../../core/ports/operator-caller';
 import { OperatorCallError } from '../../core/errors';
 
 export interface ConnectOperatorCallerOptions {

@@ -2,8 +2,9 @@ import type { ConnectContactFlowEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { ConfigurationError } from '../../config/environment';
 import { WaferwatchError } from '../../core/errors';
-import type { DomainLogger, InspectionStore } from '../../core/ports';
-import type { EscalationStore } from '../../core/alert-state';
+import type { DomainLogger } from '../../core/ports/domain-logger';
+import type { InspectionStore } from '../../core/ports/inspection-store';
+import type { EscalationStore } from '../../core/ports/escalation-store';
 import { DECISION_SPOKEN, recordOperatorDecision, type DecisionKind } from '../../core/record-operator-decision';
 
 /**

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, FoldedCallDecision, ImageClaim } from '../../core/alert-state';
+import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, FoldedCallDecision, ImageClaim } from '../../core/ports/alert-state-store';
 
 /**
  * AlertStateStore on one DynamoDB table: partition key `pk` (string), no sort key, TTL attribute

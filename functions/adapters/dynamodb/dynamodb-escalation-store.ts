@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CallEnded, ContactLink, EscalationStore, LadderState } from '../../core/alert-state';
+import type { CallEnded, ContactLink, EscalationStore, LadderState } from '../../core/ports/escalation-store';
 import { stringsOf } from './dynamodb-alert-state-store';
 
 /**

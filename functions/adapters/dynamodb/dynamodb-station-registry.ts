@@ -1,5 +1,6 @@
 import { BatchWriteCommand, GetCommand, PutCommand, ScanCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parseStoredStation, type Station, type StationRegistry } from '../../core/station-registry';
+import { parseStoredStation, type Station } from '../../core/station-registry';
+import type { StationRegistry } from '../../core/ports/station-registry';
 
 /**
  * The station registry on its own DynamoDB table: partition key `stationId`, one item per station holding the

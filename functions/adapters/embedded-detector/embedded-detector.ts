@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { DetectionResult, Detector } from '../../core/detection';
+import type { DetectionResult } from '../../core/detection';
+import type { Detector } from '../../core/ports/detector';
 import { CorruptImageError } from '../../core/errors';
 import type { ValidatedWaferImage } from '../../core/wafer-image';
 import { imageScore, smoothScoreMap, standardise } from './anomaly-map';

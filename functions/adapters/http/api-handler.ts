@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { DomainLogger } from '../../core/ports';
+import type { DomainLogger } from '../../core/ports/domain-logger';
 import { corsHeaders, errorResponse, jsonResponse } from './responses';
 
 /** What every API route needs from the container: where CORS may answer and where to log. */

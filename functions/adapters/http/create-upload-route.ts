@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { incomingKey, STATION_ID, type CameraUploadStore } from '../../core/camera-upload';
+import { incomingKey, STATION_ID } from '../../core/camera-upload';
+import type { CameraUploadStore } from '../../core/ports/camera-upload-store';
 import { MalformedRequestError, UnknownStationError } from '../../core/errors';
 import { DEFAULT_STATION_ID, type Station } from '../../core/station-registry';
 import { newInspectionId } from '../../core/inspection-keys';

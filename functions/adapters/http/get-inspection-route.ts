@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { incomingKey, type CameraUploadStore } from '../../core/camera-upload';
+import { incomingKey } from '../../core/camera-upload';
+import type { CameraUploadStore } from '../../core/ports/camera-upload-store';
 import { InspectionNotFoundError, UploadRejectedError } from '../../core/errors';
 import { isInspectionId } from '../../core/inspection-keys';
-import type { InspectionStore } from '../../core/ports';
+import type { InspectionStore } from '../../core/ports/inspection-store';
 import { apiHandler, type ApiContext } from './api-handler';
 import { toInspectionView } from './inspection-view';
 

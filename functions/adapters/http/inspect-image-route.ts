@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Detector } from '../../core/detection';
+import type { Detector } from '../../core/ports/detector';
 import { WaferwatchError } from '../../core/errors';
 import { newInspectionId } from '../../core/inspection-keys';
 import { inspectWaferImage, type InspectionDependencies } from '../../core/inspect-wafer-image';

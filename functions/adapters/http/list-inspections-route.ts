@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MalformedRequestError } from '../../core/errors';
 import { INSPECTION_STATUSES, type InspectionStatus } from '../../core/inspection';
-import type { InspectionStore } from '../../core/ports';
+import type { InspectionStore } from '../../core/ports/inspection-store';
 import { apiHandler, type ApiContext } from './api-handler';
 
 /** What GET /inspections needs. */

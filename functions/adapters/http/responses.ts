@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DetectorUnavailableError, WaferwatchError } from '../../core/errors';
-import type { DomainLogger } from '../../core/ports';
+import type { DomainLogger } from '../../core/ports/domain-logger';
 import { headerValue } from './headers';
 
 const BASE_HEADERS = {

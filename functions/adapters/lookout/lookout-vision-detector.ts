@@ -1,5 +1,6 @@
 import { DetectAnomaliesCommand, type DetectAnomalyResult, type LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
-import type { DetectedAnomaly, DetectionResult, Detector } from '../../core/detection';
+import type { DetectedAnomaly, DetectionResult } from '../../core/detection';
+import type { Detector } from '../../core/ports/detector';
 import { DetectorUnavailableError } from '../../core/errors';
 import type { ValidatedWaferImage } from '../../core/wafer-image';
 

@@ -2,8 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
-import type { Detector } from '../../core/detection';
-import type { InspectionEvents } from '../../core/ports';
+import type { Detector } from '../../core/ports/detector';
+import type { InspectionEvents } from '../../core/ports/inspection-events';
 import { createLogger } from './logger';
 
 /** The CloudWatch namespace of the product's EMF metrics (the alarms in serverless.yml read it). */

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { CameraRejection, CameraUploadStore, IncomingObjectHead, PresignedUpload, UploadGrant } from '../../core/camera-upload';
+import type { CameraRejection, CameraUploadStore, IncomingObjectHead, PresignedUpload, UploadGrant } from '../../core/ports/camera-upload-store';
 import { incomingKey, rejectedKey } from '../../core/camera-upload';
 import { isInspectionId } from '../../core/inspection-keys';
 

@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { InspectionRecord, InspectionStatus } from '../../core/inspection';
 import { dayPrefix, isInspectionId, recordKey } from '../../core/inspection-keys';
-import type { InspectionStore } from '../../core/ports';
+import type { InspectionStore } from '../../core/ports/inspection-store';
 import type { ValidatedWaferImage } from '../../core/wafer-image';
 
 /** How far back `listRecentRecords` looks for records, in UTC days (today included). */

@@ -1,5 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { AlertNotifier, DomainLogger } from '../../core/ports';
+import type { AlertNotifier } from '../../core/ports/alert-notifier';
+import type { DomainLogger } from '../../core/ports/domain-logger';
 
 export interface SnsAlertNotifierOptions {
   /** Unset (the local stack without the SNS emulator): the notice is logged as an error only. */

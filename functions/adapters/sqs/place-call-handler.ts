@@ -5,14 +5,8 @@ import { DEAD_LETTER_CODE_ATTRIBUTE } from './sqs-alert-queue';
 import { STATION_ID } from '../../core/camera-upload';
 import { isInspectionId } from '../../core/inspection-keys';
 import { handleAlertQueueMessage, type PlaceCallDependencies, type PlaceCallResult } from '../../core/place-operator-call';
-import type { AlertQueueMessage } from '../../core/ports';
+import type { AlertQueueControl, AlertQueueMessage } from '../../core/ports/alert-queue';
 import type { RequestObserver } from '../observability/observability';
-
-/** The queue operations the consumer needs besides what Lambda's event source mapping does (SqsAlertQueue). */
-export interface AlertQueueControl {
-  delayRedelivery(receiptHandle: string, delaySeconds: number): Promise<void>;
-  deadLetter(body: string, failure: { code: string; reason: string }): Promise<void>;
-}
 
 /** What the place-call handler needs. */
 export interface PlaceCallHandlerDependencies extends PlaceCallDependencies {
@@ -25,7 +19,7 @@ export interface PlaceCallHandlerDependencies extends PlaceCallDependencies {
 const inspectionId = z.string().refine(isInspectionId, 'not an inspection id');
 const stationId = z.string().regex(STATION_ID);
 
-/** The messages of the alert queue as the product publishes them (functions/core/ports.ts AlertQueueMessage). */
+/** The messages of the alert queue as the product publishes them (functions/core/ports/alert-queue.ts AlertQueueMessage). */
 const alertQueueMessageSchema = z.union([
   z.object({
     kind: z.literal('alert').optional(),

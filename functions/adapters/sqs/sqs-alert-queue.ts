@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { AlertPublisher, AlertQueueMessage } from '../../core/ports';
+import type { AlertPublisher, AlertQueueMessage } from '../../core/ports/alert-queue';
 
 export interface SqsAlertQueueOptions {
   client: SQSClient;

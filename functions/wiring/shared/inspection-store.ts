@@ -3,7 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { createS3Client } from '../../adapters/aws-clients';
 import { S3InspectionStore } from '../../adapters/s3/s3-inspection-store';
 import { getConfig, type Config } from '../../config/environment';
-import type { InspectionStore } from '../../core/ports';
+import type { InspectionStore } from '../../core/ports/inspection-store';
 import { createLogger } from '../../adapters/observability/logger';
 import { getObservability, traced } from '../../adapters/observability/observability';
 

@@ -3,7 +3,7 @@ import { createDynamoDbClient } from '../../adapters/aws-clients';
 import { toDocumentClient } from '../../adapters/dynamodb/dynamodb-alert-state-store';
 import { DynamoDbStationRegistry } from '../../adapters/dynamodb/dynamodb-station-registry';
 import type { Config } from '../../config/environment';
-import type { StationLookup } from '../../core/place-operator-call';
+import type { StationLookup } from '../../core/ports/station-registry';
 import { defaultStation } from '../../core/station-registry';
 import { traced } from '../../adapters/observability/observability';
 

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectClient } from '../../../functions/adapters/aws-clients';
 import { ConnectOperatorCaller, OperatorCallFailedError, clientTokenFor } from '../../../functions/adapters/connect/connect-operator-caller';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
-import type { OutboundCall } from '../../../functions/core/ports';
+import type { OutboundCall } from '../../../functions/core/ports/operator-caller';
 import { ConnectEmulator } from '../../../local/emulators/connect-emulator';
 
 const INSTANCE_ID = '11111111-2222-3333-4444-555555555555';

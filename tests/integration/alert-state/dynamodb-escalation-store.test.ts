@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
 import { toDocumentClient } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
 import { DynamoDbEscalationStore } from '../../../functions/adapters/dynamodb/dynamodb-escalation-store';
-import { callKeyOf, ladderPosition, stepEndedUnanswered, type ContactLink } from '../../../functions/core/alert-state';
+import { callKeyOf, ladderPosition, stepEndedUnanswered } from '../../../functions/core/escalation-ladder';
+import type { ContactLink } from '../../../functions/core/ports/escalation-store';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 
 // The real SDK document client against dynalite over HTTP: every ladder move is a conditional write evaluated by a

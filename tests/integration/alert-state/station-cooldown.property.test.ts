@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../../functions/adapters/aws-clients';
 import { DynamoDbAlertStateStore, toDocumentClient } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
-import type { CallDecision, FoldedCallDecision } from '../../../functions/core/alert-state';
+import type { CallDecision, FoldedCallDecision } from '../../../functions/core/ports/alert-state-store';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 
 // Random sequences of anomalies, retries, refused calls and cooldown ends on one station, run against dynalite

@@ -7,7 +7,9 @@ import { DynamoDbEscalationStore } from '../../../functions/adapters/dynamodb/dy
 import type { InspectionRecord, RingingAlert } from '../../../functions/core/inspection';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
 import { backoffSeconds, type CallPolicy } from '../../../functions/core/place-operator-call';
-import type { AlertMessage, AlertNotifier, AlertPublisher, AlertQueueMessage, OperatorCaller, OutboundCall } from '../../../functions/core/ports';
+import type { AlertMessage, AlertPublisher, AlertQueueMessage } from '../../../functions/core/ports/alert-queue';
+import type { AlertNotifier } from '../../../functions/core/ports/alert-notifier';
+import type { OperatorCaller, OutboundCall } from '../../../functions/core/ports/operator-caller';
 import { defaultStation, type Station } from '../../../functions/core/station-registry';
 import { createPlaceCallHandler, type PlaceCallHandlerDependencies } from '../../../functions/adapters/sqs/place-call-handler';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';

@@ -18,7 +18,7 @@ import {
   OperatorCallFailedError,
   clientTokenFor,
 } from '../../../functions/adapters/connect/connect-operator-caller';
-import type { OutboundCall } from '../../../functions/core/ports';
+import type { OutboundCall } from '../../../functions/core/ports/operator-caller';
 
 const connect = mockClient(ConnectClient);
 const OPERATOR = '+4915112345678';

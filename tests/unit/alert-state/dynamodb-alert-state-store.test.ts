@@ -4,7 +4,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCo
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbAlertStateStore } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
-import { utcDay } from '../../../functions/core/alert-state';
+import { utcDay } from '../../../functions/core/place-operator-call';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const TABLE = 'alert-state';

@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CallDecision } from '../../../functions/core/alert-state';
-import type { Detector } from '../../../functions/core/detection';
+import type { CallDecision } from '../../../functions/core/ports/alert-state-store';
+import type { Detector } from '../../../functions/core/ports/detector';
 import { AlertQueueUnavailableError, CorruptImageError, DetectorUnavailableError, StorageUnavailableError, WaferwatchError } from '../../../functions/core/errors';
 import { inspectWaferImage, type InspectionDependencies } from '../../../functions/core/inspect-wafer-image';
 import { InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CallEnded, ContactLink, LadderState } from '../../../functions/core/alert-state';
+import type { CallEnded, ContactLink, LadderState } from '../../../functions/core/ports/escalation-store';
 import type { InspectionRecord } from '../../../functions/core/inspection';
 import { endedOutcome, recordCallOutcome } from '../../../functions/core/record-call-outcome';
 import { InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher } from '../../fixtures/fakes';

@@ -1,15 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import {
-  contactsOnShift,
-  defaultStation,
-  isOnShift,
-  parseStationRegistry,
-  parseStoredStation,
-  StationRegistryError,
-  type EscalationContact,
-  type ShiftWindow,
-} from '../../../functions/core/station-registry';
+import { contactsOnShift, defaultStation, isOnShift, parseStationRegistry, parseStoredStation, StationRegistryError, type EscalationContact, type ShiftWindow } from '../../../functions/core/station-registry';
 
 const US = ['+1'];
 

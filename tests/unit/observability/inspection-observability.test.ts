@@ -1,7 +1,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { incomingKey } from '../../../functions/core/camera-upload';
-import type { Detector } from '../../../functions/core/detection';
+import type { Detector } from '../../../functions/core/ports/detector';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
 import {

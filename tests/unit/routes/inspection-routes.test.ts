@@ -1,5 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Detector } from '../../../functions/core/detection';
+import type { Detector } from '../../../functions/core/ports/detector';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import { createGetInspectionHandler } from '../../../functions/adapters/http/get-inspection-route';
 import { createInspectImageHandler } from '../../../functions/adapters/http/inspect-image-route';

@@ -1,6 +1,6 @@
 import type { S3Event, SQSEvent, SQSRecord } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Detector } from '../../../functions/core/detection';
+import type { Detector } from '../../../functions/core/ports/detector';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
 import { createCameraUploadQueueHandler, createProcessCameraUploadHandler } from '../../../functions/adapters/sqs/process-camera-upload-handler';

@@ -9,8 +9,9 @@ import { ConnectOperatorCaller } from '../../../functions/adapters/connect/conne
 import { DynamoDbAlertStateStore, toDocumentClient } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
 import { DynamoDbEscalationStore } from '../../../functions/adapters/dynamodb/dynamodb-escalation-store';
 import { SqsAlertQueue } from '../../../functions/adapters/sqs/sqs-alert-queue';
-import type { Detector } from '../../../functions/core/detection';
-import type { AlertPublisher, ImageClaims } from '../../../functions/core/ports';
+import type { Detector } from '../../../functions/core/ports/detector';
+import type { AlertPublisher } from '../../../functions/core/ports/alert-queue';
+import type { ImageClaims } from '../../../functions/core/ports/alert-state-store';
 import { defaultStation } from '../../../functions/core/station-registry';
 import { createGetInspectionHandler } from '../../../functions/adapters/http/get-inspection-route';
 import { createInspectImageHandler } from '../../../functions/adapters/http/inspect-image-route';

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ConnectOperatorCaller, OperatorCallFailedError } from '../../../functions/adapters/connect/connect-operator-caller';
 import { ConfigurationError, hasAllowedPrefix, parseConfig } from '../../../functions/config/environment';
 import { hasAllowedPrefix as hasAllowedPrefixInCore } from '../../../functions/core/phone-number';
-import type { OutboundCall } from '../../../functions/core/ports';
+import type { OutboundCall } from '../../../functions/core/ports/operator-caller';
 
 const base = {
   IMAGE_BUCKET: 'waferwatch-images',
