@@ -15,6 +15,7 @@ import type { AlertPublisher } from '../functions/core/ports/alert-queue';
 import type { ImageClaims } from '../functions/core/ports/alert-state-store';
 import type { InspectionStore } from '../functions/core/ports/inspection-store';
 import { percentile } from './load-benchmark';
+import { SharpImageDecoder } from '../functions/adapters/image-decoding/sharp-image-decoder';
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     alerts: discardingQueue,
     imageClaims: neverSeenClaims,
     alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 },
+    decoder: new SharpImageDecoder(),
     limits: { maxBytes: 16 * 1024 * 1024, minSide: 64, maxSide: 4096 },
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
   };

@@ -5,7 +5,7 @@ export const INCOMING_PREFIX = 'incoming/';
 /** Where refused camera uploads are kept for review, each with a JSON note of the reason beside it. */
 export const REJECTED_PREFIX = 'rejected/';
 
-/** Same rule as the API's station ids (functions/http/read-inspection-request.ts): safe in S3 metadata and logs. */
+/** Same rule as the API's station ids (functions/adapters/http/read-inspection-request.ts): safe in S3 metadata and logs. */
 export const STATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /** Why a camera upload is refused when the key itself is not one the server handed out. */

@@ -1,6 +1,7 @@
 /**
- * The one family of errors the product raises on purpose. Each carries a stable machine
- * code and the HTTP status it maps to; handlers map them in one place (functions/http/responses.ts).
+ * The one family of errors the product raises on purpose. Each carries a stable machine code, a message safe to show
+ * a client and what kind of failure it is. The core knows no transport: the API answers each code with the HTTP
+ * status functions/adapters/http/error-status.ts gives it, in that one place.
  */
 export type ErrorCode =
   | 'MALFORMED_REQUEST'
@@ -18,11 +19,20 @@ export type ErrorCode =
   | 'ALERT_QUEUE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
-/** Base of every deliberate error: a stable code, an HTTP status and a message safe to show a client. */
+/**
+ * What kind of failure an error is, which decides what its caller can do about it:
+ * - `refused`: the request itself is at fault (unreadable, too large, not a wafer image, an unknown station); the
+ *   same request fails the same way again. A camera upload refused so is parked under rejected/, not retried.
+ * - `not-found`: it names something that does not exist.
+ * - `unavailable`: a dependency could not answer (after retries); the same request may succeed later.
+ */
+export type ErrorKind = 'refused' | 'not-found' | 'unavailable';
+
+/** Base of every deliberate error: a stable code, its kind and a message safe to show a client. */
 export class WaferwatchError extends Error {
   constructor(
     readonly code: ErrorCode,
-    readonly statusCode: number,
+    readonly kind: ErrorKind,
     message: string,
     /** Extra fields safe to return to the client (never secrets, never stack traces). */
     readonly details: Record<string, unknown> = {},
@@ -32,52 +42,52 @@ export class WaferwatchError extends Error {
   }
 }
 
-/** 400: the request itself cannot be read (bad JSON, missing image field, bad base64). */
+/** Refused: the request itself cannot be read (bad JSON, missing image field, bad base64). */
 export class MalformedRequestError extends WaferwatchError {
   constructor(message: string) {
-    super('MALFORMED_REQUEST', 400, message);
+    super('MALFORMED_REQUEST', 'refused', message);
   }
 }
 
-/** 413: the image is larger than the configured limit. */
+/** Refused: the image is larger than the configured limit. */
 export class ImageTooLargeError extends WaferwatchError {
   constructor(sizeBytes: number, maxBytes: number) {
-    super('IMAGE_TOO_LARGE', 413, `The image is ${sizeBytes} bytes; the limit is ${maxBytes} bytes.`, { maxBytes });
+    super('IMAGE_TOO_LARGE', 'refused', `The image is ${sizeBytes} bytes; the limit is ${maxBytes} bytes.`, { maxBytes });
   }
 }
 
-/** 415: the bytes are neither PNG nor JPEG. */
+/** Refused: the bytes are neither PNG nor JPEG. */
 export class UnsupportedImageTypeError extends WaferwatchError {
   constructor(message = 'Only PNG and JPEG images are accepted (decided by the bytes, not the Content-Type).') {
-    super('UNSUPPORTED_IMAGE_TYPE', 415, message);
+    super('UNSUPPORTED_IMAGE_TYPE', 'refused', message);
   }
 }
 
-/** 422: the bytes look like PNG/JPEG but are truncated, corrupt or undecodable. */
+/** Refused: the bytes look like PNG/JPEG but are truncated, corrupt or undecodable. */
 export class CorruptImageError extends WaferwatchError {
   constructor(message: string) {
-    super('CORRUPT_IMAGE', 422, message);
+    super('CORRUPT_IMAGE', 'refused', message);
   }
 }
 
-/** 422: a side of the image is outside the accepted range. */
+/** Refused: a side of the image is outside the accepted range. */
 export class ImageDimensionsOutOfRangeError extends WaferwatchError {
   constructor(width: number, height: number, minSide: number, maxSide: number) {
     super(
       'IMAGE_DIMENSIONS_OUT_OF_RANGE',
-      422,
+      'refused',
       `The image is ${width}x${height} px; each side must be between ${minSide} and ${maxSide} px.`,
       { minSide, maxSide },
     );
   }
 }
 
-/** 422: the station registry has no station with that id; nothing was stored, inspected or counted. */
+/** Refused: the station registry has no station with that id; nothing was stored, inspected or counted. */
 export class UnknownStationError extends WaferwatchError {
   constructor(stationId: string | undefined) {
     super(
       'UNKNOWN_STATION',
-      422,
+      'refused',
       stationId === undefined
         ? 'Name the station that took the image (field, query parameter or X-Station-Id header); this installation only accepts stations from its registry.'
         : `Station ${stationId} is not in the station registry; name one of the registered stations.`,
@@ -86,15 +96,15 @@ export class UnknownStationError extends WaferwatchError {
   }
 }
 
-/** 404: no inspection with that id. */
+/** Not found: no inspection with that id. */
 export class InspectionNotFoundError extends WaferwatchError {
   constructor(inspectionId: string) {
-    super('INSPECTION_NOT_FOUND', 404, `No inspection ${inspectionId}.`);
+    super('INSPECTION_NOT_FOUND', 'not-found', `No inspection ${inspectionId}.`);
   }
 }
 
 /**
- * 503: the anomaly detector cannot answer now (model stopped or missing, throttled) even after retries.
+ * Unavailable: the anomaly detector cannot answer now (model stopped or missing, throttled) even after retries.
  * The image and its record are saved before this is thrown; `inspectionId` lets the client find them.
  */
 export class DetectorUnavailableError extends WaferwatchError {
@@ -103,27 +113,27 @@ export class DetectorUnavailableError extends WaferwatchError {
     readonly retryAfterSeconds?: number,
     details: Record<string, unknown> = {},
   ) {
-    super('DETECTOR_UNAVAILABLE', 503, message, details);
+    super('DETECTOR_UNAVAILABLE', 'unavailable', message, details);
   }
 }
 
 /**
- * 503: the image or its record could not be written (after the SDK's retries). Nothing was accepted
+ * Unavailable: the image or its record could not be written (after the SDK's retries). Nothing was accepted
  * half-way that the client cannot see: it is told to send the image again.
  */
 export class StorageUnavailableError extends WaferwatchError {
   constructor(message = 'The image could not be stored right now; send it again shortly.', details: Record<string, unknown> = {}) {
-    super('STORAGE_UNAVAILABLE', 503, message, details);
+    super('STORAGE_UNAVAILABLE', 'unavailable', message, details);
   }
 }
 
 /**
- * 503: the inspection is stored with its verdict, but its operator alert could not be queued (the record says
+ * Unavailable: the inspection is stored with its verdict, but its operator alert could not be queued (the record says
  * `not-queued`). Sending the same image again queues it: it is not inspected or stored a second time.
  */
 export class AlertQueueUnavailableError extends WaferwatchError {
   constructor(inspectionId: string) {
-    super('ALERT_QUEUE_UNAVAILABLE', 503, 'The inspection is stored, but its operator alert could not be queued; send the image again shortly to queue it.', {
+    super('ALERT_QUEUE_UNAVAILABLE', 'unavailable', 'The inspection is stored, but its operator alert could not be queued; send the image again shortly to queue it.', {
       inspectionId,
     });
   }
@@ -137,11 +147,19 @@ export class AlertQueueUnavailableError extends WaferwatchError {
 export class OperatorCallError extends Error {}
 
 /**
- * 422: the camera upload for this inspection id was refused and parked under rejected/; `rejection`
+ * Refused: the camera upload for this inspection id was refused and parked under rejected/; `rejection`
  * says why in the same codes the API answers for the same bytes.
  */
 export class UploadRejectedError extends WaferwatchError {
   constructor(inspectionId: string, rejection: { code: string; message: string; rejectedAt: string }) {
-    super('UPLOAD_REJECTED', 422, `The upload for inspection ${inspectionId} was refused: ${rejection.message}`, { inspectionId, rejection });
+    super('UPLOAD_REJECTED', 'refused', `The upload for inspection ${inspectionId} was refused: ${rejection.message}`, { inspectionId, rejection });
   }
+}
+
+/**
+ * True for an error the request itself caused (refused, or naming something that does not exist): sending the same
+ * request again cannot succeed, so it is answered or parked rather than retried. Anything else may be a passing failure.
+ */
+export function isRefusal(error: unknown): error is WaferwatchError {
+  return error instanceof WaferwatchError && (error.kind === 'refused' || error.kind === 'not-found');
 }

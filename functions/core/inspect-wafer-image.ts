@@ -1,6 +1,7 @@
 import { anomalyLikelihood, decideAlert, toWholePercent, type AlertPolicy } from './alert-policy';
 import type { DetectionResult } from './detection';
 import type { Detector } from './ports/detector';
+import type { ImageDecoder } from './ports/image-decoder';
 import { AlertQueueUnavailableError, DetectorUnavailableError, StorageUnavailableError, UnknownStationError, WaferwatchError } from './errors';
 import type { AlertStateStore, CallDecision, ImageClaims } from './ports/alert-state-store';
 import type { AlertOutcome, InspectionRecord, InspectionSource, StoredDetection } from './inspection';
@@ -10,12 +11,14 @@ import type { DomainLogger } from './ports/domain-logger';
 import type { InspectionEvents } from './ports/inspection-events';
 import type { InspectionStore } from './ports/inspection-store';
 import { DEFAULT_STATION_ID, type Station } from './station-registry';
-import { assertDecodable, checkWaferImage, type WaferImageLimits } from './validate-wafer-image';
+import { checkWaferImage, type WaferImageLimits } from './validate-wafer-image';
 
 /** Everything the inspection pipeline talks to, passed in so tests can use fakes. */
 export interface InspectionDependencies {
   store: InspectionStore;
   detector: Detector;
+  /** The decode check of an image before anything is stored, unless the detector decodes it itself (Detector.prepare). */
+  decoder: ImageDecoder;
   /** Where an anomalous inspection queues its operator alert. */
   alerts: AlertPublisher;
   /** Which inspection first saw an image's bytes, so the same image sent again is not inspected (or called) twice. */
@@ -80,7 +83,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   const image = checkWaferImage(request.bytes, deps.limits);
   // The decode check comes before anything is stored; a detector that decodes for itself does it, so
   // the image is decoded once (a full-size progressive JPEG costs ~80-130 ms to decode here).
-  const prepared = deps.detector.prepare ? await deps.detector.prepare(image) : await assertDecodable(image, deps.limits.maxSide);
+  const prepared = deps.detector.prepare ? await deps.detector.prepare(image) : await deps.decoder.assertDecodable(image, deps.limits.maxSide);
   const createdAt = now();
   const requestedId = request.inspectionId ?? newInspectionId(createdAt.getTime());
   const inspectionId = await claimImage(deps, image.sha256, requestedId);

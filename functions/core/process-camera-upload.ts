@@ -1,7 +1,7 @@
 import { INCOMING_PREFIX, inspectionIdFromIncomingKey, STATION_ID, UNEXPECTED_KEY } from './camera-upload';
 import type { CameraRejection, CameraUploadStore } from './ports/camera-upload-store';
 import type { Detector } from './ports/detector';
-import { ImageTooLargeError, MalformedRequestError, WaferwatchError } from './errors';
+import { ImageTooLargeError, isRefusal, MalformedRequestError } from './errors';
 import { inspectWaferImage, type InspectionDependencies } from './inspect-wafer-image';
 
 /** What processing one camera upload needs. */
@@ -71,7 +71,8 @@ export async function processCameraUpload(deps: CameraUploadDependencies, key: s
     await deps.uploads.deleteIncoming(key);
     return { status: 'inspected', inspectionId, inspectionStatus: outcome.record.status };
   } catch (error) {
-    if (error instanceof WaferwatchError && error.statusCode >= 400 && error.statusCode < 500) {
+    // A refusal is the upload's own fault (the same bytes would be refused again): parked with the reason, never retried.
+    if (isRefusal(error)) {
       return park(deps, key, { inspectionId, code: error.code, message: error.message, rejectedAt: now().toISOString() });
     }
     logger.error('Processing the camera upload failed; it stays in incoming/ for a retry', {

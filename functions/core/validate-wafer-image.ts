@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
-import { CorruptImageError, ImageDimensionsOutOfRangeError, ImageTooLargeError, MalformedRequestError } from './errors';
+import { ImageDimensionsOutOfRangeError, ImageTooLargeError, MalformedRequestError } from './errors';
 import { readImageStructure } from './image-structure';
+import type { ImageDecoder } from './ports/image-decoder';
 import type { ValidatedWaferImage } from './wafer-image';
 
 /** What an accepted wafer image must satisfy. */
@@ -12,19 +12,20 @@ export interface WaferImageLimits {
 }
 
 /**
- * Decide whether the bytes are an acceptable wafer image, by the bytes alone: size limit (413),
- * PNG or JPEG signature (415), sound structure (422), each side within limits (422, before any pixel
- * memory is allocated), and finally a real decode that fails on truncated or corrupt pixel data (422).
+ * Decide whether the bytes are an acceptable wafer image, by the bytes alone: size limit (ImageTooLargeError), PNG
+ * or JPEG signature (UnsupportedImageTypeError), sound structure (CorruptImageError), each side within limits
+ * (ImageDimensionsOutOfRangeError, before any pixel memory is allocated), and finally a real decode by `decoder` that
+ * fails on truncated or corrupt pixel data (CorruptImageError). Every one of them is a refusal.
  */
-export async function validateWaferImage(bytes: Uint8Array, limits: WaferImageLimits): Promise<ValidatedWaferImage> {
+export async function validateWaferImage(bytes: Uint8Array, limits: WaferImageLimits, decoder: ImageDecoder): Promise<ValidatedWaferImage> {
   const image = checkWaferImage(bytes, limits);
-  await assertDecodable(image, limits.maxSide);
+  await decoder.assertDecodable(image, limits.maxSide);
   return image;
 }
 
 /**
  * Every check of validateWaferImage except the pixel decode: size, signature, structure, dimensions.
- * The caller must still decode the pixels (assertDecodable, or a detector's own decode) before trusting them.
+ * The caller must still decode the pixels (an ImageDecoder, or a detector's own decode) before trusting them.
  */
 export function checkWaferImage(bytes: Uint8Array, limits: WaferImageLimits): ValidatedWaferImage {
   if (bytes.byteLength === 0) throw new MalformedRequestError('The request carries no image.');
@@ -44,20 +45,4 @@ export function checkWaferImage(bytes: Uint8Array, limits: WaferImageLimits): Va
     sizeBytes: buffer.byteLength,
     sha256: createHash('sha256').update(buffer).digest('hex'),
   };
-}
-
-/**
- * Decode every byte of pixel data. `failOn: 'warning'` because libjpeg only warns about a scan cut
- * short ("premature end of data segment") and fills the rest grey: a wafer image with a missing half
- * must not be inspected as if whole. A tiny output keeps memory small while the whole stream is read.
- */
-export async function assertDecodable(image: ValidatedWaferImage, maxSide: number): Promise<void> {
-  try {
-    await sharp(image.bytes, { failOn: 'warning', limitInputPixels: maxSide * maxSide, sequentialRead: true })
-      .resize({ width: 32, height: 32, fit: 'fill', fastShrinkOnLoad: true })
-      .raw()
-      .toBuffer();
-  } catch {
-    throw new CorruptImageError('The image data is corrupt or truncated and cannot be decoded.');
-  }
 }

@@ -5,6 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { createLookoutVisionClient } from '../adapters/aws-clients';
 import { createAlertAdapters, imageClaimsOf } from './place-call';
 import { loadEmbeddedDetector } from '../adapters/embedded-detector';
+import { SharpImageDecoder } from '../adapters/image-decoding/sharp-image-decoder';
 import { LookoutVisionDetector } from '../adapters/lookout/lookout-vision-detector';
 import type { Config } from '../config/environment';
 import { getConfig } from '../config/environment';
@@ -55,6 +56,7 @@ export function createDependencies(config: Config, logger: Logger = createLogger
       alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD, reviewThreshold: config.ALERT_REVIEW_THRESHOLD },
       ...(stations.uploadCheck ? { stations: stations.uploadCheck } : {}),
       stationCalls: { tryStartCall: (...args) => alertState.tryStartCall(...args), cooldownMs: config.STATION_CALL_COOLDOWN_SECONDS * 1000 },
+      decoder: new SharpImageDecoder(),
       limits: { maxBytes: config.MAX_IMAGE_BYTES, minSide: config.MIN_IMAGE_SIDE, maxSide: config.MAX_IMAGE_SIDE },
       logger,
       ...(observability ? { events: inspectionMetrics(observability.metrics) } : {}),

@@ -18,6 +18,7 @@ import { alertQueueEvent, RecordingQueueControl } from '../fixtures/alert-events
 import { apiEvent, lambdaContext, multipartBody } from '../fixtures/api-events';
 import { InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, RecordingNotifier, RecordingTimers, ScriptedDetector, verdict } from '../fixtures/fakes';
 import { syntheticWafer } from '../fixtures/wafer-images';
+import { SharpImageDecoder } from '../../functions/adapters/image-decoding/sharp-image-decoder';
 
 // What configuration says; nothing a request carries may change any of it.
 const CONFIGURED = {
@@ -189,6 +190,7 @@ describe('toll-fraud guard: who is called comes from configuration and the stati
         imageClaims: new InMemoryImageClaims(),
         logger,
         alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 },
+        decoder: new SharpImageDecoder(),
         limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 },
       },
     }));

@@ -2,12 +2,15 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WaferwatchError } from '../../functions/core/errors';
 import { validateWaferImage } from '../../functions/core/validate-wafer-image';
+import { httpStatusOf } from '../../functions/adapters/http/error-status';
 import { createInspectImageHandler } from '../../functions/adapters/http/inspect-image-route';
 import { apiEvent, lambdaContext, multipartBody } from '../fixtures/api-events';
 import { alertingFakes, InMemoryInspectionStore, MemoryLogger, ScriptedDetector, verdict } from '../fixtures/fakes';
 import { pngClaiming, syntheticWafer } from '../fixtures/wafer-images';
+import { SharpImageDecoder } from '../../functions/adapters/image-decoding/sharp-image-decoder';
 
 const limits = { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 };
+const decoder = new SharpImageDecoder();
 
 /** Byte strings derived from a valid image: flipped bytes, cuts, splices and repeats. */
 function mutatedImage(original: Buffer) {
@@ -42,7 +45,7 @@ describe('upload handler under hostile input', () => {
       logger,
       // Every accepted wafer is anomalous, so an accepted body always queues an alert and a rejected one never may.
       detector: async () => new ScriptedDetector(() => verdict(true, 0.9)),
-      inspection: { store, alerts, imageClaims, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits },
+      inspection: { store, alerts, imageClaims, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, decoder, limits },
     }));
     return { store, alerts, imageClaims, handler };
   }
@@ -128,7 +131,7 @@ describe('upload handler under hostile input', () => {
     const before = process.memoryUsage().rss;
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 4097, max: 0x7fffffff }), fc.integer({ min: 1, max: 0x7fffffff }), async (width, height) => {
-        const error = await validateWaferImage(pngClaiming(width, height), limits).catch((caught: unknown) => caught);
+        const error = await validateWaferImage(pngClaiming(width, height), limits, decoder).catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(WaferwatchError);
         expect((error as WaferwatchError).code).toBe('IMAGE_DIMENSIONS_OUT_OF_RANGE');
       }),
@@ -137,17 +140,18 @@ describe('upload handler under hostile input', () => {
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
   });
 
-  it('the validator only ever throws WaferwatchErrors with 4xx statuses', async () => {
+  it('the validator only ever throws refusals, which the API answers with 4xx statuses', async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutatedImage(jpeg), mutatedImage(png), fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b))), async (bytes) => {
-        const outcome = await validateWaferImage(bytes, limits).then(
+        const outcome = await validateWaferImage(bytes, limits, decoder).then(
           () => 'accepted',
           (error: unknown) => error,
         );
         if (outcome !== 'accepted') {
           expect(outcome).toBeInstanceOf(WaferwatchError);
-          expect((outcome as WaferwatchError).statusCode).toBeGreaterThanOrEqual(400);
-          expect((outcome as WaferwatchError).statusCode).toBeLessThan(500);
+          expect((outcome as WaferwatchError).kind).toBe('refused');
+          expect(httpStatusOf(outcome as WaferwatchError)).toBeGreaterThanOrEqual(400);
+          expect(httpStatusOf(outcome as WaferwatchError)).toBeLessThan(500);
         }
       }),
       { numRuns: 400 },

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Detector } from '../../core/ports/detector';
-import { WaferwatchError } from '../../core/errors';
+import { isRefusal } from '../../core/errors';
 import { newInspectionId } from '../../core/inspection-keys';
 import { inspectWaferImage, type InspectionDependencies } from '../../core/inspect-wafer-image';
 import { apiHandler, type ApiContext } from './api-handler';
@@ -46,7 +46,7 @@ export function createInspectImageHandler(
         headers: { Location: `/inspections/${outcome.record.inspectionId}` },
       };
     } catch (error) {
-      if (error instanceof WaferwatchError && error.statusCode >= 400 && error.statusCode < 500) deps.observer?.rejected(error.code);
+      if (isRefusal(error)) deps.observer?.rejected(error.code);
       throw error;
     }
   });

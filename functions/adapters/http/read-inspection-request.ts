@@ -1,5 +1,6 @@
 import busboy from 'busboy';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { STATION_ID } from '../../core/camera-upload';
 import { ImageTooLargeError, MalformedRequestError } from '../../core/errors';
 import { headerValue } from './headers';
 
@@ -10,7 +11,6 @@ export interface UploadedWaferImage {
   stationId: string | undefined;
 }
 
-const STATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const DATA_URL = /^data:[^,]*?;base64,/i;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 

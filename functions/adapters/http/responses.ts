@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DetectorUnavailableError, WaferwatchError } from '../../core/errors';
 import type { DomainLogger } from '../../core/ports/domain-logger';
+import { httpStatusOf } from './error-status';
 import { headerValue } from './headers';
 
 const BASE_HEADERS = {
@@ -31,8 +32,8 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
 }
 
 /**
- * The one place errors become HTTP: a WaferwatchError keeps its status, code and client-safe details;
- * anything else is a 500 that names only the request id (the details go to the log).
+ * The one place errors become HTTP responses: a WaferwatchError answers with its code's status (error-status.ts), its
+ * code and client-safe details; anything else is a 500 that names only the request id (the details go to the log).
  */
 export function errorResponse(error: unknown, requestId: string, logger: DomainLogger, headers: Record<string, string> = {}): APIGatewayProxyResult {
   if (error instanceof WaferwatchError) {
@@ -40,8 +41,9 @@ export function errorResponse(error: unknown, requestId: string, logger: DomainL
     if (error instanceof DetectorUnavailableError && error.retryAfterSeconds !== undefined) {
       extraHeaders['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
     }
-    if (error.statusCode >= 500) logger.warn('Request failed on a dependency', { code: error.code, reason: error.message });
-    return jsonResponse(error.statusCode, { error: { code: error.code, message: error.message, ...error.details } }, extraHeaders);
+    const statusCode = httpStatusOf(error);
+    if (statusCode >= 500) logger.warn('Request failed on a dependency', { code: error.code, reason: error.message });
+    return jsonResponse(statusCode, { error: { code: error.code, message: error.message, ...error.details } }, extraHeaders);
   }
   logger.error('Unexpected error', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
   return jsonResponse(500, { error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side.', requestId } }, headers);

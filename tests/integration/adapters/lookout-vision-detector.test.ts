@@ -115,7 +115,7 @@ describe('LookoutVisionDetector against the Lookout for Vision emulator', () => 
     // Assess
     expect(emulator.requests()).toHaveLength(3);
     expect(error.code).toBe('DETECTOR_UNAVAILABLE');
-    expect(error.statusCode).toBe(503);
+    expect(error.kind).toBe('unavailable');
     expect(error.retryAfterSeconds).toBe(1);
     expect(error.details).toEqual({ detector: 'lookoutvision', reason: 'throttled' });
   });

@@ -142,7 +142,7 @@ describe('LookoutVisionDetector', () => {
 
     // Assess
     expect(error.code).toBe('DETECTOR_UNAVAILABLE');
-    expect(error.statusCode).toBe(503);
+    expect(error.kind).toBe('unavailable');
     expect(error.details).toEqual({ detector: 'lookoutvision', reason });
     expect(error.retryAfterSeconds).toBe(retryAfterSeconds);
     expect(`${error.message} ${JSON.stringify(error.details)}`).not.toMatch(/arn:|123456789012|wafer-line-4|10\.0\.0\.1/);

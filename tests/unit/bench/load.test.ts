@@ -32,6 +32,7 @@ import {
   type UploadResult,
 } from '../../../bench/load-benchmark';
 import { validateWaferImage } from '../../../functions/core/validate-wafer-image';
+import { SharpImageDecoder } from '../../../functions/adapters/image-decoding/sharp-image-decoder';
 
 const SAMPLE = path.resolve(__dirname, '../../../samples/wafer-photos/anomalous/scratch.jpg');
 const LIMITS = { maxBytes: 4 * 1024 * 1024, minSide: 64, maxSide: 4096 };
@@ -217,9 +218,9 @@ describe('withJpegComment', () => {
     const jpeg = await readFile(SAMPLE);
 
     // Act
-    const original = await validateWaferImage(jpeg, LIMITS);
-    const commented = await validateWaferImage(withJpegComment(jpeg, 'waferwatch bench upload=1'), LIMITS);
-    const otherComment = await validateWaferImage(withJpegComment(jpeg, 'waferwatch bench upload=2'), LIMITS);
+    const original = await validateWaferImage(jpeg, LIMITS, new SharpImageDecoder());
+    const commented = await validateWaferImage(withJpegComment(jpeg, 'waferwatch bench upload=1'), LIMITS, new SharpImageDecoder());
+    const otherComment = await validateWaferImage(withJpegComment(jpeg, 'waferwatch bench upload=2'), LIMITS, new SharpImageDecoder());
 
     // Assess
     expect([commented.width, commented.height, commented.format]).toEqual([original.width, original.height, 'jpeg']);

@@ -5,6 +5,7 @@ import { AlertQueueUnavailableError, CorruptImageError, DetectorUnavailableError
 import { inspectWaferImage, type InspectionDependencies } from '../../../functions/core/inspect-wafer-image';
 import { InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
+import { SharpImageDecoder } from '../../../functions/adapters/image-decoding/sharp-image-decoder';
 
 const limits = { maxBytes: 1024 * 1024, minSide: 64, maxSide: 4096 };
 
@@ -20,6 +21,7 @@ describe('inspectWaferImage', () => {
     alerts,
     imageClaims,
     logger,
+    decoder: new SharpImageDecoder(),
     limits,
     alertPolicy: { confidenceThreshold: 0.6, reviewThreshold: 0.3 },
     earlierInspectionWaitsMs: [5, 10, 20],
@@ -291,7 +293,7 @@ describe('inspectWaferImage', () => {
   it('reports storage as unavailable, and places no call, when the image cannot be written', async () => {
     store.failImagePuts = 1;
     const error = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.99))), { bytes: jpeg, stationId: 'default', source: 'api' }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'STORAGE_UNAVAILABLE', statusCode: 503 });
+    expect(error).toMatchObject({ code: 'STORAGE_UNAVAILABLE', kind: 'unavailable' });
     expect(alerts.messages).toHaveLength(0);
   });
 
@@ -328,7 +330,7 @@ describe('inspectWaferImage', () => {
       detect: async () => verdict(true, 1),
     };
     const error = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'default', source: 'api' }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'CORRUPT_IMAGE', statusCode: 422 });
+    expect(error).toMatchObject({ code: 'CORRUPT_IMAGE', kind: 'refused' });
     expect(store.objects.size + store.records.size).toBe(0);
   });
 });

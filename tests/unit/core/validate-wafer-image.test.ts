@@ -6,11 +6,13 @@ import { WaferwatchError } from '../../../functions/core/errors';
 import { readImageStructure } from '../../../functions/core/image-structure';
 import { validateWaferImage } from '../../../functions/core/validate-wafer-image';
 import { jpegWithDimensions, pngChunk, pngClaiming, syntheticWafer } from '../../fixtures/wafer-images';
+import { SharpImageDecoder } from '../../../functions/adapters/image-decoding/sharp-image-decoder';
 
 const limits = { maxBytes: 4 * 1024 * 1024, minSide: 64, maxSide: 4096 };
+const decoder = new SharpImageDecoder();
 
 async function rejection(bytes: Uint8Array, customLimits = limits): Promise<WaferwatchError> {
-  const error = await validateWaferImage(bytes, customLimits).then(
+  const error = await validateWaferImage(bytes, customLimits, decoder).then(
     () => undefined,
     (caught: unknown) => caught,
   );
@@ -28,7 +30,7 @@ describe('validateWaferImage', () => {
 
   it('accepts a PNG and reports format, dimensions, size and sha256 from the bytes', async () => {
     // Act
-    const image = await validateWaferImage(png, limits);
+    const image = await validateWaferImage(png, limits, decoder);
     // Assess
     expect(image).toMatchObject({ format: 'png', contentType: 'image/png', width: 128, height: 96, sizeBytes: png.length });
     expect(image.sha256).toBe(createHash('sha256').update(png).digest('hex'));
@@ -38,17 +40,17 @@ describe('validateWaferImage', () => {
     const progressive = await sharp(jpeg).jpeg({ progressive: true }).toBuffer();
     const grey = await syntheticWafer('jpeg', 64, 64, 1);
     for (const bytes of [jpeg, progressive, grey]) {
-      const image = await validateWaferImage(bytes, limits);
+      const image = await validateWaferImage(bytes, limits, decoder);
       expect(image.format).toBe('jpeg');
       expect(image.contentType).toBe('image/jpeg');
     }
-    expect((await validateWaferImage(jpeg, limits)).width).toBe(200);
-    expect((await validateWaferImage(jpeg, limits)).height).toBe(150);
+    expect((await validateWaferImage(jpeg, limits, decoder)).width).toBe(200);
+    expect((await validateWaferImage(jpeg, limits, decoder)).height).toBe(150);
   });
 
-  it('rejects images over the size limit with 413 before reading them', async () => {
+  it('refuses images over the size limit before reading them', async () => {
     const error = await rejection(png, { ...limits, maxBytes: png.length - 1 });
-    expect(error).toMatchObject({ code: 'IMAGE_TOO_LARGE', statusCode: 413 });
+    expect(error).toMatchObject({ code: 'IMAGE_TOO_LARGE', kind: 'refused' });
   });
 
   it.each([
@@ -56,17 +58,17 @@ describe('validateWaferImage', () => {
     ['WebP', Buffer.from('RIFF\x24\x00\x00\x00WEBPVP8 ', 'latin1')],
     ['text', Buffer.from('hello, this is not an image')],
     ['PDF', Buffer.from('%PDF-1.7\n')],
-  ])('rejects %s with 415 whatever it is called', async (_name, bytes) => {
-    expect(await rejection(bytes)).toMatchObject({ code: 'UNSUPPORTED_IMAGE_TYPE', statusCode: 415 });
+  ])('refuses %s as an unsupported image type whatever it is called', async (_name, bytes) => {
+    expect(await rejection(bytes)).toMatchObject({ code: 'UNSUPPORTED_IMAGE_TYPE', kind: 'refused' });
   });
 
   it('rejects an empty body as a malformed request', async () => {
-    expect(await rejection(Buffer.alloc(0))).toMatchObject({ code: 'MALFORMED_REQUEST', statusCode: 400 });
+    expect(await rejection(Buffer.alloc(0))).toMatchObject({ code: 'MALFORMED_REQUEST', kind: 'refused' });
   });
 
-  it('rejects truncated PNG and JPEG files with 422', async () => {
+  it('refuses truncated PNG and JPEG files as corrupt', async () => {
     for (const bytes of [png.subarray(0, png.length - 20), png.subarray(0, 40), jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), jpeg.subarray(0, 4)]) {
-      expect(await rejection(bytes)).toMatchObject({ code: 'CORRUPT_IMAGE', statusCode: 422 });
+      expect(await rejection(bytes)).toMatchObject({ code: 'CORRUPT_IMAGE', kind: 'refused' });
     }
   });
 
@@ -82,7 +84,7 @@ describe('validateWaferImage', () => {
     const scanStart = jpeg.indexOf(Buffer.from([0xff, 0xda]));
     const cut = Buffer.concat([jpeg.subarray(0, scanStart + Math.floor((jpeg.length - scanStart) / 2)), Buffer.from([0xff, 0xd9])]);
     expect(readImageStructure(cut)).toMatchObject({ format: 'jpeg' });
-    expect(await rejection(cut)).toMatchObject({ code: 'CORRUPT_IMAGE', statusCode: 422 });
+    expect(await rejection(cut)).toMatchObject({ code: 'CORRUPT_IMAGE', kind: 'refused' });
   });
 
   it('rejects a PNG with valid checksums but undecodable pixel data', async () => {
@@ -97,7 +99,7 @@ describe('validateWaferImage', () => {
     [4097, 100],
   ])('rejects %ix%i as out of range', async (width, height) => {
     const bytes = width > 2000 ? pngClaiming(width, height) : await syntheticWafer('png', width, height);
-    expect(await rejection(bytes)).toMatchObject({ code: 'IMAGE_DIMENSIONS_OUT_OF_RANGE', statusCode: 422 });
+    expect(await rejection(bytes)).toMatchObject({ code: 'IMAGE_DIMENSIONS_OUT_OF_RANGE', kind: 'refused' });
   });
 
   it('rejects headers claiming huge dimensions before decoding (no pixel memory allocated)', async () => {

@@ -61,7 +61,7 @@ describe('readInspectionRequest', () => {
       return apiEvent({ headers: { 'content-type': contentType }, body: body.subarray(0, 60).toString('base64'), isBase64Encoded: true });
     })()],
   ])('rejects %s as a malformed request', async (_name, event) => {
-    await expect(readInspectionRequest(event, maxBytes)).rejects.toMatchObject({ code: 'MALFORMED_REQUEST', statusCode: 400 });
+    await expect(readInspectionRequest(event, maxBytes)).rejects.toMatchObject({ code: 'MALFORMED_REQUEST', kind: 'refused' });
   });
 
   it('rejects an image over the limit with 413 in every request form', async () => {
@@ -73,7 +73,7 @@ describe('readInspectionRequest', () => {
       apiEvent({ headers: { 'content-type': contentType }, body: body.toString('base64'), isBase64Encoded: true }),
     ];
     for (const event of events) {
-      await expect(readInspectionRequest(event, maxBytes)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE', statusCode: 413 });
+      await expect(readInspectionRequest(event, maxBytes)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE', kind: 'refused' });
     }
   });
 });

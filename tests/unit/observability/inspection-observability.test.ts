@@ -18,6 +18,7 @@ import { lambdaContext, rawUploadEvent } from '../../fixtures/api-events';
 import { captureOutput, isEmf, metricsOf } from '../../helpers/captured-output';
 import { InMemoryCameraUploads, InMemoryImageClaims, InMemoryInspectionStore, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
+import { SharpImageDecoder } from '../../../functions/adapters/image-decoding/sharp-image-decoder';
 
 const ALERT_POLICY = { confidenceThreshold: 0.5, reviewThreshold: 0.3 };
 const LIMITS = { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 };
@@ -73,6 +74,7 @@ describe('observability of one inspection', () => {
           imageClaims,
           logger: observability.logger,
           alertPolicy: ALERT_POLICY,
+          decoder: new SharpImageDecoder(),
           limits: LIMITS,
         },
       })),
@@ -272,7 +274,7 @@ describe('observability of one inspection', () => {
         observer: createRequestObserver(observability),
         detector: async () => timedDetector(detector, observability.metrics, steppingClock(7)),
         defaultStationId: 'default',
-        inspection: { store, events: inspectionMetrics(observability.metrics), alerts, imageClaims, logger: observability.logger, alertPolicy: ALERT_POLICY, limits: LIMITS },
+        inspection: { store, events: inspectionMetrics(observability.metrics), alerts, imageClaims, logger: observability.logger, alertPolicy: ALERT_POLICY, decoder: new SharpImageDecoder(), limits: LIMITS },
       })),
       observability,
     );

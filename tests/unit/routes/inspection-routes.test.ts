@@ -9,6 +9,7 @@ import { incomingKey } from '../../../functions/core/camera-upload';
 import { newInspectionId } from '../../../functions/core/inspection-keys';
 import { InMemoryCameraUploads, InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
+import { SharpImageDecoder } from '../../../functions/adapters/image-decoding/sharp-image-decoder';
 
 const ORIGIN = 'https://inspect.fab.example';
 
@@ -27,7 +28,7 @@ describe('inspection API routes', () => {
       allowedOrigins: [ORIGIN],
       logger,
       detector: async () => detector,
-      inspection: { store, alerts, imageClaims, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 } },
+      inspection: { store, alerts, imageClaims, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, decoder: new SharpImageDecoder(), limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 } },
     }));
   const getHandler = () => createGetInspectionHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));
   const listHandler = () => createListInspectionsHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));

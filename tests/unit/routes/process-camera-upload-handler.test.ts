@@ -6,6 +6,7 @@ import { newInspectionId } from '../../../functions/core/inspection-keys';
 import { createCameraUploadQueueHandler, createProcessCameraUploadHandler } from '../../../functions/adapters/sqs/process-camera-upload-handler';
 import { InMemoryCameraUploads, InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
+import { SharpImageDecoder } from '../../../functions/adapters/image-decoding/sharp-image-decoder';
 
 const BUCKET = 'camera-test-bucket';
 const MAX_BYTES = 64 * 1024;
@@ -56,7 +57,7 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
       uploads,
       detector: loadDetector,
       defaultStationId: 'default',
-      inspection: { store, alerts, imageClaims, logger, alertPolicy, limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
+      inspection: { store, alerts, imageClaims, logger, alertPolicy, decoder: new SharpImageDecoder(), limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
     }));
 
   beforeAll(async () => {
@@ -226,7 +227,7 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
     const id = newInspectionId();
     uploads.objects.set(`incoming/${id}`, { bytes: jpeg });
     alerts.failNext = 1;
-    await expect(handler()(s3Event(`incoming/${id}`))).rejects.toMatchObject({ code: 'ALERT_QUEUE_UNAVAILABLE', statusCode: 503 });
+    await expect(handler()(s3Event(`incoming/${id}`))).rejects.toMatchObject({ code: 'ALERT_QUEUE_UNAVAILABLE', kind: 'unavailable' });
     expect(store.records.get(id)?.alert.status).toBe('not-queued');
     expect(uploads.objects.has(`incoming/${id}`)).toBe(true);
     const storedObjects = store.objects.size;
@@ -291,7 +292,7 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
         uploads,
         detector: loadDetector,
         defaultStationId: 'default',
-        inspection: { store, alerts, imageClaims, logger, alertPolicy, limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
+        inspection: { store, alerts, imageClaims, logger, alertPolicy, decoder: new SharpImageDecoder(), limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
       }));
 
     it('reports only the message whose upload failed on a dependency, after processing the others', async () => {

@@ -31,6 +31,7 @@ import {
   verdict,
 } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
+import { SharpImageDecoder } from '../../../functions/adapters/image-decoding/sharp-image-decoder';
 
 const OPERATOR = '+447700900123';
 const SECRET = 'sk-live-7f3a9c';
@@ -85,6 +86,7 @@ describe('no stack traces, secrets or phone numbers in responses', () => {
         imageClaims: options.imageClaims ?? fakes.imageClaims,
         logger,
         alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 },
+        decoder: new SharpImageDecoder(),
         limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 },
       },
     }));
@@ -154,7 +156,7 @@ describe('the operator number never reaches a client when Connect refuses the qu
       allowedOrigins: [],
       logger,
       detector: async () => new ScriptedDetector(() => verdict(true, 0.9)),
-      inspection: { store, alerts, imageClaims: new InMemoryImageClaims(), logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 } },
+      inspection: { store, alerts, imageClaims: new InMemoryImageClaims(), logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, decoder: new SharpImageDecoder(), limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 } },
     }));
     const connect = new ConnectClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     mockClient(connect)
