@@ -1,56 +1,62 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createConnectClient, createDynamoDbClient, createSnsClient, createSqsClient } from '../adapters/aws-clients';
+import { createConnectClient, createSnsClient } from '../adapters/aws-clients';
 import { ConnectOperatorCaller } from '../adapters/connect/connect-operator-caller';
-import { DynamoDbAlertStateStore, toDocumentClient } from '../adapters/dynamodb/dynamodb-alert-state-store';
-import { DynamoDbEscalationStore } from '../adapters/dynamodb/dynamodb-escalation-store';
-import { SnsAlertNotifier } from '../adapters/sns/sns-alert-notifier';
-import { SqsAlertQueue } from '../adapters/sqs/sqs-alert-queue';
-import { getConfig, type Config } from '../config/environment';
-import type { ImageClaims } from '../core/ports/alert-state-store';
-import type { PlaceCallResult } from '../core/place-operator-call';
 import { createLogger } from '../adapters/observability/logger';
-import { getObservability, traced, type Observability } from '../adapters/observability/observability';
-import type { PlaceCallHandlerDependencies } from '../adapters/sqs/place-call-handler';
-import { createStationDependencies } from './shared/stations';
-import { createStoreDependencies } from './shared/inspection-store';
+import { countCallResult, createRequestObserver, getObservability, traced, withObservability, type Observability } from '../adapters/observability/observability';
+import { SnsAlertNotifier } from '../adapters/sns/sns-alert-notifier';
+import { createPlaceCallHandler, type PlaceCallHandlerDependencies } from '../adapters/sqs/place-call-handler';
+import { alertDeadLetterQueueConfig, alertQueueConfig } from '../config/alert-queue';
+import { alertStateConfig } from '../config/alert-state';
+import { callPolicyConfig } from '../config/call-policy';
+import { connectConfig } from '../config/connect';
+import { parseEnvironment, type ConfigOfAll } from '../config/environment';
+import { imageBucketConfig } from '../config/image-bucket';
+import { regionConfig } from '../config/region';
+import { stationRegistryConfig } from '../config/station-registry';
+import { unacknowledgedAlertsConfig } from '../config/unacknowledged-alerts';
+import type { PlaceCallResult } from '../core/place-operator-call';
+import { defaultStation } from '../core/station-registry';
+import type { StationLookup } from '../core/ports/station-registry';
+import { createAlertQueue, createAlertStateStores } from './shared/alerting';
+import { createInspectionStore } from './shared/inspection-store';
+import { createStationRegistry } from './shared/station-registry';
 
-/** The alert queue and the alert state store of a configuration (shared by the inspecting functions and place-call). */
-export function createAlertAdapters(config: Config): {
-  queue: SqsAlertQueue;
-  alertState: DynamoDbAlertStateStore;
-  ladders: DynamoDbEscalationStore;
-  dynamoDb: DynamoDBClient;
-} {
-  const sqs = traced(createSqsClient({ region: config.AWS_REGION, endpoint: config.SQS_ENDPOINT }));
-  const dynamoDb = traced(createDynamoDbClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT }));
-  const documents = toDocumentClient(dynamoDb);
-  return {
-    queue: new SqsAlertQueue({ client: sqs, queueUrl: config.ALERT_QUEUE_URL, deadLetterQueueUrl: config.ALERT_DEAD_LETTER_QUEUE_URL }),
-    alertState: new DynamoDbAlertStateStore({ client: documents, tableName: config.ALERT_STATE_TABLE }),
-    ladders: new DynamoDbEscalationStore({ client: documents, tableName: config.ALERT_STATE_TABLE }),
-    dynamoDb,
-  };
-}
+/** What the place-call function reads of its environment: the only function that rings anyone, so the only one with Connect. */
+export const PLACE_CALL_CONFIG = [
+  regionConfig,
+  imageBucketConfig,
+  alertQueueConfig,
+  alertDeadLetterQueueConfig,
+  alertStateConfig,
+  stationRegistryConfig,
+  connectConfig,
+  callPolicyConfig,
+  unacknowledgedAlertsConfig,
+] as const;
 
-/** The image claims the inspection pipeline uses, kept for IMAGE_DEDUPE_TTL_SECONDS. */
-export function imageClaimsOf(alertState: DynamoDbAlertStateStore, config: Config): ImageClaims {
-  return { claim: (sha256, inspectionId) => alertState.claimImage(sha256, inspectionId, config.IMAGE_DEDUPE_TTL_SECONDS) };
+export type PlaceCallConfig = ConfigOfAll<typeof PLACE_CALL_CONFIG>;
+
+/** Parse the place-call function's environment; throws ConfigurationError naming each bad variable. */
+export function readPlaceCallConfig(env: Record<string, string | undefined> = process.env): PlaceCallConfig {
+  return parseEnvironment(PLACE_CALL_CONFIG, env);
 }
 
 /** The place-call function's timeout (serverless.yml); an alert's lease outlasts one invocation. */
 const PLACE_CALL_TIMEOUT_SECONDS = 30;
 
-/** Everything the place-call function uses, built once per container from the configuration. */
+/** Everything the place-call function uses, built once per container from its configuration. */
 export function createPlaceCallDependencies(
-  config: Config,
+  config: PlaceCallConfig,
   logger: Logger = createLogger(),
   observability?: Observability,
-): PlaceCallHandlerDependencies & { config: Config } {
-  const { store } = createStoreDependencies(config, logger);
-  const { queue, alertState, ladders, dynamoDb } = createAlertAdapters(config);
-  const stations = createStationDependencies(config, dynamoDb);
+): PlaceCallHandlerDependencies & { config: PlaceCallConfig } {
+  const { store } = createInspectionStore(config);
+  const queue = createAlertQueue(config);
+  const { dynamoDb, alertState, ladders } = createAlertStateStores(config);
+  const registry = createStationRegistry(config, dynamoDb);
+  // Without a registry there is one station, whose ladder is OPERATOR_PHONE_NUMBER.
+  const station = defaultStation(config.OPERATOR_PHONE_NUMBER);
+  const stations: StationLookup = registry ? (stationId) => registry.getStation(stationId) : async () => station;
   const caller = new ConnectOperatorCaller({
     client: traced(createConnectClient({ region: config.AWS_REGION, endpoint: config.CONNECT_ENDPOINT })),
     instanceId: config.CONNECT_INSTANCE_ID,
@@ -71,7 +77,7 @@ export function createPlaceCallDependencies(
     caller,
     alertState,
     ladders,
-    stations: stations.lookup,
+    stations,
     timers: queue,
     notifier,
     queue,
@@ -90,30 +96,12 @@ export function createPlaceCallDependencies(
 }
 
 /**
- * The call metrics: CallsPlaced (a ladder's first level rang), CallsEscalated, AlertsUnacknowledged (its alarm notifies
- * people), CallsFolded, CallsRetried and CallsFailed (the alarms in serverless.yml read them).
+ * The alert queue's consumer (SQS event source with ReportBatchItemFailures), built once per container during the init
+ * phase: bad configuration fails the cold start by name.
  */
-export function countCallResult({ metrics }: Observability, result: PlaceCallResult): void {
-  const names: Partial<Record<PlaceCallResult['result'], string>> = {
-    placed: 'CallsPlaced',
-    escalated: 'CallsEscalated',
-    unacknowledged: 'AlertsUnacknowledged',
-    folded: 'CallsFolded',
-    retry: 'CallsRetried',
-    'dead-letter': 'CallsFailed',
-    duplicate: 'DuplicateAlerts',
-  };
-  const name = names[result.result];
-  if (!name) return;
-  metrics.addMetric(name, MetricUnit.Count, 1);
-  if (result.result === 'dead-letter') metrics.addMetadata('failureCode', result.code);
-}
-
-let containerDependencies: ReturnType<typeof createPlaceCallDependencies> | undefined;
-
-/** This container's place-call dependencies, built on first use from the parsed environment. */
-export function getPlaceCallDependencies(): ReturnType<typeof createPlaceCallDependencies> {
+export function wirePlaceCall(env: Record<string, string | undefined> = process.env) {
   const observability = getObservability();
-  containerDependencies ??= createPlaceCallDependencies(getConfig(), observability.logger, observability);
-  return containerDependencies;
+  const dependencies = createPlaceCallDependencies(readPlaceCallConfig(env), observability.logger, observability);
+  const observer = createRequestObserver(observability);
+  return withObservability(createPlaceCallHandler(() => ({ ...dependencies, observer })), observability);
 }

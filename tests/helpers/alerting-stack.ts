@@ -7,15 +7,14 @@ import path from 'node:path';
 import { createDynamoDbClient } from '../../functions/adapters/aws-clients';
 import { toDocumentClient } from '../../functions/adapters/dynamodb/dynamodb-alert-state-store';
 import { DynamoDbEscalationStore } from '../../functions/adapters/dynamodb/dynamodb-escalation-store';
-import { createContactEventsDependencies, parseContactEventsConfig } from '../../functions/wiring/contact-events';
+import { createContactEventsDependencies, readContactEventsConfig } from '../../functions/wiring/contact-events';
 import { createContactEventsHandler, type ConnectContactEvent } from '../../functions/adapters/eventbridge/contact-events-handler';
 import { createRecordDecisionHandler, type RecordDecisionAnswer } from '../../functions/adapters/connect/record-decision-handler';
 import { importStations } from '../../deploy/import-stations';
 import { SnsEmulator } from '../../local/emulators/sns-emulator';
-import { createPlaceCallDependencies } from '../../functions/wiring/place-call';
-import { parseConfig, type Config } from '../../functions/config/environment';
+import { createPlaceCallDependencies, readPlaceCallConfig } from '../../functions/wiring/place-call';
 import type { InspectionRecord } from '../../functions/core/inspection';
-import { createDependencies } from '../../functions/wiring/inspect-image';
+import { createInspectImageDependencies, readInspectImageConfig, type InspectImageConfig } from '../../functions/wiring/inspect-image';
 import { createLogger } from '../../functions/adapters/observability/logger';
 import { createInspectImageHandler } from '../../functions/adapters/http/inspect-image-route';
 import { createPlaceCallHandler } from '../../functions/adapters/sqs/place-call-handler';
@@ -26,9 +25,9 @@ import { lambdaContext, rawUploadEvent } from '../fixtures/api-events';
 import { startLocalAwsStandIns, type LocalAwsStandIns } from './local-aws-stand-ins';
 
 /**
- * The whole alerting path on protocol-level stand-ins, for fault-injection tests: the inspect route and the place-call
- * consumer built by the production wiring (createDependencies, createPlaceCallDependencies) from a parsed
- * configuration, with real SDK clients against s3rver (behind a fault proxy), the Lookout for Vision and Connect
+ * The whole alerting path on protocol-level stand-ins, for fault-injection tests: the inspect route, the place-call
+ * consumer and the contact-events function built by the production wiring (createInspectImageDependencies,
+ * createPlaceCallDependencies, createContactEventsDependencies), each from its own parse of one environment, with real SDK clients against s3rver (behind a fault proxy), the Lookout for Vision and Connect
  * emulators, the SQS emulator (alert queue with redrive) and dynalite (alert state). The SQS clock is the test's,
  * so backoff delays pass without sleeping.
  */
@@ -36,7 +35,10 @@ export interface AlertingStack {
   standIns: LocalAwsStandIns;
   s3Faults: S3FaultProxy;
   alerts: AlertServices;
-  config: Config;
+  /** The environment every function of the stack is configured from. */
+  env: Record<string, string>;
+  /** The inspect function's configuration, parsed from `env`. */
+  config: InspectImageConfig;
   /** POST /inspections with raw image bytes. */
   upload(bytes: Uint8Array, stationId?: string): Promise<{ statusCode: number; body: Record<string, any> }>;
   /**
@@ -91,7 +93,7 @@ export async function startAlertingStack(options: AlertingStackOptions = {}): Pr
   const snsEndpoint = await sns.start();
   const topicArn = sns.createTopic('waferwatch-test-alert-unacknowledged');
   const registryEnv = options.stations === undefined ? {} : await seedRegistry(alerts.dynamoDbEndpoint, options.stations, options.env?.OPERATOR_COUNTRY_PREFIXES);
-  const config = parseConfig({
+  const env: Record<string, string> = {
     ...standIns.env,
     S3_ENDPOINT: s3Faults.endpoint,
     SQS_ENDPOINT: alerts.sqsEndpoint,
@@ -106,15 +108,16 @@ export async function startAlertingStack(options: AlertingStackOptions = {}): Pr
     CONNECT_CALLS_PER_SECOND: '100',
     ...registryEnv,
     ...options.env,
-  });
+  };
+  const config = readInspectImageConfig(env);
   const logger = createLogger();
-  const app = createDependencies(config, logger);
-  const inspect = createInspectImageHandler(() => ({ ...app, allowedOrigins: config.ALLOWED_ORIGINS }));
+  const app = createInspectImageDependencies(config, logger);
+  const inspect = createInspectImageHandler(() => app);
   // Rebuilt by restartFunctions(), as new Lambda containers would be: nothing of a ladder lives in a container.
-  let placeCallDependencies = { ...createPlaceCallDependencies(config, logger), now: () => new Date(clock) };
+  let placeCallDependencies = { ...createPlaceCallDependencies(readPlaceCallConfig(env), logger), now: () => new Date(clock) };
   const placeCall = createPlaceCallHandler(() => placeCallDependencies);
   // The contact-events function as EventBridge's rule invokes it, fed by the Connect emulator's contact events.
-  let contactEventsDependencies = { ...createContactEventsDependencies(parseContactEventsConfig(envOf(config)), logger), now: () => new Date(clock) };
+  let contactEventsDependencies = { ...createContactEventsDependencies(readContactEventsConfig(env), logger), now: () => new Date(clock) };
   const contactEvents = createContactEventsHandler(() => contactEventsDependencies);
   const pendingEvents = new Set<Promise<unknown>>();
   const eventFailures: unknown[] = [];
@@ -137,6 +140,7 @@ export async function startAlertingStack(options: AlertingStackOptions = {}): Pr
     standIns,
     s3Faults,
     alerts,
+    env,
     config,
     async upload(bytes, stationId) {
       const headers = stationId ? { 'content-type': 'image/png', 'x-station-id': stationId } : { 'content-type': 'image/png' };
@@ -229,8 +233,8 @@ export async function startAlertingStack(options: AlertingStackOptions = {}): Pr
       await eventsSettled();
     },
     restartFunctions() {
-      placeCallDependencies = { ...createPlaceCallDependencies(config, logger), now: () => new Date(clock) };
-      contactEventsDependencies = { ...createContactEventsDependencies(parseContactEventsConfig(envOf(config)), logger), now: () => new Date(clock) };
+      placeCallDependencies = { ...createPlaceCallDependencies(readPlaceCallConfig(env), logger), now: () => new Date(clock) };
+      contactEventsDependencies = { ...createContactEventsDependencies(readContactEventsConfig(env), logger), now: () => new Date(clock) };
     },
     calls() {
       return [...standIns.connect.calls()].reverse().map((call) => ({
@@ -250,11 +254,6 @@ export async function startAlertingStack(options: AlertingStackOptions = {}): Pr
       await standIns.close();
     },
   };
-}
-
-/** The configuration back as environment strings (what the contact-events function's own schema reads). */
-function envOf(config: Config): Record<string, string> {
-  return Object.fromEntries(Object.entries(config).filter(([, value]) => typeof value === 'string' || typeof value === 'number').map(([name, value]) => [name, String(value)]));
 }
 
 /** Create a registry table in dynalite and import the file through the real import; the env that names it. */

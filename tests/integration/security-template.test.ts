@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../functions/config/environment';
+import { readInspectImageConfig } from '../../functions/wiring/inspect-image';
 import { MISSING_API_KEY_RESPONSE } from '../../local/local-stack';
 import { pageContentSecurityPolicy } from '../../local/static-files';
 import {
@@ -220,15 +220,10 @@ describe('security of the packaged stack (issue 7)', () => {
     const allowedText = templateText(inspect.Environment.Variables.ALLOWED_ORIGINS);
 
     // Act
-    const allowed = parseConfig({
+    const allowed = readInspectImageConfig({
       IMAGE_BUCKET: 'bucket',
-      CONNECT_INSTANCE_ID: 'i',
-      CONNECT_CONTACT_FLOW_ID: 'f',
-      CONNECT_SOURCE_PHONE_NUMBER: '+15555550199',
-      OPERATOR_PHONE_NUMBER: '+15555550100',
       STAGE: 'dev',
       ALERT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/alerts',
-      ALERT_DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/alert-dead-letters',
       ALERT_STATE_TABLE: 'alert-state',
       ALLOWED_ORIGINS: allowedText.replace(SITE_DOMAIN, 'd111111abcdef8.cloudfront.net'),
     }).ALLOWED_ORIGINS;

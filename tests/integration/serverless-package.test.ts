@@ -6,8 +6,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../functions/adapters/aws-clients';
 import { toDocumentClient } from '../../functions/adapters/dynamodb/dynamodb-alert-state-store';
 import { DynamoDbStationRegistry } from '../../functions/adapters/dynamodb/dynamodb-station-registry';
-import { parseConfig } from '../../functions/config/environment';
-import { parseContactEventsConfig } from '../../functions/wiring/contact-events';
+import { variablesOf, type ConfigFragment } from '../../functions/config/environment';
+import { CONTACT_EVENTS_CONFIG, readContactEventsConfig } from '../../functions/wiring/contact-events';
+import { CREATE_UPLOAD_CONFIG, readCreateUploadConfig } from '../../functions/wiring/create-upload';
+import { GET_INSPECTION_CONFIG, readGetInspectionConfig } from '../../functions/wiring/get-inspection';
+import { INSPECT_IMAGE_CONFIG, readInspectImageConfig } from '../../functions/wiring/inspect-image';
+import { LIST_INSPECTIONS_CONFIG, readListInspectionsConfig } from '../../functions/wiring/list-inspections';
+import { PLACE_CALL_CONFIG, readPlaceCallConfig } from '../../functions/wiring/place-call';
+import { PROCESS_CAMERA_UPLOAD_CONFIG, readProcessCameraUploadConfig } from '../../functions/wiring/process-camera-upload';
+import { readRecordDecisionConfig, RECORD_DECISION_CONFIG } from '../../functions/wiring/record-decision';
 import {
   artifactsDir,
   extractZipEntries,
@@ -34,6 +41,18 @@ const FUNCTIONS = {
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+/** Each function's own configuration, as its wiring reads it at cold start (functions/wiring/<name>.ts). */
+const WIRING: Record<string, { fragments: readonly ConfigFragment[]; read: (env: Record<string, string>) => object }> = {
+  inspectImage: { fragments: INSPECT_IMAGE_CONFIG, read: readInspectImageConfig },
+  getInspection: { fragments: GET_INSPECTION_CONFIG, read: readGetInspectionConfig },
+  listInspections: { fragments: LIST_INSPECTIONS_CONFIG, read: readListInspectionsConfig },
+  createUpload: { fragments: CREATE_UPLOAD_CONFIG, read: readCreateUploadConfig },
+  processCameraUpload: { fragments: PROCESS_CAMERA_UPLOAD_CONFIG, read: readProcessCameraUploadConfig },
+  placeCall: { fragments: PLACE_CALL_CONFIG, read: readPlaceCallConfig },
+  recordDecision: { fragments: RECORD_DECISION_CONFIG, read: readRecordDecisionConfig },
+  contactEvents: { fragments: CONTACT_EVENTS_CONFIG, read: readContactEventsConfig },
+};
 
 const MODEL_ENTRY = 'models/wafer-default.wwm';
 /** What CloudFormation's Ref of each queue would give (its URL). */
@@ -266,7 +285,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
 
   it('answers CORS preflight for the configured origins only, never "*"', () => {
     // Prepare
-    const allowedOrigins = parseConfig(resolvedEnvironment('inspectImage')).ALLOWED_ORIGINS;
+    const allowedOrigins = readInspectImageConfig(resolvedEnvironment('inspectImage')).ALLOWED_ORIGINS;
 
     // Act
     const preflights = resourcesOfType(template, 'AWS::ApiGateway::Method')
@@ -287,32 +306,33 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
-  it('gives each function the whole configuration functions/config.ts needs, valid at cold start', () => {
+  it('gives each API function the configuration its wiring reads, valid at cold start', () => {
     for (const name of FUNCTION_NAMES) {
       // Prepare
       const environment = resolvedEnvironment(name);
 
       // Act
-      const config = parseConfig(environment);
+      const config = WIRING[name]!.read(environment) as { STAGE: string; ALLOWED_ORIGINS: string[] };
 
       // Assess
       expect(config.STAGE, name).toBe('dev');
       expect(config.ALLOWED_ORIGINS, name).not.toContain('*');
       expect(lambdaFunction(name).Properties?.Environment).toMatchObject({ Variables: { IMAGE_BUCKET: { Ref: 'ImageBucket' } } });
-      expect(config.DETECTOR, name).toBe('embedded');
-      // The bundled model resolves from the Lambda working directory, /var/task, where the zip is unpacked.
-      expect(config.EMBEDDED_MODEL_URI, name).toBe(MODEL_ENTRY);
       for (const localOnly of ['S3_ENDPOINT', 'LOOKOUT_ENDPOINT', 'CONNECT_ENDPOINT']) expect(environment, name).not.toHaveProperty(localOnly);
     }
+    const inspect = readInspectImageConfig(resolvedEnvironment('inspectImage'));
+    expect(inspect.DETECTOR).toBe('embedded');
+    // The bundled model resolves from the Lambda working directory, /var/task, where the zip is unpacked.
+    expect(inspect.EMBEDDED_MODEL_URI).toBe(MODEL_ENTRY);
   });
 
   it('gives the queue-fed, event-fed and upload functions a configuration valid at cold start too, the alert settings included', () => {
-    for (const name of ['placeCall', 'processCameraUpload', 'createUpload', 'contactEvents']) {
+    for (const name of ['placeCall', 'processCameraUpload', 'createUpload', 'contactEvents', 'recordDecision']) {
       // Prepare
       const environment = resolvedEnvironment(name);
 
-      // Act: contactEvents parses only what it uses (no Connect ids); the others the whole configuration.
-      const parse = () => (name === 'contactEvents' ? parseContactEventsConfig(environment) : parseConfig(environment));
+      // Act: each function parses only the fragments its wiring names.
+      const parse = () => WIRING[name]!.read(environment);
 
       // Assess
       expect(parse, name).not.toThrow();
@@ -330,6 +350,24 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
         ALERT_UNACKNOWLEDGED_TOPIC_ARN: OTHER_REFS.AlertUnacknowledgedTopic,
       });
       for (const localOnly of ['S3_ENDPOINT', 'CONNECT_ENDPOINT', 'SQS_ENDPOINT', 'DYNAMODB_ENDPOINT']) expect(environment, name).not.toHaveProperty(localOnly);
+    }
+  });
+
+  it('has a wiring for every function, and only placeCall reads Connect ids or phone numbers', () => {
+    // Prepare
+    const functionNames = resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId]) => logicalId.replace(/LambdaFunction$/, ''));
+    const calling = ['CONNECT_INSTANCE_ID', 'CONNECT_CONTACT_FLOW_ID', 'CONNECT_SOURCE_PHONE_NUMBER', 'OPERATOR_PHONE_NUMBER'];
+
+    // Act
+    const readers = Object.entries(WIRING).map(([name, { fragments }]) => ({ name, variables: variablesOf(fragments) }));
+
+    // Assess
+    expect(Object.keys(WIRING).map((name) => name.charAt(0).toUpperCase() + name.slice(1)).sort()).toEqual(functionNames.sort());
+    for (const { name, variables } of readers) {
+      expect(variables.filter((variable) => calling.includes(variable)), name).toEqual(name === 'placeCall' ? calling : []);
+      // Whatever a function reads is in its deployed environment, or has a default, or is a local override.
+      const environment = resolvedEnvironment(name);
+      expect(() => WIRING[name]!.read(environment), name).not.toThrow();
     }
   });
 

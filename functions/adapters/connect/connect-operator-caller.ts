@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { StartOutboundVoiceContactCommand, type ConnectClient } from '@aws-sdk/client-connect';
-import { hasAllowedPrefix } from '../../config/environment';
+import { hasAllowedPrefix } from '../../core/phone-number';
 import type { OperatorCaller, OutboundCall } from '../../core/ports/operator-caller';
 import { OperatorCallError } from '../../core/errors';
 
@@ -8,7 +8,7 @@ export interface ConnectOperatorCallerOptions {
   client: ConnectClient;
   instanceId: string;
   contactFlowId: string;
-  /** E.164, validated by functions/config.ts at cold start. */
+  /** E.164, validated by functions/config/connect.ts at cold start. */
   sourcePhoneNumber: string;
   /**
    * OPERATOR_COUNTRY_PREFIXES. Every destination comes from the station registry (checked at import) or from

@@ -1,6 +1,4 @@
 import type { ConnectContactFlowEvent } from 'aws-lambda';
-import { z } from 'zod';
-import { ConfigurationError } from '../../config/environment';
 import { WaferwatchError } from '../../core/errors';
 import type { DomainLogger } from '../../core/ports/domain-logger';
 import type { InspectionStore } from '../../core/ports/inspection-store';
@@ -64,34 +62,6 @@ export function createRecordDecisionHandler(
       return { status: 'error', code: 'INTERNAL_ERROR', message: 'The decision could not be recorded.' };
     }
   };
-}
-
-const recordDecisionSchema = z.object({
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  IMAGE_BUCKET: z.string({ error: 'IMAGE_BUCKET environment variable is not set' }).min(3),
-  S3_ENDPOINT: z.url().optional(),
-  /** The alert state table holding the escalation ladders a keypress acknowledges. */
-  ALERT_STATE_TABLE: z.string().min(3).optional(),
-  DYNAMODB_ENDPOINT: z.url().optional(),
-});
-
-/** The configuration the record-decision function reads: only what it uses, so it needs no Connect numbers. */
-export type RecordDecisionConfig = z.infer<typeof recordDecisionSchema>;
-
-/**
- * Parse the record-decision function's environment; throws ConfigurationError naming each bad variable,
- * so a misconfigured function fails at cold start.
- */
-export function parseRecordDecisionConfig(env: Record<string, string | undefined> = process.env): RecordDecisionConfig {
-  const result = recordDecisionSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const name = issue.path.join('.');
-      return issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`;
-    });
-    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
-  }
-  return result.data;
 }
 
 /** `value[name]` when value is a plain object, else undefined. */

@@ -17,9 +17,6 @@ export interface InspectImageRouteDependencies extends ApiContext {
   observer?: RequestObserver;
 }
 
-/** Stations that name none share this one. */
-export { DEFAULT_STATION_ID } from '../../core/station-registry';
-
 /** POST /inspections: read the image from the request, inspect it, answer 201 with the inspection (200 with the earlier one for bytes already inspected). */
 export function createInspectImageHandler(
   resolveDependencies: () => InspectImageRouteDependencies,

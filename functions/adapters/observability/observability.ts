@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
+import type { PlaceCallResult } from '../../core/place-operator-call';
 import type { Detector } from '../../core/ports/detector';
 import type { InspectionEvents } from '../../core/ports/inspection-events';
 import { createLogger } from './logger';
@@ -149,4 +150,25 @@ export function withObservability<Event, Result>(
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
+}
+
+/**
+ * The call metrics of the place-call function: CallsPlaced (a ladder's first level rang), CallsEscalated,
+ * AlertsUnacknowledged (its alarm notifies people), CallsFolded, CallsRetried, CallsFailed and DuplicateAlerts (the
+ * alarms in resources/observability.yml read them).
+ */
+export function countCallResult({ metrics }: Pick<Observability, 'metrics'>, result: PlaceCallResult): void {
+  const names: Partial<Record<PlaceCallResult['result'], string>> = {
+    placed: 'CallsPlaced',
+    escalated: 'CallsEscalated',
+    unacknowledged: 'AlertsUnacknowledged',
+    folded: 'CallsFolded',
+    retry: 'CallsRetried',
+    'dead-letter': 'CallsFailed',
+    duplicate: 'DuplicateAlerts',
+  };
+  const name = names[result.result];
+  if (!name) return;
+  metrics.addMetric(name, MetricUnit.Count, 1);
+  if (result.result === 'dead-letter') metrics.addMetadata('failureCode', result.code);
 }

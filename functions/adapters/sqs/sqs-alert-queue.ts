@@ -1,10 +1,13 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { AlertPublisher, AlertQueueMessage } from '../../core/ports/alert-queue';
+import type { AlertPublisher, AlertQueueControl, AlertQueueMessage } from '../../core/ports/alert-queue';
 
-export interface SqsAlertQueueOptions {
+export interface SqsAlertPublisherOptions {
   client: SQSClient;
   /** ALERT_QUEUE_URL: where inspections queue alerts and the place-call function reads them. */
   queueUrl: string;
+}
+
+export interface SqsAlertQueueOptions extends SqsAlertPublisherOptions {
   /** ALERT_DEAD_LETTER_QUEUE_URL: where alerts that will not be called are parked, with the reason. */
   deadLetterQueueUrl: string;
 }
@@ -17,13 +20,9 @@ export const DEAD_LETTER_REASON_ATTRIBUTE = 'failureReason';
 /** SQS caps a visibility timeout at 12 hours. */
 const MAX_VISIBILITY_SECONDS = 43_200;
 
-/**
- * The alert queue on SQS: publishing for the inspection functions, and for the place-call function the two things
- * Lambda's event source mapping does not do by itself: delaying a retry (backoff) and parking an alert in the
- * dead-letter queue with the reason, at once instead of after every redelivery ran out.
- */
-export class SqsAlertQueue implements AlertPublisher {
-  constructor(private readonly options: SqsAlertQueueOptions) {}
+/** Publishing on the SQS alert queue: what the inspecting functions and the contact-events function do with it. */
+export class SqsAlertPublisher implements AlertPublisher {
+  constructor(protected readonly options: SqsAlertPublisherOptions) {}
 
   /** Queue one message (JSON body), delivered after `delaySeconds` (SQS per-message delay, 0–900): the ladder's timers. */
   async publish(message: AlertQueueMessage, delaySeconds = 0): Promise<void> {
@@ -38,6 +37,17 @@ export class SqsAlertQueue implements AlertPublisher {
         ),
       }),
     );
+  }
+}
+
+/**
+ * The alert queue on SQS as its consumer, the place-call function, uses it: publishing (the ladder's timers), and the
+ * two things Lambda's event source mapping does not do by itself: delaying a retry (backoff) and parking an alert in
+ * the dead-letter queue with the reason, at once instead of after every redelivery ran out.
+ */
+export class SqsAlertQueue extends SqsAlertPublisher implements AlertQueueControl {
+  constructor(protected override readonly options: SqsAlertQueueOptions) {
+    super(options);
   }
 
   /** Make a received message visible again only after `delaySeconds` (the retry's backoff). */

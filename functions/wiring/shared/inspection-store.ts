@@ -1,34 +1,21 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { createS3Client } from '../../adapters/aws-clients';
+import { traced } from '../../adapters/observability/observability';
 import { S3InspectionStore } from '../../adapters/s3/s3-inspection-store';
-import { getConfig, type Config } from '../../config/environment';
-import type { InspectionStore } from '../../core/ports/inspection-store';
-import { createLogger } from '../../adapters/observability/logger';
-import { getObservability, traced } from '../../adapters/observability/observability';
+import type { ConfigOf } from '../../config/environment';
+import type { imageBucketConfig } from '../../config/image-bucket';
+import type { regionConfig } from '../../config/region';
 
-/**
- * What the read-only functions (get, list) use: configuration, logger and the inspection store.
- * Kept apart from the inspect function's wiring so their bundles carry no detector, no sharp and no Connect client.
- */
-export interface StoreDependencies {
-  config: Config;
-  logger: Logger;
-  store: InspectionStore;
-  /** The S3 client behind the store, for other reads of the same bucket family (e.g. a model from S3). */
-  s3: S3Client;
+/** The configuration the image bucket's adapters are built from. */
+export type InspectionStoreConfig = ConfigOf<typeof regionConfig> & ConfigOf<typeof imageBucketConfig>;
+
+/** The image bucket's S3 client, traced. */
+export function createImageBucketClient(config: InspectionStoreConfig): S3Client {
+  return traced(createS3Client({ region: config.AWS_REGION, endpoint: config.S3_ENDPOINT }));
 }
 
-/** Build the S3 inspection store the configuration names. */
-export function createStoreDependencies(config: Config, logger: Logger = createLogger()): StoreDependencies {
-  const s3 = traced(createS3Client({ region: config.AWS_REGION, endpoint: config.S3_ENDPOINT }));
-  return { config, logger, s3, store: new S3InspectionStore({ client: s3, bucket: config.IMAGE_BUCKET }) };
-}
-
-let containerDependencies: StoreDependencies | undefined;
-
-/** This container's read-side dependencies, built on first use from the parsed environment. */
-export function getStoreDependencies(): StoreDependencies {
-  containerDependencies ??= createStoreDependencies(getConfig(), getObservability().logger);
-  return containerDependencies;
+/** The image bucket's S3 client and the inspection store on it. */
+export function createInspectionStore(config: InspectionStoreConfig): { s3: S3Client; store: S3InspectionStore } {
+  const s3 = createImageBucketClient(config);
+  return { s3, store: new S3InspectionStore({ client: s3, bucket: config.IMAGE_BUCKET }) };
 }

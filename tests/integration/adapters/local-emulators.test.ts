@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectOperatorCaller } from '../../../functions/adapters/connect/connect-operator-caller';
 import { LookoutVisionDetector } from '../../../functions/adapters/lookout/lookout-vision-detector';
 import { S3InspectionStore } from '../../../functions/adapters/s3/s3-inspection-store';
-import { parseConfig } from '../../../functions/config/environment';
+import { readInspectImageConfig } from '../../../functions/wiring/inspect-image';
+import { readPlaceCallConfig } from '../../../functions/wiring/place-call';
 import { inspectionKeys, newInspectionId } from '../../../functions/core/inspection-keys';
 import { ConnectEmulator } from '../../../local/emulators/connect-emulator';
 import { LookoutVisionEmulator } from '../../../local/emulators/lookout-vision-emulator';
@@ -154,14 +155,15 @@ describe('startLocalAwsStandIns', () => {
 
   it('gives a configuration that parses and real clients that reach all three stand-ins', async () => {
     // Prepare
-    const config = parseConfig(standIns.env);
+    const config = readInspectImageConfig(standIns.env);
+    const calling = readPlaceCallConfig(standIns.env);
     const store = new S3InspectionStore({ client: standIns.clients.s3, bucket: config.IMAGE_BUCKET });
     const detector = new LookoutVisionDetector({ client: standIns.clients.lookout, projectName: config.LOOKOUT_PROJECT_NAME!, modelVersion: config.LOOKOUT_MODEL_VERSION! });
     const caller = new ConnectOperatorCaller({
       client: standIns.clients.connect,
-      instanceId: config.CONNECT_INSTANCE_ID,
-      contactFlowId: config.CONNECT_CONTACT_FLOW_ID,
-      sourcePhoneNumber: config.CONNECT_SOURCE_PHONE_NUMBER,
+      instanceId: calling.CONNECT_INSTANCE_ID,
+      contactFlowId: calling.CONNECT_CONTACT_FLOW_ID,
+      sourcePhoneNumber: calling.CONNECT_SOURCE_PHONE_NUMBER,
     });
     const image = await makeTestWaferImage({ redMarkSide: 12 });
     const inspectionId = newInspectionId();
@@ -175,7 +177,7 @@ describe('startLocalAwsStandIns', () => {
       stationName: 'Litho 1',
       confidencePercent: Math.round(detection.Confidence * 100),
       callKind: 'anomaly',
-      destinationPhoneNumber: config.OPERATOR_PHONE_NUMBER,
+      destinationPhoneNumber: calling.OPERATOR_PHONE_NUMBER,
       contactName: 'Line operator',
       level: 1,
       loop: 1,

@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { variablesOf } from '../../../functions/config/environment';
+import { CONTACT_EVENTS_CONFIG } from '../../../functions/wiring/contact-events';
+import { CREATE_UPLOAD_CONFIG } from '../../../functions/wiring/create-upload';
+import { GET_INSPECTION_CONFIG } from '../../../functions/wiring/get-inspection';
+import { INSPECT_IMAGE_CONFIG } from '../../../functions/wiring/inspect-image';
+import { LIST_INSPECTIONS_CONFIG } from '../../../functions/wiring/list-inspections';
+import { PLACE_CALL_CONFIG } from '../../../functions/wiring/place-call';
+import { PROCESS_CAMERA_UPLOAD_CONFIG } from '../../../functions/wiring/process-camera-upload';
+import { RECORD_DECISION_CONFIG } from '../../../functions/wiring/record-decision';
 import { PASSED_THROUGH, STACK_OWN_SETTINGS, START_SETTINGS, passedThrough } from '../../../local/start';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../../..');
@@ -26,11 +35,18 @@ function firstColumnVariables(markdown: string): string[] {
   return [...names];
 }
 
-/** The variables functions/config.ts parses (the keys of its schema). */
+/** The variables the functions read: every fragment each function's wiring parses (functions/wiring/<name>.ts). */
 function configVariables(): string[] {
-  const source = read('functions/config/environment.ts');
-  const schema = source.slice(source.indexOf('const baseSchema = z.object({'), source.indexOf('\n});', source.indexOf('const baseSchema')));
-  return [...schema.matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((match) => match[1]!);
+  return variablesOf([
+    ...INSPECT_IMAGE_CONFIG,
+    ...GET_INSPECTION_CONFIG,
+    ...LIST_INSPECTIONS_CONFIG,
+    ...CREATE_UPLOAD_CONFIG,
+    ...PROCESS_CAMERA_UPLOAD_CONFIG,
+    ...PLACE_CALL_CONFIG,
+    ...RECORD_DECISION_CONFIG,
+    ...CONTACT_EVENTS_CONFIG,
+  ]);
 }
 
 const readmeConfiguration = firstColumnVariables(section(read('README.md'), '## Configuration'));
@@ -47,7 +63,7 @@ describe("npm start's settings: passed through, or the stack's own", () => {
     expect(unclassified(readmeConfiguration)).toEqual([]);
   });
 
-  it("classifies every variable of docs/local-stack.md's Settings table, and every one functions/config.ts reads", () => {
+  it("classifies every variable of docs/local-stack.md's Settings table, and every one a function's wiring reads", () => {
     // Assess
     expect(localSettings.length).toBeGreaterThan(20);
     expect(unclassified(localSettings)).toEqual([]);

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { countCallResult, createPlaceCallDependencies } from '../../../functions/wiring/place-call';
-import { parseConfig } from '../../../functions/config/environment';
+import { createPlaceCallDependencies, readPlaceCallConfig } from '../../../functions/wiring/place-call';
 import type { PlaceCallResult } from '../../../functions/core/place-operator-call';
-import { createObservability, withObservability, type Observability } from '../../../functions/adapters/observability/observability';
+import { countCallResult, createObservability, withObservability, type Observability } from '../../../functions/adapters/observability/observability';
 import { lambdaContext } from '../../fixtures/api-events';
 import { captureOutput, isEmf, metricsOf, type OutputLine } from '../../helpers/captured-output';
 
@@ -70,7 +69,7 @@ describe('place-call metrics', () => {
 
   it('is what the deployed place-call wiring reports each delivery to', async () => {
     // Prepare: the production factory, from a parsed configuration (no AWS call is made to build it)
-    const config = parseConfig({
+    const config = readPlaceCallConfig({
       IMAGE_BUCKET: 'waferwatch-images',
       CONNECT_INSTANCE_ID: '11111111-2222-3333-4444-555555555555',
       CONNECT_CONTACT_FLOW_ID: '66666666-7777-8888-9999-000000000000',

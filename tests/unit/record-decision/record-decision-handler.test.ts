@@ -1,7 +1,8 @@
 import type { ConnectContactFlowEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../../functions/config/environment';
-import { createRecordDecisionHandler, parseRecordDecisionConfig, type RecordDecisionHandlerDependencies } from '../../../functions/adapters/connect/record-decision-handler';
+import { createRecordDecisionHandler, type RecordDecisionHandlerDependencies } from '../../../functions/adapters/connect/record-decision-handler';
+import { readRecordDecisionConfig } from '../../../functions/wiring/record-decision';
 import { createGetInspectionHandler } from '../../../functions/adapters/http/get-inspection-route';
 import { apiEvent, lambdaContext } from '../../fixtures/api-events';
 import { InMemoryInspectionStore, MemoryLogger } from '../../fixtures/fakes';
@@ -182,14 +183,14 @@ describe('record-decision handler', () => {
   });
 });
 
-describe('parseRecordDecisionConfig', () => {
+describe('readRecordDecisionConfig', () => {
   it('needs only the bucket, and reads the alert state table when there is one', () => {
-    expect(parseRecordDecisionConfig({ IMAGE_BUCKET: 'waferwatch-images' })).toEqual({ AWS_REGION: 'us-east-1', IMAGE_BUCKET: 'waferwatch-images' });
-    expect(parseRecordDecisionConfig({ IMAGE_BUCKET: 'waferwatch-images', ALERT_STATE_TABLE: 'alerts' })).toMatchObject({ ALERT_STATE_TABLE: 'alerts' });
+    expect(readRecordDecisionConfig({ IMAGE_BUCKET: 'waferwatch-images' })).toEqual({ AWS_REGION: 'us-east-1', IMAGE_BUCKET: 'waferwatch-images' });
+    expect(readRecordDecisionConfig({ IMAGE_BUCKET: 'waferwatch-images', ALERT_STATE_TABLE: 'alerts' })).toMatchObject({ ALERT_STATE_TABLE: 'alerts' });
   });
 
   it('names a missing bucket and a malformed endpoint', () => {
-    expect(() => parseRecordDecisionConfig({})).toThrow(/IMAGE_BUCKET environment variable is not set/);
-    expect(() => parseRecordDecisionConfig({ IMAGE_BUCKET: 'b-1', DYNAMODB_ENDPOINT: 'not a url' })).toThrow(ConfigurationError);
+    expect(() => readRecordDecisionConfig({})).toThrow(/IMAGE_BUCKET environment variable is not set/);
+    expect(() => readRecordDecisionConfig({ IMAGE_BUCKET: 'b-1', DYNAMODB_ENDPOINT: 'not a url' })).toThrow(ConfigurationError);
   });
 });

@@ -2,8 +2,9 @@ import { ConnectClient, StartOutboundVoiceContactCommand } from '@aws-sdk/client
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConnectOperatorCaller, OperatorCallFailedError } from '../../../functions/adapters/connect/connect-operator-caller';
-import { ConfigurationError, hasAllowedPrefix, parseConfig } from '../../../functions/config/environment';
-import { hasAllowedPrefix as hasAllowedPrefixInCore } from '../../../functions/core/phone-number';
+import { ConfigurationError } from '../../../functions/config/environment';
+import { hasAllowedPrefix } from '../../../functions/core/phone-number';
+import { readPlaceCallConfig } from '../../../functions/wiring/place-call';
 import type { OutboundCall } from '../../../functions/core/ports/operator-caller';
 
 const base = {
@@ -32,11 +33,11 @@ const callTo = (destinationPhoneNumber: string): OutboundCall => ({
   index: 0,
 });
 
-describe('OPERATOR_COUNTRY_PREFIXES at cold start', () => {
+describe("OPERATOR_COUNTRY_PREFIXES at the place-call function's cold start", () => {
   it('accepts operator and source numbers inside the allow-list, country codes or longer prefixes', () => {
     // Act
-    const uk = parseConfig({ ...base, OPERATOR_COUNTRY_PREFIXES: '+44' });
-    const areaCodes = parseConfig({ ...base, OPERATOR_PHONE_NUMBER: '+14155550100', CONNECT_SOURCE_PHONE_NUMBER: '+16505550100', OPERATOR_COUNTRY_PREFIXES: '+1415, +1650' });
+    const uk = readPlaceCallConfig({ ...base, OPERATOR_COUNTRY_PREFIXES: '+44' });
+    const areaCodes = readPlaceCallConfig({ ...base, OPERATOR_PHONE_NUMBER: '+14155550100', CONNECT_SOURCE_PHONE_NUMBER: '+16505550100', OPERATOR_COUNTRY_PREFIXES: '+1415, +1650' });
 
     // Assess
     expect(uk.OPERATOR_COUNTRY_PREFIXES).toEqual(['+44']);
@@ -45,7 +46,7 @@ describe('OPERATOR_COUNTRY_PREFIXES at cold start', () => {
 
   it('defaults to the NANP and the UK when unset (deployed stages set it: serverless.yml has no default outside dev)', () => {
     // Act
-    const config = parseConfig(base);
+    const config = readPlaceCallConfig(base);
 
     // Assess
     expect(config.OPERATOR_COUNTRY_PREFIXES).toEqual(['+1', '+44']);
@@ -53,10 +54,10 @@ describe('OPERATOR_COUNTRY_PREFIXES at cold start', () => {
 
   it('refuses an operator or source number outside the list by name, without writing the number into the error', () => {
     // Act
-    const operator = () => parseConfig({ ...base, OPERATOR_PHONE_NUMBER: '+882123456789', OPERATOR_COUNTRY_PREFIXES: '+44' });
-    const source = () => parseConfig({ ...base, CONNECT_SOURCE_PHONE_NUMBER: '+15555550199', OPERATOR_COUNTRY_PREFIXES: '+44' });
+    const operator = () => readPlaceCallConfig({ ...base, OPERATOR_PHONE_NUMBER: '+882123456789', OPERATOR_COUNTRY_PREFIXES: '+44' });
+    const source = () => readPlaceCallConfig({ ...base, CONNECT_SOURCE_PHONE_NUMBER: '+15555550199', OPERATOR_COUNTRY_PREFIXES: '+44' });
     // +1 would let a Caribbean premium number in; +1415 does not.
-    const narrowed = () => parseConfig({ ...base, OPERATOR_PHONE_NUMBER: '+18765550100', CONNECT_SOURCE_PHONE_NUMBER: '+14155550100', OPERATOR_COUNTRY_PREFIXES: '+1415' });
+    const narrowed = () => readPlaceCallConfig({ ...base, OPERATOR_PHONE_NUMBER: '+18765550100', CONNECT_SOURCE_PHONE_NUMBER: '+14155550100', OPERATOR_COUNTRY_PREFIXES: '+1415' });
 
     // Assess
     expect(operator).toThrow(ConfigurationError);
@@ -70,7 +71,7 @@ describe('OPERATOR_COUNTRY_PREFIXES at cold start', () => {
   it('refuses malformed or empty prefix lists', () => {
     for (const prefixes of ['44', '+0', '+44x', '+', '+123456789', ' , ', '*']) {
       // Act
-      const parse = () => parseConfig({ ...base, OPERATOR_COUNTRY_PREFIXES: prefixes });
+      const parse = () => readPlaceCallConfig({ ...base, OPERATOR_COUNTRY_PREFIXES: prefixes });
 
       // Assess
       expect(parse, prefixes).toThrow(/OPERATOR_COUNTRY_PREFIXES/);
@@ -86,8 +87,6 @@ describe('OPERATOR_COUNTRY_PREFIXES at cold start', () => {
     expect(hasAllowedPrefix('+447700900123', ['+1', '+49'])).toBe(false);
     expect(hasAllowedPrefix('+447700900123', [])).toBe(false);
     expect(hasAllowedPrefix('+447700900123', ['+'])).toBe(false);
-    // The check moved to the domain core (the registry import uses it too); config.ts re-exports the same function.
-    expect(hasAllowedPrefix).toBe(hasAllowedPrefixInCore);
   });
 });
 

@@ -1,0 +1,47 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createLookoutVisionClient } from '../../adapters/aws-clients';
+import { loadEmbeddedDetector } from '../../adapters/embedded-detector';
+import { readModelBytes } from '../../adapters/embedded-detector/model-source';
+import { LookoutVisionDetector } from '../../adapters/lookout/lookout-vision-detector';
+import { timedDetector, traced, type Observability } from '../../adapters/observability/observability';
+import type { detectorConfig } from '../../config/detector';
+import type { ConfigOf } from '../../config/environment';
+import type { regionConfig } from '../../config/region';
+import { DetectorUnavailableError } from '../../core/errors';
+import type { Detector } from '../../core/ports/detector';
+
+/** The configuration a detector is built from. */
+export type DetectorConfig = ConfigOf<typeof regionConfig> & ConfigOf<typeof detectorConfig>;
+
+/**
+ * The detector DETECTOR names, loaded on first use and kept for the container's life; a failed load is logged, answered
+ * with DetectorUnavailableError and tried again by the next call. With `observability`, every detect() is timed.
+ * `s3` reads an embedded model given as an s3:// URI.
+ */
+export function createDetectorLoader(config: DetectorConfig, s3: S3Client, logger: Logger, observability?: Observability): () => Promise<Detector> {
+  let loading: Promise<Detector> | undefined;
+  return () => {
+    loading ??= loadDetector(config, s3)
+      .then((loaded) => (observability ? timedDetector(loaded, observability.metrics) : loaded))
+      .catch((error: unknown) => {
+        // Let the next request try again rather than keep a container whose model never loads.
+        loading = undefined;
+        logger.error('The anomaly detector could not be loaded', { error: String(error) });
+        throw new DetectorUnavailableError('The anomaly detector could not be loaded; the image is kept and can be inspected later.');
+      });
+    return loading;
+  };
+}
+
+async function loadDetector(config: DetectorConfig, s3: S3Client): Promise<Detector> {
+  if (config.DETECTOR === 'lookoutvision') {
+    return new LookoutVisionDetector({
+      client: traced(createLookoutVisionClient({ region: config.AWS_REGION, endpoint: config.LOOKOUT_ENDPOINT })),
+      // Required by detectorConfig's check when DETECTOR=lookoutvision.
+      projectName: config.LOOKOUT_PROJECT_NAME!,
+      modelVersion: config.LOOKOUT_MODEL_VERSION!,
+    });
+  }
+  return loadEmbeddedDetector(await readModelBytes(config.EMBEDDED_MODEL_URI, s3));
+}

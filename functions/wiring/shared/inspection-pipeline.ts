@@ -1,0 +1,69 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { SharpImageDecoder } from '../../adapters/image-decoding/sharp-image-decoder';
+import { inspectionMetrics, type Observability } from '../../adapters/observability/observability';
+import type { S3InspectionStore } from '../../adapters/s3/s3-inspection-store';
+import type { alertPolicyConfig } from '../../config/alert-policy';
+import type { alertQueueConfig } from '../../config/alert-queue';
+import type { alertStateConfig, imageDedupeConfig } from '../../config/alert-state';
+import type { stationCooldownConfig } from '../../config/call-policy';
+import type { ConfigOf } from '../../config/environment';
+import type { InspectionDependencies } from '../../core/inspect-wafer-image';
+import type { Detector } from '../../core/ports/detector';
+import type { WaferImageLimits } from '../../core/validate-wafer-image';
+import { createAlertPublisher, createAlertStateStores } from './alerting';
+import { createDetectorLoader, type DetectorConfig } from './detector';
+import { createInspectionStore, type InspectionStoreConfig } from './inspection-store';
+import { uploadStationCheck, type StationRegistryConfig } from './station-registry';
+
+/** What the inspection pipeline is built from, in both functions that run it (inspect-image, process-camera-upload). */
+export type InspectionPipelineConfig = InspectionStoreConfig &
+  DetectorConfig &
+  StationRegistryConfig &
+  ConfigOf<typeof alertPolicyConfig> &
+  ConfigOf<typeof alertQueueConfig> &
+  ConfigOf<typeof alertStateConfig> &
+  ConfigOf<typeof imageDedupeConfig> &
+  ConfigOf<typeof stationCooldownConfig>;
+
+/** The inspection pipeline's adapters: the store (and its S3 client), the detector loader and the rest of its dependencies. */
+export interface InspectionPipeline {
+  s3: S3Client;
+  store: S3InspectionStore;
+  /** The detector, loaded on first use and kept for the container's life. */
+  detector: () => Promise<Detector>;
+  inspection: Omit<InspectionDependencies, 'detector'>;
+}
+
+/**
+ * Build what inspecting a wafer image talks to, for images within `limits`. Nothing here runs at import time, so tests
+ * can build it from their own configuration. With `observability`, the pipeline's records are counted as metrics and
+ * the detector is timed.
+ */
+export function createInspectionPipeline(
+  config: InspectionPipelineConfig,
+  limits: WaferImageLimits,
+  logger: Logger,
+  observability?: Observability,
+): InspectionPipeline {
+  const { s3, store } = createInspectionStore(config);
+  const { dynamoDb, alertState } = createAlertStateStores(config);
+  const stations = uploadStationCheck(config, dynamoDb);
+  return {
+    s3,
+    store,
+    detector: createDetectorLoader(config, s3, logger, observability),
+    inspection: {
+      store,
+      alerts: createAlertPublisher(config),
+      imageClaims: { claim: (sha256, inspectionId) => alertState.claimImage(sha256, inspectionId, config.IMAGE_DEDUPE_TTL_SECONDS) },
+      alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD, reviewThreshold: config.ALERT_REVIEW_THRESHOLD },
+      ...(stations ? { stations } : {}),
+      stationCalls: { tryStartCall: (...args) => alertState.tryStartCall(...args), cooldownMs: config.STATION_CALL_COOLDOWN_SECONDS * 1000 },
+      decoder: new SharpImageDecoder(),
+      limits,
+      logger,
+      ...(observability ? { events: inspectionMetrics(observability.metrics) } : {}),
+    },
+  };
+}
