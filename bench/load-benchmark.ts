@@ -105,7 +105,7 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
   };
 }
 
-/** The product's own range for STATION_CALL_COOLDOWN_SECONDS (functions/config.ts): 0 to one day. */
+/** The product's own range for STATION_CALL_COOLDOWN_SECONDS (functions/config/call-policy.ts): 0 to one day. */
 function cooldownSeconds(text: string): number {
   const value = nonNegativeInteger('--cooldown-seconds', text);
   if (value > 86_400) throw new LoadArgumentError(`--cooldown-seconds must be between 0 and 86400 (the product's range), got "${text}".`);
@@ -355,7 +355,7 @@ export interface CallPolicy {
   dailyCallsLeft: number;
 }
 
-/** STATION_CALL_COOLDOWN_SECONDS when unset (functions/config.ts). */
+/** STATION_CALL_COOLDOWN_SECONDS when unset (functions/config/call-policy.ts). */
 export const DEFAULT_STATION_CALL_COOLDOWN_SECONDS = 300;
 
 /** The product's policy for a stack with this cooldown; the daily cap is unbounded unless said. */

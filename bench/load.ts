@@ -70,7 +70,7 @@ const SETTLE_POLL_MS = 250;
 const OPERATOR_POLL_MS = 75;
 /** A request of the simulated operator that takes longer than this is given up (and said so in its outcome). */
 const OPERATOR_REQUEST_TIMEOUT_MS = 10_000;
-/** ACK_TIMEOUT_SECONDS when unset (functions/config.ts). */
+/** ACK_TIMEOUT_SECONDS when unset (functions/config/call-policy.ts). */
 const DEFAULT_ACK_TIMEOUT_SECONDS = 120;
 
 interface Target {

@@ -32,7 +32,7 @@ const DEFAULT_RING_TIMEOUT_SECONDS = 30;
 const LOCAL_ACCOUNT_ID = '000000000000';
 /** EventBridge hands contact events to their target a moment after Connect emitted them. */
 const CONTACT_EVENT_DELIVERY_DELAY_MS = 200;
-/** OPERATOR_COUNTRY_PREFIXES' default in functions/config.ts, for checking a STATIONS_FILE's numbers. */
+/** OPERATOR_COUNTRY_PREFIXES' default in functions/config/country-prefixes.ts, for checking a STATIONS_FILE's numbers. */
 const DEFAULT_COUNTRY_PREFIXES = '+1,+44';
 /** How long a request that arrives while the stack is still starting waits for it before it is answered 503 STARTING. */
 const DEFAULT_STARTING_REQUEST_WAIT_MS = 30_000;

@@ -1,7 +1,7 @@
 import type { AlertServices } from '../../local/alert-services';
 
 /**
- * The configuration (functions/config.ts) that points the deployed wiring's alert queue and image claims at local
+ * The configuration (read by functions/wiring/<function>.ts) that points the deployed wiring's alert queue and image claims at local
  * alert services (local/alert-services.ts), so no test's SQS or DynamoDB request leaves the machine.
  */
 export function alertEnv(services: AlertServices): Record<string, string> {

@@ -11,7 +11,7 @@ import { ConnectEmulator, type ConnectEmulatorOptions } from '../../local/emulat
 import { LookoutVisionEmulator, type DetectionDecision } from '../../local/emulators/lookout-vision-emulator';
 import { startS3Emulator, type S3Emulator } from '../../local/emulators/s3-emulator';
 
-/** Names every stand-in is configured with (and the env of functions/config.ts points at). */
+/** Names every stand-in is configured with (and the env the functions' configuration, functions/config/, points at). */
 export const STAND_IN_NAMES = {
   region: 'us-east-1',
   bucket: 'waferwatch-test-images',
@@ -31,7 +31,7 @@ export interface LocalAwsStandIns {
   /** Real SDK clients (functions/adapters/aws-clients.ts) pointed at the stand-ins. */
   clients: { s3: S3Client; lookout: LookoutVisionClient; connect: ConnectClient };
   /**
-   * Environment for parseConfig()/getConfig() (functions/config.ts) pointing at the stand-ins,
+   * Environment for the functions' configuration readers (functions/wiring/<function>.ts) pointing at the stand-ins,
    * with DETECTOR=lookoutvision. Override entries as needed.
    */
   env: Record<string, string>;

@@ -11,7 +11,7 @@ import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, FoldedCal
  * | `image#<sha256>` | inspectionId, claimedAt (ms), expiresAt |
  * | `alert#<inspectionId>` | state (`in-progress`/`done`), leaseUntil (ms), outcome, recordedAlert (JSON), expiresAt |
  * | `station#<stationId>` | lastCallAt (ms), lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount, folded, foldedIds (string set), expiresAt |
- * | `ladder#<inspectionId>`, `contact#<contactId>` | the escalation ladders: functions/adapters/dynamodb-escalation-store.ts |
+ * | `ladder#<inspectionId>`, `contact#<contactId>` | the escalation ladders: functions/adapters/dynamodb/dynamodb-escalation-store.ts |
  * | `calls#<YYYY-MM-DD>` | inspections (string set of the reserving inspections), expiresAt |
  *
  * DynamoDB deletes expired items lazily (typically within a few days), so every condition treats

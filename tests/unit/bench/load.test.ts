@@ -198,7 +198,7 @@ describe('planUploads', () => {
 
 describe('stationPrefix', () => {
   it('gives every run of every invocation its own stations, named within the product\'s station id rule', () => {
-    // Prepare: functions/http/read-inspection-request.ts STATION_ID.
+    // Prepare: functions/core/camera-upload.ts STATION_ID (what functions/adapters/http/read-inspection-request.ts checks).
     const productRule = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
     // Act

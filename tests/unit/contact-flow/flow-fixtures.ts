@@ -45,7 +45,7 @@ export function anomalousRecord(overrides: Partial<InspectionRecord> = {}): Insp
 }
 
 /**
- * The attributes StartOutboundVoiceContact sets for a record (see functions/adapters/connect-operator-caller.ts):
+ * The attributes StartOutboundVoiceContact sets for a record (see functions/adapters/connect/connect-operator-caller.ts):
  * `foldedAnomalies` is the count of anomalies folded into this call during the station's cooldown, "0" when none;
  * `stationName` is the station's spoken name from the registry.
  */

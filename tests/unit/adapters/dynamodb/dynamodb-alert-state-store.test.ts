@@ -1,0 +1,297 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbAlertStateStore } from '../../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
+import { utcDay } from '../../../../functions/core/place-operator-call';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const TABLE = 'alert-state';
+const NOW = Date.parse('2026-11-26T12:00:00Z');
+const NOW_S = NOW / 1000;
+const DAY = 86_400;
+
+function conditionFailed(item?: ConditionalCheckFailedException['Item']): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(item ? { Item: item } : {}) });
+}
+
+describe('DynamoDbAlertStateStore', () => {
+  let store: DynamoDbAlertStateStore;
+
+  beforeEach(() => {
+    dynamo.reset();
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    store = new DynamoDbAlertStateStore({ client, tableName: TABLE, now: () => NOW });
+  });
+
+  describe('claimImage', () => {
+    it('puts the claim only if no live claim by another inspection exists', async () => {
+      // Prepare
+      dynamo.on(PutCommand).resolves({});
+
+      // Act
+      const claim = await store.claimImage('ab'.repeat(32), 'insp-1', 3600);
+
+      // Assess
+      expect(claim).toEqual({ firstSeen: true });
+      expect(dynamo).toReceiveCommandExactlyOnceWith(PutCommand, {
+        TableName: TABLE,
+        Item: { pk: `image#${'ab'.repeat(32)}`, inspectionId: 'insp-1', claimedAt: NOW, expiresAt: NOW_S + 3600 },
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :nowSeconds OR inspectionId = :inspectionId',
+        ExpressionAttributeValues: { ':nowSeconds': NOW_S, ':inspectionId': 'insp-1' },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
+    });
+
+    it('names the first inspection from the item DynamoDB returns with the failed condition, without reading again', async () => {
+      // Prepare
+      dynamo.on(PutCommand).rejects(conditionFailed({ pk: { S: 'image#x' }, inspectionId: { S: 'insp-first' }, expiresAt: { N: String(NOW_S + 10) } }));
+
+      // Act
+      const claim = await store.claimImage('x', 'insp-2', 3600);
+
+      // Assess
+      expect(claim).toEqual({ firstSeen: false, inspectionId: 'insp-first' });
+      expect(dynamo).not.toReceiveCommand(GetCommand);
+    });
+
+    it('reads the claim consistently when the failed condition carries no item (emulators)', async () => {
+      // Prepare
+      dynamo.on(PutCommand).rejects(conditionFailed());
+      dynamo.on(GetCommand).resolves({ Item: { pk: 'image#x', inspectionId: 'insp-first' } });
+
+      // Act
+      const claim = await store.claimImage('x', 'insp-2', 3600);
+
+      // Assess
+      expect(claim).toEqual({ firstSeen: false, inspectionId: 'insp-first' });
+      expect(dynamo).toReceiveCommandWith(GetCommand, { TableName: TABLE, Key: { pk: 'image#x' }, ConsistentRead: true });
+    });
+
+    it('lets other DynamoDB failures through', async () => {
+      // Prepare
+      dynamo.on(PutCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+
+      // Act
+      const claim = store.claimImage('x', 'insp-2', 3600);
+
+      // Assess
+      await expect(claim).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+    });
+  });
+
+  describe('claimAlert, completeAlert, releaseAlert', () => {
+    it('claims under a lease unless a live lease or a done marker exists', async () => {
+      // Prepare
+      dynamo.on(PutCommand).resolves({});
+
+      // Act
+      const claim = await store.claimAlert('insp-1', 90);
+
+      // Assess
+      expect(claim).toEqual({ claimed: true });
+      expect(dynamo).toReceiveCommandExactlyOnceWith(PutCommand, {
+        TableName: TABLE,
+        Item: { pk: 'alert#insp-1', state: 'in-progress', leaseUntil: NOW + 90_000, expiresAt: NOW_S + 30 * DAY },
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :nowSeconds OR (#state = :inProgress AND leaseUntil <= :nowMs)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':nowSeconds': NOW_S, ':nowMs': NOW, ':inProgress': 'in-progress' },
+      });
+    });
+
+    it('reports a done alert with its outcome and a held one as in progress', async () => {
+      // Prepare
+      dynamo
+        .on(PutCommand)
+        .rejectsOnce(conditionFailed({ state: { S: 'done' }, outcome: { S: 'folded' } }))
+        .rejectsOnce(conditionFailed({ state: { S: 'in-progress' }, leaseUntil: { N: String(NOW + 1) } }));
+
+      // Act
+      const done = await store.claimAlert('insp-1', 90);
+      const held = await store.claimAlert('insp-1', 90);
+
+      // Assess
+      expect(done).toEqual({ claimed: false, state: 'done', outcome: 'folded' });
+      expect(held).toEqual({ claimed: false, state: 'in-progress' });
+    });
+
+    it('completes unconditionally and releases only an in-progress lease, ignoring a done one', async () => {
+      // Prepare
+      dynamo.on(PutCommand).resolves({});
+      dynamo.on(DeleteCommand).rejects(conditionFailed());
+
+      // Act
+      await store.completeAlert('insp-1', 'placed');
+      await store.releaseAlert('insp-1');
+
+      // Assess
+      expect(dynamo).toReceiveCommandWith(PutCommand, {
+        Item: { pk: 'alert#insp-1', state: 'done', outcome: 'placed', completedAt: NOW, expiresAt: NOW_S + 30 * DAY },
+      });
+      expect(dynamo).toReceiveCommandWith(DeleteCommand, {
+        Key: { pk: 'alert#insp-1' },
+        ConditionExpression: '#state = :inProgress',
+        ExpressionAttributeValues: { ':inProgress': 'in-progress' },
+      });
+    });
+  });
+
+  describe('reopenAlert', () => {
+    it('deletes the alert only when it ended without a call, and answers whether it did', async () => {
+      // Prepare
+      dynamo.on(DeleteCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+
+      // Act
+      const reopened = await store.reopenAlert('insp-1');
+      const refused = await store.reopenAlert('insp-2');
+
+      // Assess
+      expect([reopened, refused]).toEqual([true, false]);
+      expect(dynamo).toReceiveCommandWith(DeleteCommand, {
+        TableName: TABLE,
+        Key: { pk: 'alert#insp-1' },
+        ConditionExpression: '#state = :done AND (outcome = :failed OR outcome = :capped)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':done': 'done', ':failed': 'failed', ':capped': 'capped' },
+      });
+    });
+  });
+
+  describe('tryStartCall', () => {
+    const COOLDOWN = 300_000;
+
+    it('starts a call when the cooldown is over, handing over and resetting the folded count in one write', async () => {
+      // Prepare
+      // The old item comes back: 3 folded, and which inspections they were.
+      dynamo.on(UpdateCommand).resolves({ Attributes: { folded: 3, foldedIds: new Set(['insp-4', 'insp-5', 'insp-6']) } });
+
+      // Act
+      const decision = await store.tryStartCall('litho-7', 'insp-9', NOW, COOLDOWN);
+
+      // Assess
+      expect(decision).toEqual({ call: true, foldedCount: 3, foldedInspectionIds: ['insp-4', 'insp-5', 'insp-6'] });
+      expect(dynamo).toReceiveCommandExactlyOnceWith(UpdateCommand, {
+        TableName: TABLE,
+        Key: { pk: 'station#litho-7' },
+        UpdateExpression:
+          'SET lastCallAt = :nowMs, lastCallInspectionId = :inspectionId, lastCallFoldedCount = if_not_exists(folded, :zero), ' +
+          'lastCallUntoldCount = if_not_exists(folded, :zero) + :one, folded = :zero, expiresAt = :expiresAt REMOVE foldedIds, lastCallSummary, lastCallFoldedIds',
+        ConditionExpression:
+          '(attribute_not_exists(lastCallAt) OR lastCallAt <= :cutoff) AND (attribute_not_exists(lastCallInspectionId) OR lastCallInspectionId <> :inspectionId)',
+        ExpressionAttributeValues: {
+          ':nowMs': NOW,
+          ':cutoff': NOW - COOLDOWN,
+          ':inspectionId': 'insp-9',
+          ':expiresAt': NOW_S + 300 + 7 * DAY,
+          ':zero': 0,
+          ':one': 1,
+        },
+        ReturnValues: 'ALL_OLD',
+      });
+    });
+
+    it('folds the anomaly into the recent call with an atomic increment, once per inspection', async () => {
+      // Prepare
+      dynamo
+        .on(UpdateCommand)
+        .rejectsOnce(conditionFailed())
+        .resolvesOnce({ Attributes: { folded: 4, lastCallInspectionId: 'insp-1', lastCallAt: NOW - 1000 } });
+
+      // Act
+      const decision = await store.tryStartCall('litho-7', 'insp-9', NOW, COOLDOWN);
+
+      // Assess
+      expect(decision).toEqual({ call: false, foldedCount: 4, activeCallInspectionId: 'insp-1', cooldownEndsAtMs: NOW - 1000 + COOLDOWN });
+      expect(dynamo).toReceiveNthCommandWith(UpdateCommand, 2, {
+        Key: { pk: 'station#litho-7' },
+        UpdateExpression: 'ADD folded :one, foldedIds :inspectionIds SET expiresAt = :expiresAt',
+        ConditionExpression: 'lastCallAt > :cutoff AND lastCallInspectionId <> :inspectionId AND NOT contains(foldedIds, :inspectionId)',
+        ExpressionAttributeValues: { ':cutoff': NOW - COOLDOWN, ':inspectionId': 'insp-9', ':expiresAt': NOW_S + 300 + 7 * DAY, ':one': 1, ':inspectionIds': new Set(['insp-9']) },
+      });
+    });
+
+    it('answers call again to the inspection that owns the current call', async () => {
+      // Prepare
+      dynamo.on(UpdateCommand).rejects(conditionFailed());
+      dynamo.on(GetCommand).resolves({ Item: { lastCallInspectionId: 'insp-9', lastCallFoldedCount: 2 } });
+
+      // Act
+      const decision = await store.tryStartCall('litho-7', 'insp-9', NOW, COOLDOWN);
+
+      // Assess
+      expect(decision).toEqual({ call: true, foldedCount: 2 });
+      expect(dynamo).toReceiveCommandWith(GetCommand, { Key: { pk: 'station#litho-7' }, ConsistentRead: true });
+    });
+
+    it('gives up with an error instead of looping forever when the station keeps changing', async () => {
+      // Prepare
+      dynamo.on(UpdateCommand).rejects(conditionFailed());
+      dynamo.on(GetCommand).resolves({ Item: { lastCallInspectionId: 'someone-else' } });
+
+      // Act
+      const decision = store.tryStartCall('litho-7', 'insp-9', NOW, COOLDOWN);
+
+      // Assess
+      await expect(decision).rejects.toThrow('kept changing');
+      expect(dynamo).toReceiveCommandTimes(GetCommand, 4);
+    });
+  });
+
+  describe('recordCallFailed', () => {
+    it('ends the cooldown only while this inspection owns the call', async () => {
+      // Prepare
+      dynamo.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+
+      // Act
+      const released = await store.recordCallFailed('litho-7', 'insp-9');
+      const notOwner = await store.recordCallFailed('litho-7', 'insp-9');
+
+      // Assess
+      expect([released, notOwner]).toEqual([true, false]);
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        Key: { pk: 'station#litho-7' },
+        UpdateExpression:
+          'SET folded = folded + lastCallUntoldCount REMOVE lastCallAt, lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount, lastCallSummary, lastCallFoldedIds',
+        ConditionExpression: 'lastCallInspectionId = :inspectionId',
+        ExpressionAttributeValues: { ':inspectionId': 'insp-9' },
+      });
+    });
+  });
+
+  describe('reserveDailyCall', () => {
+    it('adds the inspection to the day set only below the cap (or when already in it), expiring three days after the day starts', async () => {
+      // Prepare
+      dynamo.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+      const day = utcDay(new Date(NOW));
+
+      // Act
+      const granted = await store.reserveDailyCall(day, 50, 'insp-9');
+      const refused = await store.reserveDailyCall(day, 50, 'insp-10');
+
+      // Assess
+      expect([granted, refused]).toEqual([true, false]);
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        Key: { pk: 'calls#2026-11-26' },
+        UpdateExpression: 'ADD inspections :inspection SET expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_not_exists(inspections) OR size(inspections) < :cap OR contains(inspections, :inspectionId)',
+        ExpressionAttributeValues: {
+          ':inspection': new Set(['insp-9']),
+          ':inspectionId': 'insp-9',
+          ':cap': 50,
+          ':expiresAt': Date.parse('2026-11-26T00:00:00Z') / 1000 + 3 * DAY,
+        },
+      });
+    });
+  });
+});
+
+describe('utcDay', () => {
+  it('is the UTC calendar day, not the local one', () => {
+    // Act
+    const day = utcDay(new Date('2026-11-26T23:30:00-05:00'));
+
+    // Assess
+    expect(day).toBe('2026-11-27');
+  });
+});
