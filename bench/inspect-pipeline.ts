@@ -47,11 +47,11 @@ const neverSeenClaims: ImageClaims = { claim: async () => ({ firstSeen: true }) 
 
 async function main(): Promise<void> {
   const files: string[] = [];
-  for (const dir of values.images!) {
+  for (const dir of values.images) {
     for (const name of (await readdir(dir)).sort()) if (/\.(jpe?g|png)$/i.test(name)) files.push(join(dir, name));
   }
   const images = await Promise.all(files.map(async (path) => ({ path, bytes: await readFile(path) })));
-  const detector = loadEmbeddedDetector(await readFile(values.model!));
+  const detector = loadEmbeddedDetector(await readFile(values.model));
   const deps = {
     store: discardingStore,
     detector,

@@ -290,7 +290,7 @@ export const RANG_STATUSES: ReadonlySet<string> = new Set(['ringing', 'acknowled
 /** The record's alert as the reconciliation sees it; unknown shapes keep only their status. */
 export function summarizeAlert(alert: unknown): AlertSummary {
   const fields = typeof alert === 'object' && alert !== null ? (alert as Record<string, unknown>) : {};
-  const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : undefined);
+  const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name]) : undefined);
   const status = text('status') ?? 'missing';
   const callKind = text('callKind');
   const viaInspectionId = text('viaInspectionId');

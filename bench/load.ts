@@ -456,7 +456,7 @@ function postInspection(agent: Agent, base: URL, body: Buffer, stationId: string
           const status = response.statusCode ?? 0;
           let parsed: { inspectionId?: unknown; image?: { key?: unknown }; error?: { code?: unknown; inspectionId?: unknown }; message?: unknown } | undefined;
           try {
-            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof parsed;
           } catch {
             parsed = undefined;
           }

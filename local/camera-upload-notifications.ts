@@ -43,7 +43,7 @@ export function createCameraUploadDelivery(options: { bucket: string; log: (line
       const record = { messageId, receiptHandle: messageId, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: String(receive) }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:local-camera-uploads', awsRegion: 'us-east-1' } as unknown as SQSRecord;
       let failed: boolean;
       try {
-        const response = await handler!({ Records: [record] });
+        const response = await handler({ Records: [record] });
         failed = (response?.batchItemFailures ?? []).length > 0;
       } catch (error) {
         failed = true;

@@ -43,7 +43,7 @@ const cloudFormationTags: Tags = CLOUDFORMATION_TAG_NAMES.flatMap((name) =>
       resolve: (value: { toJSON(): unknown }) => ({ [tag]: value.toJSON() }),
     };
   }),
-) as Tags;
+);
 
 /** Parse serverless.yml text, tolerating CloudFormation short-form tags. */
 export function parseServerlessYaml(text: string): unknown {

@@ -47,7 +47,7 @@ export function parseEnvironment<const Fragments extends readonly ConfigFragment
     });
     throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
   }
-  for (const fragment of fragments) fragment.check?.(result.data as never);
+  for (const fragment of fragments) fragment.check?.(result.data);
   return result.data as ConfigOfAll<Fragments>;
 }
 

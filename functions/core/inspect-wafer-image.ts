@@ -139,7 +139,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   };
 
   if (detected.status === 'rejected') {
-    const failure = detected.reason;
+    const failure: unknown = detected.reason;
     const detectionError =
       failure instanceof WaferwatchError
         ? { code: failure.code, message: failure.message }

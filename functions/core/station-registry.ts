@@ -187,7 +187,7 @@ function normaliseStation(station: z.infer<typeof stationSchema>): Station {
   if (station.cooldownSeconds !== undefined) result.cooldownSeconds = station.cooldownSeconds;
   if (station.confidenceThreshold !== undefined) result.confidenceThreshold = station.confidenceThreshold;
   if (station.reviewThreshold !== undefined) result.reviewThreshold = station.reviewThreshold;
-  if (station.model !== undefined) result.model = station.model as StationModel;
+  if (station.model !== undefined) result.model = station.model;
   return result;
 }
 

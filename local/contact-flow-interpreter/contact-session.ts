@@ -37,7 +37,7 @@ export interface ContactSessionOptions {
 export type ContactState = 'running' | 'awaiting-input' | 'disconnected';
 
 /** A keypress (one DTMF key) or the operator staying silent until the input time limit. */
-export type ParticipantInput = string | 'timeout';
+export type ParticipantInput = string; // one of 0-9, *, #, or 'timeout'
 
 /** Raised when a flow reaches a state Connect could not continue from (an unhandled error, a loop). */
 export class ContactFlowRuntimeError extends Error {

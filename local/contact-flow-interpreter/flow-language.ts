@@ -297,7 +297,7 @@ function checkActionShape(raw: unknown, index: number, problems: string[]): Flow
     Identifier,
     Type,
     Parameters: isPlainObject(Parameters) ? Parameters : {},
-    Transitions: (isPlainObject(Transitions) ? Transitions : {}) as FlowAction['Transitions'],
+    Transitions: (isPlainObject(Transitions) ? Transitions : {}),
   };
 }
 
@@ -386,6 +386,6 @@ export function isNumberText(text: string): boolean {
   return text.trim() !== '' && Number.isFinite(Number(text));
 }
 
-function isPlainObject(value: unknown): value is Record<string, any> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -395,7 +395,7 @@ export class ConnectEmulator extends RestJsonEmulator {
     if (!input) return error('InvalidRequestException', 400, 'The request body is not a JSON object');
 
     for (const field of ['DestinationPhoneNumber', 'ContactFlowId', 'InstanceId'] as const) {
-      if (typeof input[field] !== 'string' || (input[field] as string).length === 0) {
+      if (typeof input[field] !== 'string' || (input[field]).length === 0) {
         return error('InvalidParameterException', 400, `${field} is required`);
       }
     }

@@ -292,7 +292,7 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
         return (await metadataUnderLock(paths, await stat(paths.object))).metadata;
       });
     } finally {
-      await Promise.all([temporaryMd5, temporaryMetadata].map((path) => path && removeQuietly(path)));
+      await Promise.all([temporaryMd5, temporaryMetadata].flatMap((path) => (path ? [removeQuietly(path)] : [])));
     }
   }
 

@@ -1131,7 +1131,7 @@ function wireAttributesIn(value: unknown): Record<string, SqsMessageAttribute> {
   const attributes: Record<string, SqsMessageAttribute> = {};
   for (const [name, raw] of Object.entries(value as Record<string, Record<string, unknown>>)) {
     attributes[name] = {
-      DataType: String(raw?.DataType ?? ''),
+      DataType: typeof raw?.DataType === 'string' ? raw.DataType : '',
       ...(typeof raw?.StringValue === 'string' ? { StringValue: raw.StringValue } : {}),
       ...(typeof raw?.BinaryValue === 'string' ? { BinaryValue: Buffer.from(raw.BinaryValue, 'base64') } : {}),
     };

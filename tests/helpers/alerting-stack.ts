@@ -1,4 +1,4 @@
-import type { APIGatewayProxyResult, ConnectContactFlowEvent, SQSEvent } from 'aws-lambda';
+import type { ConnectContactFlowEvent, SQSEvent } from 'aws-lambda';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -145,7 +145,7 @@ export async function startAlertingStack(options: AlertingStackOptions = {}): Pr
     async upload(bytes, stationId) {
       const headers = stationId ? { 'content-type': 'image/png', 'x-station-id': stationId } : { 'content-type': 'image/png' };
       const event = rawUploadEvent(bytes, 'image/png', { headers, multiValueHeaders: {} });
-      const result = (await inspect(event, lambdaContext)) as APIGatewayProxyResult;
+      const result = (await inspect(event, lambdaContext));
       return { statusCode: result.statusCode, body: JSON.parse(result.body) as Record<string, any> };
     },
     async drainAlerts() {

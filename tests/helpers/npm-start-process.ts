@@ -34,8 +34,8 @@ export async function startNpmStart(env: Record<string, string>, readyTimeoutMs 
         resolve(ready[1]!);
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`npm start exited with ${code} before printing its URL; output:\n${output}`));

@@ -119,7 +119,7 @@ async function acquireLock(): Promise<() => Promise<void>> {
       // A just-created lock may not hold its pid yet; give its owner a moment before judging.
       const settled = held !== undefined && Date.now() - held.mtimeMs > 2_000;
       if (settled && (!Number.isInteger(owner) || owner <= 0 || !isAlive(owner))) await rm(lockPath, { force: true });
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lockPath}`);
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lockPath}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }

@@ -31,7 +31,7 @@ describe('camera path entry points', () => {
 
   it.each(['create-upload', 'process-camera-upload'])('%s fails its cold start naming a missing variable', async (name) => {
     for (const [key, value] of Object.entries(validEnv)) vi.stubEnv(key, value);
-    vi.stubEnv('IMAGE_BUCKET', undefined as unknown as string);
+    vi.stubEnv('IMAGE_BUCKET', undefined);
     await expect(import(`../../functions/handlers/${name}.ts`)).rejects.toThrow(/IMAGE_BUCKET environment variable is not set/);
   });
 

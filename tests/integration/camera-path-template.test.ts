@@ -17,8 +17,8 @@ function grants(roleId: string): Array<{ sid: string | undefined; actions: strin
     .flatMap((policy) => policyStatements(policy.PolicyDocument))
     .filter((statement: PolicyStatement) => statement.Effect === 'Allow')
     .map((statement) => ({
-      sid: statement.Sid as string | undefined,
-      actions: [statement.Action].flat() as string[],
+      sid: statement.Sid,
+      actions: [statement.Action].flat(),
       resources: [statement.Resource].flat().map(templateText),
     }));
 }

@@ -50,7 +50,7 @@ describe('npm run deploy:site', () => {
     const expected = await listSiteFiles(path.join(repoRoot, 'static-site'));
 
     // Act
-    const result = await deploySite({ cloudFormation: cloudFormation as unknown as CloudFormationClient, apiGateway: apiGateway as unknown as APIGatewayClient, s3, stackName: STACK });
+    const result = await deploySite({ cloudFormation: cloudFormation, apiGateway: apiGateway, s3, stackName: STACK });
 
     // Assess
     expect(expected).toEqual(
@@ -74,7 +74,7 @@ describe('npm run deploy:site', () => {
     const phoneSources = await Promise.all(phoneFiles.map((file) => readFile(path.join(phoneRoot, file), 'utf8')));
 
     // Act
-    const result = await deploySite({ cloudFormation: cloudFormation as unknown as CloudFormationClient, apiGateway: apiGateway as unknown as APIGatewayClient, s3, stackName: STACK });
+    const result = await deploySite({ cloudFormation: cloudFormation, apiGateway: apiGateway, s3, stackName: STACK });
     const uploaded = await Promise.all(result.uploaded.map(async (key) => ({ key, text: await text(key) })));
     const localReferences = uploaded.flatMap(({ key, text }) => [...text.matchAll(/\/_local\/[\w./-]*/g)].map(([reference]) => `${key}: ${reference}`));
 
@@ -102,7 +102,7 @@ describe('npm run deploy:site', () => {
 
     try {
       // Act
-      const result = await deploySite({ cloudFormation: cloudFormation as unknown as CloudFormationClient, apiGateway: apiGateway as unknown as APIGatewayClient, s3, stackName: STACK, siteRoot });
+      const result = await deploySite({ cloudFormation: cloudFormation, apiGateway: apiGateway, s3, stackName: STACK, siteRoot });
       const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((object) => object.Key).sort();
 
       // Assess
@@ -120,7 +120,7 @@ describe('npm run deploy:site', () => {
     cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: OUTPUTS.filter((output) => output.OutputKey !== 'ApiKeyId') }] });
 
     // Act
-    const deploying = deploySite({ cloudFormation: cloudFormation as unknown as CloudFormationClient, apiGateway: apiGateway as unknown as APIGatewayClient, s3, stackName: STACK });
+    const deploying = deploySite({ cloudFormation: cloudFormation, apiGateway: apiGateway, s3, stackName: STACK });
 
     // Assess
     await expect(deploying).rejects.toThrow(/no ApiKeyId output/);

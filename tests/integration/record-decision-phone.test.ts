@@ -38,13 +38,13 @@ describe('local phone simulator', () => {
   beforeAll(async () => {
     standIns = await startLocalAwsStandIns();
     for (const [key, value] of Object.entries(standIns.env)) vi.stubEnv(key, value);
-    vi.stubEnv('OPERATOR_DEFAULT_DECISION', undefined as unknown as string);
+    vi.stubEnv('OPERATOR_DEFAULT_DECISION', undefined);
     vi.resetModules();
     ({ handler: getInspection } = await import('../../functions/handlers/get-inspection'));
     // Calls placed straight through the adapter have no escalation ladder behind them: record-decision (imported on the
     // first key) then records the decision on the inspection alone; the ladder's acknowledgement is tested in
     // tests/integration/alerting.
-    vi.stubEnv('ALERT_STATE_TABLE', undefined as unknown as string);
+    vi.stubEnv('ALERT_STATE_TABLE', undefined);
     store = new S3InspectionStore({ client: standIns.clients.s3, bucket: standIns.names.bucket });
     caller = new ConnectOperatorCaller({
       client: standIns.clients.connect,

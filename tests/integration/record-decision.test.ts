@@ -20,10 +20,10 @@ describe('record-decision over S3', () => {
     standIns = await startLocalAwsStandIns();
     for (const [key, value] of Object.entries(standIns.env)) vi.stubEnv(key, value);
     // No alert state table: a decision on a call placed before ladders existed is still recorded.
-    vi.stubEnv('ALERT_STATE_TABLE', undefined as unknown as string);
+    vi.stubEnv('ALERT_STATE_TABLE', undefined);
     vi.resetModules();
     ({ handler: recordDecision } = await import('../../functions/handlers/record-decision'));
-    vi.stubEnv('ALERT_STATE_TABLE', standIns.env.ALERT_STATE_TABLE as string);
+    vi.stubEnv('ALERT_STATE_TABLE', standIns.env.ALERT_STATE_TABLE);
     ({ handler: getInspection } = await import('../../functions/handlers/get-inspection'));
     store = new S3InspectionStore({ client: standIns.clients.s3, bucket: standIns.names.bucket });
   });
@@ -86,12 +86,12 @@ describe('record-decision cold start', () => {
   });
 
   it('fails by name on a missing bucket, and needs no Connect settings', async () => {
-    vi.stubEnv('IMAGE_BUCKET', undefined as unknown as string);
+    vi.stubEnv('IMAGE_BUCKET', undefined);
     vi.resetModules();
     await expect(import('../../functions/handlers/record-decision')).rejects.toThrow(/IMAGE_BUCKET environment variable is not set/);
 
     vi.stubEnv('IMAGE_BUCKET', 'waferwatch-images');
-    for (const name of ['CONNECT_INSTANCE_ID', 'CONNECT_CONTACT_FLOW_ID', 'CONNECT_SOURCE_PHONE_NUMBER', 'OPERATOR_PHONE_NUMBER']) vi.stubEnv(name, undefined as unknown as string);
+    for (const name of ['CONNECT_INSTANCE_ID', 'CONNECT_CONTACT_FLOW_ID', 'CONNECT_SOURCE_PHONE_NUMBER', 'OPERATOR_PHONE_NUMBER']) vi.stubEnv(name, undefined);
     vi.resetModules();
     await expect(import('../../functions/handlers/record-decision')).resolves.toHaveProperty('handler');
   });

@@ -153,7 +153,7 @@ async function handleMessage(deps: PlaceCallHandlerDependencies, record: SQSReco
 function parseMessage(body: string): AlertQueueMessage | undefined {
   try {
     const parsed = alertQueueMessageSchema.safeParse(JSON.parse(body));
-    return parsed.success ? (parsed.data as AlertQueueMessage) : undefined;
+    return parsed.success ? (parsed.data) : undefined;
   } catch {
     return undefined;
   }

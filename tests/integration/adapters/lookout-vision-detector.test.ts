@@ -62,7 +62,7 @@ describe('LookoutVisionDetector against the Lookout for Vision emulator', () => 
       { Name: 'background', PixelAnomaly: { TotalPercentageArea: 99.75, Color: '#000000' } },
       { Name: RED_MARK_LABEL, PixelAnomaly: { TotalPercentageArea: 0.25, Color: RED_MARK_COLOR } },
     ]);
-    const mask = await sharp(result.AnomalyMask!).raw().toBuffer({ resolveWithObject: true });
+    const mask = await sharp(result.AnomalyMask).raw().toBuffer({ resolveWithObject: true });
     expect([mask.info.width, mask.info.height]).toEqual([100, 100]);
   });
 

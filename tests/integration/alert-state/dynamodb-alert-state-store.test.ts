@@ -11,7 +11,7 @@ const T0 = Date.parse('2026-11-26T12:00:00Z');
 
 let emulator: DynamoDbEmulator;
 let client: ReturnType<typeof toDocumentClient>;
-let clock = T0;
+const clock = T0;
 let unique = 0;
 
 /** A fresh key per test, so the tests share one emulator without sharing state. */

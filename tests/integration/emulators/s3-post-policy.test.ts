@@ -87,7 +87,7 @@ describe('s3rver behind the POST policy check: what S3 stores', () => {
   it('stores an upload built by @aws-sdk/s3-presigned-post (its own policy and SigV4 signature)', async () => {
     // Prepare
     const key = incomingKey(newInspectionId());
-    const presigned = await createPresignedPost(client as never, {
+    const presigned = await createPresignedPost(client, {
       Bucket: BUCKET,
       Key: key,
       Conditions: [

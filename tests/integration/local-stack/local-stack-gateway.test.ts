@@ -253,7 +253,7 @@ describe('local stack as API Gateway', () => {
     });
 
     // Act
-    const response = await fetch(`${stack.url}/things/1`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body, duplex: 'half' } as RequestInit);
+    const response = await fetch(`${stack.url}/things/1`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body, duplex: 'half' });
 
     // Assess
     expect(response.status).toBe(413);

@@ -43,7 +43,7 @@ const thrown = fc.oneof(
   fc.string({ maxLength: 30 }).map((text) => {
     const error = new Error(`connection to db failed ${text} token=${SECRET} calling ${OPERATOR}`);
     error.stack = `Error: ${error.message}\n    at handler (/var/task/functions/inspect-image.mjs:1:2)\n    at node_modules/x.js:3:4`;
-    return error as unknown;
+    return error;
   }),
   fc.constantFrom<unknown>(`raw string ${SECRET}`, { secret: SECRET, phone: OPERATOR }, null, 42, Object.assign(new TypeError(`x is undefined ${SECRET}`), { $fault: 'server' })),
 );

@@ -36,7 +36,7 @@ describe('EmbeddedDetector', () => {
     // Assess
     expect(anomalous.IsAnomalous).toBe(true);
     expect(normal.IsAnomalous).toBe(false);
-    const mask = await sharp(anomalous.AnomalyMask!).metadata();
+    const mask = await sharp(anomalous.AnomalyMask).metadata();
     expect([mask.width, mask.height]).toEqual([1732, 1750]);
   });
 
@@ -57,7 +57,7 @@ describe('EmbeddedDetector', () => {
     const result = await detector.detect(await validated(bytes));
 
     // Assess
-    const mask = await sharp(result.AnomalyMask!).metadata();
+    const mask = await sharp(result.AnomalyMask).metadata();
     expect([mask.width, mask.height]).toEqual([width, height]);
     expect(result.Confidence).toBeGreaterThanOrEqual(0);
     expect(result.Confidence).toBeLessThanOrEqual(1);

@@ -27,8 +27,8 @@ export async function validated(bytes: Buffer): Promise<ValidatedWaferImage> {
     bytes,
     format,
     contentType: format === 'png' ? 'image/png' : 'image/jpeg',
-    width: meta.width!,
-    height: meta.height!,
+    width: meta.width,
+    height: meta.height,
     sizeBytes: bytes.length,
     sha256: createHash('sha256').update(bytes).digest('hex'),
   };
@@ -46,10 +46,10 @@ export async function rotatedBytes(bytes: Buffer, degrees: number): Promise<Buff
   const rotated = await sharp(bytes).rotate(degrees, { background: '#000000' }).raw().toBuffer({ resolveWithObject: true });
   return sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: rotated.info.channels } })
     .extract({
-      left: Math.floor((rotated.info.width - meta.width!) / 2),
-      top: Math.floor((rotated.info.height - meta.height!) / 2),
-      width: meta.width!,
-      height: meta.height!,
+      left: Math.floor((rotated.info.width - meta.width) / 2),
+      top: Math.floor((rotated.info.height - meta.height) / 2),
+      width: meta.width,
+      height: meta.height,
     })
     .jpeg({ quality: 92 })
     .toBuffer();

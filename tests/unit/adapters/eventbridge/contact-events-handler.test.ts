@@ -27,7 +27,7 @@ function disconnected(detail: Record<string, unknown> = {}, envelope: Record<str
       ...detail,
     },
     ...envelope,
-  } as ConnectContactEvent;
+  };
 }
 
 function handlerSeeing(seen: ContactEventReport[]) {

@@ -81,7 +81,7 @@ describe('POST /uploads', () => {
     ['malformed JSON', { headers: { 'Content-Type': 'application/json' }, body: '{"station":' }],
     ['a JSON array', { headers: { 'Content-Type': 'application/json' }, body: '[]' }],
   ])('answers 400 MALFORMED_REQUEST for %s', async (_name, overrides) => {
-    const response = await post(overrides as Parameters<typeof apiEvent>[0]);
+    const response = await post(overrides);
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body).error.code).toBe('MALFORMED_REQUEST');
   });

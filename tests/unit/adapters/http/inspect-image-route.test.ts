@@ -117,7 +117,7 @@ describe('POST /inspections (createInspectImageHandler)', () => {
     ['garbage bytes', Buffer.from('GIF89a-not-a-wafer'), 415, 'UNSUPPORTED_IMAGE_TYPE'],
     ['a truncated JPEG', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), 422, 'CORRUPT_IMAGE'],
   ])('maps %s to a %i JSON error and stores nothing', async (_name, bytes, status, code) => {
-    const response = await inspectHandler()(rawUploadEvent(bytes as Buffer), lambdaContext);
+    const response = await inspectHandler()(rawUploadEvent(bytes), lambdaContext);
     expect(response.statusCode).toBe(status);
     expect(JSON.parse(response.body)).toEqual({ error: { code, message: expect.any(String) } });
     expect(store.objects.size + store.records.size).toBe(0);

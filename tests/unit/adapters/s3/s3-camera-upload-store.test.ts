@@ -73,7 +73,7 @@ describe('S3CameraUploadStore', () => {
 
       it('signs a policy exactly as @aws-sdk/s3-presigned-post does', async () => {
         // Prepare
-        const reference = await createPresignedPost(client as never, {
+        const reference = await createPresignedPost(client, {
           Bucket: BUCKET,
           Key: 'incoming/01JDQ8Y8Z7W1XKQ9V6M3T2R4S5',
           Conditions: [['content-length-range', 1, 1024]],
@@ -134,7 +134,7 @@ describe('S3CameraUploadStore', () => {
       });
       const note = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
       expect(note.Key).toBe('rejected/01JDQ8Y8Z7W1XKQ9V6M3T2R4S5.json');
-      expect(JSON.parse(String(note.Body))).toEqual({
+      expect(JSON.parse(note.Body as string)).toEqual({
         inspectionId: '01JDQ8Y8Z7W1XKQ9V6M3T2R4S5',
         code: 'CORRUPT_IMAGE',
         message: 'The JPEG is truncated – ends early.',
