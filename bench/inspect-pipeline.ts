@@ -77,8 +77,12 @@ async function main(): Promise<void> {
   }
   const sorted = [...timings].sort((a, b) => a - b);
   console.log(`inspect pipeline: ${images.length} images x ${values.rounds} rounds, one at a time`);
-  console.log(`  p50 ${percentile(sorted, 50).toFixed(1)} ms   p95 ${percentile(sorted, 95).toFixed(1)} ms   p99 ${percentile(sorted, 99).toFixed(1)} ms   max ${sorted[sorted.length - 1]!.toFixed(1)} ms`);
-  console.log(`  throughput ${(1000 / (timings.reduce((a, b) => a + b, 0) / timings.length)).toFixed(1)} images/s   peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB`);
+  console.log(
+    `  p50 ${percentile(sorted, 50).toFixed(1)} ms   p95 ${percentile(sorted, 95).toFixed(1)} ms   p99 ${percentile(sorted, 99).toFixed(1)} ms   max ${sorted[sorted.length - 1]!.toFixed(1)} ms`,
+  );
+  console.log(
+    `  throughput ${(1000 / (timings.reduce((a, b) => a + b, 0) / timings.length)).toFixed(1)} images/s   peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB`,
+  );
 }
 
 await main();

@@ -86,7 +86,7 @@ export function parseLoadArgs(args: readonly string[]): LoadOptions {
   const concurrencies = values.concurrency.split(',').map((part) => positiveInteger('--concurrency', part.trim(), 1024));
   const url = values.url === undefined ? undefined : loopbackUrl('--url', values.url);
   const s3Endpoint = values['s3-endpoint'] === undefined ? undefined : loopbackUrl('--s3-endpoint', values['s3-endpoint']);
-  if (url && !s3Endpoint) throw new LoadArgumentError('--url needs --s3-endpoint (the stack\'s s3rver) to reconcile what was stored.');
+  if (url && !s3Endpoint) throw new LoadArgumentError("--url needs --s3-endpoint (the stack's s3rver) to reconcile what was stored.");
   if (s3Endpoint && !url) throw new LoadArgumentError('--s3-endpoint only applies with --url; without it the benchmark starts its own stack.');
   return {
     uploads: positiveInteger('--uploads', values.uploads, 1_000_000),
@@ -138,7 +138,8 @@ function loopbackUrl(name: string, text: string): string {
     throw new LoadArgumentError(`${name} is not a URL: "${text}".`);
   }
   if (parsed.protocol !== 'http:') throw new LoadArgumentError(`${name} must be http:// (the local stack), got "${text}".`);
-  if (!LOOPBACK_HOSTS.has(parsed.hostname)) throw new LoadArgumentError(`${name} must be a loopback address (localhost, 127.0.0.1, [::1]), got "${parsed.hostname}".`);
+  if (!LOOPBACK_HOSTS.has(parsed.hostname))
+    throw new LoadArgumentError(`${name} must be a loopback address (localhost, 127.0.0.1, [::1]), got "${parsed.hostname}".`);
   return parsed.origin;
 }
 
@@ -217,7 +218,12 @@ export interface LatencySummary {
 /** p50/p95/p99/max of latencies in ms. */
 export function summarizeLatencies(latenciesMs: readonly number[]): LatencySummary {
   const sorted = [...latenciesMs].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN };
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+  };
 }
 
 /** What the client saw of one upload. */
@@ -290,7 +296,7 @@ export const RANG_STATUSES: ReadonlySet<string> = new Set(['ringing', 'acknowled
 /** The record's alert as the reconciliation sees it; unknown shapes keep only their status. */
 export function summarizeAlert(alert: unknown): AlertSummary {
   const fields = typeof alert === 'object' && alert !== null ? (alert as Record<string, unknown>) : {};
-  const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name]) : undefined);
+  const text = (name: string) => (typeof fields[name] === 'string' ? fields[name] : undefined);
   const status = text('status') ?? 'missing';
   const callKind = text('callKind');
   const viaInspectionId = text('viaInspectionId');
@@ -300,9 +306,10 @@ export function summarizeAlert(alert: unknown): AlertSummary {
   const attempts = Array.isArray(fields.attempts) ? (fields.attempts as unknown[]) : [];
   const contactIds = [
     ...new Set(
-      [text('contactId'), ...attempts.map((attempt) => (typeof attempt === 'object' && attempt !== null ? (attempt as Record<string, unknown>).contactId : undefined))].filter(
-        (id): id is string => typeof id === 'string' && id.length > 0,
-      ),
+      [
+        text('contactId'),
+        ...attempts.map((attempt) => (typeof attempt === 'object' && attempt !== null ? (attempt as Record<string, unknown>).contactId : undefined)),
+      ].filter((id): id is string => typeof id === 'string' && id.length > 0),
     ),
   ];
   const code = text('code');
@@ -544,7 +551,12 @@ export function reconcile(results: readonly UploadResult[], state: StackState, p
     const into = recordsById.get(record.alert.viaInspectionId ?? record.alert.intoInspectionId ?? '');
     return into === undefined || into.stationId !== record.stationId || !hasOwnCalls(into.alert);
   });
-  const check = (name: string, expectedCount: number, actual: number): ReconciliationCheck => ({ name, expected: expectedCount, actual, ok: expectedCount === actual });
+  const check = (name: string, expectedCount: number, actual: number): ReconciliationCheck => ({
+    name,
+    expected: expectedCount,
+    actual,
+    ok: expectedCount === actual,
+  });
   return [
     check('images stored = new inspections answered', answered.size, state.storedImageKeys.length),
     check('accepted images missing from S3', 0, [...acceptedNewKeys].filter((key) => key === undefined || !storedKeys.has(key)).length),
@@ -561,7 +573,11 @@ export function reconcile(results: readonly UploadResult[], state: StackState, p
     check('folded not into a call of its station', 0, foldedAstray.length),
     check('refused by the daily call cap = expected', expected.capped, failed.filter((record) => record.alert.code === 'DAILY_CALL_CAP_REACHED').length),
     // A `placed` record predates acknowledgements: nothing can acknowledge it.
-    check('rung alerts not acknowledged by the key', 0, rang.filter((record) => record.alert.status === 'ringing' || record.alert.status === 'unacknowledged').length),
+    check(
+      'rung alerts not acknowledged by the key',
+      0,
+      rang.filter((record) => record.alert.status === 'ringing' || record.alert.status === 'unacknowledged').length,
+    ),
   ];
 }
 

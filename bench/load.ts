@@ -119,16 +119,25 @@ async function main(): Promise<number> {
   }
 
   const samples = await loadSamples();
-  console.log(`waferwatch load benchmark: POST /inspections, raw JPEG bodies (${samples.length} samples: ${samples.filter((s) => s.anomalous).length} anomalous)`);
-  console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? 'unknown'}), load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')} at start, node ${process.version}`);
+  console.log(
+    `waferwatch load benchmark: POST /inspections, raw JPEG bodies (${samples.length} samples: ${samples.filter((s) => s.anomalous).length} anomalous)`,
+  );
+  console.log(
+    `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? 'unknown'}), load average ${os
+      .loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')} at start, node ${process.version}`,
+  );
 
   const target = await openTarget(options);
-  console.log(`target: ${target.url}${options.url ? ' (a running stack: the peak RSS below is this client\'s alone)' : ' (started in this process: client and stack share the cores and the RSS)'}`);
+  console.log(
+    `target: ${target.url}${options.url ? " (a running stack: the peak RSS below is this client's alone)" : ' (started in this process: client and stack share the cores and the RSS)'}`,
+  );
   // Drawn per invocation, not from --seed: the stack keeps stations' cooldowns and the image hashes it has seen
   // (npm start across restarts), so a second invocation with the same seed must still send new images from new stations.
   const tag = randomBytes(3).toString('hex');
   console.log(
-    `call policy: station cooldown ${target.cooldownSeconds} s${options.url && options.cooldownSeconds === undefined ? ' (--cooldown-seconds, the product default; say so if the stack runs another)' : ''}, the same image is one inspection, daily cap ${target.dailyCallCap ?? 'the stack\'s own (assumed not reached)'}; stations bench-${tag}-r<run>c<concurrency>-1…${options.stations}`,
+    `call policy: station cooldown ${target.cooldownSeconds} s${options.url && options.cooldownSeconds === undefined ? ' (--cooldown-seconds, the product default; say so if the stack runs another)' : ''}, the same image is one inspection, daily cap ${target.dailyCallCap ?? "the stack's own (assumed not reached)"}; stations bench-${tag}-r<run>c<concurrency>-1…${options.stations}`,
   );
   console.log(
     `operator: picks up every call of stations bench-${tag}-… ${options.answerAfterMs} ms after it started ringing and presses 1 (keep manufacturing); ` +
@@ -162,7 +171,12 @@ async function main(): Promise<number> {
       `| ${run.concurrency} | ${run.sent}${run.cappedAt ? ` (capped)` : ''} | ${run.accepted} | ${run.errors} | ${(run.sent / run.seconds).toFixed(1)} | ${formatMs(run.latency.p50)} | ${formatMs(run.latency.p95)} | ${formatMs(run.latency.p99)} | ${formatMs(run.latency.max)} | ${run.peakRssMb.toFixed(0)} | ${calls.actual}/${calls.expected} | ${run.folded} | ${formatSeconds(run.ring.p95)} | ${run.goal.goalSeconds.toFixed(1)} | ${goalWord(run.goal)} | ${formatSeconds(run.ack.p95)} | ${run.acknowledged}/${run.rang} | ${ok ? 'OK' : 'MISMATCH'} |`,
     );
   }
-  console.log(`load average at end: ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at end: ${os
+      .loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
   const mismatched = runs.some((run) => run.checks.some((check) => !check.ok));
   console.log(mismatched ? 'RECONCILIATION MISMATCH' : 'reconciliation OK for every run');
   return mismatched ? 1 : 0;
@@ -259,7 +273,13 @@ async function runOnce(
   const earlierInspectionIds = new Set([...keysBefore].filter((key) => key.endsWith('.json')).map(inspectionIdOfKey));
   const callsBefore = new Set((await readCalls(target.url)).map((call) => call.contactId));
   const stations = stationPrefix(run.tag, run.run, concurrency);
-  const plan = planUploads({ uploads: options.uploads, samples: samples.length, stations: options.stations, seed: options.seed + concurrency, stationPrefix: stations });
+  const plan = planUploads({
+    uploads: options.uploads,
+    samples: samples.length,
+    stations: options.stations,
+    seed: options.seed + concurrency,
+    stationPrefix: stations,
+  });
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const base = new URL(target.url);
 
@@ -305,25 +325,42 @@ async function runOnce(
   const newKeys = (await listInspectionKeys(target)).filter((key) => !keysBefore.has(key));
   const storedImageKeys = newKeys.filter((key) => /\.(jpg|png)$/.test(key) && !key.endsWith('.mask.png'));
   const settleStarted = performance.now();
-  const records = await settleAlerts(target, await readRecords(target, newKeys.filter((key) => key.endsWith('.json'))), options.settleSeconds);
+  const records = await settleAlerts(
+    target,
+    await readRecords(
+      target,
+      newKeys.filter((key) => key.endsWith('.json')),
+    ),
+    options.settleSeconds,
+  );
   const settleSeconds = (performance.now() - settleStarted) / 1000;
   const runCalls = (await readCalls(target.url)).filter((call) => !callsBefore.has(call.contactId));
   const calls: PlacedCall[] = runCalls.map(placedCallOf);
   const checks = reconcile(results, { earlierInspectionIds, storedImageKeys, records, calls }, policy);
   const expected = expectedAlerts(records, policy, cooldownCallsOf(calls));
   const anomalous = records.filter((record) => record.status === 'anomalous');
-  const alerts = countBy(anomalous.map((record) => record.alert.status + (record.alert.callKind === 'folded' ? ' (cooldown-end call)' : '') + (record.alert.code ? ` ${record.alert.code}` : '')));
+  const alerts = countBy(
+    anomalous.map(
+      (record) => record.alert.status + (record.alert.callKind === 'folded' ? ' (cooldown-end call)' : '') + (record.alert.code ? ` ${record.alert.code}` : ''),
+    ),
+  );
   const folded = anomalous.filter((record) => alertCategory(record.alert) === 'folded').length;
   const anomalyCalls = calls.filter((call) => !isCooldownEndCall(call));
   const cooldownCalls = calls.filter(isCooldownEndCall);
   const recordIds = new Set(records.map((record) => record.inspectionId));
 
-  console.log(`\n── run ${run.run}, concurrency ${concurrency}: ${results.length} uploads from ${stations}-1…${options.stations}${cappedAt ? ` (stopped by --max-seconds ${options.maxSeconds} after ${cappedAt} of ${plan.length})` : ''}`);
-  console.log(`  accepted ${accepted.length} (201 new ${created}, 200 same image ${accepted.length - created})   errors ${results.length - accepted.length}${[...errors].map(([label, count]) => `   ${label}: ${count}`).join('')}`);
+  console.log(
+    `\n── run ${run.run}, concurrency ${concurrency}: ${results.length} uploads from ${stations}-1…${options.stations}${cappedAt ? ` (stopped by --max-seconds ${options.maxSeconds} after ${cappedAt} of ${plan.length})` : ''}`,
+  );
+  console.log(
+    `  accepted ${accepted.length} (201 new ${created}, 200 same image ${accepted.length - created})   errors ${results.length - accepted.length}${[...errors].map(([label, count]) => `   ${label}: ${count}`).join('')}`,
+  );
   console.log(`  throughput ${(results.length / seconds).toFixed(1)} uploads/s over ${seconds.toFixed(1)} s`);
   console.log(`  latency ms  p50 ${formatMs(latency.p50)}   p95 ${formatMs(latency.p95)}   p99 ${formatMs(latency.p99)}   max ${formatMs(latency.max)}`);
   const verdictsAsLabelled = records.filter((record) => sampleIsAnomalous.get(record.inspectionId) === (record.status === 'anomalous')).length;
-  console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB   records by status: ${describeCounts(countBy(records.map((record) => record.status)))}   verdicts matching the sample's folder: ${verdictsAsLabelled}/${records.length}`);
+  console.log(
+    `  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB   records by status: ${describeCounts(countBy(records.map((record) => record.status)))}   verdicts matching the sample's folder: ${verdictsAsLabelled}/${records.length}`,
+  );
   console.log(
     `  alerts ${describeCounts(alerts)}, settled ${settleSeconds.toFixed(1)} s after the last upload answered; ` +
       `calls ${calls.length}: ${anomalyCalls.length} for anomalies (ladders for ${new Set(anomalyCalls.map((call) => call.inspectionId)).size} alerts, expected ${expected.calls}; ${expected.folded} folded, ${expected.capped} refused by the cap)` +
@@ -349,7 +386,9 @@ async function runOnce(
   if (waits.length > 0) {
     const ahead = summarizeLatencies(waits.map((wait) => wait.decided));
     const folds = summarizeLatencies(waits.map((wait) => wait.folds));
-    console.log(`    while a call waited, the queue decided other alerts of the run: p50 ${ahead.p50} (${folds.p50} folds), max ${ahead.max} (${folds.max} folds)`);
+    console.log(
+      `    while a call waited, the queue decided other alerts of the run: p50 ${ahead.p50} (${folds.p50} folds), max ${ahead.max} (${folds.max} folds)`,
+    );
   }
   const ackMs = timeToAcknowledge(records, answeredAt);
   const ack = summarizeLatencies(ackMs);
@@ -358,18 +397,30 @@ async function runOnce(
     `  time-to-ack (upload answered → key 1 acknowledged it), ${ackMs.length} of ${rang.length} alerts that rang: p50 ${formatSeconds(ack.p50)} s   p95 ${formatSeconds(ack.p95)} s   max ${formatSeconds(ack.max)} s`,
   );
   const watched = runCalls.filter((call) => operator.watches(call));
-  console.log(`  operator on the ${watched.length} calls of this invocation's stations: ${describeCounts(countBy(watched.map((call) => operator.outcome(call.contactId))))}`);
+  console.log(
+    `  operator on the ${watched.length} calls of this invocation's stations: ${describeCounts(countBy(watched.map((call) => operator.outcome(call.contactId))))}`,
+  );
 
-  console.log(`  reconciliation (policy: station cooldown ${policy.cooldownMs / 1000} s, same image once, ${Number.isFinite(policy.dailyCallsLeft) ? `${policy.dailyCallsLeft} calls left today` : 'daily cap not expected to be reached'}):`);
-  for (const check of checks) console.log(`    ${check.ok ? 'OK      ' : 'MISMATCH'}  ${check.name.padEnd(42)} expected ${check.expected}, got ${check.actual}`);
-  const unsettled = anomalous.filter((record) => record.alert.status === 'queued' || (alertCategory(record.alert) === 'rang' && record.alert.status !== 'acknowledged'));
+  console.log(
+    `  reconciliation (policy: station cooldown ${policy.cooldownMs / 1000} s, same image once, ${Number.isFinite(policy.dailyCallsLeft) ? `${policy.dailyCallsLeft} calls left today` : 'daily cap not expected to be reached'}):`,
+  );
+  for (const check of checks)
+    console.log(`    ${check.ok ? 'OK      ' : 'MISMATCH'}  ${check.name.padEnd(42)} expected ${check.expected}, got ${check.actual}`);
+  const unsettled = anomalous.filter(
+    (record) => record.alert.status === 'queued' || (alertCategory(record.alert) === 'rang' && record.alert.status !== 'acknowledged'),
+  );
   if (unsettled.length > 0) {
     console.log(
-      `    still queued or not acknowledged after --settle-seconds ${options.settleSeconds}: ${unsettled.slice(0, 5).map((record) => `${record.inspectionId} (${record.alert.status})`).join(', ')}${unsettled.length > 5 ? ', …' : ''}`,
+      `    still queued or not acknowledged after --settle-seconds ${options.settleSeconds}: ${unsettled
+        .slice(0, 5)
+        .map((record) => `${record.inspectionId} (${record.alert.status})`)
+        .join(', ')}${unsettled.length > 5 ? ', …' : ''}`,
     );
   }
   const byId = new Map(records.map((record) => [record.inspectionId, record]));
-  for (const record of anomalous.filter((candidate) => alertCategory(candidate.alert) === 'folded' && !(candidate.alert.callKind === 'folded' && !candidate.alert.viaInspectionId))) {
+  for (const record of anomalous.filter(
+    (candidate) => alertCategory(candidate.alert) === 'folded' && !(candidate.alert.callKind === 'folded' && !candidate.alert.viaInspectionId),
+  )) {
     const intoId = record.alert.viaInspectionId ?? record.alert.intoInspectionId;
     const into = byId.get(intoId ?? '');
     if (into && into.stationId === record.stationId && hasOwnCalls(into.alert)) continue;
@@ -377,7 +428,9 @@ async function runOnce(
     console.log(`    ${record.inspectionId} (station ${record.stationId}) folded into ${intoId ?? '?'} (${where})`);
   }
   if (!Number.isFinite(policy.dailyCallsLeft) && records.some((record) => record.alert.code === 'DAILY_CALL_CAP_REACHED')) {
-    console.log(`    the stack's DAILY_CALL_CAP (default 100 a UTC day, kept in its data folder across restarts) is reached: start it with a higher DAILY_CALL_CAP to benchmark calls`);
+    console.log(
+      `    the stack's DAILY_CALL_CAP (default 100 a UTC day, kept in its data folder across restarts) is reached: start it with a higher DAILY_CALL_CAP to benchmark calls`,
+    );
   }
 
   return {
@@ -430,7 +483,8 @@ function inspectionIdOfKey(key: string): string {
 function postInspection(agent: Agent, base: URL, body: Buffer, stationId: string): Promise<UploadResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const finish = (result: Omit<UploadResult, 'latencyMs' | 'answeredAtMs'>) => resolve({ ...result, latencyMs: performance.now() - started, answeredAtMs: Date.now() });
+    const finish = (result: Omit<UploadResult, 'latencyMs' | 'answeredAtMs'>) =>
+      resolve({ ...result, latencyMs: performance.now() - started, answeredAtMs: Date.now() });
     const outgoing = request(
       {
         // localhost may resolve to ::1 first while the stack listens on 127.0.0.1.
@@ -533,7 +587,8 @@ async function settleAlerts(target: Target, records: RecordSummary[], settleSeco
   const byId = new Map(records.map((record) => [record.inspectionId, record]));
   for (;;) {
     const open = [...byId.values()].filter(
-      (record) => record.status === 'anomalous' && (record.alert.status === 'queued' || (alertCategory(record.alert) === 'rang' && record.alert.status === 'ringing')),
+      (record) =>
+        record.status === 'anomalous' && (record.alert.status === 'queued' || (alertCategory(record.alert) === 'rang' && record.alert.status === 'ringing')),
     );
     if (open.length === 0 || performance.now() >= until) return [...byId.values()];
     await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
@@ -589,7 +644,10 @@ function startOperator(input: { url: string; stationPrefix: string; answerAfterM
   let wake: (() => void) | undefined;
   const watches = (call: CallView) => (call.attributes.stationId ?? '').startsWith(input.stationPrefix);
 
-  const request = async (path: string, init: RequestInit = {}): Promise<{ status: number; body: { error?: { code?: string }; decision?: { status?: string } | null } }> => {
+  const request = async (
+    path: string,
+    init: RequestInit = {},
+  ): Promise<{ status: number; body: { error?: { code?: string }; decision?: { status?: string } | null } }> => {
     const response = await fetch(`${input.url}${path}`, { ...init, signal: AbortSignal.timeout(OPERATOR_REQUEST_TIMEOUT_MS) });
     const body = (await response.json().catch(() => ({}))) as { error?: { code?: string }; decision?: { status?: string } | null };
     return { status: response.status, body };
@@ -603,10 +661,16 @@ function startOperator(input: { url: string; stationPrefix: string; answerAfterM
         outcomes.set(contactId, `answer ${picked.status} ${picked.body.error?.code ?? ''}`.trim());
         return;
       }
-      const pressed = await request(`/_local/phone/${id}/keys`, { method: 'POST', headers: localHeaders({ 'Content-Type': 'application/json' }), body: JSON.stringify({ key: '1' }) });
+      const pressed = await request(`/_local/phone/${id}/keys`, {
+        method: 'POST',
+        headers: localHeaders({ 'Content-Type': 'application/json' }),
+        body: JSON.stringify({ key: '1' }),
+      });
       outcomes.set(
         contactId,
-        pressed.status === 200 ? `key 1: ${pressed.body.decision?.status ?? 'no decision'}` : `key 1 ${pressed.status} ${pressed.body.error?.code ?? ''}`.trim(),
+        pressed.status === 200
+          ? `key 1: ${pressed.body.decision?.status ?? 'no decision'}`
+          : `key 1 ${pressed.status} ${pressed.body.error?.code ?? ''}`.trim(),
       );
     } catch (error) {
       outcomes.set(contactId, `failed: ${error instanceof Error ? error.name : String(error)}`);
@@ -669,6 +733,6 @@ function describeCounts(counts: Map<string, number>): string {
 }
 
 process.exitCode = await main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   return 2;
 });

@@ -82,7 +82,9 @@ export async function deploySite(options: DeploySiteOptions): Promise<{ siteUrl:
   for (const file of await listSiteFiles(siteRoot)) {
     const content = await readStaticFile(siteRoot, `/${file}`);
     if (!content) throw new Error(`${file} could not be read from ${siteRoot}`);
-    await options.s3.send(new PutObjectCommand({ Bucket: outputs.siteBucketName, Key: file, Body: content.body, ContentType: content.contentType, CacheControl: 'no-cache' }));
+    await options.s3.send(
+      new PutObjectCommand({ Bucket: outputs.siteBucketName, Key: file, Body: content.body, ContentType: content.contentType, CacheControl: 'no-cache' }),
+    );
     uploaded.push(file);
     log(`uploaded ${file}`);
   }

@@ -13,7 +13,10 @@ import { parseStationRegistry, StationRegistryError, type Station } from '../fun
 
 /** OPERATOR_COUNTRY_PREFIXES as the functions read it: comma-separated, blanks dropped; the functions' default when unset. */
 export function allowedPrefixesFrom(value: string | undefined): string[] {
-  const prefixes = (value ?? '+1,+44').split(',').map((prefix) => prefix.trim()).filter((prefix) => prefix.length > 0);
+  const prefixes = (value ?? '+1,+44')
+    .split(',')
+    .map((prefix) => prefix.trim())
+    .filter((prefix) => prefix.length > 0);
   if (prefixes.length === 0) throw new Error('OPERATOR_COUNTRY_PREFIXES must list at least one prefix such as +44');
   return prefixes;
 }
@@ -46,7 +49,12 @@ export async function importStations(options: ImportStationsOptions): Promise<St
   const stations = await readStationRegistryFile(options.file, options.allowedPrefixes);
   const client = createDynamoDbClient({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   try {
-    const registry = new DynamoDbStationRegistry({ client: toDocumentClient(client), tableName: options.tableName, allowedPrefixes: options.allowedPrefixes, cacheSeconds: 0 });
+    const registry = new DynamoDbStationRegistry({
+      client: toDocumentClient(client),
+      tableName: options.tableName,
+      allowedPrefixes: options.allowedPrefixes,
+      cacheSeconds: 0,
+    });
     return await registry.importStations(stations, { replace: options.replace ?? false });
   } finally {
     client.destroy();
@@ -79,7 +87,10 @@ async function main(): Promise<void> {
       'dry-run': { type: 'boolean', default: false },
     },
   });
-  if (!values.file) throw new Error('Usage: npm run stations:import -- --file stations.json [--replace] [--dry-run] [--table NAME | --stage STAGE] [--region REGION] [--endpoint URL]');
+  if (!values.file)
+    throw new Error(
+      'Usage: npm run stations:import -- --file stations.json [--replace] [--dry-run] [--table NAME | --stage STAGE] [--region REGION] [--endpoint URL]',
+    );
   const file = path.resolve(values.file);
   const allowedPrefixes = allowedPrefixesFrom(process.env.OPERATOR_COUNTRY_PREFIXES);
   const stations = await readStationRegistryFile(file, allowedPrefixes);
@@ -90,7 +101,14 @@ async function main(): Promise<void> {
   const region = values.region ?? process.env.AWS_REGION ?? 'eu-west-1';
   const tableName = values.table ?? process.env.STATION_REGISTRY_TABLE ?? (values.stage ? await tableOfStage(values.stage, region) : undefined);
   if (!tableName) throw new Error('Name the registry table: --table NAME, --stage STAGE (reads the stack output) or STATION_REGISTRY_TABLE.');
-  const result = await importStations({ file, tableName, region, allowedPrefixes, replace: values.replace, ...(values.endpoint ? { endpoint: values.endpoint } : {}) });
+  const result = await importStations({
+    file,
+    tableName,
+    region,
+    allowedPrefixes,
+    replace: values.replace,
+    ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+  });
   console.log(
     `Imported ${file} into ${tableName}: created ${result.created.length}, updated ${result.updated.length}, unchanged ${result.unchanged.length}, removed ${result.removed.length}.`,
   );

@@ -18,7 +18,7 @@ function summary(label: string, values: number[]): string {
 
 /** True when the JPEG's first frame header is progressive (SOF2): those decode several times slower. */
 function isProgressiveJpeg(bytes: Uint8Array): boolean {
-  for (let i = 2; i + 3 < bytes.length; ) {
+  for (let i = 2; i + 3 < bytes.length;) {
     if (bytes[i] !== 0xff) return false;
     const marker = bytes[i + 1]!;
     if (marker === 0xc2) return true;
@@ -80,17 +80,32 @@ async function main(): Promise<void> {
       const anomalous = imageScore(smoothed) > model.threshold;
       const flags = smoothed.map((s) => (anomalous && s > model.maskThreshold ? 1 : 0));
       renderAnomalyMask(
-        { flags: Uint8Array.from(flags), gridWidth: features.gridWidth, gridHeight: features.gridHeight, patchSize: Math.min(...model.settings.scales) * model.settings.cellSize, stride: model.settings.cellSize, workingWidth: working.width, workingHeight: working.height },
+        {
+          flags: Uint8Array.from(flags),
+          gridWidth: features.gridWidth,
+          gridHeight: features.gridHeight,
+          patchSize: Math.min(...model.settings.scales) * model.settings.cellSize,
+          stride: model.settings.cellSize,
+          workingWidth: working.width,
+          workingHeight: working.height,
+        },
         working.sourceWidth,
         working.sourceHeight,
       );
       stages.mask.push(performance.now() - t);
     }
   }
-  const sizes = [...new Set(images.map((i) => i.bytes.length > 200_000 ? 'full-size photos' : 'small images'))];
-  console.log(`Model ${modelPath}: ${modelBytes.length} bytes (${(modelBytes.length / 1024).toFixed(1)} KiB), bank ${model.bank.length / model.featureMean.length} x ${model.featureMean.length}`);
+  const sizes = [...new Set(images.map((i) => (i.bytes.length > 200_000 ? 'full-size photos' : 'small images')))];
+  console.log(
+    `Model ${modelPath}: ${modelBytes.length} bytes (${(modelBytes.length / 1024).toFixed(1)} KiB), bank ${model.bank.length / model.featureMean.length} x ${model.featureMean.length}`,
+  );
   console.log(summary('model load (parse + index)', loads));
-  console.log(`${images.length} images (${sizes.join(', ')}) x ${rounds} rounds, one at a time; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `${images.length} images (${sizes.join(', ')}) x ${rounds} rounds, one at a time; load average ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(summary('bytes -> result, all', total));
   if (progressive.length) console.log(summary('  progressive JPEG', progressive));
   if (baseline.length) console.log(summary('  baseline JPEG / PNG', baseline));

@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   const anomalousTest = await withRotations(anomalous);
   const random = seededRandom(seed);
   const results: SplitResult[] = [];
-  console.log(`normal ${normals.length}, anomalous ${anomalous.length}, test rotations [${testRotations.join(', ')}], train rotations ${trainRotations ? `[${trainRotations.join(', ')}]` : 'any'}`);
+  console.log(
+    `normal ${normals.length}, anomalous ${anomalous.length}, test rotations [${testRotations.join(', ')}], train rotations ${trainRotations ? `[${trainRotations.join(', ')}]` : 'any'}`,
+  );
   console.log('split  AUROC  acc    FPR    recall(per type)                                   thr     maxN    minA    ms/img  train s');
   const fixedModel = args.get('model');
   for (let split = 1; split <= (fixedModel ? 1 : splits); split++) {
@@ -80,7 +82,10 @@ async function main(): Promise<void> {
     const misses: string[] = [];
     let correct = 0;
     let millis = 0;
-    for (const [images, label] of [[normalTest, false], [anomalousTest, true]] as const) {
+    for (const [images, label] of [
+      [normalTest, false],
+      [anomalousTest, true],
+    ] as const) {
       for (const image of images) {
         const started = performance.now();
         const result = await detector.detectBytes(image.bytes);
@@ -120,10 +125,18 @@ async function main(): Promise<void> {
   }
   const mean = (f: (r: SplitResult) => number) => results.reduce((s, r) => s + f(r), 0) / results.length;
   const kinds = [...new Set(results.flatMap((r) => [...r.recall.keys()]))].sort();
-  const pooledRecall = new Map(kinds.map((k) => [k, results.reduce((acc, r) => {
-    const e = r.recall.get(k);
-    return { hit: acc.hit + (e?.hit ?? 0), total: acc.total + (e?.total ?? 0) };
-  }, { hit: 0, total: 0 })]));
+  const pooledRecall = new Map(
+    kinds.map((k) => [
+      k,
+      results.reduce(
+        (acc, r) => {
+          const e = r.recall.get(k);
+          return { hit: acc.hit + (e?.hit ?? 0), total: acc.total + (e?.total ?? 0) };
+        },
+        { hit: 0, total: 0 },
+      ),
+    ]),
+  );
   console.log('-'.repeat(120));
   console.log(
     `mean   ${mean((r) => r.auroc).toFixed(3)}  ${mean((r) => r.accuracy).toFixed(3)}  ${(100 * mean((r) => r.fpr)).toFixed(1).padStart(4)}%  ` +
@@ -137,7 +150,10 @@ async function main(): Promise<void> {
 }
 
 function formatRecall(recall: Map<string, { hit: number; total: number }>): string {
-  return [...recall.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v.hit}/${v.total}`).join(', ');
+  return [...recall.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k} ${v.hit}/${v.total}`)
+    .join(', ');
 }
 
 function printRow(label: string, r: SplitResult): void {

@@ -31,10 +31,15 @@ async function main(): Promise<void> {
   console.log(`Held-out normal scores (image held out of the bank, at rotations the bank never saw):`);
   const byName = new Map<string, number[]>();
   for (const h of report.heldOutScores) byName.set(h.name, [...(byName.get(h.name) ?? []), h.score]);
-  for (const [name, scores] of byName) console.log(`  ${name.padEnd(28)} max ${Math.max(...scores).toFixed(3)}  (${scores.map((s) => s.toFixed(2)).join(' ')})`);
+  for (const [name, scores] of byName)
+    console.log(`  ${name.padEnd(28)} max ${Math.max(...scores).toFixed(3)}  (${scores.map((s) => s.toFixed(2)).join(' ')})`);
   console.log(`Threshold ${report.threshold.toFixed(3)}, confidence scale ${model.confidenceScale.toFixed(3)}`);
-  console.log(`Bank ${model.bank.length / model.featureMean.length} of ${report.poolSize} patch descriptors, coreset radius ${report.coresetRadius.toFixed(3)}`);
-  console.log(`Model ${out}: ${bytes.length} bytes, trained in ${(report.millis / 1000).toFixed(1)} s (${(report.featureMillis / 1000).toFixed(1)} s describing images)`);
+  console.log(
+    `Bank ${model.bank.length / model.featureMean.length} of ${report.poolSize} patch descriptors, coreset radius ${report.coresetRadius.toFixed(3)}`,
+  );
+  console.log(
+    `Model ${out}: ${bytes.length} bytes, trained in ${(report.millis / 1000).toFixed(1)} s (${(report.featureMillis / 1000).toFixed(1)} s describing images)`,
+  );
 
   const anomalousDir = args.get('anomalous');
   if (anomalousDir) {
@@ -45,9 +50,13 @@ async function main(): Promise<void> {
     for (const image of await readImageFolder(anomalousDir)) {
       const result = await detector.detectBytes(image.bytes);
       scores.push(result.AnomalyScore!);
-      console.log(`  ${image.name.padEnd(28)} score ${result.AnomalyScore!.toFixed(3)}  ${result.IsAnomalous ? 'anomalous' : 'MISSED   '}  confidence ${result.Confidence.toFixed(3)}`);
+      console.log(
+        `  ${image.name.padEnd(28)} score ${result.AnomalyScore!.toFixed(3)}  ${result.IsAnomalous ? 'anomalous' : 'MISSED   '}  confidence ${result.Confidence.toFixed(3)}`,
+      );
     }
-    console.log(`AUROC (held-out normal vs anomalous): ${auroc(trainScores, scores).toFixed(3)}; recall ${scores.filter((s) => s > model.threshold).length}/${scores.length}`);
+    console.log(
+      `AUROC (held-out normal vs anomalous): ${auroc(trainScores, scores).toFixed(3)}; recall ${scores.filter((s) => s > model.threshold).length}/${scores.length}`,
+    );
   }
 }
 

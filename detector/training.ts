@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { MemoryBank } from '../functions/adapters/embedded-detector/memory-bank';
 import type { WaferModel } from '../functions/adapters/embedded-detector/model-file';
 import { scoreWorkingImage } from '../functions/adapters/embedded-detector/embedded-detector';
-import { DEFAULT_FEATURE_SETTINGS, descriptorLength, extractPatchFeatures, type FeatureSettings, type PatchFeatures } from '../functions/adapters/embedded-detector/patch-features';
+import {
+  DEFAULT_FEATURE_SETTINGS,
+  descriptorLength,
+  extractPatchFeatures,
+  type FeatureSettings,
+  type PatchFeatures,
+} from '../functions/adapters/embedded-detector/patch-features';
 import { decodeRaw, resizeToWorking, type WorkingImage } from '../functions/adapters/embedded-detector/working-image';
 import { greedyCoreset } from './coreset';
 import { rotateRaw } from './rotation';
@@ -71,7 +77,8 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
     // Rotate at twice the working size so the rotated copy is resampled like a rotated photo would be.
     const raw = await decodeRaw(image.bytes, settings.workingSide * 2);
     const perImage: PatchFeatures[] = [];
-    for (const angle of opts.bankRotations) perImage.push(extractPatchFeatures(await resizeToWorking(await rotateRaw(raw, angle), settings.workingSide), settings));
+    for (const angle of opts.bankRotations)
+      perImage.push(extractPatchFeatures(await resizeToWorking(await rotateRaw(raw, angle), settings.workingSide), settings));
     bankFeatures.push(perImage);
     const calibration: WorkingImage[] = [];
     for (const angle of opts.calibrationRotations) calibration.push(await resizeToWorking(await rotateRaw(raw, angle), settings.workingSide));
@@ -124,7 +131,14 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
   };
   return {
     model,
-    report: { heldOutScores: heldOut, threshold: choice.threshold, coresetRadius: coreset.radius, poolSize: pool.length / dims, millis: performance.now() - started, featureMillis },
+    report: {
+      heldOutScores: heldOut,
+      threshold: choice.threshold,
+      coresetRadius: coreset.radius,
+      poolSize: pool.length / dims,
+      millis: performance.now() - started,
+      featureMillis,
+    },
   };
 }
 

@@ -49,7 +49,10 @@ export interface AlertServicesOptions {
  * station registry table (partition key `stationId`).
  */
 export async function startAlertServices(options: AlertServicesOptions = {}): Promise<AlertServices> {
-  const sqs = new SqsEmulator({ ...(options.now ? { now: options.now } : {}), ...(options.dataDir ? { persistTo: path.join(options.dataDir, 'sqs', 'queues.json') } : {}) });
+  const sqs = new SqsEmulator({
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.dataDir ? { persistTo: path.join(options.dataDir, 'sqs', 'queues.json') } : {}),
+  });
   const sqsEndpoint = await sqs.start();
   const sns = new SnsEmulator();
   try {

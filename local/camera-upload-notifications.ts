@@ -23,7 +23,12 @@ export interface CameraUploadDelivery {
  * message reported as a batch item failure is redelivered after `retryDelayMs` (doubling), at most `maxReceives`
  * times in all, like the queue's redrive policy; then it is logged as dead-lettered and the object stays in incoming/.
  */
-export function createCameraUploadDelivery(options: { bucket: string; log: (line: string) => void; maxReceives?: number; retryDelayMs?: number }): CameraUploadDelivery {
+export function createCameraUploadDelivery(options: {
+  bucket: string;
+  log: (line: string) => void;
+  maxReceives?: number;
+  retryDelayMs?: number;
+}): CameraUploadDelivery {
   const maxReceives = options.maxReceives ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 500;
   let handler: CameraUploadQueueHandler | undefined;
@@ -40,7 +45,17 @@ export function createCameraUploadDelivery(options: { bucket: string; log: (line
     if (!handler || stopped) return;
     const messageId = `local-${(messages += 1)}`;
     for (let receive = 1; receive <= maxReceives; receive += 1) {
-      const record = { messageId, receiptHandle: messageId, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: String(receive) }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:local-camera-uploads', awsRegion: 'us-east-1' } as unknown as SQSRecord;
+      const record = {
+        messageId,
+        receiptHandle: messageId,
+        body: JSON.stringify(event),
+        attributes: { ApproximateReceiveCount: String(receive) },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:local-camera-uploads',
+        awsRegion: 'us-east-1',
+      } as unknown as SQSRecord;
       let failed: boolean;
       try {
         const response = await handler({ Records: [record] });
@@ -59,7 +74,8 @@ export function createCameraUploadDelivery(options: { bucket: string; log: (line
     notify(event) {
       const record = event.Records?.[0];
       const key = record?.s3?.object?.key ?? '';
-      if (!record?.eventName?.startsWith('ObjectCreated') || record.s3.bucket.name !== options.bucket || !decodeURIComponent(key).startsWith(NOTIFIED_PREFIX)) return;
+      if (!record?.eventName?.startsWith('ObjectCreated') || record.s3.bucket.name !== options.bucket || !decodeURIComponent(key).startsWith(NOTIFIED_PREFIX))
+        return;
       // Real S3 sends its notifications asynchronously, after the upload has been answered.
       chain = chain.then(() => deliver(event, key)).catch((error: unknown) => options.log(`camera upload delivery failed: ${String(error)}`));
     },

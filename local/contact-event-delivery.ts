@@ -251,7 +251,10 @@ function matchesFilter(filter: Record<string, unknown>, value: unknown, present:
     case 'suffix':
       return present && candidates.some((candidate) => typeof candidate === 'string' && typeof operand === 'string' && candidate.endsWith(operand));
     case 'equals-ignore-case':
-      return present && candidates.some((candidate) => typeof candidate === 'string' && typeof operand === 'string' && candidate.toLowerCase() === operand.toLowerCase());
+      return (
+        present &&
+        candidates.some((candidate) => typeof candidate === 'string' && typeof operand === 'string' && candidate.toLowerCase() === operand.toLowerCase())
+      );
     case 'anything-but': {
       if (!present) return false;
       if (isObject(operand)) return !matchesFilter(operand, value, present);

@@ -5,13 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import {
-  API_GATEWAY_MAX_PAYLOAD_BYTES,
-  buildProxyEvent,
-  createLambdaContext,
-  pairRawHeaders,
-  proxyResultToHttpResponse,
-} from './api-gateway-events';
+import { API_GATEWAY_MAX_PAYLOAD_BYTES, buildProxyEvent, createLambdaContext, pairRawHeaders, proxyResultToHttpResponse } from './api-gateway-events';
 import { createCameraUploadDelivery, type CameraUploadQueueHandler } from './camera-upload-notifications';
 import { createContactEventDelivery, readEventBridgeTarget, type ContactEventDelivery, type ContactEventHandler } from './contact-event-delivery';
 import { startQueuePump, type RunningQueuePump, type SqsBatchHandler } from './emulators/sqs-lambda-pump';
@@ -142,7 +136,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const requestedPort = options.port ?? 3000;
   await new Promise<void>((resolve, reject) => {
     const refuse = (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${requestedPort} on ${host} is already in use; set PORT to another port (0 picks a free one).`) : error);
+      reject(
+        error.code === 'EADDRINUSE' ? new Error(`Port ${requestedPort} on ${host} is already in use; set PORT to another port (0 picks a free one).`) : error,
+      );
     server.once('error', refuse);
     server.listen(requestedPort, host, () => {
       server.off('error', refuse);
@@ -207,7 +203,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The operator's phone: answering a call runs the shipped contact flow, whose keys invoke the real record-decision.
     const phone = createPhoneSimulator({ calls: services.connect });
     const apiKey = options.apiKey ?? (process.env.WAFERWATCH_API_KEY || undefined);
-    const router = new RequestRouter({ url, routes, binaryMediaTypes: api.binaryMediaTypes, services, phone, staticRoot: path.join(projectRoot, 'static-site'), log, apiKey });
+    const router = new RequestRouter({
+      url,
+      routes,
+      binaryMediaTypes: api.binaryMediaTypes,
+      services,
+      phone,
+      staticRoot: path.join(projectRoot, 'static-site'),
+      log,
+      apiKey,
+    });
     gate.open((request, response) => void router.handle(request, response));
 
     let closing: Promise<void> | undefined;
@@ -271,7 +276,13 @@ async function checkStationsFile(file: string): Promise<void> {
  * Fill the local station registry table from STATIONS_FILE with local/station-registry-seed.ts (the same checks as
  * `npm run stations:import`; a file with a problem stops the start), before any handler reads it.
  */
-async function seedStations(input: { file: string; endpoint: string; tableName: string; env: Record<string, string>; log: (line: string) => void }): Promise<void> {
+async function seedStations(input: {
+  file: string;
+  endpoint: string;
+  tableName: string;
+  env: Record<string, string>;
+  log: (line: string) => void;
+}): Promise<void> {
   const allowedPrefixes = (input.env.OPERATOR_COUNTRY_PREFIXES ?? DEFAULT_COUNTRY_PREFIXES)
     .split(',')
     .map((prefix) => prefix.trim())
@@ -287,7 +298,11 @@ async function seedStations(input: { file: string; endpoint: string; tableName: 
  * rule's pattern. Undefined when the project has no such function (or no eventBridge event on it), or its module
  * does not exist yet (said once in the log).
  */
-async function startContactEventDelivery(input: { projectRoot: string; env: Record<string, string>; log: (line: string) => void }): Promise<ContactEventDelivery | undefined> {
+async function startContactEventDelivery(input: {
+  projectRoot: string;
+  env: Record<string, string>;
+  log: (line: string) => void;
+}): Promise<ContactEventDelivery | undefined> {
   const document = parseServerlessYaml(await readFile(path.join(input.projectRoot, 'serverless.yml'), 'utf8')) as { service?: unknown };
   const region = input.env.AWS_REGION ?? 'us-east-1';
   // What CloudFormation and the framework would fill into the rule's pattern, for this local stack.
@@ -408,7 +423,9 @@ async function checkEmbeddedModel(env: Record<string, string>): Promise<void> {
   try {
     await access(path.resolve(uri));
   } catch {
-    throw new Error(`The embedded detector's model ${uri} does not exist. Set EMBEDDED_MODEL_URI to a model file, or DETECTOR=lookoutvision to use the Lookout for Vision emulator.`);
+    throw new Error(
+      `The embedded detector's model ${uri} does not exist. Set EMBEDDED_MODEL_URI to a model file, or DETECTOR=lookoutvision to use the Lookout for Vision emulator.`,
+    );
   }
 }
 
@@ -424,7 +441,9 @@ async function loadRoutes(routes: readonly ServerlessRoute[]): Promise<LoadedRou
     }
     const handler = module[route.exportName];
     if (typeof handler !== 'function') {
-      throw new Error(`${path.relative(PROJECT_ROOT, route.modulePath)} has no exported function "${route.exportName}" (serverless.yml functions.${route.functionName})`);
+      throw new Error(
+        `${path.relative(PROJECT_ROOT, route.modulePath)} has no exported function "${route.exportName}" (serverless.yml functions.${route.functionName})`,
+      );
     }
     loaded.push({ ...route, handler: handler as ProxyHandler });
   }
@@ -433,7 +452,9 @@ async function loadRoutes(routes: readonly ServerlessRoute[]): Promise<LoadedRou
 
 /** A function's handler from serverless.yml (the same module that is deployed), or undefined when the project has no such function. */
 async function loadFunctionHandler<Handler>(projectRoot: string, functionName: string): Promise<Handler | undefined> {
-  const document = parseServerlessYaml(await readFile(path.join(projectRoot, 'serverless.yml'), 'utf8')) as { functions?: Record<string, { handler?: unknown }> };
+  const document = parseServerlessYaml(await readFile(path.join(projectRoot, 'serverless.yml'), 'utf8')) as {
+    functions?: Record<string, { handler?: unknown }>;
+  };
   const handlerPath = document?.functions?.[functionName]?.handler;
   if (typeof handlerPath !== 'string') return undefined;
   const separator = handlerPath.lastIndexOf('.');
@@ -694,9 +715,7 @@ class RequestRouter {
       }
       // Preflight for an API path: the handlers answer OPTIONS themselves (CORS for the allowed origins).
       if (method === 'OPTIONS') {
-        const anyMethod = this.options.routes
-          .map((route) => matchRoute([route], route.method, pathname))
-          .find((found) => found !== undefined);
+        const anyMethod = this.options.routes.map((route) => matchRoute([route], route.method, pathname)).find((found) => found !== undefined);
         if (anyMethod) {
           await this.invoke(request, response, anyMethod.route as LoadedRoute, anyMethod.pathParameters);
           return;
@@ -725,7 +744,7 @@ class RequestRouter {
       request.resume();
       sendJson(response, 404, { error: { code: 'ROUTE_NOT_FOUND', message: `No route for ${method} ${pathname}.` } });
     } catch (error) {
-      this.options.log(`local stack failure on ${method} ${pathname}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      this.options.log(`local stack failure on ${method} ${pathname}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       if (!response.headersSent) sendJson(response, 500, { error: { code: 'INTERNAL_ERROR', message: 'The local stack failed to serve the request.' } });
       else response.destroy();
     }
@@ -787,7 +806,7 @@ class RequestRouter {
       ]);
     } catch (error) {
       // A deployed handler that throws makes API Gateway answer 502; the details only reach the logs.
-      this.options.log(`${route.functionName} threw: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      this.options.log(`${route.functionName} threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       sendJson(response, 502, { message: 'Internal server error' }, gatewayHeaders);
       return;
     } finally {

@@ -16,11 +16,25 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     port: 0,
     dataDir,
-    env: { POWERTOOLS_LOG_LEVEL: 'WARN', DETECTOR: process.env.DETECTOR, STATIONS_FILE: path.join(PROJECT_ROOT, 'examples', 'stations.json'), RING_TIMEOUT_SECONDS: '300' },
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      DETECTOR: process.env.DETECTOR,
+      STATIONS_FILE: path.join(PROJECT_ROOT, 'examples', 'stations.json'),
+      RING_TIMEOUT_SECONDS: '300',
+    },
   });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     // A landscape tablet, as at the line.
@@ -36,9 +50,16 @@ async function main(): Promise<void> {
     // The line operator declines: the shift lead (level 2) rings at once, and picks up, so the picture shows the ladder
     // on the card, what the operator hears and the keys waiting for an answer.
     await page.locator('li.call-panel[data-state="ringing"]').first().waitFor({ timeout: 10_000 });
-    await page.locator('li.call-panel').first().getByRole('button', { name: /^Decline/ }).click();
+    await page
+      .locator('li.call-panel')
+      .first()
+      .getByRole('button', { name: /^Decline/ })
+      .click();
     await page.locator('li.call-panel[data-state="ringing"]', { hasText: 'Shift lead' }).waitFor({ timeout: 15_000 });
-    await page.locator('li.call-panel', { hasText: 'Shift lead' }).getByRole('button', { name: /^Answer/ }).click();
+    await page
+      .locator('li.call-panel', { hasText: 'Shift lead' })
+      .getByRole('button', { name: /^Answer/ })
+      .click();
     await page.getByRole('button', { name: /Key 1/ }).and(page.locator(':enabled')).first().waitFor({ timeout: 10_000 });
     await page.locator('#history-rows tr').nth(1).waitFor({ timeout: 10_000 });
     // Let the confidence bars finish their transition.

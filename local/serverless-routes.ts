@@ -27,8 +27,26 @@ export interface ServerlessApi {
  * resolves them; it only needs the file to parse, so each tag keeps its raw value wrapped in a marker object.
  */
 const CLOUDFORMATION_TAG_NAMES = [
-  'Ref', 'GetAtt', 'Sub', 'Join', 'If', 'Equals', 'Not', 'And', 'Or', 'Condition', 'Select', 'Split',
-  'FindInMap', 'GetAZs', 'ImportValue', 'Base64', 'Cidr', 'Transform', 'ToJsonString', 'Length',
+  'Ref',
+  'GetAtt',
+  'Sub',
+  'Join',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Condition',
+  'Select',
+  'Split',
+  'FindInMap',
+  'GetAZs',
+  'ImportValue',
+  'Base64',
+  'Cidr',
+  'Transform',
+  'ToJsonString',
+  'Length',
 ];
 
 const cloudFormationTags: Tags = CLOUDFORMATION_TAG_NAMES.flatMap((name) =>
@@ -122,7 +140,10 @@ export interface RouteMatch {
  * `{proxy+}` swallows the rest, and `ANY` matches every method. Returns undefined when nothing matches.
  */
 export function matchRoute(routes: readonly ServerlessRoute[], method: string, requestPath: string): RouteMatch | undefined {
-  const requestSegments = requestPath.replace(/^\/+|\/+$/g, '').split('/').filter((segment) => segment.length > 0);
+  const requestSegments = requestPath
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .filter((segment) => segment.length > 0);
   let best: { match: RouteMatch; score: number[] } | undefined;
   for (const route of routes) {
     if (route.method !== 'ANY' && route.method !== method.toUpperCase()) continue;

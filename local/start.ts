@@ -62,8 +62,8 @@ export const STACK_OWN_SETTINGS: Readonly<Record<string, string>> = {
   CONNECT_CONTACT_FLOW_ID: "the Connect emulator's own contact flow (it runs the shipped one)",
   CONNECT_ENDPOINT: 'the Connect emulator',
   LOOKOUT_ENDPOINT: 'the Lookout for Vision emulator (DETECTOR=lookoutvision)',
-  LOOKOUT_PROJECT_NAME: "the model the Lookout for Vision emulator hosts",
-  LOOKOUT_MODEL_VERSION: "the model the Lookout for Vision emulator hosts",
+  LOOKOUT_PROJECT_NAME: 'the model the Lookout for Vision emulator hosts',
+  LOOKOUT_MODEL_VERSION: 'the model the Lookout for Vision emulator hosts',
   ALERT_QUEUE_URL: "the SQS emulator's alert queue",
   ALERT_DEAD_LETTER_QUEUE_URL: "the SQS emulator's dead-letter queue",
   SQS_ENDPOINT: 'the SQS emulator',
@@ -132,9 +132,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  const stations = stack.env.STATION_REGISTRY_TABLE ? `${stack.env.STATIONS_FILE} (table ${stack.env.STATION_REGISTRY_TABLE})` : 'none (STATIONS_FILE is not set)';
+  const stations = stack.env.STATION_REGISTRY_TABLE
+    ? `${stack.env.STATIONS_FILE} (table ${stack.env.STATION_REGISTRY_TABLE})`
+    : 'none (STATIONS_FILE is not set)';
   console.log(`[local] station registry: ${stations}; an unanswered call rings ${stack.env.RING_TIMEOUT_SECONDS} s`);
-  console.log(`[local] detector: ${stack.env.DETECTOR} (${stack.env.DETECTOR === 'embedded' ? stack.env.EMBEDDED_MODEL_URI : 'Lookout for Vision emulator'}); S3 (s3rver) at ${stack.env.S3_ENDPOINT}, data in ${stack.dataDir}`);
+  console.log(
+    `[local] detector: ${stack.env.DETECTOR} (${stack.env.DETECTOR === 'embedded' ? stack.env.EMBEDDED_MODEL_URI : 'Lookout for Vision emulator'}); S3 (s3rver) at ${stack.env.S3_ENDPOINT}, data in ${stack.dataDir}`,
+  );
   console.log(`waferwatch is running at ${stack.url}  (Ctrl-C to stop)`);
 }
 

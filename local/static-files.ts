@@ -40,7 +40,13 @@ export async function readStaticFile(root: string, urlPath: string): Promise<Sta
   const filePath = path.resolve(absoluteRoot, `.${path.posix.normalize(relative)}`);
   if (filePath !== absoluteRoot && !filePath.startsWith(`${absoluteRoot}${path.sep}`)) return undefined;
   // Dotfiles (.DS_Store, editor swap files) are not part of the page.
-  if (path.relative(absoluteRoot, filePath).split(path.sep).some((part) => part.startsWith('.'))) return undefined;
+  if (
+    path
+      .relative(absoluteRoot, filePath)
+      .split(path.sep)
+      .some((part) => part.startsWith('.'))
+  )
+    return undefined;
   try {
     const info = await stat(filePath);
     if (!info.isFile()) return undefined;

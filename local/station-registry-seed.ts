@@ -17,5 +17,12 @@ export interface SeedStationRegistryOptions {
  * every problem of a file that cannot be imported, so `npm start` refuses to start on it.
  */
 export async function seedStationRegistry(options: SeedStationRegistryOptions): Promise<StationImportResult> {
-  return importStations({ file: options.file, tableName: options.tableName, region: 'us-east-1', endpoint: options.endpoint, allowedPrefixes: options.allowedPrefixes, replace: true });
+  return importStations({
+    file: options.file,
+    tableName: options.tableName,
+    region: 'us-east-1',
+    endpoint: options.endpoint,
+    allowedPrefixes: options.allowedPrefixes,
+    replace: true,
+  });
 }

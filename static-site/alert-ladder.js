@@ -49,7 +49,8 @@ export function describeAlert(alert) {
   if (alert.status === 'queued') return 'Calling the operator…';
   if (alert.status === 'ringing' || alert.status === 'acknowledged' || alert.status === 'unacknowledged') return describeLadder(alert);
   if (alert.status === 'failed' && attemptsOf(alert).length > 0) return describeLadder(alert);
-  if (alert.status === 'placed') return (alert.foldedCount ?? 0) > 0 ? `Operator called (told of ${alert.foldedCount} more since the last call)` : 'Operator called';
+  if (alert.status === 'placed')
+    return (alert.foldedCount ?? 0) > 0 ? `Operator called (told of ${alert.foldedCount} more since the last call)` : 'Operator called';
   if (alert.status === 'folded') return 'No new call: the station was called minutes ago; this wafer is told on its next call';
   if (alert.status === 'failed') return `Call failed: ${alert.reason}`;
   if (alert.status === 'not-queued') return `Call not queued: ${alert.reason}`;
@@ -93,7 +94,11 @@ export function describeLadder(alert) {
     const ended = group.attempts.filter((attempt) => attempt.outcome !== 'ringing' && attempt.outcome !== 'acknowledged');
     const [only] = ended;
     if (!only) continue;
-    steps.push(group.attempts.length === 1 ? outcomeWords(only) : ended.map((attempt) => `${attempt.contactName || 'the operator'}: ${outcomeWords(attempt)}`).join(', '));
+    steps.push(
+      group.attempts.length === 1
+        ? outcomeWords(only)
+        : ended.map((attempt) => `${attempt.contactName || 'the operator'}: ${outcomeWords(attempt)}`).join(', '),
+    );
   }
   if (alert.status === 'acknowledged') {
     const by = alert.acknowledgedBy;

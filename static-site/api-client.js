@@ -73,7 +73,9 @@ export function createApiClient(config) {
      * @param {number} limit
      */
     listRecent: (limit) =>
-      getJson(`${config.apiBaseUrl}/inspections?limit=${limit}`, (body) => (Array.isArray(body.inspections) ? body.inspections.flatMap((item) => asInspection(item) ?? []) : [])),
+      getJson(`${config.apiBaseUrl}/inspections?limit=${limit}`, (body) =>
+        Array.isArray(body.inspections) ? body.inspections.flatMap((item) => asInspection(item) ?? []) : [],
+      ),
 
     /**
      * POST one image as raw bytes, as a camera or curl would send it (the server decides the type from the bytes),
@@ -94,7 +96,9 @@ export function createApiClient(config) {
           if (event.lengthComputable) progress.onProgress(Math.round((event.loaded / event.total) * 100));
         });
         request.upload.addEventListener('load', () => progress.onSent());
-        request.addEventListener('load', () => resolve(readAnswer(request.status, request.responseText, request.getResponseHeader('Retry-After'), asInspection)));
+        request.addEventListener('load', () =>
+          resolve(readAnswer(request.status, request.responseText, request.getResponseHeader('Retry-After'), asInspection)),
+        );
         for (const type of ['error', 'timeout', 'abort']) {
           request.addEventListener(type, () => resolve({ ok: false, status: 0, error: undefined, retryAfter: null }));
         }

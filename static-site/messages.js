@@ -81,7 +81,7 @@ function describeErrorCode(code, error, retryAfter) {
     case 'ROUTE_NOT_FOUND':
       return 'The page is talking to the wrong address: the API did not recognise the request. Check config.json.';
     case 'ORIGIN_NOT_ALLOWED':
-      return 'The API does not accept requests from this page\'s address. Add it to ALLOWED_ORIGINS.';
+      return "The API does not accept requests from this page's address. Add it to ALLOWED_ORIGINS.";
     case 'INTERNAL_ERROR': {
       const reference = error.requestId ? ` (reference ${error.requestId})` : '';
       return `Something went wrong on the server${reference}. Try again; if it keeps happening, tell the line engineer.`;

@@ -68,9 +68,7 @@ function commonConfig(options: AwsClientOptions, defaultRequestTimeoutMs: number
 export function createS3Client(options: AwsClientOptions): S3Client {
   return new S3Client({
     ...commonConfig(options, S3_REQUEST_TIMEOUT_MS),
-    ...(options.endpoint
-      ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
-      : {}),
+    ...(options.endpoint ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
   });
 }
 

@@ -73,12 +73,10 @@ export class CorruptImageError extends WaferwatchError {
 /** Refused: a side of the image is outside the accepted range. */
 export class ImageDimensionsOutOfRangeError extends WaferwatchError {
   constructor(width: number, height: number, minSide: number, maxSide: number) {
-    super(
-      'IMAGE_DIMENSIONS_OUT_OF_RANGE',
-      'refused',
-      `The image is ${width}x${height} px; each side must be between ${minSide} and ${maxSide} px.`,
-      { minSide, maxSide },
-    );
+    super('IMAGE_DIMENSIONS_OUT_OF_RANGE', 'refused', `The image is ${width}x${height} px; each side must be between ${minSide} and ${maxSide} px.`, {
+      minSide,
+      maxSide,
+    });
   }
 }
 
@@ -133,9 +131,14 @@ export class StorageUnavailableError extends WaferwatchError {
  */
 export class AlertQueueUnavailableError extends WaferwatchError {
   constructor(inspectionId: string) {
-    super('ALERT_QUEUE_UNAVAILABLE', 'unavailable', 'The inspection is stored, but its operator alert could not be queued; send the image again shortly to queue it.', {
-      inspectionId,
-    });
+    super(
+      'ALERT_QUEUE_UNAVAILABLE',
+      'unavailable',
+      'The inspection is stored, but its operator alert could not be queued; send the image again shortly to queue it.',
+      {
+        inspectionId,
+      },
+    );
   }
 }
 

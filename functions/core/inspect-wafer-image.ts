@@ -92,11 +92,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   // claimed by another upload that has no record yet are most likely still being inspected by it: wait for its verdict
   // rather than inspect them a second time under its id (with this upload's station).
   const earlier =
-    inspectionId !== requestedId
-      ? await awaitRecord(deps, inspectionId)
-      : request.source === 'camera'
-        ? await readRecord(deps, inspectionId)
-        : undefined;
+    inspectionId !== requestedId ? await awaitRecord(deps, inspectionId) : request.source === 'camera' ? await readRecord(deps, inspectionId) : undefined;
   if (earlier && earlier.status !== 'not-inspected') {
     const verdict = earlier.alert.status === 'not-queued' ? await queueAlert(deps, earlier, now) : earlier;
     const record = inspectionId !== requestedId && request.source === 'camera' ? await saveDuplicate(deps, requestedId, verdict, createdAt) : verdict;
@@ -217,7 +213,11 @@ async function decideStationCall(
   try {
     return await deps.stationCalls.tryStartCall(stationId, inspectionId, now().getTime(), cooldownMs);
   } catch (error) {
-    deps.logger.warn('The station cooldown could not be asked; the alert is queued for place-call to decide', { inspectionId, stationId, error: describe(error) });
+    deps.logger.warn('The station cooldown could not be asked; the alert is queued for place-call to decide', {
+      inspectionId,
+      stationId,
+      error: describe(error),
+    });
     return undefined;
   }
 }
@@ -335,12 +335,7 @@ async function saveRecord(deps: InspectionDependencies, record: InspectionRecord
 }
 
 /** Keep the mask beside the image; a mask that cannot be stored costs the overlay, not the inspection. */
-async function storeMask(
-  deps: InspectionDependencies,
-  key: string,
-  detection: DetectionResult,
-  context: Record<string, string>,
-): Promise<string | undefined> {
+async function storeMask(deps: InspectionDependencies, key: string, detection: DetectionResult, context: Record<string, string>): Promise<string | undefined> {
   if (!detection.AnomalyMask) return undefined;
   try {
     await deps.store.putMask(key, detection.AnomalyMask);

@@ -76,15 +76,7 @@ export interface UnacknowledgedAlert extends LadderProgress {
 }
 
 /** How one call of a ladder went. `ringing` until its outcome is known; `answered` while the person is on it. */
-export type CallAttemptOutcome =
-  | 'ringing'
-  | 'answered'
-  | 'acknowledged'
-  | 'no-answer'
-  | 'busy'
-  | 'voicemail'
-  | 'ended-without-key'
-  | 'not-started';
+export type CallAttemptOutcome = 'ringing' | 'answered' | 'acknowledged' | 'no-answer' | 'busy' | 'voicemail' | 'ended-without-key' | 'not-started';
 
 /** One call of an escalation ladder, as the record keeps it. */
 export interface CallAttempt {

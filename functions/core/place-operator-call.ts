@@ -216,7 +216,9 @@ export async function escalateAlert(deps: PlaceCallDependencies, delivery: Alert
   const record = await deps.store.getRecord(message.inspectionId);
   const station = await deps.stations(ladder.stationId);
   if (!record || !station) {
-    const reason = !record ? 'The inspection record is missing, so the ladder cannot go on.' : `Station ${ladder.stationId} is not in the station registry any more.`;
+    const reason = !record
+      ? 'The inspection record is missing, so the ladder cannot go on.'
+      : `Station ${ladder.stationId} is not in the station registry any more.`;
     await deps.ladders.giveUpLadder(message.inspectionId, ladder.step);
     if (record) {
       await saveAlert(deps, record.inspectionId, (alert) => unacknowledgedAlert(alert, now(deps)));
@@ -231,8 +233,8 @@ export async function escalateAlert(deps: PlaceCallDependencies, delivery: Alert
     station,
     stationId: ladder.stationId,
     confidencePercent: confidenceOf(record),
-    callKind: hasLadder(current) ? current.callKind ?? 'anomaly' : 'anomaly',
-    foldedCount: hasLadder(current) ? current.foldedCount ?? 0 : 0,
+    callKind: hasLadder(current) ? (current.callKind ?? 'anomaly') : 'anomaly',
+    foldedCount: hasLadder(current) ? (current.foldedCount ?? 0) : 0,
     foldedInspectionIds: ladder.foldedInspectionIds,
     attempt,
   };
@@ -262,7 +264,16 @@ async function finishAnnouncement(deps: PlaceCallDependencies, ladder: LadderSta
   const capped = attempts.length > 0 && attempts.every((attempt) => attempt.reason?.includes('DAILY_CALL_CAP'));
   const code: AlertFailureCode = capped ? 'DAILY_CALL_CAP_REACHED' : 'CALL_REFUSED';
   const reason = attempts.at(-1)?.reason ?? 'No call could be started.';
-  const run: LadderRun = { record, station, stationId: ladder.stationId, confidencePercent: confidenceOf(record), callKind: 'anomaly', foldedCount: 0, foldedInspectionIds: ladder.foldedInspectionIds, attempt: 2 };
+  const run: LadderRun = {
+    record,
+    station,
+    stationId: ladder.stationId,
+    confidencePercent: confidenceOf(record),
+    callKind: 'anomaly',
+    foldedCount: 0,
+    foldedInspectionIds: ladder.foldedInspectionIds,
+    attempt: 2,
+  };
   const ended = await announceEnd(deps, run, ladder, code, reason);
   if (ended.kind === 'failed') return { result: 'dead-letter', code: ended.code, reason: ended.reason };
   return { result: 'unacknowledged', step: ladder.step };
@@ -435,7 +446,12 @@ async function ringLadder(deps: PlaceCallDependencies, run: LadderRun, initial: 
         contactIds.push(contactId);
       } catch (error) {
         const reason = error instanceof OperatorCallError ? error.message : 'The operator call could not be placed.';
-        deps.logger.warn('Calling a contact of the ladder failed', { inspectionId: run.record.inspectionId, step, contactName: contact.name, error: describe(error) });
+        deps.logger.warn('Calling a contact of the ladder failed', {
+          inspectionId: run.record.inspectionId,
+          step,
+          contactName: contact.name,
+          error: describe(error),
+        });
         if (isRetryable(error) && run.attempt < deps.policy.maxAttempts) {
           await saveAttempts(deps, run, ladder, attempts, levelIndex + 1, loop);
           return { kind: 'retry', reason };
@@ -481,7 +497,13 @@ async function finishLadder(
  * Tell people, then write the end on the record: a delivery that fails in between is delivered again and tells them
  * again (at least once), since the record does not say it yet (escalateAlert finds such a ladder).
  */
-async function announceEnd(deps: PlaceCallDependencies, run: LadderRun, ladder: LadderState, failureCode: AlertFailureCode, failureReason: string): Promise<RingOutcome> {
+async function announceEnd(
+  deps: PlaceCallDependencies,
+  run: LadderRun,
+  ladder: LadderState,
+  failureCode: AlertFailureCode,
+  failureReason: string,
+): Promise<RingOutcome> {
   const at = now(deps).toISOString();
   if (!ladder.anyCallStarted) {
     deps.logger.error('No call of the ladder could be started; the alert goes to the dead-letter queue', {
@@ -499,15 +521,33 @@ async function announceEnd(deps: PlaceCallDependencies, run: LadderRun, ladder: 
     }));
     return { kind: 'failed', code: failureCode, reason: failureReason, recordedAlert };
   }
-  deps.logger.error('Nobody acknowledged the alert on any level of the ladder', { inspectionId: run.record.inspectionId, stationId: run.stationId, steps: ladder.step });
+  deps.logger.error('Nobody acknowledged the alert on any level of the ladder', {
+    inspectionId: run.record.inspectionId,
+    stationId: run.stationId,
+    steps: ladder.step,
+  });
   const loops = Math.max(1, deps.policy.escalationLoops);
-  await notify(deps, run.record, run.stationId, 'unacknowledged', `Nobody acknowledged the call on any level of the ladder (${loops} ${loops === 1 ? 'round' : 'rounds'}).`, run.station.name);
+  await notify(
+    deps,
+    run.record,
+    run.stationId,
+    'unacknowledged',
+    `Nobody acknowledged the call on any level of the ladder (${loops} ${loops === 1 ? 'round' : 'rounds'}).`,
+    run.station.name,
+  );
   const recordedAlert = await saveAlert(deps, run.record.inspectionId, (alert) => unacknowledgedAlert(alert, new Date(at)));
   return { kind: 'unacknowledged', step: ladder.step, recordedAlert };
 }
 
 /** Append a step's attempts to the record's alert, which says `ringing` at that level while the ladder rings. */
-async function saveAttempts(deps: PlaceCallDependencies, run: LadderRun, ladder: LadderState, attempts: CallAttempt[], level: number, loop: number): Promise<string> {
+async function saveAttempts(
+  deps: PlaceCallDependencies,
+  run: LadderRun,
+  ladder: LadderState,
+  attempts: CallAttempt[],
+  level: number,
+  loop: number,
+): Promise<string> {
   const at = now(deps).toISOString();
   return saveAlert(deps, run.record.inspectionId, (alert) => {
     // A redriven alert keeps the refused calls of its first try on the record.
@@ -560,7 +600,14 @@ async function scheduleCooldownEnd(deps: PlaceCallDependencies, stationId: strin
   return delaySeconds;
 }
 
-async function notify(deps: PlaceCallDependencies, record: InspectionRecord, stationId: string, status: 'unacknowledged' | 'failed', reason: string, stationName?: string): Promise<void> {
+async function notify(
+  deps: PlaceCallDependencies,
+  record: InspectionRecord,
+  stationId: string,
+  status: 'unacknowledged' | 'failed',
+  reason: string,
+  stationName?: string,
+): Promise<void> {
   const name = stationName ?? (await deps.stations(stationId).catch(() => undefined))?.name ?? stationId;
   await deps.notifier.alertNotDelivered({ inspectionId: record.inspectionId, stationId, stationName: name, status, reason });
 }

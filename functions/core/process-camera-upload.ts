@@ -40,7 +40,11 @@ export async function processCameraUpload(deps: CameraUploadDependencies, key: s
     return { status: 'already-processed', ...(inspectionId ? { inspectionId } : {}) };
   }
   if (!inspectionId) {
-    return park(deps, key, { code: UNEXPECTED_KEY, message: 'Camera uploads must use the key POST /uploads handed out (incoming/<inspection id>).', rejectedAt: now().toISOString() });
+    return park(deps, key, {
+      code: UNEXPECTED_KEY,
+      message: 'Camera uploads must use the key POST /uploads handed out (incoming/<inspection id>).',
+      rejectedAt: now().toISOString(),
+    });
   }
 
   // A redelivered event, or a retry after the incoming object failed to delete: the verdict stands, no second call.

@@ -88,7 +88,12 @@ export function endedOutcome(event: Pick<ContactEventReport, 'connectedAt' | 'di
   return 'ended-without-key';
 }
 
-async function updateAttempt(deps: CallOutcomeDependencies, inspectionId: string, contactId: string, change: (attempt: CallAttempt) => CallAttempt): Promise<void> {
+async function updateAttempt(
+  deps: CallOutcomeDependencies,
+  inspectionId: string,
+  contactId: string,
+  change: (attempt: CallAttempt) => CallAttempt,
+): Promise<void> {
   const at = (deps.now ?? (() => new Date()))().toISOString();
   await deps.store.updateRecord(inspectionId, (record) => {
     if (!record || !('attempts' in record.alert) || !Array.isArray(record.alert.attempts)) return undefined;

@@ -134,7 +134,13 @@ function acknowledgedAlert(alert: AlertOutcome, by: Acknowledgement): AlertOutco
 }
 
 /** The anomalies folded into an acknowledged call are acknowledged with it (each a conditional update of its record). */
-async function acknowledgeFolded(store: InspectionStore, ids: readonly string[], viaInspectionId: string, by: Acknowledgement, logger: DomainLogger): Promise<void> {
+async function acknowledgeFolded(
+  store: InspectionStore,
+  ids: readonly string[],
+  viaInspectionId: string,
+  by: Acknowledgement,
+  logger: DomainLogger,
+): Promise<void> {
   const results = await Promise.allSettled(
     ids.map((id) =>
       store.updateRecord(id, (current) => {

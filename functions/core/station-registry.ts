@@ -62,10 +62,7 @@ const SPOKEN_TEXT = /^[\p{L}\p{N}][\p{L}\p{N} .,'()/+-]{0,63}$/u;
 const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 
 const spokenText = (what: string) =>
-  z
-    .string()
-    .trim()
-    .regex(SPOKEN_TEXT, `${what} must be 1 to 64 letters, digits, spaces or . , ' ( ) / + - (it is spoken on the call)`);
+  z.string().trim().regex(SPOKEN_TEXT, `${what} must be 1 to 64 letters, digits, spaces or . , ' ( ) / + - (it is spoken on the call)`);
 
 const shiftSchema = z
   .object({
@@ -88,8 +85,7 @@ const contactSchema = z.object({
  * say "Invalid input" for the whole level).
  */
 const levelSchema = z.preprocess(
-  (value) =>
-    typeof value === 'object' && value !== null && !Array.isArray(value) && !('contacts' in value) ? { contacts: [value], shortForm: true } : value,
+  (value) => (typeof value === 'object' && value !== null && !Array.isArray(value) && !('contacts' in value) ? { contacts: [value], shortForm: true } : value),
   z.object({ name: spokenText('a level name').optional(), contacts: z.array(contactSchema).min(1).max(10), shortForm: z.literal(true).optional() }),
 );
 
@@ -101,7 +97,10 @@ const modelSchema = z.union([
     .object({
       uri: z.string().min(1).max(1024),
       type: z.string().min(1).max(64).optional(),
-      sha256: z.string().regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex digits').optional(),
+      sha256: z
+        .string()
+        .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex digits')
+        .optional(),
     })
     .loose(),
 ]);
@@ -148,7 +147,9 @@ export function parseStationRegistry(value: unknown, allowedPrefixes: readonly s
     station.escalation.forEach((level, levelIndex) =>
       level.contacts.forEach((contact, contactIndex) => {
         if (!hasAllowedPrefix(contact.phone, allowedPrefixes)) {
-          const where = level.shortForm ? `stations.${index}.escalation.${levelIndex}.phone` : `stations.${index}.escalation.${levelIndex}.contacts.${contactIndex}.phone`;
+          const where = level.shortForm
+            ? `stations.${index}.escalation.${levelIndex}.phone`
+            : `stations.${index}.escalation.${levelIndex}.contacts.${contactIndex}.phone`;
           problems.push(`${where}: the number is outside the allowed prefixes (${allowedPrefixes.join(',')})`);
         }
       }),
@@ -199,7 +200,11 @@ export const DEFAULT_STATION_ID = 'default';
  * registry, its calls still carry the named station id for the record), and its ladder is the one configured operator.
  */
 export function defaultStation(operatorPhoneNumber: string): Station {
-  return { id: DEFAULT_STATION_ID, name: 'the default station', escalation: [{ name: 'Operator', contacts: [{ name: 'Operator', phone: operatorPhoneNumber }] }] };
+  return {
+    id: DEFAULT_STATION_ID,
+    name: 'the default station',
+    escalation: [{ name: 'Operator', contacts: [{ name: 'Operator', phone: operatorPhoneNumber }] }],
+  };
 }
 
 /** True when `at` falls inside one of the contact's shift windows (always, for a contact without shifts). */

@@ -37,5 +37,8 @@ export function createContactEventsDependencies(config: ContactEventsConfig, log
 export function wireContactEvents(env: Record<string, string | undefined> = process.env) {
   const observability = getObservability();
   const dependencies = createContactEventsDependencies(readContactEventsConfig(env), observability.logger);
-  return withObservability(createContactEventsHandler(() => dependencies), observability);
+  return withObservability(
+    createContactEventsHandler(() => dependencies),
+    observability,
+  );
 }

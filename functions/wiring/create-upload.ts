@@ -43,5 +43,8 @@ export function createUploadDependencies(config: CreateUploadConfig, logger: Log
 export function wireCreateUpload(env: Record<string, string | undefined> = process.env) {
   const observability = getObservability();
   const dependencies = createUploadDependencies(readCreateUploadConfig(env), observability.logger);
-  return withObservability(createCreateUploadHandler(() => dependencies), observability);
+  return withObservability(
+    createCreateUploadHandler(() => dependencies),
+    observability,
+  );
 }

@@ -34,5 +34,8 @@ export function createGetInspectionDependencies(config: GetInspectionConfig, log
 export function wireGetInspection(env: Record<string, string | undefined> = process.env) {
   const observability = getObservability();
   const dependencies = createGetInspectionDependencies(readGetInspectionConfig(env), observability.logger);
-  return withObservability(createGetInspectionHandler(() => dependencies), observability);
+  return withObservability(
+    createGetInspectionHandler(() => dependencies),
+    observability,
+  );
 }

@@ -41,7 +41,11 @@ export function readInspectImageConfig(env: Record<string, string | undefined> =
 export type InspectImageDependencies = InspectionPipeline & Omit<InspectImageRouteDependencies, 'observer'> & { config: InspectImageConfig; logger: Logger };
 
 /** Build the inspect function's adapters from its configuration (tests pass their own configuration and logger). */
-export function createInspectImageDependencies(config: InspectImageConfig, logger: Logger = createLogger(), observability?: Observability): InspectImageDependencies {
+export function createInspectImageDependencies(
+  config: InspectImageConfig,
+  logger: Logger = createLogger(),
+  observability?: Observability,
+): InspectImageDependencies {
   const limits = { maxBytes: config.MAX_IMAGE_BYTES, minSide: config.MIN_IMAGE_SIDE, maxSide: config.MAX_IMAGE_SIDE };
   return { config, logger, allowedOrigins: config.ALLOWED_ORIGINS, ...createInspectionPipeline(config, limits, logger, observability) };
 }
@@ -55,5 +59,8 @@ export function wireInspectImage(env: Record<string, string | undefined> = proce
   const dependencies = createInspectImageDependencies(readInspectImageConfig(env), observability.logger, observability);
   dependencies.detector().catch(() => undefined); // logged inside; the first request retries the load
   const observer = createRequestObserver(observability);
-  return withObservability(createInspectImageHandler(() => ({ ...dependencies, observer })), observability);
+  return withObservability(
+    createInspectImageHandler(() => ({ ...dependencies, observer })),
+    observability,
+  );
 }

@@ -27,5 +27,8 @@ export function createListInspectionsDependencies(config: ListInspectionsConfig,
 export function wireListInspections(env: Record<string, string | undefined> = process.env) {
   const observability = getObservability();
   const dependencies = createListInspectionsDependencies(readListInspectionsConfig(env), observability.logger);
-  return withObservability(createListInspectionsHandler(() => dependencies), observability);
+  return withObservability(
+    createListInspectionsHandler(() => dependencies),
+    observability,
+  );
 }

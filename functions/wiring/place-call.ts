@@ -2,7 +2,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { createConnectClient, createSnsClient } from '../adapters/aws-clients';
 import { ConnectOperatorCaller } from '../adapters/connect/connect-operator-caller';
 import { createLogger } from '../adapters/observability/logger';
-import { countCallResult, createRequestObserver, getObservability, traced, withObservability, type Observability } from '../adapters/observability/observability';
+import {
+  countCallResult,
+  createRequestObserver,
+  getObservability,
+  traced,
+  withObservability,
+  type Observability,
+} from '../adapters/observability/observability';
 import { SnsAlertNotifier } from '../adapters/sns/sns-alert-notifier';
 import { createPlaceCallHandler, type PlaceCallHandlerDependencies } from '../adapters/sqs/place-call-handler';
 import { alertDeadLetterQueueConfig, alertQueueConfig } from '../config/alert-queue';
@@ -103,5 +110,8 @@ export function wirePlaceCall(env: Record<string, string | undefined> = process.
   const observability = getObservability();
   const dependencies = createPlaceCallDependencies(readPlaceCallConfig(env), observability.logger, observability);
   const observer = createRequestObserver(observability);
-  return withObservability(createPlaceCallHandler(() => ({ ...dependencies, observer })), observability);
+  return withObservability(
+    createPlaceCallHandler(() => ({ ...dependencies, observer })),
+    observability,
+  );
 }

@@ -69,5 +69,8 @@ export function wireProcessCameraUpload(env: Record<string, string | undefined> 
   const dependencies = createCameraUploadDependencies(readProcessCameraUploadConfig(env), observability.logger, observability);
   dependencies.detector().catch(() => undefined); // logged inside; the first upload retries the load
   const observer = createRequestObserver(observability);
-  return withObservability(createCameraUploadQueueHandler(() => ({ ...dependencies, observer })), observability);
+  return withObservability(
+    createCameraUploadQueueHandler(() => ({ ...dependencies, observer })),
+    observability,
+  );
 }

@@ -44,5 +44,8 @@ export function createRecordDecisionDependencies(config: RecordDecisionConfig, l
 export function wireRecordDecision(env: Record<string, string | undefined> = process.env) {
   const observability = getObservability();
   const dependencies = createRecordDecisionDependencies(readRecordDecisionConfig(env), observability.logger);
-  return withObservability(createRecordDecisionHandler(() => dependencies), observability);
+  return withObservability(
+    createRecordDecisionHandler(() => dependencies),
+    observability,
+  );
 }

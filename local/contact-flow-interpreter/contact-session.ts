@@ -108,7 +108,8 @@ export class ContactSession {
     let next: string | undefined = identifier;
     while (next !== undefined) {
       this.steps += 1;
-      if (this.steps > (this.options.maxSteps ?? 500)) throw new ContactFlowRuntimeError(`More than ${this.options.maxSteps ?? 500} actions ran: the flow loops`);
+      if (this.steps > (this.options.maxSteps ?? 500))
+        throw new ContactFlowRuntimeError(`More than ${this.options.maxSteps ?? 500} actions ran: the flow loops`);
       const action = this.flow.byId.get(next);
       if (!action) throw new ContactFlowRuntimeError(`No action "${next}"`);
       this.current = action;
@@ -260,7 +261,10 @@ export function ssmlToText(ssml: string): string {
 }
 
 function normaliseSpace(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/\s+([.,:;!?])/g, '$1').trim();
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/\s+([.,:;!?])/g, '$1')
+    .trim();
 }
 
 function holds(operator: string, value: string, operands: string[]): boolean {

@@ -182,8 +182,16 @@ export const JSON_PATH = /^\$\.(?:(?:Attributes|External|Lambda)\.[A-Za-z0-9_]+|
 // Characters and names the flow language forbids in an Identifier.
 const FORBIDDEN_IDENTIFIER_CHARACTERS = /[%:(\\/)=$,;[\]{}]/;
 const FORBIDDEN_IDENTIFIERS = new Set([
-  '__proto__', 'constructor', '__defineGetter__', '__defineSetter__', 'toString', 'hasOwnProperty',
-  'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', 'valueOf',
+  '__proto__',
+  'constructor',
+  '__defineGetter__',
+  '__defineSetter__',
+  'toString',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  'valueOf',
 ]);
 
 /** Thrown when a flow would not deploy or would strand a caller; lists every problem found. */
@@ -283,7 +291,8 @@ function checkActionShape(raw: unknown, index: number, problems: string[]): Flow
     problems.push(`Actions[${index}] has no Identifier`);
     return undefined;
   }
-  if (Identifier.length > FLOW_LIMITS.maxIdentifierLength) problems.push(`Identifier "${Identifier}" is longer than ${FLOW_LIMITS.maxIdentifierLength} characters`);
+  if (Identifier.length > FLOW_LIMITS.maxIdentifierLength)
+    problems.push(`Identifier "${Identifier}" is longer than ${FLOW_LIMITS.maxIdentifierLength} characters`);
   if (FORBIDDEN_IDENTIFIER_CHARACTERS.test(Identifier) || FORBIDDEN_IDENTIFIERS.has(Identifier)) {
     problems.push(`Identifier "${Identifier}" uses a character or name the flow language forbids`);
   }
@@ -297,7 +306,7 @@ function checkActionShape(raw: unknown, index: number, problems: string[]): Flow
     Identifier,
     Type,
     Parameters: isPlainObject(Parameters) ? Parameters : {},
-    Transitions: (isPlainObject(Transitions) ? Transitions : {}),
+    Transitions: isPlainObject(Transitions) ? Transitions : {},
   };
 }
 
@@ -343,7 +352,8 @@ function checkAction(action: FlowAction, byId: ReadonlyMap<string, FlowAction>, 
       Conditions.forEach((condition, index) => {
         const operator = condition?.Condition?.Operator;
         const operands = condition?.Condition?.Operands;
-        if (!(CONDITION_OPERATORS as readonly string[]).includes(operator)) problems.push(`${where}: Conditions[${index}] has unsupported Operator ${String(operator)}`);
+        if (!(CONDITION_OPERATORS as readonly string[]).includes(operator))
+          problems.push(`${where}: Conditions[${index}] has unsupported Operator ${String(operator)}`);
         if (!Array.isArray(operands) || operands.length === 0 || !operands.every((operand) => typeof operand === 'string')) {
           problems.push(`${where}: Conditions[${index}] needs string Operands`);
         } else if (typeof operator === 'string' && operator.startsWith('Number') && !operands.every(isNumberText)) {
@@ -361,7 +371,8 @@ function checkAction(action: FlowAction, byId: ReadonlyMap<string, FlowAction>, 
     else {
       const seen = new Set<string>();
       Errors.forEach((branch, index) => {
-        if (!rule.errors.includes(branch?.ErrorType)) problems.push(`${where}: Errors[${index}] ErrorType ${String(branch?.ErrorType)} cannot occur on this action`);
+        if (!rule.errors.includes(branch?.ErrorType))
+          problems.push(`${where}: Errors[${index}] ErrorType ${String(branch?.ErrorType)} cannot occur on this action`);
         if (seen.has(branch?.ErrorType)) problems.push(`${where}: ErrorType ${branch.ErrorType} is handled twice`);
         seen.add(branch?.ErrorType);
         if (typeof branch?.NextAction !== 'string' || !byId.has(branch.NextAction)) {

@@ -202,7 +202,8 @@ export class ConnectEmulator extends RestJsonEmulator {
   answerCall(contactId: string, options: { by?: CallAnswerer } = {}): EmulatedCall | undefined {
     const call = this.find(contactId);
     if (!call) return undefined;
-    if (call.status !== 'initiated') throw new CallStateError(contactId, call.status, `Call ${contactId} is ${call.status}, not ringing; it cannot be answered.`);
+    if (call.status !== 'initiated')
+      throw new CallStateError(contactId, call.status, `Call ${contactId} is ${call.status}, not ringing; it cannot be answered.`);
     this.answer(call, options.by ?? 'person');
     return copyCall(call);
   }
@@ -219,8 +220,10 @@ export class ConnectEmulator extends RestJsonEmulator {
     if (ENDED.has(call.status)) throw new CallStateError(contactId, call.status, `Call ${contactId} has already ended (${call.status}).`);
     const effective: CallEnding = ending === 'hung-up' && call.status === 'initiated' ? 'declined' : ending;
     const needsRinging = effective === 'no-answer' || effective === 'declined' || effective === 'failed';
-    if (needsRinging && call.status !== 'initiated') throw new CallStateError(contactId, call.status, `Call ${contactId} was answered; it can only be hung up now.`);
-    if (effective === 'flow-ended' && call.status !== 'answered') throw new CallStateError(contactId, call.status, `Call ${contactId} was never answered, so no flow ran on it.`);
+    if (needsRinging && call.status !== 'initiated')
+      throw new CallStateError(contactId, call.status, `Call ${contactId} was answered; it can only be hung up now.`);
+    if (effective === 'flow-ended' && call.status !== 'answered')
+      throw new CallStateError(contactId, call.status, `Call ${contactId} was never answered, so no flow ran on it.`);
     if ('decision' in options) call.decision = options.decision;
     this.disconnect(call, effective);
     return copyCall(call);
@@ -395,7 +398,7 @@ export class ConnectEmulator extends RestJsonEmulator {
     if (!input) return error('InvalidRequestException', 400, 'The request body is not a JSON object');
 
     for (const field of ['DestinationPhoneNumber', 'ContactFlowId', 'InstanceId'] as const) {
-      if (typeof input[field] !== 'string' || (input[field]).length === 0) {
+      if (typeof input[field] !== 'string' || input[field].length === 0) {
         return error('InvalidParameterException', 400, `${field} is required`);
       }
     }
@@ -500,7 +503,8 @@ export function checkAttributes(attributes: unknown): string | undefined {
     if (value.length > MAX_ATTRIBUTE_VALUE_LENGTH) return `Attribute ${name} is longer than ${MAX_ATTRIBUTE_VALUE_LENGTH} characters`;
     bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
   }
-  if (bytes > MAX_ATTRIBUTES_BYTES) return `Attributes are ${bytes} UTF-8 bytes; there can be up to ${MAX_ATTRIBUTES_BYTES} across all key-value pairs per contact`;
+  if (bytes > MAX_ATTRIBUTES_BYTES)
+    return `Attributes are ${bytes} UTF-8 bytes; there can be up to ${MAX_ATTRIBUTES_BYTES} across all key-value pairs per contact`;
   return undefined;
 }
 

@@ -79,7 +79,9 @@ export async function redMarkDecision(image: { bytes: Buffer }): Promise<Emulate
   if (fraction < RED_MARK_MIN_FRACTION) {
     return { IsAnomalous: false, Confidence: 0.95, Anomalies: [{ Name: 'background', PixelAnomaly: { TotalPercentageArea: 1, Color: '#000000' } }] };
   }
-  const maskPng = await sharp(mask, { raw: { width: info.width, height: info.height, channels: 3 } }).png().toBuffer();
+  const maskPng = await sharp(mask, { raw: { width: info.width, height: info.height, channels: 3 } })
+    .png()
+    .toBuffer();
   return {
     IsAnomalous: true,
     Confidence: Math.round(Math.min(0.99, 0.7 + 30 * fraction) * 1e4) / 1e4,
@@ -157,15 +159,21 @@ export class LookoutVisionEmulator extends RestJsonEmulator {
     }
     const invalidName = validationProblem(projectName, modelVersion);
     if (invalidName) return error('ValidationException', 400, invalidName);
-    const contentType = String(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const contentType =
+      String(request.headers['content-type'] ?? '')
+        .split(';')[0]
+        ?.trim()
+        .toLowerCase() ?? '';
     if (contentType !== 'image/png' && contentType !== 'image/jpeg') {
       return error('ValidationException', 400, `Unsupported ContentType ${JSON.stringify(contentType)}: valid values are image/png and image/jpeg`);
     }
     if (request.body.byteLength === 0) return error('ValidationException', 400, 'Body must not be empty');
     // The body must be an image of the declared type: DetectAnomalies takes PNG or JPEG only, whatever else the bytes are.
     const actual = imageFormatOf(request.body);
-    if (actual === undefined) return error('ValidationException', 400, `The image format is not supported: ${contentType} was declared, the bytes are neither PNG nor JPEG`);
-    if (actual !== contentType) return error('ValidationException', 400, `The image does not match its ContentType: ${contentType} was declared, the bytes are ${actual}`);
+    if (actual === undefined)
+      return error('ValidationException', 400, `The image format is not supported: ${contentType} was declared, the bytes are neither PNG nor JPEG`);
+    if (actual !== contentType)
+      return error('ValidationException', 400, `The image does not match its ContentType: ${contentType} was declared, the bytes are ${actual}`);
 
     const projectModels = this.models.filter((m) => m.projectName === projectName);
     if (projectModels.length === 0) {
@@ -226,12 +234,16 @@ export function validationProblem(projectName: string, modelVersion: string): st
   if (projectName.length < 1 || projectName.length > 255) {
     problems.push(`Value '${projectName}' at 'projectName' failed to satisfy constraint: Member must have length between 1 and 255`);
   } else if (!PROJECT_NAME.test(projectName)) {
-    problems.push(`Value '${projectName}' at 'projectName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9][a-zA-Z0-9_\\-]*`);
+    problems.push(
+      `Value '${projectName}' at 'projectName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9][a-zA-Z0-9_\\-]*`,
+    );
   }
   if (modelVersion.length < 1 || modelVersion.length > 10) {
     problems.push(`Value '${modelVersion}' at 'modelVersion' failed to satisfy constraint: Member must have length between 1 and 10`);
   } else if (!MODEL_VERSION.test(modelVersion)) {
-    problems.push(`Value '${modelVersion}' at 'modelVersion' failed to satisfy constraint: Member must satisfy regular expression pattern: ([1-9][0-9]*|latest)`);
+    problems.push(
+      `Value '${modelVersion}' at 'modelVersion' failed to satisfy constraint: Member must satisfy regular expression pattern: ([1-9][0-9]*|latest)`,
+    );
   }
   if (problems.length === 0) return undefined;
   return `${problems.length} validation error${problems.length > 1 ? 's' : ''} detected: ${problems.join('; ')}`;

@@ -36,9 +36,7 @@ export interface ServiceError {
 }
 
 /** What a route answers. */
-export type EmulatorResponse =
-  | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
-  | { kind: 'error'; error: ServiceError };
+export type EmulatorResponse = { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> } | { kind: 'error'; error: ServiceError };
 
 /** A scripted answer for the next request, consumed in order. */
 export type ScriptedFault =
@@ -175,7 +173,10 @@ export abstract class RestJsonEmulator {
     let answer: EmulatorResponse;
     try {
       const url = new URL(record.path, 'http://emulator');
-      const segments = url.pathname.split('/').filter((segment) => segment.length > 0).map(safeDecode);
+      const segments = url.pathname
+        .split('/')
+        .filter((segment) => segment.length > 0)
+        .map(safeDecode);
       answer = await this.route({ method: record.method, path: url.pathname, segments, headers: request.headers, body: record.body });
     } catch {
       answer = { kind: 'error', error: { errorType: 'InternalServerException', status: 500, message: 'Emulator failure' } };

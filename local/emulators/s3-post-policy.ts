@@ -134,15 +134,23 @@ export function checkPostPolicy(form: PostForm, options: PostPolicyCheckOptions)
   if (sigV4) {
     const algorithm = value('X-Amz-Algorithm')!;
     if (algorithm !== 'AWS4-HMAC-SHA256') {
-      return rejection('InvalidArgument', 400, 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"', { ArgumentName: 'X-Amz-Algorithm', ArgumentValue: algorithm });
+      return rejection('InvalidArgument', 400, 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"', {
+        ArgumentName: 'X-Amz-Algorithm',
+        ArgumentValue: algorithm,
+      });
     }
     const credential = value('X-Amz-Credential')!;
     const [keyId, date, region, service, terminator, ...extra] = credential.split('/');
     if (!keyId || !date || !/^\d{8}$/.test(date) || !region || !service || terminator !== 'aws4_request' || extra.length > 0) {
-      return rejection('InvalidArgument', 400, 'Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".', {
-        ArgumentName: 'X-Amz-Credential',
-        ArgumentValue: credential,
-      });
+      return rejection(
+        'InvalidArgument',
+        400,
+        'Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+        {
+          ArgumentName: 'X-Amz-Credential',
+          ArgumentValue: credential,
+        },
+      );
     }
     if (service !== 's3') {
       return rejection('InvalidArgument', 400, `Error parsing the X-Amz-Credential parameter; incorrect service "${service}". This endpoint belongs to "s3".`, {
@@ -164,12 +172,17 @@ export function checkPostPolicy(form: PostForm, options: PostPolicyCheckOptions)
     return rejection('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: accessKeyId });
   }
   if (provided !== expected) {
-    return rejection('SignatureDoesNotMatch', 403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', {
-      AWSAccessKeyId: accessKeyId,
-      StringToSign: policyText,
-      SignatureProvided: provided,
-      StringToSignBytes: Buffer.from(policyText, 'utf8').toString('hex').match(/../g)?.join(' ') ?? '',
-    });
+    return rejection(
+      'SignatureDoesNotMatch',
+      403,
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      {
+        AWSAccessKeyId: accessKeyId,
+        StringToSign: policyText,
+        SignatureProvided: provided,
+        StringToSignBytes: Buffer.from(policyText, 'utf8').toString('hex').match(/../g)?.join(' ') ?? '',
+      },
+    );
   }
 
   let policy: unknown;
@@ -193,7 +206,8 @@ export function checkPostPolicy(form: PostForm, options: PostPolicyCheckOptions)
   for (const condition of conditions as unknown[]) {
     if (typeof condition === 'object' && condition !== null && !Array.isArray(condition)) {
       for (const [field, expectedValue] of Object.entries(condition)) {
-        if (typeof expectedValue !== 'string') return rejection('InvalidPolicyDocument', 400, `Invalid Policy: Invalid Simple-Condition: value must be a string.`);
+        if (typeof expectedValue !== 'string')
+          return rejection('InvalidPolicyDocument', 400, `Invalid Policy: Invalid Simple-Condition: value must be a string.`);
         const name = field.replace(/^\$/, '');
         covered.add(name.toLowerCase());
         if (subject(name) !== expectedValue) {
@@ -202,7 +216,8 @@ export function checkPostPolicy(form: PostForm, options: PostPolicyCheckOptions)
       }
       continue;
     }
-    if (!Array.isArray(condition) || condition.length !== 3) return rejection('InvalidPolicyDocument', 400, `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`);
+    if (!Array.isArray(condition) || condition.length !== 3)
+      return rejection('InvalidPolicyDocument', 400, `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`);
     const [operator, first, second] = condition as [unknown, unknown, unknown];
     const op = typeof operator === 'string' ? operator.toLowerCase() : '';
     if (op === 'content-length-range') {
@@ -238,10 +253,16 @@ export function checkPostPolicy(form: PostForm, options: PostPolicyCheckOptions)
   if (range && form.file) {
     const size = form.file.sizeBytes;
     if (size < range.min) {
-      return rejection('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed size', { ProposedSize: String(size), MinSizeAllowed: String(range.min) });
+      return rejection('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed size', {
+        ProposedSize: String(size),
+        MinSizeAllowed: String(range.min),
+      });
     }
     if (size > range.max) {
-      return rejection('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(size), MaxSizeAllowed: String(range.max) });
+      return rejection('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size', {
+        ProposedSize: String(size),
+        MaxSizeAllowed: String(range.max),
+      });
     }
   }
   return undefined;

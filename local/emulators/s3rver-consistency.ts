@@ -110,7 +110,10 @@ function writePreconditionOf(content: S3rverObject['content']): WritePreconditio
 
 /** An ETag without its quotes (s3rver stores `"<md5>"`; clients send it quoted, bare or weak). */
 function bareETag(etag: string): string {
-  return etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  return etag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
 }
 
 /**
@@ -358,7 +361,7 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
       // A copy onto itself (s3rver allows it only with REPLACE) keeps the bytes and their md5 and swaps the metadata;
       // no source snapshot is taken, so there is exactly one locked section and nothing to deadlock on.
       return publish(destination, {
-        metadataJson: replacementMetadata ? storableMetadataJson(replacementMetadata) : await readOrUndefined(destination.metadata) ?? null,
+        metadataJson: replacementMetadata ? storableMetadataJson(replacementMetadata) : ((await readOrUndefined(destination.metadata)) ?? null),
       });
     }
     const taken = await snapshot(source);

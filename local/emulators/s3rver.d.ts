@@ -54,13 +54,7 @@ declare module 's3rver' {
     putMetadata(bucket: string, key: string, metadata: S3rverMetadata, md5?: string): Promise<void>;
     getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<S3rverObject | null>;
     putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
-    copyObject(
-      srcBucket: string,
-      srcKey: string,
-      destBucket: string,
-      destKey: string,
-      replacementMetadata: S3rverMetadata | null,
-    ): Promise<S3rverMetadata>;
+    copyObject(srcBucket: string, srcKey: string, destBucket: string, destKey: string, replacementMetadata: S3rverMetadata | null): Promise<S3rverMetadata>;
     deleteObject(bucket: string, key: string): Promise<void>;
     listObjects(bucket: string, options: Record<string, unknown>): Promise<unknown>;
   }

@@ -64,7 +64,9 @@ export class SnsEmulator {
 
   /** What was published, oldest first (copies). */
   published(topicArn?: string): PublishedNotification[] {
-    return this.messages.filter((message) => topicArn === undefined || message.topicArn === topicArn).map((message) => ({ ...message, attributes: { ...message.attributes } }));
+    return this.messages
+      .filter((message) => topicArn === undefined || message.topicArn === topicArn)
+      .map((message) => ({ ...message, attributes: { ...message.attributes } }));
   }
 
   /** Answer the next `count` requests with this SNS error (e.g. Throttled 400, InternalError 500). */
@@ -116,8 +118,10 @@ export class SnsEmulator {
   private publish(form: URLSearchParams, response: ServerResponse, requestId: string): void {
     const topicArn = form.get('TopicArn') ?? form.get('TargetArn');
     const message = form.get('Message');
-    if (!topicArn) return sendError(response, requestId, 400, 'InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
-    if (message === null || message.length === 0) return sendError(response, requestId, 400, 'InvalidParameter', 'Invalid parameter: Message Reason: Empty message');
+    if (!topicArn)
+      return sendError(response, requestId, 400, 'InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+    if (message === null || message.length === 0)
+      return sendError(response, requestId, 400, 'InvalidParameter', 'Invalid parameter: Message Reason: Empty message');
     if (Buffer.byteLength(message) > 256 * 1024) return sendError(response, requestId, 400, 'InvalidParameter', 'Invalid parameter: Message too long');
     if (!this.topics.has(topicArn)) return sendError(response, requestId, 404, 'NotFound', 'Topic does not exist');
     const subject = form.get('Subject') ?? undefined;

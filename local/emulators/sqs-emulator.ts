@@ -350,7 +350,8 @@ export class SqsEmulator extends RestJsonEmulator {
     const validated = this.validateAttributes(attributes, fifo);
     if (existing) {
       for (const [key, value] of Object.entries(validated)) {
-        if (existing.attributes[key] !== value) throw new SqsEmulatorError('QueueNameExists', `A queue already exists with the same name and a different value for attribute ${key}`);
+        if (existing.attributes[key] !== value)
+          throw new SqsEmulatorError('QueueNameExists', `A queue already exists with the same name and a different value for attribute ${key}`);
       }
       return existing.url;
     }
@@ -448,7 +449,10 @@ export class SqsEmulator extends RestJsonEmulator {
     validateMessageAttributes(attributes);
     const size = Buffer.byteLength(body) + attributesSize(attributes);
     if (size > Number(queue.attributes.MaximumMessageSize)) {
-      throw new SqsEmulatorError('InvalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${queue.attributes.MaximumMessageSize} bytes.`);
+      throw new SqsEmulatorError(
+        'InvalidParameterValue',
+        `One or more parameters are invalid. Reason: Message must be shorter than ${queue.attributes.MaximumMessageSize} bytes.`,
+      );
     }
     const delaySeconds = options.delaySeconds ?? Number(queue.attributes.DelaySeconds);
     if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900) {
@@ -460,7 +464,10 @@ export class SqsEmulator extends RestJsonEmulator {
       if (options.delaySeconds) throw new SqsEmulatorError('InvalidParameterValue', 'FIFO queues do not support per-message delays');
       if (!deduplicationId) {
         if (queue.attributes.ContentBasedDeduplication !== 'true') {
-          throw new SqsEmulatorError('InvalidParameterValue', 'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
+          throw new SqsEmulatorError(
+            'InvalidParameterValue',
+            'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+          );
         }
         deduplicationId = createHash('sha256').update(body).digest('hex');
       }
@@ -473,7 +480,12 @@ export class SqsEmulator extends RestJsonEmulator {
     if (queue.fifo && deduplicationId) {
       const seen = queue.deduplication.get(deduplicationId);
       if (seen && at - seen.at < DEDUPLICATION_WINDOW_MS) {
-        return { messageId: seen.messageId, md5OfMessageBody, ...(md5OfMessageAttributes ? { md5OfMessageAttributes } : {}), sequenceNumber: seen.sequenceNumber };
+        return {
+          messageId: seen.messageId,
+          md5OfMessageBody,
+          ...(md5OfMessageAttributes ? { md5OfMessageAttributes } : {}),
+          sequenceNumber: seen.sequenceNumber,
+        };
       }
     }
     this.sequence += 1n;
@@ -494,7 +506,12 @@ export class SqsEmulator extends RestJsonEmulator {
     };
     queue.messages.push(message);
     if (queue.fifo && deduplicationId && sequenceNumber) queue.deduplication.set(deduplicationId, { at, messageId: message.messageId, sequenceNumber });
-    return { messageId: message.messageId, md5OfMessageBody, ...(md5OfMessageAttributes ? { md5OfMessageAttributes } : {}), ...(sequenceNumber ? { sequenceNumber } : {}) };
+    return {
+      messageId: message.messageId,
+      md5OfMessageBody,
+      ...(md5OfMessageAttributes ? { md5OfMessageAttributes } : {}),
+      ...(sequenceNumber ? { sequenceNumber } : {}),
+    };
   }
 
   /**
@@ -507,7 +524,10 @@ export class SqsEmulator extends RestJsonEmulator {
     const queue = this.queue(queueUrl);
     const max = options.maxNumberOfMessages ?? 1;
     if (!Number.isInteger(max) || max < 1 || max > 10) {
-      throw new SqsEmulatorError('InvalidParameterValue', `Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`);
+      throw new SqsEmulatorError(
+        'InvalidParameterValue',
+        `Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
+      );
     }
     const visibilitySeconds = options.visibilityTimeoutSeconds ?? Number(queue.attributes.VisibilityTimeout);
     if (!Number.isInteger(visibilitySeconds) || visibilitySeconds < 0 || visibilitySeconds > 43_200) {
@@ -516,7 +536,9 @@ export class SqsEmulator extends RestJsonEmulator {
     this.expire(queue);
     const at = this.now();
     const redrive = this.redrivePolicy(queue);
-    const busyGroups = new Set(queue.fifo ? queue.messages.filter((message) => message.visibleAt > at && message.receiveCount > 0).map((message) => message.messageGroupId) : []);
+    const busyGroups = new Set(
+      queue.fifo ? queue.messages.filter((message) => message.visibleAt > at && message.receiveCount > 0).map((message) => message.messageGroupId) : [],
+    );
     const received: EmulatedReceivedMessage[] = [];
     for (const message of [...queue.messages]) {
       if (received.length >= max) break;
@@ -576,7 +598,8 @@ export class SqsEmulator extends RestJsonEmulator {
     this.changed();
     const queue = this.queue(queueUrl);
     const owner = this.handleOwners.get(receiptHandle);
-    if (!owner || owner.queue !== queue) throw new SqsEmulatorError('ReceiptHandleIsInvalid', `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`);
+    if (!owner || owner.queue !== queue)
+      throw new SqsEmulatorError('ReceiptHandleIsInvalid', `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`);
     const index = queue.messages.indexOf(owner.entry);
     if (index >= 0) queue.messages.splice(index, 1);
   }
@@ -628,20 +651,28 @@ export class SqsEmulator extends RestJsonEmulator {
     if (!source) throw new SqsEmulatorError('ResourceNotFoundException', "The resource that you specified for the SourceArn parameter doesn't exist.");
     const rate = options.maxNumberOfMessagesPerSecond;
     if (rate !== undefined && (!Number.isInteger(rate) || rate < 1 || rate > MAX_MOVE_RATE)) {
-      throw new SqsEmulatorError('InvalidParameterValue', `Value ${rate} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and ${MAX_MOVE_RATE}, if provided.`);
+      throw new SqsEmulatorError(
+        'InvalidParameterValue',
+        `Value ${rate} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and ${MAX_MOVE_RATE}, if provided.`,
+      );
     }
     if (!this.isDeadLetterQueue(sourceArn)) throw new SqsEmulatorError('InvalidParameterValue', 'Source queue must be configured as a Dead Letter Queue.');
     if (options.destinationArn !== undefined) {
       checkQueueArn(options.destinationArn, 'DestinationArn');
-      if (options.destinationArn === sourceArn) throw new SqsEmulatorError('InvalidParameterValue', 'Source queue arn and destination queue arn cannot be the same.');
+      if (options.destinationArn === sourceArn)
+        throw new SqsEmulatorError('InvalidParameterValue', 'Source queue arn and destination queue arn cannot be the same.');
       const destination = this.queueByArn(options.destinationArn);
-      if (!destination) throw new SqsEmulatorError('ResourceNotFoundException', "The resource that you specified for the DestinationArn parameter doesn't exist.");
+      if (!destination)
+        throw new SqsEmulatorError('ResourceNotFoundException', "The resource that you specified for the DestinationArn parameter doesn't exist.");
       if (destination.fifo !== source.fifo) {
         throw new SqsEmulatorError('InvalidParameterValue', 'The destination queue must be of the same type as the source queue (standard or FIFO).');
       }
     }
     if (this.moveTasks.some((task) => task.sourceArn === sourceArn && (task.status === 'RUNNING' || task.status === 'CANCELLING'))) {
-      throw new SqsEmulatorError('InvalidParameterValue', 'There is already a task running. Only one active task is allowed for a source queue arn at a given time.');
+      throw new SqsEmulatorError(
+        'InvalidParameterValue',
+        'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
+      );
     }
     this.changed();
     this.expire(source);
@@ -667,9 +698,13 @@ export class SqsEmulator extends RestJsonEmulator {
   /** ListMessageMoveTasks: the most recent tasks of a source queue, newest first (`maxResults` 1–10, default 1). */
   listMessageMoveTasks(sourceArn: string, maxResults = 1): MessageMoveTask[] {
     checkQueueArn(sourceArn, 'SourceArn');
-    if (!this.queueByArn(sourceArn)) throw new SqsEmulatorError('ResourceNotFoundException', "The resource that you specified for the SourceArn parameter doesn't exist.");
+    if (!this.queueByArn(sourceArn))
+      throw new SqsEmulatorError('ResourceNotFoundException', "The resource that you specified for the SourceArn parameter doesn't exist.");
     if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_LISTED_MOVE_TASKS) {
-      throw new SqsEmulatorError('InvalidParameterValue', `Value ${maxResults} for parameter MaxResults is invalid. Reason: You must enter a number that's between 1 and ${MAX_LISTED_MOVE_TASKS}.`);
+      throw new SqsEmulatorError(
+        'InvalidParameterValue',
+        `Value ${maxResults} for parameter MaxResults is invalid. Reason: You must enter a number that's between 1 and ${MAX_LISTED_MOVE_TASKS}.`,
+      );
     }
     return this.moveTasks
       .filter((task) => task.sourceArn === sourceArn)
@@ -763,7 +798,9 @@ export class SqsEmulator extends RestJsonEmulator {
       receiveCount: 0,
       receiptHandles: [],
       ...(message.messageGroupId !== undefined ? { messageGroupId: message.messageGroupId } : {}),
-      ...(destination.fifo ? { messageDeduplicationId: message.messageDeduplicationId ?? message.messageId, sequenceNumber: this.sequence.toString().padStart(20, '0') } : {}),
+      ...(destination.fifo
+        ? { messageDeduplicationId: message.messageDeduplicationId ?? message.messageId, sequenceNumber: this.sequence.toString().padStart(20, '0') }
+        : {}),
     };
     destination.messages.push(moved);
     task.moved += 1;
@@ -815,13 +852,19 @@ export class SqsEmulator extends RestJsonEmulator {
       throw new SqsEmulatorError('InvalidParameterValue', 'Entries must be a list of entries');
     }
     if (entries.length > MAX_BATCH_ENTRIES) {
-      throw new SqsEmulatorError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`);
+      throw new SqsEmulatorError(
+        'TooManyEntriesInBatchRequest',
+        `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`,
+      );
     }
     const seen = new Set<string>();
     for (const entry of entries as Array<Record<string, unknown>>) {
       const id = entry.Id;
       if (typeof id !== 'string' || !BATCH_ENTRY_ID.test(id)) {
-        throw new SqsEmulatorError('InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.');
+        throw new SqsEmulatorError(
+          'InvalidBatchEntryId',
+          'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+        );
       }
       if (seen.has(id)) throw new SqsEmulatorError('BatchEntryIdsNotDistinct', `Id ${id} repeated.`);
       seen.add(id);
@@ -830,7 +873,10 @@ export class SqsEmulator extends RestJsonEmulator {
   }
 
   /** Run each entry of a batch; an SQS error of one entry is that entry's BatchResultErrorEntry, the others go on. */
-  private eachEntry<T>(entries: Array<Record<string, unknown>>, run: (entry: Record<string, unknown>) => T): { Successful: T[]; Failed: Array<Record<string, unknown>> } {
+  private eachEntry<T>(
+    entries: Array<Record<string, unknown>>,
+    run: (entry: Record<string, unknown>) => T,
+  ): { Successful: T[]; Failed: Array<Record<string, unknown>> } {
     const Successful: T[] = [];
     const Failed: Array<Record<string, unknown>> = [];
     for (const entry of entries) {
@@ -902,7 +948,10 @@ export class SqsEmulator extends RestJsonEmulator {
           ...(input.VisibilityTimeout !== undefined ? { visibilityTimeoutSeconds: input.VisibilityTimeout as number } : {}),
           ...(input.WaitTimeSeconds !== undefined ? { waitTimeSeconds: input.WaitTimeSeconds as number } : {}),
         });
-        const systemNames = [...stringList(input.AttributeNames, 'AttributeNames'), ...stringList(input.MessageSystemAttributeNames, 'MessageSystemAttributeNames')];
+        const systemNames = [
+          ...stringList(input.AttributeNames, 'AttributeNames'),
+          ...stringList(input.MessageSystemAttributeNames, 'MessageSystemAttributeNames'),
+        ];
         const attributeNames = stringList(input.MessageAttributeNames, 'MessageAttributeNames');
         // SQS leaves Messages out of an empty receive rather than sending [].
         return received.length === 0 ? {} : { Messages: received.map((message) => wireMessageOut(message, systemNames, attributeNames)) };
@@ -911,7 +960,8 @@ export class SqsEmulator extends RestJsonEmulator {
         this.deleteMessage(requiredString(input, 'QueueUrl'), requiredString(input, 'ReceiptHandle'));
         return {};
       case 'ChangeMessageVisibility':
-        if (typeof input.VisibilityTimeout !== 'number') throw new SqsEmulatorError('MissingParameter', 'The request must contain the parameter VisibilityTimeout.');
+        if (typeof input.VisibilityTimeout !== 'number')
+          throw new SqsEmulatorError('MissingParameter', 'The request must contain the parameter VisibilityTimeout.');
         this.changeMessageVisibility(requiredString(input, 'QueueUrl'), requiredString(input, 'ReceiptHandle'), input.VisibilityTimeout);
         return {};
       case 'PurgeQueue':
@@ -926,7 +976,10 @@ export class SqsEmulator extends RestJsonEmulator {
           return sum + body + attributesSize(wireAttributesIn(entry.MessageAttributes));
         }, 0);
         if (payload > MAX_BATCH_PAYLOAD_BYTES) {
-          throw new SqsEmulatorError('BatchRequestTooLong', `Batch requests cannot be longer than ${MAX_BATCH_PAYLOAD_BYTES} bytes. You have sent ${payload} bytes.`);
+          throw new SqsEmulatorError(
+            'BatchRequestTooLong',
+            `Batch requests cannot be longer than ${MAX_BATCH_PAYLOAD_BYTES} bytes. You have sent ${payload} bytes.`,
+          );
         }
         return this.eachEntry(entries, (entry) => {
           const sent = this.sendMessage(queueUrl, requiredString(entry, 'MessageBody'), {
@@ -956,7 +1009,8 @@ export class SqsEmulator extends RestJsonEmulator {
         const queueUrl = requiredString(input, 'QueueUrl');
         this.queue(queueUrl);
         return this.eachEntry(this.batchEntries(input, operation), (entry) => {
-          if (typeof entry.VisibilityTimeout !== 'number') throw new SqsEmulatorError('MissingParameter', 'The request must contain the parameter VisibilityTimeout.');
+          if (typeof entry.VisibilityTimeout !== 'number')
+            throw new SqsEmulatorError('MissingParameter', 'The request must contain the parameter VisibilityTimeout.');
           this.changeMessageVisibility(queueUrl, requiredString(entry, 'ReceiptHandle'), entry.VisibilityTimeout);
           return { Id: entry.Id };
         });
@@ -964,8 +1018,10 @@ export class SqsEmulator extends RestJsonEmulator {
       case 'StartMessageMoveTask': {
         const rate = input.MaxNumberOfMessagesPerSecond;
         const destination = input.DestinationArn;
-        if (rate !== undefined && rate !== null && typeof rate !== 'number') throw new SqsEmulatorError('InvalidParameterValue', 'MaxNumberOfMessagesPerSecond must be a number');
-        if (destination !== undefined && destination !== null && typeof destination !== 'string') throw new SqsEmulatorError('InvalidParameterValue', 'DestinationArn must be a string');
+        if (rate !== undefined && rate !== null && typeof rate !== 'number')
+          throw new SqsEmulatorError('InvalidParameterValue', 'MaxNumberOfMessagesPerSecond must be a number');
+        if (destination !== undefined && destination !== null && typeof destination !== 'string')
+          throw new SqsEmulatorError('InvalidParameterValue', 'DestinationArn must be a string');
         const taskHandle = this.startMessageMoveTask(requiredString(input, 'SourceArn'), {
           ...(typeof destination === 'string' && destination !== '' ? { destinationArn: destination } : {}),
           ...(typeof rate === 'number' ? { maxNumberOfMessagesPerSecond: rate } : {}),
@@ -974,7 +1030,8 @@ export class SqsEmulator extends RestJsonEmulator {
       }
       case 'ListMessageMoveTasks': {
         const maxResults = input.MaxResults;
-        if (maxResults !== undefined && maxResults !== null && typeof maxResults !== 'number') throw new SqsEmulatorError('InvalidParameterValue', 'MaxResults must be a number');
+        if (maxResults !== undefined && maxResults !== null && typeof maxResults !== 'number')
+          throw new SqsEmulatorError('InvalidParameterValue', 'MaxResults must be a number');
         const tasks = this.listMessageMoveTasks(requiredString(input, 'SourceArn'), typeof maxResults === 'number' ? maxResults : 1);
         return {
           Results: tasks.map((task) => ({
@@ -1033,11 +1090,19 @@ export class SqsEmulator extends RestJsonEmulator {
     }
     const maxReceiveCount = Number(policy.maxReceiveCount);
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      throw new SqsEmulatorError('InvalidAttributeValue', 'Value for parameter RedrivePolicy is invalid. Reason: maxReceiveCount must be an integer from 1 to 1000.');
+      throw new SqsEmulatorError(
+        'InvalidAttributeValue',
+        'Value for parameter RedrivePolicy is invalid. Reason: maxReceiveCount must be an integer from 1 to 1000.',
+      );
     }
     const target = [...this.queues.values()].find((queue) => queue.arn === policy.deadLetterTargetArn);
-    if (!target) throw new SqsEmulatorError('InvalidAttributeValue', 'Value for parameter RedrivePolicy is invalid. Reason: Dead-letter target does not exist.');
-    if (target.fifo !== fifo) throw new SqsEmulatorError('InvalidAttributeValue', 'Value for parameter RedrivePolicy is invalid. Reason: Dead-letter queue must be of the same type as the source queue.');
+    if (!target)
+      throw new SqsEmulatorError('InvalidAttributeValue', 'Value for parameter RedrivePolicy is invalid. Reason: Dead-letter target does not exist.');
+    if (target.fifo !== fifo)
+      throw new SqsEmulatorError(
+        'InvalidAttributeValue',
+        'Value for parameter RedrivePolicy is invalid. Reason: Dead-letter queue must be of the same type as the source queue.',
+      );
     return { target, maxReceiveCount };
   }
 
@@ -1093,7 +1158,10 @@ function errorAnswer(errorType: SqsErrorType, message: string): EmulatorResponse
 /** An SQS queue ARN, `arn:<partition>:sqs:<region>:<account-id>:<queue name>`, or InvalidParameterValue naming the parameter. */
 function checkQueueArn(arn: string, parameter: string): void {
   if (!/^arn:[a-z-]+:sqs:[a-z0-9-]*:\d*:[A-Za-z0-9_.-]+$/.test(arn)) {
-    throw new SqsEmulatorError('InvalidParameterValue', `You must use this format to specify the ${parameter}: arn:<partition>:<service>:<region>:<account-id>:<resource-id>`);
+    throw new SqsEmulatorError(
+      'InvalidParameterValue',
+      `You must use this format to specify the ${parameter}: arn:<partition>:<service>:<region>:<account-id>:<resource-id>`,
+    );
   }
 }
 
@@ -1113,7 +1181,8 @@ function stringMap(value: unknown, name: string): Record<string, string> {
 
 function stringList(value: unknown, name: string): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string')) throw new SqsEmulatorError('InvalidParameterValue', `${name} must be a list of strings`);
+  if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string'))
+    throw new SqsEmulatorError('InvalidParameterValue', `${name} must be a list of strings`);
   return value as string[];
 }
 
@@ -1127,7 +1196,8 @@ function safePathName(url: string): string | undefined {
 
 function wireAttributesIn(value: unknown): Record<string, SqsMessageAttribute> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SqsEmulatorError('InvalidParameterValue', 'MessageAttributes must be a map');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SqsEmulatorError('InvalidParameterValue', 'MessageAttributes must be a map');
   const attributes: Record<string, SqsMessageAttribute> = {};
   for (const [name, raw] of Object.entries(value as Record<string, Record<string, unknown>>)) {
     attributes[name] = {
@@ -1143,7 +1213,9 @@ function wireMessageOut(message: EmulatedReceivedMessage, systemNames: string[],
   const allSystem = systemNames.includes('All');
   const attributes = Object.fromEntries(Object.entries(message.attributes).filter(([name]) => allSystem || systemNames.includes(name)));
   const wanted = (name: string) =>
-    attributeNames.some((pattern) => pattern === 'All' || pattern === '.*' || pattern === name || (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))));
+    attributeNames.some(
+      (pattern) => pattern === 'All' || pattern === '.*' || pattern === name || (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))),
+    );
   const messageAttributes = Object.fromEntries(
     Object.entries(message.messageAttributes)
       .filter(([name]) => wanted(name))
@@ -1168,7 +1240,8 @@ function wireMessageOut(message: EmulatedReceivedMessage, systemNames: string[],
 
 function validateMessageAttributes(attributes: Record<string, SqsMessageAttribute>): void {
   const names = Object.keys(attributes);
-  if (names.length > 10) throw new SqsEmulatorError('InvalidParameterValue', 'Number of message attributes [' + names.length + '] exceeds the allowed maximum [10].');
+  if (names.length > 10)
+    throw new SqsEmulatorError('InvalidParameterValue', 'Number of message attributes [' + names.length + '] exceeds the allowed maximum [10].');
   for (const [name, attribute] of Object.entries(attributes)) {
     if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name) || name.startsWith('AWS.') || name.startsWith('Amazon.')) {
       throw new SqsEmulatorError('InvalidParameterValue', `Message attribute name '${name}' is invalid.`);
@@ -1176,17 +1249,26 @@ function validateMessageAttributes(attributes: Record<string, SqsMessageAttribut
     const base = attribute.DataType.split('.')[0];
     if (base === 'String' || base === 'Number') {
       if (typeof attribute.StringValue !== 'string' || attribute.StringValue.length === 0) {
-        throw new SqsEmulatorError('InvalidParameterValue', `Message attribute '${name}' must contain a non-empty value of message attribute type '${attribute.DataType}'.`);
+        throw new SqsEmulatorError(
+          'InvalidParameterValue',
+          `Message attribute '${name}' must contain a non-empty value of message attribute type '${attribute.DataType}'.`,
+        );
       }
       if (base === 'Number' && !Number.isFinite(Number(attribute.StringValue))) {
         throw new SqsEmulatorError('InvalidParameterValue', `Can't cast the value of message attribute '${name}' to a number.`);
       }
     } else if (base === 'Binary') {
       if (!attribute.BinaryValue || attribute.BinaryValue.length === 0) {
-        throw new SqsEmulatorError('InvalidParameterValue', `Message attribute '${name}' must contain a non-empty value of message attribute type '${attribute.DataType}'.`);
+        throw new SqsEmulatorError(
+          'InvalidParameterValue',
+          `Message attribute '${name}' must contain a non-empty value of message attribute type '${attribute.DataType}'.`,
+        );
       }
     } else {
-      throw new SqsEmulatorError('InvalidParameterValue', `The type of message attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`);
+      throw new SqsEmulatorError(
+        'InvalidParameterValue',
+        `The type of message attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`,
+      );
     }
   }
 }
@@ -1194,14 +1276,18 @@ function validateMessageAttributes(attributes: Record<string, SqsMessageAttribut
 function attributesSize(attributes: Record<string, SqsMessageAttribute>): number {
   let size = 0;
   for (const [name, attribute] of Object.entries(attributes)) {
-    size += Buffer.byteLength(name) + Buffer.byteLength(attribute.DataType) + Buffer.byteLength(attribute.StringValue ?? '') + (attribute.BinaryValue?.length ?? 0);
+    size +=
+      Buffer.byteLength(name) + Buffer.byteLength(attribute.DataType) + Buffer.byteLength(attribute.StringValue ?? '') + (attribute.BinaryValue?.length ?? 0);
   }
   return size;
 }
 
 function copyAttributes(attributes: Record<string, SqsMessageAttribute>): Record<string, SqsMessageAttribute> {
   return Object.fromEntries(
-    Object.entries(attributes).map(([name, attribute]) => [name, { ...attribute, ...(attribute.BinaryValue ? { BinaryValue: Uint8Array.from(attribute.BinaryValue) } : {}) }]),
+    Object.entries(attributes).map(([name, attribute]) => [
+      name,
+      { ...attribute, ...(attribute.BinaryValue ? { BinaryValue: Uint8Array.from(attribute.BinaryValue) } : {}) },
+    ]),
   );
 }
 

@@ -207,7 +207,12 @@ export class PhoneSimulator {
         sendJson(response, 200, action === 'decline' ? await this.decline(contactId) : await this.hangUp(contactId));
       } else {
         request.resume();
-        sendJson(response, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not served on ${pathname}.` } }, { Allow: action ? 'POST' : 'GET' });
+        sendJson(
+          response,
+          405,
+          { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not served on ${pathname}.` } },
+          { Allow: action ? 'POST' : 'GET' },
+        );
       }
     } catch (error) {
       if (error instanceof PhoneRequestError) sendJson(response, error.status, { error: { code: error.code, message: error.message } });
@@ -337,4 +342,3 @@ async function readKey(request: IncomingMessage): Promise<ParticipantInput> {
   if (typeof key !== 'string' || !KEY.test(key)) throw new PhoneRequestError(400, 'MALFORMED_REQUEST', 'key must be one of 0-9, *, # or "timeout".');
   return key;
 }
-

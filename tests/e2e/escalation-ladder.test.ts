@@ -5,7 +5,16 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from '../../local/local-stack';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const STATION = 'e2e-litho-3';
 const STATIONS = {
   stations: [
@@ -81,7 +90,9 @@ describe('escalation ladder on the upload page', () => {
       .poll(
         async () => {
           const calls = ((await (await fetch(`${stack.url}/_local/calls`)).json()) as { calls: LocalCall[] }).calls;
-          call = calls.find((placed) => placed.attributes.inspectionId === inspectionId && placed.attributes.contactName === contactName && placed.status === 'initiated');
+          call = calls.find(
+            (placed) => placed.attributes.inspectionId === inspectionId && placed.attributes.contactName === contactName && placed.status === 'initiated',
+          );
           return call !== undefined;
         },
         { timeout: 15_000 },
@@ -115,10 +126,19 @@ describe('escalation ladder on the upload page', () => {
     expect(firstTitle).toBe('Level 1 · Line operator');
     expect(secondTitle).toBe('Level 2 · Shift lead');
     expect(heard).toContain('Litho three flagged a wafer.');
-    await expect.poll(() => card.locator('.alert-line').textContent(), { timeout: 5_000 }).toMatch(/^Ringing level 1 \(Line operator\) → .+ → ringing level 2 \(Shift lead\) → acknowledged by Shift lead: scrap$/);
-    await expect.poll(() => page.locator(`#call-log li[data-contact-id="${first.call.contactId}"]`).textContent(), { timeout: 5_000 }).toMatch(/^Level 1 · Line operator \(Litho three\): declined/);
-    await expect.poll(() => page.locator(`#call-log li[data-contact-id="${second.call.contactId}"]`).textContent(), { timeout: 5_000 }).toContain('decided: scrap');
-    const record = (await (await fetch(`${stack.url}/inspections/${inspectionId}`)).json()) as { alert: { status: string; acknowledgedBy: { contactName: string; key: string } }; decision: { decision: string } };
+    await expect
+      .poll(() => card.locator('.alert-line').textContent(), { timeout: 5_000 })
+      .toMatch(/^Ringing level 1 \(Line operator\) → .+ → ringing level 2 \(Shift lead\) → acknowledged by Shift lead: scrap$/);
+    await expect
+      .poll(() => page.locator(`#call-log li[data-contact-id="${first.call.contactId}"]`).textContent(), { timeout: 5_000 })
+      .toMatch(/^Level 1 · Line operator \(Litho three\): declined/);
+    await expect
+      .poll(() => page.locator(`#call-log li[data-contact-id="${second.call.contactId}"]`).textContent(), { timeout: 5_000 })
+      .toContain('decided: scrap');
+    const record = (await (await fetch(`${stack.url}/inspections/${inspectionId}`)).json()) as {
+      alert: { status: string; acknowledgedBy: { contactName: string; key: string } };
+      decision: { decision: string };
+    };
     expect(record.alert).toMatchObject({ status: 'acknowledged', acknowledgedBy: { contactName: 'Shift lead', key: '2' } });
     expect(record.decision.decision).toBe('scrap');
     expect(pageErrors).toEqual([]);
@@ -138,7 +158,9 @@ describe('escalation ladder on the upload page', () => {
 
     // Assess
     await expect.poll(() => card.locator('.alert-line').textContent(), { timeout: 20_000 }).toMatch(/nobody acknowledged after one round of calls$/);
-    await expect.poll(() => page.locator(`#call-log li[data-contact-id="${first.call.contactId}"]`).textContent(), { timeout: 5_000 }).toContain('hung up without pressing a key');
+    await expect
+      .poll(() => page.locator(`#call-log li[data-contact-id="${first.call.contactId}"]`).textContent(), { timeout: 5_000 })
+      .toContain('hung up without pressing a key');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -126,18 +126,27 @@ describe('upload page on the local stack', () => {
     await page.keyboard.press('Enter');
     await panel.getByRole('button', { name: 'Key 1' }).and(page.locator(':enabled')).waitFor({ timeout: 5_000 });
     // Runs in the page; Node's types have no document.
-    const focusedAfterAnswer = await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('aria-label'));
+    const focusedAfterAnswer = await page.evaluate(() =>
+      (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute(
+        'aria-label',
+      ),
+    );
     const heard = await panel.locator('.call-prompt').textContent();
     await panel.getByRole('button', { name: 'Key 1' }).click();
     await panel.waitFor({ state: 'detached', timeout: 10_000 });
-    const record = (await (await fetch(`${stack.url}/inspections/${inspectionId}`)).json()) as { decision?: { decision: string; key: string }; alert: { status: string } };
+    const record = (await (await fetch(`${stack.url}/inspections/${inspectionId}`)).json()) as {
+      decision?: { decision: string; key: string };
+      alert: { status: string };
+    };
 
     // Assess
     expect(focusedAfterAnswer).toBe('Key 1');
     expect(heard).toContain(`flagged a wafer. An anomaly was detected with ${call.attributes.confidencePercent} percent confidence.`);
     expect(heard).toContain('Press 1 to keep manufacturing. Press 2 to scrap the wafer.');
     expect(await page.locator('#phone-state').textContent()).toBe(`Call ended · Level 1 · ${call.attributes.contactName}: decided: keep manufacturing`);
-    await expect.poll(() => page.locator(`#call-log li[data-contact-id="${call.contactId}"]`).textContent(), { timeout: 5_000 }).toContain('decided: keep manufacturing');
+    await expect
+      .poll(() => page.locator(`#call-log li[data-contact-id="${call.contactId}"]`).textContent(), { timeout: 5_000 })
+      .toContain('decided: keep manufacturing');
     expect(record.decision).toMatchObject({ decision: 'keep', key: '1' });
     expect(record.alert.status).toBe('acknowledged');
     const acknowledged = `Ringing level 1 (${call.attributes.contactName}) → acknowledged by ${call.attributes.contactName}: keep manufacturing`;
@@ -193,7 +202,9 @@ describe('upload page on the local stack', () => {
     const response = await fetch(stack.url);
     const html = await response.text();
     const folders = ['static-site', 'local/phone/page'].map((folder) => path.join(PROJECT_ROOT, folder));
-    const modules = (await Promise.all(folders.map(async (folder) => (await readdir(folder)).filter((file) => file.endsWith('.js')).map((file) => path.join(folder, file))))).flat();
+    const modules = (
+      await Promise.all(folders.map(async (folder) => (await readdir(folder)).filter((file) => file.endsWith('.js')).map((file) => path.join(folder, file))))
+    ).flat();
     const scripts = await Promise.all(modules.map(async (file) => ({ file: path.relative(PROJECT_ROOT, file), text: await readFile(file, 'utf8') })));
 
     // Assess
@@ -223,7 +234,12 @@ describe('upload page on the local stack', () => {
       expect(requested.filter((pathname) => pathname.startsWith('/_local/'))).toEqual([]);
       // The upload list takes the full width when there is no phone beside it.
       // Runs in the page; Node's types have no getComputedStyle.
-      const columns = await deployed.locator('.layout').evaluate((layout) => (globalThis as unknown as { getComputedStyle(element: unknown): { gridTemplateColumns: string } }).getComputedStyle(layout).gridTemplateColumns);
+      const columns = await deployed
+        .locator('.layout')
+        .evaluate(
+          (layout) =>
+            (globalThis as unknown as { getComputedStyle(element: unknown): { gridTemplateColumns: string } }).getComputedStyle(layout).gridTemplateColumns,
+        );
       expect(columns.split(' ')).toHaveLength(1);
     } finally {
       await deployed.close();

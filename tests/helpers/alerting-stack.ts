@@ -73,7 +73,15 @@ export interface AlertingStack {
   /** Throw the functions' containers away and build new ones from the configuration (a restart mid-ladder). */
   restartFunctions(): void;
   /** Calls placed so far (oldest first) with the contact's name and level from their attributes. */
-  calls(): Array<{ contactId: string; destination: string; contactName: string; level: string; loop: string; status: string; attributes: Record<string, string> }>;
+  calls(): Array<{
+    contactId: string;
+    destination: string;
+    contactName: string;
+    level: string;
+    loop: string;
+    status: string;
+    attributes: Record<string, string>;
+  }>;
   close(): Promise<void>;
 }
 
@@ -92,7 +100,8 @@ export async function startAlertingStack(options: AlertingStackOptions = {}): Pr
   const sns = new SnsEmulator();
   const snsEndpoint = await sns.start();
   const topicArn = sns.createTopic('waferwatch-test-alert-unacknowledged');
-  const registryEnv = options.stations === undefined ? {} : await seedRegistry(alerts.dynamoDbEndpoint, options.stations, options.env?.OPERATOR_COUNTRY_PREFIXES);
+  const registryEnv =
+    options.stations === undefined ? {} : await seedRegistry(alerts.dynamoDbEndpoint, options.stations, options.env?.OPERATOR_COUNTRY_PREFIXES);
   const env: Record<string, string> = {
     ...standIns.env,
     S3_ENDPOINT: s3Faults.endpoint,
@@ -145,7 +154,7 @@ export async function startAlertingStack(options: AlertingStackOptions = {}): Pr
     async upload(bytes, stationId) {
       const headers = stationId ? { 'content-type': 'image/png', 'x-station-id': stationId } : { 'content-type': 'image/png' };
       const event = rawUploadEvent(bytes, 'image/png', { headers, multiValueHeaders: {} });
-      const result = (await inspect(event, lambdaContext));
+      const result = await inspect(event, lambdaContext);
       return { statusCode: result.statusCode, body: JSON.parse(result.body) as Record<string, any> };
     },
     async drainAlerts() {

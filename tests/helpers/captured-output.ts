@@ -14,7 +14,14 @@ export async function captureOutput<T>(run: () => Promise<T>): Promise<{ result:
   const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(keep);
   try {
     const result = await run();
-    return { result, lines: chunks.join('').split('\n').filter((line) => line.trim().startsWith('{')).map((line) => JSON.parse(line) as OutputLine) };
+    return {
+      result,
+      lines: chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line.trim().startsWith('{'))
+        .map((line) => JSON.parse(line) as OutputLine),
+    };
   } finally {
     stdout.mockRestore();
     stderr.mockRestore();

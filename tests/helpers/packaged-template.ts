@@ -59,7 +59,12 @@ async function packageOnce(): Promise<PackagedService> {
   try {
     const stamp = await inputsStamp();
     const saved = await readFile(inputsStampPath, 'utf8').catch(() => undefined);
-    const reusable = saved === stamp && (await stat(templatePath).then(() => true, () => false));
+    const reusable =
+      saved === stamp &&
+      (await stat(templatePath).then(
+        () => true,
+        () => false,
+      ));
     let packageMs: number | undefined;
     if (!reusable) {
       const started = performance.now();
@@ -90,7 +95,11 @@ async function inputsStamp(): Promise<string> {
   const hash = createHash('sha256');
   const files = (await Promise.all(PACKAGE_INPUTS.map((input) => filesUnder(path.join(repoRoot, input))))).flat().sort();
   for (const file of files) {
-    hash.update(path.relative(repoRoot, file)).update('\0').update(await readFile(file)).update('\0');
+    hash
+      .update(path.relative(repoRoot, file))
+      .update('\0')
+      .update(await readFile(file))
+      .update('\0');
   }
   return hash.digest('hex');
 }
@@ -266,7 +275,12 @@ export function roleGrants(template: CloudFormationTemplate, roleId: string): Ro
     .flatMap((policy) => policyStatements(policy.PolicyDocument))
     .map((statement) => {
       if (statement.Effect !== 'Allow') throw new Error(`${roleId} ${statement.Sid ?? ''} is not an Allow statement`);
-      return { sid: statement.Sid, actions: [statement.Action].flat(), resources: [statement.Resource].flat().map(templateText), condition: statement.Condition };
+      return {
+        sid: statement.Sid,
+        actions: [statement.Action].flat(),
+        resources: [statement.Resource].flat().map(templateText),
+        condition: statement.Condition,
+      };
     });
 }
 

@@ -25,7 +25,9 @@ export async function makeTestWaferImage(options: TestWaferImageOptions = {}): P
   let image = sharp({ create: { width, height, channels: 3, background: { r: grey, g: grey, b: grey + 10 } } });
   if (options.redMarkSide) {
     const side = options.redMarkSide;
-    const mark = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+    const mark = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .png()
+      .toBuffer();
     image = image.composite([{ input: mark, left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2) }]);
   }
   // JPEG at top quality with no chroma subsampling keeps the red mark red enough for the emulator's rule.

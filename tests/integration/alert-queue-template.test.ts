@@ -47,7 +47,12 @@ function grants(roleId: string): Grant[] {
     .flatMap((policy) => policyStatements(policy.PolicyDocument))
     .map((statement) => {
       expect(statement.Effect, `${roleId} ${statement.Sid}`).toBe('Allow');
-      return { sid: statement.Sid, actions: [statement.Action].flat(), resources: [statement.Resource].flat().map(templateText), condition: statement.Condition };
+      return {
+        sid: statement.Sid,
+        actions: [statement.Action].flat(),
+        resources: [statement.Resource].flat().map(templateText),
+        condition: statement.Condition,
+      };
     });
 }
 
@@ -155,7 +160,9 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
     expect(placeCall.MemorySize).toBe(256);
     expect(functionRole('PlaceCallLambdaFunction')).toBe('PlaceCallRole');
     // Nothing else consumes the alert queue.
-    expect(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').filter(([, candidate]) => JSON.stringify(candidate).includes('AlertDeadLetterQueue'))).toEqual([]);
+    expect(
+      resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').filter(([, candidate]) => JSON.stringify(candidate).includes('AlertDeadLetterQueue')),
+    ).toEqual([]);
   });
 
   it('gives the publishers and placeCall the alert queues, table and call policy, and placeCall the Connect settings', () => {
@@ -255,7 +262,12 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
         condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ladder#*', 'contact#*'] } },
       },
       { sid: 'ReadStationRegistry', actions: ['dynamodb:GetItem'], resources: ['GetAtt:StationRegistryTable.Arn'], condition: undefined },
-      { sid: 'ReadAndUpdateInspectionRecords', actions: ['s3:GetObject', 's3:PutObject'], resources: ['${ImageBucket.Arn}/inspections/*.json'], condition: undefined },
+      {
+        sid: 'ReadAndUpdateInspectionRecords',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: ['${ImageBucket.Arn}/inspections/*.json'],
+        condition: undefined,
+      },
       // Names only, so a missing record is a 404 the consumer retries, not a 403.
       { sid: 'TellMissingRecordsApart', actions: ['s3:ListBucket'], resources: ['GetAtt:ImageBucket.Arn'], condition: undefined },
       { sid: 'CallOperator', actions: ['connect:StartOutboundVoiceContact'], resources: [CALL_OPERATOR_RESOURCE], condition: undefined },

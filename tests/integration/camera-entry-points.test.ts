@@ -44,19 +44,39 @@ describe('camera path entry points', () => {
     // The image claims (dynalite) and the alert queue (the SQS emulator): the pipeline checks the bytes before detecting.
     const alertServices = await startAlertServices();
     try {
-      for (const [key, value] of Object.entries({ ...standIns.env, ...alertEnv(alertServices), DETECTOR: 'embedded', EMBEDDED_MODEL_URI: '/nonexistent/model.wwm' })) vi.stubEnv(key, value);
+      for (const [key, value] of Object.entries({
+        ...standIns.env,
+        ...alertEnv(alertServices),
+        DETECTOR: 'embedded',
+        EMBEDDED_MODEL_URI: '/nonexistent/model.wwm',
+      }))
+        vi.stubEnv(key, value);
       const bucket = standIns.names.bucket;
       const inspectionId = newInspectionId();
       await standIns.clients.s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: `incoming/${inspectionId}`, Body: await syntheticWafer('png'), ContentType: 'image/png', Metadata: { 'station-id': 'cmp-1' } }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `incoming/${inspectionId}`,
+          Body: await syntheticWafer('png'),
+          ContentType: 'image/png',
+          Metadata: { 'station-id': 'cmp-1' },
+        }),
       );
       const { handler } = await import('../../functions/handlers/process-camera-upload');
       // Act
       const response = await handler(queued(bucket, `incoming/${inspectionId}`));
       // Assess
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'message-1' }]);
-      const record = JSON.parse(await (await standIns.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: recordKey(inspectionId) }))).Body!.transformToString());
-      expect(record).toMatchObject({ inspectionId, source: 'camera', stationId: 'cmp-1', status: 'not-inspected', detectionError: { code: 'DETECTOR_UNAVAILABLE' } });
+      const record = JSON.parse(
+        await (await standIns.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: recordKey(inspectionId) }))).Body!.transformToString(),
+      );
+      expect(record).toMatchObject({
+        inspectionId,
+        source: 'camera',
+        stationId: 'cmp-1',
+        status: 'not-inspected',
+        detectionError: { code: 'DETECTOR_UNAVAILABLE' },
+      });
       await expect(standIns.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `incoming/${inspectionId}` }))).resolves.toBeDefined();
     } finally {
       await Promise.all([standIns.close(), alertServices.close()]);
@@ -72,16 +92,22 @@ describe('camera path entry points', () => {
       for (const [key, value] of Object.entries({ ...standIns.env, CAMERA_MAX_IMAGE_BYTES: '1000' })) vi.stubEnv(key, value);
       const bucket = standIns.names.bucket;
       const inspectionId = newInspectionId();
-      await standIns.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `incoming/${inspectionId}`, Body: new Uint8Array(1001), ContentType: 'image/png' }));
+      await standIns.clients.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `incoming/${inspectionId}`, Body: new Uint8Array(1001), ContentType: 'image/png' }),
+      );
       const { handler } = await import('../../functions/handlers/process-camera-upload');
       // Act
       const response = await handler(queued(bucket, `incoming/${inspectionId}`));
       // Assess
       expect(response.batchItemFailures).toEqual([]);
-      const note = JSON.parse(await (await standIns.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: `rejected/${inspectionId}.json` }))).Body!.transformToString());
+      const note = JSON.parse(
+        await (await standIns.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: `rejected/${inspectionId}.json` }))).Body!.transformToString(),
+      );
       expect(note).toMatchObject({ inspectionId, code: 'IMAGE_TOO_LARGE' });
       expect(note.message).toMatch(/1001 bytes; the limit is 1000 bytes/);
-      await expect(standIns.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `incoming/${inspectionId}` }))).rejects.toMatchObject({ name: 'NotFound' });
+      await expect(standIns.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `incoming/${inspectionId}` }))).rejects.toMatchObject({
+        name: 'NotFound',
+      });
     } finally {
       await standIns.close();
     }

@@ -1,5 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packagedService, policyStatements, resourcesOfType, templateResource, templateText, type CloudFormationResource, type CloudFormationTemplate, type PolicyStatement } from '../helpers/packaged-template';
+import {
+  packagedService,
+  policyStatements,
+  resourcesOfType,
+  templateResource,
+  templateText,
+  type CloudFormationResource,
+  type CloudFormationTemplate,
+  type PolicyStatement,
+} from '../helpers/packaged-template';
 
 let template: CloudFormationTemplate;
 
@@ -72,7 +81,9 @@ describe('camera path in the packaged stack (issue 6)', () => {
 
   it('feeds processCameraUpload from the queue with partial batch failures, and dead-letters what keeps failing', () => {
     // Act
-    const [, mapping] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([, candidate]) => JSON.stringify(candidate).includes('CameraUploadQueue'))!;
+    const [, mapping] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([, candidate]) =>
+      JSON.stringify(candidate).includes('CameraUploadQueue'),
+    )!;
     const queue = props('CameraUploadQueue');
     // Assess
     expect(mapping.Properties).toMatchObject({

@@ -33,8 +33,12 @@ describe('camera path over the local stack: POST /uploads -> S3 POST to s3rver -
     expect(response.status).toBe(201);
     return (await response.json()) as UploadGrant;
   };
-  const bodyText = async (key: string) => (await (await s3.send(new GetObjectCommand({ Bucket: stack.env.IMAGE_BUCKET, Key: key }))).Body!.transformToString());
-  const exists = (key: string) => s3.send(new HeadObjectCommand({ Bucket: stack.env.IMAGE_BUCKET, Key: key })).then(() => true, () => false);
+  const bodyText = async (key: string) => await (await s3.send(new GetObjectCommand({ Bucket: stack.env.IMAGE_BUCKET, Key: key }))).Body!.transformToString();
+  const exists = (key: string) =>
+    s3.send(new HeadObjectCommand({ Bucket: stack.env.IMAGE_BUCKET, Key: key })).then(
+      () => true,
+      () => false,
+    );
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-camera-'));
@@ -59,7 +63,12 @@ describe('camera path over the local stack: POST /uploads -> S3 POST to s3rver -
     expect(stored.status).toBe(204);
     expect(response.status).toBe(200);
     const record = (await response.json()) as { status: string };
-    expect(record).toMatchObject({ inspectionId: upload.inspectionId, source: 'camera', stationId: 'litho-3', image: { sizeBytes: jpeg.length, width: 256, height: 256 } });
+    expect(record).toMatchObject({
+      inspectionId: upload.inspectionId,
+      source: 'camera',
+      stationId: 'litho-3',
+      image: { sizeBytes: jpeg.length, width: 256, height: 256 },
+    });
     expect(['normal', 'needs-review', 'anomalous']).toContain(record.status);
     expect(await exists(`incoming/${upload.inspectionId}`)).toBe(false);
   });
@@ -76,7 +85,9 @@ describe('camera path over the local stack: POST /uploads -> S3 POST to s3rver -
       state ^= state << 5;
       noise[index] = state & 0xff;
     }
-    const png = await sharp(noise, { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+    const png = await sharp(noise, { raw: { width: side, height: side, channels: 3 } })
+      .png({ compressionLevel: 1 })
+      .toBuffer();
     const upload = await grant();
     // Act
     await postToS3(upload, png, 'image/png');
@@ -85,7 +96,12 @@ describe('camera path over the local stack: POST /uploads -> S3 POST to s3rver -
     // Assess
     expect(png.length).toBeGreaterThan(4 * 1024 * 1024);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ inspectionId: upload.inspectionId, source: 'camera', stationId: 'default', image: { sizeBytes: png.length, width: side, height: side } });
+    expect(await response.json()).toMatchObject({
+      inspectionId: upload.inspectionId,
+      source: 'camera',
+      stationId: 'default',
+      image: { sizeBytes: png.length, width: side, height: side },
+    });
   });
 
   it('parks an invalid upload under rejected/ with its reason, keeps no record, and empties incoming/', async () => {
@@ -112,7 +128,14 @@ describe('camera path over the local stack: POST /uploads -> S3 POST to s3rver -
 
   it('parks an object put under incoming/ with a key the server never handed out', async () => {
     // Act
-    await s3.send(new PutObjectCommand({ Bucket: stack.env.IMAGE_BUCKET, Key: 'incoming/my-own-name.jpg', Body: await syntheticWafer('jpeg', 128, 128), ContentType: 'image/jpeg' }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: stack.env.IMAGE_BUCKET,
+        Key: 'incoming/my-own-name.jpg',
+        Body: await syntheticWafer('jpeg', 128, 128),
+        ContentType: 'image/jpeg',
+      }),
+    );
     await stack.cameraUploadsSettled();
     // Assess
     expect(JSON.parse(await bodyText('rejected/my-own-name.jpg.json'))).toMatchObject({ code: 'UNEXPECTED_KEY', key: 'incoming/my-own-name.jpg' });

@@ -71,7 +71,11 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     expect(JSON.stringify(properties.InstanceArn)).toContain(`:instance/${DEV_INSTANCE_ID}`);
     expect(JSON.parse(content)).toEqual(shipped);
     // Every placeholder is filled and nothing else is passed (an unused variable means the flow changed without the stack).
-    expect(placeholders.sort()).toEqual(Object.keys(variables).map((name) => `\${${name}}`).sort());
+    expect(placeholders.sort()).toEqual(
+      Object.keys(variables)
+        .map((name) => `\${${name}}`)
+        .sort(),
+    );
     expect(variables.RecordDecisionFunctionArn).toEqual({ 'Fn::GetAtt': [recordDecisionId, 'Arn'] });
     // No default decision any more (a call nobody acknowledges rings the next level), so nothing speaks one.
     expect(Object.keys(variables)).toEqual(['RecordDecisionFunctionArn']);
@@ -83,7 +87,9 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
   });
 
   it('lets only the Connect instance invoke record-decision, and associates the function with the instance', () => {
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(([, resource]) => resource.Properties?.Principal === 'connect.amazonaws.com');
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(
+      ([, resource]) => resource.Properties?.Principal === 'connect.amazonaws.com',
+    );
     expect(permissions).toHaveLength(1);
     const [permissionId, permission] = permissions[0] as [string, CloudFormationResource];
     const properties = permission.Properties as Record<string, unknown>;
@@ -92,7 +98,10 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     expect(JSON.stringify(properties.SourceArn)).toMatch(new RegExp(`:connect:.*:instance/${DEV_INSTANCE_ID}"`));
     expect(properties.SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
     const associations = resourcesOfType(template, 'AWS::Connect::IntegrationAssociation');
-    expect(associations.map(([, resource]) => [resource.Properties?.IntegrationType, referencedId(resource.Properties?.IntegrationArn)])).toContainEqual(['LAMBDA_FUNCTION', recordDecisionId]);
+    expect(associations.map(([, resource]) => [resource.Properties?.IntegrationType, referencedId(resource.Properties?.IntegrationArn)])).toContainEqual([
+      'LAMBDA_FUNCTION',
+      recordDecisionId,
+    ]);
     expect([flow.DependsOn].flat()).toContain(permissionId);
   });
 
@@ -124,7 +133,12 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     // ListBucket on the bucket (not its objects) lets S3 answer 404, not 403, for a missing record; the DynamoDB actions
     // acknowledge the alert (below). Nothing else: no Delete, no Connect, no queue.
     const ownActions = ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
-    expect(actions.filter((action: string) => !ownActions.includes(action))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:ListBucket']);
+    expect(actions.filter((action: string) => !ownActions.includes(action))).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      's3:ListBucket',
+    ]);
     // The keypress acknowledges: the ladder and the call's items of the alert state table, nothing else in it.
     const acknowledge = statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')));
     expect(acknowledge).toEqual([

@@ -39,7 +39,9 @@ describe('npm run deploy:site', () => {
   beforeEach(() => {
     cloudFormation.reset();
     apiGateway.reset();
-    cloudFormation.on(DescribeStacksCommand, { StackName: STACK }).resolves({ Stacks: [{ StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: OUTPUTS }] });
+    cloudFormation
+      .on(DescribeStacksCommand, { StackName: STACK })
+      .resolves({ Stacks: [{ StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: OUTPUTS }] });
     apiGateway.on(GetApiKeyCommand, { apiKey: 'k3y1d', includeValue: true }).resolves({ id: 'k3y1d', value: 'generated-key-value' });
   });
 
@@ -54,12 +56,26 @@ describe('npm run deploy:site', () => {
 
     // Assess
     expect(expected).toEqual(
-      expect.arrayContaining(['index.html', 'app.js', 'api-client.js', 'upload.js', 'inspection-card.js', 'history.js', 'alert-ladder.js', 'messages.js', 'styles.css']),
+      expect.arrayContaining([
+        'index.html',
+        'app.js',
+        'api-client.js',
+        'upload.js',
+        'inspection-card.js',
+        'history.js',
+        'alert-ladder.js',
+        'messages.js',
+        'styles.css',
+      ]),
     );
     expect(expected.some((file) => file.endsWith('.d.ts') || file === 'tsconfig.json')).toBe(false);
     expect(result.uploaded.sort()).toEqual([...expected, 'config.json'].sort());
     expect(result.siteUrl).toBe('https://d111111abcdef8.cloudfront.net');
-    expect(JSON.parse(await text('config.json'))).toEqual({ apiBaseUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod', apiKey: 'generated-key-value', local: false });
+    expect(JSON.parse(await text('config.json'))).toEqual({
+      apiBaseUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod',
+      apiKey: 'generated-key-value',
+      local: false,
+    });
     const html = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'index.html' }));
     expect(html.ContentType).toBe('text/html; charset=utf-8');
     expect(html.CacheControl).toBe('no-cache');
@@ -117,7 +133,11 @@ describe('npm run deploy:site', () => {
 
   it('names the missing output when the stack predates the site', async () => {
     // Prepare
-    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: OUTPUTS.filter((output) => output.OutputKey !== 'ApiKeyId') }] });
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        { StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: OUTPUTS.filter((output) => output.OutputKey !== 'ApiKeyId') },
+      ],
+    });
 
     // Act
     const deploying = deploySite({ cloudFormation: cloudFormation, apiGateway: apiGateway, s3, stackName: STACK });

@@ -34,7 +34,13 @@ describe('Lambda entry points', () => {
     // The image claims (dynalite) and the alert queue (the SQS emulator): the pipeline checks the bytes before detecting.
     const alertServices = await startAlertServices();
     try {
-      for (const [key, value] of Object.entries({ ...standIns.env, ...alertEnv(alertServices), DETECTOR: 'embedded', EMBEDDED_MODEL_URI: '/nonexistent/model.wwm' })) vi.stubEnv(key, value);
+      for (const [key, value] of Object.entries({
+        ...standIns.env,
+        ...alertEnv(alertServices),
+        DETECTOR: 'embedded',
+        EMBEDDED_MODEL_URI: '/nonexistent/model.wwm',
+      }))
+        vi.stubEnv(key, value);
       const { handler } = await import('../../functions/handlers/inspect-image');
       const { handler: getInspection } = await import('../../functions/handlers/get-inspection');
       const { apiEvent, rawUploadEvent, lambdaContext } = await import('../fixtures/api-events');

@@ -74,9 +74,9 @@ describe('escalation ladder in the packaged stack: contact events, station regis
     // The default bus, where Connect puts its events.
     expect(rule.EventBusName).toBeUndefined();
     expect(rule.EventPattern).toEqual({
-      'source': ['aws.connect'],
+      source: ['aws.connect'],
       'detail-type': ['Amazon Connect Contact Event'],
-      'detail': {
+      detail: {
         eventType: ['INITIATED', 'CONNECTED_TO_SYSTEM', 'DISCONNECTED'],
         instanceArn: [{ 'Fn::Sub': INSTANCE_ARN }],
       },
@@ -95,7 +95,9 @@ describe('escalation ladder in the packaged stack: contact events, station regis
 
   it('lets EventBridge invoke contactEvents only for that rule', () => {
     // Act
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(([, permission]) => JSON.stringify(permission.Properties?.FunctionName).includes('ContactEventsLambdaFunction'));
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(([, permission]) =>
+      JSON.stringify(permission.Properties?.FunctionName).includes('ContactEventsLambdaFunction'),
+    );
 
     // Assess
     expect(permissions).toHaveLength(1);
@@ -105,12 +107,16 @@ describe('escalation ladder in the packaged stack: contact events, station regis
     expect(permission.FunctionName).toEqual({ 'Fn::GetAtt': ['ContactEventsLambdaFunction', 'Arn'] });
     expect(templateText(permission.SourceArn)).toBe(RULE_ARN);
     // Nothing else may invoke it: every events.amazonaws.com permission of the stack is this one.
-    expect(resourcesOfType(template, 'AWS::Lambda::Permission').filter(([, candidate]) => candidate.Properties?.Principal === 'events.amazonaws.com')).toHaveLength(1);
+    expect(
+      resourcesOfType(template, 'AWS::Lambda::Permission').filter(([, candidate]) => candidate.Properties?.Principal === 'events.amazonaws.com'),
+    ).toHaveLength(1);
   });
 
-  it('parks an event the function kept failing on in the same dead-letter queue, after Lambda\'s own two retries', () => {
+  it("parks an event the function kept failing on in the same dead-letter queue, after Lambda's own two retries", () => {
     // Act
-    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').filter(([, config]) => JSON.stringify(config.Properties?.FunctionName).includes('ContactEventsLambdaFunction'));
+    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').filter(([, config]) =>
+      JSON.stringify(config.Properties?.FunctionName).includes('ContactEventsLambdaFunction'),
+    );
 
     // Assess
     expect(configs).toHaveLength(1);
@@ -126,7 +132,9 @@ describe('escalation ladder in the packaged stack: contact events, station regis
   it('keeps the contact events dead-letter queue encrypted and TLS-only, and lets only the rule send to it by policy', () => {
     // Prepare
     const queue = props('ContactEventsDeadLetterQueue');
-    const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').filter(([, policy]) => JSON.stringify(policy.Properties?.Queues).includes('"ContactEventsDeadLetterQueue"'));
+    const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').filter(([, policy]) =>
+      JSON.stringify(policy.Properties?.Queues).includes('"ContactEventsDeadLetterQueue"'),
+    );
 
     // Act
     expect(policies).toHaveLength(1);
@@ -140,7 +148,12 @@ describe('escalation ladder in the packaged stack: contact events, station regis
     expect(policy.Queues).toEqual([{ Ref: 'ContactEventsDeadLetterQueue' }]);
     expect(statements).toHaveLength(2);
     const [allow, deny] = statements;
-    expect(allow).toMatchObject({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['ContactEventsDeadLetterQueue', 'Arn'] } });
+    expect(allow).toMatchObject({
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': ['ContactEventsDeadLetterQueue', 'Arn'] },
+    });
     expect(Object.keys(allow?.Condition ?? {})).toEqual(['ArnEquals']);
     expect(Object.keys(allow?.Condition?.ArnEquals ?? {})).toEqual(['aws:SourceArn']);
     // The same ARN as the rule the Lambda permission names (the rule's Name under this account and region).
@@ -172,7 +185,12 @@ describe('escalation ladder in the packaged stack: contact events, station regis
       { sid: 'RingNextLevel', actions: ['sqs:SendMessage'], resources: ['GetAtt:AlertQueue.Arn'], condition: undefined },
       // Lambda's on-failure destination sends with the function's role.
       { sid: 'ParkFailedContactEvents', actions: ['sqs:SendMessage'], resources: ['GetAtt:ContactEventsDeadLetterQueue.Arn'], condition: undefined },
-      { sid: 'ReadAndUpdateInspectionRecords', actions: ['s3:GetObject', 's3:PutObject'], resources: ['${ImageBucket.Arn}/inspections/*.json'], condition: undefined },
+      {
+        sid: 'ReadAndUpdateInspectionRecords',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: ['${ImageBucket.Arn}/inspections/*.json'],
+        condition: undefined,
+      },
       { sid: 'TellMissingRecordsApart', actions: ['s3:ListBucket'], resources: ['GetAtt:ImageBucket.Arn'], condition: undefined },
     ]);
     expect(props('ContactEventsRole').ManagedPolicyArns).toBeUndefined();
@@ -192,9 +210,19 @@ describe('escalation ladder in the packaged stack: contact events, station regis
       },
       { sid: 'WriteTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'], condition: undefined },
       // Every record, its own inspection's and the folded ones the acknowledgement also lands on; never images or masks.
-      { sid: 'ReadAndUpdateInspectionRecords', actions: ['s3:GetObject', 's3:PutObject'], resources: ['${ImageBucket.Arn}/inspections/*.json'], condition: undefined },
+      {
+        sid: 'ReadAndUpdateInspectionRecords',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: ['${ImageBucket.Arn}/inspections/*.json'],
+        condition: undefined,
+      },
       { sid: 'TellMissingRecordsApart', actions: ['s3:ListBucket'], resources: ['GetAtt:ImageBucket.Arn'], condition: undefined },
-      { sid: 'AcknowledgeAlerts', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: ['GetAtt:AlertStateTable.Arn'], condition: ESCALATION_ITEMS },
+      {
+        sid: 'AcknowledgeAlerts',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: ['GetAtt:AlertStateTable.Arn'],
+        condition: ESCALATION_ITEMS,
+      },
     ]);
   });
 
@@ -233,14 +261,19 @@ describe('escalation ladder in the packaged stack: contact events, station regis
     // A listing (Scan, Query) or a batch is nobody's business in the functions.
     for (const roleId of roleIds()) {
       const actions = grants(roleId).flatMap((grant) => grant.actions);
-      expect(actions.filter((action) => /^dynamodb:(Scan|Query|Batch|DeleteTable|PartiQL)/.test(action)), roleId).toEqual([]);
+      expect(
+        actions.filter((action) => /^dynamodb:(Scan|Query|Batch|DeleteTable|PartiQL)/.test(action)),
+        roleId,
+      ).toEqual([]);
     }
     expect(environment('PlaceCallLambdaFunction').STATION_REGISTRY_TABLE).toEqual({ Ref: 'StationRegistryTable' });
   });
 
   it('publishes unacknowledged alerts to an SNS topic under the AWS-managed key that refuses plain-HTTP publishes, and only placeCall may publish', () => {
     // Prepare
-    const topicPolicies = resourcesOfType(template, 'AWS::SNS::TopicPolicy').filter(([, policy]) => JSON.stringify(policy.Properties?.Topics).includes('"AlertUnacknowledgedTopic"'));
+    const topicPolicies = resourcesOfType(template, 'AWS::SNS::TopicPolicy').filter(([, policy]) =>
+      JSON.stringify(policy.Properties?.Topics).includes('"AlertUnacknowledgedTopic"'),
+    );
 
     // Act
     expect(topicPolicies).toHaveLength(1);

@@ -26,7 +26,8 @@ describe('inspection API over the wire (Lookout for Vision detector)', () => {
   let defectivePng: Buffer;
   /** A different wafer photo each time: the same bytes sent again are the same inspection. */
   let photos = 0;
-  const another = (options: Parameters<typeof makeTestWaferImage>[0]) => makeTestWaferImage({ ...options, width: 160 + (photos += 1), height: 160 }).then((image) => image.bytes);
+  const another = (options: Parameters<typeof makeTestWaferImage>[0]) =>
+    makeTestWaferImage({ ...options, width: 160 + (photos += 1), height: 160 }).then((image) => image.bytes);
   const savedEnv = { ...process.env };
 
   beforeAll(async () => {
@@ -70,7 +71,10 @@ describe('inspection API over the wire (Lookout for Vision detector)', () => {
     // Prepare
     const callsBefore = standIns.connect.calls().length;
     // Act
-    const response = await inspect(rawUploadEvent(normalJpeg, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', 'x-station-id': 'litho-3' } }), lambdaContext);
+    const response = await inspect(
+      rawUploadEvent(normalJpeg, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', 'x-station-id': 'litho-3' } }),
+      lambdaContext,
+    );
     // Assess
     expect(response.statusCode).toBe(201);
     const body = JSON.parse(response.body);
@@ -91,7 +95,10 @@ describe('inspection API over the wire (Lookout for Vision detector)', () => {
     const response = await inspect(rawUploadEvent(defectivePng, 'application/octet-stream', { queryStringParameters: { station: 'etch-2' } }), lambdaContext);
     const body = JSON.parse(response.body);
     // The record fetched by id is what the upload answered, until place-call moves the alert on.
-    const beforeCall = await getInspection(apiEvent({ httpMethod: 'GET', resource: '/inspections/{id}', pathParameters: { id: body.inspectionId } }), lambdaContext);
+    const beforeCall = await getInspection(
+      apiEvent({ httpMethod: 'GET', resource: '/inspections/{id}', pathParameters: { id: body.inspectionId } }),
+      lambdaContext,
+    );
     const delivered = await deliverAlerts();
     const again = await deliverAlerts();
 
@@ -120,7 +127,12 @@ describe('inspection API over the wire (Lookout for Vision detector)', () => {
     });
     expect(call.clientToken).toContain(body.inspectionId);
     const afterCall = JSON.parse((await getInspection(apiEvent({ httpMethod: 'GET', pathParameters: { id: body.inspectionId } }), lambdaContext)).body);
-    expect(afterCall.alert).toMatchObject({ status: 'ringing', level: 1, loop: 1, attempts: [{ contactId: call.contactId, contactName: 'Operator', outcome: 'ringing' }] });
+    expect(afterCall.alert).toMatchObject({
+      status: 'ringing',
+      level: 1,
+      loop: 1,
+      attempts: [{ contactId: call.contactId, contactName: 'Operator', outcome: 'ringing' }],
+    });
   });
 
   it('answers the same wafer sent again with its first inspection, and rings no second time', async () => {
@@ -176,7 +188,9 @@ describe('inspection API over the wire (Lookout for Vision detector)', () => {
     const record = JSON.parse((await getInspection(apiEvent({ httpMethod: 'GET', pathParameters: { id: body.inspectionId } }), lambdaContext)).body);
     expect(record.alert).toMatchObject({ status: 'failed', code: 'CALL_REFUSED' });
     expect(record.alert.reason).not.toMatch(/\+\d{6,}/);
-    const parked = alertServices.sqs.messages(alertServices.deadLetterQueueUrl).filter((message) => JSON.parse(message.body).inspectionId === body.inspectionId);
+    const parked = alertServices.sqs
+      .messages(alertServices.deadLetterQueueUrl)
+      .filter((message) => JSON.parse(message.body).inspectionId === body.inspectionId);
     expect(parked).toHaveLength(1);
     expect(parked[0]!.messageAttributes.failureCode?.StringValue).toBe('CALL_REFUSED');
     expect(parked[0]!.messageAttributes.failureReason?.StringValue).not.toMatch(/\+\d{6,}/);

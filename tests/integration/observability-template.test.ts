@@ -48,9 +48,7 @@ describe('observability in the packaged template', () => {
       const xray = statements.filter((statement: PolicyStatement) => [statement.Action].flat().some((action) => String(action).startsWith('xray:')));
 
       // Assess
-      expect(xray, logicalId).toEqual([
-        { Sid: 'WriteTraces', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
-      ]);
+      expect(xray, logicalId).toEqual([{ Sid: 'WriteTraces', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' }]);
     }
   });
 
@@ -81,7 +79,7 @@ describe('observability in the packaged template', () => {
     expect(template.Conditions?.AlarmEmailGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
   });
 
-  it('alarms on the inspect function\'s error rate as Errors / Invocations', () => {
+  it("alarms on the inspect function's error rate as Errors / Invocations", () => {
     // Prepare
     const alarm = props('InspectImageErrorRateAlarm');
     const metrics = alarm.Metrics as Array<Record<string, any>>;
@@ -92,7 +90,10 @@ describe('observability in the packaged template', () => {
     // Assess
     expect(byId.errorRate.Expression).toBe('IF(invocations > 0, 100 * errors / invocations, 0)');
     expect(byId.errorRate.ReturnData).toBe(true);
-    for (const [id, name] of [['errors', 'Errors'], ['invocations', 'Invocations']] as const) {
+    for (const [id, name] of [
+      ['errors', 'Errors'],
+      ['invocations', 'Invocations'],
+    ] as const) {
       expect(byId[id].ReturnData).toBe(false);
       expect(byId[id].MetricStat.Metric).toEqual({
         Namespace: 'AWS/Lambda',
@@ -106,7 +107,7 @@ describe('observability in the packaged template', () => {
     expect(resource('InspectImageLambdaFunction').Type).toBe('AWS::Lambda::Function');
   });
 
-  it('alarms on the API\'s 5XX answers, for the stack\'s own API and stage', () => {
+  it("alarms on the API's 5XX answers, for the stack's own API and stage", () => {
     // Prepare
     const alarm = props('Api5xxAlarm');
     const apiName = props('ApiGatewayRestApi').Name as string;
@@ -162,7 +163,13 @@ describe('observability in the packaged template', () => {
       { Name: 'stage', Value: 'dev' },
     ]);
     expect(alarm.Dimensions).toEqual(callsFailed.Dimensions);
-    expect([alarm.Statistic, alarm.Period, alarm.EvaluationPeriods, alarm.ComparisonOperator, alarm.Threshold]).toEqual(['Sum', 60, 1, 'GreaterThanOrEqualToThreshold', 1]);
+    expect([alarm.Statistic, alarm.Period, alarm.EvaluationPeriods, alarm.ComparisonOperator, alarm.Threshold]).toEqual([
+      'Sum',
+      60,
+      1,
+      'GreaterThanOrEqualToThreshold',
+      1,
+    ]);
     // CloudWatch cannot publish to AlertUnacknowledgedTopic (encrypted with the AWS-managed SNS key, whose policy does not
     // let CloudWatch use it), so the alarm goes to the alarm topic only; placeCall itself publishes to the other.
     expect(alarm.AlarmActions).toEqual([ALARM_TOPIC]);

@@ -92,7 +92,11 @@ describe('local phone simulator', () => {
   const json = async (response: Response) => (await response.json()) as PhoneSessionView & { error: { code: string; message: string } };
 
   const pressKey = (contactId: string, body: unknown) =>
-    fetch(`${base}/_local/phone/${contactId}/keys`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(`${base}/_local/phone/${contactId}/keys`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const post = (contactId: string, action: 'decline' | 'hangup') => fetch(`${base}/_local/phone/${contactId}/${action}`, { method: 'POST' });
 
   it('answering speaks station and confidence, pressing 1 records keep, the record shows it, and the flow hangs up', async () => {
@@ -121,7 +125,11 @@ describe('local phone simulator', () => {
     expect(done.spoken.at(-1)).toBe('Thank you. Your decision is recorded: keep manufacturing. Goodbye.');
     const shown = await getInspection(apiEvent({ httpMethod: 'GET', pathParameters: { id: record.inspectionId } }), lambdaContext);
     expect(JSON.parse(shown.body).decision).toMatchObject({ decision: 'keep', key: '1', contactId });
-    expect(standIns.connect.call(contactId)).toMatchObject({ status: 'completed', disconnectReason: 'CONTACT_FLOW_DISCONNECT', decision: { status: 'recorded', decision: 'keep' } });
+    expect(standIns.connect.call(contactId)).toMatchObject({
+      status: 'completed',
+      disconnectReason: 'CONTACT_FLOW_DISCONNECT',
+      decision: { status: 'recorded', decision: 'keep' },
+    });
     expect(eventsOf(contactId)).toEqual([
       ['INITIATED', null],
       ['CONNECTED_TO_SYSTEM', null],
@@ -180,7 +188,9 @@ describe('local phone simulator', () => {
       ['INITIATED', null],
       ['DISCONNECTED', 'TELECOM_BUSY'],
     ]);
-    expect(events.find((event) => event.detail.contactId === contactId && event.detail.eventType === 'DISCONNECTED')?.detail).not.toHaveProperty('connectedToSystemTimestamp');
+    expect(events.find((event) => event.detail.contactId === contactId && event.detail.eventType === 'DISCONNECTED')?.detail).not.toHaveProperty(
+      'connectedToSystemTimestamp',
+    );
   });
 
   it('hanging up an answered call ends it without a key; keys and declining are refused afterwards', async () => {
@@ -229,14 +239,23 @@ describe('local phone simulator', () => {
       const placed = await fetch(`${emulator.endpoint}/contact/outbound-voice`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ InstanceId: 'i', ContactFlowId: 'f', DestinationPhoneNumber: '+15555550100', SourcePhoneNumber: '+15555550199', Attributes: { inspectionId: 'x' } }),
+        body: JSON.stringify({
+          InstanceId: 'i',
+          ContactFlowId: 'f',
+          DestinationPhoneNumber: '+15555550100',
+          SourcePhoneNumber: '+15555550199',
+          Attributes: { inspectionId: 'x' },
+        }),
       });
       const { ContactId: contactId } = (await placed.json()) as { ContactId: string };
       // Act
       await expect.poll(() => emulator.call(contactId)?.status, { timeout: 2_000 }).toBe('no-answer');
       const answer = await fetch(`${served.base}/_local/phone/${contactId}`);
       // Assess
-      expect([answer.status, (await json(answer)).error]).toEqual([409, { code: 'CALL_ENDED', message: 'Nobody answered within the ring time; the call has ended.' }]);
+      expect([answer.status, (await json(answer)).error]).toEqual([
+        409,
+        { code: 'CALL_ENDED', message: 'Nobody answered within the ring time; the call has ended.' },
+      ]);
       expect(emulator.contactEvents(contactId).map((event) => [event.detail.eventType, event.detail.disconnectReason ?? null])).toEqual([
         ['INITIATED', null],
         ['DISCONNECTED', 'TELECOM_TIMEOUT'],

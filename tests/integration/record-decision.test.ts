@@ -58,20 +58,40 @@ describe('record-decision over S3', () => {
   it('silence twice records nothing; a later call decides, and a third contact changes nothing', async () => {
     const record = anomalousRecord();
     await store.putRecord(record);
-    await runContact(shippedFlow(), { contactId: 'contact-silent', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['timeout', 'timeout'] });
+    await runContact(shippedFlow(), {
+      contactId: 'contact-silent',
+      attributes: alertAttributes(record),
+      invokeLambda: (_, event) => recordDecision(event),
+      inputs: ['timeout', 'timeout'],
+    });
     expect(await decisionShownBy(record.inspectionId)).toBeUndefined();
 
-    await runContact(shippedFlow(), { contactId: 'contact-later', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['1'] });
+    await runContact(shippedFlow(), {
+      contactId: 'contact-later',
+      attributes: alertAttributes(record),
+      invokeLambda: (_, event) => recordDecision(event),
+      inputs: ['1'],
+    });
     const standing = await decisionShownBy(record.inspectionId);
     expect(standing).toMatchObject({ decision: 'keep', key: '1', contactId: 'contact-later' });
-    const third = await runContact(shippedFlow(), { contactId: 'contact-third', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['2'] });
+    const third = await runContact(shippedFlow(), {
+      contactId: 'contact-third',
+      attributes: alertAttributes(record),
+      invokeLambda: (_, event) => recordDecision(event),
+      inputs: ['2'],
+    });
     expect(third.lambdaInvocations[0]?.response).toMatchObject({ status: 'conflict', decision: 'keep' });
     expect(await decisionShownBy(record.inspectionId)).toEqual(standing);
   });
 
   it('a call for an inspection S3 does not hold: INSPECTION_NOT_FOUND, and the caller hears it was not recorded and the dashboard pointer', async () => {
     const record = anomalousRecord();
-    const session = await runContact(shippedFlow(), { contactId: 'contact-unknown', attributes: alertAttributes(record), invokeLambda: (_, event) => recordDecision(event), inputs: ['1'] });
+    const session = await runContact(shippedFlow(), {
+      contactId: 'contact-unknown',
+      attributes: alertAttributes(record),
+      invokeLambda: (_, event) => recordDecision(event),
+      inputs: ['1'],
+    });
     expect(session.lambdaInvocations[0]?.response).toMatchObject({ status: 'error', code: 'INSPECTION_NOT_FOUND' });
     expect(session.spoken.at(-1)).toBe(
       'Sorry, your answer could not be recorded, so the alert stays open and you may be called again. Please check the inspection on the dashboard. Goodbye.',

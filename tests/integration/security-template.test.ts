@@ -34,7 +34,9 @@ const resourcesOf = (statement: PolicyStatement): string[] => [statement.Resourc
 
 /** The bucket policy attached to a bucket, by the bucket's logical id. */
 function bucketPolicyOf(bucketId: string): PolicyStatement[] {
-  const policy = resourcesOfType(template, 'AWS::S3::BucketPolicy').find(([, candidate]) => (candidate.Properties?.Bucket as { Ref?: string }).Ref === bucketId);
+  const policy = resourcesOfType(template, 'AWS::S3::BucketPolicy').find(
+    ([, candidate]) => (candidate.Properties?.Bucket as { Ref?: string }).Ref === bucketId,
+  );
   if (!policy) throw new Error(`${bucketId} has no bucket policy`);
   return policyStatements(policy[1].Properties?.PolicyDocument);
 }
@@ -66,7 +68,12 @@ describe('security of the packaged stack (issue 7)', () => {
     expect(ids).toEqual(expect.arrayContaining(['ImageBucket', 'SiteBucket', 'AccessLogBucket']));
     for (const [logicalId, bucket] of buckets) {
       const properties = bucket.Properties as Record<string, any>;
-      expect(properties.PublicAccessBlockConfiguration, logicalId).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(properties.PublicAccessBlockConfiguration, logicalId).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
       const rules = properties.BucketEncryption.ServerSideEncryptionConfiguration as Array<Record<string, any>>;
       expect(rules.length, logicalId).toBeGreaterThan(0);
       for (const rule of rules) expect(['AES256', 'aws:kms', 'aws:kms:dsse'], logicalId).toContain(rule.ServerSideEncryptionByDefault.SSEAlgorithm);
@@ -77,9 +84,16 @@ describe('security of the packaged stack (issue 7)', () => {
       expect(denyPlainHttp?.Principal, logicalId).toBe('*');
       expect(actionsOf(denyPlainHttp!), logicalId).toEqual(['s3:*']);
       const denied = resourcesOf(denyPlainHttp!);
-      expect(denied.some((text) => text.endsWith('/*')), `${logicalId} objects`).toBe(true);
-      expect(denied.some((text) => !text.endsWith('/*')), `${logicalId} bucket`).toBe(true);
-      if (logicalId !== 'ServerlessDeploymentBucket') expect(properties.OwnershipControls, logicalId).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+      expect(
+        denied.some((text) => text.endsWith('/*')),
+        `${logicalId} objects`,
+      ).toBe(true);
+      expect(
+        denied.some((text) => !text.endsWith('/*')),
+        `${logicalId} bucket`,
+      ).toBe(true);
+      if (logicalId !== 'ServerlessDeploymentBucket')
+        expect(properties.OwnershipControls, logicalId).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
     }
   });
 
@@ -106,7 +120,7 @@ describe('security of the packaged stack (issue 7)', () => {
     }
   });
 
-  it('lets only this stack\'s CloudFront distribution read the site bucket, and nobody else in through a bucket policy', () => {
+  it("lets only this stack's CloudFront distribution read the site bucket, and nobody else in through a bucket policy", () => {
     // Act
     const allows = resourcesOfType(template, 'AWS::S3::BucketPolicy').flatMap(([logicalId, policy]) =>
       policyStatements(policy.Properties?.PolicyDocument)
@@ -120,7 +134,9 @@ describe('security of the packaged stack (issue 7)', () => {
     expect(siteRead[0]?.Principal).toEqual({ Service: 'cloudfront.amazonaws.com' });
     expect(actionsOf(siteRead[0]!)).toEqual(['s3:GetObject']);
     expect(resourcesOf(siteRead[0]!)).toEqual(['${SiteBucket.Arn}/*']);
-    expect(templateText(siteRead[0]?.Condition?.StringEquals?.['AWS:SourceArn'])).toBe('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${SiteDistribution}');
+    expect(templateText(siteRead[0]?.Condition?.StringEquals?.['AWS:SourceArn'])).toBe(
+      'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${SiteDistribution}',
+    );
     // Every Allow in any bucket policy goes to an AWS service principal pinned to this account's resources.
     for (const { logicalId, statement } of allows) {
       expect(statement.Principal, logicalId).toEqual({ Service: expect.stringMatching(/\.amazonaws\.com$/) });
@@ -131,14 +147,18 @@ describe('security of the packaged stack (issue 7)', () => {
   it('grants no S3, Lookout for Vision, Connect, SQS, DynamoDB or SNS action on a wildcard resource, in any IAM policy', () => {
     // Prepare
     const documents = [
-      ...resourcesOfType(template, 'AWS::IAM::Role').flatMap(([, role]) => ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>).map((policy) => policy.PolicyDocument)),
+      ...resourcesOfType(template, 'AWS::IAM::Role').flatMap(([, role]) =>
+        ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>).map((policy) => policy.PolicyDocument),
+      ),
       ...resourcesOfType(template, 'AWS::IAM::Policy').map(([, policy]) => policy.Properties?.PolicyDocument),
       ...resourcesOfType(template, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties?.PolicyDocument),
     ];
 
     // Act
     const allows = documents.flatMap(policyStatements).filter((statement) => statement.Effect === 'Allow');
-    const scoped = allows.filter((statement) => actionsOf(statement).some((action) => SCOPED_SERVICES.some((service) => action.toLowerCase().startsWith(`${service}:`))));
+    const scoped = allows.filter((statement) =>
+      actionsOf(statement).some((action) => SCOPED_SERVICES.some((service) => action.toLowerCase().startsWith(`${service}:`))),
+    );
 
     // Assess
     expect(scoped.length).toBeGreaterThan(0);
@@ -199,7 +219,7 @@ describe('security of the packaged stack (issue 7)', () => {
     expect(template.Outputs?.ApiKeyId).toEqual(expect.objectContaining({ Value: { Ref: keyId } }));
   });
 
-  it('answers a missing or wrong key with a 403 in the API\'s error shape, readable by the site (like the local stack)', () => {
+  it("answers a missing or wrong key with a 403 in the API's error shape, readable by the site (like the local stack)", () => {
     // Act
     const responses = resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties as Record<string, any>);
     const invalidKey = responses.find((response) => response.ResponseType === 'INVALID_API_KEY');
@@ -209,7 +229,9 @@ describe('security of the packaged stack (issue 7)', () => {
     expect(JSON.parse(invalidKey?.ResponseTemplates['application/json'])).toEqual(MISSING_API_KEY_RESPONSE);
     expect(responses.map((response) => response.ResponseType).sort()).toEqual(['DEFAULT_4XX', 'DEFAULT_5XX', 'INVALID_API_KEY']);
     for (const response of responses) {
-      expect(templateText(response.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin']), response.ResponseType).toBe(`'https://${SITE_DOMAIN}'`);
+      expect(templateText(response.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin']), response.ResponseType).toBe(
+        `'https://${SITE_DOMAIN}'`,
+      );
       expect(response.ResponseParameters['gatewayresponse.header.Content-Type'], response.ResponseType).toBe("'application/json; charset=utf-8'");
     }
   });
@@ -254,7 +276,8 @@ describe('security of the packaged stack (issue 7)', () => {
 
     // Assess
     expect(defaults).toContain('imageRetentionDays');
-    for (const name of ['operatorCountryPrefixes', 'operatorPhoneNumber', 'connectSourcePhoneNumber', 'connectInstanceId']) expect(defaults).not.toMatch(new RegExp(`^\\s+${name}:`, 'm'));
+    for (const name of ['operatorCountryPrefixes', 'operatorPhoneNumber', 'connectSourcePhoneNumber', 'connectInstanceId'])
+      expect(defaults).not.toMatch(new RegExp(`^\\s+${name}:`, 'm'));
     expect(variables.OPERATOR_COUNTRY_PREFIXES).toBe('+1');
     expect(String(variables.OPERATOR_PHONE_NUMBER).startsWith('+1')).toBe(true);
   });

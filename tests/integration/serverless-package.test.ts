@@ -168,7 +168,13 @@ function runProbe(probe: string, cwd: string, env: Record<string, string>): Prom
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', probe], { cwd, env, timeout: 60_000 }, (error, out, err) => {
       if (error) reject(new Error(`${error.message}\n${out}\n${err}`));
-      else resolve(out.split('\n').filter((line) => line.startsWith('RESULT ')).map((line) => JSON.parse(line.slice('RESULT '.length)) as unknown));
+      else
+        resolve(
+          out
+            .split('\n')
+            .filter((line) => line.startsWith('RESULT '))
+            .map((line) => JSON.parse(line.slice('RESULT '.length)) as unknown),
+        );
     });
   });
 }
@@ -205,7 +211,10 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       // Assess
       expect(names, name).toContain(modulePath);
       const otherHandlers = FUNCTION_NAMES.filter((other) => other !== name).map((other) => `${FUNCTIONS[other].handler.replace(/\.handler$/, '')}.mjs`);
-      expect(names.filter((entry) => otherHandlers.includes(entry)), name).toEqual([]);
+      expect(
+        names.filter((entry) => otherHandlers.includes(entry)),
+        name,
+      ).toEqual([]);
     }
   });
 
@@ -267,7 +276,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
-  it('answers in the API\'s JSON error shape when API Gateway itself rejects or fails a request', () => {
+  it("answers in the API's JSON error shape when API Gateway itself rejects or fails a request", () => {
     // Act
     const responses = resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties as Record<string, any>);
 
@@ -277,7 +286,9 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       expect(response, type).toBeDefined();
       const body = response?.ResponseTemplates['application/json'] as string;
       // Fill the mapping variables as API Gateway would and the result must be the API's error JSON.
-      const rendered = body.replace('$context.error.responseType', 'REQUEST_TOO_LARGE').replace('$context.error.messageString', JSON.stringify('Request Too Long'));
+      const rendered = body
+        .replace('$context.error.responseType', 'REQUEST_TOO_LARGE')
+        .replace('$context.error.messageString', JSON.stringify('Request Too Long'));
       expect(JSON.parse(rendered)).toEqual({ error: { code: 'REQUEST_TOO_LARGE', message: 'Request Too Long' } });
       expect(response?.ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/json; charset=utf-8'");
     }
@@ -362,9 +373,16 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     const readers = Object.entries(WIRING).map(([name, { fragments }]) => ({ name, variables: variablesOf(fragments) }));
 
     // Assess
-    expect(Object.keys(WIRING).map((name) => name.charAt(0).toUpperCase() + name.slice(1)).sort()).toEqual(functionNames.sort());
+    expect(
+      Object.keys(WIRING)
+        .map((name) => name.charAt(0).toUpperCase() + name.slice(1))
+        .sort(),
+    ).toEqual(functionNames.sort());
     for (const { name, variables } of readers) {
-      expect(variables.filter((variable) => calling.includes(variable)), name).toEqual(name === 'placeCall' ? calling : []);
+      expect(
+        variables.filter((variable) => calling.includes(variable)),
+        name,
+      ).toEqual(name === 'placeCall' ? calling : []);
       // Whatever a function reads is in its deployed environment, or has a default, or is a local override.
       const environment = resolvedEnvironment(name);
       expect(() => WIRING[name]!.read(environment), name).not.toThrow();
@@ -398,8 +416,14 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       expect(denyPlainHttp, logicalId).toBeDefined();
       expect(actionsOf(denyPlainHttp as Statement), logicalId).toContain('s3:*');
       const denied = resourcesOf(denyPlainHttp as Statement).map(templateText);
-      expect(denied.some((text) => text.endsWith('/*')), `${logicalId} objects`).toBe(true);
-      expect(denied.some((text) => !text.endsWith('/*')), `${logicalId} bucket`).toBe(true);
+      expect(
+        denied.some((text) => text.endsWith('/*')),
+        `${logicalId} objects`,
+      ).toBe(true);
+      expect(
+        denied.some((text) => !text.endsWith('/*')),
+        `${logicalId} bucket`,
+      ).toBe(true);
     }
     expect(imageBucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(imageBucket.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
@@ -424,7 +448,9 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     for (const { logicalId, role } of roles) {
       expect(role.Type, logicalId).toBe('AWS::IAM::Role');
       const trust = role.Properties?.AssumeRolePolicyDocument as { Statement: Statement[] };
-      expect(trust.Statement, logicalId).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } })]);
+      expect(trust.Statement, logicalId).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }),
+      ]);
       expect(role.Properties?.ManagedPolicyArns, logicalId).toBeUndefined();
     }
   });
@@ -524,7 +550,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
-  it('scopes each function\'s log permissions to its own log group', () => {
+  it("scopes each function's log permissions to its own log group", () => {
     for (const name of FUNCTION_NAMES) {
       // Prepare
       const functionName = lambdaFunction(name).Properties?.FunctionName as string;
@@ -542,7 +568,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
-  it('ships sharp for linux-arm64 (native addon and libvips) and no other platform\'s binaries in the inspect zip', async () => {
+  it("ships sharp for linux-arm64 (native addon and libvips) and no other platform's binaries in the inspect zip", async () => {
     // Act
     const names = (await zipEntries('inspectImage')).map((entry) => entry.name);
 
@@ -555,7 +581,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     expect(names.filter((entry) => entry.endsWith('.node') && !entry.includes('linux-arm64'))).toEqual([]);
   });
 
-  it('keeps every function package within Lambda\'s limits (50 MB zipped, 250 MB unzipped)', async () => {
+  it("keeps every function package within Lambda's limits (50 MB zipped, 250 MB unzipped)", async () => {
     for (const name of FUNCTION_NAMES) {
       // Prepare
       const zipped = await stat(path.join(artifactsDir, `${name}.zip`));
@@ -594,15 +620,14 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       tableName: stationRegistryTable,
       allowedPrefixes: [resolvedEnvironment('placeCall').OPERATOR_COUNTRY_PREFIXES as string],
       cacheSeconds: 0,
-    }).importStations([{ id: 'default', name: 'Default station', escalation: [{ contacts: [{ name: 'Line operator', phone: standIns.names.operatorPhoneNumber }] }] }]);
+    }).importStations([
+      { id: 'default', name: 'Default station', escalation: [{ contacts: [{ name: 'Line operator', phone: standIns.names.operatorPhoneNumber }] }] },
+    ]);
     const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
     await extractZipEntries(path.join(artifactsDir, 'inspectImage.zip'), ['functions/handlers/inspect-image.mjs', MODEL_ENTRY], workDir);
     await extractZipEntries(path.join(artifactsDir, 'placeCall.zip'), ['functions/handlers/place-call.mjs'], workDir);
     await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
-    const photos = [
-      path.join(repoRoot, 'samples/wafer-photos/good/120_wafer.jpg'),
-      path.join(repoRoot, 'samples/wafer-photos/anomalous/120_scratch.jpg'),
-    ];
+    const photos = [path.join(repoRoot, 'samples/wafer-photos/good/120_wafer.jpg'), path.join(repoRoot, 'samples/wafer-photos/anomalous/120_scratch.jpg')];
     const { names } = standIns;
     const environment = (name: string) => ({
       PATH: process.env.PATH ?? '',

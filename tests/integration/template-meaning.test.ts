@@ -62,11 +62,11 @@ describe('the packaged template keeps its meaning (tests/fixtures/packaged-templ
     const differing = differingEntries(actual, saved);
 
     // Assess: first the entries that differ, side by side (a readable diff), then the whole template.
-    const hint = 'The packaged template changed. If intended, refresh the fixture: WAFERWATCH_REFRESH_TEMPLATE_FIXTURE=1 npx vitest run tests/integration/template-meaning.test.ts';
-    expect(
-      Object.fromEntries(differing.map((key) => [key, entry(actual, key)])),
-      `${hint}\nDiffering: ${differing.join(', ')}`,
-    ).toEqual(Object.fromEntries(differing.map((key) => [key, entry(saved, key)])));
+    const hint =
+      'The packaged template changed. If intended, refresh the fixture: WAFERWATCH_REFRESH_TEMPLATE_FIXTURE=1 npx vitest run tests/integration/template-meaning.test.ts';
+    expect(Object.fromEntries(differing.map((key) => [key, entry(actual, key)])), `${hint}\nDiffering: ${differing.join(', ')}`).toEqual(
+      Object.fromEntries(differing.map((key) => [key, entry(saved, key)])),
+    );
     expect(actual, hint).toEqual(saved);
   });
 

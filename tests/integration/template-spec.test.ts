@@ -44,7 +44,10 @@ describe('the packaged template against the CloudFormation resource specificatio
 
     // Assess
     expect(problems).toEqual([
-      { path: 'Resources.AlertQueue.Properties.VisibilityTimout', message: 'AWS::SQS::Queue has no property VisibilityTimout (did you mean VisibilityTimeout?)' },
+      {
+        path: 'Resources.AlertQueue.Properties.VisibilityTimout',
+        message: 'AWS::SQS::Queue has no property VisibilityTimout (did you mean VisibilityTimeout?)',
+      },
     ]);
   });
 });

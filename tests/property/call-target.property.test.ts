@@ -16,7 +16,16 @@ import { createPlaceCallHandler } from '../../functions/adapters/sqs/place-call-
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../local/emulators/dynamodb-emulator';
 import { alertQueueEvent, RecordingQueueControl } from '../fixtures/alert-events';
 import { apiEvent, lambdaContext, multipartBody } from '../fixtures/api-events';
-import { InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, RecordingNotifier, RecordingTimers, ScriptedDetector, verdict } from '../fixtures/fakes';
+import {
+  InMemoryImageClaims,
+  InMemoryInspectionStore,
+  MemoryLogger,
+  RecordingAlertPublisher,
+  RecordingNotifier,
+  RecordingTimers,
+  ScriptedDetector,
+  verdict,
+} from '../fixtures/fakes';
 import { syntheticWafer } from '../fixtures/wafer-images';
 import { SharpImageDecoder } from '../../functions/adapters/image-decoding/sharp-image-decoder';
 
@@ -32,7 +41,17 @@ const ALLOWED_PREFIXES = ['+44'];
 const OPERATOR_PHONE_NUMBER = '+447700900123';
 const STATION = defaultStation(OPERATOR_PHONE_NUMBER);
 const STATION_NUMBERS = new Set(STATION.escalation.flatMap((level) => level.contacts.map((contact) => contact.phone)));
-const ATTRIBUTE_NAMES = ['callKind', 'confidencePercent', 'contactName', 'escalationLevel', 'escalationLoop', 'foldedAnomalies', 'inspectionId', 'stationId', 'stationName'];
+const ATTRIBUTE_NAMES = [
+  'callKind',
+  'confidencePercent',
+  'contactName',
+  'escalationLevel',
+  'escalationLoop',
+  'foldedAnomalies',
+  'inspectionId',
+  'stationId',
+  'stationName',
+];
 const ALERT_STATE_TABLE = 'waferwatch-alert-state';
 
 /** Values an attacker would try: other numbers (premium, satellite, spaced), other instances and flows, injection text. */
@@ -76,12 +95,18 @@ const hostileName = fc.oneof(
 const hostileFields = fc.dictionary(hostileName, hostileValue, { maxKeys: 5 });
 /** Header names must be valid tokens to reach a handler at all (API Gateway refuses the rest). */
 const hostileHeaders = fc.dictionary(
-  fc.oneof(fc.constantFrom('x-destination-phone-number', 'x-operator-phone', 'x-connect-instance-id', 'x-contact-flow-id', 'x-amz-target', 'host', 'x-forwarded-for'), fc.stringMatching(/^x-[a-z0-9-]{1,16}$/)),
+  fc.oneof(
+    fc.constantFrom('x-destination-phone-number', 'x-operator-phone', 'x-connect-instance-id', 'x-contact-flow-id', 'x-amz-target', 'host', 'x-forwarded-for'),
+    fc.stringMatching(/^x-[a-z0-9-]{1,16}$/),
+  ),
   hostileValue,
   { maxKeys: 4 },
 );
 /** A station id the API accepts (so the call happens), one that looks like a number, or a hostile one. */
-const stationId = fc.option(fc.oneof(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,20}$/), fc.constantFrom('+447700900999', '882123456789', 'line-4'), hostileValue), { nil: undefined });
+const stationId = fc.option(
+  fc.oneof(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,20}$/), fc.constantFrom('+447700900999', '882123456789', 'line-4'), hostileValue),
+  { nil: undefined },
+);
 
 interface HostileRequest {
   shape: 'raw' | 'multipart' | 'json';
@@ -109,13 +134,19 @@ function toEvent(request: HostileRequest, image: Buffer): APIGatewayProxyEvent {
   if (request.station !== undefined && request.stationIn === 'query') query.station = request.station;
   if (request.station !== undefined && request.stationIn === 'header') headers['x-station-id'] = request.station;
   const bodyStation = request.station !== undefined && request.stationIn === 'body' ? request.station : undefined;
-  const common = { queryStringParameters: Object.keys(query).length > 0 ? query : null, stageVariables: request.stageVariables, pathParameters: request.fields };
+  const common = {
+    queryStringParameters: Object.keys(query).length > 0 ? query : null,
+    stageVariables: request.stageVariables,
+    pathParameters: request.fields,
+  };
   if (request.shape === 'raw') {
     return apiEvent({ ...common, headers: { ...headers, 'content-type': 'image/jpeg' }, body: image.toString('base64'), isBase64Encoded: true });
   }
   if (request.shape === 'multipart') {
     const parts = [
-      ...Object.entries(request.fields).filter(([name]) => name !== 'image' && name !== 'station').map(([name, value]) => ({ name, value })),
+      ...Object.entries(request.fields)
+        .filter(([name]) => name !== 'image' && name !== 'station')
+        .map(([name, value]) => ({ name, value })),
       ...(bodyStation !== undefined ? [{ name: 'station', value: bodyStation }] : []),
       { name: 'image', value: image, filename: 'wafer.jpg', contentType: 'image/jpeg' },
     ];
@@ -206,7 +237,15 @@ describe('toll-fraud guard: who is called comes from configuration and the stati
       queue,
       logger,
       now,
-      policy: { stationCooldownMs: 0, dailyCallCap: 1_000_000, maxAttempts: 5, leaseSeconds: 40, retryBaseSeconds: 10, ackTimeoutSeconds: 120, escalationLoops: 2 },
+      policy: {
+        stationCooldownMs: 0,
+        dailyCallCap: 1_000_000,
+        maxAttempts: 5,
+        leaseSeconds: 40,
+        retryBaseSeconds: 10,
+        ackTimeoutSeconds: 120,
+        escalationLoops: 2,
+      },
     }));
     return { store, alerts, queue, timers, notifier, inspect, placeCall };
   }
@@ -215,7 +254,10 @@ describe('toll-fraud guard: who is called comes from configuration and the stati
   async function callsDuring(run: () => Promise<unknown>) {
     const before = connect.commandCalls(StartOutboundVoiceContactCommand).length;
     await run();
-    return connect.commandCalls(StartOutboundVoiceContactCommand).slice(before).map((call) => call.args[0].input);
+    return connect
+      .commandCalls(StartOutboundVoiceContactCommand)
+      .slice(before)
+      .map((call) => call.args[0].input);
   }
 
   function expectConfiguredTarget(calls: Awaited<ReturnType<typeof callsDuring>>): void {
@@ -264,12 +306,21 @@ describe('toll-fraud guard: who is called comes from configuration and the stati
     // Assess
     // The property must have been exercised on calls that were actually placed, not only on refused requests.
     expect(answered201).toBeGreaterThan(50);
-    for (const call of connect.commandCalls(StartOutboundVoiceContactCommand)) expect(STATION_NUMBERS.has(call.args[0].input.DestinationPhoneNumber as string)).toBe(true);
+    for (const call of connect.commandCalls(StartOutboundVoiceContactCommand))
+      expect(STATION_NUMBERS.has(call.args[0].input.DestinationPhoneNumber as string)).toBe(true);
   });
 
   /** A genuine alert: a real upload's published message, whose inspection record exists, so a valid message rings. */
   async function genuineAlert(path: AlertPath, stationId = 'line-4'): Promise<AlertMessage> {
-    const response = await path.inspect(apiEvent({ headers: { 'content-type': 'image/jpeg' }, queryStringParameters: { station: stationId }, body: image.toString('base64'), isBase64Encoded: true }), lambdaContext);
+    const response = await path.inspect(
+      apiEvent({
+        headers: { 'content-type': 'image/jpeg' },
+        queryStringParameters: { station: stationId },
+        body: image.toString('base64'),
+        isBase64Encoded: true,
+      }),
+      lambdaContext,
+    );
     expect(response.statusCode).toBe(201);
     expect(path.alerts.messages).toHaveLength(1);
     return path.alerts.messages[0]!;
@@ -308,9 +359,28 @@ describe('toll-fraud guard: who is called comes from configuration and the stati
     const path = alertPath();
     const genuine = await genuineAlert(path);
     await path.placeCall(alertQueueEvent([JSON.stringify(genuine)]));
-    const hostile = { DestinationPhoneNumber: '+882123456789', destinationPhoneNumber: '+882123456789', contacts: [{ name: 'Evil', phone: '+882123456789' }], stationName: 'Evil <speak>' };
-    const timer = JSON.stringify({ ...hostile, kind: 'escalate', inspectionId: genuine.inspectionId, stationId: genuine.stationId, fromStep: 0, reason: 'ack-timeout', queuedAt: genuine.queuedAt });
-    const cooldownEnd = JSON.stringify({ ...hostile, kind: 'cooldown-end', stationId: genuine.stationId, dueAt: '2026-01-01T00:00:00.000Z', queuedAt: genuine.queuedAt });
+    const hostile = {
+      DestinationPhoneNumber: '+882123456789',
+      destinationPhoneNumber: '+882123456789',
+      contacts: [{ name: 'Evil', phone: '+882123456789' }],
+      stationName: 'Evil <speak>',
+    };
+    const timer = JSON.stringify({
+      ...hostile,
+      kind: 'escalate',
+      inspectionId: genuine.inspectionId,
+      stationId: genuine.stationId,
+      fromStep: 0,
+      reason: 'ack-timeout',
+      queuedAt: genuine.queuedAt,
+    });
+    const cooldownEnd = JSON.stringify({
+      ...hostile,
+      kind: 'cooldown-end',
+      stationId: genuine.stationId,
+      dueAt: '2026-01-01T00:00:00.000Z',
+      queuedAt: genuine.queuedAt,
+    });
 
     // Act
     const escalated = await callsDuring(() => path.placeCall(alertQueueEvent([timer])));
@@ -360,7 +430,12 @@ describe('toll-fraud guard: who is called comes from configuration and the stati
     const sometimes = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary, weight: 1 });
     const tampering = fc.record({
       extra: hostileFields,
-      stationId: sometimes(fc.oneof(stationId.map((value) => value ?? 'line-4'), hostileValue)),
+      stationId: sometimes(
+        fc.oneof(
+          stationId.map((value) => value ?? 'line-4'),
+          hostileValue,
+        ),
+      ),
       confidencePercent: sometimes(fc.oneof(fc.integer({ min: 0, max: 100 }), fc.double(), fc.integer(), hostileValue)),
       foldedCount: sometimes(fc.oneof(fc.nat(), fc.double(), fc.integer(), hostileValue)),
     });

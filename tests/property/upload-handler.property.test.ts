@@ -50,11 +50,23 @@ describe('upload handler under hostile input', () => {
     return { store, alerts, imageClaims, handler };
   }
 
-
   it('never throws and never answers 5xx for arbitrary or mutated bodies under any headers; a rejected body stores, claims and alerts nothing', async () => {
-    const body = fc.oneof(fc.uint8Array({ maxLength: 2048 }).map((bytes) => Buffer.from(bytes)), mutatedImage(jpeg), mutatedImage(png));
+    const body = fc.oneof(
+      fc.uint8Array({ maxLength: 2048 }).map((bytes) => Buffer.from(bytes)),
+      mutatedImage(jpeg),
+      mutatedImage(png),
+    );
     const contentType = fc.oneof(
-      fc.constantFrom('image/jpeg', 'image/png', 'application/octet-stream', 'application/json', 'multipart/form-data', 'multipart/form-data; boundary=x', 'text/plain', ''),
+      fc.constantFrom(
+        'image/jpeg',
+        'image/png',
+        'application/octet-stream',
+        'application/json',
+        'multipart/form-data',
+        'multipart/form-data; boundary=x',
+        'text/plain',
+        '',
+      ),
       fc.string({ maxLength: 40 }),
     );
     const headers = fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), fc.string({ maxLength: 40 }), { maxKeys: 4 });
@@ -90,7 +102,12 @@ describe('upload handler under hostile input', () => {
   it('never answers 5xx for arbitrary JSON bodies', async () => {
     const json = fc.oneof(
       fc.jsonValue().map((value) => JSON.stringify(value)),
-      fc.record({ image: fc.oneof(fc.string(), fc.base64String({ maxLength: 400 }), fc.constant(`data:image/png;base64,${'A'.repeat(10)}`)), station: fc.option(fc.string(), { nil: undefined }) }).map((value) => JSON.stringify(value)),
+      fc
+        .record({
+          image: fc.oneof(fc.string(), fc.base64String({ maxLength: 400 }), fc.constant(`data:image/png;base64,${'A'.repeat(10)}`)),
+          station: fc.option(fc.string(), { nil: undefined }),
+        })
+        .map((value) => JSON.stringify(value)),
       fc.string({ maxLength: 200 }),
     );
     await fc.assert(
@@ -117,7 +134,10 @@ describe('upload handler under hostile input', () => {
         const { store, alerts, handler } = harness();
         const { body, contentType } = multipartBody(parts.map((p) => ({ ...p, value: typeof p.value === 'string' ? p.value : Buffer.from(p.value) })));
         const cut = body.subarray(0, Math.max(0, body.length - cutFromEnd));
-        const response = await handler(apiEvent({ headers: { 'content-type': contentType }, body: cut.toString('base64'), isBase64Encoded: true }), lambdaContext);
+        const response = await handler(
+          apiEvent({ headers: { 'content-type': contentType }, body: cut.toString('base64'), isBase64Encoded: true }),
+          lambdaContext,
+        );
         expect(response.statusCode).toBeGreaterThanOrEqual(400);
         expect(response.statusCode).toBeLessThan(500);
         expect(store.objects.size).toBe(0);
@@ -142,18 +162,25 @@ describe('upload handler under hostile input', () => {
 
   it('the validator only ever throws refusals, which the API answers with 4xx statuses', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(mutatedImage(jpeg), mutatedImage(png), fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b))), async (bytes) => {
-        const outcome = await validateWaferImage(bytes, limits, decoder).then(
-          () => 'accepted',
-          (error: unknown) => error,
-        );
-        if (outcome !== 'accepted') {
-          expect(outcome).toBeInstanceOf(WaferwatchError);
-          expect((outcome as WaferwatchError).kind).toBe('refused');
-          expect(httpStatusOf(outcome as WaferwatchError)).toBeGreaterThanOrEqual(400);
-          expect(httpStatusOf(outcome as WaferwatchError)).toBeLessThan(500);
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          mutatedImage(jpeg),
+          mutatedImage(png),
+          fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b)),
+        ),
+        async (bytes) => {
+          const outcome = await validateWaferImage(bytes, limits, decoder).then(
+            () => 'accepted',
+            (error: unknown) => error,
+          );
+          if (outcome !== 'accepted') {
+            expect(outcome).toBeInstanceOf(WaferwatchError);
+            expect((outcome as WaferwatchError).kind).toBe('refused');
+            expect(httpStatusOf(outcome as WaferwatchError)).toBeGreaterThanOrEqual(400);
+            expect(httpStatusOf(outcome as WaferwatchError)).toBeLessThan(500);
+          }
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -92,7 +92,9 @@ describe('functions/ layout', () => {
 
     // Act
     const handlerFiles = readdirSync(path.join(FUNCTIONS, 'handlers')).sort();
-    const wiringFiles = readdirSync(path.join(FUNCTIONS, 'wiring')).filter((name) => name.endsWith('.ts')).sort();
+    const wiringFiles = readdirSync(path.join(FUNCTIONS, 'wiring'))
+      .filter((name) => name.endsWith('.ts'))
+      .sort();
 
     // Assess
     expect(handlerPaths.map((handler) => handler.replace(/^functions\/handlers\/(.+)\.handler$/, '$1.ts')).sort()).toEqual(handlerFiles);

@@ -9,7 +9,10 @@ describe('Node version', () => {
   it('runs the tests on the major Lambda runs (the project brings it: the npm package node)', () => {
     // Prepare
     const serverless = parse(readFileSync(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8').replace(/!(\w+)/g, '$1')) as { provider: { runtime: string } };
-    const packageJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; engines: { node: string } };
+    const packageJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+      engines: { node: string };
+    };
     // Act
     const lambdaMajor = Number(/^nodejs(\d+)\.x$/.exec(serverless.provider.runtime)?.[1]);
     const testMajor = Number(process.versions.node.split('.')[0]);

@@ -58,7 +58,10 @@ export function createRecordDecisionHandler(
         logger?.warn('Operator decision refused', { code: error.code, message: error.message, inspectionId: safeId(report.inspectionId) });
         return { status: 'error', code: error.code, message: error.message };
       }
-      logger?.error('Operator decision failed', { error: error instanceof Error ? error.stack ?? error.message : String(error), inspectionId: safeId(report.inspectionId) });
+      logger?.error('Operator decision failed', {
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        inspectionId: safeId(report.inspectionId),
+      });
       return { status: 'error', code: 'INTERNAL_ERROR', message: 'The decision could not be recorded.' };
     }
   };

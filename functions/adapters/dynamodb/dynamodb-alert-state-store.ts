@@ -235,7 +235,12 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
         // This cooldown's summary call was started already (this is a retried or repeated delivery): the same call again,
         // so its ladder can finish ringing; a ladder that rang is never rung twice.
         const leadInspectionId = String(current.lastCallInspectionId);
-        return { call: true, foldedCount: numberOf(current.lastCallFoldedCount), leadInspectionId, foldedInspectionIds: stringsOf(current.lastCallFoldedIds).sort() };
+        return {
+          call: true,
+          foldedCount: numberOf(current.lastCallFoldedCount),
+          leadInspectionId,
+          foldedInspectionIds: stringsOf(current.lastCallFoldedIds).sort(),
+        };
       }
       const count = numberOf(current?.folded);
       const ids = stringsOf(current?.foldedIds).sort();
@@ -243,7 +248,8 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
       // for the station's next call.
       if (!current || count <= 0 || ids.length === 0) return { call: false, reason: 'nothing-folded' };
       const lastCallAt = typeof current.lastCallAt === 'number' ? current.lastCallAt : undefined;
-      if (lastCallAt !== undefined && lastCallAt > nowMs - cooldownMs) return { call: false, reason: 'cooling-down', cooldownEndsAtMs: lastCallAt + cooldownMs };
+      if (lastCallAt !== undefined && lastCallAt > nowMs - cooldownMs)
+        return { call: false, reason: 'cooling-down', cooldownEndsAtMs: lastCallAt + cooldownMs };
       const lead = ids[ids.length - 1] as string;
       try {
         await this.client.send(

@@ -178,7 +178,10 @@ export class DynamoDbEscalationStore implements EscalationStore {
   }
 
   /** Acknowledge a ladder for the contact that pressed a key; the first contact wins. */
-  async acknowledge(inspectionId: string, contactId: string): Promise<{ acknowledged: true; ladder: LadderState } | { acknowledged: false; byContactId?: string }> {
+  async acknowledge(
+    inspectionId: string,
+    contactId: string,
+  ): Promise<{ acknowledged: true; ladder: LadderState } | { acknowledged: false; byContactId?: string }> {
     const ladder = await this.updateLadder(inspectionId, {
       UpdateExpression: 'SET #status = :acknowledged, acknowledgedBy = :contactId',
       ConditionExpression: '(#status = :ringing OR #status = :unacknowledged) AND attribute_not_exists(acknowledgedBy)',
@@ -193,7 +196,10 @@ export class DynamoDbEscalationStore implements EscalationStore {
   /** One conditional update of a ladder: the ladder after it, or undefined when its condition did not hold. */
   private async updateLadder(
     inspectionId: string,
-    update: Pick<ConstructorParameters<typeof UpdateCommand>[0], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+    update: Pick<
+      ConstructorParameters<typeof UpdateCommand>[0],
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
   ): Promise<LadderState | undefined> {
     try {
       const result = await this.client.send(
@@ -228,9 +234,7 @@ function toLadder(item: Record<string, unknown>): LadderState {
     step: Number(item.step ?? 0),
     rungStep: Number(item.rungStep ?? -1),
     started: stringsOf(item.started),
-    startedCalls: Object.fromEntries(
-      stringsOf(item.startedCalls).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
-    ),
+    startedCalls: Object.fromEntries(stringsOf(item.startedCalls).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)])),
     ended: stringsOf(item.ended),
     anyCallStarted: item.anyCallStarted === true,
     foldedInspectionIds: stringsOf(item.foldedIds),

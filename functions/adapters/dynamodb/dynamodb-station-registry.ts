@@ -59,7 +59,11 @@ export class DynamoDbStationRegistry implements StationRegistry {
       const page = await this.options.client.send(new ScanCommand({ TableName: this.options.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
       for (const item of page.Items ?? []) {
         try {
-          stations.push({ ...parseStoredStation(item.definition, this.options.allowedPrefixes), version: Number(item.version ?? 1), updatedAt: String(item.updatedAt ?? '') });
+          stations.push({
+            ...parseStoredStation(item.definition, this.options.allowedPrefixes),
+            version: Number(item.version ?? 1),
+            updatedAt: String(item.updatedAt ?? ''),
+          });
         } catch {
           // Listed by import as removable; never served.
         }
@@ -108,7 +112,9 @@ export class DynamoDbStationRegistry implements StationRegistry {
       const gone = [...existing.keys()].filter((id) => !keep.has(id));
       for (let index = 0; index < gone.length; index += 25) {
         const batch = gone.slice(index, index + 25);
-        let requests: BatchWriteCommandInput['RequestItems'] = { [this.options.tableName]: batch.map((stationId) => ({ DeleteRequest: { Key: { stationId } } })) };
+        let requests: BatchWriteCommandInput['RequestItems'] = {
+          [this.options.tableName]: batch.map((stationId) => ({ DeleteRequest: { Key: { stationId } } })),
+        };
         // A throttled batch hands back what it did not write; try those again rather than report them removed.
         for (let round = 0; requests && Object.keys(requests).length > 0; round += 1) {
           if (round === 5) throw new Error(`Deleting stations from ${this.options.tableName} kept being throttled; nothing was reported removed that was not`);
@@ -126,6 +132,8 @@ export class DynamoDbStationRegistry implements StationRegistry {
 /** JSON with object keys in sorted order, so two equal stations compare equal whatever order their keys came in. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) =>
-    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : item,
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : item,
   );
 }

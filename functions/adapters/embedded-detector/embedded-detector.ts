@@ -108,9 +108,7 @@ export class EmbeddedDetector implements Detector {
     );
     const anomalousPercent = (100 * mask.anomalousPixels) / mask.totalPixels;
     const backgroundPercent = (100 * (mask.totalPixels - mask.anomalousPixels)) / mask.totalPixels;
-    const anomalies: DetectionResult['Anomalies'] = [
-      { Name: 'background', PixelAnomaly: { TotalPercentageArea: backgroundPercent, Color: BACKGROUND_COLOR } },
-    ];
+    const anomalies: DetectionResult['Anomalies'] = [{ Name: 'background', PixelAnomaly: { TotalPercentageArea: backgroundPercent, Color: BACKGROUND_COLOR } }];
     if (mask.anomalousPixels > 0) {
       anomalies.push({ Name: ANOMALY_LABEL, PixelAnomaly: { TotalPercentageArea: anomalousPercent, Color: ANOMALY_COLOR } });
     }

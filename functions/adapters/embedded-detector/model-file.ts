@@ -94,7 +94,10 @@ export function encodeModelFile(model: WaferModel): Uint8Array {
   out.writeUInt32LE(json.length, 12);
   json.copy(out, PREFIX_BYTES);
   for (let i = 0; i < model.bank.length; i++) out.writeFloatLE(model.bank[i]!, bankOffset + i * 4);
-  createHash('sha256').update(out.subarray(0, total - DIGEST_BYTES)).digest().copy(out, total - DIGEST_BYTES);
+  createHash('sha256')
+    .update(out.subarray(0, total - DIGEST_BYTES))
+    .digest()
+    .copy(out, total - DIGEST_BYTES);
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
@@ -106,11 +109,15 @@ export function decodeModelFile(bytes: Uint8Array): WaferModel {
   }
   const version = buf.readUInt16LE(8);
   if (version !== MODEL_FORMAT_VERSION) {
-    throw new ModelFileError(`Unsupported model format version ${version}; this detector reads version ${MODEL_FORMAT_VERSION}. Retrain the model with npm run train`);
+    throw new ModelFileError(
+      `Unsupported model format version ${version}; this detector reads version ${MODEL_FORMAT_VERSION}. Retrain the model with npm run train`,
+    );
   }
   const jsonLength = buf.readUInt32LE(12);
   if (PREFIX_BYTES + jsonLength + DIGEST_BYTES > buf.length) throw new ModelFileError('The model file is truncated (header cut short)');
-  const digest = createHash('sha256').update(buf.subarray(0, buf.length - DIGEST_BYTES)).digest();
+  const digest = createHash('sha256')
+    .update(buf.subarray(0, buf.length - DIGEST_BYTES))
+    .digest();
   if (!digest.equals(buf.subarray(buf.length - DIGEST_BYTES))) {
     throw new ModelFileError('The model file is corrupt or truncated (checksum mismatch)');
   }
@@ -122,7 +129,15 @@ export function decodeModelFile(bytes: Uint8Array): WaferModel {
   }
   const settings = header.settings as Partial<FeatureSettings> | undefined;
   const positive = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0;
-  if (!settings || !positive(settings.workingSide) || !positive(settings.cellSize) || !Array.isArray(settings.scales) || settings.scales.length === 0 || !settings.scales.every(positive) || typeof settings.contrastRadius !== 'number') {
+  if (
+    !settings ||
+    !positive(settings.workingSide) ||
+    !positive(settings.cellSize) ||
+    !Array.isArray(settings.scales) ||
+    settings.scales.length === 0 ||
+    !settings.scales.every(positive) ||
+    typeof settings.contrastRadius !== 'number'
+  ) {
     throw new ModelFileError('The model file header has no valid descriptor settings');
   }
   if (!Array.isArray(header.featureMean) || !Array.isArray(header.featureScale) || !Number.isInteger(header.bankEntries) || header.bankEntries <= 0) {

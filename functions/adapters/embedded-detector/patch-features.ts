@@ -126,8 +126,17 @@ function cellStatistics(image: WorkingImage, cell: number, cellsX: number, cells
   const cells = new Float64Array(cellsX * cellsY * CELL_STATS);
   for (let cy = 0; cy < cellsY; cy++) {
     for (let cx = 0; cx < cellsX; cx++) {
-      let sL = 0, sLL = 0, sA = 0, sAA = 0, sB = 0, sBB = 0, sG = 0, sGG = 0;
-      let minC = Infinity, maxC = -Infinity, minL = Infinity;
+      let sL = 0,
+        sLL = 0,
+        sA = 0,
+        sAA = 0,
+        sB = 0,
+        sBB = 0,
+        sG = 0,
+        sGG = 0;
+      let minC = Infinity,
+        maxC = -Infinity,
+        minL = Infinity;
       for (let y = cy * cell; y < (cy + 1) * cell; y++) {
         const up = (y > 0 ? y - 1 : y) * width;
         const down = (y < height - 1 ? y + 1 : y) * width;

@@ -128,7 +128,10 @@ export function toDetectorUnavailable(error: unknown): DetectorUnavailableError 
       mapped = unavailable('access-denied', 'The anomaly detector refused access to the model.');
       break;
     case 'ValidationException':
-      mapped = unavailable('image-rejected', 'The anomaly detector could not analyse this image (for example, its size differs from the model\'s training images).');
+      mapped = unavailable(
+        'image-rejected',
+        "The anomaly detector could not analyse this image (for example, its size differs from the model's training images).",
+      );
       break;
     case undefined:
       mapped = unavailable('network', 'The anomaly detector could not be reached.');

@@ -41,7 +41,10 @@ export class S3CameraUploadStore implements CameraUploadStore {
     const credentials = await this.client.config.credentials();
     const region = await this.client.config.region();
     const now = this.now();
-    const amzDate = now.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+    const amzDate = now
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z')
+      .replace(/[-:]/g, '');
     const shortDate = amzDate.slice(0, 8);
     const credential = `${credentials.accessKeyId}/${shortDate}/${region}/s3/aws4_request`;
     const expiresAt = new Date(now.getTime() + grant.expiresInSeconds * 1000);
@@ -112,10 +115,14 @@ export class S3CameraUploadStore implements CameraUploadStore {
         },
       }),
     );
-    const note = JSON.stringify({ ...(rejection.inspectionId ? { inspectionId: rejection.inspectionId } : {}), code: rejection.code, message: rejection.message, rejectedAt: rejection.rejectedAt, key });
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: `${target}.json`, Body: note, ContentType: 'application/json; charset=utf-8' }),
-    );
+    const note = JSON.stringify({
+      ...(rejection.inspectionId ? { inspectionId: rejection.inspectionId } : {}),
+      code: rejection.code,
+      message: rejection.message,
+      rejectedAt: rejection.rejectedAt,
+      key,
+    });
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${target}.json`, Body: note, ContentType: 'application/json; charset=utf-8' }));
   }
 
   /** The JSON note beside a refused upload, read by inspection id only (never a key from a client). */

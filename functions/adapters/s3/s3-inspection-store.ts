@@ -92,9 +92,7 @@ export class S3InspectionStore implements InspectionStore {
 
   /** Write an anomaly mask PNG. */
   async putMask(key: string, png: Uint8Array): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: png, ContentType: 'image/png', ContentLength: png.byteLength }),
-    );
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: png, ContentType: 'image/png', ContentLength: png.byteLength }));
   }
 
   /** Create or replace the JSON record beside the image. */
@@ -144,10 +142,9 @@ export class S3InspectionStore implements InspectionStore {
         lostRoundMs = Date.now() - roundStarted;
       }
     }
-    throw new Error(
-      `Could not update inspection record ${inspectionId}: other writers changed it during each of ${this.updateAttempts} attempts`,
-      { cause: lastConflict },
-    );
+    throw new Error(`Could not update inspection record ${inspectionId}: other writers changed it during each of ${this.updateAttempts} attempts`, {
+      cause: lastConflict,
+    });
   }
 
   /** The record, or undefined when the id is not a ULID (no key is built from unchecked input) or nothing is stored. */
@@ -182,7 +179,7 @@ export class S3InspectionStore implements InspectionStore {
     for (let back = 0; back < this.listDaysBack && found.length < wanted && scanned < MAX_RECORDS_SCANNED; back += 1) {
       const day = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - back));
       const ids = (await this.listRecordIdsOfDay(dayPrefix(day))).sort().reverse();
-      for (let start = 0; start < ids.length && found.length < wanted && scanned < MAX_RECORDS_SCANNED; ) {
+      for (let start = 0; start < ids.length && found.length < wanted && scanned < MAX_RECORDS_SCANNED;) {
         // Unfiltered, exactly the records still wanted are read; filtered, a batch at a time.
         const batch = ids.slice(start, start + (filter.status ? FILTERED_READ_BATCH : wanted - found.length));
         start += batch.length;
@@ -263,9 +260,7 @@ function isNotFound(error: unknown): boolean {
 function isWriteConflict(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return (
-    name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || $metadata?.httpStatusCode === 412 || $metadata?.httpStatusCode === 409
-  );
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || $metadata?.httpStatusCode === 412 || $metadata?.httpStatusCode === 409;
 }
 
 /**

@@ -101,7 +101,10 @@ function stationTurns(): (record: SQSRecord, work: () => Promise<void>) => Promi
     const station = stationOf(record.body);
     const turn = (tails.get(station) ?? Promise.resolve()).then(work);
     // The next message of the station waits for this one to end, failed or not.
-    tails.set(station, turn.catch(() => undefined));
+    tails.set(
+      station,
+      turn.catch(() => undefined),
+    );
     return turn;
   };
 }
@@ -153,7 +156,7 @@ async function handleMessage(deps: PlaceCallHandlerDependencies, record: SQSReco
 function parseMessage(body: string): AlertQueueMessage | undefined {
   try {
     const parsed = alertQueueMessageSchema.safeParse(JSON.parse(body));
-    return parsed.success ? (parsed.data) : undefined;
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }

@@ -33,7 +33,10 @@ export class SqsAlertPublisher implements AlertPublisher {
         MessageBody: JSON.stringify(message),
         ...(delaySeconds > 0 ? { DelaySeconds: Math.min(900, Math.round(delaySeconds)) } : {}),
         MessageAttributes: Object.fromEntries(
-          [['kind', message.kind ?? 'alert'] as const, ...Object.entries(subject)].map(([name, value]: readonly [string, string]) => [name, { DataType: 'String', StringValue: value }]),
+          [['kind', message.kind ?? 'alert'] as const, ...Object.entries(subject)].map(([name, value]: readonly [string, string]) => [
+            name,
+            { DataType: 'String', StringValue: value },
+          ]),
         ),
       }),
     );

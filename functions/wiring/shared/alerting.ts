@@ -13,7 +13,10 @@ type AlertQueueConfig = ConfigOf<typeof regionConfig> & ConfigOf<typeof alertQue
 
 /** Publishing on the alert queue (the inspecting functions, contact-events). */
 export function createAlertPublisher(config: AlertQueueConfig): SqsAlertPublisher {
-  return new SqsAlertPublisher({ client: traced(createSqsClient({ region: config.AWS_REGION, endpoint: config.SQS_ENDPOINT })), queueUrl: config.ALERT_QUEUE_URL });
+  return new SqsAlertPublisher({
+    client: traced(createSqsClient({ region: config.AWS_REGION, endpoint: config.SQS_ENDPOINT })),
+    queueUrl: config.ALERT_QUEUE_URL,
+  });
 }
 
 /** The alert queue as its consumer uses it: publishing, retry backoff and the dead-letter queue (place-call). */

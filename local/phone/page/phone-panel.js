@@ -314,9 +314,13 @@ class Phones {
     const body = parseJson(await response.text());
     if (!response.ok) {
       const error = typeof body?.error === 'object' && body.error !== null ? /** @type {{ code?: unknown, message?: unknown }} */ (body.error) : {};
-      throw new PhoneError(typeof error.message === 'string' ? error.message : `The phone answered HTTP ${response.status}`, typeof error.code === 'string' ? error.code : undefined);
+      throw new PhoneError(
+        typeof error.message === 'string' ? error.message : `The phone answered HTTP ${response.status}`,
+        typeof error.code === 'string' ? error.code : undefined,
+      );
     }
-    if (!Array.isArray(body?.spoken) || (body.awaiting !== 'keypress' && body.awaiting !== 'done')) throw new PhoneError('The phone did not answer with the call.', undefined);
+    if (!Array.isArray(body?.spoken) || (body.awaiting !== 'keypress' && body.awaiting !== 'done'))
+      throw new PhoneError('The phone did not answer with the call.', undefined);
     return /** @type {PhoneSession} */ (/** @type {unknown} */ (body));
   }
 

@@ -36,7 +36,9 @@ describe('ConnectOperatorCaller against the Connect emulator', () => {
   /** The caller has no destination of its own any more: each call brings the number the station registry gave it. */
   const callerTo = (destinationPhoneNumber: string, instanceId = INSTANCE_ID) => {
     const caller = new ConnectOperatorCaller({ client, instanceId, contactFlowId: FLOW_ID, sourcePhoneNumber: SOURCE });
-    return { startCall: (call: Omit<OutboundCall, LadderFields> & Partial<OutboundCall>) => caller.startCall({ ...ladderCall(destinationPhoneNumber), ...call }) };
+    return {
+      startCall: (call: Omit<OutboundCall, LadderFields> & Partial<OutboundCall>) => caller.startCall({ ...ladderCall(destinationPhoneNumber), ...call }),
+    };
   };
 
   beforeAll(async () => {
@@ -117,7 +119,9 @@ describe('ConnectOperatorCaller against the Connect emulator', () => {
     ];
 
     // Act
-    const first = await Promise.all(ladder.map(({ destination, step, index }) => callerTo(destination).startCall({ inspectionId, stationId: 'litho-7', confidencePercent: 80, step, index })));
+    const first = await Promise.all(
+      ladder.map(({ destination, step, index }) => callerTo(destination).startCall({ inspectionId, stationId: 'litho-7', confidencePercent: 80, step, index })),
+    );
     const retried = await callerTo('+14155550198').startCall({ inspectionId, stationId: 'litho-7', confidencePercent: 80, step: 0, index: 1 });
 
     // Assess
@@ -126,7 +130,9 @@ describe('ConnectOperatorCaller against the Connect emulator', () => {
     const placed = emulator.calls().slice(0, emulator.calls().length - before);
     expect(placed).toHaveLength(3);
     expect(new Set(placed.map((call) => call.destinationPhoneNumber))).toEqual(new Set(ladder.map((call) => call.destination)));
-    expect(new Set(placed.map((call) => call.clientToken))).toEqual(new Set([clientTokenFor(inspectionId), clientTokenFor(inspectionId, 0, 1), clientTokenFor(inspectionId, 1, 0)]));
+    expect(new Set(placed.map((call) => call.clientToken))).toEqual(
+      new Set([clientTokenFor(inspectionId), clientTokenFor(inspectionId, 0, 1), clientTokenFor(inspectionId, 1, 0)]),
+    );
   });
 
   it('retries LimitExceededException with the same token and places exactly one call', async () => {

@@ -158,7 +158,11 @@ describe('startLocalAwsStandIns', () => {
     const config = readInspectImageConfig(standIns.env);
     const calling = readPlaceCallConfig(standIns.env);
     const store = new S3InspectionStore({ client: standIns.clients.s3, bucket: config.IMAGE_BUCKET });
-    const detector = new LookoutVisionDetector({ client: standIns.clients.lookout, projectName: config.LOOKOUT_PROJECT_NAME!, modelVersion: config.LOOKOUT_MODEL_VERSION! });
+    const detector = new LookoutVisionDetector({
+      client: standIns.clients.lookout,
+      projectName: config.LOOKOUT_PROJECT_NAME!,
+      modelVersion: config.LOOKOUT_MODEL_VERSION!,
+    });
     const caller = new ConnectOperatorCaller({
       client: standIns.clients.connect,
       instanceId: calling.CONNECT_INSTANCE_ID,

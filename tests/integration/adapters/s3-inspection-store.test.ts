@@ -39,7 +39,16 @@ function ringingRecordFor(inspectionId: string): InspectionRecord {
 function withAttempt(record: InspectionRecord | undefined, inspectionId: string, contactId: string): InspectionRecord {
   const base = record ?? ringingRecordFor(inspectionId);
   const attempts = base.alert.status === 'ringing' ? base.alert.attempts : [];
-  const attempt: CallAttempt = { step: attempts.length, level: 1, loop: 1, contactName: 'on call', phone: '+49******1234', contactId, startedAt: new Date().toISOString(), outcome: 'ringing' };
+  const attempt: CallAttempt = {
+    step: attempts.length,
+    level: 1,
+    loop: 1,
+    contactName: 'on call',
+    phone: '+49******1234',
+    contactId,
+    startedAt: new Date().toISOString(),
+    outcome: 'ringing',
+  };
   return { ...base, alert: { status: 'ringing', startedAt: base.createdAt, level: 1, loop: 1, attempts: [...attempts, attempt] } };
 }
 
@@ -228,9 +237,7 @@ describe('S3InspectionStore against s3rver', () => {
 
     // Act
     const results = await Promise.all(contactIds.map((contactId) => store.updateRecord(updated, (current) => withAttempt(current, updated, contactId))));
-    await Promise.all(
-      contactIds.map(async (contactId) => store.putRecord(withAttempt(await store.getRecord(overwritten), overwritten, contactId))),
-    );
+    await Promise.all(contactIds.map(async (contactId) => store.putRecord(withAttempt(await store.getRecord(overwritten), overwritten, contactId))));
 
     // Assess
     expect(contactIdsOf(await store.getRecord(updated)).sort()).toEqual(contactIds);

@@ -116,7 +116,12 @@ describe('claimAlert', () => {
     // Prepare
     const store = storeAt();
     const [failed, capped, placed, folded, inProgress] = [fresh('failed'), fresh('capped'), fresh('placed'), fresh('folded'), fresh('held')] as const;
-    for (const [id, outcome] of [[failed, 'failed'], [capped, 'capped'], [placed, 'placed'], [folded, 'folded']] as const) {
+    for (const [id, outcome] of [
+      [failed, 'failed'],
+      [capped, 'capped'],
+      [placed, 'placed'],
+      [folded, 'folded'],
+    ] as const) {
       await store.claimAlert(id, 30);
       await store.completeAlert(id, outcome);
     }
@@ -165,7 +170,8 @@ describe('tryStartCall', () => {
     const caller = ids[decisions.findIndex((decision) => decision.call)];
     const foldedCounts = decisions.flatMap((decision) => (decision.call ? [] : [decision.foldedCount])).sort((a, b) => a - b);
     expect(foldedCounts).toEqual(Array.from({ length: 19 }, (_, i) => i + 1));
-    for (const decision of decisions) if (!decision.call) expect(decision).toMatchObject({ activeCallInspectionId: caller, cooldownEndsAtMs: T0 + COOLDOWN_MS });
+    for (const decision of decisions)
+      if (!decision.call) expect(decision).toMatchObject({ activeCallInspectionId: caller, cooldownEndsAtMs: T0 + COOLDOWN_MS });
     // The next call takes over the 19 folds by name, so its acknowledgement acknowledges them too.
     expect(next).toEqual({ call: true, foldedCount: 19, foldedInspectionIds: expect.any(Array) });
     expect(next.call && [...(next.foldedInspectionIds ?? [])].sort()).toEqual(ids.filter((id) => id !== caller).sort());
@@ -218,7 +224,11 @@ describe('tryStartCall: folds by inspection', () => {
     const afterNext = await store.tryStartCall(station, 'e', T0 + 2 * COOLDOWN_MS, COOLDOWN_MS);
 
     // Assess
-    expect(next.call && { ...next, foldedInspectionIds: [...(next.foldedInspectionIds ?? [])].sort() }).toEqual({ call: true, foldedCount: 2, foldedInspectionIds: ['b', 'c'] });
+    expect(next.call && { ...next, foldedInspectionIds: [...(next.foldedInspectionIds ?? [])].sort() }).toEqual({
+      call: true,
+      foldedCount: 2,
+      foldedInspectionIds: ['b', 'c'],
+    });
     // Nothing was folded into d's call: the key is left out rather than sent empty.
     expect(afterNext).toEqual({ call: true, foldedCount: 0 });
   });
@@ -238,7 +248,9 @@ describe('tryStartCall: folds by inspection', () => {
     // Assess
     expect(first).toEqual({ call: false, foldedCount: 1, activeCallInspectionId: 'a', cooldownEndsAtMs: T0 + COOLDOWN_MS });
     expect(again).toEqual(first);
-    expect(concurrent).toEqual(Array.from({ length: 5 }, () => ({ call: false, foldedCount: 2, activeCallInspectionId: 'a', cooldownEndsAtMs: T0 + COOLDOWN_MS })));
+    expect(concurrent).toEqual(
+      Array.from({ length: 5 }, () => ({ call: false, foldedCount: 2, activeCallInspectionId: 'a', cooldownEndsAtMs: T0 + COOLDOWN_MS })),
+    );
     expect(next.call && next.foldedCount).toBe(2);
     expect(next.call && [...(next.foldedInspectionIds ?? [])].sort()).toEqual(['b', 'c']);
   });
@@ -271,7 +283,10 @@ describe('tryStartFoldedCall', () => {
     await store.tryStartCall(quiet, 'a', T0, COOLDOWN_MS);
 
     // Act
-    const decisions = await Promise.all([store.tryStartFoldedCall(never, T0 + COOLDOWN_MS, COOLDOWN_MS), store.tryStartFoldedCall(quiet, T0 + COOLDOWN_MS, COOLDOWN_MS)]);
+    const decisions = await Promise.all([
+      store.tryStartFoldedCall(never, T0 + COOLDOWN_MS, COOLDOWN_MS),
+      store.tryStartFoldedCall(quiet, T0 + COOLDOWN_MS, COOLDOWN_MS),
+    ]);
 
     // Assess
     expect(decisions).toEqual([
@@ -300,7 +315,12 @@ describe('tryStartFoldedCall', () => {
     const station = fresh('station');
     const end = T0 + COOLDOWN_MS;
     await store.tryStartCall(station, 'a', T0, COOLDOWN_MS);
-    for (const [offset, id] of [[1_000, newest], [2_000, older], [3_000, middle]] as const) await store.tryStartCall(station, id, T0 + offset, COOLDOWN_MS);
+    for (const [offset, id] of [
+      [1_000, newest],
+      [2_000, older],
+      [3_000, middle],
+    ] as const)
+      await store.tryStartCall(station, id, T0 + offset, COOLDOWN_MS);
 
     // Act
     const decision = await store.tryStartFoldedCall(station, end, COOLDOWN_MS);
@@ -348,7 +368,9 @@ describe('tryStartFoldedCall', () => {
     const decisions = await Promise.all(Array.from({ length: 5 }, () => store.tryStartFoldedCall(station, T0 + COOLDOWN_MS, COOLDOWN_MS)));
 
     // Assess
-    expect(decisions).toEqual(Array.from({ length: 5 }, () => ({ call: true, foldedCount: 2, leadInspectionId: newest, foldedInspectionIds: [older, newest] })));
+    expect(decisions).toEqual(
+      Array.from({ length: 5 }, () => ({ call: true, foldedCount: 2, leadInspectionId: newest, foldedInspectionIds: [older, newest] })),
+    );
     // The station took the folds once: a new anomaly after the cooldown hands over nothing.
     expect(await store.tryStartCall(station, 'after', T0 + 2 * COOLDOWN_MS + 1, COOLDOWN_MS)).toEqual({ call: true, foldedCount: 0 });
   });
@@ -373,7 +395,11 @@ describe('tryStartFoldedCall', () => {
         expect(anomaly).toEqual({ call: false, foldedCount: 1, activeCallInspectionId: middle, cooldownEndsAtMs: end + COOLDOWN_MS });
       } else {
         expect(folded).toEqual({ call: false, reason: 'nothing-folded' });
-        expect(anomaly.call && { ...anomaly, foldedInspectionIds: [...(anomaly.foldedInspectionIds ?? [])].sort() }).toEqual({ call: true, foldedCount: 2, foldedInspectionIds: [older, middle] });
+        expect(anomaly.call && { ...anomaly, foldedInspectionIds: [...(anomaly.foldedInspectionIds ?? [])].sort() }).toEqual({
+          call: true,
+          foldedCount: 2,
+          foldedInspectionIds: [older, middle],
+        });
       }
     }
   });

@@ -13,10 +13,7 @@ const TABLE = 'alert-state-model';
 const COOLDOWN_MS = 300_000;
 const T0 = Date.parse('2026-11-26T12:00:00Z');
 
-type Step =
-  | { kind: 'anomaly'; inspection: string; advanceMs: number }
-  | { kind: 'refused'; inspection: string }
-  | { kind: 'cooldown-end'; advanceMs: number };
+type Step = { kind: 'anomaly'; inspection: string; advanceMs: number } | { kind: 'refused'; inspection: string } | { kind: 'cooldown-end'; advanceMs: number };
 
 /** The station's rules, stated plainly. */
 class StationModel {
@@ -60,7 +57,8 @@ class StationModel {
     if (this.summary && this.lastCallAt !== undefined && this.lastCallAt > now - COOLDOWN_MS) return { call: true, ...this.summary };
     const ids = [...this.foldedIds].sort();
     if (this.folded <= 0 || ids.length === 0) return { call: false, reason: 'nothing-folded' };
-    if (this.lastCallAt !== undefined && this.lastCallAt > now - COOLDOWN_MS) return { call: false, reason: 'cooling-down', cooldownEndsAtMs: this.lastCallAt + COOLDOWN_MS };
+    if (this.lastCallAt !== undefined && this.lastCallAt > now - COOLDOWN_MS)
+      return { call: false, reason: 'cooling-down', cooldownEndsAtMs: this.lastCallAt + COOLDOWN_MS };
     const count = this.folded;
     const lead = ids[ids.length - 1] as string;
     this.startCall(lead, now, count, count);
@@ -81,7 +79,9 @@ class StationModel {
 
 /** String sets come back in no particular order; compare them sorted. */
 function sortedIds<T extends CallDecision | FoldedCallDecision>(decision: T): T {
-  return 'foldedInspectionIds' in decision && decision.foldedInspectionIds ? { ...decision, foldedInspectionIds: [...decision.foldedInspectionIds].sort() } : decision;
+  return 'foldedInspectionIds' in decision && decision.foldedInspectionIds
+    ? { ...decision, foldedInspectionIds: [...decision.foldedInspectionIds].sort() }
+    : decision;
 }
 
 const inspection = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');

@@ -86,7 +86,10 @@ describe('alerting under injected faults', () => {
     // The second alert went back to the queue once (backoff), then rang.
     expect(drainedB.failed).toBe(1);
     expect(drainedB.received).toBe(2);
-    for (const [station, id] of [['fault-limit-a', a.body.inspectionId], ['fault-limit-b', b.body.inspectionId]] as const) {
+    for (const [station, id] of [
+      ['fault-limit-a', a.body.inspectionId],
+      ['fault-limit-b', b.body.inspectionId],
+    ] as const) {
       expect(callsFor(station)).toHaveLength(1);
       const [record] = await recordsOf(station);
       expect(record).toMatchObject({ inspectionId: id, alert: { status: 'ringing', attempts: [{ contactId: callsFor(station)[0]!.contactId }] } });
@@ -109,7 +112,11 @@ describe('alerting under injected faults', () => {
 
     // Assess
     const byId = new Map((await recordsOf('fault-refused')).map((record) => [record.inspectionId, record]));
-    expect(byId.get(refused.body.inspectionId)?.alert).toMatchObject({ status: 'failed', code: 'CALL_REFUSED', reason: expect.stringContaining('DestinationNotAllowedException') });
+    expect(byId.get(refused.body.inspectionId)?.alert).toMatchObject({
+      status: 'failed',
+      code: 'CALL_REFUSED',
+      reason: expect.stringContaining('DestinationNotAllowedException'),
+    });
     const letters = stack.deadLetters().filter((letter) => letter.body.inspectionId === refused.body.inspectionId);
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ code: 'CALL_REFUSED', reason: expect.stringContaining('not an allowed destination') });
@@ -241,7 +248,10 @@ describe('alerting under injected faults', () => {
     const calls = callsFor('fault-burst');
     expect(calls).toHaveLength(2);
     // Newest first: the call at the cooldown's end is about the newest folded wafer and says 19 anomalous wafers.
-    const folded = records.filter((record) => record.inspectionId !== calls[1]?.attributes.inspectionId).map((record) => record.inspectionId).sort();
+    const folded = records
+      .filter((record) => record.inspectionId !== calls[1]?.attributes.inspectionId)
+      .map((record) => record.inspectionId)
+      .sort();
     expect(calls[0]?.attributes).toMatchObject({ callKind: 'folded', foldedAnomalies: '19', inspectionId: folded.at(-1) });
     expect(records.find((record) => record.inspectionId === folded.at(-1))?.alert).toMatchObject({ status: 'ringing', callKind: 'folded', foldedCount: 19 });
   });

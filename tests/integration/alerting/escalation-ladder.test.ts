@@ -13,18 +13,69 @@ const ACK_TIMEOUT_SECONDS = 120;
 const REGISTRY = {
   stations: [
     // The minimum file, as is: two levels of one contact each.
-    { id: 'litho-3', name: 'Litho three', escalation: [{ name: 'Line operator', phone: '+15555550100' }, { name: 'Shift lead', phone: '+15555550101' }] },
-    { id: 'etch-1', name: 'Etch one', escalation: [{ name: 'Etch operator', phone: '+15555550110' }, { name: 'Etch lead', phone: '+15555550111' }] },
-    { id: 'cmp-2', name: 'C M P two', escalation: [{ name: 'CMP operator', phone: '+15555550120' }, { name: 'CMP lead', phone: '+15555550121' }] },
-    { id: 'ion-1', name: 'Implant one', escalation: [{ name: 'Implant operator', phone: '+15555550130' }, { name: 'Implant lead', phone: '+15555550131' }] },
+    {
+      id: 'litho-3',
+      name: 'Litho three',
+      escalation: [
+        { name: 'Line operator', phone: '+15555550100' },
+        { name: 'Shift lead', phone: '+15555550101' },
+      ],
+    },
+    {
+      id: 'etch-1',
+      name: 'Etch one',
+      escalation: [
+        { name: 'Etch operator', phone: '+15555550110' },
+        { name: 'Etch lead', phone: '+15555550111' },
+      ],
+    },
+    {
+      id: 'cmp-2',
+      name: 'C M P two',
+      escalation: [
+        { name: 'CMP operator', phone: '+15555550120' },
+        { name: 'CMP lead', phone: '+15555550121' },
+      ],
+    },
+    {
+      id: 'ion-1',
+      name: 'Implant one',
+      escalation: [
+        { name: 'Implant operator', phone: '+15555550130' },
+        { name: 'Implant lead', phone: '+15555550131' },
+      ],
+    },
     {
       id: 'dep-4',
       name: 'Deposition four',
-      escalation: [{ name: 'Operators', contacts: [{ name: 'Operator A', phone: '+15555550140' }, { name: 'Operator B', phone: '+15555550141' }] }, { name: 'Dep lead', phone: '+15555550142' }],
+      escalation: [
+        {
+          name: 'Operators',
+          contacts: [
+            { name: 'Operator A', phone: '+15555550140' },
+            { name: 'Operator B', phone: '+15555550141' },
+          ],
+        },
+        { name: 'Dep lead', phone: '+15555550142' },
+      ],
     },
     { id: 'fold-1', name: 'Fold one', cooldownSeconds: 300, escalation: [{ name: 'Fold operator', phone: '+15555550150' }] },
-    { id: 'restart-1', name: 'Restart one', escalation: [{ name: 'Restart operator', phone: '+15555550170' }, { name: 'Restart lead', phone: '+15555550171' }] },
-    { id: 'dup-1', name: 'Dup one', escalation: [{ name: 'Dup operator', phone: '+15555550160' }, { name: 'Dup lead', phone: '+15555550161' }] },
+    {
+      id: 'restart-1',
+      name: 'Restart one',
+      escalation: [
+        { name: 'Restart operator', phone: '+15555550170' },
+        { name: 'Restart lead', phone: '+15555550171' },
+      ],
+    },
+    {
+      id: 'dup-1',
+      name: 'Dup one',
+      escalation: [
+        { name: 'Dup operator', phone: '+15555550160' },
+        { name: 'Dup lead', phone: '+15555550161' },
+      ],
+    },
   ],
 };
 
@@ -86,11 +137,19 @@ describe('escalation ladders', () => {
     // Assess
     expect(call).toMatchObject({ destination: '+15555550100', contactName: 'Line operator', level: '1', loop: '1' });
     expect(call!.attributes).toMatchObject({ stationName: 'Litho three', callKind: 'anomaly', foldedAnomalies: '0' });
-    expect(ringing).toMatchObject({ status: 'ringing', level: 1, loop: 1, attempts: [{ contactName: 'Line operator', phone: '+1******0100', contactId: call!.contactId, outcome: 'ringing', level: 1, loop: 1 }] });
+    expect(ringing).toMatchObject({
+      status: 'ringing',
+      level: 1,
+      loop: 1,
+      attempts: [{ contactName: 'Line operator', phone: '+1******0100', contactId: call!.contactId, outcome: 'ringing', level: 1, loop: 1 }],
+    });
     expect(answer).toMatchObject({ status: 'recorded', decision: 'scrap' });
     const record = await recordOf(inspectionId);
     const alert = record.alert as AcknowledgedAlert;
-    expect(alert).toMatchObject({ status: 'acknowledged', acknowledgedBy: { contactName: 'Line operator', contactId: call!.contactId, key: '2', decision: 'scrap', level: 1, loop: 1 } });
+    expect(alert).toMatchObject({
+      status: 'acknowledged',
+      acknowledgedBy: { contactName: 'Line operator', contactId: call!.contactId, key: '2', decision: 'scrap', level: 1, loop: 1 },
+    });
     expect(alert.attempts).toEqual([expect.objectContaining({ contactId: call!.contactId, outcome: 'acknowledged', key: '2' })]);
     expect(record.decision).toMatchObject({ decision: 'scrap', key: '2', contactId: call!.contactId });
     expect(callsOf('litho-3')).toHaveLength(1);
@@ -230,7 +289,8 @@ describe('escalation ladders', () => {
     expect(foldedBefore).toEqual(['folded', 'folded', 'folded']);
     expect(calls).toHaveLength(2);
     expect(calls[1]!.attributes).toMatchObject({ callKind: 'folded', foldedAnomalies: '3', inspectionId: folded[2] });
-    for (const id of folded) expect((await recordOf(id)).alert).toMatchObject({ status: 'acknowledged', acknowledgedBy: { contactName: 'Fold operator', key: '2' } });
+    for (const id of folded)
+      expect((await recordOf(id)).alert).toMatchObject({ status: 'acknowledged', acknowledgedBy: { contactName: 'Fold operator', key: '2' } });
     expect((await recordOf(firstId)).alert.status).toBe('acknowledged');
   });
 

@@ -64,7 +64,12 @@ const LADDER: Station = {
   id: 'ladder-1',
   name: 'Ladder one',
   escalation: [
-    { contacts: [{ name: 'Operator A', phone: '+15555550101' }, { name: 'Operator B', phone: '+15555550102' }] },
+    {
+      contacts: [
+        { name: 'Operator A', phone: '+15555550101' },
+        { name: 'Operator B', phone: '+15555550102' },
+      ],
+    },
     { contacts: [{ name: 'Shift lead', phone: '+15555550103' }] },
   ],
 };
@@ -89,7 +94,15 @@ let table: string;
 let tables = 0;
 
 // One loop by default: the station has one operator, rung once, as before ladders; the ladder tests ask for more.
-const policy: CallPolicy = { stationCooldownMs: 300_000, dailyCallCap: 3, maxAttempts: 3, leaseSeconds: 40, retryBaseSeconds: 10, ackTimeoutSeconds: 120, escalationLoops: 1 };
+const policy: CallPolicy = {
+  stationCooldownMs: 300_000,
+  dailyCallCap: 3,
+  maxAttempts: 3,
+  leaseSeconds: 40,
+  retryBaseSeconds: 10,
+  ackTimeoutSeconds: 120,
+  escalationLoops: 1,
+};
 
 function handlerWith(caller: OperatorCaller, overrides: Partial<CallPolicy> = {}, stations: Record<string, Station> = {}) {
   const deps: PlaceCallHandlerDependencies = {
@@ -177,7 +190,16 @@ describe('place-call handler', () => {
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(caller.placed).toEqual([
-      expect.objectContaining({ inspectionId: message.inspectionId, stationId: 'litho-1', stationName: 'the default station', destinationPhoneNumber: OPERATOR, foldedCount: 0, level: 1, loop: 1, step: 0 }),
+      expect.objectContaining({
+        inspectionId: message.inspectionId,
+        stationId: 'litho-1',
+        stationName: 'the default station',
+        destinationPhoneNumber: OPERATOR,
+        foldedCount: 0,
+        level: 1,
+        loop: 1,
+        step: 0,
+      }),
     ]);
     const at = new Date(clock).toISOString();
     expect(store.records.get(message.inspectionId)?.alert).toEqual({
@@ -186,9 +208,25 @@ describe('place-call handler', () => {
       level: 1,
       loop: 1,
       callKind: 'anomaly',
-      attempts: [{ step: 0, level: 1, loop: 1, contactName: 'Operator', phone: '+1******0100', startedAt: at, contactId: `contact-${message.inspectionId}`, outcome: 'ringing' }],
+      attempts: [
+        {
+          step: 0,
+          level: 1,
+          loop: 1,
+          contactName: 'Operator',
+          phone: '+1******0100',
+          startedAt: at,
+          contactId: `contact-${message.inspectionId}`,
+          outcome: 'ringing',
+        },
+      ],
     });
-    expect(timers.published).toEqual([{ message: { kind: 'escalate', inspectionId: message.inspectionId, stationId: 'litho-1', fromStep: 0, reason: 'ack-timeout', queuedAt: at }, delaySeconds: 120 }]);
+    expect(timers.published).toEqual([
+      {
+        message: { kind: 'escalate', inspectionId: message.inspectionId, stationId: 'litho-1', fromStep: 0, reason: 'ack-timeout', queuedAt: at },
+        delaySeconds: 120,
+      },
+    ]);
   });
 
   it('keeps a throttled alert on the queue with exponential backoff, then rings the same inspection once', async () => {
@@ -223,8 +261,14 @@ describe('place-call handler', () => {
     const response = await handlerWith(caller)(sqsEvent([{ body: JSON.stringify(message), receiveCount: 3 }]));
 
     expect(response.batchItemFailures).toEqual([]);
-    expect(store.records.get(message.inspectionId)?.alert).toMatchObject({ status: 'failed', code: 'RETRIES_EXHAUSTED', reason: expect.stringContaining('Gave up after 3 attempts') });
-    expect(queue.deadLetters).toEqual([{ body: JSON.stringify(message), code: 'RETRIES_EXHAUSTED', reason: expect.stringContaining('LimitExceededException') }]);
+    expect(store.records.get(message.inspectionId)?.alert).toMatchObject({
+      status: 'failed',
+      code: 'RETRIES_EXHAUSTED',
+      reason: expect.stringContaining('Gave up after 3 attempts'),
+    });
+    expect(queue.deadLetters).toEqual([
+      { body: JSON.stringify(message), code: 'RETRIES_EXHAUSTED', reason: expect.stringContaining('LimitExceededException') },
+    ]);
   });
 
   it('stops at the daily cap: later anomalies are not called, say why, and are dead-lettered so the alarm sees them', async () => {
@@ -240,7 +284,10 @@ describe('place-call handler', () => {
     const failed = messages.filter((message) => store.records.get(message.inspectionId)?.alert.status === 'failed');
     expect(failed).toHaveLength(2);
     for (const message of failed) {
-      expect(store.records.get(message.inspectionId)?.alert).toMatchObject({ code: 'DAILY_CALL_CAP_REACHED', reason: expect.stringContaining('daily cap of 3') });
+      expect(store.records.get(message.inspectionId)?.alert).toMatchObject({
+        code: 'DAILY_CALL_CAP_REACHED',
+        reason: expect.stringContaining('daily cap of 3'),
+      });
     }
     expect(queue.deadLetters.map((letter) => letter.code)).toEqual(['DAILY_CALL_CAP_REACHED', 'DAILY_CALL_CAP_REACHED']);
   });
@@ -274,7 +321,10 @@ describe('place-call handler', () => {
     expect(parked?.code).toBe('CALL_REFUSED');
     expect([redriven, again, duplicate].map((response) => response.batchItemFailures)).toEqual([[], [], []]);
     expect(caller.placed).toHaveLength(1);
-    expect(ringing(message.inspectionId)).toMatchObject({ status: 'ringing', attempts: [{ outcome: 'not-started' }, { contactId: `contact-${message.inspectionId}` }] });
+    expect(ringing(message.inspectionId)).toMatchObject({
+      status: 'ringing',
+      attempts: [{ outcome: 'not-started' }, { contactId: `contact-${message.inspectionId}` }],
+    });
     expect(queue.deadLetters).toHaveLength(1);
   });
 
@@ -358,7 +408,10 @@ describe('place-call handler', () => {
     // Act
     await handlerWith(caller)(sqsEvent([{ body: JSON.stringify(message) }]));
     // Assess
-    expect(store.records.get(message.inspectionId)).toMatchObject({ alert: { status: 'ringing', attempts: [{ contactId: 'c-1' }] }, decision: { decision: 'scrap' } });
+    expect(store.records.get(message.inspectionId)).toMatchObject({
+      alert: { status: 'ringing', attempts: [{ contactId: 'c-1' }] },
+      decision: { decision: 'scrap' },
+    });
   });
 });
 
@@ -446,12 +499,17 @@ describe('place-call handler: escalation ladders', () => {
       ['Ladder one', 1, 1, 0, 1],
       ['Ladder one', 2, 1, 1, 0],
     ]);
-    expect(store.records.get(message.inspectionId)?.alert).toMatchObject({ status: 'unacknowledged', attempts: [{ contactName: 'Operator A' }, { contactName: 'Operator B' }, { contactName: 'Shift lead' }] });
+    expect(store.records.get(message.inspectionId)?.alert).toMatchObject({
+      status: 'unacknowledged',
+      attempts: [{ contactName: 'Operator A' }, { contactName: 'Operator B' }, { contactName: 'Shift lead' }],
+    });
     expect(notifier.notices).toEqual([expect.objectContaining({ inspectionId: message.inspectionId, stationName: 'Ladder one', status: 'unacknowledged' })]);
-    expect(timers.published.map((timer) => [timer.message.kind, 'fromStep' in timer.message ? timer.message.fromStep : undefined, timer.delaySeconds])).toEqual([
-      ['escalate', 0, 120],
-      ['escalate', 1, 120],
-    ]);
+    expect(timers.published.map((timer) => [timer.message.kind, 'fromStep' in timer.message ? timer.message.fromStep : undefined, timer.delaySeconds])).toEqual(
+      [
+        ['escalate', 0, 120],
+        ['escalate', 1, 120],
+      ],
+    );
   });
 
   it('tells people when SNS fails the first time: the redelivered timer notifies, then the record says unacknowledged', async () => {
@@ -461,7 +519,14 @@ describe('place-call handler: escalation ladders', () => {
     const message = await queuedInspection('sns-down');
     await handler(sqsEvent([{ body: JSON.stringify(message) }]));
     notifier.failNext = 1;
-    const timer = JSON.stringify({ kind: 'escalate', inspectionId: message.inspectionId, stationId: 'sns-down', fromStep: 0, reason: 'ack-timeout', queuedAt: new Date(clock).toISOString() });
+    const timer = JSON.stringify({
+      kind: 'escalate',
+      inspectionId: message.inspectionId,
+      stationId: 'sns-down',
+      fromStep: 0,
+      reason: 'ack-timeout',
+      queuedAt: new Date(clock).toISOString(),
+    });
     // Act
     const first = await handler(sqsEvent([{ body: timer, receiveCount: 1 }]));
     const statusAfterFailure = store.records.get(message.inspectionId)?.alert.status;
@@ -490,7 +555,11 @@ describe('place-call handler: escalation ladders', () => {
         },
       ],
     };
-    const nobody: Station = { id: 'nobody-1', name: 'Nobody one', escalation: [{ contacts: [{ name: 'Weekend only', phone: '+15555550107', shifts: [{ timeZone: 'UTC', days: ['sun'], from: '08:00', to: '09:00' }] }] }] };
+    const nobody: Station = {
+      id: 'nobody-1',
+      name: 'Nobody one',
+      escalation: [{ contacts: [{ name: 'Weekend only', phone: '+15555550107', shifts: [{ timeZone: 'UTC', days: ['sun'], from: '08:00', to: '09:00' }] }] }],
+    };
     const caller = new ScriptedCaller();
     const handler = handlerWith(caller, {}, { 'shifts-1': station, 'nobody-1': nobody });
     // Act
@@ -507,7 +576,10 @@ describe('place-call handler: escalation ladders', () => {
   });
 
   it('goes to the next level at once when every call of a level is refused', async () => {
-    const caller = new ScriptedCaller([new OperatorCallFailedError('DestinationNotAllowedException', false), new OperatorCallFailedError('DestinationNotAllowedException', false)]);
+    const caller = new ScriptedCaller([
+      new OperatorCallFailedError('DestinationNotAllowedException', false),
+      new OperatorCallFailedError('DestinationNotAllowedException', false),
+    ]);
     const handler = handlerWith(caller, {}, { 'ladder-1': LADDER });
     const message = await queuedInspection('ladder-1');
 
@@ -530,7 +602,9 @@ describe('place-call handler: escalation ladders', () => {
     const due = new Date(clock).toISOString();
     await handler(sqsEvent([{ body: JSON.stringify({ kind: 'cooldown-end', stationId: 'quiet-1', dueAt: due, queuedAt: due }) }]));
 
-    expect(timers.published).toEqual([{ message: { kind: 'cooldown-end', stationId: 'quiet-1', dueAt, queuedAt: new Date(clock).toISOString() }, delaySeconds: 900 }]);
+    expect(timers.published).toEqual([
+      { message: { kind: 'cooldown-end', stationId: 'quiet-1', dueAt, queuedAt: new Date(clock).toISOString() }, delaySeconds: 900 },
+    ]);
     expect(caller.attempts).toBe(0);
   });
 });

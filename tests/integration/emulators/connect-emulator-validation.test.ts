@@ -1,4 +1,10 @@
-import { InvalidParameterException, ResourceNotFoundException, StartOutboundVoiceContactCommand, type ConnectClient, type StartOutboundVoiceContactCommandInput } from '@aws-sdk/client-connect';
+import {
+  InvalidParameterException,
+  ResourceNotFoundException,
+  StartOutboundVoiceContactCommand,
+  type ConnectClient,
+  type StartOutboundVoiceContactCommandInput,
+} from '@aws-sdk/client-connect';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -129,14 +135,22 @@ describe('Connect emulator of the local stack (startLocalServices)', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('knows only the stack\'s instance and contact flow (CONNECT_INSTANCE_ID, CONNECT_CONTACT_FLOW_ID): other ids get ResourceNotFoundException', async () => {
+  it("knows only the stack's instance and contact flow (CONNECT_INSTANCE_ID, CONNECT_CONTACT_FLOW_ID): other ids get ResourceNotFoundException", async () => {
     // Prepare
     const call = { DestinationPhoneNumber: '+15555550100', SourcePhoneNumber: '+15555550199' };
 
     // Act
-    const own = await localClient.send(new StartOutboundVoiceContactCommand({ ...call, InstanceId: LOCAL_CONNECT_INSTANCE_ID, ContactFlowId: LOCAL_CONNECT_CONTACT_FLOW_ID }));
-    const otherInstance = await caught(localClient.send(new StartOutboundVoiceContactCommand({ ...call, InstanceId: '99999999-0000-4000-8000-000000000000', ContactFlowId: LOCAL_CONNECT_CONTACT_FLOW_ID })));
-    const otherFlow = await caught(localClient.send(new StartOutboundVoiceContactCommand({ ...call, InstanceId: LOCAL_CONNECT_INSTANCE_ID, ContactFlowId: 'some-other-flow' })));
+    const own = await localClient.send(
+      new StartOutboundVoiceContactCommand({ ...call, InstanceId: LOCAL_CONNECT_INSTANCE_ID, ContactFlowId: LOCAL_CONNECT_CONTACT_FLOW_ID }),
+    );
+    const otherInstance = await caught(
+      localClient.send(
+        new StartOutboundVoiceContactCommand({ ...call, InstanceId: '99999999-0000-4000-8000-000000000000', ContactFlowId: LOCAL_CONNECT_CONTACT_FLOW_ID }),
+      ),
+    );
+    const otherFlow = await caught(
+      localClient.send(new StartOutboundVoiceContactCommand({ ...call, InstanceId: LOCAL_CONNECT_INSTANCE_ID, ContactFlowId: 'some-other-flow' })),
+    );
 
     // Assess
     expect([services.connectInstanceId, services.connectContactFlowId]).toEqual([LOCAL_CONNECT_INSTANCE_ID, LOCAL_CONNECT_CONTACT_FLOW_ID]);
@@ -147,7 +161,7 @@ describe('Connect emulator of the local stack (startLocalServices)', () => {
 });
 
 describe('Connect emulator with boto3 (the other SDK people point at it)', () => {
-  it('answers boto3\'s StartOutboundVoiceContact: a ContactId, ResourceNotFoundException for another instance, InvalidParameterException for a bad attribute key', async () => {
+  it("answers boto3's StartOutboundVoiceContact: a ContactId, ResourceNotFoundException for another instance, InvalidParameterException for a bad attribute key", async () => {
     // Prepare
     const script = [
       'import json, sys, boto3',
@@ -168,8 +182,11 @@ describe('Connect emulator with boto3 (the other SDK people point at it)', () =>
     // Act: the machine's python3 (pyenv, boto3 from pip) or Debian's (python3-boto3, which .ci/run installs if needed)
     const python = ['python3', '/usr/bin/python3'].find((candidate) => spawnSync(candidate, ['-c', 'import boto3']).status === 0) ?? 'python3';
     const output = await new Promise<string>((resolve, reject) =>
-      execFile(python, ['-c', script, emulator.endpoint, INSTANCE_ID, FLOW_ID], { timeout: 60_000, env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } }, (error, stdout, stderr) =>
-        error ? reject(new Error(`boto3 failed: ${stderr}`)) : resolve(stdout),
+      execFile(
+        python,
+        ['-c', script, emulator.endpoint, INSTANCE_ID, FLOW_ID],
+        { timeout: 60_000, env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } },
+        (error, stdout, stderr) => (error ? reject(new Error(`boto3 failed: ${stderr}`)) : resolve(stdout)),
       ),
     );
     const answer = JSON.parse(output) as { contactId: string; otherInstance: string; badKey: string };

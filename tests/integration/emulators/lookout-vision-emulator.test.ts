@@ -123,7 +123,12 @@ describe('Lookout for Vision emulator: DetectAnomalies input validation', () => 
     // Assess
     expect([latest, twelve, otherProject]).toEqual([undefined, undefined, undefined]);
     // Newest first: Line_3-litho/1, waferwatch/12, and waferwatch/latest, which is the highest version, 12.
-    expect(emulator.detectionCalls().slice(0, 3).map((call) => `${call.projectName}/${call.modelVersion}`)).toEqual(['Line_3-litho/1', 'waferwatch/12', 'waferwatch/12']);
+    expect(
+      emulator
+        .detectionCalls()
+        .slice(0, 3)
+        .map((call) => `${call.projectName}/${call.modelVersion}`),
+    ).toEqual(['Line_3-litho/1', 'waferwatch/12', 'waferwatch/12']);
     expect(emulator.detectionCalls()).toHaveLength(verdictsBefore + 3);
     for (const answer of refused) expect(answer).toBeInstanceOf(ValidationException);
     expect((refused[2] as Error).message).toBe(

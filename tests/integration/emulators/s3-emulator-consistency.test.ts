@@ -77,7 +77,12 @@ beforeAll(async () => {
       for (const record of event.Records) {
         const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
         if (key.startsWith('events/')) {
-          eventReads.push(get(key).then(({ bytes }) => ({ key, bytes }), (error: Error) => ({ key, bytes: error })));
+          eventReads.push(
+            get(key).then(
+              ({ bytes }) => ({ key, bytes }),
+              (error: Error) => ({ key, bytes: error }),
+            ),
+          );
         }
       }
     },
@@ -208,12 +213,10 @@ describe('S3 emulator: a PUT is atomic and read-after-write consistent', () => {
     await put(key, previous);
     const body = new PassThrough();
     const abort = new AbortController();
-    const upload = client
-      .send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: 200 * KB }), { abortSignal: abort.signal })
-      .then(
-        () => 'stored',
-        () => 'aborted',
-      );
+    const upload = client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: 200 * KB }), { abortSignal: abort.signal }).then(
+      () => 'stored',
+      () => 'aborted',
+    );
     body.write(recordBody(5, 200 * KB).subarray(0, 64 * KB));
     await new Promise((resolve) => setTimeout(resolve, 100));
 
@@ -341,9 +344,7 @@ describe('S3 emulator: copies, form uploads, multipart uploads and notifications
     await put(key, previous);
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key, ContentType: 'application/json' }));
     const etags = await Promise.all(
-      parts.map((part, index) =>
-        client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: index + 1, Body: part })),
-      ),
+      parts.map((part, index) => client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: index + 1, Body: part }))),
     );
 
     // Act
@@ -462,7 +463,10 @@ describe('S3 emulator: conditional writes (If-Match, If-None-Match) as S3 answer
     ]);
 
     // Assess
-    for (const [key, outcomes] of [[replaced, ifMatch], [created, ifNoneMatch]] as const) {
+    for (const [key, outcomes] of [
+      [replaced, ifMatch],
+      [created, ifNoneMatch],
+    ] as const) {
       expect(outcomes.filter((outcome) => outcome === 'ok')).toHaveLength(1);
       expect(outcomes.filter((outcome) => outcome === 'PreconditionFailed 412')).toHaveLength(bodies.length - 1);
       const winner = bodies[outcomes.indexOf('ok')]!;

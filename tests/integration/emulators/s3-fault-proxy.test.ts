@@ -1,14 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3ServiceException,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../../functions/adapters/aws-clients';
@@ -168,7 +161,7 @@ describe('S3 fault proxy: injected failures the real SDK client sees on the wire
     expect(await exists(always)).toBe(false);
   });
 
-  it('a hang fault reads the body and never answers: the client\'s request timeout fires on each attempt', async () => {
+  it("a hang fault reads the body and never answers: the client's request timeout fires on each attempt", async () => {
     // Prepare
     const { record } = freshKeys();
     const impatient = createS3Client({ region: 'us-east-1', endpoint: proxy.endpoint, requestTimeoutMs: 300 });
@@ -318,7 +311,9 @@ describe('S3 fault proxy: presigned POST (camera form uploads)', () => {
     // Assess
     expect(failed.status).toBe(503);
     expect(failed.headers.get('content-type')).toBe('application/xml');
-    expect(failedBody).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Error><Code>SlowDown<\/Code><Message>[^<]+<\/Message>.*<RequestId>[0-9A-F]+<\/RequestId>/);
+    expect(failedBody).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?><Error><Code>SlowDown<\/Code><Message>[^<]+<\/Message>.*<RequestId>[0-9A-F]+<\/RequestId>/,
+    );
     expect(storedAfterFailure).toBe(false);
     expect(retried.status).toBe(204);
     expect(sha256(await storedBytes(key))).toBe(sha256(bytes));

@@ -48,13 +48,23 @@ function unescapeXml(text: string | undefined): string | undefined {
 async function granted(options: { maxBytes?: number; expiresInSeconds?: number; now?: Date; contentType?: string; key?: string } = {}) {
   const key = options.key ?? incomingKey(newInspectionId());
   const signer = options.now ? new S3CameraUploadStore({ client, bucket: BUCKET, endpoint: s3.endpoint, now: () => options.now! }) : store;
-  const upload = await signer.presignUpload({ key, maxBytes: options.maxBytes ?? 64 * KB, expiresInSeconds: options.expiresInSeconds ?? 300, stationId: 'litho-3' });
+  const upload = await signer.presignUpload({
+    key,
+    maxBytes: options.maxBytes ?? 64 * KB,
+    expiresInSeconds: options.expiresInSeconds ?? 300,
+    stationId: 'litho-3',
+  });
   const fields: Array<[string, string]> = [...Object.entries(upload.fields), ['Content-Type', options.contentType ?? 'image/jpeg']];
   return { key, url: upload.url, fields, upload };
 }
 
-const stored = (key: string) => client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(() => true, () => false);
-const replace = (fields: Array<[string, string]>, name: string, value: string) => fields.map(([field, old]): [string, string] => [field, field === name ? value : old]);
+const stored = (key: string) =>
+  client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
+    () => true,
+    () => false,
+  );
+const replace = (fields: Array<[string, string]>, name: string, value: string) =>
+  fields.map(([field, old]): [string, string] => [field, field === name ? value : old]);
 
 beforeAll(async () => {
   s3 = await startS3Emulator({ buckets: [BUCKET, OTHER_BUCKET] });
@@ -68,7 +78,7 @@ afterAll(async () => {
 });
 
 describe('s3rver behind the POST policy check: what S3 stores', () => {
-  it('stores an upload built from the product\'s grant, with its station metadata', async () => {
+  it("stores an upload built from the product's grant, with its station metadata", async () => {
     // Prepare
     const grant = await granted();
     const bytes = randomBytes(10 * KB);
@@ -162,10 +172,20 @@ describe('s3rver behind the POST policy check: what S3 refuses (and nothing is s
     const otherBucket = await post(`${s3.endpoint}/${OTHER_BUCKET}`, grant.fields, randomBytes(KB));
 
     // Assess
-    expect([keyChanged.status, keyChanged.code, keyChanged.message]).toEqual([403, 'AccessDenied', `Invalid according to Policy: Policy Condition failed: ["eq", "$key", "${grant.key}"]`]);
-    expect([notAnImage.status, notAnImage.message]).toEqual([403, 'Invalid according to Policy: Policy Condition failed: ["starts-with", "$Content-Type", "image/"]']);
+    expect([keyChanged.status, keyChanged.code, keyChanged.message]).toEqual([
+      403,
+      'AccessDenied',
+      `Invalid according to Policy: Policy Condition failed: ["eq", "$key", "${grant.key}"]`,
+    ]);
+    expect([notAnImage.status, notAnImage.message]).toEqual([
+      403,
+      'Invalid according to Policy: Policy Condition failed: ["starts-with", "$Content-Type", "image/"]',
+    ]);
     expect([oneImageOneNot.status, oneImageOneNot.code]).toEqual([403, 'AccessDenied']);
-    expect([otherStation.status, otherStation.message]).toEqual([403, 'Invalid according to Policy: Policy Condition failed: ["eq", "$x-amz-meta-station-id", "litho-3"]']);
+    expect([otherStation.status, otherStation.message]).toEqual([
+      403,
+      'Invalid according to Policy: Policy Condition failed: ["eq", "$x-amz-meta-station-id", "litho-3"]',
+    ]);
     expect([extraField.status, extraField.message]).toEqual([403, 'Invalid according to Policy: Extra input fields: x-amz-meta-operator']);
     expect([otherBucket.status, otherBucket.message]).toEqual([403, `Invalid according to Policy: Policy Condition failed: ["eq", "$bucket", "${BUCKET}"]`]);
     expect(await stored(grant.key)).toBe(false);
@@ -178,7 +198,11 @@ describe('s3rver behind the POST policy check: what S3 refuses (and nothing is s
     const policy = JSON.parse(Buffer.from(grant.upload.fields.Policy!, 'base64').toString('utf8')) as { conditions: unknown[] };
     policy.conditions[0] = ['content-length-range', 1, 1024 * 1024 * 1024];
     const widened = replace(grant.fields, 'Policy', Buffer.from(JSON.stringify(policy)).toString('base64'));
-    const otherSecret = new S3CameraUploadStore({ client: createS3Client({ region: 'us-east-1', endpoint: s3.endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'not-the-secret' } }), bucket: BUCKET, endpoint: s3.endpoint });
+    const otherSecret = new S3CameraUploadStore({
+      client: createS3Client({ region: 'us-east-1', endpoint: s3.endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'not-the-secret' } }),
+      bucket: BUCKET,
+      endpoint: s3.endpoint,
+    });
     const forged = await otherSecret.presignUpload({ key: grant.key, maxBytes: 8 * KB, expiresInSeconds: 300 });
     const unknownKey = replace(grant.fields, 'X-Amz-Credential', grant.upload.fields['X-Amz-Credential']!.replace(/^S3RVER\//, 'AKIAUNKNOWN/'));
 
@@ -203,8 +227,19 @@ describe('s3rver behind the POST policy check: what S3 refuses (and nothing is s
 
     // Act
     const late = await post(expired.url, expired.fields, randomBytes(KB));
-    const anonymous = await post(grant.url, [['key', key], ['Content-Type', 'image/jpeg']], randomBytes(KB));
-    const unsigned = await post(grant.url, grant.fields.filter(([name]) => name !== 'X-Amz-Signature'), randomBytes(KB));
+    const anonymous = await post(
+      grant.url,
+      [
+        ['key', key],
+        ['Content-Type', 'image/jpeg'],
+      ],
+      randomBytes(KB),
+    );
+    const unsigned = await post(
+      grant.url,
+      grant.fields.filter(([name]) => name !== 'X-Amz-Signature'),
+      randomBytes(KB),
+    );
 
     // Assess
     expect([late.status, late.code, late.message]).toEqual([403, 'AccessDenied', 'Invalid according to Policy: Policy expired.']);
@@ -256,8 +291,11 @@ describe('s3rver behind the POST policy check, with boto3 (the other SDK people 
     ].join('\n');
     const python = ['python3', '/usr/bin/python3'].find((candidate) => spawnSync(candidate, ['-c', 'import boto3']).status === 0) ?? 'python3';
     const output = await new Promise<string>((resolve, reject) =>
-      execFile(python, ['-c', script, s3.endpoint, BUCKET, key], { timeout: 60_000, env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } }, (error, stdout, stderr) =>
-        error ? reject(new Error(`boto3 failed: ${stderr}`)) : resolve(stdout),
+      execFile(
+        python,
+        ['-c', script, s3.endpoint, BUCKET, key],
+        { timeout: 60_000, env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } },
+        (error, stdout, stderr) => (error ? reject(new Error(`boto3 failed: ${stderr}`)) : resolve(stdout)),
       ),
     );
     const presigned = JSON.parse(output) as { url: string; fields: Record<string, string> };
@@ -288,12 +326,26 @@ describe('checkPostPolicy and parsePostForm', () => {
     ];
   };
   const now = Date.parse('2026-11-26T12:00:00Z');
-  const baseConditions = [{ key: 'incoming/a' }, { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': 'S3RVER/20261126/eu-west-1/s3/aws4_request' }, { 'x-amz-date': '20261126T120000Z' }];
+  const baseConditions = [
+    { key: 'incoming/a' },
+    { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
+    { 'x-amz-credential': 'S3RVER/20261126/eu-west-1/s3/aws4_request' },
+    { 'x-amz-date': '20261126T120000Z' },
+  ];
 
   it('accepts a form whose every condition holds, field names in any case', () => {
     // Act
     const verdict = checkPostPolicy(
-      { fields: signed({ expiration: '2026-11-26T12:05:00Z', conditions: [...baseConditions, ['content-length-range', 1, 10], ['eq', '$Content-Type', 'image/png'], { bucket: 'b' }] }, [{ name: 'CONTENT-TYPE', value: 'image/png' }]), file: { sizeBytes: 10 } },
+      {
+        fields: signed(
+          {
+            expiration: '2026-11-26T12:05:00Z',
+            conditions: [...baseConditions, ['content-length-range', 1, 10], ['eq', '$Content-Type', 'image/png'], { bucket: 'b' }],
+          },
+          [{ name: 'CONTENT-TYPE', value: 'image/png' }],
+        ),
+        file: { sizeBytes: 10 },
+      },
       { bucket: 'b', now },
     );
 

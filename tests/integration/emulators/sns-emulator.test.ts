@@ -48,7 +48,10 @@ describe('SNS emulator with the AWS SDK client', () => {
         TopicArn: created.TopicArn,
         Subject: 'waferwatch: nobody acknowledged',
         Message: 'line one\nline two & <three>',
-        MessageAttributes: { inspectionId: { DataType: 'String', StringValue: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2' }, status: { DataType: 'String', StringValue: 'unacknowledged' } },
+        MessageAttributes: {
+          inspectionId: { DataType: 'String', StringValue: '01KB0Z4V3Q6M2XJ9T8R7P5N4C2' },
+          status: { DataType: 'String', StringValue: 'unacknowledged' },
+        },
       }),
     );
 
@@ -219,7 +222,13 @@ describe('SnsAlertNotifier through the SNS emulator', () => {
     await notifier.alertNotDelivered({ inspectionId: 'i', stationId: 's', stationName: 'S', status: 'unacknowledged', reason: 'r' });
 
     // Assess
-    expect(logger.lines).toEqual([{ level: 'error', message: 'An alert reached nobody; people are notified', extra: expect.objectContaining({ inspectionId: 'i', status: 'unacknowledged' }) }]);
+    expect(logger.lines).toEqual([
+      {
+        level: 'error',
+        message: 'An alert reached nobody; people are notified',
+        extra: expect.objectContaining({ inspectionId: 'i', status: 'unacknowledged' }),
+      },
+    ]);
     expect(emulator.published()).toHaveLength(before);
   });
 });
@@ -249,7 +258,14 @@ describe('SNS emulator with boto3 (the other SDK people point at it)', () => {
     expect(answer.arn).toBe('arn:aws:sns:us-east-1:000000000000:boto3-topic');
     expect(answer.topics).toContain(answer.arn);
     expect(emulator.published(answer.arn)).toEqual([
-      { messageId: answer.messageId, topicArn: answer.arn, subject: 'from boto3', message: 'hello from boto3', attributes: { status: 'failed' }, publishedAt: expect.any(String) },
+      {
+        messageId: answer.messageId,
+        topicArn: answer.arn,
+        subject: 'from boto3',
+        message: 'hello from boto3',
+        attributes: { status: 'failed' },
+        publishedAt: expect.any(String),
+      },
     ]);
   });
 });

@@ -44,7 +44,8 @@ function queueWithDeadLetterQueue(maxReceiveCount = 1): { url: string; arn: stri
 
 /** Receive a queue's messages with visibility 0 until the redrive policy has moved every one to the DLQ. */
 function deadLetterEverything(url: string): void {
-  for (let round = 0; round < 5 && emulator.messages(url).length > 0; round += 1) emulator.receive(url, { maxNumberOfMessages: 10, visibilityTimeoutSeconds: 0 });
+  for (let round = 0; round < 5 && emulator.messages(url).length > 0; round += 1)
+    emulator.receive(url, { maxNumberOfMessages: 10, visibilityTimeoutSeconds: 0 });
 }
 
 async function caught(promise: Promise<unknown>): Promise<unknown> {
@@ -90,7 +91,11 @@ describe('SQS emulator: batch calls', () => {
     // Assess
     expect(sent.$metadata.httpStatusCode).toBe(200);
     expect(sent.Successful?.map((entry) => entry.Id)).toEqual(['first', 'third_3']);
-    expect(sent.Successful?.[0]).toMatchObject({ MessageId: expect.stringMatching(/^[0-9a-f-]{36}$/), MD5OfMessageBody: expect.stringMatching(/^[0-9a-f]{32}$/), MD5OfMessageAttributes: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(sent.Successful?.[0]).toMatchObject({
+      MessageId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      MD5OfMessageBody: expect.stringMatching(/^[0-9a-f]{32}$/),
+      MD5OfMessageAttributes: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
     expect(sent.Failed).toEqual([{ Id: 'too-late', SenderFault: true, Code: 'InvalidParameterValue', Message: expect.any(String) }]);
     expect(received.Messages?.map((message) => message.Body).sort()).toEqual(['{"n":1}', '{"n":3}']);
     expect(received.Messages?.find((message) => message.Body === '{"n":1}')?.MessageAttributes?.kind).toEqual({ DataType: 'String', StringValue: 'alert' });
@@ -176,7 +181,10 @@ describe('SQS emulator: batch calls', () => {
       }),
     );
     clock += 60_000;
-    const visible = emulator.messages(url).filter((message) => message.state === 'visible').map((message) => message.body);
+    const visible = emulator
+      .messages(url)
+      .filter((message) => message.state === 'visible')
+      .map((message) => message.body);
 
     // Assess
     expect(changed.Successful).toEqual([{ Id: 'held' }]);
@@ -224,7 +232,10 @@ describe('SQS emulator: dead-letter queue redrive (message move tasks)', () => {
     // Prepare: the product's own adapter parks the alert, as placeCall does when no one could be rung.
     const queues = queueWithDeadLetterQueue(5);
     const alerts = new SqsAlertQueue({ client: sqs, queueUrl: queues.url, deadLetterQueueUrl: queues.dlqUrl });
-    await alerts.deadLetter('{"inspectionId":"01JD0000000000000000000002"}', { code: 'DAILY_CALL_CAP_REACHED', reason: 'the daily cap of 100 calls was reached' });
+    await alerts.deadLetter('{"inspectionId":"01JD0000000000000000000002"}', {
+      code: 'DAILY_CALL_CAP_REACHED',
+      reason: 'the daily cap of 100 calls was reached',
+    });
 
     // Act
     await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: queues.dlqArn }));
@@ -273,7 +284,10 @@ describe('SQS emulator: dead-letter queue redrive (message move tasks)', () => {
       StartedTimestamp: clock,
     });
     expect(second).toBeInstanceOf(SQSServiceException);
-    expect(second).toMatchObject({ name: 'InvalidParameterValue', message: 'There is already a task running. Only one active task is allowed for a source queue arn at a given time.' });
+    expect(second).toMatchObject({
+      name: 'InvalidParameterValue',
+      message: 'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
+    });
     // One message a second: cancelled well before the sixth, what had moved stays moved and the rest stays parked.
     const movedBeforeCancel = cancelled.ApproximateNumberOfMessagesMoved ?? 0;
     expect(movedBeforeCancel).toBeGreaterThanOrEqual(1);
@@ -289,7 +303,8 @@ describe('SQS emulator: dead-letter queue redrive (message move tasks)', () => {
     // Prepare
     const queues = queueWithDeadLetterQueue();
     const fifo = emulator.createQueue(`redrive-${++unique}.fifo`, { FifoQueue: 'true' });
-    const start = (input: { SourceArn: string; DestinationArn?: string; MaxNumberOfMessagesPerSecond?: number }) => caught(sqs.send(new StartMessageMoveTaskCommand(input)));
+    const start = (input: { SourceArn: string; DestinationArn?: string; MaxNumberOfMessagesPerSecond?: number }) =>
+      caught(sqs.send(new StartMessageMoveTaskCommand(input)));
     const missingArn = 'arn:aws:sqs:us-east-1:000000000000:no-such-queue';
 
     // Act
@@ -371,13 +386,13 @@ describe('SQS emulator with boto3 (the other SDK people point at it)', () => {
     const url = other.createQueue('boto3-alerts', { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: other.queueArn(dlqUrl), maxReceiveCount: 1 }) });
     const script = [
       'import json, sys, time, boto3',
-      "endpoint, url, dlq_url, dlq_arn = sys.argv[1:5]",
+      'endpoint, url, dlq_url, dlq_arn = sys.argv[1:5]',
       "sqs = boto3.client('sqs', endpoint_url=endpoint, region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')",
       "assert sqs.meta.service_model.protocol == 'json', 'this botocore speaks SQS ' + sqs.meta.service_model.protocol + '; the emulator speaks the JSON protocol of current SDKs (botocore >= 1.31.64)'",
       "sent = sqs.send_message_batch(QueueUrl=url, Entries=[{'Id': 'a', 'MessageBody': 'alert a', 'MessageAttributes': {'failureCode': {'DataType': 'String', 'StringValue': 'CALL_REFUSED'}}}, {'Id': 'b', 'MessageBody': 'alert b'}, {'Id': 'c', 'MessageBody': 'x', 'DelaySeconds': 901}])",
       "got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)['Messages']",
       "deleted = sqs.delete_message_batch(QueueUrl=url, Entries=[{'Id': 'b', 'ReceiptHandle': [m for m in got if m['Body'] == 'alert b'][0]['ReceiptHandle']}, {'Id': 'bogus', 'ReceiptHandle': 'nope'}])",
-      "sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)",
+      'sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)',
       "handle = sqs.start_message_move_task(SourceArn=dlq_arn)['TaskHandle']",
       'for _ in range(100):',
       "    task = sqs.list_message_move_tasks(SourceArn=dlq_arn)['Results'][0]",
@@ -393,8 +408,11 @@ describe('SQS emulator with boto3 (the other SDK people point at it)', () => {
     // Act: the machine's python3 (pyenv, boto3 from pip) or Debian's (python3-boto3, which .ci/run installs if needed)
     const python = ['python3', '/usr/bin/python3'].find((candidate) => spawnSync(candidate, ['-c', 'import boto3']).status === 0) ?? 'python3';
     const output = await new Promise<string>((resolve, reject) =>
-      execFile(python, ['-c', script, other.endpoint, url, dlqUrl, other.queueArn(dlqUrl)], { timeout: 60_000, env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } }, (error, stdout, stderr) =>
-        error ? reject(new Error(`boto3 failed: ${stderr}`)) : resolve(stdout),
+      execFile(
+        python,
+        ['-c', script, other.endpoint, url, dlqUrl, other.queueArn(dlqUrl)],
+        { timeout: 60_000, env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } },
+        (error, stdout, stderr) => (error ? reject(new Error(`boto3 failed: ${stderr}`)) : resolve(stdout)),
       ),
     );
     const answer = JSON.parse(output) as Record<string, unknown>;

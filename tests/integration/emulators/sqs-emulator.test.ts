@@ -139,12 +139,18 @@ describe('SQS emulator, wire protocol', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'two' }));
 
     // Act
-    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
-    const counts = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'QueueArn'] }));
+    const first = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+    );
+    const counts = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'QueueArn'] }),
+    );
     const second = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
     const empty = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
     clock += 30_000;
-    const again = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+    const again = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+    );
 
     // Assess
     expect(first.Messages?.map((message) => message.Body)).toEqual(['one']);
@@ -201,7 +207,12 @@ describe('SQS emulator, wire protocol', () => {
     // Prepare
     const url = await freshQueue();
     emulator.failNext(1, 'ServiceUnavailable');
-    const noRetry = new SQSClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+    const noRetry = new SQSClient({
+      region: 'us-east-1',
+      endpoint: emulator.endpoint,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
+    });
 
     // Act
     const retried = await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'after a 503' }));
@@ -213,7 +224,12 @@ describe('SQS emulator, wire protocol', () => {
     expect(retried.MessageId).toBeDefined();
     expect(throttled).toBeInstanceOf(RequestThrottled);
     expect(emulator.messages(url).map((message) => message.body)).toEqual(['after a 503']);
-    expect(emulator.requests().filter((request) => request.headers['x-amz-target'] === 'AmazonSQS.SendMessage').map((request) => request.status)).toEqual([503, 200, 403]);
+    expect(
+      emulator
+        .requests()
+        .filter((request) => request.headers['x-amz-target'] === 'AmazonSQS.SendMessage')
+        .map((request) => request.status),
+    ).toEqual([503, 200, 403]);
   });
 
   it('moves a message received more than maxReceiveCount times to the dead-letter queue, with its source', async () => {
@@ -221,7 +237,9 @@ describe('SQS emulator, wire protocol', () => {
     const dlq = await freshQueue();
     const dlqArn = emulator.queueArn(dlq);
     const url = await freshQueue();
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }) } }));
+    await sqs.send(
+      new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }) } }),
+    );
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'poison' }));
 
     // Act
@@ -245,7 +263,12 @@ describe('SQS emulator, wire protocol', () => {
 
     // Act
     const refused = await caught(
-      sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:nope', maxReceiveCount: 3 }) } })),
+      sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: url,
+          Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:nope', maxReceiveCount: 3 }) },
+        }),
+      ),
     );
 
     // Assess

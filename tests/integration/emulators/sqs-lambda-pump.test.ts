@@ -12,7 +12,9 @@ function setUp(options: { maxReceiveCount?: number; visibilityTimeout?: number }
   const dlq = emulator.createQueue('alerts-dlq');
   const queue = emulator.createQueue('alerts', {
     VisibilityTimeout: String(options.visibilityTimeout ?? 60),
-    ...(options.maxReceiveCount ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: emulator.queueArn(dlq), maxReceiveCount: options.maxReceiveCount }) } : {}),
+    ...(options.maxReceiveCount
+      ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: emulator.queueArn(dlq), maxReceiveCount: options.maxReceiveCount }) }
+      : {}),
   });
   return { emulator, queue, dlq, advance: (ms: number) => (now += ms) };
 }

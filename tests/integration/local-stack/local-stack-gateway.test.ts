@@ -82,7 +82,10 @@ interface Echo {
 }
 
 /** A raw request, so Content-Length and streaming are under the test's control. */
-function send(url: string, options: { method: string; headers?: Record<string, string | number>; body?: Buffer }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function send(
+  url: string,
+  options: { method: string; headers?: Record<string, string | number>; body?: Buffer },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(url, { method: options.method, headers: options.headers }, (response) => {
       const chunks: Buffer[] = [];
@@ -96,12 +99,18 @@ function send(url: string, options: { method: string; headers?: Record<string, s
 }
 
 interface ReceivedContactEvent {
-  event: { id: string; source: string; 'detail-type': string; resources: string[]; detail: { eventType: string; contactId: string; instanceArn: string; disconnectReason?: string } };
+  event: {
+    id: string;
+    source: string;
+    'detail-type': string;
+    resources: string[];
+    detail: { eventType: string; contactId: string; instanceArn: string; disconnectReason?: string };
+  };
   functionName: string;
 }
 
 /** What the project's contactEvents handler has been invoked with, in this process. */
-const contactEventsReceived = () => ((globalThis as { __contactEventsReceived?: ReceivedContactEvent[] }).__contactEventsReceived ?? []);
+const contactEventsReceived = () => (globalThis as { __contactEventsReceived?: ReceivedContactEvent[] }).__contactEventsReceived ?? [];
 
 describe('local stack as API Gateway', () => {
   let projectRoot: string;
@@ -118,7 +127,17 @@ describe('local stack as API Gateway', () => {
         ContactFlowId: stack.env.CONNECT_CONTACT_FLOW_ID,
         DestinationPhoneNumber: '+15555550101',
         SourcePhoneNumber: stack.env.CONNECT_SOURCE_PHONE_NUMBER,
-        Attributes: { inspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', stationId: 'litho-3', stationName: 'Litho three', confidencePercent: '93', foldedAnomalies: '0', callKind: 'anomaly', contactName: 'Shift lead', escalationLevel: '2', escalationLoop: '1' },
+        Attributes: {
+          inspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+          stationId: 'litho-3',
+          stationName: 'Litho three',
+          confidencePercent: '93',
+          foldedAnomalies: '0',
+          callKind: 'anomaly',
+          contactName: 'Shift lead',
+          escalationLevel: '2',
+          escalationLoop: '1',
+        },
       }),
     });
     return ((await response.json()) as { ContactId: string }).ContactId;
@@ -186,7 +205,11 @@ describe('local stack as API Gateway', () => {
 
   it('passes a JSON body as text and sets the query maps to null without a query string', async () => {
     // Act
-    const response = await send(`${stack.url}/things/1`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: Buffer.from('{"station":"Ä"}') });
+    const response = await send(`${stack.url}/things/1`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: Buffer.from('{"station":"Ä"}'),
+    });
     const { event } = JSON.parse(response.body.toString('utf8')) as Echo;
 
     // Assess
@@ -232,7 +255,9 @@ describe('local stack as API Gateway', () => {
     // Assess
     expect(response.status).toBe(413);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(body).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('larger than API Gateway accepts'), maxBytes: API_GATEWAY_MAX_PAYLOAD_BYTES } });
+    expect(body).toEqual({
+      error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('larger than API Gateway accepts'), maxBytes: API_GATEWAY_MAX_PAYLOAD_BYTES },
+    });
     expect(next.status).toBe(200);
   });
 
@@ -375,7 +400,11 @@ describe('local stack as API Gateway', () => {
     expect(received[2]!.event.detail.disconnectReason).toBe('CUSTOMER_DISCONNECT');
     expect(received[0]).toMatchObject({
       functionName: 'contactEvents',
-      event: { source: 'aws.connect', 'detail-type': 'Amazon Connect Contact Event', detail: { instanceArn: `arn:aws:connect:us-east-1:000000000000:instance/${stack.env.CONNECT_INSTANCE_ID}` } },
+      event: {
+        source: 'aws.connect',
+        'detail-type': 'Amazon Connect Contact Event',
+        detail: { instanceArn: `arn:aws:connect:us-east-1:000000000000:instance/${stack.env.CONNECT_INSTANCE_ID}` },
+      },
     });
     expect(calls.calls.find((call) => call.contactId === contactId)).toMatchObject({
       status: 'completed',
@@ -391,7 +420,12 @@ describe('local stack as API Gateway', () => {
     const elsewhere = await fetch(`${stack.env.CONNECT_ENDPOINT}/contact/outbound-voice`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ InstanceId: '99999999-0000-4000-8000-000000000000', ContactFlowId: stack.env.CONNECT_CONTACT_FLOW_ID, DestinationPhoneNumber: '+15555550101', SourcePhoneNumber: stack.env.CONNECT_SOURCE_PHONE_NUMBER }),
+      body: JSON.stringify({
+        InstanceId: '99999999-0000-4000-8000-000000000000',
+        ContactFlowId: stack.env.CONNECT_CONTACT_FLOW_ID,
+        DestinationPhoneNumber: '+15555550101',
+        SourcePhoneNumber: stack.env.CONNECT_SOURCE_PHONE_NUMBER,
+      }),
     });
 
     // Act
@@ -402,7 +436,10 @@ describe('local stack as API Gateway', () => {
     const answerLate = await send(`${stack.url}/_local/phone/${contactId}`, { method: 'GET' });
 
     // Assess
-    const reasons = (id: string) => contactEventsReceived().filter((entry) => entry.event.detail.contactId === id).map((entry) => [entry.event.detail.eventType, entry.event.detail.disconnectReason ?? null]);
+    const reasons = (id: string) =>
+      contactEventsReceived()
+        .filter((entry) => entry.event.detail.contactId === id)
+        .map((entry) => [entry.event.detail.eventType, entry.event.detail.disconnectReason ?? null]);
     expect(reasons(contactId)).toEqual([
       ['INITIATED', null],
       ['DISCONNECTED', 'TELECOM_TIMEOUT'],
@@ -417,8 +454,10 @@ describe('local stack as API Gateway', () => {
     expect(JSON.parse(answerLate.body.toString('utf8'))).toMatchObject({ error: { code: 'CALL_ENDED' } });
   });
 
-  it('refuses a second stack in the same process, whose handlers would share the first one\'s configuration', async () => {
+  it("refuses a second stack in the same process, whose handlers would share the first one's configuration", async () => {
     // Act + Assess
-    await expect(startLocalStack({ port: 0, projectRoot, dataDir: path.join(projectRoot, '.data2'), env: { DETECTOR: 'lookoutvision' } })).rejects.toThrow(/already started in this process/);
+    await expect(startLocalStack({ port: 0, projectRoot, dataDir: path.join(projectRoot, '.data2'), env: { DETECTOR: 'lookoutvision' } })).rejects.toThrow(
+      /already started in this process/,
+    );
   });
 });

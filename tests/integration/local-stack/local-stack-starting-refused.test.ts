@@ -44,7 +44,9 @@ describe('requests sent while the local stack is starting, answered without it',
     // Assess
     expect(response.status).toBe(503);
     expect(response.headers.connection).toBe('close');
-    expect(JSON.parse(response.body.toString('utf8'))).toEqual({ error: { code: 'START_FAILED', message: expect.stringMatching(/^The local stack did not start: .*escalation/) } });
+    expect(JSON.parse(response.body.toString('utf8'))).toEqual({
+      error: { code: 'START_FAILED', message: expect.stringMatching(/^The local stack did not start: .*escalation/) },
+    });
   });
 
   it('answers 503 STARTING with Retry-After to a request that waited longer than the wait, then serves once ready', async () => {

@@ -54,7 +54,11 @@ describe('requests sent while the local stack is starting', () => {
     expect(page.body.toString('utf8')).toContain('<title>starting probe</title>');
     expect(JSON.parse(config.body.toString('utf8'))).toEqual({ apiBaseUrl: stack.url, apiKey: null, local: true });
     expect(upload.status).toBe(200);
-    expect(JSON.parse(upload.body.toString('utf8'))).toEqual({ path: '/things/7', body: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]).toString('base64'), isBase64Encoded: true });
+    expect(JSON.parse(upload.body.toString('utf8'))).toEqual({
+      path: '/things/7',
+      body: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]).toString('base64'),
+      isBase64Encoded: true,
+    });
     expect(logLines).toContain('3 request(s) sent while the stack was starting are served now');
   });
 

@@ -41,7 +41,9 @@ describe('local stack with a STATIONS_FILE', () => {
 
   it('refuses to start when the file does not exist, naming where a relative path was looked for', async () => {
     // Act + Assess
-    await expect(start('no-such-stations.json')).rejects.toThrow(new RegExp(`STATIONS_FILE ${path.join(process.cwd(), 'no-such-stations.json')} does not exist`));
+    await expect(start('no-such-stations.json')).rejects.toThrow(
+      new RegExp(`STATIONS_FILE ${path.join(process.cwd(), 'no-such-stations.json')} does not exist`),
+    );
   });
 
   it('refuses to start on a file whose numbers are outside OPERATOR_COUNTRY_PREFIXES', async () => {
@@ -60,7 +62,11 @@ describe('local stack with a STATIONS_FILE', () => {
 
     // Act
     stack = await start(path.relative(process.cwd(), file), { RING_TIMEOUT_SECONDS: '45' });
-    const client = new DynamoDBClient({ region: 'us-east-1', endpoint: stack.env.DYNAMODB_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: stack.env.DYNAMODB_ENDPOINT,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const scanned = await client.send(new ScanCommand({ TableName: stack.env.STATION_REGISTRY_TABLE }));
     client.destroy();
 

@@ -10,7 +10,16 @@ import { startNpmStart, type NpmStartProcess } from '../../helpers/npm-start-pro
 
 const PROJECT_ROOT = path.resolve(__dirname, '../../..');
 const STATIONS = {
-  stations: [{ id: 'litho-3', name: 'Litho three', escalation: [{ name: 'Line operator', phone: '+15555550100' }, { name: 'Shift lead', phone: '+15555550101' }] }],
+  stations: [
+    {
+      id: 'litho-3',
+      name: 'Litho three',
+      escalation: [
+        { name: 'Line operator', phone: '+15555550100' },
+        { name: 'Shift lead', phone: '+15555550101' },
+      ],
+    },
+  ],
 };
 
 interface CallView {
@@ -43,7 +52,13 @@ describe('npm start restarted in the middle of a ladder', () => {
     const stationsFile = path.join(dataDir, 'stations.json');
     await writeFile(stationsFile, JSON.stringify(STATIONS));
     // A ring long enough that level 1 does not end on its own: only the timer moves the ladder.
-    env = { WAFERWATCH_DATA_DIR: path.join(dataDir, 'data'), STATIONS_FILE: stationsFile, ACK_TIMEOUT_SECONDS: '6', RING_TIMEOUT_SECONDS: '120', OPERATOR_COUNTRY_PREFIXES: '+1' };
+    env = {
+      WAFERWATCH_DATA_DIR: path.join(dataDir, 'data'),
+      STATIONS_FILE: stationsFile,
+      ACK_TIMEOUT_SECONDS: '6',
+      RING_TIMEOUT_SECONDS: '120',
+      OPERATOR_COUNTRY_PREFIXES: '+1',
+    };
   });
 
   afterAll(async () => {
@@ -55,10 +70,19 @@ describe('npm start restarted in the middle of a ladder', () => {
     // Prepare: an anomalous wafer on litho-3; level 1 rings
     stack = await startNpmStart(env);
     const scratch = await readFile(path.join(PROJECT_ROOT, 'samples/wafer-photos/anomalous/scratch.jpg'));
-    const uploaded = await fetch(`${stack.url}/inspections`, { method: 'POST', headers: { 'Content-Type': 'image/jpeg', 'X-Station-Id': 'litho-3' }, body: scratch });
+    const uploaded = await fetch(`${stack.url}/inspections`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/jpeg', 'X-Station-Id': 'litho-3' },
+      body: scratch,
+    });
     const inspection = (await uploaded.json()) as { inspectionId: string; status: string };
-    const before = await eventually(() => calls(stack!.url), (list) => list.length === 1, 20_000);
-    const readAlert = async () => ((await (await fetch(`${stack!.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: { status: string } }).alert.status;
+    const before = await eventually(
+      () => calls(stack!.url),
+      (list) => list.length === 1,
+      20_000,
+    );
+    const readAlert = async () =>
+      ((await (await fetch(`${stack!.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: { status: string } }).alert.status;
     await eventually(readAlert, (status) => status === 'ringing', 20_000);
     // placeCall puts the timer on the queue right after writing ringing: stop once it is there (in the queue file the
     // emulator keeps). A stop in the middle of a delivery would leave its message in flight for the queue's
@@ -74,7 +98,11 @@ describe('npm start restarted in the middle of a ladder', () => {
     // Act: stop everything, start again on the same data folder
     await stack.stop();
     stack = await startNpmStart(env);
-    const after = await eventually(() => calls(stack!.url), (list) => list.some((call) => call.attributes.contactName === 'Shift lead'), 60_000);
+    const after = await eventually(
+      () => calls(stack!.url),
+      (list) => list.some((call) => call.attributes.contactName === 'Shift lead'),
+      60_000,
+    );
     // The call starts a moment before place-call writes it on the record.
     type Alert = { status: string; level?: number; attempts?: Array<{ contactName: string }> };
     const readRecord = async () => (await (await fetch(`${stack!.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: Alert };

@@ -6,7 +6,6 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNpmStart, type NpmStartProcess } from '../../helpers/npm-start-process';
 
-
 /** A plain grey wafer disc on a dark background, as a camera at the line would send it. */
 async function waferJpeg(): Promise<Buffer> {
   const side = 256;
@@ -17,7 +16,9 @@ async function waferJpeg(): Promise<Buffer> {
       pixels.fill(inside ? 150 + ((x * 7 + y * 3) % 16) : 25, (y * side + x) * 3, (y * side + x) * 3 + 3);
     }
   }
-  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

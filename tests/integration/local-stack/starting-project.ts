@@ -55,7 +55,9 @@ export function send(url: string, options: { method: string; headers?: Record<st
     const request = httpRequest(url, { method: options.method, headers: options.headers, agent: false }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ sentAt, answeredAt: performance.now(), status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('end', () =>
+        resolve({ sentAt, answeredAt: performance.now(), status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+      );
       response.on('error', reject);
     });
     request.on('error', reject);

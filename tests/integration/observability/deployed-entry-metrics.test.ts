@@ -67,7 +67,11 @@ describe('the deployed inspect entry emits its metrics and logs', () => {
       { inspectionId: body.inspectionId, stationId: 'default', confidencePercent: expect.any(Number), queuedAt: body.alert.queuedAt },
     ]);
     expect(standIns.connect.calls()).toEqual([]);
-    const lines = chunks.join('').split('\n').filter((line) => line.trim().startsWith('{')).map((line) => JSON.parse(line) as Line);
+    const lines = chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line.trim().startsWith('{'))
+      .map((line) => JSON.parse(line) as Line);
     const emf = lines.filter((line) => line._aws !== undefined);
     expect(emf).toHaveLength(1);
     const names = (emf[0]!._aws.CloudWatchMetrics[0].Metrics as Array<{ Name: string }>).map((metric) => metric.Name).sort();

@@ -33,11 +33,25 @@ function freshTable(): string {
 }
 
 function litho(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: 'litho-3', name: 'Litho three', escalation: [{ name: 'Line operator', phone: '+15555550100' }, { name: 'Shift lead', phone: '+15555550101' }], ...overrides };
+  return {
+    id: 'litho-3',
+    name: 'Litho three',
+    escalation: [
+      { name: 'Line operator', phone: '+15555550100' },
+      { name: 'Shift lead', phone: '+15555550101' },
+    ],
+    ...overrides,
+  };
 }
 
 function etch(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: 'etch-1', name: 'Etch one', cooldownSeconds: 600, escalation: [{ name: 'Etch operators', contacts: [{ name: 'Day operator', phone: '+15555550110' }] }], ...overrides };
+  return {
+    id: 'etch-1',
+    name: 'Etch one',
+    cooldownSeconds: 600,
+    escalation: [{ name: 'Etch operators', contacts: [{ name: 'Day operator', phone: '+15555550110' }] }],
+    ...overrides,
+  };
 }
 
 /** Write a registry file; resolves with its path. */
@@ -141,7 +155,9 @@ describe('importStations (the stations:import command)', () => {
     const table = freshTable();
     await importFile(await registryFile({ stations: [litho()] }), table);
     const before = await itemsOf(table);
-    const outsidePrefixes = await registryFile({ stations: [litho({ name: 'Litho renamed' }), etch({ escalation: [{ name: 'Abroad', phone: '+447700900123' }] })] });
+    const outsidePrefixes = await registryFile({
+      stations: [litho({ name: 'Litho renamed' }), etch({ escalation: [{ name: 'Abroad', phone: '+447700900123' }] })],
+    });
     const notJson = await registryFile('{"stations": [');
 
     // Act
@@ -172,13 +188,28 @@ describe('npm run stations:import, in its own process', () => {
     expect(run.stdout).toContain(`into ${table}: created 2, updated 0, unchanged 0, removed 0.`);
     const items = await itemsOf(table);
     expect(Object.keys(items).sort()).toEqual(['etch-1', 'litho-3']);
-    expect(items['litho-3']).toMatchObject({ version: 1, definition: { name: 'Litho three', escalation: [{ contacts: [{ name: 'Line operator', phone: '+15555550100' }] }, { contacts: [{ name: 'Shift lead' }] }] } });
+    expect(items['litho-3']).toMatchObject({
+      version: 1,
+      definition: {
+        name: 'Litho three',
+        escalation: [{ contacts: [{ name: 'Line operator', phone: '+15555550100' }] }, { contacts: [{ name: 'Shift lead' }] }],
+      },
+    });
   });
 
   it('refuses a number outside OPERATOR_COUNTRY_PREFIXES with exit code 1, naming the problem and writing nothing', async () => {
     // Prepare
     const table = freshTable();
-    const file = await registryFile({ stations: [litho({ escalation: [{ name: 'Line operator', phone: '+15555550100' }, { name: 'Abroad', phone: '+882123456789' }] })] });
+    const file = await registryFile({
+      stations: [
+        litho({
+          escalation: [
+            { name: 'Line operator', phone: '+15555550100' },
+            { name: 'Abroad', phone: '+882123456789' },
+          ],
+        }),
+      ],
+    });
 
     // Act
     const run = await runCommand(['--file', file, '--table', table, '--endpoint', emulator.endpoint, '--replace']);
@@ -211,14 +242,23 @@ describe('DynamoDbStationRegistry reading stations back', () => {
     const table = freshTable();
     let now = T0;
     const registry = new DynamoDbStationRegistry({ client: documents, tableName: table, allowedPrefixes: PREFIXES, cacheSeconds: 15, now: () => now });
-    const [original, renamed] = [parseStationRegistry({ stations: [litho()] }, PREFIXES)[0]!, parseStationRegistry({ stations: [litho({ name: 'Litho renamed' })] }, PREFIXES)[0]!];
-    await documents.send(new PutCommand({ TableName: table, Item: { stationId: 'litho-3', definition: original, version: 1, updatedAt: new Date(T0).toISOString() } }));
+    const [original, renamed] = [
+      parseStationRegistry({ stations: [litho()] }, PREFIXES)[0]!,
+      parseStationRegistry({ stations: [litho({ name: 'Litho renamed' })] }, PREFIXES)[0]!,
+    ];
+    await documents.send(
+      new PutCommand({ TableName: table, Item: { stationId: 'litho-3', definition: original, version: 1, updatedAt: new Date(T0).toISOString() } }),
+    );
 
     // Act
     const first = await registry.getStation('litho-3');
     const missing = await registry.getStation('etch-1');
-    await documents.send(new PutCommand({ TableName: table, Item: { stationId: 'litho-3', definition: renamed, version: 2, updatedAt: new Date(T0).toISOString() } }));
-    await documents.send(new PutCommand({ TableName: table, Item: { stationId: 'etch-1', definition: parseStationRegistry({ stations: [etch()] }, PREFIXES)[0], version: 1 } }));
+    await documents.send(
+      new PutCommand({ TableName: table, Item: { stationId: 'litho-3', definition: renamed, version: 2, updatedAt: new Date(T0).toISOString() } }),
+    );
+    await documents.send(
+      new PutCommand({ TableName: table, Item: { stationId: 'etch-1', definition: parseStationRegistry({ stations: [etch()] }, PREFIXES)[0], version: 1 } }),
+    );
     now += 14_999;
     const cached = await registry.getStation('litho-3');
     const stillMissing = await registry.getStation('etch-1');

@@ -64,7 +64,11 @@ describe('AWS client factories', () => {
     // The resolved handler options are internal to NodeHttpHandler; reading them is the only way to see what a request would get.
     const lookoutHandler = lookout.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };
     const connectHandler = connect.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };
-    expect(await lookoutHandler.configProvider).toMatchObject({ requestTimeout: LOOKOUT_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true, connectionTimeout: 2000 });
+    expect(await lookoutHandler.configProvider).toMatchObject({
+      requestTimeout: LOOKOUT_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+      connectionTimeout: 2000,
+    });
     expect(await connectHandler.configProvider).toMatchObject({ requestTimeout: 1234, throwOnRequestTimeout: true });
     expect(CONNECT_REQUEST_TIMEOUT_MS).toBeLessThan(29_000 / 3);
     lookout.destroy();

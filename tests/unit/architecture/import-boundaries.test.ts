@@ -25,7 +25,11 @@ describe('import boundaries (npm run lint)', () => {
     ['the AWS SDK', "import { S3Client } from '@aws-sdk/client-s3';", 'export const probe = S3Client;'],
     ['sharp', "import sharp from 'sharp';", 'export const probe = sharp;'],
     ['an adapter', "import { SqsAlertQueue } from '../adapters/sqs/sqs-alert-queue';", 'export const probe = SqsAlertQueue;'],
-  ])('fail a core file that imports %s', async (_label, importLine, useLine) => {
-    expect(await boundaryProblems([importLine, useLine])).not.toEqual([]);
-  }, 60_000);
+  ])(
+    'fail a core file that imports %s',
+    async (_label, importLine, useLine) => {
+      expect(await boundaryProblems([importLine, useLine])).not.toEqual([]);
+    },
+    60_000,
+  );
 });

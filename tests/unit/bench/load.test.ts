@@ -109,13 +109,45 @@ describe('parseLoadArgs', () => {
   it('reads every option, and a running stack on loopback with its S3 endpoint', () => {
     // Act
     const options = parseLoadArgs([
-      '--uploads', '12', '--concurrency', '1, 4', '--max-seconds', '20', '--url', 'http://localhost:3000/',
-      '--s3-endpoint', 'http://127.0.0.1:4569', '--seed', '7', '--stations', '2', '--same-bytes', '--settle-seconds', '0', '--keep-data',
-      '--cooldown-seconds', '0', '--answer-after-ms', '500',
+      '--uploads',
+      '12',
+      '--concurrency',
+      '1, 4',
+      '--max-seconds',
+      '20',
+      '--url',
+      'http://localhost:3000/',
+      '--s3-endpoint',
+      'http://127.0.0.1:4569',
+      '--seed',
+      '7',
+      '--stations',
+      '2',
+      '--same-bytes',
+      '--settle-seconds',
+      '0',
+      '--keep-data',
+      '--cooldown-seconds',
+      '0',
+      '--answer-after-ms',
+      '500',
     ]);
 
     // Assess
-    expect(options).toMatchObject({ uploads: 12, concurrencies: [1, 4], maxSeconds: 20, url: 'http://localhost:3000', s3Endpoint: 'http://127.0.0.1:4569', seed: 7, stations: 2, sameBytes: true, settleSeconds: 0, keepData: true, cooldownSeconds: 0, answerAfterMs: 500 });
+    expect(options).toMatchObject({
+      uploads: 12,
+      concurrencies: [1, 4],
+      maxSeconds: 20,
+      url: 'http://localhost:3000',
+      s3Endpoint: 'http://127.0.0.1:4569',
+      seed: 7,
+      stations: 2,
+      sameBytes: true,
+      settleSeconds: 0,
+      keepData: true,
+      cooldownSeconds: 0,
+      answerAfterMs: 500,
+    });
   });
 
   it('lets the operator answer at once, and says --answer-after-ms in the usage', () => {
@@ -156,7 +188,9 @@ describe('percentile and summarizeLatencies', () => {
     const values = Array.from({ length: 100 }, (_, index) => index + 1);
 
     // Act / Assess
-    expect([percentile(values, 50), percentile(values, 95), percentile(values, 99), percentile(values, 100), percentile(values, 0)]).toEqual([50, 95, 99, 100, 1]);
+    expect([percentile(values, 50), percentile(values, 95), percentile(values, 99), percentile(values, 100), percentile(values, 0)]).toEqual([
+      50, 95, 99, 100, 1,
+    ]);
     expect(percentile([42], 99)).toBe(42);
     expect(percentile([], 50)).toBeNaN();
   });
@@ -197,7 +231,7 @@ describe('planUploads', () => {
 });
 
 describe('stationPrefix', () => {
-  it('gives every run of every invocation its own stations, named within the product\'s station id rule', () => {
+  it("gives every run of every invocation its own stations, named within the product's station id rule", () => {
     // Prepare: functions/core/camera-upload.ts STATION_ID (what functions/adapters/http/read-inspection-request.ts checks).
     const productRule = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
@@ -248,18 +282,33 @@ describe('countErrors', () => {
     const counts = countErrors(results);
 
     // Assess
-    expect([...counts]).toEqual([['502 no-code', 1], ['503 DETECTOR_UNAVAILABLE', 2], ['network ECONNRESET', 1]]);
+    expect([...counts]).toEqual([
+      ['502 no-code', 1],
+      ['503 DETECTOR_UNAVAILABLE', 2],
+      ['network ECONNRESET', 1],
+    ]);
   });
 });
 
 describe('summarizeAlert', () => {
   it('keeps where each stored alert outcome got to, its calls, and when place-call decided it', () => {
     // Prepare
-    const attempt = (contactId: string | undefined, startedAt: string) => ({ step: 0, level: 1, loop: 1, contactName: 'Operator', phone: '+1******0100', startedAt, outcome: 'ringing', ...(contactId ? { contactId } : {}) });
+    const attempt = (contactId: string | undefined, startedAt: string) => ({
+      step: 0,
+      level: 1,
+      loop: 1,
+      contactName: 'Operator',
+      phone: '+1******0100',
+      startedAt,
+      outcome: 'ringing',
+      ...(contactId ? { contactId } : {}),
+    });
 
     // Act / Assess
     expect(summarizeAlert({ status: 'queued', queuedAt: at(0) })).toEqual({ status: 'queued' });
-    expect(summarizeAlert({ status: 'ringing', startedAt: at(1), level: 1, loop: 1, callKind: 'anomaly', foldedCount: 2, attempts: [attempt('c-1', at(1))] })).toEqual({
+    expect(
+      summarizeAlert({ status: 'ringing', startedAt: at(1), level: 1, loop: 1, callKind: 'anomaly', foldedCount: 2, attempts: [attempt('c-1', at(1))] }),
+    ).toEqual({
       status: 'ringing',
       callKind: 'anomaly',
       contactIds: ['c-1'],
@@ -280,7 +329,11 @@ describe('summarizeAlert', () => {
       contactIds: ['c-1'],
       decidedAt: at(1),
     });
-    expect(summarizeAlert({ status: 'placed', contactId: 'c-1', placedAt: at(1), foldedCount: 2 })).toEqual({ status: 'placed', contactIds: ['c-1'], decidedAt: at(1) });
+    expect(summarizeAlert({ status: 'placed', contactId: 'c-1', placedAt: at(1), foldedCount: 2 })).toEqual({
+      status: 'placed',
+      contactIds: ['c-1'],
+      decidedAt: at(1),
+    });
     expect(summarizeAlert({ status: 'folded', intoInspectionId: 'A', foldedAt: at(2) })).toEqual({ status: 'folded', intoInspectionId: 'A', decidedAt: at(2) });
     expect(summarizeAlert({ status: 'failed', reason: 'cap', code: 'DAILY_CALL_CAP_REACHED', failedAt: at(3) })).toEqual({
       status: 'failed',
@@ -290,7 +343,7 @@ describe('summarizeAlert', () => {
     expect(summarizeAlert(undefined)).toEqual({ status: 'missing' });
   });
 
-  it('dates a fold acknowledged by its station\'s call by its fold, and leaves the anomaly of a cooldown-end call undated', () => {
+  it("dates a fold acknowledged by its station's call by its fold, and leaves the anomaly of a cooldown-end call undated", () => {
     // Act
     const told = summarizeAlert({
       status: 'acknowledged',
@@ -311,7 +364,12 @@ describe('summarizeAlert', () => {
 describe('alertCategory', () => {
   it('counts ringing, acknowledged, unacknowledged and old placed alerts as rung, and folds however they were told as folded', () => {
     // Act / Assess
-    expect(['ringing', 'acknowledged', 'unacknowledged', 'placed'].map((status) => alertCategory({ status, callKind: 'anomaly' }))).toEqual(['rang', 'rang', 'rang', 'rang']);
+    expect(['ringing', 'acknowledged', 'unacknowledged', 'placed'].map((status) => alertCategory({ status, callKind: 'anomaly' }))).toEqual([
+      'rang',
+      'rang',
+      'rang',
+      'rang',
+    ]);
     expect(alertCategory({ status: 'acknowledged' })).toBe('rang');
     expect(alertCategory({ status: 'folded', intoInspectionId: 'A' })).toBe('folded');
     expect(alertCategory({ status: 'acknowledged', viaInspectionId: 'A' })).toBe('folded');
@@ -351,9 +409,14 @@ describe('expectedAlerts (the product call policy)', () => {
     expect(expected).toEqual({ calls: 3, folded: 2, capped: 0 });
   });
 
-  it('keeps each station\'s cooldown apart, and a zero cooldown rings every anomaly', () => {
+  it("keeps each station's cooldown apart, and a zero cooldown rings every anomaly", () => {
     // Prepare
-    const records = [record('A'), record('B', { createdAt: at(1) }), record('C', { stationId: 'litho-2' }), record('D', { stationId: 'etch-1', createdAt: at(2) })];
+    const records = [
+      record('A'),
+      record('B', { createdAt: at(1) }),
+      record('C', { stationId: 'litho-2' }),
+      record('D', { stationId: 'etch-1', createdAt: at(2) }),
+    ];
 
     // Act / Assess
     expect(expectedCallCount(records, POLICY)).toBe(3);
@@ -363,7 +426,11 @@ describe('expectedAlerts (the product call policy)', () => {
   it('rings the same image (sha256) once, whichever station sent it again', () => {
     // Prepare
     const policy = productCallPolicy({ cooldownSeconds: 0 });
-    const records = [record('A', { sha256: 'same' }), record('B', { sha256: 'same', stationId: 'litho-2', createdAt: at(1) }), record('C', { createdAt: at(2) })];
+    const records = [
+      record('A', { sha256: 'same' }),
+      record('B', { sha256: 'same', stationId: 'litho-2', createdAt: at(1) }),
+      record('C', { createdAt: at(2) }),
+    ];
 
     // Act / Assess
     expect(expectedAlerts(records, policy)).toEqual({ calls: 2, folded: 0, capped: 0 });
@@ -413,7 +480,7 @@ describe('expectedAlerts (the product call policy)', () => {
 });
 
 describe('expectedAlerts with cooldown-end calls', () => {
-  it('restarts a station\'s cooldown at its cooldown-end call, so an anomaly 6 minutes after the first call still folds', () => {
+  it("restarts a station's cooldown at its cooldown-end call, so an anomaly 6 minutes after the first call still folds", () => {
     // Prepare: A rings at 0, B folds at 2; the cooldown ends at 5 and a call tells B, so C at 6 folds into it.
     const records = [record('A', { createdAt: at(0) }), record('B', { createdAt: at(2) }), record('C', { createdAt: at(6) })];
 
@@ -428,18 +495,25 @@ describe('expectedAlerts with cooldown-end calls', () => {
 
   it('replays the anomaly a cooldown-end call is about at its inspection (its fold time is not kept), as a fold', () => {
     // Prepare: B's record went ringing with callKind folded when the cooldown ended.
-    const records = [decided('A', acknowledged(['c-A'], at(0, 3)), at(0)), record('B', { createdAt: at(2), alert: { status: 'acknowledged', callKind: 'folded' } })];
+    const records = [
+      decided('A', acknowledged(['c-A'], at(0, 3)), at(0)),
+      record('B', { createdAt: at(2), alert: { status: 'acknowledged', callKind: 'folded' } }),
+    ];
 
     // Act / Assess
     expect(expectedAlerts(records, POLICY, [{ stationId: 'litho-1', at: Date.parse(at(5, 1)) }])).toEqual({ calls: 1, folded: 1, capped: 0 });
   });
 
-  it('counts a cooldown-end call against the daily cap, whichever run\'s station it rang', () => {
+  it("counts a cooldown-end call against the daily cap, whichever run's station it rang", () => {
     // Prepare: one call left, taken by an earlier run's station at minute 1.
     const policy = productCallPolicy({ cooldownSeconds: 300, dailyCallsLeft: 1 });
 
     // Act / Assess
-    expect(expectedAlerts([record('A', { createdAt: at(2) })], policy, [{ stationId: 'bench-old-1', at: Date.parse(at(1)) }])).toEqual({ calls: 0, folded: 0, capped: 1 });
+    expect(expectedAlerts([record('A', { createdAt: at(2) })], policy, [{ stationId: 'bench-old-1', at: Date.parse(at(1)) }])).toEqual({
+      calls: 0,
+      folded: 0,
+      capped: 1,
+    });
   });
 });
 
@@ -498,7 +572,12 @@ describe('reconcile', () => {
     // Act
     const checks = reconcile(
       [...results, accepted('F')],
-      { ...state, storedImageKeys: [...state.storedImageKeys, imageKey('F')], records: mixed, calls: [...state.calls, call('c-F', 'F', { stationId: 'litho-3' })] },
+      {
+        ...state,
+        storedImageKeys: [...state.storedImageKeys, imageKey('F')],
+        records: mixed,
+        calls: [...state.calls, call('c-F', 'F', { stationId: 'litho-3' })],
+      },
       POLICY,
     );
 
@@ -532,7 +611,7 @@ describe('reconcile', () => {
     ]);
   });
 
-  it('takes the next level or loop of a ladder as the same alert\'s ladder, not a second call of the policy', () => {
+  it("takes the next level or loop of a ladder as the same alert's ladder, not a second call of the policy", () => {
     // Prepare: nobody pressed a key on A's first call; the second loop rang and was acknowledged.
     const escalated = [decided('A', acknowledged(['c-A', 'c-A2'], at(2, 3)), at(0)), ...records.slice(1)];
 
@@ -543,7 +622,7 @@ describe('reconcile', () => {
     expect(failing(checks)).toEqual([]);
   });
 
-  it('reports cooldown-end calls apart: not an anomaly\'s call, even when about an earlier run\'s anomalies', () => {
+  it("reports cooldown-end calls apart: not an anomaly's call, even when about an earlier run's anomalies", () => {
     // Prepare: an earlier run's station (bench-old-1) ended its cooldown with untold folds during this run.
     const calls = [...state.calls, call('c-OLD', 'OLD-FOLD', { stationId: 'bench-old-1', callKind: 'folded', startedAt: at(2) })];
 
@@ -555,7 +634,7 @@ describe('reconcile', () => {
     expect(checks.find((check) => check.name === 'calls = expected by the policy')).toMatchObject({ expected: 2, actual: 2 });
   });
 
-  it('counts this run\'s cooldown-end call and the folds it told as folded, each on its own station\'s call', () => {
+  it("counts this run's cooldown-end call and the folds it told as folded, each on its own station's call", () => {
     // Prepare: a 1-minute cooldown. A rang at 0; B (0:20) and G (0:40) folded; at 1:01 the cooldown-end call about
     // G (the newest) rang, was acknowledged, and acknowledged B with it; H at 1:30 folded into G's call.
     const policy = productCallPolicy({ cooldownSeconds: 60 });
@@ -573,7 +652,11 @@ describe('reconcile', () => {
     };
 
     // Act
-    const checks = reconcile(['A', 'B', 'G', 'H'].map((id) => accepted(id)), runState, policy);
+    const checks = reconcile(
+      ['A', 'B', 'G', 'H'].map((id) => accepted(id)),
+      runState,
+      policy,
+    );
 
     // Assess
     expect(failing(checks)).toEqual([]);
@@ -601,7 +684,7 @@ describe('reconcile', () => {
     ]);
   });
 
-  it('flags an alert left queued, a station rung twice inside its cooldown and folds into another station\'s call', () => {
+  it("flags an alert left queued, a station rung twice inside its cooldown and folds into another station's call", () => {
     // Prepare: B still queued; F rang litho-1 again a minute after A; G, on litho-1, folded into D, litho-2's call;
     // K, on litho-1, was told by D's call.
     const unsettled = [
@@ -679,7 +762,7 @@ describe('reconcile', () => {
 });
 
 describe('alertDelays', () => {
-  it('measures each settled anomalous alert from its inspection to place-call\'s decision, and the ones that rang apart', () => {
+  it("measures each settled anomalous alert from its inspection to place-call's decision, and the ones that rang apart", () => {
     // Prepare
     const records = [
       record('A', { createdAt: at(0), alert: acknowledged(['c-A'], at(0, 9), { decidedAt: at(0, 2) }) }),
@@ -720,7 +803,7 @@ describe('answerTimes, timeToRing and timeToAcknowledge', () => {
     ]);
   });
 
-  it('times each anomaly\'s first call from its upload\'s answer, leaving out cooldown-end calls and other runs\' inspections', () => {
+  it("times each anomaly's first call from its upload's answer, leaving out cooldown-end calls and other runs' inspections", () => {
     // Prepare
     const calls = [
       call('c-B', 'B', { startedAt: at(0, 14) }),
@@ -738,7 +821,7 @@ describe('answerTimes, timeToRing and timeToAcknowledge', () => {
     expect(delays).toEqual([2_000, 12_000]);
   });
 
-  it('times each acknowledged alert that rang from its upload\'s answer to the key, not its folds', () => {
+  it("times each acknowledged alert that rang from its upload's answer to the key, not its folds", () => {
     // Prepare
     const records = [
       record('A', { alert: acknowledged(['c-A'], at(0, 6)) }),
@@ -756,7 +839,7 @@ describe('answerTimes, timeToRing and timeToAcknowledge', () => {
 });
 
 describe('ringGoal', () => {
-  it('allows 2 s plus Connect\'s rate floor, the calls at 2 a second: 16 calls may take 10 s at p95', () => {
+  it("allows 2 s plus Connect's rate floor, the calls at 2 a second: 16 calls may take 10 s at p95", () => {
     // Prepare: 16 calls, p95 (the 16th by nearest rank) at 9.9 s, then at 10.1 s.
     const within = Array.from({ length: 16 }, (_, index) => (index === 15 ? 9_900 : 500 * index));
     const beyond = [...within.slice(0, 15), 10_100];
@@ -782,7 +865,7 @@ describe('ringGoal', () => {
 });
 
 describe('decidedWhileWaiting', () => {
-  it('counts the other alerts place-call decided between an anomaly\'s answer and its call, and the folds among them', () => {
+  it("counts the other alerts place-call decided between an anomaly's answer and its call, and the folds among them", () => {
     // Prepare: A answered at 0:01 and rang at 0:10; meanwhile B (a fold) and C (another station's call) were decided.
     const records = [
       decided('A', acknowledged(['c-A'], at(0, 12)), at(0, 10)),

@@ -13,7 +13,10 @@ describe('alertPolicyConfig', () => {
     expect(() => parseEnvironment([alertPolicyConfig], { ALERT_CONFIDENCE_THRESHOLD: '0.6', ALERT_REVIEW_THRESHOLD: '0.7' })).toThrow(
       /ALERT_REVIEW_THRESHOLD must not be above ALERT_CONFIDENCE_THRESHOLD/,
     );
-    expect(parseEnvironment([alertPolicyConfig], { ALERT_CONFIDENCE_THRESHOLD: '0.9', ALERT_REVIEW_THRESHOLD: '0.6' })).toEqual({ ALERT_CONFIDENCE_THRESHOLD: 0.9, ALERT_REVIEW_THRESHOLD: 0.6 });
+    expect(parseEnvironment([alertPolicyConfig], { ALERT_CONFIDENCE_THRESHOLD: '0.9', ALERT_REVIEW_THRESHOLD: '0.6' })).toEqual({
+      ALERT_CONFIDENCE_THRESHOLD: 0.9,
+      ALERT_REVIEW_THRESHOLD: 0.6,
+    });
     expect(() => parseEnvironment([alertPolicyConfig], { ALERT_CONFIDENCE_THRESHOLD: '1.5' })).toThrow(/ALERT_CONFIDENCE_THRESHOLD/);
   });
 });

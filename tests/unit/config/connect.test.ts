@@ -49,7 +49,11 @@ describe('connectConfig', () => {
 
   it('refuses either number outside OPERATOR_COUNTRY_PREFIXES, by name', () => {
     // Act + Assess
-    expect(() => parseEnvironment([connectConfig], { ...valid, OPERATOR_COUNTRY_PREFIXES: '+44' })).toThrow(/CONNECT_SOURCE_PHONE_NUMBER is outside OPERATOR_COUNTRY_PREFIXES \(\+44\)/);
-    expect(() => parseEnvironment([connectConfig], { ...valid, OPERATOR_COUNTRY_PREFIXES: '+1' })).toThrow(/OPERATOR_PHONE_NUMBER is outside OPERATOR_COUNTRY_PREFIXES \(\+1\)/);
+    expect(() => parseEnvironment([connectConfig], { ...valid, OPERATOR_COUNTRY_PREFIXES: '+44' })).toThrow(
+      /CONNECT_SOURCE_PHONE_NUMBER is outside OPERATOR_COUNTRY_PREFIXES \(\+44\)/,
+    );
+    expect(() => parseEnvironment([connectConfig], { ...valid, OPERATOR_COUNTRY_PREFIXES: '+1' })).toThrow(
+      /OPERATOR_PHONE_NUMBER is outside OPERATOR_COUNTRY_PREFIXES \(\+1\)/,
+    );
   });
 });

@@ -10,8 +10,12 @@ describe('detectorConfig', () => {
 
   it('requires the Lookout project and version when that detector is chosen', () => {
     // Act + Assess
-    expect(() => parseEnvironment([detectorConfig], { DETECTOR: 'lookoutvision', LOOKOUT_PROJECT_NAME: 'wafers' })).toThrow(/LOOKOUT_MODEL_VERSION environment variable is not set \(required when DETECTOR=lookoutvision\)/);
-    expect(parseEnvironment([detectorConfig], { DETECTOR: 'lookoutvision', LOOKOUT_PROJECT_NAME: 'wafers', LOOKOUT_MODEL_VERSION: '3' }).DETECTOR).toBe('lookoutvision');
+    expect(() => parseEnvironment([detectorConfig], { DETECTOR: 'lookoutvision', LOOKOUT_PROJECT_NAME: 'wafers' })).toThrow(
+      /LOOKOUT_MODEL_VERSION environment variable is not set \(required when DETECTOR=lookoutvision\)/,
+    );
+    expect(parseEnvironment([detectorConfig], { DETECTOR: 'lookoutvision', LOOKOUT_PROJECT_NAME: 'wafers', LOOKOUT_MODEL_VERSION: '3' }).DETECTOR).toBe(
+      'lookoutvision',
+    );
     expect(() => parseEnvironment([detectorConfig], { DETECTOR: 'sagemaker' })).toThrow(/DETECTOR/);
   });
 });

@@ -50,6 +50,12 @@ describe('parseEnvironment', () => {
 describe('variablesOf', () => {
   it('lists the variables a list of fragments reads, each once', () => {
     // Act + Assess
-    expect(variablesOf([regionConfig, imageBucketConfig, alertStateConfig, alertStateConfig])).toEqual(['AWS_REGION', 'IMAGE_BUCKET', 'S3_ENDPOINT', 'ALERT_STATE_TABLE', 'DYNAMODB_ENDPOINT']);
+    expect(variablesOf([regionConfig, imageBucketConfig, alertStateConfig, alertStateConfig])).toEqual([
+      'AWS_REGION',
+      'IMAGE_BUCKET',
+      'S3_ENDPOINT',
+      'ALERT_STATE_TABLE',
+      'DYNAMODB_ENDPOINT',
+    ]);
   });
 });

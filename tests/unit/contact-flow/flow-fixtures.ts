@@ -49,7 +49,12 @@ export function anomalousRecord(overrides: Partial<InspectionRecord> = {}): Insp
  * `foldedAnomalies` is the count of anomalies folded into this call during the station's cooldown, "0" when none;
  * `stationName` is the station's spoken name from the registry.
  */
-export function alertAttributes(record: InspectionRecord, confidencePercent = 87, foldedAnomalies = '0', callKind: 'anomaly' | 'folded' = 'anomaly'): Record<string, string> {
+export function alertAttributes(
+  record: InspectionRecord,
+  confidencePercent = 87,
+  foldedAnomalies = '0',
+  callKind: 'anomaly' | 'folded' = 'anomaly',
+): Record<string, string> {
   return {
     inspectionId: record.inspectionId,
     stationId: record.stationId,

@@ -32,7 +32,11 @@ const compareLevel = (condition: { Operator: string; Operands: string[] }): RawA
   Identifier: 'check',
   Type: 'Compare',
   Parameters: { ComparisonValue: '$.Attributes.level' },
-  Transitions: { NextAction: 'bye', Conditions: [{ NextAction: 'bye', Condition: condition }], Errors: [{ NextAction: 'bye', ErrorType: 'NoMatchingCondition' }] },
+  Transitions: {
+    NextAction: 'bye',
+    Conditions: [{ NextAction: 'bye', Condition: condition }],
+    Errors: [{ NextAction: 'bye', ErrorType: 'NoMatchingCondition' }],
+  },
 });
 
 describe('loadContactFlow rejects flows Connect would refuse or that would strand a caller', () => {
@@ -49,7 +53,10 @@ describe('loadContactFlow rejects flows Connect would refuse or that would stran
     ],
     [
       'a misspelt parameter',
-      [{ Identifier: 'log', Type: 'UpdateFlowLoggingBehavior', Parameters: { FlowLoggingBehavior: 'Enabled', Foo: 1 }, Transitions: { NextAction: 'bye' } }, hangUp],
+      [
+        { Identifier: 'log', Type: 'UpdateFlowLoggingBehavior', Parameters: { FlowLoggingBehavior: 'Enabled', Foo: 1 }, Transitions: { NextAction: 'bye' } },
+        hangUp,
+      ],
       /unknown parameter Foo/,
     ],
     [
@@ -65,7 +72,11 @@ describe('loadContactFlow rejects flows Connect would refuse or that would stran
       ],
       /InvocationTimeLimitSeconds must be a whole number of seconds from 1 to 8/,
     ],
-    ['a prompt with both Text and SSML', [{ ...say('hello', 'Hi'), Parameters: { Text: 'Hi', SSML: '<speak>Hi</speak>' } }, hangUp], /exactly one of PromptId, Text, SSML, Media/],
+    [
+      'a prompt with both Text and SSML',
+      [{ ...say('hello', 'Hi'), Parameters: { Text: 'Hi', SSML: '<speak>Hi</speak>' } }, hangUp],
+      /exactly one of PromptId, Text, SSML, Media/,
+    ],
     ['a dangling NextAction', [say('hello', 'Hi', 'nowhere'), hangUp], /NextAction "nowhere" does not exist/],
     [
       'a dangling condition target',
@@ -135,13 +146,19 @@ describe('ContactSession runs a contact the way Connect does', () => {
         {
           Identifier: 'hello',
           Type: 'MessageParticipant',
-          Parameters: { SSML: '<speak>Hello <emphasis>$.Attributes.name</emphasis> &amp; team, you are $.External.rank; old spelling $.Lambda.rank. Unknown: [$.Attributes.nope]</speak>' },
+          Parameters: {
+            SSML: '<speak>Hello <emphasis>$.Attributes.name</emphasis> &amp; team, you are $.External.rank; old spelling $.Lambda.rank. Unknown: [$.Attributes.nope]</speak>',
+          },
           Transitions: { NextAction: 'bye' },
         },
         hangUp,
       ]),
     );
-    const session = await runContact(flow, { contactId: 'c-1', attributes: { name: 'Ada' }, invokeLambda: async (_, event) => ({ rank: `first for ${event.Details.Parameters.who}` }) });
+    const session = await runContact(flow, {
+      contactId: 'c-1',
+      attributes: { name: 'Ada' },
+      invokeLambda: async (_, event) => ({ rank: `first for ${event.Details.Parameters.who}` }),
+    });
     expect(session.spoken).toEqual(['Hello Ada & team, you are first for Ada; old spelling first for Ada. Unknown: []']);
     expect(session.lambdaInvocations[0]?.event.Details.Parameters).toEqual({ who: 'Ada' });
     expect(session.state).toBe('disconnected');
@@ -150,7 +167,12 @@ describe('ContactSession runs a contact the way Connect does', () => {
   it('follows Compare conditions and NoMatchingCondition, and UpdateContactAttributes changes what later actions see', async () => {
     const flow = loadContactFlow(
       flowText([
-        { Identifier: 'set', Type: 'UpdateContactAttributes', Parameters: { Attributes: { level: '$.Attributes.start' }, TargetContact: 'Current' }, Transitions: { NextAction: 'check' } },
+        {
+          Identifier: 'set',
+          Type: 'UpdateContactAttributes',
+          Parameters: { Attributes: { level: '$.Attributes.start' }, TargetContact: 'Current' },
+          Transitions: { NextAction: 'check' },
+        },
         {
           Identifier: 'check',
           Type: 'Compare',
@@ -263,7 +285,12 @@ describe('ContactSession runs a contact the way Connect does', () => {
   it('fails loudly on an error without a branch and on a looping flow', async () => {
     const unhandled = loadContactFlow(
       flowText([
-        { Identifier: 'fn', Type: 'InvokeLambdaFunction', Parameters: { LambdaFunctionARN: 'arn:fn', InvocationTimeLimitSeconds: '1' }, Transitions: { NextAction: 'bye' } },
+        {
+          Identifier: 'fn',
+          Type: 'InvokeLambdaFunction',
+          Parameters: { LambdaFunctionARN: 'arn:fn', InvocationTimeLimitSeconds: '1' },
+          Transitions: { NextAction: 'bye' },
+        },
         hangUp,
       ]),
     );

@@ -11,15 +11,13 @@ const DECIDED_AT = new Date('2026-11-26T12:00:00.000Z');
 
 const ANNOUNCEMENT = 'This is waferwatch. Litho seven flagged a wafer. An anomaly was detected with 87 percent confidence.';
 const NO_DECISION = 'No key was pressed, so nothing is recorded and the alert stays open. The next person on the list will be called. Goodbye.';
-const NOT_RECORDED = 'Sorry, your answer could not be recorded, so the alert stays open and you may be called again. Please check the inspection on the dashboard. Goodbye.';
+const NOT_RECORDED =
+  'Sorry, your answer could not be recorded, so the alert stays open and you may be called again. Please check the inspection on the dashboard. Goodbye.';
 const QUESTION = 'Press 1 to keep manufacturing. Press 2 to scrap the wafer.';
 const QUESTION_AGAIN = 'Sorry, I did not get that. Press 1 to keep manufacturing, or 2 to scrap the wafer.';
 
 /** The shipped flow, run with the real record-decision handler over an in-memory store holding `record`. */
-async function call(
-  inputs: ParticipantInput[],
-  options: { record?: InspectionRecord; invoker?: LambdaInvoker; attributes?: Record<string, string> } = {},
-) {
+async function call(inputs: ParticipantInput[], options: { record?: InspectionRecord; invoker?: LambdaInvoker; attributes?: Record<string, string> } = {}) {
   const store = new InMemoryInspectionStore();
   const record = options.record ?? anomalousRecord();
   await store.putRecord(record);
@@ -109,7 +107,12 @@ describe('the wafer-anomaly-alert flow', () => {
     const store = new InMemoryInspectionStore();
     const handler = createRecordDecisionHandler(() => ({ store, logger: new MemoryLogger() }));
     // Act
-    const session = await runContact(shippedFlow(), { contactId: CONTACT_ID, attributes: alertAttributes(record), invokeLambda: (_, event) => handler(event), inputs: ['2'] });
+    const session = await runContact(shippedFlow(), {
+      contactId: CONTACT_ID,
+      attributes: alertAttributes(record),
+      invokeLambda: (_, event) => handler(event),
+      inputs: ['2'],
+    });
     // Assess
     expect(session.lambdaInvocations[0]?.response).toMatchObject({ status: 'error', code: 'INSPECTION_NOT_FOUND' });
     expect(session.spoken.at(-1)).toBe(NOT_RECORDED);
@@ -142,28 +145,31 @@ describe('the wafer-anomaly-alert flow tells the anomalies folded into the call 
   ] as const;
   const cases = FOLDED.flatMap(({ folded, extra }) => ANSWERS.map((answer) => ({ folded, extra, ...answer })));
 
-  it.each(cases)('foldedAnomalies $folded, keys $inputs: speaks the count sentence (if any) after the confidence, then records $key', async ({ folded, extra, inputs, heard, decision, key }) => {
-    // Prepare
-    const record = anomalousRecord();
-    const attributes = alertAttributes(record);
-    if (folded === 'absent') delete attributes.foldedAnomalies;
-    else attributes.foldedAnomalies = folded;
+  it.each(cases)(
+    'foldedAnomalies $folded, keys $inputs: speaks the count sentence (if any) after the confidence, then records $key',
+    async ({ folded, extra, inputs, heard, decision, key }) => {
+      // Prepare
+      const record = anomalousRecord();
+      const attributes = alertAttributes(record);
+      if (folded === 'absent') delete attributes.foldedAnomalies;
+      else attributes.foldedAnomalies = folded;
 
-    // Act
-    const { session, stored } = await call([...inputs], { record, attributes });
+      // Act
+      const { session, stored } = await call([...inputs], { record, attributes });
 
-    // Assess
-    expect(session.spoken).toEqual([ANNOUNCEMENT, ...extra, ...heard]);
-    if (key === undefined) {
-      expect(stored?.decision).toBeUndefined();
-      expect(session.lambdaInvocations).toEqual([]);
-    } else {
-      expect(stored?.decision).toEqual({ decision, key, contactId: CONTACT_ID, decidedAt: DECIDED_AT.toISOString() });
-      expect(session.lambdaInvocations.map((invocation) => invocation.event.Details.Parameters)).toEqual([{ key }]);
-      expect(session.lambdaInvocations[0]?.event.Details.ContactData.Attributes).toEqual(attributes);
-    }
-    expect(session.state).toBe('disconnected');
-  });
+      // Assess
+      expect(session.spoken).toEqual([ANNOUNCEMENT, ...extra, ...heard]);
+      if (key === undefined) {
+        expect(stored?.decision).toBeUndefined();
+        expect(session.lambdaInvocations).toEqual([]);
+      } else {
+        expect(stored?.decision).toEqual({ decision, key, contactId: CONTACT_ID, decidedAt: DECIDED_AT.toISOString() });
+        expect(session.lambdaInvocations.map((invocation) => invocation.event.Details.Parameters)).toEqual([{ key }]);
+        expect(session.lambdaInvocations[0]?.event.Details.ContactData.Attributes).toEqual(attributes);
+      }
+      expect(session.state).toBe('disconnected');
+    },
+  );
 
   it.each([
     ['2', '2 more anomalous wafers on this station since the last call.'],
@@ -195,8 +201,14 @@ describe('the wafer-anomaly-alert flow tells the anomalies folded into the call 
 
 describe('the wafer-anomaly-alert flow tells anomalies folded during a cooldown on a call of their own', () => {
   it.each([
-    ['1', 'This is waferwatch. Litho seven flagged an anomalous wafer since its last call, and nobody has acknowledged it yet. It was detected with 87 percent confidence.'],
-    ['4', 'This is waferwatch. Litho seven flagged 4 anomalous wafers since its last call, and nobody has acknowledged them yet. The latest was detected with 87 percent confidence.'],
+    [
+      '1',
+      'This is waferwatch. Litho seven flagged an anomalous wafer since its last call, and nobody has acknowledged it yet. It was detected with 87 percent confidence.',
+    ],
+    [
+      '4',
+      'This is waferwatch. Litho seven flagged 4 anomalous wafers since its last call, and nobody has acknowledged them yet. The latest was detected with 87 percent confidence.',
+    ],
   ])('callKind folded with %s: says how many, then the same question, and 2 records scrap', async (folded, announcement) => {
     // Prepare
     const record = anomalousRecord();

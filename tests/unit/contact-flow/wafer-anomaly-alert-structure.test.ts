@@ -69,7 +69,10 @@ describe('the shipped flow file', () => {
   });
 
   it('fits Connect limits: at most 250 actions and under 256,000 characters, also once substituted', () => {
-    const substituted = shippedFlowText().replaceAll('${RecordDecisionFunctionArn}', `arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:${'x'.repeat(64)}`);
+    const substituted = shippedFlowText().replaceAll(
+      '${RecordDecisionFunctionArn}',
+      `arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:${'x'.repeat(64)}`,
+    );
     expect(shippedFlow().Actions.length).toBeLessThanOrEqual(FLOW_LIMITS.maxActions);
     expect(shippedFlowText().length).toBeLessThan(FLOW_LIMITS.maxContentCharacters);
     expect(substituted.length).toBeLessThan(FLOW_LIMITS.maxContentCharacters);
@@ -79,14 +82,26 @@ describe('the shipped flow file', () => {
     const text = shippedFlowText();
     const referenced = [...new Set([...text.matchAll(/\$\.Attributes\.([A-Za-z0-9_]+)/g)].map((match) => match[1]))].sort();
     const set = await attributesTheAlertSets();
-    expect(set).toEqual(['callKind', 'confidencePercent', 'contactName', 'escalationLevel', 'escalationLoop', 'foldedAnomalies', 'inspectionId', 'stationId', 'stationName']);
+    expect(set).toEqual([
+      'callKind',
+      'confidencePercent',
+      'contactName',
+      'escalationLevel',
+      'escalationLoop',
+      'foldedAnomalies',
+      'inspectionId',
+      'stationId',
+      'stationName',
+    ]);
     for (const name of referenced) expect(set).toContain(name);
     expect(referenced).toEqual(['callKind', 'confidencePercent', 'foldedAnomalies', 'stationName']);
   });
 
   it('records nothing on silence: the only Lambda invocations carry key 1 or 2', () => {
     const flow = shippedFlow();
-    const keys = flow.Actions.filter((action) => action.Type === 'InvokeLambdaFunction').map((action) => (action.Parameters.LambdaInvocationAttributes as { key: string }).key);
+    const keys = flow.Actions.filter((action) => action.Type === 'InvokeLambdaFunction').map(
+      (action) => (action.Parameters.LambdaInvocationAttributes as { key: string }).key,
+    );
     expect(keys.sort()).toEqual(['1', '2']);
   });
 
@@ -94,7 +109,8 @@ describe('the shipped flow file', () => {
     const flow = shippedFlow();
     for (const action of flow.Actions) {
       const errors = (action.Transitions.Errors ?? []).map((branch) => branch.ErrorType);
-      if (action.Type === 'GetParticipantInput') expect(errors).toEqual(expect.arrayContaining(['InputTimeLimitExceeded', 'NoMatchingCondition', 'NoMatchingError']));
+      if (action.Type === 'GetParticipantInput')
+        expect(errors).toEqual(expect.arrayContaining(['InputTimeLimitExceeded', 'NoMatchingCondition', 'NoMatchingError']));
       if (action.Type === 'InvokeLambdaFunction') {
         expect(errors).toContain('NoMatchingError');
         expect(action.Parameters.ResponseValidation).toEqual({ ResponseType: 'STRING_MAP' });

@@ -1,7 +1,13 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CallDecision } from '../../../functions/core/ports/alert-state-store';
 import type { Detector } from '../../../functions/core/ports/detector';
-import { AlertQueueUnavailableError, CorruptImageError, DetectorUnavailableError, StorageUnavailableError, WaferwatchError } from '../../../functions/core/errors';
+import {
+  AlertQueueUnavailableError,
+  CorruptImageError,
+  DetectorUnavailableError,
+  StorageUnavailableError,
+  WaferwatchError,
+} from '../../../functions/core/errors';
 import { inspectWaferImage, type InspectionDependencies } from '../../../functions/core/inspect-wafer-image';
 import { InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
@@ -47,26 +53,46 @@ describe('inspectWaferImage', () => {
 
     it('folds an anomaly of a station rung within its cooldown: recorded folded, nothing queued, the cooldown end set once', async () => {
       // Prepare
-      const fold = (count: number): Promise<CallDecision> => Promise.resolve({ call: false, foldedCount: count, activeCallInspectionId: '01KA0000000000000000000000', cooldownEndsAtMs: NOW + 200_000 });
+      const fold = (count: number): Promise<CallDecision> =>
+        Promise.resolve({ call: false, foldedCount: count, activeCallInspectionId: '01KA0000000000000000000000', cooldownEndsAtMs: NOW + 200_000 });
       // Act
-      const first = await inspectWaferImage(gated(new ScriptedDetector(() => verdict(true, 0.9)), () => fold(1)), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+      const first = await inspectWaferImage(
+        gated(new ScriptedDetector(() => verdict(true, 0.9)), () => fold(1)),
+        { bytes: jpeg, stationId: 'etch-1', source: 'api' },
+      );
       const other = await syntheticWafer('png', 160, 160);
-      const second = await inspectWaferImage(gated(new ScriptedDetector(() => verdict(true, 0.9)), () => fold(2)), { bytes: other, stationId: 'etch-1', source: 'api' });
+      const second = await inspectWaferImage(
+        gated(new ScriptedDetector(() => verdict(true, 0.9)), () => fold(2)),
+        { bytes: other, stationId: 'etch-1', source: 'api' },
+      );
       // Assess
       expect(first.record.alert).toEqual({ status: 'folded', intoInspectionId: '01KA0000000000000000000000', foldedAt: new Date(NOW).toISOString() });
       expect(second.record.alert.status).toBe('folded');
       expect(alerts.messages).toEqual([]);
-      expect(alerts.timers).toEqual([{ message: { kind: 'cooldown-end', stationId: 'etch-1', dueAt: new Date(NOW + 200_000).toISOString(), queuedAt: new Date(NOW).toISOString() }, delaySeconds: 201 }]);
+      expect(alerts.timers).toEqual([
+        {
+          message: { kind: 'cooldown-end', stationId: 'etch-1', dueAt: new Date(NOW + 200_000).toISOString(), queuedAt: new Date(NOW).toISOString() },
+          delaySeconds: 201,
+        },
+      ]);
     });
 
     it('queues a call with the folds the cooldown handed over, so place-call tells and acknowledges them', async () => {
       const { record } = await inspectWaferImage(
-        gated(new ScriptedDetector(() => verdict(true, 0.9)), async () => ({ call: true, foldedCount: 2, foldedInspectionIds: ['01KA0000000000000000000001', '01KA0000000000000000000002'] })),
+        gated(new ScriptedDetector(() => verdict(true, 0.9)), async () => ({
+          call: true,
+          foldedCount: 2,
+          foldedInspectionIds: ['01KA0000000000000000000001', '01KA0000000000000000000002'],
+        })),
         { bytes: jpeg, stationId: 'etch-1', source: 'api' },
       );
       expect(record.alert.status).toBe('queued');
       expect(alerts.messages).toEqual([
-        expect.objectContaining({ inspectionId: record.inspectionId, foldedCount: 2, foldedInspectionIds: ['01KA0000000000000000000001', '01KA0000000000000000000002'] }),
+        expect.objectContaining({
+          inspectionId: record.inspectionId,
+          foldedCount: 2,
+          foldedInspectionIds: ['01KA0000000000000000000001', '01KA0000000000000000000002'],
+        }),
       ]);
     });
 
@@ -105,9 +131,7 @@ describe('inspectWaferImage', () => {
       source: 'api',
     });
     expect(record.status).toBe('anomalous');
-    expect(alerts.messages).toEqual([
-      { inspectionId: record.inspectionId, stationId: 'etch-1', confidencePercent: 87, queuedAt: '2026-11-26T10:00:00.000Z' },
-    ]);
+    expect(alerts.messages).toEqual([{ inspectionId: record.inspectionId, stationId: 'etch-1', confidencePercent: 87, queuedAt: '2026-11-26T10:00:00.000Z' }]);
     expect(record.alert).toEqual({ status: 'queued', queuedAt: '2026-11-26T10:00:00.000Z' });
     // The record says queued before the message exists, so the place-call function always finds it.
     expect(store.records.get(record.inspectionId)?.alert.status).toBe('queued');
@@ -284,7 +308,9 @@ describe('inspectWaferImage', () => {
 
   it('stores nothing and calls no detector for a rejected image', async () => {
     const detector = new ScriptedDetector(() => verdict(true, 1));
-    const error = await inspectWaferImage(deps(detector), { bytes: Buffer.from('not an image'), stationId: 'default', source: 'api' }).catch((caught: unknown) => caught);
+    const error = await inspectWaferImage(deps(detector), { bytes: Buffer.from('not an image'), stationId: 'default', source: 'api' }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(WaferwatchError);
     expect(store.objects.size + store.records.size).toBe(0);
     expect(detector.calls).toBe(0);
@@ -292,7 +318,9 @@ describe('inspectWaferImage', () => {
 
   it('reports storage as unavailable, and places no call, when the image cannot be written', async () => {
     store.failImagePuts = 1;
-    const error = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.99))), { bytes: jpeg, stationId: 'default', source: 'api' }).catch((caught: unknown) => caught);
+    const error = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.99))), { bytes: jpeg, stationId: 'default', source: 'api' }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toMatchObject({ code: 'STORAGE_UNAVAILABLE', kind: 'unavailable' });
     expect(alerts.messages).toHaveLength(0);
   });

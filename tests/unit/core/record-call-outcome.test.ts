@@ -23,15 +23,48 @@ function ringingRecord(): InspectionRecord {
 }
 
 function ladder(ended: string[]): LadderState {
-  return { inspectionId: 'x', stationId: 'litho-3', status: 'ringing', step: 0, rungStep: 0, started: ['0:0', '0:1'], startedCalls: {}, ended, anyCallStarted: true, foldedInspectionIds: [] };
+  return {
+    inspectionId: 'x',
+    stationId: 'litho-3',
+    status: 'ringing',
+    step: 0,
+    rungStep: 0,
+    started: ['0:0', '0:1'],
+    startedCalls: {},
+    ended,
+    anyCallStarted: true,
+    foldedInspectionIds: [],
+  };
 }
 
 /** Ladders in memory: two calls of step 0; each DISCONNECTED is counted once. */
 function ladders(record: InspectionRecord) {
   const ended = new Set<string>();
   const links: Record<string, ContactLink> = {
-    'c-a': { contactId: 'c-a', inspectionId: record.inspectionId, stationId: 'litho-3', step: 0, callKey: '0:0', level: 1, loop: 1, contactName: 'Operator A', phone: '+1******0101', startedAt: AT },
-    'c-b': { contactId: 'c-b', inspectionId: record.inspectionId, stationId: 'litho-3', step: 0, callKey: '0:1', level: 1, loop: 1, contactName: 'Operator B', phone: '+1******0102', startedAt: AT },
+    'c-a': {
+      contactId: 'c-a',
+      inspectionId: record.inspectionId,
+      stationId: 'litho-3',
+      step: 0,
+      callKey: '0:0',
+      level: 1,
+      loop: 1,
+      contactName: 'Operator A',
+      phone: '+1******0101',
+      startedAt: AT,
+    },
+    'c-b': {
+      contactId: 'c-b',
+      inspectionId: record.inspectionId,
+      stationId: 'litho-3',
+      step: 0,
+      callKey: '0:1',
+      level: 1,
+      loop: 1,
+      contactName: 'Operator B',
+      phone: '+1******0102',
+      startedAt: AT,
+    },
   };
   return {
     findContact: async (contactId: string) => links[contactId],
@@ -54,7 +87,13 @@ describe('recordCallOutcome', () => {
     const deps = { store, ladders: ladders(record), queue, logger: new MemoryLogger() };
     // Act
     const answered = await recordCallOutcome(deps, { eventType: 'CONNECTED_TO_SYSTEM', contactId: 'c-a', connectedAt: AT });
-    const hungUp = await recordCallOutcome(deps, { eventType: 'DISCONNECTED', contactId: 'c-a', connectedAt: AT, disconnectedAt: AT, disconnectReason: 'CUSTOMER_DISCONNECT' });
+    const hungUp = await recordCallOutcome(deps, {
+      eventType: 'DISCONNECTED',
+      contactId: 'c-a',
+      connectedAt: AT,
+      disconnectedAt: AT,
+      disconnectReason: 'CUSTOMER_DISCONNECT',
+    });
     const timersAfterOne = queue.timers.length;
     const busy = await recordCallOutcome(deps, { eventType: 'DISCONNECTED', contactId: 'c-b', disconnectedAt: AT, disconnectReason: 'TELECOM_BUSY' });
     const again = await recordCallOutcome(deps, { eventType: 'DISCONNECTED', contactId: 'c-b', disconnectedAt: AT, disconnectReason: 'TELECOM_BUSY' });
@@ -66,7 +105,12 @@ describe('recordCallOutcome', () => {
     expect(busy).toMatchObject({ result: 'ended', outcome: 'busy', escalated: true });
     expect(again).toEqual({ result: 'ignored', reason: 'already-reported' });
     expect(late).toEqual({ result: 'answered', inspectionId: record.inspectionId });
-    expect(queue.timers).toEqual([{ message: { kind: 'escalate', inspectionId: record.inspectionId, stationId: 'litho-3', fromStep: 0, reason: 'calls-ended', queuedAt: AT }, delaySeconds: 0 }]);
+    expect(queue.timers).toEqual([
+      {
+        message: { kind: 'escalate', inspectionId: record.inspectionId, stationId: 'litho-3', fromStep: 0, reason: 'calls-ended', queuedAt: AT },
+        delaySeconds: 0,
+      },
+    ]);
     const attempts = (store.records.get(record.inspectionId)!.alert as { attempts: Array<{ outcome: string; reason?: string }> }).attempts;
     expect(attempts.map((attempt) => [attempt.outcome, attempt.reason])).toEqual([
       ['ended-without-key', 'CUSTOMER_DISCONNECT'],
@@ -76,7 +120,12 @@ describe('recordCallOutcome', () => {
 
   it('ignores other event types and contacts that are not calls of a ladder', async () => {
     const store = new InMemoryInspectionStore();
-    const deps = { store, ladders: { findContact: async () => undefined, recordCallEnded: async (): Promise<CallEnded> => ({ firstReport: false }) }, queue: new RecordingAlertPublisher(), logger: new MemoryLogger() };
+    const deps = {
+      store,
+      ladders: { findContact: async () => undefined, recordCallEnded: async (): Promise<CallEnded> => ({ firstReport: false }) },
+      queue: new RecordingAlertPublisher(),
+      logger: new MemoryLogger(),
+    };
     expect(await recordCallOutcome(deps, { eventType: 'INITIATED', contactId: 'c-x' })).toEqual({ result: 'ignored', reason: 'not-a-call-outcome' });
     expect(await recordCallOutcome(deps, { eventType: 'DISCONNECTED', contactId: 'c-x' })).toEqual({ result: 'ignored', reason: 'not-our-call' });
   });

@@ -1,6 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { contactsOnShift, defaultStation, isOnShift, parseStationRegistry, parseStoredStation, StationRegistryError, type EscalationContact, type ShiftWindow } from '../../../functions/core/station-registry';
+import {
+  contactsOnShift,
+  defaultStation,
+  isOnShift,
+  parseStationRegistry,
+  parseStoredStation,
+  StationRegistryError,
+  type EscalationContact,
+  type ShiftWindow,
+} from '../../../functions/core/station-registry';
 
 const US = ['+1'];
 
@@ -87,7 +96,18 @@ describe('parseStationRegistry', () => {
     const file = {
       stations: [
         station(),
-        station({ id: 'etch-1', escalation: [{ name: 'Ops', contacts: [{ name: 'A', phone: '+15555550100' }, { name: 'B', phone: '+882123456789' }] }] }),
+        station({
+          id: 'etch-1',
+          escalation: [
+            {
+              name: 'Ops',
+              contacts: [
+                { name: 'A', phone: '+15555550100' },
+                { name: 'B', phone: '+882123456789' },
+              ],
+            },
+          ],
+        }),
       ],
     };
 
@@ -159,7 +179,11 @@ describe('parseStationRegistry', () => {
   });
 
   it.each([
-    ['an unknown time zone', { timeZone: 'Mars/Olympus_Mons', from: '08:00', to: '16:00' }, 'stations.0.escalation.0.contacts.0.shifts.0.timeZone: timeZone must be an IANA time zone'],
+    [
+      'an unknown time zone',
+      { timeZone: 'Mars/Olympus_Mons', from: '08:00', to: '16:00' },
+      'stations.0.escalation.0.contacts.0.shifts.0.timeZone: timeZone must be an IANA time zone',
+    ],
     ['an hour past 23', { timeZone: 'Europe/Berlin', from: '24:00', to: '06:00' }, 'stations.0.escalation.0.contacts.0.shifts.0.from: from must be HH:MM'],
     ['a time without minutes', { timeZone: 'Europe/Berlin', from: '08:00', to: '6' }, 'stations.0.escalation.0.contacts.0.shifts.0.to: to must be HH:MM'],
     ['an unknown day', { timeZone: 'Europe/Berlin', days: ['monday'], from: '08:00', to: '16:00' }, 'stations.0.escalation.0.contacts.0.shifts.0.days.0'],
@@ -177,7 +201,11 @@ describe('parseStationRegistry', () => {
   it.each([
     ['a confidence threshold above 1', { confidenceThreshold: 1.2 }, 'stations.0.confidenceThreshold'],
     ['a negative review threshold', { reviewThreshold: -0.1 }, 'stations.0.reviewThreshold'],
-    ['a review threshold above the confidence threshold', { confidenceThreshold: 0.5, reviewThreshold: 0.6 }, 'stations.0.reviewThreshold: reviewThreshold must not be above confidenceThreshold'],
+    [
+      'a review threshold above the confidence threshold',
+      { confidenceThreshold: 0.5, reviewThreshold: 0.6 },
+      'stations.0.reviewThreshold: reviewThreshold must not be above confidenceThreshold',
+    ],
     ['a threshold as text', { confidenceThreshold: '0.5' }, 'stations.0.confidenceThreshold'],
     ['a cooldown that is not whole seconds', { cooldownSeconds: 1.5 }, 'stations.0.cooldownSeconds'],
     ['a cooldown over a day', { cooldownSeconds: 86_401 }, 'stations.0.cooldownSeconds'],
@@ -229,7 +257,9 @@ describe('parseStationRegistry', () => {
 
   it('names every problem of a file at once', () => {
     // Act
-    const problems = problemsOf({ stations: [station({ name: 'A & B', confidenceThreshold: 2 }), station({ id: 'x', escalation: [{ name: 'Op', phone: '+4420718387500' }] })] });
+    const problems = problemsOf({
+      stations: [station({ name: 'A & B', confidenceThreshold: 2 }), station({ id: 'x', escalation: [{ name: 'Op', phone: '+4420718387500' }] })],
+    });
 
     // Assess
     expect(problems).toEqual([expect.stringContaining('stations.0.name'), expect.stringContaining('stations.0.confidenceThreshold')]);
@@ -259,7 +289,11 @@ describe('defaultStation', () => {
     const station = defaultStation('+447700900123');
 
     // Assess
-    expect(station).toEqual({ id: 'default', name: 'the default station', escalation: [{ name: 'Operator', contacts: [{ name: 'Operator', phone: '+447700900123' }] }] });
+    expect(station).toEqual({
+      id: 'default',
+      name: 'the default station',
+      escalation: [{ name: 'Operator', contacts: [{ name: 'Operator', phone: '+447700900123' }] }],
+    });
     expect(parseStoredStation(station, ['+44'])).toEqual(station);
   });
 });

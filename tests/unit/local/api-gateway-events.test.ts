@@ -65,7 +65,11 @@ describe('buildProxyEvent', () => {
       { resource: '/inspections', pathParameters: null },
       { binaryMediaTypes: BINARY_TYPES },
     );
-    const emptyEvent = buildProxyEvent(request({ headers: [['Content-Type', 'image/png']] }), { resource: '/inspections', pathParameters: null }, { binaryMediaTypes: BINARY_TYPES });
+    const emptyEvent = buildProxyEvent(
+      request({ headers: [['Content-Type', 'image/png']] }),
+      { resource: '/inspections', pathParameters: null },
+      { binaryMediaTypes: BINARY_TYPES },
+    );
 
     // Assess
     expect(textEvent.isBase64Encoded).toBe(false);

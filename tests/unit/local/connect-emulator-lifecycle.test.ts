@@ -3,7 +3,13 @@ import { CallStateError, ConnectEmulator, type ConnectContactEvent, type Connect
 
 const INSTANCE_ID = '00000000-0000-4000-8000-00000000c0de';
 const INSTANCE_ARN = `arn:aws:connect:eu-west-1:123456789012:instance/${INSTANCE_ID}`;
-const ATTRIBUTES = { inspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', stationId: 'litho-2', contactName: 'Line operator', escalationLevel: '1', escalationLoop: '1' };
+const ATTRIBUTES = {
+  inspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+  stationId: 'litho-2',
+  contactName: 'Line operator',
+  escalationLevel: '1',
+  escalationLoop: '1',
+};
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 describe('Connect emulator call lifecycle and contact events', () => {
@@ -27,7 +33,14 @@ describe('Connect emulator call lifecycle and contact events', () => {
     const response = await fetch(`${emulator.endpoint}/contact/outbound-voice`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ InstanceId: INSTANCE_ID, ContactFlowId: 'flow', DestinationPhoneNumber: '+15555550100', SourcePhoneNumber: '+15555550199', Attributes: ATTRIBUTES, ...extra }),
+      body: JSON.stringify({
+        InstanceId: INSTANCE_ID,
+        ContactFlowId: 'flow',
+        DestinationPhoneNumber: '+15555550100',
+        SourcePhoneNumber: '+15555550199',
+        Attributes: ATTRIBUTES,
+        ...extra,
+      }),
     });
     return ((await response.json()) as { ContactId: string }).ContactId;
   }
@@ -177,7 +190,8 @@ describe('Connect emulator call lifecycle and contact events', () => {
     emulator.answerCall(plain, { by: 'voicemail' });
 
     // Assess
-    const detected = (contactId: string, eventType: string) => heard.find((event) => event.detail.contactId === contactId && event.detail.eventType === eventType)?.detail.answeringMachineDetectionStatus;
+    const detected = (contactId: string, eventType: string) =>
+      heard.find((event) => event.detail.contactId === contactId && event.detail.eventType === eventType)?.detail.answeringMachineDetectionStatus;
     expect(detected(person, 'CONNECTED_TO_SYSTEM')).toBe('HUMAN_ANSWERED');
     expect(detected(machine, 'CONNECTED_TO_SYSTEM')).toBe('VOICEMAIL_BEEP');
     expect(detected(nobody, 'DISCONNECTED')).toBe('AMD_UNANSWERED');

@@ -24,7 +24,10 @@ const LOCAL_VARIABLES = {
 };
 
 /** A contact event as the Connect emulator emits it. */
-function contactEvent(eventType: ContactEventType | 'QUEUED', overrides: { instanceArn?: string; source?: string; detailType?: string; contactId?: string } = {}): ConnectContactEvent {
+function contactEvent(
+  eventType: ContactEventType | 'QUEUED',
+  overrides: { instanceArn?: string; source?: string; detailType?: string; contactId?: string } = {},
+): ConnectContactEvent {
   const instanceArn = overrides.instanceArn ?? INSTANCE_ARN;
   const contactId = overrides.contactId ?? 'c-1';
   return {
@@ -85,23 +88,42 @@ describe("serverless.yml's contact events rule, read for the local stack", () =>
 
   it('refuses what it cannot deliver faithfully, naming it: unknown variables and functions, input transformers, other buses', () => {
     // Prepare
-    const withRule = (eventBridge: Record<string, unknown>) => ({ functions: { contactEvents: { handler: 'functions/handlers/contact-events.handler', events: [{ eventBridge }] } } });
+    const withRule = (eventBridge: Record<string, unknown>) => ({
+      functions: { contactEvents: { handler: 'functions/handlers/contact-events.handler', events: [{ eventBridge }] } },
+    });
 
     // Act + Assess
-    expect(() => readEventBridgeTarget(withRule({ pattern: { detail: { instanceArn: [{ '!Sub': 'arn:${AWS::Partition}:connect:${Unknown}' }] } } }), 'contactEvents', LOCAL_VARIABLES)).toThrow(
-      /\$\{Unknown\} has no local value/,
+    expect(() =>
+      readEventBridgeTarget(
+        withRule({ pattern: { detail: { instanceArn: [{ '!Sub': 'arn:${AWS::Partition}:connect:${Unknown}' }] } } }),
+        'contactEvents',
+        LOCAL_VARIABLES,
+      ),
+    ).toThrow(/\$\{Unknown\} has no local value/);
+    expect(() =>
+      readEventBridgeTarget(withRule({ pattern: { detail: { instanceArn: [{ '!GetAtt': 'Instance.Arn' }] } } }), 'contactEvents', LOCAL_VARIABLES),
+    ).toThrow(UnsupportedEventRuleError);
+    expect(() =>
+      readEventBridgeTarget(withRule({ pattern: { source: ['aws.connect'] }, inputTransformer: { inputTemplate: '{}' } }), 'contactEvents', LOCAL_VARIABLES),
+    ).toThrow(/inputTransformer/);
+    expect(() =>
+      readEventBridgeTarget(
+        withRule({ pattern: { source: ['aws.connect'] }, eventBus: 'arn:aws:events:us-east-1:000000000000:event-bus/other' }),
+        'contactEvents',
+        LOCAL_VARIABLES,
+      ),
+    ).toThrow(/default event bus/);
+    expect(() => readEventBridgeTarget(withRule({ pattern: { source: [{ wildcard: 'aws.*' }] } }), 'contactEvents', LOCAL_VARIABLES)).toThrow(
+      /not supported locally/,
     );
-    expect(() => readEventBridgeTarget(withRule({ pattern: { detail: { instanceArn: [{ '!GetAtt': 'Instance.Arn' }] } } }), 'contactEvents', LOCAL_VARIABLES)).toThrow(UnsupportedEventRuleError);
-    expect(() => readEventBridgeTarget(withRule({ pattern: { source: ['aws.connect'] }, inputTransformer: { inputTemplate: '{}' } }), 'contactEvents', LOCAL_VARIABLES)).toThrow(/inputTransformer/);
-    expect(() => readEventBridgeTarget(withRule({ pattern: { source: ['aws.connect'] }, eventBus: 'arn:aws:events:us-east-1:000000000000:event-bus/other' }), 'contactEvents', LOCAL_VARIABLES)).toThrow(/default event bus/);
-    expect(() => readEventBridgeTarget(withRule({ pattern: { source: [{ wildcard: 'aws.*' }] } }), 'contactEvents', LOCAL_VARIABLES)).toThrow(/not supported locally/);
   });
 });
 
 describe('matchesEventPattern', () => {
   it("matches the local instance's voice call events and nothing else", () => {
     // Act + Assess
-    for (const eventType of ['INITIATED', 'CONNECTED_TO_SYSTEM', 'DISCONNECTED'] as const) expect(matchesEventPattern(RULE, contactEvent(eventType))).toBe(true);
+    for (const eventType of ['INITIATED', 'CONNECTED_TO_SYSTEM', 'DISCONNECTED'] as const)
+      expect(matchesEventPattern(RULE, contactEvent(eventType))).toBe(true);
     expect(matchesEventPattern(RULE, contactEvent('QUEUED'))).toBe(false);
     expect(matchesEventPattern(RULE, contactEvent('INITIATED', { instanceArn: 'arn:aws:connect:us-east-1:000000000000:instance/other' }))).toBe(false);
     expect(matchesEventPattern(RULE, contactEvent('INITIATED', { source: 'aws.s3' }))).toBe(false);
@@ -229,7 +251,9 @@ describe('contact event delivery (EventBridge -> Lambda, asynchronous invocation
     // Assess
     expect(calls).toBe(3);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^contactEvents failed 3 times on DISCONNECTED of contact c-42 \(event event-DISCONNECTED-c-42\): Task timed out after 0.02 seconds; the event is dropped/);
+    expect(lines[0]).toMatch(
+      /^contactEvents failed 3 times on DISCONNECTED of contact c-42 \(event event-DISCONNECTED-c-42\): Task timed out after 0.02 seconds; the event is dropped/,
+    );
     expect(delivery.stats()).toMatchObject({ handled: 0, failedInvocations: 3, dropped: 1 });
   });
 

@@ -45,7 +45,7 @@ describe('callView', () => {
     expect(JSON.stringify(view)).not.toContain('5555550100');
   });
 
-  it('shows how an ended call went: when it was answered and ended, and Connect\'s disconnect reason', () => {
+  it("shows how an ended call went: when it was answered and ended, and Connect's disconnect reason", () => {
     // Prepare
     const call: EmulatedCall = {
       contactId: 'c-2',
@@ -66,6 +66,12 @@ describe('callView', () => {
     const view = callView(call);
 
     // Assess
-    expect(view).toMatchObject({ status: 'completed', answeredAt: call.answeredAt, endedAt: call.endedAt, disconnectReason: 'CUSTOMER_DISCONNECT', destination: '+1******0101' });
+    expect(view).toMatchObject({
+      status: 'completed',
+      answeredAt: call.answeredAt,
+      endedAt: call.endedAt,
+      disconnectReason: 'CUSTOMER_DISCONNECT',
+      destination: '+1******0101',
+    });
   });
 });

@@ -26,7 +26,9 @@ describe('describeError', () => {
     const fallback = describeError({ code: 'SOMETHING_NEW', message: 'x' }, 418, null);
 
     // Act
-    const messages = [...API_CODES, 'STORAGE_UNAVAILABLE', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_STATION'].map((code) => describeError({ code, message: 'server text' }, 400, null));
+    const messages = [...API_CODES, 'STORAGE_UNAVAILABLE', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_STATION'].map((code) =>
+      describeError({ code, message: 'server text' }, 400, null),
+    );
 
     // Assess
     expect(fallback).toBe('The upload failed (HTTP 418). x');
@@ -76,10 +78,15 @@ describe('page wording', () => {
     expect(confidencePercent(undefined)).toBeUndefined();
     expect(formatBytes(10 * 1024 * 1024)).toBe('10 MB');
     expect(formatBytes(1536)).toBe('2 KB');
-    expect([decisionWords('keep'), decisionWords('scrap'), decisionWords('hold'), decisionWords(undefined)]).toEqual(['keep manufacturing', 'scrap', 'hold', 'decided']);
+    expect([decisionWords('keep'), decisionWords('scrap'), decisionWords('hold'), decisionWords(undefined)]).toEqual([
+      'keep manufacturing',
+      'scrap',
+      'hold',
+      'decided',
+    ]);
   });
 
-  it('adds the operator\'s decision to the alert line when the ladder does not tell it, and follows alerts until they settle', () => {
+  it("adds the operator's decision to the alert line when the ladder does not tell it, and follows alerts until they settle", () => {
     // Prepare
     const placed: AlertView = { status: 'placed' };
     const acknowledged: AlertView = { status: 'acknowledged', acknowledgedBy: { contactName: 'Line operator', decision: 'keep' } };
@@ -95,7 +102,13 @@ describe('page wording', () => {
 });
 
 describe('escalation ladder wording', () => {
-  const attempt = (level: number, contactName: string, outcome: CallOutcome, extra: Partial<LadderAttempt> = {}): LadderAttempt => ({ level, loop: 1, contactName, outcome, ...extra });
+  const attempt = (level: number, contactName: string, outcome: CallOutcome, extra: Partial<LadderAttempt> = {}): LadderAttempt => ({
+    level,
+    loop: 1,
+    contactName,
+    outcome,
+    ...extra,
+  });
 
   it('tells the ladder call by call, up to who acknowledged with which decision', () => {
     // Prepare
@@ -107,7 +120,9 @@ describe('escalation ladder wording', () => {
 
     // Act + Assess
     expect(describeAlert(alert)).toBe('Ringing level 1 (Line operator) → no answer → ringing level 2 (Shift lead) → acknowledged by Shift lead: scrap');
-    expect(describeLadder({ ...alert, acknowledgedBy: { contactName: 'Shift lead', decision: 'keep' } })).toMatch(/acknowledged by Shift lead: keep manufacturing$/);
+    expect(describeLadder({ ...alert, acknowledgedBy: { contactName: 'Shift lead', decision: 'keep' } })).toMatch(
+      /acknowledged by Shift lead: keep manufacturing$/,
+    );
   });
 
   it('says how each call of a level that rings several people went, and what is still ringing', () => {
@@ -143,14 +158,20 @@ describe('escalation ladder wording', () => {
     expect(describeAlert(alert)).toBe(
       'Ringing level 1 (Line operator) → voicemail answered → ringing level 1 again (round 2) (Line operator) → no answer → nobody acknowledged after 2 rounds of calls',
     );
-    expect(describeAlert({ status: 'unacknowledged', attempts: [attempt(1, 'Line operator', 'no-answer')] })).toMatch(/nobody acknowledged after one round of calls$/);
+    expect(describeAlert({ status: 'unacknowledged', attempts: [attempt(1, 'Line operator', 'no-answer')] })).toMatch(
+      /nobody acknowledged after one round of calls$/,
+    );
   });
 
-  it('names a folded anomaly acknowledged on another inspection\'s call, and a failed ladder', () => {
+  it("names a folded anomaly acknowledged on another inspection's call, and a failed ladder", () => {
     // Act + Assess
-    expect(describeAlert({ status: 'acknowledged', viaInspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', acknowledgedBy: { contactName: 'Line operator', decision: 'keep' } })).toBe(
-      'Acknowledged by Line operator on the call about inspection 01ARZ3NDEKTSV4RRFFQ69G5FAV: keep manufacturing',
-    );
+    expect(
+      describeAlert({
+        status: 'acknowledged',
+        viaInspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+        acknowledgedBy: { contactName: 'Line operator', decision: 'keep' },
+      }),
+    ).toBe('Acknowledged by Line operator on the call about inspection 01ARZ3NDEKTSV4RRFFQ69G5FAV: keep manufacturing');
     expect(describeAlert({ status: 'failed', reason: 'the daily call cap was reached', attempts: [attempt(1, 'Line operator', 'not-started')] })).toBe(
       'Ringing level 1 (Line operator) → could not be called → call failed: the daily call cap was reached',
     );
@@ -167,8 +188,12 @@ describe('escalation ladder wording', () => {
     expect(describeCallEnd({ status: 'declined' }, decisionWords)).toBe('declined');
     expect(describeCallEnd({ status: 'failed' }, decisionWords)).toBe('could not be connected');
     expect(describeCallEnd({ status: 'completed', decision: { status: 'recorded', decision: 'scrap' } }, decisionWords)).toBe('decided: scrap');
-    expect(describeCallEnd({ status: 'completed', decision: { status: 'conflict', decision: 'keep' } }, decisionWords)).toBe('already decided on another call: keep manufacturing');
-    expect(describeCallEnd({ status: 'completed', decision: { status: 'error', code: 'STORAGE_UNAVAILABLE' } }, decisionWords)).toBe('the answer could not be recorded');
+    expect(describeCallEnd({ status: 'completed', decision: { status: 'conflict', decision: 'keep' } }, decisionWords)).toBe(
+      'already decided on another call: keep manufacturing',
+    );
+    expect(describeCallEnd({ status: 'completed', decision: { status: 'error', code: 'STORAGE_UNAVAILABLE' } }, decisionWords)).toBe(
+      'the answer could not be recorded',
+    );
     expect(describeCallEnd({ status: 'completed', disconnectReason: 'CUSTOMER_DISCONNECT' }, decisionWords)).toBe('hung up without pressing a key');
     expect(describeCallEnd({ status: 'completed', disconnectReason: 'CONTACT_FLOW_DISCONNECT' }, decisionWords)).toBe('no key pressed');
   });

@@ -48,9 +48,27 @@ describe('routesFromServerlessConfig', () => {
     // Assess
     expect(api.binaryMediaTypes).toEqual(['image/*', 'application/octet-stream']);
     expect(api.routes).toEqual([
-      { functionName: 'inspectImage', method: 'POST', resource: '/inspections', modulePath: path.resolve(BASE_DIR, 'functions/handlers/inspect-image.ts'), exportName: 'handler' },
-      { functionName: 'getInspection', method: 'GET', resource: '/inspections/{id}', modulePath: path.resolve(BASE_DIR, 'functions/handlers/get-inspection.ts'), exportName: 'handler' },
-      { functionName: 'shortForm', method: 'GET', resource: '/status', modulePath: path.resolve(BASE_DIR, 'functions/nested/short-form.ts'), exportName: 'main' },
+      {
+        functionName: 'inspectImage',
+        method: 'POST',
+        resource: '/inspections',
+        modulePath: path.resolve(BASE_DIR, 'functions/handlers/inspect-image.ts'),
+        exportName: 'handler',
+      },
+      {
+        functionName: 'getInspection',
+        method: 'GET',
+        resource: '/inspections/{id}',
+        modulePath: path.resolve(BASE_DIR, 'functions/handlers/get-inspection.ts'),
+        exportName: 'handler',
+      },
+      {
+        functionName: 'shortForm',
+        method: 'GET',
+        resource: '/status',
+        modulePath: path.resolve(BASE_DIR, 'functions/nested/short-form.ts'),
+        exportName: 'main',
+      },
     ]);
     expect(document).toMatchObject({ provider: { environment: { IMAGE_BUCKET: { '!Ref': 'ImageBucket' }, QUEUE_ARN: { '!GetAtt': ['AlertQueue', 'Arn'] } } } });
   });

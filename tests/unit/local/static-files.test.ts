@@ -40,9 +40,17 @@ describe('readStaticFile', () => {
   it('serves nothing outside the folder, no dotfiles and no directories', async () => {
     // Act
     const attempts = await Promise.all(
-      ['/../outside.txt', '/..%2Foutside.txt', '/%2e%2e/outside.txt', '/../site-other/x.txt', '/.env', '/img', '/missing.js', '/%E0%A4%A', '/app.js%00.png'].map((url) =>
-        readStaticFile(root, url),
-      ),
+      [
+        '/../outside.txt',
+        '/..%2Foutside.txt',
+        '/%2e%2e/outside.txt',
+        '/../site-other/x.txt',
+        '/.env',
+        '/img',
+        '/missing.js',
+        '/%E0%A4%A',
+        '/app.js%00.png',
+      ].map((url) => readStaticFile(root, url)),
     );
 
     // Assess
@@ -51,7 +59,7 @@ describe('readStaticFile', () => {
 });
 
 describe('readPageFile', () => {
-  it('serves the local stack\'s phone panel under /_local/page/ and the page folder elsewhere', async () => {
+  it("serves the local stack's phone panel under /_local/page/ and the page folder elsewhere", async () => {
     // Act
     const panel = await readPageFile(path.join(LOCAL_PAGE_ROOT, '..', '..', '..', 'static-site'), '/_local/page/phone-panel.js');
     const styles = await readPageFile('/nonexistent-page-folder', '/_local/page/phone-panel.css');
@@ -64,12 +72,16 @@ describe('readPageFile', () => {
     expect(page?.body.toString('utf8')).toContain('LOCAL_PANEL_URL');
   });
 
-  it('serves nothing of the phone simulator\'s server code or the rest of local/', async () => {
+  it("serves nothing of the phone simulator's server code or the rest of local/", async () => {
     // Act
     const attempts = await Promise.all(
-      ['/_local/page/../phone-simulator.ts', '/_local/page/%2e%2e/phone-simulator.ts', '/_local/page/..%2Fphone-simulator.ts', '/_local/page/../../local-stack.ts', '/_local/page/'].map((url) =>
-        readPageFile('/nonexistent-page-folder', url),
-      ),
+      [
+        '/_local/page/../phone-simulator.ts',
+        '/_local/page/%2e%2e/phone-simulator.ts',
+        '/_local/page/..%2Fphone-simulator.ts',
+        '/_local/page/../../local-stack.ts',
+        '/_local/page/',
+      ].map((url) => readPageFile('/nonexistent-page-folder', url)),
     );
 
     // Assess

@@ -84,7 +84,13 @@ describe('observability of one inspection', () => {
   it.each([
     ['a normal wafer', () => new ScriptedDetector(() => verdict(false, 0.95)), false, 201, { Inspections: 1, DetectorLatency: 42 }],
     // The call is placed (and counted as CallsPlaced) later, by the place-call function: the upload only queues it.
-    ['an anomalous wafer whose alert is queued', () => new ScriptedDetector(() => verdict(true, 0.93)), false, 201, { Inspections: 1, Anomalies: 1, DetectorLatency: 42 }],
+    [
+      'an anomalous wafer whose alert is queued',
+      () => new ScriptedDetector(() => verdict(true, 0.93)),
+      false,
+      201,
+      { Inspections: 1, Anomalies: 1, DetectorLatency: 42 },
+    ],
     [
       'an anomalous wafer whose alert cannot be queued',
       () => new ScriptedDetector(() => verdict(true, 0.93)),
@@ -191,7 +197,7 @@ describe('observability of one inspection', () => {
     expect(JSON.stringify(during[0])).toContain('+**********23');
   });
 
-  it('writes the inspection id on the error response\'s log line when the detector is unavailable', async () => {
+  it("writes the inspection id on the error response's log line when the detector is unavailable", async () => {
     // Prepare
     detector = new ScriptedDetector(() => Promise.reject(new DetectorUnavailableError('The detector is throttled.')));
 
@@ -274,7 +280,16 @@ describe('observability of one inspection', () => {
         observer: createRequestObserver(observability),
         detector: async () => timedDetector(detector, observability.metrics, steppingClock(7)),
         defaultStationId: 'default',
-        inspection: { store, events: inspectionMetrics(observability.metrics), alerts, imageClaims, logger: observability.logger, alertPolicy: ALERT_POLICY, decoder: new SharpImageDecoder(), limits: LIMITS },
+        inspection: {
+          store,
+          events: inspectionMetrics(observability.metrics),
+          alerts,
+          imageClaims,
+          logger: observability.logger,
+          alertPolicy: ALERT_POLICY,
+          decoder: new SharpImageDecoder(),
+          limits: LIMITS,
+        },
       })),
       observability,
     );

@@ -45,13 +45,21 @@ const thrown = fc.oneof(
     error.stack = `Error: ${error.message}\n    at handler (/var/task/functions/inspect-image.mjs:1:2)\n    at node_modules/x.js:3:4`;
     return error;
   }),
-  fc.constantFrom<unknown>(`raw string ${SECRET}`, { secret: SECRET, phone: OPERATOR }, null, 42, Object.assign(new TypeError(`x is undefined ${SECRET}`), { $fault: 'server' })),
+  fc.constantFrom<unknown>(
+    `raw string ${SECRET}`,
+    { secret: SECRET, phone: OPERATOR },
+    null,
+    42,
+    Object.assign(new TypeError(`x is undefined ${SECRET}`), { $fault: 'server' }),
+  ),
 );
 
 /** The real SQS adapter whose SendMessage fails with `failure`: what stands between SQS's errors and the client. */
 function failingQueue(failure: unknown): AlertPublisher {
   const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  mockClient(client).on(SendMessageCommand).callsFake(() => Promise.reject(failure));
+  mockClient(client)
+    .on(SendMessageCommand)
+    .callsFake(() => Promise.reject(failure));
   return new SqsAlertQueue({
     client,
     queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/waferwatch-alerts',
@@ -62,7 +70,9 @@ function failingQueue(failure: unknown): AlertPublisher {
 /** The real DynamoDB alert state adapter whose every request fails with `failure`, as the pipeline's image claims. */
 function failingClaims(failure: unknown): ImageClaims {
   const documents = toDocumentClient(createDynamoDbClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }));
-  mockClient(documents).onAnyCommand().callsFake(() => Promise.reject(failure));
+  mockClient(documents)
+    .onAnyCommand()
+    .callsFake(() => Promise.reject(failure));
   const alertState = new DynamoDbAlertStateStore({ client: documents, tableName: 'waferwatch-alert-state' });
   return { claim: (sha256, inspectionId) => alertState.claimImage(sha256, inspectionId, 3600) };
 }
@@ -156,7 +166,15 @@ describe('the operator number never reaches a client when Connect refuses the qu
       allowedOrigins: [],
       logger,
       detector: async () => new ScriptedDetector(() => verdict(true, 0.9)),
-      inspection: { store, alerts, imageClaims: new InMemoryImageClaims(), logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, decoder: new SharpImageDecoder(), limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 } },
+      inspection: {
+        store,
+        alerts,
+        imageClaims: new InMemoryImageClaims(),
+        logger,
+        alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 },
+        decoder: new SharpImageDecoder(),
+        limits: { maxBytes: 256 * 1024, minSide: 64, maxSide: 4096 },
+      },
     }));
     const connect = new ConnectClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     mockClient(connect)
@@ -167,7 +185,13 @@ describe('the operator number never reaches a client when Connect refuses the qu
     const notifier = new RecordingNotifier();
     const placeCall = createPlaceCallHandler(() => ({
       store,
-      caller: new ConnectOperatorCaller({ client: connect, instanceId: 'i', contactFlowId: 'f', sourcePhoneNumber: '+448081570000', allowedCountryPrefixes: ['+44'] }),
+      caller: new ConnectOperatorCaller({
+        client: connect,
+        instanceId: 'i',
+        contactFlowId: 'f',
+        sourcePhoneNumber: '+448081570000',
+        allowedCountryPrefixes: ['+44'],
+      }),
       alertState: new DynamoDbAlertStateStore({ client: documents, tableName: TABLE }),
       ladders: new DynamoDbEscalationStore({ client: documents, tableName: TABLE }),
       // No registry: the one default station, whose ladder is the configured operator.
@@ -193,7 +217,11 @@ describe('the operator number never reaches a client when Connect refuses the qu
     expect(delivery.batchItemFailures).toEqual([]);
     expect(queue.deadLettered).toEqual([expect.objectContaining({ code: 'CALL_REFUSED' })]);
     expect(fetched.statusCode).toBe(200);
-    expect(JSON.parse(fetched.body).alert).toMatchObject({ status: 'failed', code: 'CALL_REFUSED', reason: expect.stringContaining('DestinationNotAllowedException') });
+    expect(JSON.parse(fetched.body).alert).toMatchObject({
+      status: 'failed',
+      code: 'CALL_REFUSED',
+      reason: expect.stringContaining('DestinationNotAllowedException'),
+    });
     // Nobody could be rung: people are told, and no ladder timer is left waiting for a key.
     expect(notifier.notices).toEqual([expect.objectContaining({ inspectionId, status: 'failed' })]);
     expect(timers.published).toEqual([]);

@@ -41,7 +41,13 @@ describe('local stack with WAFERWATCH_API_KEY set', () => {
   });
 
   it('refuses API routes without the key, or with a wrong one, with the deployed 403 JSON and never runs the handler', async () => {
-    const attempts: Array<Record<string, string>> = [{}, { 'x-api-key': 'wrong' }, { 'x-api-key': `${API_KEY}x` }, { 'x-api-key': API_KEY.slice(1) }, { authorization: API_KEY }];
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { 'x-api-key': 'wrong' },
+      { 'x-api-key': `${API_KEY}x` },
+      { 'x-api-key': API_KEY.slice(1) },
+      { authorization: API_KEY },
+    ];
     for (const headers of attempts) {
       for (const route of ['/inspections', '/inspections/01ABC']) {
         // Act
@@ -56,7 +62,7 @@ describe('local stack with WAFERWATCH_API_KEY set', () => {
     expect(MISSING_API_KEY_RESPONSE.error.code).toBe('FORBIDDEN');
   });
 
-  it('runs the route with the key in x-api-key, whatever the header\'s case', async () => {
+  it("runs the route with the key in x-api-key, whatever the header's case", async () => {
     // Act
     const lower = await fetch(`${stack.url}/inspections`, { headers: { 'x-api-key': API_KEY } });
     const upper = await fetch(`${stack.url}/inspections/01ABC`, { headers: { 'X-API-Key': API_KEY } });

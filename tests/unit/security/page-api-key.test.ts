@@ -5,7 +5,16 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from '../../../local/local-stack';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const API_KEY = 'page-test-key-5f0c2a9d';
 const GOOD_WAFER = path.join(PROJECT_ROOT, 'samples/wafer-photos/good/wafer.jpg');
 
@@ -21,7 +30,11 @@ describe('upload page against a local stack that requires an API key', () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-page-key-'));
     stack = await startLocalStack({ port: 0, dataDir, apiKey: API_KEY, env: { POWERTOOLS_LOG_LEVEL: 'WARN' } });
     // One inspection to show in the history, uploaded as a client with the key would.
-    const upload = await fetch(`${stack.url}/inspections`, { method: 'POST', headers: { 'content-type': 'image/jpeg', 'x-api-key': API_KEY }, body: await readFile(GOOD_WAFER) });
+    const upload = await fetch(`${stack.url}/inspections`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg', 'x-api-key': API_KEY },
+      body: await readFile(GOOD_WAFER),
+    });
     inspectionId = ((await upload.json()) as { inspectionId: string }).inspectionId;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     page = await browser.newPage();

@@ -37,7 +37,12 @@ describe("OPERATOR_COUNTRY_PREFIXES at the place-call function's cold start", ()
   it('accepts operator and source numbers inside the allow-list, country codes or longer prefixes', () => {
     // Act
     const uk = readPlaceCallConfig({ ...base, OPERATOR_COUNTRY_PREFIXES: '+44' });
-    const areaCodes = readPlaceCallConfig({ ...base, OPERATOR_PHONE_NUMBER: '+14155550100', CONNECT_SOURCE_PHONE_NUMBER: '+16505550100', OPERATOR_COUNTRY_PREFIXES: '+1415, +1650' });
+    const areaCodes = readPlaceCallConfig({
+      ...base,
+      OPERATOR_PHONE_NUMBER: '+14155550100',
+      CONNECT_SOURCE_PHONE_NUMBER: '+16505550100',
+      OPERATOR_COUNTRY_PREFIXES: '+1415, +1650',
+    });
 
     // Assess
     expect(uk.OPERATOR_COUNTRY_PREFIXES).toEqual(['+44']);
@@ -57,7 +62,8 @@ describe("OPERATOR_COUNTRY_PREFIXES at the place-call function's cold start", ()
     const operator = () => readPlaceCallConfig({ ...base, OPERATOR_PHONE_NUMBER: '+882123456789', OPERATOR_COUNTRY_PREFIXES: '+44' });
     const source = () => readPlaceCallConfig({ ...base, CONNECT_SOURCE_PHONE_NUMBER: '+15555550199', OPERATOR_COUNTRY_PREFIXES: '+44' });
     // +1 would let a Caribbean premium number in; +1415 does not.
-    const narrowed = () => readPlaceCallConfig({ ...base, OPERATOR_PHONE_NUMBER: '+18765550100', CONNECT_SOURCE_PHONE_NUMBER: '+14155550100', OPERATOR_COUNTRY_PREFIXES: '+1415' });
+    const narrowed = () =>
+      readPlaceCallConfig({ ...base, OPERATOR_PHONE_NUMBER: '+18765550100', CONNECT_SOURCE_PHONE_NUMBER: '+14155550100', OPERATOR_COUNTRY_PREFIXES: '+1415' });
 
     // Assess
     expect(operator).toThrow(ConfigurationError);
@@ -102,7 +108,13 @@ describe('ConnectOperatorCaller re-checks the numbers before every call', () => 
   // The destination is no longer configuration: every call brings its own, from the station registry, and the adapter
   // checks it (and the source) against the list before each call.
   const caller = (sourcePhoneNumber = '+448081570000', allowedCountryPrefixes: string[] | undefined = ['+44']) =>
-    new ConnectOperatorCaller({ client, instanceId: base.CONNECT_INSTANCE_ID, contactFlowId: base.CONNECT_CONTACT_FLOW_ID, sourcePhoneNumber, allowedCountryPrefixes });
+    new ConnectOperatorCaller({
+      client,
+      instanceId: base.CONNECT_INSTANCE_ID,
+      contactFlowId: base.CONNECT_CONTACT_FLOW_ID,
+      sourcePhoneNumber,
+      allowedCountryPrefixes,
+    });
 
   it('places the call when both numbers are inside the list', async () => {
     // Act
@@ -123,7 +135,9 @@ describe('ConnectOperatorCaller re-checks the numbers before every call', () => 
       ['+447700900123', 'anonymous', undefined],
     ] as Array<[string, string, string[] | undefined]>) {
       // Act
-      const error = await caller(source, prefixes).startCall(callTo(destination)).catch((caught: unknown) => caught);
+      const error = await caller(source, prefixes)
+        .startCall(callTo(destination))
+        .catch((caught: unknown) => caught);
 
       // Assess
       expect(error, destination).toBeInstanceOf(OperatorCallFailedError);

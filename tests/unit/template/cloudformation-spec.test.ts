@@ -34,7 +34,10 @@ function smallTemplate(): SmallTemplate {
         Type: 'AWS::SQS::QueuePolicy',
         Properties: {
           Queues: [{ Ref: 'Queue' }],
-          PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: { 'Fn::GetAtt': ['Queue', 'Arn'] } }] },
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: { 'Fn::GetAtt': ['Queue', 'Arn'] } }],
+          },
         },
       },
       Bucket: {
@@ -184,7 +187,7 @@ describe('validateTemplate (the CloudFormation resource specification, @aws-cdk/
   it('checks only the service token of a custom resource', () => {
     // Prepare
     const template = smallTemplate();
-    template.Resources.Custom = { Type: 'Custom::Anything', Properties: { Whatever: { nested: ['is', 'the provider\'s business'] } } };
+    template.Resources.Custom = { Type: 'Custom::Anything', Properties: { Whatever: { nested: ['is', "the provider's business"] } } };
 
     // Act
     const problems = validateTemplate(template);

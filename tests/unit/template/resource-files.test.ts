@@ -51,7 +51,10 @@ describe('resources/*.yml, the CloudFormation serverless.yml includes', () => {
       expect(first, file).toMatch(/^# \S/);
       expect(second, file).toMatch(/^# \S/);
       expect(third, file).toMatch(/^[A-Za-z]+:$/);
-      expect(Object.keys(document).filter((key) => !(SECTIONS as readonly string[]).includes(key)), file).toEqual([]);
+      expect(
+        Object.keys(document).filter((key) => !(SECTIONS as readonly string[]).includes(key)),
+        file,
+      ).toEqual([]);
     }
   });
 

@@ -13,7 +13,9 @@ describe('the get-inspection wiring', () => {
 
   it('answers for camera uploads too: the route gets the camera upload store beside the inspection store', () => {
     // Act
-    const dependencies = createGetInspectionDependencies(readGetInspectionConfig({ IMAGE_BUCKET: 'waferwatch-images', ALLOWED_ORIGINS: 'https://site.example' }));
+    const dependencies = createGetInspectionDependencies(
+      readGetInspectionConfig({ IMAGE_BUCKET: 'waferwatch-images', ALLOWED_ORIGINS: 'https://site.example' }),
+    );
 
     // Assess
     expect(dependencies.uploads).toBeDefined();

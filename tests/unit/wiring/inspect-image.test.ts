@@ -20,7 +20,10 @@ describe('the inspect-image wiring', () => {
 
   it('bounds the pipeline by the API limits and decodes with sharp before anything is stored', () => {
     // Act
-    const dependencies = createInspectImageDependencies(readInspectImageConfig({ ...ENV, MAX_IMAGE_BYTES: '1000', ALLOWED_ORIGINS: 'https://site.example' }), createLogger());
+    const dependencies = createInspectImageDependencies(
+      readInspectImageConfig({ ...ENV, MAX_IMAGE_BYTES: '1000', ALLOWED_ORIGINS: 'https://site.example' }),
+      createLogger(),
+    );
 
     // Assess
     expect(dependencies.inspection.limits).toEqual({ maxBytes: 1000, minSide: 64, maxSide: 4096 });

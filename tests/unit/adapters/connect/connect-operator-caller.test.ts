@@ -162,8 +162,18 @@ describe('ConnectOperatorCaller', () => {
     const longId = 'é'.repeat(600);
 
     // Act
-    const tokens = [clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2'), clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2'), clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C3'), clientTokenFor(longId)];
-    const ladderTokens = [clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2', 0, 0), clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2', 0, 1), clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2', 1, 0), clientTokenFor(longId, 5, 2)];
+    const tokens = [
+      clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2'),
+      clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2'),
+      clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C3'),
+      clientTokenFor(longId),
+    ];
+    const ladderTokens = [
+      clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2', 0, 0),
+      clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2', 0, 1),
+      clientTokenFor('01KB0Z4V3Q6M2XJ9T8R7P5N4C2', 1, 0),
+      clientTokenFor(longId, 5, 2),
+    ];
 
     // Assess
     expect(tokens[0]).toBe(tokens[1]);
@@ -217,7 +227,7 @@ describe('ConnectOperatorCaller', () => {
 });
 
 describe('ConnectOperatorCaller rate', () => {
-  it('spaces StartOutboundVoiceContact requests at CONNECT_CALLS_PER_SECOND, so a burst rings at Connect\'s rate instead of being throttled', async () => {
+  it("spaces StartOutboundVoiceContact requests at CONNECT_CALLS_PER_SECOND, so a burst rings at Connect's rate instead of being throttled", async () => {
     // Prepare
     connect.reset();
     connect.on(StartOutboundVoiceContactCommand).resolves({ ContactId: 'c-1', ...meta });

@@ -141,7 +141,10 @@ describe('record-decision handler', () => {
   it('answers an error for a malformed contact id and for an event that is not a Connect event at all', async () => {
     const { handler } = setUp();
     const record = anomalousRecord();
-    expect(await handler(connectEvent({ inspectionId: record.inspectionId }, { key: '1' }, 'contact id with spaces'))).toMatchObject({ status: 'error', code: 'MALFORMED_REQUEST' });
+    expect(await handler(connectEvent({ inspectionId: record.inspectionId }, { key: '1' }, 'contact id with spaces'))).toMatchObject({
+      status: 'error',
+      code: 'MALFORMED_REQUEST',
+    });
     for (const junk of [null, {}, { Details: 'x' }, { Details: { ContactData: null } }]) {
       const answer = await handler(junk as unknown as ConnectContactFlowEvent);
       expect(answer).toMatchObject({ status: 'error', code: 'MALFORMED_REQUEST' });

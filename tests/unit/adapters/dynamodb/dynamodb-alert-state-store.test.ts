@@ -207,7 +207,13 @@ describe('DynamoDbAlertStateStore', () => {
         Key: { pk: 'station#litho-7' },
         UpdateExpression: 'ADD folded :one, foldedIds :inspectionIds SET expiresAt = :expiresAt',
         ConditionExpression: 'lastCallAt > :cutoff AND lastCallInspectionId <> :inspectionId AND NOT contains(foldedIds, :inspectionId)',
-        ExpressionAttributeValues: { ':cutoff': NOW - COOLDOWN, ':inspectionId': 'insp-9', ':expiresAt': NOW_S + 300 + 7 * DAY, ':one': 1, ':inspectionIds': new Set(['insp-9']) },
+        ExpressionAttributeValues: {
+          ':cutoff': NOW - COOLDOWN,
+          ':inspectionId': 'insp-9',
+          ':expiresAt': NOW_S + 300 + 7 * DAY,
+          ':one': 1,
+          ':inspectionIds': new Set(['insp-9']),
+        },
       });
     });
 

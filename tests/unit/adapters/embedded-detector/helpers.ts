@@ -11,7 +11,9 @@ export const DEFAULT_MODEL = join(__dirname, '../../../../models/wafer-default.w
 
 /** Names of the shipped samples in one folder (good or anomalous). */
 export function sampleNames(folder: 'good' | 'anomalous'): string[] {
-  return readdirSync(join(SAMPLES, folder)).filter((n) => n.endsWith('.jpg')).sort();
+  return readdirSync(join(SAMPLES, folder))
+    .filter((n) => n.endsWith('.jpg'))
+    .sort();
 }
 
 /** Bytes of one shipped sample. */

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadEmbeddedDetector } from '../../../../functions/adapters/embedded-detector/embedded-detector';
-import { decodeModelFile, encodeModelFile, MODEL_FORMAT_VERSION, ModelFileError, type WaferModel } from '../../../../functions/adapters/embedded-detector/model-file';
+import {
+  decodeModelFile,
+  encodeModelFile,
+  MODEL_FORMAT_VERSION,
+  ModelFileError,
+  type WaferModel,
+} from '../../../../functions/adapters/embedded-detector/model-file';
 import { DEFAULT_FEATURE_SETTINGS } from '../../../../functions/adapters/embedded-detector/patch-features';
 import { DEFAULT_MODEL, randomRows } from './helpers';
 

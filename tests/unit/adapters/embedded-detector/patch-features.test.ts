@@ -31,7 +31,10 @@ describe('extractPatchFeatures', () => {
   it('gives the same set of descriptors for a quarter turn of the image (square windows map onto themselves)', async () => {
     // Prepare
     const square = await sharp(sample('good', 'wafer.jpg')).resize(256, 256, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
-    const turned = await sharp(square.data, { raw: { width: 256, height: 256, channels: 3 } }).rotate(90).raw().toBuffer();
+    const turned = await sharp(square.data, { raw: { width: 256, height: 256, channels: 3 } })
+      .rotate(90)
+      .raw()
+      .toBuffer();
 
     // Act
     const original = extractPatchFeatures({ width: 256, height: 256, rgb: square.data }, DEFAULT_FEATURE_SETTINGS);
@@ -45,7 +48,13 @@ describe('extractPatchFeatures', () => {
     // Prepare
     const rgb = new Uint8Array(32 * 32 * 3).fill(128);
     const speck = Uint8Array.from(rgb);
-    for (const [x, y] of [[4, 4], [5, 4], [4, 5], [5, 5]] as const) speck.fill(10, (y * 32 + x) * 3, (y * 32 + x) * 3 + 3);
+    for (const [x, y] of [
+      [4, 4],
+      [5, 4],
+      [4, 5],
+      [5, 5],
+    ] as const)
+      speck.fill(10, (y * 32 + x) * 3, (y * 32 + x) * 3 + 3);
 
     // Act
     const plain = extractPatchFeatures({ width: 32, height: 32, rgb }, DEFAULT_FEATURE_SETTINGS);

@@ -17,7 +17,8 @@ describe('POST /uploads', () => {
     bucket: 'images',
     now: () => NOW,
   });
-  const handler = () => createCreateUploadHandler(() => ({ allowedOrigins: [ORIGIN], logger, uploads, maxBytes: MAX_BYTES, expiresInSeconds: 300, now: () => NOW }));
+  const handler = () =>
+    createCreateUploadHandler(() => ({ allowedOrigins: [ORIGIN], logger, uploads, maxBytes: MAX_BYTES, expiresInSeconds: 300, now: () => NOW }));
   const post = (overrides: Parameters<typeof apiEvent>[0] = {}) => handler()(apiEvent({ resource: '/uploads', path: '/uploads', ...overrides }), lambdaContext);
   const policyOf = (fields: Record<string, string>) => JSON.parse(Buffer.from(fields.Policy!, 'base64').toString('utf8'));
 
@@ -34,7 +35,12 @@ describe('POST /uploads', () => {
     expect(isInspectionId(body.inspectionId)).toBe(true);
     expect(body.statusUrl).toBe(`/inspections/${body.inspectionId}`);
     expect(response.headers?.Location).toBe(body.statusUrl);
-    expect(body.upload).toMatchObject({ method: 'POST', maxBytes: MAX_BYTES, expiresAt: '2026-11-26T10:05:00.000Z', url: 'https://images.s3.eu-west-1.amazonaws.com' });
+    expect(body.upload).toMatchObject({
+      method: 'POST',
+      maxBytes: MAX_BYTES,
+      expiresAt: '2026-11-26T10:05:00.000Z',
+      url: 'https://images.s3.eu-west-1.amazonaws.com',
+    });
     expect(body.upload.fields.key).toBe(`incoming/${body.inspectionId}`);
     expect(body.upload.fields['x-amz-meta-station-id']).toBe('litho-3');
     const policy = policyOf(body.upload.fields);

@@ -8,7 +8,10 @@ import { InMemoryCameraUploads, InMemoryInspectionStore, MemoryLogger } from '..
 describe('GET /inspections/{id} (createGetInspectionHandler)', () => {
   it('answers 404 for an unknown or ill-formed inspection id', async () => {
     for (const id of ['01JDZZZZZZZZZZZZZZZZZZZZZZ', '../../secrets', '']) {
-      const response = await createGetInspectionHandler(() => ({ allowedOrigins: [], logger: new MemoryLogger(), store: new InMemoryInspectionStore() }))(apiEvent({ httpMethod: 'GET', pathParameters: { id } }), lambdaContext);
+      const response = await createGetInspectionHandler(() => ({ allowedOrigins: [], logger: new MemoryLogger(), store: new InMemoryInspectionStore() }))(
+        apiEvent({ httpMethod: 'GET', pathParameters: { id } }),
+        lambdaContext,
+      );
       expect(response.statusCode).toBe(404);
       expect(JSON.parse(response.body).error.code).toBe('INSPECTION_NOT_FOUND');
     }
@@ -25,7 +28,12 @@ describe('GET /inspections/{id} for a camera upload without a record yet', () =>
     const [pending, refused, unknown] = [newInspectionId(), newInspectionId(), newInspectionId()];
     uploads.objects.set(incomingKey(pending), { bytes: new Uint8Array([1]) });
     uploads.objects.set(incomingKey(refused), { bytes: new Uint8Array([2]) });
-    await uploads.reject(incomingKey(refused), { inspectionId: refused, code: 'CORRUPT_IMAGE', message: 'The image data is corrupt.', rejectedAt: '2026-11-26T10:00:00.000Z' });
+    await uploads.reject(incomingKey(refused), {
+      inspectionId: refused,
+      code: 'CORRUPT_IMAGE',
+      message: 'The image data is corrupt.',
+      rejectedAt: '2026-11-26T10:00:00.000Z',
+    });
     await uploads.deleteIncoming(incomingKey(refused));
     const get = (id: string) => handler(apiEvent({ httpMethod: 'GET', pathParameters: { id } }), lambdaContext);
 

@@ -25,7 +25,15 @@ describe('POST /inspections (createInspectImageHandler)', () => {
       allowedOrigins: [ORIGIN],
       logger,
       detector: async () => detector,
-      inspection: { store, alerts, imageClaims, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, decoder: new SharpImageDecoder(), limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 } },
+      inspection: {
+        store,
+        alerts,
+        imageClaims,
+        logger,
+        alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 },
+        decoder: new SharpImageDecoder(),
+        limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 },
+      },
     }));
   const getHandler = () => createGetInspectionHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));
 
@@ -53,7 +61,10 @@ describe('POST /inspections (createInspectImageHandler)', () => {
     expect(body.detection).toMatchObject({ IsAnomalous: true, Confidence: 0.93 });
     expect(body.anomalyMaskDataUrl).toBe('data:image/png;base64,iVA=');
     expect(created.headers?.Location).toBe(`/inspections/${body.inspectionId}`);
-    const fetched = await getHandler()(apiEvent({ httpMethod: 'GET', resource: '/inspections/{id}', pathParameters: { id: body.inspectionId } }), lambdaContext);
+    const fetched = await getHandler()(
+      apiEvent({ httpMethod: 'GET', resource: '/inspections/{id}', pathParameters: { id: body.inspectionId } }),
+      lambdaContext,
+    );
     expect(fetched.statusCode).toBe(200);
     expect(JSON.parse(fetched.body)).toEqual(body);
   });
@@ -64,9 +75,15 @@ describe('POST /inspections (createInspectImageHandler)', () => {
   });
 
   it('echoes only a configured Origin in CORS, never an arbitrary one', async () => {
-    const allowed = await inspectHandler()(rawUploadEvent(distinctJpegs[0]!, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', origin: ORIGIN } }), lambdaContext);
+    const allowed = await inspectHandler()(
+      rawUploadEvent(distinctJpegs[0]!, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', origin: ORIGIN } }),
+      lambdaContext,
+    );
     expect(allowed.headers?.['Access-Control-Allow-Origin']).toBe(ORIGIN);
-    const foreign = await inspectHandler()(rawUploadEvent(distinctJpegs[1]!, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', origin: 'https://evil.example' } }), lambdaContext);
+    const foreign = await inspectHandler()(
+      rawUploadEvent(distinctJpegs[1]!, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', origin: 'https://evil.example' } }),
+      lambdaContext,
+    );
     expect(foreign.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
     const preflight = await inspectHandler()(apiEvent({ httpMethod: 'OPTIONS', headers: { Origin: ORIGIN } }), lambdaContext);
     expect(preflight.statusCode).toBe(204);
@@ -78,7 +95,9 @@ describe('POST /inspections (createInspectImageHandler)', () => {
 
   it('answers the first inspection again for the same bytes sent twice, with no second alert and nothing stored again', async () => {
     // Prepare
-    const first = JSON.parse((await inspectHandler()(rawUploadEvent(jpeg, 'image/jpeg', { queryStringParameters: { station: 'etch-1' } }), lambdaContext)).body);
+    const first = JSON.parse(
+      (await inspectHandler()(rawUploadEvent(jpeg, 'image/jpeg', { queryStringParameters: { station: 'etch-1' } }), lambdaContext)).body,
+    );
     const storedObjects = store.objects.size;
 
     // Act

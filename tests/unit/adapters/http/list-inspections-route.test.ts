@@ -23,7 +23,15 @@ describe('GET /inspections (createListInspectionsHandler)', () => {
       allowedOrigins: [ORIGIN],
       logger,
       detector: async () => detector,
-      inspection: { store, alerts, imageClaims, logger, alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 }, decoder: new SharpImageDecoder(), limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 } },
+      inspection: {
+        store,
+        alerts,
+        imageClaims,
+        logger,
+        alertPolicy: { confidenceThreshold: 0.5, reviewThreshold: 0.3 },
+        decoder: new SharpImageDecoder(),
+        limits: { maxBytes: 1 << 20, minSide: 64, maxSide: 4096 },
+      },
     }));
   const listHandler = () => createListInspectionsHandler(() => ({ allowedOrigins: [ORIGIN], logger, store }));
 

@@ -24,7 +24,10 @@ describe('readInspectionRequest', () => {
       { name: 'station', value: 'litho-7' },
     ]);
     // Act
-    const upload = await readInspectionRequest(apiEvent({ headers: { 'Content-Type': contentType }, body: body.toString('base64'), isBase64Encoded: true }), maxBytes);
+    const upload = await readInspectionRequest(
+      apiEvent({ headers: { 'Content-Type': contentType }, body: body.toString('base64'), isBase64Encoded: true }),
+      maxBytes,
+    );
     // Assess
     expect(upload).toEqual({ bytes: image, stationId: 'litho-7' });
   });
@@ -38,7 +41,10 @@ describe('readInspectionRequest', () => {
 
   it('takes the station from the query string or the X-Station-Id header', async () => {
     expect((await readInspectionRequest(rawUploadEvent(image, 'image/jpeg', { queryStringParameters: { station: 'q-1' } }), maxBytes)).stationId).toBe('q-1');
-    expect((await readInspectionRequest(rawUploadEvent(image, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', 'X-Station-ID': 'h-1' } }), maxBytes)).stationId).toBe('h-1');
+    expect(
+      (await readInspectionRequest(rawUploadEvent(image, 'image/jpeg', { headers: { 'content-type': 'image/jpeg', 'X-Station-ID': 'h-1' } }), maxBytes))
+        .stationId,
+    ).toBe('h-1');
   });
 
   it.each([
@@ -52,14 +58,20 @@ describe('readInspectionRequest', () => {
     ['JSON station not a string', jsonEvent({ image: image.toString('base64'), station: 7 })],
     ['bad station id', rawUploadEvent(image, 'image/jpeg', { queryStringParameters: { station: '../../etc' } })],
     ['multipart without boundary', apiEvent({ headers: { 'content-type': 'multipart/form-data' }, body: 'abc' })],
-    ['multipart without image field', (() => {
-      const { body, contentType } = multipartBody([{ name: 'photo', value: image, filename: 'a.jpg' }]);
-      return apiEvent({ headers: { 'content-type': contentType }, body: body.toString('base64'), isBase64Encoded: true });
-    })()],
-    ['multipart cut short', (() => {
-      const { body, contentType } = multipartBody([{ name: 'image', value: image, filename: 'a.jpg' }]);
-      return apiEvent({ headers: { 'content-type': contentType }, body: body.subarray(0, 60).toString('base64'), isBase64Encoded: true });
-    })()],
+    [
+      'multipart without image field',
+      (() => {
+        const { body, contentType } = multipartBody([{ name: 'photo', value: image, filename: 'a.jpg' }]);
+        return apiEvent({ headers: { 'content-type': contentType }, body: body.toString('base64'), isBase64Encoded: true });
+      })(),
+    ],
+    [
+      'multipart cut short',
+      (() => {
+        const { body, contentType } = multipartBody([{ name: 'image', value: image, filename: 'a.jpg' }]);
+        return apiEvent({ headers: { 'content-type': contentType }, body: body.subarray(0, 60).toString('base64'), isBase64Encoded: true });
+      })(),
+    ],
   ])('rejects %s as a malformed request', async (_name, event) => {
     await expect(readInspectionRequest(event, maxBytes)).rejects.toMatchObject({ code: 'MALFORMED_REQUEST', kind: 'refused' });
   });

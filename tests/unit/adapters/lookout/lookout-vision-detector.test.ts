@@ -110,7 +110,10 @@ describe('LookoutVisionDetector', () => {
 
   it('refuses to guess when the verdict or confidence is missing', async () => {
     // Prepare
-    lookout.on(DetectAnomaliesCommand).resolvesOnce({}).resolvesOnce({ DetectAnomalyResult: { IsAnomalous: true } });
+    lookout
+      .on(DetectAnomaliesCommand)
+      .resolvesOnce({})
+      .resolvesOnce({ DetectAnomalyResult: { IsAnomalous: true } });
 
     // Act
     const first = await unavailable(detector);
@@ -122,15 +125,55 @@ describe('LookoutVisionDetector', () => {
   });
 
   it.each([
-    ['ThrottlingException with RetryAfterSeconds', new ThrottlingException({ ...meta, message: `Rate exceeded for ${ARN}`, Message: `Rate exceeded for ${ARN}`, RetryAfterSeconds: 7 }), 'throttled', 7],
+    [
+      'ThrottlingException with RetryAfterSeconds',
+      new ThrottlingException({ ...meta, message: `Rate exceeded for ${ARN}`, Message: `Rate exceeded for ${ARN}`, RetryAfterSeconds: 7 }),
+      'throttled',
+      7,
+    ],
     ['ThrottlingException without a hint', new ThrottlingException({ ...meta, message: 'Rate exceeded', Message: 'Rate exceeded' }), 'throttled', 1],
-    ['ConflictException (model not hosted)', new ConflictException({ ...meta, message: `Model ${ARN} is not hosted`, Message: `Model ${ARN} is not hosted`, ResourceId: ARN, ResourceType: 'MODEL' }), 'model-not-running', undefined],
-    ['ResourceNotFoundException', new ResourceNotFoundException({ ...meta, message: `${ARN} not found`, Message: `${ARN} not found`, ResourceId: ARN, ResourceType: 'MODEL' }), 'model-not-found', undefined],
-    ['ServiceQuotaExceededException', new ServiceQuotaExceededException({ ...meta, message: 'quota', Message: 'quota', QuotaCode: 'L-1', ServiceCode: 'lookoutvision' }), 'quota-exceeded', undefined],
-    ['InternalServerException with RetryAfterSeconds', new InternalServerException({ ...meta, message: 'oops', Message: 'oops', RetryAfterSeconds: 3 }), 'service-error', 3],
-    ['AccessDeniedException', new AccessDeniedException({ ...meta, message: `User arn:aws:sts::123456789012:assumed-role/x is not authorized on ${ARN}`, Message: 'denied' }), 'access-denied', undefined],
-    ['ValidationException on an accepted image', new ValidationException({ ...meta, message: 'Image dimensions do not match the model', Message: 'Image dimensions do not match the model' }), 'image-rejected', undefined],
-    ['an unknown service exception', new LookoutVisionServiceException({ name: 'BrandNewException', $fault: 'server', ...meta, message: ARN }), 'service-error', undefined],
+    [
+      'ConflictException (model not hosted)',
+      new ConflictException({ ...meta, message: `Model ${ARN} is not hosted`, Message: `Model ${ARN} is not hosted`, ResourceId: ARN, ResourceType: 'MODEL' }),
+      'model-not-running',
+      undefined,
+    ],
+    [
+      'ResourceNotFoundException',
+      new ResourceNotFoundException({ ...meta, message: `${ARN} not found`, Message: `${ARN} not found`, ResourceId: ARN, ResourceType: 'MODEL' }),
+      'model-not-found',
+      undefined,
+    ],
+    [
+      'ServiceQuotaExceededException',
+      new ServiceQuotaExceededException({ ...meta, message: 'quota', Message: 'quota', QuotaCode: 'L-1', ServiceCode: 'lookoutvision' }),
+      'quota-exceeded',
+      undefined,
+    ],
+    [
+      'InternalServerException with RetryAfterSeconds',
+      new InternalServerException({ ...meta, message: 'oops', Message: 'oops', RetryAfterSeconds: 3 }),
+      'service-error',
+      3,
+    ],
+    [
+      'AccessDeniedException',
+      new AccessDeniedException({ ...meta, message: `User arn:aws:sts::123456789012:assumed-role/x is not authorized on ${ARN}`, Message: 'denied' }),
+      'access-denied',
+      undefined,
+    ],
+    [
+      'ValidationException on an accepted image',
+      new ValidationException({ ...meta, message: 'Image dimensions do not match the model', Message: 'Image dimensions do not match the model' }),
+      'image-rejected',
+      undefined,
+    ],
+    [
+      'an unknown service exception',
+      new LookoutVisionServiceException({ name: 'BrandNewException', $fault: 'server', ...meta, message: ARN }),
+      'service-error',
+      undefined,
+    ],
     ['a network error', Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }), 'network', undefined],
     ['a timeout', Object.assign(new Error('a request has exceeded the configured 4000 ms requestTimeout'), { name: 'TimeoutError' }), 'network', undefined],
   ])('turns %s into a safe DetectorUnavailableError', async (_label, thrown, reason, retryAfterSeconds) => {

@@ -17,7 +17,11 @@ function capture(write: (logger: ReturnType<typeof createLogger>) => void): Arra
     stdout.mockRestore();
     stderr.mockRestore();
   }
-  return lines.join('').split('\n').filter((line) => line.trim().startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return lines
+    .join('')
+    .split('\n')
+    .filter((line) => line.trim().startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /** Digits of every phone-number-shaped run in a text: none may be a whole number from the test. */

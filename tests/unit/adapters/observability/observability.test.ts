@@ -1,7 +1,13 @@
 import AWSXRay from 'aws-xray-sdk-core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PlaceCallResult } from '../../../../functions/core/place-operator-call';
-import { countCallResult, createObservability, createRequestObserver, withObservability, type Observability } from '../../../../functions/adapters/observability/observability';
+import {
+  countCallResult,
+  createObservability,
+  createRequestObserver,
+  withObservability,
+  type Observability,
+} from '../../../../functions/adapters/observability/observability';
 import { lambdaContext } from '../../../fixtures/api-events';
 import { captureOutput, isEmf, metricsOf, type OutputLine } from '../../../helpers/captured-output';
 
@@ -59,7 +65,10 @@ describe('place-call metrics', () => {
   it('gives a dead-lettered alert its failure code as metadata, not as a dimension the alarms do not name', async () => {
     // Act
     const emf = await emfBlobs(() =>
-      withObservability(async () => countCallResult(observability, { result: 'dead-letter', code: 'DAILY_CALL_CAP_REACHED', reason: 'capped' }), observability)({}, lambdaContext),
+      withObservability(async () => countCallResult(observability, { result: 'dead-letter', code: 'DAILY_CALL_CAP_REACHED', reason: 'capped' }), observability)(
+        {},
+        lambdaContext,
+      ),
     );
 
     // Assess
@@ -73,7 +82,7 @@ describe('tracing an invocation', () => {
     vi.unstubAllEnvs();
   });
 
-  it('opens a handler subsegment under Lambda\'s segment, puts the inspection id there, and closes it', async () => {
+  it("opens a handler subsegment under Lambda's segment, puts the inspection id there, and closes it", async () => {
     // Prepare: the environment Lambda gives a traced function, and the segment its runtime would have opened.
     vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs22.x');
     vi.stubEnv('_HANDLER', 'inspect-image.handler');

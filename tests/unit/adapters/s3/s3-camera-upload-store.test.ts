@@ -20,7 +20,12 @@ describe('S3CameraUploadStore', () => {
 
     it('binds the exact key, the size range, image content types, the station and the expiry into the signed policy', async () => {
       // Act
-      const upload = await store.presignUpload({ key: 'incoming/01JDQ8Y8Z7W1XKQ9V6M3T2R4S5', maxBytes: 20_971_520, expiresInSeconds: 300, stationId: 'litho-3' });
+      const upload = await store.presignUpload({
+        key: 'incoming/01JDQ8Y8Z7W1XKQ9V6M3T2R4S5',
+        maxBytes: 20_971_520,
+        expiresInSeconds: 300,
+        stationId: 'litho-3',
+      });
       // Assess
       expect(upload.url).toBe(`https://${BUCKET}.s3.eu-west-1.amazonaws.com`);
       expect(upload.method).toBe('POST');
@@ -96,7 +101,9 @@ describe('S3CameraUploadStore', () => {
     it('reads size and station from HeadObject, and undefined once the object is gone', async () => {
       // Prepare
       s3.on(HeadObjectCommand, { Key: 'incoming/A' }).resolves({ ContentLength: 1234, Metadata: { 'station-id': 'etch-2' } });
-      s3.on(HeadObjectCommand, { Key: 'incoming/B' }).rejects(new S3ServiceException({ name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 } }));
+      s3.on(HeadObjectCommand, { Key: 'incoming/B' }).rejects(
+        new S3ServiceException({ name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 } }),
+      );
       // Act / Assess
       await expect(store.headIncoming('incoming/A')).resolves.toEqual({ sizeBytes: 1234, stationId: 'etch-2' });
       await expect(store.headIncoming('incoming/B')).resolves.toBeUndefined();

@@ -131,7 +131,9 @@ describe('S3InspectionStore', () => {
 
   it('lets other S3 failures through', async () => {
     // Prepare
-    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+    s3.on(GetObjectCommand).rejects(
+      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }),
+    );
 
     // Act
     const attempt = store.getRecord(ulid(NOW));
@@ -227,7 +229,12 @@ describe('S3InspectionStore', () => {
 
 describe('S3InspectionStore.updateRecord', () => {
   const preconditionFailed = () =>
-    new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
+    new S3ServiceException({
+      name: 'PreconditionFailed',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 412 },
+      message: 'At least one of the pre-conditions you specified did not hold',
+    });
   let delays: number[];
   let store: S3InspectionStore;
 
@@ -286,7 +293,7 @@ describe('S3InspectionStore.updateRecord', () => {
     expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.IfNoneMatch).toBeUndefined();
   });
 
-  it('on 412 (and on 409) reads the newer record and applies the change to it, keeping the other writer\'s change', async () => {
+  it("on 412 (and on 409) reads the newer record and applies the change to it, keeping the other writer's change", async () => {
     // Prepare
     const id = ulid(NOW);
     const theirs = { ...recordOf(id), updatedAt: 'their change' };
@@ -359,7 +366,9 @@ describe('S3InspectionStore.updateRecord', () => {
     const attempt = store.updateRecord(id, (current) => current && { ...current, status: 'normal' });
 
     // Assess
-    await expect(attempt).rejects.toThrow(`Could not update inspection record ${id}: other writers changed it during each of ${DEFAULT_UPDATE_ATTEMPTS} attempts`);
+    await expect(attempt).rejects.toThrow(
+      `Could not update inspection record ${id}: other writers changed it during each of ${DEFAULT_UPDATE_ATTEMPTS} attempts`,
+    );
     await expect(attempt).rejects.toMatchObject({ cause: { name: 'PreconditionFailed' } });
     expect(s3).toReceiveCommandTimes(GetObjectCommand, DEFAULT_UPDATE_ATTEMPTS);
     expect(s3).toReceiveCommandTimes(PutObjectCommand, DEFAULT_UPDATE_ATTEMPTS);
@@ -372,7 +381,9 @@ describe('S3InspectionStore.updateRecord', () => {
     // Prepare
     const id = ulid(NOW);
     s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(recordOf(id))), ETag: '"v1"' });
-    s3.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+    s3.on(PutObjectCommand).rejects(
+      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }),
+    );
 
     // Act
     const attempt = store.updateRecord(id, (current) => current);

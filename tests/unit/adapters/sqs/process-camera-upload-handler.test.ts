@@ -4,7 +4,15 @@ import type { Detector } from '../../../../functions/core/ports/detector';
 import { DetectorUnavailableError } from '../../../../functions/core/errors';
 import { newInspectionId } from '../../../../functions/core/inspection-keys';
 import { createCameraUploadQueueHandler, createProcessCameraUploadHandler } from '../../../../functions/adapters/sqs/process-camera-upload-handler';
-import { InMemoryCameraUploads, InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../../fixtures/fakes';
+import {
+  InMemoryCameraUploads,
+  InMemoryImageClaims,
+  InMemoryInspectionStore,
+  MemoryLogger,
+  RecordingAlertPublisher,
+  ScriptedDetector,
+  verdict,
+} from '../../../fixtures/fakes';
 import { syntheticWafer } from '../../../fixtures/wafer-images';
 import { SharpImageDecoder } from '../../../../functions/adapters/image-decoding/sharp-image-decoder';
 
@@ -57,7 +65,15 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
       uploads,
       detector: loadDetector,
       defaultStationId: 'default',
-      inspection: { store, alerts, imageClaims, logger, alertPolicy, decoder: new SharpImageDecoder(), limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
+      inspection: {
+        store,
+        alerts,
+        imageClaims,
+        logger,
+        alertPolicy,
+        decoder: new SharpImageDecoder(),
+        limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 },
+      },
     }));
 
   beforeAll(async () => {
@@ -85,7 +101,9 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
     const record = store.records.get(id)!;
     expect(record).toMatchObject({ inspectionId: id, source: 'camera', stationId: 'litho-7', status: 'anomalous', alert: { status: 'queued' } });
     expect(store.objects.get(record.image.key)).toEqual(jpeg);
-    expect(alerts.messages).toEqual([{ inspectionId: id, stationId: 'litho-7', confidencePercent: 90, queuedAt: (record.alert as { queuedAt: string }).queuedAt }]);
+    expect(alerts.messages).toEqual([
+      { inspectionId: id, stationId: 'litho-7', confidencePercent: 90, queuedAt: (record.alert as { queuedAt: string }).queuedAt },
+    ]);
     expect(uploads.objects.has(`incoming/${id}`)).toBe(false);
     expect(uploads.rejected.size).toBe(0);
   });
@@ -292,7 +310,15 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
         uploads,
         detector: loadDetector,
         defaultStationId: 'default',
-        inspection: { store, alerts, imageClaims, logger, alertPolicy, decoder: new SharpImageDecoder(), limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 } },
+        inspection: {
+          store,
+          alerts,
+          imageClaims,
+          logger,
+          alertPolicy,
+          decoder: new SharpImageDecoder(),
+          limits: { maxBytes: MAX_BYTES, minSide: 64, maxSide: 4096 },
+        },
       }));
 
     it('reports only the message whose upload failed on a dependency, after processing the others', async () => {
@@ -329,7 +355,9 @@ describe('processing camera uploads (S3 ObjectCreated on incoming/)', () => {
 
     it("acknowledges S3's test event and reports a body that is no S3 event", async () => {
       // Act
-      const response = await queueHandler()(sqsEvent([JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: BUCKET }), 'not json', '{"hello":1}']));
+      const response = await queueHandler()(
+        sqsEvent([JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: BUCKET }), 'not json', '{"hello":1}']),
+      );
       // Assess
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'message-1' }, { itemIdentifier: 'message-2' }]);
       expect(detector.calls).toBe(0);
