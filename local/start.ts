@@ -122,7 +122,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 10_000).unref();
     stack.close().then(
-      () => process.exit(0),
+      // Output to a pipe is written asynchronously: exit once the last lines ("local stack stopped") are out.
+      () => process.stdout.write('', () => process.exit(0)),
       (error: unknown) => {
         console.error('[local] could not stop cleanly:', error);
         process.exit(1);
