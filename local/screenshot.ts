@@ -4,10 +4,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { PROJECT_ROOT, startLocalStack } from './local-stack';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUTPUT = path.join(PROJECT_ROOT, 'docs', 'local-stack.png');
 const IMAGES = ['samples/wafer-photos/good/wafer.jpg', 'samples/wafer-photos/anomalous/scratch.jpg'].map((file) => path.join(PROJECT_ROOT, file));
 
@@ -23,19 +22,7 @@ async function main(): Promise<void> {
       RING_TIMEOUT_SECONDS: '300',
     },
   });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     // A landscape tablet, as at the line.
     // Reduced motion stops the ringing animation (see styles.css), so the picture is sharp.

@@ -1,20 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../local/chromium';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from '../../local/local-stack';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const STATION = 'e2e-litho-3';
 const STATIONS = {
   stations: [
@@ -57,7 +48,7 @@ describe('escalation ladder on the upload page', () => {
       // An unacknowledged ladder is logged as an error by design; the assertions say what matters.
       env: { POWERTOOLS_LOG_LEVEL: 'SILENT', STATIONS_FILE: stationsFile, ACK_TIMEOUT_SECONDS: '6', ESCALATION_LOOPS: '1', STATION_CALL_COOLDOWN_SECONDS: '0' },
     });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {

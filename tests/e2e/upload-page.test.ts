@@ -1,20 +1,11 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../local/chromium';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from '../../local/local-stack';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const GOOD_WAFER = path.join(PROJECT_ROOT, 'samples/wafer-photos/good/wafer.jpg');
 const SCRATCHED_WAFER = path.join(PROJECT_ROOT, 'samples/wafer-photos/anomalous/scratch.jpg');
 const STATION = 'e2e-litho-2';
@@ -37,7 +28,7 @@ describe('upload page on the local stack', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-e2e-'));
     stack = await startLocalStack({ port: 0, dataDir, env: { POWERTOOLS_LOG_LEVEL: 'WARN' } });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1180, height: 820 } });
     // Any script error or Content-Security-Policy violation on the page fails the test below.
     page.on('pageerror', (error) => pageErrors.push(error.message));

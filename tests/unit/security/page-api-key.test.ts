@@ -1,20 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../../local/chromium';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from '../../../local/local-stack';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const API_KEY = 'page-test-key-5f0c2a9d';
 const GOOD_WAFER = path.join(PROJECT_ROOT, 'samples/wafer-photos/good/wafer.jpg');
 
@@ -36,7 +27,7 @@ describe('upload page against a local stack that requires an API key', () => {
       body: await readFile(GOOD_WAFER),
     });
     inspectionId = ((await upload.json()) as { inspectionId: string }).inspectionId;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
