@@ -5,6 +5,7 @@ import type { ImageDecoder } from './ports/image-decoder';
 import { AlertQueueUnavailableError, DetectorUnavailableError, StorageUnavailableError, UnknownStationError, WaferwatchError } from './errors';
 import type { AlertStateStore, CallDecision, ImageClaims } from './ports/alert-state-store';
 import type { AlertOutcome, InspectionRecord, InspectionSource, StoredDetection } from './inspection';
+import { cooldownEndTimer, stationCooldownMs } from './escalation-ladder';
 import { inspectionKeys, newInspectionId } from './inspection-keys';
 import type { AlertMessage, AlertPublisher } from './ports/alert-queue';
 import type { DomainLogger } from './ports/domain-logger';
@@ -209,7 +210,7 @@ async function decideStationCall(
   now: () => Date,
 ): Promise<CallDecision | undefined> {
   if (!deps.stationCalls) return undefined;
-  const cooldownMs = station?.cooldownSeconds !== undefined ? station.cooldownSeconds * 1000 : deps.stationCalls.cooldownMs;
+  const cooldownMs = stationCooldownMs(station, deps.stationCalls.cooldownMs);
   try {
     return await deps.stationCalls.tryStartCall(stationId, inspectionId, now().getTime(), cooldownMs);
   } catch (error) {
@@ -224,11 +225,9 @@ async function decideStationCall(
 
 /** Put the end of a station's cooldown on the alert queue, so the anomalies folded during it are told then. */
 async function scheduleCooldownEnd(deps: InspectionDependencies, stationId: string, dueAtMs: number, now: () => Date): Promise<void> {
-  const at = now();
-  // SQS delays a message by at most 15 minutes; place-call waits longer cooldowns out in hops.
-  const delaySeconds = Math.min(900, Math.max(0, Math.ceil((dueAtMs - at.getTime()) / 1000) + 1));
+  const { message, delaySeconds } = cooldownEndTimer(stationId, dueAtMs, now());
   try {
-    await deps.alerts.publish({ kind: 'cooldown-end', stationId, dueAt: new Date(dueAtMs).toISOString(), queuedAt: at.toISOString() }, delaySeconds);
+    await deps.alerts.publish(message, delaySeconds);
   } catch (error) {
     // The fold is stored; without its timer it is still told by the station's next call.
     deps.logger.error('The end of the station cooldown could not be put on the queue; its folds wait for the next call', { stationId, error: describe(error) });

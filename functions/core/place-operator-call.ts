@@ -1,5 +1,5 @@
 import { anomalyLikelihood, toWholePercent } from './alert-policy';
-import { callKeyOf, ladderPosition, stepEndedUnanswered } from './escalation-ladder';
+import { callKeyOf, cooldownEndTimer, ladderPosition, MAX_TIMER_SECONDS, stationCooldownMs, stepEndedUnanswered } from './escalation-ladder';
 import type { AlertStateStore } from './ports/alert-state-store';
 import type { EscalationStore, LadderState } from './ports/escalation-store';
 import { OperatorCallError } from './errors';
@@ -76,9 +76,6 @@ export type PlaceCallResult =
   | { result: 'retry'; delaySeconds: number; reason: string }
   | { result: 'dead-letter'; code: AlertFailureCode; reason: string };
 
-/** SQS delays a message by at most 15 minutes. */
-export const MAX_TIMER_SECONDS = 900;
-
 /** Handle one message of the alert queue, whatever its kind. */
 export async function handleAlertQueueMessage(deps: PlaceCallDependencies, delivery: AlertDelivery): Promise<PlaceCallResult> {
   const { message } = delivery;
@@ -97,7 +94,6 @@ export async function handleAlertQueueMessage(deps: PlaceCallDependencies, deliv
  * call was refused or capped ends in the dead-letter queue with the reason on the record, and people are notified.
  */
 export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: AlertDelivery<AlertMessage>): Promise<PlaceCallResult> {
-  const now = clockOf(deps);
   const { message, attempt } = delivery;
   const context = { inspectionId: message.inspectionId, stationId: message.stationId, attempt };
 
@@ -132,14 +128,14 @@ export async function placeOperatorCall(deps: PlaceCallDependencies, delivery: A
     if (!station) {
       // Uploads naming unknown stations are refused, so only a station removed from the registry since gets here.
       const reason = `Station ${message.stationId} is not in the station registry any more, so nobody could be called.`;
-      await saveAlert(deps, record.inspectionId, () => ({ status: 'failed', code: 'NO_CONTACT_TO_CALL', reason, failedAt: now().toISOString() }));
+      await saveAlert(deps, record.inspectionId, () => ({ status: 'failed', code: 'NO_CONTACT_TO_CALL', reason, failedAt: now(deps).toISOString() }));
       await deps.alertState.completeAlert(message.inspectionId, 'failed');
       await notify(deps, record, message.stationId, 'failed', reason);
       return { result: 'dead-letter', code: 'NO_CONTACT_TO_CALL', reason };
     }
 
-    const startedAt = now();
-    const cooldownMs = station.cooldownSeconds !== undefined ? station.cooldownSeconds * 1000 : deps.policy.stationCooldownMs;
+    const startedAt = now(deps);
+    const cooldownMs = stationCooldownMs(station, deps.policy.stationCooldownMs);
     const decision = await deps.alertState.tryStartCall(message.stationId, message.inspectionId, startedAt.getTime(), cooldownMs);
     if (!decision.call) {
       const folded = await saveAlert(deps, record.inspectionId, () => ({
@@ -294,7 +290,7 @@ export async function tellFoldedAnomalies(deps: PlaceCallDependencies, delivery:
   }
   const station = await deps.stations(message.stationId);
   if (!station) return { result: 'nothing-to-tell' };
-  const cooldownMs = station.cooldownSeconds !== undefined ? station.cooldownSeconds * 1000 : deps.policy.stationCooldownMs;
+  const cooldownMs = stationCooldownMs(station, deps.policy.stationCooldownMs);
   const decision = await deps.alertState.tryStartFoldedCall(message.stationId, nowMs, cooldownMs);
   if (!decision.call) {
     if (decision.reason === 'cooling-down') {
@@ -593,10 +589,8 @@ function escalation(run: LadderRun, fromStep: number, reason: EscalationMessage[
 
 /** Put the cooldown's end on the queue (in hops of at most 15 minutes); resolves with the delay used. */
 async function scheduleCooldownEnd(deps: PlaceCallDependencies, stationId: string, dueAtMs: number): Promise<number> {
-  const at = now(deps);
-  // One second past the end, so the station's cooldown has certainly run out when the message arrives.
-  const delaySeconds = Math.min(MAX_TIMER_SECONDS, Math.max(0, Math.ceil((dueAtMs - at.getTime()) / 1000) + 1));
-  await deps.timers.publish({ kind: 'cooldown-end', stationId, dueAt: new Date(dueAtMs).toISOString(), queuedAt: at.toISOString() }, delaySeconds);
+  const { message, delaySeconds } = cooldownEndTimer(stationId, dueAtMs, now(deps));
+  await deps.timers.publish(message, delaySeconds);
   return delaySeconds;
 }
 
@@ -651,10 +645,6 @@ function confidenceOf(record: InspectionRecord): number {
 export function backoffSeconds(attempt: number, baseSeconds: number, random: () => number = Math.random): number {
   const delay = Math.min(900, baseSeconds * 2 ** Math.max(0, attempt - 1));
   return Math.round(delay * (0.8 + 0.4 * random()));
-}
-
-function clockOf(deps: PlaceCallDependencies): () => Date {
-  return deps.now ?? (() => new Date());
 }
 
 function now(deps: Pick<PlaceCallDependencies, 'now'>): Date {
