@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'UPLOAD_REJECTED'
   | 'ROUTE_NOT_FOUND'
   | 'ORIGIN_NOT_ALLOWED'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'STATION_NOT_PERMITTED'
   | 'DETECTOR_UNAVAILABLE'
   | 'STORAGE_UNAVAILABLE'
   | 'ALERT_QUEUE_UNAVAILABLE'
@@ -90,6 +93,34 @@ export class UnknownStationError extends WaferwatchError {
         ? 'Name the station that took the image (field, query parameter or X-Station-Id header); this installation only accepts stations from its registry.'
         : `Station ${stationId} is not in the station registry; name one of the registered stations.`,
       stationId === undefined ? {} : { stationId },
+    );
+  }
+}
+
+/** Refused: nobody signed in and no camera key came with the request. */
+export class UnauthenticatedError extends WaferwatchError {
+  constructor(message = "Sign in, or send this camera's key in the x-api-key header.") {
+    super('UNAUTHENTICATED', 'refused', message);
+  }
+}
+
+/** Refused: the caller is known but their groups (or their key) do not allow this. */
+export class ForbiddenError extends WaferwatchError {
+  constructor(permission: string) {
+    super('FORBIDDEN', 'refused', 'Your account is not allowed to do this; ask an administrator for the right group.', { requires: permission });
+  }
+}
+
+/** Refused: a camera key is bound to one station, and the request named another. */
+export class StationNotPermittedError extends WaferwatchError {
+  constructor(stationId: string) {
+    super(
+      'STATION_NOT_PERMITTED',
+      'refused',
+      `This camera key belongs to another station than ${stationId}; each key may only send images of its own station.`,
+      {
+        stationId,
+      },
     );
   }
 }

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { stationForUpload } from '../../core/access';
 import { incomingKey, STATION_ID } from '../../core/camera-upload';
 import type { CameraUploadStore } from '../../core/ports/camera-upload-store';
 import { MalformedRequestError, UnknownStationError } from '../../core/errors';
@@ -27,9 +28,10 @@ export interface CreateUploadRouteDependencies extends ApiContext {
 export function createCreateUploadHandler(
   resolveDependencies: () => CreateUploadRouteDependencies,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
-  return apiHandler(resolveDependencies, async (event) => {
+  return apiHandler(resolveDependencies, 'inspect', async (event, _context, caller) => {
     const deps = resolveDependencies();
-    const stationId = readStation(event);
+    // A camera's station is its key's (naming another is refused 403); the presigned POST is bound to it.
+    const stationId = stationForUpload(caller, readStation(event));
     if (deps.stations && !(await deps.stations(stationId ?? DEFAULT_STATION_ID))) throw new UnknownStationError(stationId);
     const inspectionId = newInspectionId((deps.now ?? (() => new Date()))().getTime());
     const upload = await deps.uploads.presignUpload({

@@ -7,6 +7,9 @@ import type { ErrorCode, WaferwatchError } from '../../core/errors';
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   MALFORMED_REQUEST: 400,
   ORIGIN_NOT_ALLOWED: 403,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  STATION_NOT_PERMITTED: 403,
   INSPECTION_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   IMAGE_TOO_LARGE: 413,

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { maySeeStation } from '../../core/access';
 import { incomingKey } from '../../core/camera-upload';
 import type { CameraUploadStore } from '../../core/ports/camera-upload-store';
 import { InspectionNotFoundError, UploadRejectedError } from '../../core/errors';
@@ -20,7 +21,7 @@ export interface GetInspectionRouteDependencies extends ApiContext {
 export function createGetInspectionHandler(
   resolveDependencies: () => GetInspectionRouteDependencies,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
-  return apiHandler(resolveDependencies, async (event) => {
+  return apiHandler(resolveDependencies, 'view', async (event, _context, caller) => {
     const { store, uploads } = resolveDependencies();
     const inspectionId = event.pathParameters?.id ?? '';
     // An id that is not a ULID cannot exist, and must never reach an S3 key.
@@ -33,6 +34,8 @@ export function createGetInspectionHandler(
       if (await uploads?.headIncoming(incomingKey(inspectionId))) return { statusCode: 202, body: { inspectionId, status: 'pending' } };
       throw new InspectionNotFoundError(inspectionId);
     }
+    // A camera reads back its own station's inspections only; another station's is, to it, not there.
+    if (!maySeeStation(caller, record.stationId)) throw new InspectionNotFoundError(inspectionId);
     const maskKey = record.detection?.anomalyMaskKey;
     const mask = maskKey ? await store.getObject(maskKey) : undefined;
     return { statusCode: 200, body: toInspectionView(record, mask) };

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { MalformedRequestError } from '../../core/errors';
+import { ForbiddenError, MalformedRequestError } from '../../core/errors';
 import { INSPECTION_STATUSES, type InspectionStatus } from '../../core/inspection';
 import type { InspectionStore } from '../../core/ports/inspection-store';
 import { apiHandler, type ApiContext } from './api-handler';
@@ -16,7 +16,9 @@ export const MAX_LIST_LIMIT = 100;
 export function createListInspectionsHandler(
   resolveDependencies: () => ListInspectionsRouteDependencies,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
-  return apiHandler(resolveDependencies, async (event) => {
+  return apiHandler(resolveDependencies, 'view', async (event, _context, caller) => {
+    // The history is for people; a camera polls its own inspections one by one (GET /inspections/{id}).
+    if (caller.kind !== 'person') throw new ForbiddenError('view');
     const { store } = resolveDependencies();
     const limit = parseLimit(event.queryStringParameters?.limit);
     const status = parseStatus(event.queryStringParameters?.status);
