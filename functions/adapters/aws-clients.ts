@@ -1,3 +1,4 @@
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { ConnectClient } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
@@ -39,6 +40,8 @@ export const CONNECT_REQUEST_TIMEOUT_MS = 3_000;
 export const DYNAMODB_REQUEST_TIMEOUT_MS = 1_000;
 /** SendMessage and short-poll ReceiveMessage answer in milliseconds (long polls set their own, longer, budget). */
 export const SQS_REQUEST_TIMEOUT_MS = 2_000;
+/** GetApiKey (the request authorizer, once per container) answers in milliseconds. */
+export const APIGATEWAY_REQUEST_TIMEOUT_MS = 2_000;
 /** Publish answers in milliseconds. */
 export const SNS_REQUEST_TIMEOUT_MS = 2_000;
 
@@ -102,4 +105,9 @@ export function createSqsClient(options: AwsClientOptions): SQSClient {
 /** SNS client for the topic told when an alert reached nobody. */
 export function createSnsClient(options: AwsClientOptions): SNSClient {
   return new SNSClient(commonConfig(options, SNS_REQUEST_TIMEOUT_MS));
+}
+
+/** API Gateway control-plane client: the request authorizer reads the people's usage-plan key with it, once per container. */
+export function createApiGatewayClient(options: AwsClientOptions): APIGatewayClient {
+  return new APIGatewayClient(commonConfig(options, APIGATEWAY_REQUEST_TIMEOUT_MS));
 }

@@ -10,6 +10,9 @@ const PHONE_NUMBER_IN_TEXT = /(?:\+|\b00)[1-9](?:[ ().-]{0,2}\d){6,14}\b/g;
 /** Keys whose string values are phone numbers whatever they look like (SDK inputs, config, contact data). */
 const PHONE_NUMBER_KEY = /phone|^destination$|^source$|^address$|^msisdn$|^callee$|^caller$/i;
 
+/** Keys whose values are credentials: a camera's API key, a person's token, the usage key handed to API Gateway. */
+const SECRET_KEY = /^(?:x-api-key|apikey|api_key|authorization|usageidentifierkey|id_?token|access_?token|refresh_?token|password|value)$/i;
+
 /** `+44 7700 900123` becomes `+*********23`: enough to tell two numbers apart in an incident, not to dial one. */
 function maskNumber(number: string): string {
   const all = number.replace(/\D/g, '');
@@ -29,6 +32,8 @@ export function maskPhoneNumbers(text: string): string {
  */
 export function redactLogValue(key: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
+  // Credentials never reach a log line, whoever passes them: a camera key is shown once, at creation, and only then.
+  if (key && SECRET_KEY.test(key)) return '[redacted]';
   // Under a phone-named key a value with a number's worth of digits is masked whatever its format (07700 900123).
   if (key && PHONE_NUMBER_KEY.test(key) && value.replace(/\D/g, '').length >= 6) return maskNumber(value);
   return maskPhoneNumbers(value);
