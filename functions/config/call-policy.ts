@@ -10,8 +10,10 @@ export const stationCooldownConfig = configFragment({ STATION_CALL_COOLDOWN_SECO
 /** When and how often people are rung: cooldown, daily cap, retries and the escalation ladder's timing. */
 export const callPolicyConfig = configFragment({
   STATION_CALL_COOLDOWN_SECONDS,
-  /** Toll-fraud guard: at most this many operator calls start per UTC day. */
+  /** Toll-fraud guard, the ceiling: at most this many operator calls start per UTC day over all stations. */
   DAILY_CALL_CAP: positiveInt(100),
+  /** At most this many operator calls start per UTC day for one station (a station's registry entry may say otherwise). */
+  STATION_DAILY_CALL_CAP: positiveInt(20),
   /** Deliveries of one alert before it is given up; the same number as the alert queue's maxReceiveCount. */
   ALERT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   /** The first retry of a throttled call waits this long; each later retry doubles it. */

@@ -51,6 +51,8 @@ export interface Station {
   cooldownSeconds?: number;
   confidenceThreshold?: number;
   reviewThreshold?: number;
+  /** At most this many operator calls a UTC day for this station (instead of STATION_DAILY_CALL_CAP). */
+  dailyCallCap?: number;
   model?: StationModel;
 }
 
@@ -113,6 +115,7 @@ const stationSchema = z
     cooldownSeconds: z.number().int().min(0).max(86_400).optional(),
     confidenceThreshold: thresholdSchema.optional(),
     reviewThreshold: thresholdSchema.optional(),
+    dailyCallCap: z.number().int().min(1).max(10_000).optional(),
     model: modelSchema.optional(),
   })
   .refine((station) => station.reviewThreshold === undefined || station.reviewThreshold <= (station.confidenceThreshold ?? 1), {

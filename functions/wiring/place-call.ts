@@ -92,6 +92,7 @@ export function createPlaceCallDependencies(
     policy: {
       stationCooldownMs: config.STATION_CALL_COOLDOWN_SECONDS * 1000,
       dailyCallCap: config.DAILY_CALL_CAP,
+      stationDailyCallCap: config.STATION_DAILY_CALL_CAP,
       maxAttempts: config.ALERT_MAX_ATTEMPTS,
       leaseSeconds: PLACE_CALL_TIMEOUT_SECONDS + 10,
       retryBaseSeconds: config.ALERT_RETRY_BASE_SECONDS,

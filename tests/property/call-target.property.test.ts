@@ -240,6 +240,7 @@ describe('toll-fraud guard: who is called comes from configuration and the stati
       policy: {
         stationCooldownMs: 0,
         dailyCallCap: 1_000_000,
+        stationDailyCallCap: 1_000_000,
         maxAttempts: 5,
         leaseSeconds: 40,
         retryBaseSeconds: 10,

@@ -1,6 +1,15 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, FoldedCallDecision, ImageClaim } from '../../core/ports/alert-state-store';
+import type {
+  AlertClaim,
+  AlertOutcome,
+  AlertStateStore,
+  CallDecision,
+  DailyCallLimit,
+  DailyCallReservation,
+  FoldedCallDecision,
+  ImageClaim,
+} from '../../core/ports/alert-state-store';
 
 /**
  * AlertStateStore on one DynamoDB table: partition key `pk` (string), no sort key, TTL attribute
@@ -12,7 +21,9 @@ import type { AlertClaim, AlertOutcome, AlertStateStore, CallDecision, FoldedCal
  * | `alert#<inspectionId>` | state (`in-progress`/`done`), leaseUntil (ms), outcome, recordedAlert (JSON), expiresAt |
  * | `station#<stationId>` | lastCallAt (ms), lastCallInspectionId, lastCallFoldedCount, lastCallUntoldCount, folded, foldedIds (string set), expiresAt |
  * | `ladder#<inspectionId>`, `contact#<contactId>` | the escalation ladders: functions/adapters/dynamodb/dynamodb-escalation-store.ts |
- * | `calls#<YYYY-MM-DD>` | inspections (string set of the reserving inspections), expiresAt |
+ * | `calls#<YYYY-MM-DD>` | inspections (string set of the reserving inspections, over all stations: the ceiling), expiresAt |
+ * | `calls#<YYYY-MM-DD>#station#<stationId>` | inspections (the station's own reservations: its cap), expiresAt |
+ * | `calls#<YYYY-MM-DD>#notice#<global or station#id>` | noticeAt: people were told this limit was reached that day |
  *
  * DynamoDB deletes expired items lazily (typically within a few days), so every condition treats
  * an item whose `expiresAt` has passed as absent instead of relying on TTL having run.
@@ -295,22 +306,62 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
     );
   }
 
-  /** Reserve one call of the day's cap; see AlertStateStore.reserveDailyCall. */
-  async reserveDailyCall(dayUtc: string, cap: number, inspectionId: string): Promise<boolean> {
+  /**
+   * Reserve one call of the day within the station's cap and the global ceiling; see AlertStateStore.reserveDailyCall.
+   * Two conditional updates, the station's first, then the ceiling's, undoing the station's when the ceiling refuses.
+   * Written as two writes rather than one transaction so the local DynamoDB (dynalite, no TransactWriteItems) runs the
+   * same code; the cost is that, only while the ceiling is reached, a concurrent call of the same station can see its
+   * count one too high for a few milliseconds and be refused by the station cap instead of the ceiling: refused either
+   * way. Neither count ever exceeds its cap.
+   */
+  async reserveDailyCall(request: DailyCallReservation): Promise<'reserved' | DailyCallLimit> {
+    const dayStartMs = Date.parse(`${request.dayUtc}T00:00:00Z`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(request.dayUtc) || Number.isNaN(dayStartMs)) throw new Error(`Not a UTC day (YYYY-MM-DD): ${request.dayUtc}`);
+    const expiresAt = epochSeconds(dayStartMs) + 3 * DAY_SECONDS;
+    const stationKey = `calls#${request.dayUtc}#station#${request.stationId}`;
+    if (!(await this.reserveIn(stationKey, request.stationCap, request.reservation, expiresAt))) return 'station-cap';
+    if (await this.reserveIn(`calls#${request.dayUtc}`, request.globalCap, request.reservation, expiresAt)) return 'reserved';
+    // The ceiling is reached: the station's count gives the reservation back, so its own cap is not spent on nothing.
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: stationKey },
+        UpdateExpression: 'DELETE inspections :inspection',
+        ExpressionAttributeValues: { ':inspection': new Set([request.reservation]) },
+      }),
+    );
+    return 'global-cap';
+  }
+
+  /** First ask of the day about one limit; see AlertStateStore.claimCapNotice. */
+  async claimCapNotice(dayUtc: string, limit: DailyCallLimit, stationId: string): Promise<boolean> {
     const dayStartMs = Date.parse(`${dayUtc}T00:00:00Z`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(dayUtc) || Number.isNaN(dayStartMs)) throw new Error(`Not a UTC day (YYYY-MM-DD): ${dayUtc}`);
+    const scope = limit === 'global-cap' ? 'global' : `station#${stationId}`;
+    return this.sendIfCondition(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `calls#${dayUtc}#notice#${scope}` },
+        UpdateExpression: 'SET noticeAt = :now, expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ExpressionAttributeValues: { ':now': new Date().toISOString(), ':expiresAt': epochSeconds(dayStartMs) + 3 * DAY_SECONDS },
+      }),
+    );
+  }
+
+  /** Add `reservation` to the string set of `pk` while it holds fewer than `cap` (a reservation already in it is kept). */
+  private reserveIn(pk: string, cap: number, reservation: string, expiresAt: number): Promise<boolean> {
     // A string set makes the reservation idempotent: adding an inspection that is already in it changes nothing.
     return this.sendIfCondition(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `calls#${dayUtc}` },
+        Key: { pk },
         UpdateExpression: 'ADD inspections :inspection SET expiresAt = :expiresAt',
         ConditionExpression: 'attribute_not_exists(inspections) OR size(inspections) < :cap OR contains(inspections, :inspectionId)',
         ExpressionAttributeValues: {
-          ':inspection': new Set([inspectionId]),
-          ':inspectionId': inspectionId,
+          ':inspection': new Set([reservation]),
+          ':inspectionId': reservation,
           ':cap': cap,
-          ':expiresAt': epochSeconds(dayStartMs) + 3 * DAY_SECONDS,
+          ':expiresAt': expiresAt,
         },
       }),
     );

@@ -38,4 +38,38 @@ export class SnsAlertNotifier implements AlertNotifier {
       }),
     );
   }
+
+  /** Publish that a daily call cap was reached (once per limit and day; see AlertNotifier.callCapReached). */
+  async callCapReached(notice: Parameters<AlertNotifier['callCapReached']>[0]): Promise<void> {
+    const headline =
+      notice.limit === 'station'
+        ? `waferwatch: ${notice.stationName} reached its daily call cap`
+        : 'waferwatch: the daily call ceiling for all stations is reached';
+    this.options.logger.error('A daily call cap is reached; people are notified', { ...notice });
+    const { client, topicArn } = this.options;
+    if (!client || !topicArn) return;
+    const scope =
+      notice.limit === 'station'
+        ? `Station ${notice.stationId} has had its ${notice.cap} operator calls of ${notice.dayUtc} (UTC).`
+        : `All stations together have had the ${notice.cap} operator calls of ${notice.dayUtc} (UTC).`;
+    await client.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: headline.replace(/[^\x20-\x7E]/g, '?').slice(0, 100),
+        Message: [
+          headline,
+          '',
+          scope,
+          'Further anomalies of the day are recorded and listed on the page, but nobody is phoned about them until the cap resets at midnight UTC.',
+          "Look at the station: a flood of anomalies is either a real process problem or someone sending images that are not the line's.",
+          `First alert refused: ${notice.inspectionId}`,
+        ].join('\n'),
+        MessageAttributes: {
+          inspectionId: { DataType: 'String', StringValue: notice.inspectionId },
+          status: { DataType: 'String', StringValue: 'call-cap-reached' },
+          limit: { DataType: 'String', StringValue: notice.limit },
+        },
+      }),
+    );
+  }
 }

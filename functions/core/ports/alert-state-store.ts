@@ -9,7 +9,7 @@
  *    message, it was a duplicate delivery.
  * 2. `tryStartCall(stationId, inspectionId, now, cooldown)`: `call: false` → the anomaly was folded
  *    into the station's next call; `completeAlert(id, 'folded', recorded)`.
- * 3. `reserveDailyCall(utcDay(now), cap, inspectionId)`: false → `completeAlert(id, 'capped')` and
+ * 3. `reserveDailyCall({ dayUtc, stationId, stationCap, globalCap, reservation })`: refused → `completeAlert(id, 'capped')` and
  *    `recordCallFailed` (no call was placed, so the station must not stay silenced).
  * 4. Start the Connect call with the inspection-derived ClientToken (Connect itself drops a second
  *    call with the same token, the last line of defence against a double ring).
@@ -117,10 +117,33 @@ export interface AlertStateStore {
   recordCallFailed(stationId: string, inspectionId: string): Promise<boolean>;
 
   /**
-   * Reserve one of `cap` calls for the UTC day `dayUtc` (YYYY-MM-DD), a toll-fraud guard.
-   * Idempotent per inspection: the same inspection asking again keeps its reservation.
+   * Reserve one call of the UTC day `dayUtc` (YYYY-MM-DD) within the station's own cap and the global ceiling (a
+   * toll-fraud and abuse guard: one station's flood cannot use up every other station's calls). Idempotent per
+   * `reservation`: asking again keeps the reservation. Answers which limit refused it, if any; a call refused by the
+   * ceiling does not count against its station.
    */
-  reserveDailyCall(dayUtc: string, cap: number, inspectionId: string): Promise<boolean>;
+  reserveDailyCall(request: DailyCallReservation): Promise<'reserved' | DailyCallLimit>;
+
+  /**
+   * True for the first of a UTC day's asks about one limit (the station's, or the global ceiling): the one that tells
+   * people the cap was reached. Later asks the same day are false, so a flood sends one notice, not thousands.
+   */
+  claimCapNotice(dayUtc: string, limit: DailyCallLimit, stationId: string): Promise<boolean>;
+}
+
+/** Which daily limit refused a call. */
+export type DailyCallLimit = 'station-cap' | 'global-cap';
+
+/** One call asked of the day's caps. */
+export interface DailyCallReservation {
+  dayUtc: string;
+  stationId: string;
+  /** The station's own cap for the day (its registry entry, else STATION_DAILY_CALL_CAP). */
+  stationCap: number;
+  /** The ceiling over all stations (DAILY_CALL_CAP). */
+  globalCap: number;
+  /** What the reservation is for (the inspection, or the inspection and the ladder call): asking twice counts once. */
+  reservation: string;
 }
 
 /** Which inspection first saw an image's bytes (the alert state store, with the claim's lifetime bound in). */

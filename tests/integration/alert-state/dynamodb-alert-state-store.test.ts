@@ -443,22 +443,75 @@ describe('recordCallFailed', () => {
 });
 
 describe('reserveDailyCall', () => {
-  it('grants exactly 3 of 10 concurrent reservations under a cap of 3, and keeps a granted inspection granted', async () => {
+  const ask = (dayUtc: string, reservation: string, stationId = 'litho-1', stationCap = 1000, globalCap = 3) =>
+    ({ dayUtc, stationId, stationCap, globalCap, reservation }) as const;
+
+  it('grants exactly 3 of 10 concurrent reservations under a ceiling of 3, and keeps a granted inspection granted', async () => {
     // Prepare
     const store = storeAt();
     const day = '2031-05-10';
     const ids = Array.from({ length: 10 }, (_, i) => `call-${i}`);
 
     // Act
-    const granted = await Promise.all(ids.map((id) => store.reserveDailyCall(day, 3, id)));
-    const winners = ids.filter((_, i) => granted[i]);
-    const again = await Promise.all(winners.map((id) => store.reserveDailyCall(day, 3, id)));
-    const nextDay = await store.reserveDailyCall('2031-12-31', 3, 'call-late');
+    const granted = await Promise.all(ids.map((id) => store.reserveDailyCall(ask(day, id))));
+    const winners = ids.filter((_, i) => granted[i] === 'reserved');
+    const again = await Promise.all(winners.map((id) => store.reserveDailyCall(ask(day, id))));
+    const nextDay = await store.reserveDailyCall(ask('2031-12-31', 'call-late'));
 
     // Assess
     expect(winners).toHaveLength(3);
-    expect(again).toEqual([true, true, true]);
-    expect(nextDay).toBe(true);
+    expect(granted.filter((outcome) => outcome !== 'reserved')).toEqual(Array(7).fill('global-cap'));
+    expect(again).toEqual(['reserved', 'reserved', 'reserved']);
+    expect(nextDay).toBe('reserved');
+  });
+
+  it('holds each station to its own cap under concurrent attempts, so a flooding station leaves the ceiling to the others', async () => {
+    // Prepare: station A floods with 20 concurrent calls; its cap is 2, the ceiling 5.
+    const store = storeAt();
+    const day = '2031-05-11';
+
+    // Act
+    const flood = await Promise.all(Array.from({ length: 20 }, (_, i) => store.reserveDailyCall(ask(day, `a-${i}`, 'A', 2, 5))));
+    const others = await Promise.all(['b-1', 'c-1', 'd-1'].map((id, i) => store.reserveDailyCall(ask(day, id, ['B', 'C', 'D'][i], 2, 5))));
+    const overCeiling = await store.reserveDailyCall(ask(day, 'e-1', 'E', 2, 5));
+
+    // Assess: A got exactly its 2, the others their call each, and the sixth call of the day met the ceiling.
+    expect(flood.filter((outcome) => outcome === 'reserved')).toHaveLength(2);
+    expect(flood.filter((outcome) => outcome === 'station-cap')).toHaveLength(18);
+    expect(others).toEqual(['reserved', 'reserved', 'reserved']);
+    expect(overCeiling).toBe('global-cap');
+  });
+
+  it('gives a station its reservation back when the ceiling refuses, so its cap is not spent on a call that never rang', async () => {
+    // Prepare: the ceiling (1) is used by station A.
+    const store = storeAt();
+    const day = '2031-05-12';
+    await store.reserveDailyCall(ask(day, 'a-1', 'A', 1, 1));
+
+    // Act: B is refused by the ceiling; on another day with room its cap of 1 is still whole.
+    const refused = await store.reserveDailyCall(ask(day, 'b-1', 'B', 1, 1));
+    const concurrent = await Promise.all(Array.from({ length: 8 }, (_, i) => store.reserveDailyCall(ask(day, `b-${i + 2}`, 'B', 1, 1))));
+
+    // Assess: refused every time (by the ceiling, or by B's cap while another attempt holds it for a moment), and
+    // once the ceiling has room B's one call is still there.
+    expect(refused).toBe('global-cap');
+    expect(concurrent).not.toContain('reserved');
+    expect(await store.reserveDailyCall(ask(day, 'b-1', 'B', 1, 2))).toBe('reserved');
+  });
+
+  it('claims the notice of a limit once per day, however many ask at once', async () => {
+    // Prepare
+    const store = storeAt();
+
+    // Act
+    const claims = await Promise.all(Array.from({ length: 6 }, () => store.claimCapNotice('2031-05-13', 'station-cap', 'A')));
+    const ceiling = await store.claimCapNotice('2031-05-13', 'global-cap', 'A');
+    const otherStation = await store.claimCapNotice('2031-05-13', 'station-cap', 'B');
+    const nextDay = await store.claimCapNotice('2031-05-14', 'station-cap', 'A');
+
+    // Assess
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect([ceiling, otherStation, nextDay]).toEqual([true, true, true]);
   });
 
   it('rejects a day that is not YYYY-MM-DD', async () => {
@@ -466,7 +519,7 @@ describe('reserveDailyCall', () => {
     const store = storeAt();
 
     // Act
-    const reservation = store.reserveDailyCall('26/11/2026', 3, 'x');
+    const reservation = store.reserveDailyCall(ask('26/11/2026', 'x'));
 
     // Assess
     await expect(reservation).rejects.toThrow('Not a UTC day');

@@ -200,7 +200,16 @@ describe('the operator number never reaches a client when Connect refuses the qu
       notifier,
       queue,
       logger,
-      policy: { stationCooldownMs: 0, dailyCallCap: 1000, maxAttempts: 5, leaseSeconds: 40, retryBaseSeconds: 10, ackTimeoutSeconds: 120, escalationLoops: 2 },
+      policy: {
+        stationCooldownMs: 0,
+        dailyCallCap: 1000,
+        stationDailyCallCap: 1000,
+        maxAttempts: 5,
+        leaseSeconds: 40,
+        retryBaseSeconds: 10,
+        ackTimeoutSeconds: 120,
+        escalationLoops: 2,
+      },
     }));
     const uploaded = await inspect(rawUploadEvent(image), lambdaContext);
     const inspectionId = JSON.parse(uploaded.body).inspectionId as string;

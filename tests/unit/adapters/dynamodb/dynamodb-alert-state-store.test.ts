@@ -266,27 +266,45 @@ describe('DynamoDbAlertStateStore', () => {
   });
 
   describe('reserveDailyCall', () => {
-    it('adds the inspection to the day set only below the cap (or when already in it), expiring three days after the day starts', async () => {
+    it("reserves in the station's set, then in the day's ceiling set, each only below its cap (or when already in it), expiring three days after the day starts", async () => {
       // Prepare
-      dynamo.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+      dynamo.on(UpdateCommand).resolvesOnce({}).resolvesOnce({}).rejectsOnce(conditionFailed());
       const day = utcDay(new Date(NOW));
 
       // Act
-      const granted = await store.reserveDailyCall(day, 50, 'insp-9');
-      const refused = await store.reserveDailyCall(day, 50, 'insp-10');
+      const granted = await store.reserveDailyCall({ dayUtc: day, stationId: 'litho-3', stationCap: 5, globalCap: 50, reservation: 'insp-9' });
+      const refused = await store.reserveDailyCall({ dayUtc: day, stationId: 'litho-3', stationCap: 5, globalCap: 50, reservation: 'insp-10' });
 
       // Assess
-      expect([granted, refused]).toEqual([true, false]);
+      expect([granted, refused]).toEqual(['reserved', 'station-cap']);
+      const condition = 'attribute_not_exists(inspections) OR size(inspections) < :cap OR contains(inspections, :inspectionId)';
+      const expiresAt = Date.parse('2026-11-26T00:00:00Z') / 1000 + 3 * DAY;
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        Key: { pk: 'calls#2026-11-26#station#litho-3' },
+        UpdateExpression: 'ADD inspections :inspection SET expiresAt = :expiresAt',
+        ConditionExpression: condition,
+        ExpressionAttributeValues: { ':inspection': new Set(['insp-9']), ':inspectionId': 'insp-9', ':cap': 5, ':expiresAt': expiresAt },
+      });
       expect(dynamo).toReceiveCommandWith(UpdateCommand, {
         Key: { pk: 'calls#2026-11-26' },
-        UpdateExpression: 'ADD inspections :inspection SET expiresAt = :expiresAt',
-        ConditionExpression: 'attribute_not_exists(inspections) OR size(inspections) < :cap OR contains(inspections, :inspectionId)',
-        ExpressionAttributeValues: {
-          ':inspection': new Set(['insp-9']),
-          ':inspectionId': 'insp-9',
-          ':cap': 50,
-          ':expiresAt': Date.parse('2026-11-26T00:00:00Z') / 1000 + 3 * DAY,
-        },
+        ConditionExpression: condition,
+        ExpressionAttributeValues: { ':inspection': new Set(['insp-9']), ':inspectionId': 'insp-9', ':cap': 50, ':expiresAt': expiresAt },
+      });
+    });
+
+    it("takes the station's reservation back when the ceiling refuses", async () => {
+      // Prepare
+      dynamo.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed()).resolvesOnce({});
+
+      // Act
+      const refused = await store.reserveDailyCall({ dayUtc: '2026-11-26', stationId: 'litho-3', stationCap: 5, globalCap: 50, reservation: 'insp-11' });
+
+      // Assess
+      expect(refused).toBe('global-cap');
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        Key: { pk: 'calls#2026-11-26#station#litho-3' },
+        UpdateExpression: 'DELETE inspections :inspection',
+        ExpressionAttributeValues: { ':inspection': new Set(['insp-11']) },
       });
     });
   });
