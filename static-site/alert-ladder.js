@@ -17,6 +17,7 @@ const OUTCOME_WORDS = {
   voicemail: 'voicemail answered',
   'ended-without-key': 'hung up without pressing a key',
   'not-started': 'could not be called',
+  unconfirmed: 'may have rung (not called again)',
 };
 
 /**

@@ -7,10 +7,24 @@
 export interface PageConfig {
   /** The API's base URL, without a trailing slash. */
   apiBaseUrl: string;
-  /** Sent as x-api-key on every API request, when there is one. */
-  apiKey: string | null;
+  /** How people sign in; null when the API asks nobody to (the local stack with WAFERWATCH_AUTH=off). */
+  auth: PageAuthConfig | null;
   /** True on the local stack, which adds its own panel to the page (see LocalPanelModule). */
   local: boolean;
+}
+
+/** config.json's `auth`: the OpenID provider and the page's public client (authorization code with PKCE). */
+export interface PageAuthConfig {
+  /** The issuer: https://cognito-idp.<region>.amazonaws.com/<pool id> deployed, the local provider locally. */
+  authority: string;
+  clientId: string;
+  /** What the page asks for (`openid email profile`). */
+  scope: string;
+  /**
+   * Where to sign out when the provider's discovery document names no end_session_endpoint (Cognito: managed login's
+   * `/logout`, given `client_id` and `logout_uri`). Unset: the provider's own RP-initiated sign-out.
+   */
+  signOutUrl?: string;
 }
 
 /** The `error` object of an API error body: `{ code, message, ...details }` (functions/http/responses.ts). */
@@ -30,7 +44,7 @@ export interface ApiError {
 export type InspectionStatus = 'normal' | 'needs-review' | 'anomalous' | 'not-inspected';
 
 /** How one call of a ladder went (CallAttemptOutcome). */
-export type CallOutcome = 'ringing' | 'answered' | 'acknowledged' | 'no-answer' | 'busy' | 'voicemail' | 'ended-without-key' | 'not-started';
+export type CallOutcome = 'ringing' | 'answered' | 'acknowledged' | 'no-answer' | 'busy' | 'voicemail' | 'ended-without-key' | 'not-started' | 'unconfirmed';
 
 /** What an operator decided with a key (Acknowledgement). */
 export type Decision = 'keep' | 'scrap';

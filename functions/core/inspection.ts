@@ -75,8 +75,13 @@ export interface UnacknowledgedAlert extends LadderProgress {
   unacknowledgedAt: string;
 }
 
-/** How one call of a ladder went. `ringing` until its outcome is known; `answered` while the person is on it. */
-export type CallAttemptOutcome = 'ringing' | 'answered' | 'acknowledged' | 'no-answer' | 'busy' | 'voicemail' | 'ended-without-key' | 'not-started';
+/**
+ * How one call of a ladder went. `ringing` until its outcome is known; `answered` while the person is on it;
+ * `unconfirmed` when Connect was asked to call and its answer was lost (the call may be ringing: it is not asked for
+ * again, so nobody is rung twice, and the ladder moves on at its timer).
+ */
+export type CallAttemptOutcome =
+  'ringing' | 'answered' | 'acknowledged' | 'no-answer' | 'busy' | 'voicemail' | 'ended-without-key' | 'not-started' | 'unconfirmed';
 
 /** One call of an escalation ladder, as the record keeps it. */
 export interface CallAttempt {

@@ -17,8 +17,10 @@ import { contactsOnShift, isOnShift, type Station } from './station-registry';
 export interface CallPolicy {
   /** After a call for a station, anomalies on it within this window are folded into its next call (a station may override it). */
   stationCooldownMs: number;
-  /** At most this many calls start per UTC day (toll-fraud guard); every call of a ladder counts. */
+  /** At most this many calls start per UTC day over all stations (the ceiling; toll-fraud guard); every call of a ladder counts. */
   dailyCallCap: number;
+  /** At most this many calls start per UTC day for one station, unless its registry entry says otherwise (dailyCallCap). */
+  stationDailyCallCap: number;
   /** Deliveries of one alert message before it is given up (the queue's maxReceiveCount). */
   maxAttempts: number;
   /** How long one processing attempt holds an alert; at least the function timeout. */
@@ -414,16 +416,27 @@ async function ringLadder(deps: PlaceCallDependencies, run: LadderRun, initial: 
         }
         continue;
       }
+      if (ladder.dialing.includes(callKey)) {
+        // An earlier delivery asked Connect for this call and never learnt the answer: it may be ringing. Asking again
+        // could ring the person twice (a reused ClientToken starts a new contact once the first has ended), so the
+        // call stands as placed and the step's timer moves the ladder on if nobody acknowledges.
+        await deps.ladders.recordCallUnconfirmed(run.record.inspectionId, callKey);
+        attempts.push({ ...base, outcome: 'unconfirmed', reason: UNCONFIRMED_REASON });
+        continue;
+      }
       const reservation = step === 0 && index === 0 ? run.record.inspectionId : `${run.record.inspectionId}#${callKey}`;
-      if (!(await deps.alertState.reserveDailyCall(utcDay(at), deps.policy.dailyCallCap, reservation))) {
+      const capped = await reserveCall(deps, run, at, reservation);
+      if (capped) {
         failureCode = 'DAILY_CALL_CAP_REACHED';
-        failureReason = `No call placed: the daily cap of ${deps.policy.dailyCallCap} operator calls is reached (DAILY_CALL_CAP).`;
+        failureReason = capped;
         await deps.ladders.recordCallNotStarted(run.record.inspectionId, callKey);
         attempts.push({ ...base, outcome: 'not-started', reason: failureReason });
         continue;
       }
+      await deps.ladders.recordCallDialing(run.record.inspectionId, callKey);
+      let contactId: string;
       try {
-        const { contactId } = await deps.caller.startCall({
+        ({ contactId } = await deps.caller.startCall({
           inspectionId: run.record.inspectionId,
           stationId: run.stationId,
           stationName: run.station.name,
@@ -436,10 +449,7 @@ async function ringLadder(deps: PlaceCallDependencies, run: LadderRun, initial: 
           loop,
           step,
           index,
-        });
-        await deps.ladders.recordCallStarted({ contactId, inspectionId: run.record.inspectionId, stationId: run.stationId, callKey, ...base });
-        attempts.push({ ...base, contactId, outcome: 'ringing' });
-        contactIds.push(contactId);
+        }));
       } catch (error) {
         const reason = error instanceof OperatorCallError ? error.message : 'The operator call could not be placed.';
         deps.logger.warn('Calling a contact of the ladder failed', {
@@ -448,6 +458,13 @@ async function ringLadder(deps: PlaceCallDependencies, run: LadderRun, initial: 
           contactName: contact.name,
           error: describe(error),
         });
+        if (mayHaveStarted(error)) {
+          await deps.ladders.recordCallUnconfirmed(run.record.inspectionId, callKey);
+          attempts.push({ ...base, outcome: 'unconfirmed', reason: UNCONFIRMED_REASON });
+          continue;
+        }
+        // Connect refused or throttled the request, or it never left: no call exists, so asking again is safe.
+        await deps.ladders.clearCallDialing(run.record.inspectionId, callKey);
         if (isRetryable(error) && run.attempt < deps.policy.maxAttempts) {
           await saveAttempts(deps, run, ladder, attempts, levelIndex + 1, loop);
           return { kind: 'retry', reason };
@@ -456,7 +473,13 @@ async function ringLadder(deps: PlaceCallDependencies, run: LadderRun, initial: 
         failureReason = isRetryable(error) ? `${reason} Gave up after ${run.attempt} attempts.` : reason;
         await deps.ladders.recordCallNotStarted(run.record.inspectionId, callKey);
         attempts.push({ ...base, outcome: 'not-started', reason: failureReason });
+        continue;
       }
+      // Outside the try: a failure to record a call that did start is the table's, not Connect's. It fails the
+      // delivery, and the redelivery finds the call marked as dialing and does not ask for it again.
+      await deps.ladders.recordCallStarted({ contactId, inspectionId: run.record.inspectionId, stationId: run.stationId, callKey, ...base });
+      attempts.push({ ...base, contactId, outcome: 'ringing' });
+      contactIds.push(contactId);
     }
 
     const recordedAlert = await saveAttempts(deps, run, ladder, attempts, levelIndex + 1, loop);
@@ -473,6 +496,37 @@ async function ringLadder(deps: PlaceCallDependencies, run: LadderRun, initial: 
     ladder = next;
   }
   throw new Error(`The ladder of ${run.record.inspectionId} did not settle`);
+}
+
+/**
+ * Reserve one call of the day within the station's cap and the global ceiling. Undefined when reserved; otherwise the
+ * reason the call was not placed. The first refusal of the day by each limit tells people (SNS), once: a flood of
+ * anomalies, real or forged, uses up at most its own station's calls, and a supervisor hears that it did.
+ */
+async function reserveCall(deps: PlaceCallDependencies, run: LadderRun, at: Date, reservation: string): Promise<string | undefined> {
+  const dayUtc = utcDay(at);
+  const stationCap = run.station.dailyCallCap ?? deps.policy.stationDailyCallCap;
+  const globalCap = deps.policy.dailyCallCap;
+  // Counted by the registry's station (without a registry, the one default station), never by an id a request named.
+  const stationId = run.station.id;
+  const outcome = await deps.alertState.reserveDailyCall({ dayUtc, stationId, stationCap, globalCap, reservation });
+  if (outcome === 'reserved') return undefined;
+  const reason =
+    outcome === 'station-cap'
+      ? `No call placed: the daily cap of ${stationCap} operator calls for station ${run.station.name} is reached (STATION_DAILY_CALL_CAP).`
+      : `No call placed: the daily cap of ${globalCap} operator calls for all stations is reached (DAILY_CALL_CAP).`;
+  if (await deps.alertState.claimCapNotice(dayUtc, outcome, stationId)) {
+    deps.logger.error('A daily call cap is reached; people are told', { stationId, limit: outcome, dayUtc, stationCap, globalCap });
+    await deps.notifier.callCapReached({
+      limit: outcome === 'station-cap' ? 'station' : 'all-stations',
+      stationId,
+      stationName: run.station.name,
+      cap: outcome === 'station-cap' ? stationCap : globalCap,
+      dayUtc,
+      inspectionId: run.record.inspectionId,
+    });
+  }
+  return reason;
 }
 
 /** Past the last step: unacknowledged when some call rang, failed when none could start; people are told either way. */
@@ -649,6 +703,14 @@ export function backoffSeconds(attempt: number, baseSeconds: number, random: () 
 
 function now(deps: Pick<PlaceCallDependencies, 'now'>): Date {
   return deps.now ? deps.now() : new Date();
+}
+
+/** What the record says of a call whose request may have started it. */
+const UNCONFIRMED_REASON =
+  'Amazon Connect was asked to place this call but its answer was lost; the call may have rung. It is not placed again, so nobody is rung twice; the next level follows if nobody acknowledges.';
+
+function mayHaveStarted(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as Partial<RetryableCallFailure>).mayHaveStarted === true;
 }
 
 function isRetryable(error: unknown): boolean {

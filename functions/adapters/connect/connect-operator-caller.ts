@@ -78,6 +78,8 @@ export class OperatorCallFailedError extends OperatorCallError {
     readonly reason: OperatorCallFailureReason,
     readonly retryable: boolean,
     cause?: unknown,
+    /** The request may have started a call whose answer was lost (see RetryableCallFailure.mayHaveStarted). */
+    readonly mayHaveStarted = false,
   ) {
     super(`Operator call not placed: ${DESCRIPTIONS[reason]} (${reason}).`);
     this.code = reason;
@@ -94,8 +96,10 @@ export const MAX_CLIENT_TOKEN_LENGTH = 500;
 /**
  * The idempotency token for one call of an inspection's ladder (`step`, contact `index` in its level): the same call
  * always yields the same token, so a request retried while the first call lasts returns its contact instead of ringing
- * again. Connect starts a new contact for a reused token once the first has disconnected, so the ladder itself
- * remembers which calls started and never asks for them twice; the token only covers a retried request. The first
+ * again. It does not make every retry safe: Connect starts a new contact for a reused token once the first has
+ * disconnected. So the ladder marks each call as dialing before asking (EscalationStore.recordCallDialing) and never
+ * asks again for a call whose answer was lost (place-operator-call.ts, `unconfirmed`); the token only covers the SDK's
+ * own retries of one request, which happen within seconds, while the first contact still lasts. The first
  * call of a ladder keeps the token calls had before ladders existed. Long ids are hashed to respect the length limit.
  */
 export function clientTokenFor(inspectionId: string, step = 0, index = 0): string {
@@ -185,12 +189,26 @@ function foldedAnomalies(value: number | undefined): number {
   return Math.min(MAX_SPOKEN_FOLDED_ANOMALIES, Math.max(0, Math.floor(value)));
 }
 
-/** Map an SDK failure to OperatorCallFailedError (exported for the retry policy's tests). */
+/**
+ * Network failures that happen before a request leaves this container: Connect never saw it, so nothing started.
+ * Any other network failure (a reset or time-out after sending) may have lost the answer of a call that did start.
+ */
+const NOT_SENT_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Map an SDK failure to OperatorCallFailedError (exported for the retry policy's tests). Whether the call may have
+ * started: Connect's own refusals and throttling (client faults) start nothing; its server errors, unknown errors and
+ * network failures after sending may have.
+ */
 export function toOperatorCallFailed(error: unknown): OperatorCallFailedError {
   const isServiceError = typeof error === 'object' && error !== null && '$fault' in error;
-  if (!isServiceError) return new OperatorCallFailedError('NetworkError', true, error);
+  if (!isServiceError) {
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    return new OperatorCallFailedError('NetworkError', true, error, !(typeof code === 'string' && NOT_SENT_NETWORK_CODES.has(code)));
+  }
   const name = (error as { name?: string }).name ?? '';
   const reason: OperatorCallFailureReason = Object.hasOwn(DESCRIPTIONS, name) ? (name as OperatorCallFailureReason) : 'UnknownError';
   const serverFault = (error as { $fault?: string }).$fault === 'server';
-  return new OperatorCallFailedError(reason, RETRYABLE.has(reason) || (reason === 'UnknownError' && serverFault), error);
+  const refusedOrThrottled = reason === 'ThrottlingException' || reason === 'LimitExceededException' || !serverFault;
+  return new OperatorCallFailedError(reason, RETRYABLE.has(reason) || (reason === 'UnknownError' && serverFault), error, !refusedOrThrottled);
 }

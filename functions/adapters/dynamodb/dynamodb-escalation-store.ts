@@ -9,7 +9,7 @@ import { stringsOf } from './dynamodb-alert-state-store';
  *
  * | pk | attributes |
  * |---|---|
- * | `ladder#<inspectionId>` | inspectionId, stationId, status (ringing / acknowledged / unacknowledged), step, rungStep, started and ended (string sets of `step:index`), startedCalls (string set of `step:index=contactId`), anyCallStarted, foldedIds, acknowledgedBy, expiresAt |
+ * | `ladder#<inspectionId>` | inspectionId, stationId, status (ringing / acknowledged / unacknowledged), step, rungStep, started, ended and dialing (string sets of `step:index`), startedCalls (string set of `step:index=contactId`), anyCallStarted, foldedIds, acknowledgedBy, expiresAt |
  * | `contact#<contactId>` | the ContactLink (inspection, step, level, loop, contact name, masked number), endedAt, expiresAt |
  *
  * Every move is one conditional write, so timers, contact events and keypresses that arrive together (or twice, or
@@ -134,6 +134,41 @@ export class DynamoDbEscalationStore implements EscalationStore {
     );
   }
 
+  /** Connect is about to be asked for this call. */
+  async recordCallDialing(inspectionId: string, callKey: string): Promise<void> {
+    await this.updateCallKeys(inspectionId, 'ADD dialing :key', callKey);
+  }
+
+  /** Connect certainly did not start the call. */
+  async clearCallDialing(inspectionId: string, callKey: string): Promise<void> {
+    await this.updateCallKeys(inspectionId, 'DELETE dialing :key', callKey);
+  }
+
+  /** Whether the call started is unknown: counted as started (and possibly ringing someone), not ended. */
+  async recordCallUnconfirmed(inspectionId: string, callKey: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: ladderKey(inspectionId) },
+        UpdateExpression: 'ADD started :key SET anyCallStarted = :true',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':key': new Set([callKey]), ':true': true },
+      }),
+    );
+  }
+
+  private async updateCallKeys(inspectionId: string, expression: string, callKey: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: ladderKey(inspectionId) },
+        UpdateExpression: expression,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':key': new Set([callKey]) },
+      }),
+    );
+  }
+
   /** Every call of `step` was started (or refused). */
   async markStepRung(inspectionId: string, step: number): Promise<LadderState | undefined> {
     const moved = await this.updateLadder(inspectionId, {
@@ -236,6 +271,7 @@ function toLadder(item: Record<string, unknown>): LadderState {
     started: stringsOf(item.started),
     startedCalls: Object.fromEntries(stringsOf(item.startedCalls).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)])),
     ended: stringsOf(item.ended),
+    dialing: stringsOf(item.dialing),
     anyCallStarted: item.anyCallStarted === true,
     foldedInspectionIds: stringsOf(item.foldedIds),
     ...(typeof item.acknowledgedBy === 'string' ? { acknowledgedByContactId: item.acknowledgedBy } : {}),

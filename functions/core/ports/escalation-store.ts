@@ -14,6 +14,11 @@ export interface LadderState {
   started: string[];
   /** The Connect contact id of each call that did start, by `step:index`. */
   startedCalls: Record<string, string>;
+  /**
+   * `step:index` of every call Connect was asked to place. A key here but not in `started` is a request whose answer
+   * never came back (lost, or the function stopped): the call may be ringing, so it is never asked for again.
+   */
+  dialing: string[];
   ended: string[];
   /** Whether any call of the ladder ever started (a ladder of refusals ends `failed`, not `unacknowledged`). */
   anyCallStarted: boolean;
@@ -60,6 +65,16 @@ export interface EscalationStore {
   recordCallStarted(link: ContactLink): Promise<void>;
   /** A call could not be started (refused, capped): it counts as started and ended at once. */
   recordCallNotStarted(inspectionId: string, callKey: string): Promise<void>;
+  /**
+   * Connect is about to be asked for this call. Written before the request, so a retry after a lost answer knows the
+   * call may exist. Connect's ClientToken does not protect that retry: it starts a new contact for a reused token once
+   * the first has disconnected.
+   */
+  recordCallDialing(inspectionId: string, callKey: string): Promise<void>;
+  /** Connect certainly did not start the call (it refused or throttled the request): a retry may ask again. */
+  clearCallDialing(inspectionId: string, callKey: string): Promise<void>;
+  /** Whether the call started is unknown: it counts as started (the step's timer runs), never as ended. */
+  recordCallUnconfirmed(inspectionId: string, callKey: string): Promise<void>;
   /** Every call of `step` has been started (or refused); answers the ladder after. */
   markStepRung(inspectionId: string, step: number): Promise<LadderState | undefined>;
   /** The ladder call with this Connect contact id, or undefined when it is not one of ours. */

@@ -28,4 +28,10 @@ export interface OperatorCaller {
 /** An OperatorCaller failure that says whether trying again later can succeed (throttling, limits, outages). */
 export interface RetryableCallFailure {
   retryable: boolean;
+  /**
+   * True when the request may have reached Connect and started a call whose answer was lost (a broken connection
+   * after sending, a time-out, a server error): asking again could ring the person twice. False when Connect refused
+   * or throttled it, or it never left (connection refused, name not resolved). Absent: treated as false.
+   */
+  mayHaveStarted?: boolean;
 }

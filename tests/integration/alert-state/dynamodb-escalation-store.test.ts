@@ -70,6 +70,7 @@ describe('openLadder', () => {
       started: [],
       startedCalls: {},
       ended: [],
+      dialing: [],
       anyCallStarted: false,
       foldedInspectionIds: ['folded-1', 'folded-2'],
     });

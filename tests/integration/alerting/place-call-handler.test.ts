@@ -49,7 +49,11 @@ class RecordingTimers implements AlertPublisher {
 
 class RecordingNotifier implements AlertNotifier {
   readonly notices: Array<Parameters<AlertNotifier['alertNotDelivered']>[0]> = [];
+  readonly capNotices: Array<Parameters<AlertNotifier['callCapReached']>[0]> = [];
   failNext = 0;
+  async callCapReached(notice: Parameters<AlertNotifier['callCapReached']>[0]) {
+    this.capNotices.push(notice);
+  }
   async alertNotDelivered(notice: Parameters<AlertNotifier['alertNotDelivered']>[0]) {
     if (this.failNext > 0) {
       this.failNext -= 1;
@@ -97,6 +101,7 @@ let tables = 0;
 const policy: CallPolicy = {
   stationCooldownMs: 300_000,
   dailyCallCap: 3,
+  stationDailyCallCap: 1000,
   maxAttempts: 3,
   leaseSeconds: 40,
   retryBaseSeconds: 10,
@@ -104,12 +109,17 @@ const policy: CallPolicy = {
   escalationLoops: 1,
 };
 
-function handlerWith(caller: OperatorCaller, overrides: Partial<CallPolicy> = {}, stations: Record<string, Station> = {}) {
+function handlerWith(
+  caller: OperatorCaller,
+  overrides: Partial<CallPolicy> = {},
+  stations: Record<string, Station> = {},
+  ladders: PlaceCallHandlerDependencies['ladders'] = new DynamoDbEscalationStore({ client: documentClient, tableName: table }),
+) {
   const deps: PlaceCallHandlerDependencies = {
     store,
     caller,
     alertState: new DynamoDbAlertStateStore({ client: documentClient, tableName: table }),
-    ladders: new DynamoDbEscalationStore({ client: documentClient, tableName: table }),
+    ladders,
     stations: async (stationId) => stations[stationId] ?? defaultStation(OPERATOR),
     timers,
     notifier,
@@ -253,6 +263,70 @@ describe('place-call handler', () => {
     expect(queue.deadLetters).toEqual([]);
   });
 
+  it("never asks Connect twice for a call whose answer was lost: the attempt is unconfirmed and the step's timer runs", async () => {
+    // Prepare: the request went out and the connection broke before Connect's answer came back.
+    const lost = new OperatorCallFailedError('NetworkError', true, Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), true);
+    const caller = new ScriptedCaller([lost]);
+    const message = await queuedInspection('litho-4');
+    const handler = handlerWith(caller);
+
+    // Act: the delivery, and a redelivery of the same message for good measure.
+    const first = await handler(sqsEvent([{ body: JSON.stringify(message), receiveCount: 1 }]));
+    await handler(sqsEvent([{ body: JSON.stringify(message), receiveCount: 2 }]));
+
+    // Assess: asked once; the record says the call may have rung; the ack timer will move the ladder on.
+    expect(first.batchItemFailures).toEqual([]);
+    expect(caller.attempts).toBe(1);
+    expect(ringing(message.inspectionId).attempts).toEqual([expect.objectContaining({ outcome: 'unconfirmed', level: 1 })]);
+    expect(timers.published.map(({ message: timer }) => timer.kind)).toEqual(['escalate']);
+  });
+
+  it('does not ring again when the call started but recording it failed: the retried delivery finds the call asked for', async () => {
+    // Prepare: Connect places the call; the table refuses the write that records it, once.
+    const caller = new ScriptedCaller();
+    const message = await queuedInspection('litho-5');
+    const real = new DynamoDbEscalationStore({ client: documentClient, tableName: table });
+    let failRecording = true;
+    const flaky = Object.assign(Object.create(real) as DynamoDbEscalationStore, {
+      recordCallStarted: async (link: Parameters<DynamoDbEscalationStore['recordCallStarted']>[0]) => {
+        if (failRecording) {
+          failRecording = false;
+          throw new Error('DynamoDB is unavailable');
+        }
+        return real.recordCallStarted(link);
+      },
+    });
+    const handler = handlerWith(caller, {}, {}, flaky);
+
+    // Act
+    const first = await handler(sqsEvent([{ body: JSON.stringify(message), receiveCount: 1 }]));
+    const second = await handler(sqsEvent([{ body: JSON.stringify(message), receiveCount: 2 }]));
+
+    // Assess: one call in all, retried delivery kept it as possibly ringing, and its timer was set.
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(caller.placed).toHaveLength(1);
+    expect(ringing(message.inspectionId).attempts).toEqual([expect.objectContaining({ outcome: 'unconfirmed' })]);
+    expect(timers.published.filter(({ message: timer }) => timer.kind === 'escalate')).toHaveLength(1);
+  });
+
+  it('asks again after a refusal that certainly started nothing (a connection refused before sending)', async () => {
+    // Prepare
+    const notSent = new OperatorCallFailedError('NetworkError', true, Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), false);
+    const caller = new ScriptedCaller([notSent]);
+    const message = await queuedInspection('litho-6');
+    const handler = handlerWith(caller);
+
+    // Act
+    await handler(sqsEvent([{ body: JSON.stringify(message), receiveCount: 1 }]));
+    await handler(sqsEvent([{ body: JSON.stringify(message), receiveCount: 2 }]));
+
+    // Assess
+    expect(caller.attempts).toBe(2);
+    expect(caller.placed).toHaveLength(1);
+    expect(ringing(message.inspectionId).attempts).toEqual([expect.objectContaining({ outcome: 'ringing' })]);
+  });
+
   it('gives a throttled alert up on its last attempt: failed on the record, in the dead-letter queue with the reason', async () => {
     const throttled = () => new OperatorCallFailedError('LimitExceededException', true);
     const caller = new ScriptedCaller([throttled(), throttled(), throttled()]);
@@ -290,6 +364,47 @@ describe('place-call handler', () => {
       });
     }
     expect(queue.deadLetters.map((letter) => letter.code)).toEqual(['DAILY_CALL_CAP_REACHED', 'DAILY_CALL_CAP_REACHED']);
+  });
+
+  it('holds a flooding station to its own daily cap, keeps ringing the other stations, and tells people once per limit', async () => {
+    // Prepare: station A's cap is 2 (its registry entry), B uses the stage's; the ceiling is 10.
+    const caller = new ScriptedCaller();
+    const stations: Record<string, Station> = {
+      A: { id: 'A', name: 'Litho A', dailyCallCap: 2, escalation: [{ contacts: [{ name: 'Ann', phone: '+15555550111' }] }] },
+      B: { id: 'B', name: 'Etch B', escalation: [{ contacts: [{ name: 'Bob', phone: '+15555550112' }] }] },
+    };
+    const handler = handlerWith(caller, { stationCooldownMs: 0, dailyCallCap: 10, stationDailyCallCap: 5 }, stations);
+    const flood = [];
+    for (let i = 0; i < 6; i += 1) flood.push(await queuedInspection('A'));
+    const genuine = await queuedInspection('B');
+
+    // Act
+    await handler(sqsEvent(flood.map((message) => ({ body: JSON.stringify(message) }))));
+    await handler(sqsEvent([{ body: JSON.stringify(genuine) }]));
+
+    // Assess: A rang twice, B's anomaly rang, the four refused anomalies say why and reached a person as a notice.
+    expect(caller.placed.map((call) => call.stationId)).toEqual(['A', 'A', 'B']);
+    const refused = flood.filter((message) => store.records.get(message.inspectionId)?.alert.status === 'failed');
+    expect(refused).toHaveLength(4);
+    expect(store.records.get(refused[0]!.inspectionId)?.alert).toMatchObject({
+      code: 'DAILY_CALL_CAP_REACHED',
+      reason: expect.stringContaining('daily cap of 2 operator calls for station Litho A'),
+    });
+    expect(notifier.capNotices).toEqual([expect.objectContaining({ limit: 'station', stationId: 'A', stationName: 'Litho A', cap: 2 })]);
+    expect(notifier.notices.filter((notice) => notice.status === 'failed')).toHaveLength(4);
+  });
+
+  it('tells people when the ceiling over all stations is reached, once a day', async () => {
+    // Prepare
+    const caller = new ScriptedCaller();
+    const handler = handlerWith(caller, { stationCooldownMs: 0, dailyCallCap: 1, stationDailyCallCap: 5 });
+
+    // Act
+    for (const station of ['s-1', 's-2', 's-3']) await handler(sqsEvent([{ body: JSON.stringify(await queuedInspection(station)) }]));
+
+    // Assess
+    expect(caller.placed).toHaveLength(1);
+    expect(notifier.capNotices).toEqual([expect.objectContaining({ limit: 'all-stations', cap: 1 })]);
   });
 
   it('counts the cap per UTC day: the next day rings again', async () => {

@@ -32,6 +32,7 @@ function ladder(ended: string[]): LadderState {
     started: ['0:0', '0:1'],
     startedCalls: {},
     ended,
+    dialing: [],
     anyCallStarted: true,
     foldedInspectionIds: [],
   };

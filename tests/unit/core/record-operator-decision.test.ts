@@ -95,6 +95,7 @@ describe('recordOperatorDecision', () => {
             startedCalls: { '0:0': 'c-0', '1:0': 'c-1' },
             ended: ['0:0'],
             anyCallStarted: true,
+            dialing: [],
             foldedInspectionIds: folded.map((each) => each.inspectionId),
           },
         };

@@ -17,6 +17,7 @@ import {
   MAX_CLIENT_TOKEN_LENGTH,
   OperatorCallFailedError,
   clientTokenFor,
+  toOperatorCallFailed,
 } from '../../../../functions/adapters/connect/connect-operator-caller';
 import type { OutboundCall } from '../../../../functions/core/ports/operator-caller';
 
@@ -252,5 +253,21 @@ describe('ConnectOperatorCaller rate', () => {
       expect(ms).toBeLessThanOrEqual(500 * (index + 1));
     });
     expect(connect).toHaveReceivedCommandTimes(StartOutboundVoiceContactCommand, 4);
+  });
+});
+
+describe('toOperatorCallFailed: may the failed request have started a call?', () => {
+  const meta = { $metadata: {} };
+  it.each([
+    ['throttled', new ThrottlingException({ message: 'slow down', ...meta }), false],
+    ['at its limit', new LimitExceededException({ message: 'limit', ...meta }), false],
+    ['refused the destination', new DestinationNotAllowedException({ message: 'no', ...meta }), false],
+    ['had a server error', new InternalServiceException({ message: 'oops', ...meta }), true],
+    ['reset after sending', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), true],
+    ['timed out waiting for the answer', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), true],
+    ['refused the connection before sending', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), false],
+    ['was not found in DNS', Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), false],
+  ])('Connect %s → mayHaveStarted %s', (_what, error, expected) => {
+    expect(toOperatorCallFailed(error).mayHaveStarted).toBe(expected);
   });
 });
