@@ -8,3 +8,8 @@ export interface StationRegistry {
 
 /** The station an alert belongs to: the registry's entry, or the one default station when there is no registry. */
 export type StationLookup = (stationId: string) => Promise<Station | undefined>;
+
+/** Every station, for people choosing one (the page's station picker). */
+export interface StationCatalogue {
+  listStations(): Promise<Station[]>;
+}
