@@ -15,7 +15,7 @@ import { createInspectImageHandler } from '../../functions/adapters/http/inspect
 import { createPlaceCallHandler } from '../../functions/adapters/sqs/place-call-handler';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../local/emulators/dynamodb-emulator';
 import { alertQueueEvent, RecordingQueueControl } from '../fixtures/alert-events';
-import { apiEvent, lambdaContext, multipartBody } from '../fixtures/api-events';
+import { apiEvent, cameraAuthorizer, lambdaContext, multipartBody, personAuthorizer } from '../fixtures/api-events';
 import {
   InMemoryImageClaims,
   InMemoryInspectionStore,
@@ -309,6 +309,51 @@ describe('toll-fraud guard: who is called comes from configuration and the stati
     expect(answered201).toBeGreaterThan(50);
     for (const call of connect.commandCalls(StartOutboundVoiceContactCommand))
       expect(STATION_NUMBERS.has(call.args[0].input.DestinationPhoneNumber as string)).toBe(true);
+  });
+
+  it("a camera's hostile request is judged under its key's station or refused, and a caller without the right rings no one", async () => {
+    const callers = fc.constantFrom(
+      { kind: 'camera', authorizer: cameraAuthorizer('line-4') },
+      { kind: 'no-group', authorizer: personAuthorizer('contractors') },
+      { kind: 'nobody', authorizer: undefined },
+    );
+    let judged = 0;
+    let refusedStations = 0;
+
+    // Act
+    await fc.assert(
+      fc.asyncProperty(hostileRequest, callers, async (request, caller) => {
+        const path = alertPath();
+        const event = toEvent(request, image);
+        event.requestContext = { ...event.requestContext, authorizer: caller.authorizer };
+        const response = await path.inspect(event, lambdaContext);
+        const calls = await callsDuring(() => path.placeCall(alertQueueEvent(path.alerts.messages.map((message) => JSON.stringify(message)))));
+
+        // Assess
+        if (caller.kind === 'nobody') expect(response.statusCode).toBe(401);
+        if (caller.kind === 'no-group') expect(response.statusCode).toBe(403);
+        // A camera naming another station (wherever in the request) is refused; which station a hostile request
+        // names is for the handler to find, so the property is what happens: refused, or judged as line-4.
+        if (response.statusCode === 403 && caller.kind === 'camera') {
+          refusedStations += 1;
+          expect(JSON.parse(response.body).error.code).toBe('STATION_NOT_PERMITTED');
+        }
+        if (response.statusCode === 201) {
+          judged += 1;
+          expect(caller.kind).toBe('camera');
+          expect(path.store.records.get(JSON.parse(response.body).inspectionId)?.stationId).toBe('line-4');
+          expect(calls.map((call) => call.Attributes?.stationId)).toEqual(['line-4']);
+        } else {
+          expect(calls).toHaveLength(0);
+        }
+        expectConfiguredTarget(calls);
+      }),
+      { numRuns: 120 },
+    );
+
+    // Assess: the property saw cameras' requests that were inspected and some naming another station.
+    expect(judged).toBeGreaterThan(5);
+    expect(refusedStations).toBeGreaterThan(5);
   });
 
   /** A genuine alert: a real upload's published message, whose inspection record exists, so a valid message rings. */
