@@ -184,6 +184,26 @@ describe('SnsAlertNotifier through the SNS emulator', () => {
     expect(logger.lines.filter((line) => line.level === 'error')).toHaveLength(2);
   });
 
+  it('publishes that a daily call cap is reached, for a station and for the ceiling, in plain words', async () => {
+    // Prepare
+    const { TopicArn } = await client.send(new CreateTopicCommand({ Name: 'waferwatch-cap-notices' }));
+    const notifier = new SnsAlertNotifier({ client, topicArn: TopicArn, logger: new MemoryLogger() });
+
+    // Act
+    await notifier.callCapReached({ limit: 'station', stationId: 'litho-3', stationName: 'Litho three', cap: 20, dayUtc: '2026-11-30', inspectionId: 'i-1' });
+    await notifier.callCapReached({ limit: 'all-stations', stationId: 'etch-1', stationName: 'Etch one', cap: 100, dayUtc: '2026-11-30', inspectionId: 'i-2' });
+
+    // Assess
+    const [station, ceiling] = emulator.published(TopicArn);
+    expect(station).toMatchObject({
+      subject: 'waferwatch: Litho three reached its daily call cap',
+      attributes: { status: 'call-cap-reached', limit: 'station' },
+    });
+    expect(station!.message).toContain('Station litho-3 has had its 20 operator calls of 2026-11-30 (UTC).');
+    expect(ceiling).toMatchObject({ subject: 'waferwatch: the daily call ceiling for all stations is reached', attributes: { limit: 'all-stations' } });
+    expect(ceiling!.message).toContain('All stations together have had the 100 operator calls');
+  });
+
   it('cuts a long subject to 100 characters', async () => {
     // Prepare
     const { TopicArn } = await client.send(new CreateTopicCommand({ Name: 'waferwatch-long-subjects' }));
