@@ -1,32 +1,48 @@
 // `npm run deploy:site -- --stage prod --region eu-west-1`: upload static-site/ to the stack's private site bucket
-// and write the page's config.json (API URL and key) from the deployed stack. Run it after every `sls deploy`
-// that changed the page or rotated the API key. Uses the deployer's usual AWS credentials (profile, SSO, env).
+// and write the page's config.json (the API URL and how to sign in) from the deployed stack. Run it after every
+// `sls deploy` that changed the page, the API's address or the user pool. Uses the deployer's usual AWS credentials
+// (profile, SSO, env). config.json carries no key or secret: people sign in (Cognito managed login, authorization code
+// with PKCE), and the page sends their ID token.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readStaticFile } from '../local/static-files';
 
-/** The stack outputs the page needs (serverless.yml, Outputs). */
+/** The stack outputs the page needs (resources/outputs.yml). */
 export interface SiteStackOutputs {
   siteBucketName: string;
   siteUrl: string;
+  /** The API's base URL: its custom domain when the stack has one (ApiCustomDomainUrl), else API Gateway's (ApiUrl). */
   apiUrl: string;
-  apiKeyId: string;
+  /** The ID tokens' issuer (AuthIssuer): the OIDC authority the page signs in with. */
+  authIssuer: string;
+  /** The page's public app client (UserPoolClientId). */
+  userPoolClientId: string;
+  /** Managed login's base URL (UserPoolDomain). */
+  userPoolDomain: string;
 }
 
-/** The page's config.json as deployed: the API's base URL and the key every API method requires. */
+/** How the page signs people in: an OIDC authority and public client, Cognito's sign-out endpoint and the scopes. */
+export interface PageAuthConfig {
+  authority: string;
+  clientId: string;
+  signOutUrl: string;
+  scope: string;
+}
+
+/** The page's config.json as deployed: the API's base URL and how to sign in. No key, no secret. */
 export interface DeployedPageConfig {
   apiBaseUrl: string;
-  apiKey: string;
-  local: false;
+  auth: PageAuthConfig;
 }
+
+/** The scopes the app client allows (resources/identity.yml UserPoolClient AllowedOAuthScopes). */
+export const PAGE_SCOPE = 'openid email profile';
 
 export interface DeploySiteOptions {
   cloudFormation: Pick<CloudFormationClient, 'send'>;
-  apiGateway: Pick<APIGatewayClient, 'send'>;
   s3: Pick<S3Client, 'send'>;
   stackName: string;
   /** The folder to upload; default static-site/ of this repository. */
@@ -50,7 +66,28 @@ export async function readSiteStackOutputs(cloudFormation: DeploySiteOptions['cl
     if (!value) throw new Error(`Stack ${stackName} has no ${key} output; deploy the stack (npx sls deploy) first.`);
     return value;
   };
-  return { siteBucketName: required('SiteBucketName'), siteUrl: required('SiteUrl'), apiUrl: required('ApiUrl'), apiKeyId: required('ApiKeyId') };
+  return {
+    siteBucketName: required('SiteBucketName'),
+    siteUrl: required('SiteUrl'),
+    apiUrl: outputs.get('ApiCustomDomainUrl') || required('ApiUrl'),
+    authIssuer: required('AuthIssuer'),
+    userPoolClientId: required('UserPoolClientId'),
+    userPoolDomain: required('UserPoolDomain'),
+  };
+}
+
+/** config.json from the outputs: Cognito's sign-out endpoint is managed login's /logout (it is not in the discovery document). */
+export function pageConfig(outputs: SiteStackOutputs): DeployedPageConfig {
+  const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+  return {
+    apiBaseUrl: withoutTrailingSlash(outputs.apiUrl),
+    auth: {
+      authority: withoutTrailingSlash(outputs.authIssuer),
+      clientId: outputs.userPoolClientId,
+      signOutUrl: `${withoutTrailingSlash(outputs.userPoolDomain)}/logout`,
+      scope: PAGE_SCOPE,
+    },
+  };
 }
 
 /**
@@ -68,15 +105,13 @@ export async function listSiteFiles(siteRoot: string): Promise<string[]> {
 
 /**
  * Upload the page and its config.json, then delete objects the page no longer has. Every object is sent with
- * `Cache-Control: no-cache` (config.json: no-store), so CloudFront revalidates and a new page or key is live at once.
+ * `Cache-Control: no-cache` (config.json: no-store), so CloudFront revalidates and a new page or config is live at once.
  */
 export async function deploySite(options: DeploySiteOptions): Promise<{ siteUrl: string; uploaded: string[]; deleted: string[] }> {
   const log = options.log ?? (() => {});
   const siteRoot = options.siteRoot ?? path.join(REPO_ROOT, 'static-site');
   const outputs = await readSiteStackOutputs(options.cloudFormation, options.stackName);
-  const key = await options.apiGateway.send(new GetApiKeyCommand({ apiKey: outputs.apiKeyId, includeValue: true }));
-  if (!key.value) throw new Error(`API key ${outputs.apiKeyId} has no readable value (missing apigateway:GET on /apikeys/${outputs.apiKeyId}?).`);
-  const pageConfig: DeployedPageConfig = { apiBaseUrl: outputs.apiUrl.replace(/\/+$/, ''), apiKey: key.value, local: false };
+  const config = pageConfig(outputs);
 
   const uploaded: string[] = [];
   for (const file of await listSiteFiles(siteRoot)) {
@@ -92,13 +127,13 @@ export async function deploySite(options: DeploySiteOptions): Promise<{ siteUrl:
     new PutObjectCommand({
       Bucket: outputs.siteBucketName,
       Key: 'config.json',
-      Body: JSON.stringify(pageConfig),
+      Body: JSON.stringify(config),
       ContentType: 'application/json; charset=utf-8',
       CacheControl: 'no-store',
     }),
   );
   uploaded.push('config.json');
-  log('wrote config.json (API URL and key)');
+  log('wrote config.json (API URL and sign-in)');
 
   const keep = new Set(uploaded);
   const stale: string[] = [];
@@ -127,7 +162,6 @@ async function main(): Promise<void> {
   const stackName = argument('stack') ?? `waferwatch-${stage}`;
   const result = await deploySite({
     cloudFormation: new CloudFormationClient({ region }),
-    apiGateway: new APIGatewayClient({ region }),
     s3: new S3Client({ region }),
     stackName,
     log: (line) => console.log(`[deploy:site] ${line}`),

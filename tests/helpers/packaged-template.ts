@@ -91,6 +91,39 @@ function runPackage(): Promise<void> {
   });
 }
 
+/** What `sls print` made of serverless.yml for one stage, region and set of params: its variables resolved, or why not. */
+export type PrintedService = { ok: true; service: Record<string, any> } | { ok: false; error: string };
+
+/**
+ * serverless.yml with its variables resolved for a stage, region and `--param`s, as `sls print` shows it: no build and
+ * no AWS call, a few seconds. For what a deploy with other params would get (the packaged template is the dev stage's,
+ * with the defaults), and for the guards that refuse a configuration before anything is packaged.
+ */
+export function printedService(options: { stage: string; region?: string; params?: Record<string, string> }): Promise<PrintedService> {
+  const args = ['print', '--format', 'json', '--stage', options.stage, '--region', options.region ?? 'eu-west-1'];
+  for (const [name, value] of Object.entries(options.params ?? {})) args.push(`--param=${name}=${value}`);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    AWS_CONFIG_FILE: '/nonexistent',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    SLS_INTERACTIVE_SETUP_DISABLE: '1',
+  };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
+  return new Promise((resolve) => {
+    execFile(
+      path.join(repoRoot, 'node_modules', '.bin', 'sls'),
+      args,
+      { cwd: repoRoot, env, timeout: 120_000, maxBuffer: 32 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) resolve({ ok: false, error: `${stdout}\n${stderr}` });
+        else resolve({ ok: true, service: JSON.parse(stdout) as Record<string, any> });
+      },
+    );
+  });
+}
+
 async function inputsStamp(): Promise<string> {
   const hash = createHash('sha256');
   const files = (await Promise.all(PACKAGE_INPUTS.map((input) => filesUnder(path.join(repoRoot, input))))).flat().sort();
@@ -243,11 +276,15 @@ export function policyStatements(document: unknown): PolicyStatement[] {
   return statements.flatMap(expand);
 }
 
-/** A template value as text: a literal, the template string of a Fn::Sub, a Fn::Join with `${Ref}`s, or `GetAtt:<id>.<attr>`. */
+/**
+ * A template value as text: a literal, the template string of a Fn::Sub (its own variables, in the list form, left as
+ * `${Name}`), a Fn::Join with `${Ref}`s, or `GetAtt:<id>.<attr>`.
+ */
 export function templateText(value: unknown): string {
   if (typeof value === 'string') return value;
   const node = value as Record<string, unknown>;
   if (typeof node['Fn::Sub'] === 'string') return node['Fn::Sub'];
+  if (Array.isArray(node['Fn::Sub']) && typeof node['Fn::Sub'][0] === 'string') return node['Fn::Sub'][0];
   if (typeof node.Ref === 'string') return `\${${node.Ref}}`;
   if (Array.isArray(node['Fn::Join'])) {
     const [separator, parts] = node['Fn::Join'] as [string, unknown[]];

@@ -41,11 +41,17 @@ function resourcesFor(roleId: string, action: string): string[] {
 }
 
 describe('camera path in the packaged stack (issue 6)', () => {
-  it('routes POST /uploads to createUpload behind the API key', () => {
+  it("routes POST /uploads to createUpload behind the request authorizer and the camera's usage key", () => {
     // Act
     const [, method] = resourcesOfType(template, 'AWS::ApiGateway::Method').find(([logicalId]) => logicalId === 'ApiGatewayMethodUploadsPost')!;
     // Assess
-    expect(method.Properties).toMatchObject({ HttpMethod: 'POST', ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });
+    expect(method.Properties).toMatchObject({
+      HttpMethod: 'POST',
+      ApiKeyRequired: true,
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: 'AuthorizeRequestApiGatewayAuthorizer' },
+      Integration: { Type: 'AWS_PROXY' },
+    });
     expect(JSON.stringify(method.Properties)).toContain('CreateUploadLambdaFunction');
     expect(props('CreateUploadLambdaFunction').Environment.Variables).toMatchObject({ CAMERA_MAX_IMAGE_BYTES: '20971520', UPLOAD_URL_EXPIRY_SECONDS: '300' });
   });
@@ -65,17 +71,19 @@ describe('camera path in the packaged stack (issue 6)', () => {
     expect([resource('ImageBucket').DependsOn].flat()).toContain('CameraUploadQueuePolicy');
   });
 
-  it('lets only S3 of this account and stack send to the queue, over TLS', () => {
+  it("lets only this account's image bucket, by its exact ARN, send to the queue, over TLS", () => {
     // Act
     const statements = policyStatements(props('CameraUploadQueuePolicy').PolicyDocument);
     const allow = statements.find((statement) => statement.Effect === 'Allow')!;
+    const bucketName = templateText(props('ImageBucket').BucketName);
     // Assess
     expect(allow.Principal).toEqual({ Service: 's3.amazonaws.com' });
     expect(allow.Action).toBe('sqs:SendMessage');
-    expect(allow.Condition).toMatchObject({
+    expect(allow.Condition).toEqual({
       StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-      ArnLike: { 'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${AWS::StackName}-imagebucket-*' } },
+      ArnEquals: { 'aws:SourceArn': { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}` } },
     });
+    expect(bucketName).toBe('waferwatch-dev-images-${AWS::AccountId}-${AWS::Region}');
     expect(statements.some((statement) => statement.Effect === 'Deny' && JSON.stringify(statement.Condition).includes('aws:SecureTransport'))).toBe(true);
   });
 

@@ -1,12 +1,11 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deploySite, listSiteFiles } from '../../deploy/deploy-site';
+import { deploySite, listSiteFiles, readSiteStackOutputs } from '../../deploy/deploy-site';
 import { createS3Client } from '../../functions/adapters/aws-clients';
 import { startS3Emulator, type S3Emulator } from '../../local/emulators/s3-emulator';
 import { repoRoot } from '../helpers/packaged-template';
@@ -17,14 +16,27 @@ const OUTPUTS = [
   { OutputKey: 'SiteBucketName', OutputValue: BUCKET },
   { OutputKey: 'SiteUrl', OutputValue: 'https://d111111abcdef8.cloudfront.net' },
   { OutputKey: 'ApiUrl', OutputValue: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod' },
-  { OutputKey: 'ApiKeyId', OutputValue: 'k3y1d' },
+  { OutputKey: 'AuthIssuer', OutputValue: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123' },
+  { OutputKey: 'UserPoolClientId', OutputValue: '1example23456789abcdefghij' },
+  { OutputKey: 'UserPoolDomain', OutputValue: 'https://waferwatch-prod-123456789012.auth.eu-west-1.amazoncognito.com' },
+  // Outputs deploy:site has no use for: nothing of them may reach the page.
+  { OutputKey: 'CameraKeyTableName', OutputValue: 'waferwatch-prod-CameraKeyTable-ABC' },
+  { OutputKey: 'RestApiId', OutputValue: 'abc123' },
 ];
+const EXPECTED_CONFIG = {
+  apiBaseUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod',
+  auth: {
+    authority: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
+    clientId: '1example23456789abcdefghij',
+    signOutUrl: 'https://waferwatch-prod-123456789012.auth.eu-west-1.amazoncognito.com/logout',
+    scope: 'openid email profile',
+  },
+};
 
 describe('npm run deploy:site', () => {
   let s3Emulator: S3Emulator;
   let s3: S3Client;
   const cloudFormation = mockClient(CloudFormationClient);
-  const apiGateway = mockClient(APIGatewayClient);
 
   beforeAll(async () => {
     s3Emulator = await startS3Emulator({ buckets: [BUCKET] });
@@ -38,21 +50,19 @@ describe('npm run deploy:site', () => {
 
   beforeEach(() => {
     cloudFormation.reset();
-    apiGateway.reset();
     cloudFormation
       .on(DescribeStacksCommand, { StackName: STACK })
       .resolves({ Stacks: [{ StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: OUTPUTS }] });
-    apiGateway.on(GetApiKeyCommand, { apiKey: 'k3y1d', includeValue: true }).resolves({ id: 'k3y1d', value: 'generated-key-value' });
   });
 
   const text = async (key: string) => (await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body?.transformToString()) ?? '';
 
-  it('uploads every page file with its content type and no-cache, and writes config.json from the stack outputs and key', async () => {
+  it('uploads every page file with its content type and no-cache, and writes config.json (API URL and sign-in, no key) from the outputs', async () => {
     // Prepare
     const expected = await listSiteFiles(path.join(repoRoot, 'static-site'));
 
     // Act
-    const result = await deploySite({ cloudFormation: cloudFormation, apiGateway: apiGateway, s3, stackName: STACK });
+    const result = await deploySite({ cloudFormation, s3, stackName: STACK });
 
     // Assess
     expect(expected).toEqual(
@@ -71,11 +81,10 @@ describe('npm run deploy:site', () => {
     expect(expected.some((file) => file.endsWith('.d.ts') || file === 'tsconfig.json')).toBe(false);
     expect(result.uploaded.sort()).toEqual([...expected, 'config.json'].sort());
     expect(result.siteUrl).toBe('https://d111111abcdef8.cloudfront.net');
-    expect(JSON.parse(await text('config.json'))).toEqual({
-      apiBaseUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod',
-      apiKey: 'generated-key-value',
-      local: false,
-    });
+    const config = await text('config.json');
+    expect(JSON.parse(config)).toEqual(EXPECTED_CONFIG);
+    // No key of any kind: the page signs people in and carries nothing shared.
+    expect(config).not.toMatch(/apiKey|x-api-key|secret|password|CameraKeyTable/i);
     const html = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'index.html' }));
     expect(html.ContentType).toBe('text/html; charset=utf-8');
     expect(html.CacheControl).toBe('no-cache');
@@ -90,7 +99,7 @@ describe('npm run deploy:site', () => {
     const phoneSources = await Promise.all(phoneFiles.map((file) => readFile(path.join(phoneRoot, file), 'utf8')));
 
     // Act
-    const result = await deploySite({ cloudFormation: cloudFormation, apiGateway: apiGateway, s3, stackName: STACK });
+    const result = await deploySite({ cloudFormation, s3, stackName: STACK });
     const uploaded = await Promise.all(result.uploaded.map(async (key) => ({ key, text: await text(key) })));
     const localReferences = uploaded.flatMap(({ key, text }) => [...text.matchAll(/\/_local\/[\w./-]*/g)].map(([reference]) => `${key}: ${reference}`));
 
@@ -118,31 +127,58 @@ describe('npm run deploy:site', () => {
 
     try {
       // Act
-      const result = await deploySite({ cloudFormation: cloudFormation, apiGateway: apiGateway, s3, stackName: STACK, siteRoot });
+      const result = await deploySite({ cloudFormation, s3, stackName: STACK, siteRoot });
       const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((object) => object.Key).sort();
 
       // Assess
       expect(keys).toEqual(['config.json', 'img/logo.svg', 'index.html']);
       expect(result.deleted).toEqual(expect.arrayContaining(['old-page.js', 'app.js']));
-      expect(JSON.parse(await text('config.json')).apiKey).toBe('generated-key-value');
+      expect(JSON.parse(await text('config.json'))).toEqual(EXPECTED_CONFIG);
       expect(await readdir(siteRoot)).toContain('.env');
     } finally {
       await rm(siteRoot, { recursive: true, force: true });
     }
   });
 
-  it('names the missing output when the stack predates the site', async () => {
+  it('names the missing output when the stack predates sign-in', async () => {
     // Prepare
     cloudFormation.on(DescribeStacksCommand).resolves({
       Stacks: [
-        { StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: OUTPUTS.filter((output) => output.OutputKey !== 'ApiKeyId') },
+        {
+          StackName: STACK,
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(),
+          Outputs: OUTPUTS.filter((output) => output.OutputKey !== 'UserPoolClientId'),
+        },
       ],
     });
 
     // Act
-    const deploying = deploySite({ cloudFormation: cloudFormation, apiGateway: apiGateway, s3, stackName: STACK });
+    const deploying = deploySite({ cloudFormation, s3, stackName: STACK });
 
     // Assess
-    await expect(deploying).rejects.toThrow(/no ApiKeyId output/);
+    await expect(deploying).rejects.toThrow(/no UserPoolClientId output/);
+  });
+
+  it("gives the page the API's custom domain when the stack has one", async () => {
+    // Prepare
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: STACK,
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(),
+          Outputs: [...OUTPUTS, { OutputKey: 'ApiCustomDomainUrl', OutputValue: 'https://api.fab.example/' }],
+        },
+      ],
+    });
+
+    // Act
+    const outputs = await readSiteStackOutputs(cloudFormation, STACK);
+    await deploySite({ cloudFormation, s3, stackName: STACK });
+
+    // Assess
+    expect(outputs.apiUrl).toBe('https://api.fab.example/');
+    expect(JSON.parse(await text('config.json'))).toEqual({ ...EXPECTED_CONFIG, apiBaseUrl: 'https://api.fab.example' });
   });
 });

@@ -32,6 +32,8 @@ const RULE_ARN = `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountI
 const ESCALATION_ITEMS = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ladder#*', 'contact#*'] } };
 /** The functions that read a station's registry entry, and so the only roles allowed near the registry. */
 const REGISTRY_READERS = ['CreateUploadRole', 'InspectImageRole', 'PlaceCallRole', 'ProcessCameraUploadRole'];
+/** GET /stations' role: the one that may list the registry. */
+const STATION_LISTER = 'ListStationsRole';
 
 function roleIds(): string[] {
   return resourcesOfType(template, 'AWS::IAM::Role').map(([logicalId]) => logicalId);
@@ -246,25 +248,29 @@ describe('escalation ladder in the packaged stack: contact events, station regis
     expect(template.Outputs?.StationRegistryTableName).toEqual(expect.objectContaining({ Value: { Ref: 'StationRegistryTable' } }));
   });
 
-  it('lets the inspecting, upload and calling functions read one station at a time, and nobody list or write the registry', () => {
+  it('lets the inspecting, upload and calling functions read one station at a time, only GET /stations list it, and nobody write the registry', () => {
     // Act
     const touching = roleIds().filter((roleId) => grants(roleId).some((grant) => grant.resources.some((text) => text.includes('StationRegistryTable'))));
 
     // Assess
-    expect(touching.sort()).toEqual(REGISTRY_READERS);
+    expect(touching.sort()).toEqual([...REGISTRY_READERS, STATION_LISTER].sort());
     for (const roleId of REGISTRY_READERS) {
       expect(
         grants(roleId).filter((grant) => grant.resources.some((text) => text.includes('StationRegistryTable'))),
         roleId,
       ).toEqual([{ sid: 'ReadStationRegistry', actions: ['dynamodb:GetItem'], resources: ['GetAtt:StationRegistryTable.Arn'], condition: undefined }]);
     }
-    // A listing (Scan, Query) or a batch is nobody's business in the functions.
+    // The page's station list (GET /stations, people only): one Scan of the registry, its role's only table grant.
+    expect(grants(STATION_LISTER).filter((grant) => grant.actions.some((action) => action.startsWith('dynamodb:')))).toEqual([
+      { sid: 'ListStations', actions: ['dynamodb:Scan'], resources: ['GetAtt:StationRegistryTable.Arn'], condition: undefined },
+    ]);
+    // Any other listing (Scan, Query) or a batch is nobody's business in the functions.
     for (const roleId of roleIds()) {
       const actions = grants(roleId).flatMap((grant) => grant.actions);
       expect(
         actions.filter((action) => /^dynamodb:(Scan|Query|Batch|DeleteTable|PartiQL)/.test(action)),
         roleId,
-      ).toEqual([]);
+      ).toEqual(roleId === STATION_LISTER ? ['dynamodb:Scan'] : []);
     }
     expect(environment('PlaceCallLambdaFunction').STATION_REGISTRY_TABLE).toEqual({ Ref: 'StationRegistryTable' });
   });
@@ -314,7 +320,7 @@ describe('escalation ladder in the packaged stack: contact events, station regis
     expect(Object.keys(service.params).flatMap((stage) => Object.keys(service.params[stage] ?? {}))).not.toContain('operatorDefaultDecision');
     // SQS delays a message by at most 900 s, and the timer is such a delay.
     expect(Number(defaults.ackTimeoutSeconds)).toBeLessThanOrEqual(900);
-    expect(functions.length).toBeGreaterThanOrEqual(8);
+    expect(functions.length).toBeGreaterThanOrEqual(10);
     for (const [logicalId] of functions) {
       const variables = environment(logicalId);
       expect(variables, logicalId).toMatchObject({

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readInspectImageConfig } from '../../functions/wiring/inspect-image';
-import { MISSING_API_KEY_RESPONSE } from '../../local/local-stack';
+import { GATEWAY_RESPONSES } from '../../local/gateway/authorizers';
 import { pageContentSecurityPolicy } from '../../local/static-files';
 import {
   packagedService,
@@ -16,9 +16,11 @@ import {
   type PolicyStatement,
 } from '../helpers/packaged-template';
 
-/** Services whose IAM statements must always name resources (issue 7). */
-const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb', 'sns'];
+/** Services whose IAM statements must always name resources (issue 7; API Gateway and Cognito since issue 13). */
+const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb', 'sns', 'apigateway', 'cognito-idp'];
 const SITE_DOMAIN = '${SiteDistribution.DomainName}';
+/** The Lambda request authorizer's logical id (osls names it after the function: authorizeRequest). */
+const REQUEST_AUTHORIZER = 'AuthorizeRequestApiGatewayAuthorizer';
 
 let template: CloudFormationTemplate;
 
@@ -92,8 +94,9 @@ describe('security of the packaged stack (issue 7)', () => {
         denied.some((text) => !text.endsWith('/*')),
         `${logicalId} bucket`,
       ).toBe(true);
-      if (logicalId !== 'ServerlessDeploymentBucket')
-        expect(properties.OwnershipControls, logicalId).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+      // ACLs stay disabled everywhere but the access-log bucket, where CloudFront's standard log delivery needs them.
+      const ownership = logicalId === 'AccessLogBucket' ? 'BucketOwnerPreferred' : 'BucketOwnerEnforced';
+      if (logicalId !== 'ServerlessDeploymentBucket') expect(properties.OwnershipControls, logicalId).toEqual({ Rules: [{ ObjectOwnership: ownership }] });
     }
   });
 
@@ -144,7 +147,7 @@ describe('security of the packaged stack (issue 7)', () => {
     }
   });
 
-  it('grants no S3, Lookout for Vision, Connect, SQS, DynamoDB or SNS action on a wildcard resource, in any IAM policy', () => {
+  it('grants no S3, Lookout for Vision, Connect, SQS, DynamoDB, SNS, API Gateway or Cognito action on a wildcard resource, in any IAM policy', () => {
     // Prepare
     const documents = [
       ...resourcesOfType(template, 'AWS::IAM::Role').flatMap(([, role]) =>
@@ -172,27 +175,29 @@ describe('security of the packaged stack (issue 7)', () => {
     }
   });
 
-  it('requires the API key on every API method except the CORS preflight, which API Gateway answers itself', () => {
+  it('puts an authorizer on every API method except the CORS preflight, which API Gateway answers itself without one', () => {
     // Act
     const methods = apiMethods();
     const preflights = methods.filter(([, method]) => method.HttpMethod === 'OPTIONS');
     const routes = methods.filter(([, method]) => method.HttpMethod !== 'OPTIONS');
 
     // Assess
-    expect(routes.map(([, method]) => method.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
+    expect(routes.map(([, method]) => method.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'POST', 'POST']);
     for (const [logicalId, method] of routes) {
-      expect(method.ApiKeyRequired, logicalId).toBe(true);
+      expect(['CUSTOM', 'COGNITO_USER_POOLS'], logicalId).toContain(method.AuthorizationType);
+      expect(method.AuthorizerId, logicalId).toBeDefined();
       expect(method.Integration.Type, logicalId).toBe('AWS_PROXY');
     }
-    expect(preflights.length).toBe(3);
+    expect(preflights.length).toBe(4);
     for (const [logicalId, method] of preflights) {
+      expect(method.AuthorizationType, logicalId).toBe('NONE');
       expect(method.ApiKeyRequired, logicalId).not.toBe(true);
       // A MOCK integration: the preflight reaches no function and cannot start anything.
       expect(method.Integration.Type, logicalId).toBe('MOCK');
     }
   });
 
-  it('binds the key to a usage plan with rate, burst and a daily quota, and keeps the key value out of the template', async () => {
+  it("meters every key-guarded route through the authorizer's usage key, and signed-in people on a plan of their own, whose key no template holds", async () => {
     // Prepare
     const serverlessYml = await readFile(path.join(repoRoot, 'serverless.yml'), 'utf8');
 
@@ -200,34 +205,68 @@ describe('security of the packaged stack (issue 7)', () => {
     const keys = resourcesOfType(template, 'AWS::ApiGateway::ApiKey');
     const plans = resourcesOfType(template, 'AWS::ApiGateway::UsagePlan');
     const planKeys = resourcesOfType(template, 'AWS::ApiGateway::UsagePlanKey');
+    const keyGuarded = apiMethods().filter(([, method]) => method.ApiKeyRequired === true);
 
     // Assess
-    expect(keys).toHaveLength(1);
-    const [keyId, key] = keys[0]!;
-    // No Value: API Gateway generates the key, so no template, parameter or repository holds it.
-    expect(key.Properties).not.toHaveProperty('Value');
+    // The key comes from the request authorizer (a camera's own key, or the people's), never from a header API Gateway reads itself.
+    expect(props('ApiGatewayRestApi').ApiKeySourceType).toBe('AUTHORIZER');
+    expect(keyGuarded.length).toBe(3);
+    for (const [logicalId, method] of keyGuarded) expect(method.AuthorizerId, logicalId).toEqual({ Ref: REQUEST_AUTHORIZER });
+    // One key in the template, the people's; cameras' keys and plans are made at run time (npm run camera:key).
+    expect(keys.map(([logicalId]) => logicalId)).toEqual(['PeopleApiKey']);
+    // No Value: API Gateway generates it, so no template, parameter or repository holds it.
+    expect(props('PeopleApiKey')).not.toHaveProperty('Value');
+    expect(props('PeopleApiKey')).toMatchObject({ Enabled: true, Name: 'waferwatch-dev-people-1' });
     expect(serverlessYml).not.toMatch(/^\s+value:/m);
-    expect(plans).toHaveLength(1);
-    const [planId, plan] = plans[0]!;
-    const planProperties = plan.Properties as Record<string, any>;
-    expect(planProperties.ApiStages).toEqual([{ ApiId: { Ref: 'ApiGatewayRestApi' }, Stage: 'dev' }]);
-    expect(planProperties.Throttle.RateLimit).toBeGreaterThan(0);
-    expect(planProperties.Throttle.BurstLimit).toBeGreaterThanOrEqual(planProperties.Throttle.RateLimit);
-    expect(planProperties.Quota).toEqual({ Limit: expect.any(Number), Period: 'DAY' });
-    expect(planProperties.Quota.Limit).toBeGreaterThan(0);
-    expect(planKeys.map(([, planKey]) => planKey.Properties)).toEqual([{ KeyId: { Ref: keyId }, KeyType: 'API_KEY', UsagePlanId: { Ref: planId } }]);
-    expect(template.Outputs?.ApiKeyId).toEqual(expect.objectContaining({ Value: { Ref: keyId } }));
+    expect(serverlessYml).not.toMatch(/^\s+apiKeys:|^\s+usagePlan:/m);
+    expect(plans.map(([logicalId]) => logicalId)).toEqual(['PeopleUsagePlan']);
+    const plan = props('PeopleUsagePlan');
+    expect(plan.ApiStages).toEqual([{ ApiId: { Ref: 'ApiGatewayRestApi' }, Stage: 'dev' }]);
+    expect(plan.Throttle.RateLimit).toBeGreaterThan(0);
+    expect(plan.Throttle.BurstLimit).toBeGreaterThanOrEqual(plan.Throttle.RateLimit);
+    expect(plan.Quota).toEqual({ Limit: expect.any(Number), Period: 'DAY' });
+    expect(plan.Quota.Limit).toBeGreaterThan(0);
+    // The stage a plan binds to is the framework deployment's: the plan waits for it.
+    expect([resource('PeopleUsagePlan').DependsOn].flat()).toEqual([expect.stringMatching(/^ApiGatewayDeployment\d+$/)]);
+    expect(planKeys.map(([, planKey]) => planKey.Properties)).toEqual([
+      { KeyId: { Ref: 'PeopleApiKey' }, KeyType: 'API_KEY', UsagePlanId: { Ref: 'PeopleUsagePlan' } },
+    ]);
+    // Nobody needs the people's key id but the authorizer: no output gives it away, and no key at all reaches the page.
+    expect(template.Outputs).not.toHaveProperty('ApiKeyId');
+    expect(JSON.stringify(template.Outputs)).not.toContain('PeopleApiKey');
   });
 
-  it("answers a missing or wrong key with a 403 in the API's error shape, readable by the site (like the local stack)", () => {
+  it("answers a caller it cannot identify 401 and one it refuses 403, in the API's error shape, readable by the site (like the local stack)", () => {
     // Act
     const responses = resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties as Record<string, any>);
-    const invalidKey = responses.find((response) => response.ResponseType === 'INVALID_API_KEY');
+    const byType = new Map(responses.map((response) => [response.ResponseType as string, response]));
+    const answer = (type: string) => ({
+      status: byType.get(type)?.StatusCode,
+      body: JSON.parse(byType.get(type)?.ResponseTemplates['application/json']) as { error: { code: string; message: string } },
+    });
 
     // Assess
-    expect(invalidKey?.StatusCode).toBe('403');
-    expect(JSON.parse(invalidKey?.ResponseTemplates['application/json'])).toEqual(MISSING_API_KEY_RESPONSE);
-    expect(responses.map((response) => response.ResponseType).sort()).toEqual(['DEFAULT_4XX', 'DEFAULT_5XX', 'INVALID_API_KEY']);
+    expect([...byType.keys()].sort()).toEqual([
+      'ACCESS_DENIED',
+      'DEFAULT_4XX',
+      'DEFAULT_5XX',
+      'EXPIRED_TOKEN',
+      'INVALID_API_KEY',
+      'INVALID_SIGNATURE',
+      'UNAUTHORIZED',
+    ]);
+    expect(answer('UNAUTHORIZED')).toEqual({
+      status: '401',
+      body: { error: { code: 'UNAUTHENTICATED', message: 'Sign in (Authorization) or send a camera key (x-api-key).' } },
+    });
+    expect(answer('EXPIRED_TOKEN')).toMatchObject({ status: '401', body: { error: { code: 'UNAUTHENTICATED' } } });
+    expect(answer('ACCESS_DENIED')).toMatchObject({ status: '403', body: { error: { code: 'FORBIDDEN' } } });
+    expect(answer('INVALID_SIGNATURE')).toMatchObject({ status: '403', body: { error: { code: 'FORBIDDEN' } } });
+    // The local gateway (local/gateway/authorizers.ts) answers each of these exactly as deployed.
+    for (const type of ['UNAUTHORIZED', 'EXPIRED_TOKEN', 'ACCESS_DENIED', 'INVALID_API_KEY'] as const) {
+      const local = GATEWAY_RESPONSES[type];
+      expect(answer(type), type).toEqual({ status: String(local.status), body: { error: { code: local.code, message: local.message } } });
+    }
     for (const response of responses) {
       expect(templateText(response.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin']), response.ResponseType).toBe(
         `'https://${SITE_DOMAIN}'`,
@@ -239,7 +278,10 @@ describe('security of the packaged stack (issue 7)', () => {
   it('answers CORS for exactly the CloudFront site plus allowedOrigins, in the preflight and in the functions', () => {
     // Prepare
     const inspect = resource('InspectImageLambdaFunction').Properties as Record<string, any>;
-    const allowedText = templateText(inspect.Environment.Variables.ALLOWED_ORIGINS);
+    const origins = inspect.Environment.Variables.ALLOWED_ORIGINS as { 'Fn::Sub': [string, Record<string, unknown>] };
+    const [allowedText, variables] = origins['Fn::Sub'];
+    // The site's custom domain, when set, is the second entry; empty here (no siteDomainName), which the list drops.
+    const siteCustomOrigin = { 'Fn::If': ['SiteDomainGiven', 'https://', ''] };
 
     // Act
     const allowed = readInspectImageConfig({
@@ -247,17 +289,19 @@ describe('security of the packaged stack (issue 7)', () => {
       STAGE: 'dev',
       ALERT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/alerts',
       ALERT_STATE_TABLE: 'alert-state',
-      ALLOWED_ORIGINS: allowedText.replace(SITE_DOMAIN, 'd111111abcdef8.cloudfront.net'),
+      ALLOWED_ORIGINS: allowedText.replace(SITE_DOMAIN, 'd111111abcdef8.cloudfront.net').replace('${SiteCustomOrigin}', ''),
     }).ALLOWED_ORIGINS;
     const preflights = apiMethods().filter(([, method]) => method.HttpMethod === 'OPTIONS');
 
     // Assess
+    expect(variables).toEqual({ SiteCustomOrigin: siteCustomOrigin });
     expect(allowed).toEqual(['https://d111111abcdef8.cloudfront.net', 'http://localhost:3000']);
     for (const [logicalId, method] of preflights) {
       const [response] = method.Integration.IntegrationResponses as Array<Record<string, any>>;
       expect(templateText(response?.ResponseParameters['method.response.header.Access-Control-Allow-Origin']), logicalId).toBe(`'https://${SITE_DOMAIN}'`);
       expect(response?.ResponseParameters['method.response.header.Vary'], logicalId).toBe("'Origin'");
-      const echo = templateText(response?.ResponseTemplates['application/json']);
+      const [echo, echoVariables] = response?.ResponseTemplates['application/json']['Fn::Sub'] as [string, Record<string, unknown>];
+      expect(echoVariables, logicalId).toEqual(variables);
       // The origins the velocity template echoes are the functions' list, comma-bracketed for whole-entry matches.
       expect(echo, logicalId).toContain(`#set($allowed = ",${allowedText},")`);
       expect(echo, logicalId).toContain('$allowed.contains(",$origin,")');
@@ -320,7 +364,17 @@ describe('security of the packaged stack (issue 7)', () => {
     }
     expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
     expect(csp.get('object-src')).toEqual(["'none'"]);
-    expect(csp.get('connect-src')).toEqual(["'self'", 'https://${ApiGatewayRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}']);
+    // The API (its custom domain too, when set: ${ApiCustomOrigin}) and the user pool: discovery and keys at the
+    // issuer, the token endpoint at managed login. Nothing else, and never a wildcard.
+    expect(csp.get('connect-src')).toEqual([
+      "'self'",
+      'https://${ApiGatewayRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}${ApiCustomOrigin}',
+      'https://cognito-idp.${AWS::Region}.amazonaws.com',
+      'https://${UserPoolDomain}.auth.${AWS::Region}.amazoncognito.com',
+    ]);
+    expect((headers.ContentSecurityPolicy.ContentSecurityPolicy as { 'Fn::Sub': [string, unknown] })['Fn::Sub'][1]).toEqual({
+      ApiCustomOrigin: { 'Fn::If': ['ApiDomainGiven', ' https://', ''] },
+    });
     // The deployed page runs under the policy the local stack (and the e2e test) serves, bar the API origin.
     csp.delete('connect-src');
     local.delete('connect-src');
@@ -350,18 +404,24 @@ describe('security of the packaged stack (issue 7)', () => {
     expect(script).not.toMatch(/setAttribute\(\s*['"]style['"]|\.innerHTML\s*=|\beval\(|new Function\(/);
   });
 
-  it('expires images and rejected/ on their own clocks, and logs bucket access only when asked (off by default)', () => {
+  it('expires images and rejected/ on their own clocks, and logs bucket access by default (accessLogs, off only when asked)', () => {
     // Act
     const rules = (props('ImageBucket').LifecycleConfiguration.Rules as Array<Record<string, any>>).filter((rule) => rule.Status === 'Enabled');
-    const logging = props('ImageBucket').LoggingConfiguration as { 'Fn::If': [string, Record<string, any>, unknown] };
 
     // Assess
     expect(rules.find((rule) => rule.Prefix === 'inspections/')?.ExpirationInDays).toBe(365);
     expect(rules.find((rule) => rule.Prefix === 'rejected/')?.ExpirationInDays).toBe(30);
-    expect(logging['Fn::If'][0]).toBe('AccessLogsEnabled');
-    expect(logging['Fn::If'][1].DestinationBucketName).toEqual({ Ref: 'AccessLogBucket' });
-    expect(logging['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
-    expect(template.Conditions?.AccessLogsEnabled).toEqual({ 'Fn::Equals': ['false', 'true'] });
+    for (const [bucketId, prefix] of [
+      ['ImageBucket', 'image-bucket/'],
+      ['SiteBucket', 'site-bucket/'],
+    ] as const) {
+      const logging = props(bucketId).LoggingConfiguration as { 'Fn::If': [string, Record<string, any>, unknown] };
+      expect(logging['Fn::If'][0], bucketId).toBe('AccessLogsEnabled');
+      expect(logging['Fn::If'][1], bucketId).toEqual({ DestinationBucketName: { Ref: 'AccessLogBucket' }, LogFilePrefix: prefix });
+      expect(logging['Fn::If'][2], bucketId).toEqual({ Ref: 'AWS::NoValue' });
+    }
+    // On in this package, with no param given: the default is 'true'.
+    expect(template.Conditions?.AccessLogsEnabled).toEqual({ 'Fn::Equals': ['true', 'true'] });
     expect(resource('AccessLogBucket').Condition).toBe('AccessLogsEnabled');
     expect(resource('AccessLogBucketPolicy').Condition).toBe('AccessLogsEnabled');
   });

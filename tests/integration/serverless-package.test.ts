@@ -15,6 +15,8 @@ import { LIST_INSPECTIONS_CONFIG, readListInspectionsConfig } from '../../functi
 import { PLACE_CALL_CONFIG, readPlaceCallConfig } from '../../functions/wiring/place-call';
 import { PROCESS_CAMERA_UPLOAD_CONFIG, readProcessCameraUploadConfig } from '../../functions/wiring/process-camera-upload';
 import { readRecordDecisionConfig, RECORD_DECISION_CONFIG } from '../../functions/wiring/record-decision';
+import { AUTHORIZE_REQUEST_CONFIG, readAuthorizeRequestConfig } from '../../functions/wiring/authorize-request';
+import { LIST_STATIONS_CONFIG, readListStationsConfig } from '../../functions/wiring/list-stations';
 import {
   artifactsDir,
   extractZipEntries,
@@ -38,6 +40,7 @@ const FUNCTIONS = {
   inspectImage: { handler: 'functions/handlers/inspect-image.handler', method: 'POST', resource: '/inspections' },
   getInspection: { handler: 'functions/handlers/get-inspection.handler', method: 'GET', resource: '/inspections/{id}' },
   listInspections: { handler: 'functions/handlers/list-inspections.handler', method: 'GET', resource: '/inspections' },
+  listStations: { handler: 'functions/handlers/list-stations.handler', method: 'GET', resource: '/stations' },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
@@ -47,11 +50,13 @@ const WIRING: Record<string, { fragments: readonly ConfigFragment[]; read: (env:
   inspectImage: { fragments: INSPECT_IMAGE_CONFIG, read: readInspectImageConfig },
   getInspection: { fragments: GET_INSPECTION_CONFIG, read: readGetInspectionConfig },
   listInspections: { fragments: LIST_INSPECTIONS_CONFIG, read: readListInspectionsConfig },
+  listStations: { fragments: LIST_STATIONS_CONFIG, read: readListStationsConfig },
   createUpload: { fragments: CREATE_UPLOAD_CONFIG, read: readCreateUploadConfig },
   processCameraUpload: { fragments: PROCESS_CAMERA_UPLOAD_CONFIG, read: readProcessCameraUploadConfig },
   placeCall: { fragments: PLACE_CALL_CONFIG, read: readPlaceCallConfig },
   recordDecision: { fragments: RECORD_DECISION_CONFIG, read: readRecordDecisionConfig },
   contactEvents: { fragments: CONTACT_EVENTS_CONFIG, read: readContactEventsConfig },
+  authorizeRequest: { fragments: AUTHORIZE_REQUEST_CONFIG, read: readAuthorizeRequestConfig },
 };
 
 const MODEL_ENTRY = 'models/wafer-default.wwm';
@@ -65,6 +70,17 @@ const OTHER_REFS: Record<string, string> = {
   AlertStateTable: 'waferwatch-dev-AlertStateTable-ABC123',
   StationRegistryTable: 'waferwatch-dev-StationRegistryTable-ABC123',
   AlertUnacknowledgedTopic: 'arn:aws:sns:eu-west-1:123456789012:waferwatch-dev-AlertUnacknowledgedTopic-ABC123',
+  CameraKeyTable: 'waferwatch-dev-CameraKeyTable-ABC123',
+  UserPoolClient: '1example23456789abcdefghij',
+  PeopleApiKey: 'k3y1d4b5c6',
+};
+/** What the pseudo parameters and the other names a Fn::Sub of the environment holds would be, deployed to dev. */
+const SUB_VALUES: Record<string, string> = {
+  'AWS::Region': 'eu-west-1',
+  'AWS::AccountId': '123456789012',
+  ImageBucket: 'waferwatch-dev-images-123456789012-eu-west-1',
+  UserPool: 'eu-west-1_AbCdEf123',
+  'SiteDistribution.DomainName': 'd111111abcdef8.cloudfront.net',
 };
 /** Services whose statements must always name resources (issue 7). */
 const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb', 'sns'];
@@ -148,14 +164,21 @@ function resolvedEnvironment(name: string): Record<string, string> {
   const resolve = (value: unknown): string => {
     if (typeof value === 'string') return value;
     const node = value as Record<string, unknown>;
-    if (node.Ref === 'ImageBucket') return 'waferwatch-dev-imagebucket-abc123';
+    if (node.Ref === 'ImageBucket') return SUB_VALUES.ImageBucket as string;
     if (typeof node.Ref === 'string' && node.Ref in QUEUE_URLS) return QUEUE_URLS[node.Ref as keyof typeof QUEUE_URLS];
     if (typeof node.Ref === 'string' && node.Ref in OTHER_REFS) return OTHER_REFS[node.Ref] as string;
     if (Array.isArray(node['Fn::If'])) {
       const [condition, whenTrue, whenFalse] = node['Fn::If'] as [string, unknown, unknown];
       return resolve(conditionHolds(condition) ? whenTrue : whenFalse);
     }
-    if (typeof node['Fn::Sub'] === 'string') return node['Fn::Sub'].replace('${ImageBucket}', 'waferwatch-dev-imagebucket-abc123');
+    if (node['Fn::Sub'] !== undefined) {
+      const [text, variables] = typeof node['Fn::Sub'] === 'string' ? [node['Fn::Sub'], {}] : (node['Fn::Sub'] as [string, Record<string, unknown>]);
+      return text.replace(/\$\{([^}]+)\}/g, (whole, name: string) => {
+        if (name in variables) return resolve(variables[name]);
+        if (name in SUB_VALUES) return SUB_VALUES[name] as string;
+        throw new Error(`Cannot resolve ${whole} in ${JSON.stringify(value)}`);
+      });
+    }
     // The contact flow id, cut from the deployed flow's ARN.
     if (Array.isArray(node['Fn::Select']) && JSON.stringify(node).includes('WaferAnomalyAlertFlow')) return 'f1ee7c0d-0000-4000-8000-000000000001';
     throw new Error(`Cannot resolve ${JSON.stringify(value)}`);
@@ -184,7 +207,7 @@ async function zipEntries(name: FunctionName): Promise<ZipEntry[]> {
 }
 
 describe('npm run package (osls + serverless-esbuild, offline)', () => {
-  it('defines the three functions on nodejs22.x arm64 with their handlers', () => {
+  it('defines the API functions on nodejs22.x arm64 with their handlers', () => {
     // Prepare
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
 
@@ -247,6 +270,31 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
+  it('cold-starts the packaged request authorizer bundle with the environment the template gives it', async () => {
+    // Prepare
+    const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
+    await extractZipEntries(path.join(artifactsDir, 'authorizeRequest.zip'), ['functions/handlers/authorize-request.mjs'], workDir);
+    await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
+    const probe = `const { handler } = await import('./functions/handlers/authorize-request.mjs'); console.log('RESULT ' + JSON.stringify(typeof handler));`;
+    const environment = resolvedEnvironment('authorizeRequest');
+
+    try {
+      // Act: importing parses the issuer, client, key table and people key id, as the init phase does (no AWS call).
+      const [handlerType] = await runProbe(probe, workDir, { PATH: process.env.PATH ?? '', ...environment, AWS_REGION: 'eu-west-1' });
+
+      // Assess
+      expect(handlerType).toBe('function');
+      expect(environment).toMatchObject({
+        AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
+        AUTH_CLIENT_ID: OTHER_REFS.UserPoolClient,
+        CAMERA_KEY_TABLE: OTHER_REFS.CameraKeyTable,
+        PEOPLE_API_KEY_ID: OTHER_REFS.PeopleApiKey,
+      });
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  });
+
   it('serves the routes from a REST API (Lambda proxy) that treats images, octet streams and multipart as binary', () => {
     // Prepare
     const [[, restApi] = []] = resourcesOfType(template, 'AWS::ApiGateway::RestApi');
@@ -304,16 +352,18 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       .filter((properties) => properties.HttpMethod === 'OPTIONS');
 
     // Assess
-    // One per API resource: /inspections and /inspections/{id}.
-    expect(preflights.length).toBeGreaterThanOrEqual(2);
+    // One per API resource: /inspections, /inspections/{id}, /uploads and /stations.
+    expect(preflights.length).toBeGreaterThanOrEqual(4);
     expect(allowedOrigins.length).toBeGreaterThan(0);
     for (const preflight of preflights) {
       expect(preflight.Integration.Type).toBe('MOCK');
       const [response] = preflight.Integration.IntegrationResponses as Array<{ ResponseParameters: Record<string, string> }>;
-      // The site's CloudFront domain is a Fn::Sub; compare its template text with the functions' list.
+      // The site's CloudFront domain is a Fn::Sub; fill it in as the functions' list has it, and compare.
       const origin = templateText(response?.ResponseParameters['method.response.header.Access-Control-Allow-Origin']);
       expect(origin).not.toContain('*');
-      expect(allowedOrigins).toContain(origin?.replace(/^'|'$/g, ''));
+      expect(allowedOrigins).toContain(
+        origin?.replace(/^'|'$/g, '').replace('${SiteDistribution.DomainName}', SUB_VALUES['SiteDistribution.DomainName'] as string),
+      );
     }
   });
 
@@ -444,7 +494,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
 
     // Assess
     expect(new Set(roles.map((role) => role.logicalId)).size).toBe(functions.length);
-    expect(FUNCTION_NAMES.map((name) => roleOf(name).logicalId)).toEqual(['InspectImageRole', 'GetInspectionRole', 'ListInspectionsRole']);
+    expect(FUNCTION_NAMES.map((name) => roleOf(name).logicalId)).toEqual(['InspectImageRole', 'GetInspectionRole', 'ListInspectionsRole', 'ListStationsRole']);
     for (const { logicalId, role } of roles) {
       expect(role.Type, logicalId).toBe('AWS::IAM::Role');
       const trust = role.Properties?.AssumeRolePolicyDocument as { Statement: Statement[] };
@@ -610,7 +660,8 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     // Prepare: unpack the bundles and the model as Lambda would see them under /var/task; sharp resolves from the
     // repository's node_modules (this machine's platform), since the arm64 binaries in the zip cannot load here.
     // The alert queue is built with the template's own redrive count. As deployed, there is a station registry
-    // (STATION_REGISTRY_TABLE); the uploads name no station, so they belong to `default`, whose ladder rings the operator.
+    // (STATION_REGISTRY_TABLE); the uploads come from a camera key of station `default` (the request authorizer's context)
+    // and name no station, so they belong to `default`, whose ladder rings the operator.
     const maxReceiveCount = Number((resource('AlertQueue').Properties?.RedrivePolicy as { maxReceiveCount: unknown }).maxReceiveCount);
     const standIns = await startLocalAwsStandIns();
     const alerts = await startAlertServices({ maxReceiveCount, stationRegistry: true });
@@ -659,7 +710,9 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
           httpMethod: 'POST', path: '/inspections', resource: '/inspections',
           headers: { 'Content-Type': 'image/jpeg' }, multiValueHeaders: { 'Content-Type': ['image/jpeg'] },
           queryStringParameters: null, multiValueQueryStringParameters: null, pathParameters: null, stageVariables: null,
-          requestContext: { requestId: 'package-smoke', httpMethod: 'POST', path: '/inspections', resourcePath: '/inspections' },
+          requestContext: { requestId: 'package-smoke', httpMethod: 'POST', path: '/inspections', resourcePath: '/inspections',
+            // What the request authorizer hands on for a camera key of the default station.
+            authorizer: { principalId: 'camera:k3y1d', callerKind: 'camera', keyId: 'k3y1d', stationId: 'default' } },
           body: readFileSync(photo).toString('base64'), isBase64Encoded: true,
         };
         const context = { awsRequestId: 'package-smoke', functionName: 'waferwatch-dev-inspectImage', getRemainingTimeInMillis: () => 29000 };
