@@ -522,6 +522,8 @@ export interface CameraKeyStackOutputs {
   apiStage?: string;
   tableName?: string;
   stationsTable?: string;
+  /** The stack's cameraRateLimit / cameraBurstLimit / cameraDailyQuota params: the plan a new key gets unless told otherwise. */
+  limits?: Partial<CameraPlanLimits>;
 }
 
 /** Read the camera key outputs of stack `stackName`; missing ones are undefined (the caller names what it still needs). */
@@ -534,7 +536,17 @@ export async function readCameraKeyStackOutputs(cloudFormation: Pick<CloudFormat
     ...(value('ApiStageName') ? { apiStage: value('ApiStageName') } : {}),
     ...(value('CameraKeyTableName') ? { tableName: value('CameraKeyTableName') } : {}),
     ...(value('StationRegistryTableName') ? { stationsTable: value('StationRegistryTableName') } : {}),
+    limits: definedOnly({
+      rateLimit: numberOutput(value('CameraRateLimit')),
+      burstLimit: numberOutput(value('CameraBurstLimit')),
+      dailyQuota: numberOutput(value('CameraDailyQuota')),
+    }),
   };
+}
+
+function numberOutput(text: string | undefined): number | undefined {
+  const number = text === undefined ? Number.NaN : Number(text);
+  return Number.isFinite(number) ? number : undefined;
 }
 
 const USAGE = [
@@ -635,7 +647,8 @@ async function main(argv: string[]): Promise<void> {
   let apiStage = values['api-stage'];
   let tableName = values.table;
   let stationsTable = values['stations-table'];
-  if (values.stage && (!restApiId || !apiStage || !tableName || !stationsTable)) {
+  let stackLimits: Partial<CameraPlanLimits> = {};
+  if (values.stage) {
     const cloudFormation = new CloudFormationClient({ region });
     try {
       const outputs = await readCameraKeyStackOutputs(cloudFormation, `waferwatch-${values.stage}`);
@@ -643,6 +656,7 @@ async function main(argv: string[]): Promise<void> {
       apiStage ??= outputs.apiStage;
       tableName ??= outputs.tableName;
       stationsTable ??= outputs.stationsTable;
+      stackLimits = outputs.limits ?? {};
     } finally {
       cloudFormation.destroy();
     }
@@ -682,10 +696,14 @@ async function main(argv: string[]): Promise<void> {
     if (command === 'create') {
       if (!values.station) throw new CameraKeyError('create needs --station STATION.');
       uncheckedStation();
+      // The flags, else the stack's camera plan params, else DEFAULT_CAMERA_PLAN_LIMITS.
       const limits = {
-        rateLimit: numberOption('rate', values.rate),
-        burstLimit: numberOption('burst', values.burst),
-        dailyQuota: numberOption('quota', values.quota),
+        ...stackLimits,
+        ...definedOnly({
+          rateLimit: numberOption('rate', values.rate),
+          burstLimit: numberOption('burst', values.burst),
+          dailyQuota: numberOption('quota', values.quota),
+        }),
       };
       const created = await createCameraKey(targets, { stationId: values.station, ...(values.label !== undefined ? { label: values.label } : {}), limits });
       printCreated(created, json);

@@ -431,7 +431,7 @@ describe('listCameraKeys', () => {
 });
 
 describe('readCameraKeyStackOutputs (--stage)', () => {
-  it('reads RestApiId, ApiStageName, CameraKeyTableName and StationRegistryTableName from the stack', async () => {
+  it("reads RestApiId, ApiStageName, CameraKeyTableName, StationRegistryTableName and the camera plan's limits from the stack", async () => {
     // Prepare
     const sent: unknown[] = [];
     const cloudFormation = {
@@ -445,6 +445,9 @@ describe('readCameraKeyStackOutputs (--stage)', () => {
                 { OutputKey: 'ApiStageName', OutputValue: 'prod' },
                 { OutputKey: 'CameraKeyTableName', OutputValue: 'waferwatch-prod-CameraKeyTable-1' },
                 { OutputKey: 'StationRegistryTableName', OutputValue: 'waferwatch-prod-StationRegistryTable-1' },
+                { OutputKey: 'CameraRateLimit', OutputValue: '3' },
+                { OutputKey: 'CameraBurstLimit', OutputValue: '6' },
+                { OutputKey: 'CameraDailyQuota', OutputValue: 'not a number' },
               ],
             },
           ],
@@ -462,6 +465,7 @@ describe('readCameraKeyStackOutputs (--stage)', () => {
       apiStage: 'prod',
       tableName: 'waferwatch-prod-CameraKeyTable-1',
       stationsTable: 'waferwatch-prod-StationRegistryTable-1',
+      limits: { rateLimit: 3, burstLimit: 6 },
     });
   });
 });
