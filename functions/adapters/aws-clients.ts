@@ -3,6 +3,7 @@ import { ConnectClient } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -34,6 +35,12 @@ export const CONNECTION_TIMEOUT_MS = 2_000;
 export const S3_REQUEST_TIMEOUT_MS = 5_000;
 /** DetectAnomalies answers in about a second on a hosted model. */
 export const LOOKOUT_REQUEST_TIMEOUT_MS = 4_000;
+/**
+ * InvokeEndpoint on a real-time endpoint: one image through a defect-detection model answers in a second or two on a
+ * CPU instance. SageMaker itself lets a container take up to 60 s, far beyond API Gateway's 29 s, so we stop waiting
+ * after 5 s: three attempts then cost at most ~18 s and the handler still saves the image as not-inspected.
+ */
+export const SAGEMAKER_RUNTIME_REQUEST_TIMEOUT_MS = 5_000;
 /** StartOutboundVoiceContact returns as soon as the call is queued, before anyone picks up. */
 export const CONNECT_REQUEST_TIMEOUT_MS = 3_000;
 /** Single-item conditional writes answer in milliseconds; a second of silence is a stuck connection. */
@@ -78,6 +85,11 @@ export function createS3Client(options: AwsClientOptions): S3Client {
 /** Lookout for Vision client for DetectAnomalies. */
 export function createLookoutVisionClient(options: AwsClientOptions): LookoutVisionClient {
   return new LookoutVisionClient(commonConfig(options, LOOKOUT_REQUEST_TIMEOUT_MS));
+}
+
+/** SageMaker Runtime client for InvokeEndpoint (the SageMaker detector). */
+export function createSageMakerRuntimeClient(options: AwsClientOptions): SageMakerRuntimeClient {
+  return new SageMakerRuntimeClient(commonConfig(options, SAGEMAKER_RUNTIME_REQUEST_TIMEOUT_MS));
 }
 
 /** Amazon Connect client for StartOutboundVoiceContact. */

@@ -12,6 +12,9 @@ export interface DetectedAnomaly {
   };
 }
 
+/** The kinds of detector the product runs: its own embedded model, Lookout for Vision (ended), a SageMaker endpoint. */
+export type DetectorName = 'embedded' | 'lookoutvision' | 'sagemaker';
+
 /**
  * The verdict on one wafer image, in Lookout for Vision's DetectAnomalyResult shape,
  * whichever detector produced it, so the rest of the product does not care which is configured.
@@ -26,5 +29,5 @@ export interface DetectionResult {
   /** The image-level anomaly score the verdict came from (embedded detector only; not in Lookout's API). */
   AnomalyScore?: number;
   /** Which detector answered and which model version, for the record. */
-  Detector: { name: 'embedded' | 'lookoutvision'; modelVersion: string };
+  Detector: { name: DetectorName; modelVersion: string };
 }

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createLookoutVisionClient } from '../../adapters/aws-clients';
+import { createLookoutVisionClient, createSageMakerRuntimeClient } from '../../adapters/aws-clients';
 import { loadEmbeddedDetector } from '../../adapters/embedded-detector';
 import { readModelBytes } from '../../adapters/embedded-detector/model-source';
 import { LookoutVisionDetector } from '../../adapters/lookout/lookout-vision-detector';
+import { SageMakerDetector } from '../../adapters/sagemaker/sagemaker-detector';
 import { timedDetector, traced, type Observability } from '../../adapters/observability/observability';
 import type { detectorConfig } from '../../config/detector';
 import type { ConfigOf } from '../../config/environment';
@@ -43,5 +44,19 @@ async function loadDetector(config: DetectorConfig, s3: S3Client): Promise<Detec
       modelVersion: config.LOOKOUT_MODEL_VERSION!,
     });
   }
+  if (config.DETECTOR === 'sagemaker') return createSageMakerDetector(config);
   return loadEmbeddedDetector(await readModelBytes(config.EMBEDDED_MODEL_URI, s3));
+}
+
+/** The SageMaker settings a detector is built from (a station's own, later, or the function's). */
+export type SageMakerDetectorConfig = Pick<DetectorConfig, 'AWS_REGION' | 'SAGEMAKER_ENDPOINT_NAME' | 'SAGEMAKER_RUNTIME_ENDPOINT' | 'SAGEMAKER_CONTENT_TYPE'>;
+
+/** The detector that asks the SageMaker endpoint SAGEMAKER_ENDPOINT_NAME names; a function of its settings only. */
+export function createSageMakerDetector(config: SageMakerDetectorConfig): SageMakerDetector {
+  if (!config.SAGEMAKER_ENDPOINT_NAME) throw new Error('SAGEMAKER_ENDPOINT_NAME is required for the SageMaker detector');
+  return new SageMakerDetector({
+    client: traced(createSageMakerRuntimeClient({ region: config.AWS_REGION, endpoint: config.SAGEMAKER_RUNTIME_ENDPOINT })),
+    endpointName: config.SAGEMAKER_ENDPOINT_NAME,
+    ...(config.SAGEMAKER_CONTENT_TYPE ? { contentType: config.SAGEMAKER_CONTENT_TYPE } : {}),
+  });
 }
