@@ -379,7 +379,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       expect(config.STAGE, name).toBe('dev');
       expect(config.ALLOWED_ORIGINS, name).not.toContain('*');
       expect(lambdaFunction(name).Properties?.Environment).toMatchObject({ Variables: { IMAGE_BUCKET: { Ref: 'ImageBucket' } } });
-      for (const localOnly of ['S3_ENDPOINT', 'LOOKOUT_ENDPOINT', 'CONNECT_ENDPOINT']) expect(environment, name).not.toHaveProperty(localOnly);
+      for (const localOnly of ['S3_ENDPOINT', 'LOOKOUT_ENDPOINT', 'CONNECT_ENDPOINT', 'SAGEMAKER_RUNTIME_ENDPOINT', 'APIGATEWAY_ENDPOINT', 'DYNAMODB_ENDPOINT']) expect(environment, name).not.toHaveProperty(localOnly);
     }
     const inspect = readInspectImageConfig(resolvedEnvironment('inspectImage'));
     expect(inspect.DETECTOR).toBe('embedded');
@@ -553,6 +553,14 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     expect(resourcesOf(lookout[0] as Statement).map(templateText)).toEqual([
       `arn:\${AWS::Partition}:lookoutvision:\${AWS::Region}:\${AWS::AccountId}:model/${environment.LOOKOUT_PROJECT_NAME}/${environment.LOOKOUT_MODEL_VERSION}`,
     ]);
+    // DETECTOR=sagemaker: InvokeEndpoint on the one configured endpoint, in both inspecting functions, nothing wider.
+    const sagemaker = statementsFor(statements, 'sagemaker');
+    expect(sagemaker).toHaveLength(1);
+    expect(actionsOf(sagemaker[0] as Statement)).toEqual(['sagemaker:InvokeEndpoint']);
+    expect(resourcesOf(sagemaker[0] as Statement).map(templateText)).toEqual([
+      `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:endpoint/${environment.SAGEMAKER_ENDPOINT_NAME}`,
+    ]);
+    expect(statementsFor(roleStatements('processCameraUpload'), 'sagemaker')).toEqual(sagemaker);
     // The call is placeCall's (tests/integration/alert-queue-template.test.ts); an anomaly only queues an alert.
     expect(connect).toEqual([]);
     expect(sqs.flatMap(actionsOf)).toEqual(['sqs:SendMessage']);
