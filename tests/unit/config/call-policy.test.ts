@@ -8,6 +8,7 @@ describe('callPolicyConfig', () => {
     expect(parseEnvironment([callPolicyConfig], {})).toEqual({
       STATION_CALL_COOLDOWN_SECONDS: 300,
       DAILY_CALL_CAP: 100,
+      STATION_DAILY_CALL_CAP: 20,
       ALERT_MAX_ATTEMPTS: 5,
       ALERT_RETRY_BASE_SECONDS: 10,
       ACK_TIMEOUT_SECONDS: 120,
