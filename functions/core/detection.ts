@@ -12,8 +12,11 @@ export interface DetectedAnomaly {
   };
 }
 
-/** The kinds of detector the product runs: its own embedded model, Lookout for Vision (ended), a SageMaker endpoint. */
-export type DetectorName = 'embedded' | 'lookoutvision' | 'sagemaker';
+/**
+ * The kinds of detector the product runs: its own embedded model, Lookout for Vision (ended), a SageMaker endpoint,
+ * an anomalib-exported ONNX model run in the function.
+ */
+export type DetectorName = 'embedded' | 'lookoutvision' | 'sagemaker' | 'onnx';
 
 /**
  * The verdict on one wafer image, in Lookout for Vision's DetectAnomalyResult shape,
@@ -26,8 +29,11 @@ export interface DetectionResult {
   Anomalies: DetectedAnomaly[];
   /** PNG the same size as the input, anomalous pixels painted in their label's colour; absent when the detector gives none. */
   AnomalyMask?: Uint8Array;
-  /** The image-level anomaly score the verdict came from (embedded detector only; not in Lookout's API). */
+  /** The image-level anomaly score the verdict came from (embedded and ONNX detectors; not in Lookout's API). */
   AnomalyScore?: number;
-  /** Which detector answered and which model version, for the record. */
-  Detector: { name: DetectorName; modelVersion: string };
+  /**
+   * Which detector answered and which model version, for the record; `model` names the model (its file or endpoint,
+   * as the station registry or the stage's settings give it).
+   */
+  Detector: { name: DetectorName; modelVersion: string; model?: string };
 }

@@ -11,13 +11,20 @@ import type { AlertMessage, AlertPublisher } from './ports/alert-queue';
 import type { DomainLogger } from './ports/domain-logger';
 import type { InspectionEvents } from './ports/inspection-events';
 import type { InspectionStore } from './ports/inspection-store';
-import { DEFAULT_STATION_ID, type Station } from './station-registry';
+import { DEFAULT_STATION_ID, modelSpecOf, type ModelSpec, type Station } from './station-registry';
 import { checkWaferImage, type WaferImageLimits } from './validate-wafer-image';
 
 /** Everything the inspection pipeline talks to, passed in so tests can use fakes. */
 export interface InspectionDependencies {
   store: InspectionStore;
+  /** The stage's detector: for stations without a model of their own (and every station without a registry). */
   detector: Detector;
+  /**
+   * The detector of a station that names its own model in the registry, loaded once and kept (within a memory bound)
+   * by the adapter. A model that cannot load is answered like a detector that cannot: the image is kept, not inspected.
+   * Absent: every station uses `detector`.
+   */
+  detectorFor?: (model: ModelSpec) => Promise<Detector>;
   /** The decode check of an image before anything is stored, unless the detector decodes it itself (Detector.prepare). */
   decoder: ImageDecoder;
   /** Where an anomalous inspection queues its operator alert. */
@@ -82,9 +89,10 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   const now = deps.now ?? (() => new Date());
   const { policy: alertPolicy, station } = await stationPolicy(deps, request.stationId);
   const image = checkWaferImage(request.bytes, deps.limits);
+  const detector = await stationDetector(deps, station);
   // The decode check comes before anything is stored; a detector that decodes for itself does it, so
   // the image is decoded once (a full-size progressive JPEG costs ~80-130 ms to decode here).
-  const prepared = deps.detector.prepare ? await deps.detector.prepare(image) : await deps.decoder.assertDecodable(image, deps.limits.maxSide);
+  const prepared = detector.prepare ? await detector.prepare(image) : await deps.decoder.assertDecodable(image, deps.limits.maxSide);
   const createdAt = now();
   const requestedId = request.inspectionId ?? newInspectionId(createdAt.getTime());
   const inspectionId = await claimImage(deps, image.sha256, requestedId);
@@ -110,7 +118,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   const [stored, detected] = await Promise.allSettled([
     // A not-inspected record means the image is already stored under these keys.
     earlier ? Promise.resolve() : deps.store.putImage(keys.image, image, { inspectionId, stationId: request.stationId, source: request.source }),
-    deps.detector.detect(image, prepared),
+    detector.detect(image, prepared),
   ]);
   if (stored.status === 'rejected') {
     deps.logger.error('Storing the wafer image failed', { ...context, error: describe(stored.reason) });
@@ -180,6 +188,28 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   // A camera upload that finished another upload's inspection of the same bytes still answers under its own id.
   const answered = inspectionId !== requestedId && request.source === 'camera' ? await saveDuplicate(deps, requestedId, record, createdAt) : record;
   return detection.AnomalyMask && maskKey ? { record: answered, anomalyMask: detection.AnomalyMask } : { record: answered };
+}
+
+/**
+ * The detector that judges this station's wafers: its own model when the registry names one, else the stage's. A model
+ * that cannot be loaded answers every detect() with the load failure, so the image is still checked, stored and kept
+ * as not inspected (and can be inspected again later) rather than refused or judged by another station's model.
+ */
+async function stationDetector(deps: InspectionDependencies, station: Station | undefined): Promise<Detector> {
+  if (!station?.model || !deps.detectorFor) return deps.detector;
+  try {
+    return await deps.detectorFor(modelSpecOf(station.model));
+  } catch (error) {
+    deps.logger.error("The station's model could not be loaded", { stationId: station.id, model: modelSpecOf(station.model).uri, error: describe(error) });
+    return {
+      detect: () =>
+        Promise.reject(
+          error instanceof DetectorUnavailableError
+            ? error
+            : new DetectorUnavailableError("The station's model could not be loaded; the image is kept and can be inspected later."),
+        ),
+    };
+  }
 }
 
 /** The thresholds for a station (and the station, with a registry), after refusing a station the registry does not have. */

@@ -38,8 +38,33 @@ export interface EscalationLevel {
   contacts: EscalationContact[];
 }
 
-/** A detector model a station uses instead of the default (issue "Models a fab owns"); kept as given. */
-export type StationModel = string | ({ uri: string; type?: string; sha256?: string } & Record<string, unknown>);
+/** The kinds of model a station may name: the embedded detector's file, an anomalib ONNX export, a SageMaker endpoint. */
+export const STATION_MODEL_TYPES = ['embedded', 'onnx', 'sagemaker'] as const;
+export type StationModelType = (typeof STATION_MODEL_TYPES)[number];
+
+/**
+ * A detector model a station uses instead of the default: a model file path (absolute, or relative to the project /
+ * the Lambda task root) whose type follows from its extension (.wwm embedded, .onnx onnx), or `{ uri, type?, sha256? }`.
+ * An `s3://` model must be pinned by its sha256 (a file replaced in the bucket is refused, not silently used); a
+ * SageMaker model's uri is the endpoint's name.
+ */
+export type StationModel = string | ({ uri: string; type?: StationModelType; sha256?: string } & Record<string, unknown>);
+
+/** A station's model, spelled out: where it is, what runs it, and the bytes it must be. */
+export interface ModelSpec {
+  uri: string;
+  type: StationModelType;
+  sha256?: string;
+}
+
+/** The model a registry entry names, with its type decided (given, or by the file's extension; embedded otherwise). */
+export function modelSpecOf(model: StationModel): ModelSpec {
+  const uri = typeof model === 'string' ? model : model.uri;
+  const given = typeof model === 'string' ? undefined : model.type;
+  const type = given ?? (/\.onnx$/i.test(uri) ? 'onnx' : 'embedded');
+  const sha256 = typeof model === 'string' ? undefined : model.sha256;
+  return { uri, type, ...(sha256 ? { sha256 } : {}) };
+}
 
 /** One station as the registry keeps it. */
 export interface Station {
@@ -93,19 +118,30 @@ const levelSchema = z.preprocess(
 
 const thresholdSchema = z.number().min(0).max(1);
 
-const modelSchema = z.union([
-  z.string().min(1).max(1024),
-  z
-    .object({
-      uri: z.string().min(1).max(1024),
-      type: z.string().min(1).max(64).optional(),
-      sha256: z
-        .string()
-        .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex digits')
-        .optional(),
-    })
-    .loose(),
-]);
+/**
+ * A model is a path (the short form) or `{ uri, type?, sha256? }`; the short form is read as `{ uri }` before it is
+ * checked, so a problem is named by its field (a union would only say "Invalid input").
+ */
+const modelSchema = z
+  .preprocess(
+    (value) => (typeof value === 'string' ? { uri: value } : value),
+    z
+      .object({
+        uri: z.string().min(1).max(1024),
+        type: z.enum(STATION_MODEL_TYPES, { error: `type must be one of ${STATION_MODEL_TYPES.join(', ')}` }).optional(),
+        sha256: z
+          .string()
+          .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex digits')
+          .optional(),
+      })
+      .loose(),
+  )
+  .refine((model) => !model.uri.startsWith('s3://') || model.sha256 !== undefined, {
+    message: 'an s3:// model must be pinned by its sha256: give { "uri": "s3://…", "sha256": "<64 hex digits>" }',
+  })
+  .refine((model) => modelSpecOf(model).type !== 'sagemaker' || /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(model.uri), {
+    message: "a sagemaker model's uri is the endpoint's name (letters, digits and hyphens, at most 63)",
+  });
 
 const stationSchema = z
   .object({

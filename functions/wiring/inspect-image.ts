@@ -12,6 +12,7 @@ import { parseEnvironment, type ConfigOfAll } from '../config/environment';
 import { imageBucketConfig } from '../config/image-bucket';
 import { imageLimitsConfig } from '../config/image-limits';
 import { regionConfig } from '../config/region';
+import { modelCacheConfig } from '../config/model-cache';
 import { stationRegistryConfig } from '../config/station-registry';
 import { createInspectionPipeline, type InspectionPipeline } from './shared/inspection-pipeline';
 
@@ -28,6 +29,7 @@ export const INSPECT_IMAGE_CONFIG = [
   imageDedupeConfig,
   stationCooldownConfig,
   stationRegistryConfig,
+  modelCacheConfig,
 ] as const;
 
 export type InspectImageConfig = ConfigOfAll<typeof INSPECT_IMAGE_CONFIG>;

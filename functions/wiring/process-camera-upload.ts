@@ -12,6 +12,7 @@ import { parseEnvironment, type ConfigOfAll } from '../config/environment';
 import { imageBucketConfig } from '../config/image-bucket';
 import { cameraImageLimitsConfig } from '../config/image-limits';
 import { regionConfig } from '../config/region';
+import { modelCacheConfig } from '../config/model-cache';
 import { stationRegistryConfig } from '../config/station-registry';
 import { DEFAULT_STATION_ID } from '../core/station-registry';
 import { createInspectionPipeline } from './shared/inspection-pipeline';
@@ -28,6 +29,7 @@ export const PROCESS_CAMERA_UPLOAD_CONFIG = [
   imageDedupeConfig,
   stationCooldownConfig,
   stationRegistryConfig,
+  modelCacheConfig,
 ] as const;
 
 export type ProcessCameraUploadConfig = ConfigOfAll<typeof PROCESS_CAMERA_UPLOAD_CONFIG>;

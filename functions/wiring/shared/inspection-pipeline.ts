@@ -12,13 +12,15 @@ import type { InspectionDependencies } from '../../core/inspect-wafer-image';
 import type { Detector } from '../../core/ports/detector';
 import type { WaferImageLimits } from '../../core/validate-wafer-image';
 import { createAlertPublisher, createAlertStateStores } from './alerting';
-import { createDetectorLoader, type DetectorConfig } from './detector';
+import { createDetectorLoader } from './detector';
+import { createStationDetectors, stageModelName, type StationDetectorsConfig } from './station-detectors';
+import { namedDetector } from '../../adapters/model-cache/named-detector';
 import { createInspectionStore, type InspectionStoreConfig } from './inspection-store';
 import { uploadStationCheck, type StationRegistryConfig } from './station-registry';
 
 /** What the inspection pipeline is built from, in both functions that run it (inspect-image, process-camera-upload). */
 export type InspectionPipelineConfig = InspectionStoreConfig &
-  DetectorConfig &
+  StationDetectorsConfig &
   StationRegistryConfig &
   ConfigOf<typeof alertPolicyConfig> &
   ConfigOf<typeof alertQueueConfig> &
@@ -52,9 +54,11 @@ export function createInspectionPipeline(
   return {
     s3,
     store,
-    detector: createDetectorLoader(config, s3, logger, observability),
+    detector: namedDetectorLoader(createDetectorLoader(config, s3, logger, observability), stageModelName(config)),
     inspection: {
       store,
+      // A station naming its own model in the registry is judged by it (each loaded once, kept within MODEL_CACHE_MAX_MB).
+      ...(stations ? { detectorFor: createStationDetectors(config, s3, logger, observability) } : {}),
       alerts: createAlertPublisher(config),
       imageClaims: { claim: (sha256, inspectionId) => alertState.claimImage(sha256, inspectionId, config.IMAGE_DEDUPE_TTL_SECONDS) },
       alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD, reviewThreshold: config.ALERT_REVIEW_THRESHOLD },
@@ -65,5 +69,20 @@ export function createInspectionPipeline(
       logger,
       ...(observability ? { events: inspectionMetrics(observability.metrics) } : {}),
     },
+  };
+}
+
+/** The stage's detector loader, its verdicts naming the stage's model. */
+function namedDetectorLoader(load: () => Promise<Detector>, model: string): () => Promise<Detector> {
+  let named: Promise<Detector> | undefined;
+  let source: Promise<Detector> | undefined;
+  return () => {
+    const loading = load();
+    // The loader keeps its detector (and retries a failed load itself); name each detector it hands out once.
+    if (loading !== source) {
+      source = loading;
+      named = loading.then((detector) => namedDetector(detector, model));
+    }
+    return named!;
   };
 }

@@ -107,6 +107,64 @@ describe('inspectWaferImage', () => {
     });
   });
 
+  describe('with stations naming their own models', () => {
+    const STATIONS = {
+      'litho-3': { id: 'litho-3', name: 'Litho three', escalation: [{ contacts: [{ name: 'Ann', phone: '+15555550111' }] }], model: 'models/litho.wwm' },
+      'etch-1': { id: 'etch-1', name: 'Etch one', escalation: [{ contacts: [{ name: 'Bo', phone: '+15555550112' }] }] },
+      'cmp-2': { id: 'cmp-2', name: 'CMP two', escalation: [{ contacts: [{ name: 'Cy', phone: '+15555550113' }] }], model: { uri: 'models/broken.onnx' } },
+    } as const;
+
+    it("judges each station's wafers with its own model, and the others' with the stage's", async () => {
+      // Prepare
+      const asked: string[] = [];
+      const stationModel = new ScriptedDetector(() => ({
+        ...verdict(true, 0.95),
+        Detector: { name: 'embedded', modelVersion: 'wwm2-litho', model: 'models/litho.wwm' },
+      }));
+      const stage = new ScriptedDetector(() => verdict(false, 0.9));
+      const withModels: InspectionDependencies = {
+        ...deps(stage),
+        stations: async (id) => STATIONS[id as keyof typeof STATIONS],
+        detectorFor: async (model) => {
+          asked.push(`${model.type}:${model.uri}`);
+          return stationModel;
+        },
+      };
+
+      // Act
+      const litho = await inspectWaferImage(withModels, { bytes: jpeg, stationId: 'litho-3', source: 'api' });
+      const etch = await inspectWaferImage(withModels, { bytes: await syntheticWafer('png', 160, 160), stationId: 'etch-1', source: 'api' });
+
+      // Assess
+      expect(asked).toEqual(['embedded:models/litho.wwm']);
+      expect([stationModel.calls, stage.calls]).toEqual([1, 1]);
+      expect(litho.record.detection?.Detector).toEqual({ name: 'embedded', modelVersion: 'wwm2-litho', model: 'models/litho.wwm' });
+      expect(etch.record.status).toBe('normal');
+    });
+
+    it("keeps the image as not inspected (503) when the station's model cannot be loaded, never judging it with another model", async () => {
+      // Prepare
+      const stage = new ScriptedDetector(() => verdict(false, 0.9));
+      const withModels: InspectionDependencies = {
+        ...deps(stage),
+        stations: async (id) => STATIONS[id as keyof typeof STATIONS],
+        detectorFor: async () => {
+          throw new Error('ONNX model has no pred_score output');
+        },
+      };
+
+      // Act
+      const outcome = inspectWaferImage(withModels, { bytes: jpeg, stationId: 'cmp-2', source: 'api' });
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(DetectorUnavailableError);
+      expect(stage.calls).toBe(0);
+      const [record] = [...store.records.values()];
+      expect(record).toMatchObject({ stationId: 'cmp-2', status: 'not-inspected' });
+      expect(logger.lines.some((line) => line.message.includes("station's model could not be loaded"))).toBe(true);
+    });
+  });
+
   it('stores a normal wafer with its record and places no call', async () => {
     // Act
     const { record } = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(false, 0.97))), {

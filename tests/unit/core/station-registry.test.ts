@@ -4,6 +4,7 @@ import {
   contactsOnShift,
   defaultStation,
   isOnShift,
+  modelSpecOf,
   parseStationRegistry,
   parseStoredStation,
   StationRegistryError,
@@ -77,6 +78,35 @@ describe('parseStationRegistry', () => {
     expect(parsed?.escalation[0]).toEqual({ name: 'Operators', contacts: operators });
     expect(parsed?.escalation[1]).toEqual({ contacts: [{ name: 'Shift lead', phone: '+15555550112' }] });
     expect(parsed).toMatchObject({ cooldownSeconds: 600, confidenceThreshold: 0.7, reviewThreshold: 0.4, model: { uri: 's3://models/litho.wwm' } });
+  });
+
+  it('takes a model as a path (its type from the extension) or { uri, type, sha256 }, and refuses an unpinned s3:// model or an unknown type', () => {
+    // Act
+    const stations = parseStationRegistry(
+      {
+        stations: [
+          station({ id: 'a', model: 'models/litho.wwm' }),
+          station({ id: 'b', model: 'models/anomalib-padim.onnx' }),
+          station({ id: 'c', model: { uri: 'wafer-defects', type: 'sagemaker' } }),
+        ],
+      },
+      US,
+    );
+
+    // Assess
+    expect(stations.map((each) => modelSpecOf(each.model!))).toEqual([
+      { uri: 'models/litho.wwm', type: 'embedded' },
+      { uri: 'models/anomalib-padim.onnx', type: 'onnx' },
+      { uri: 'wafer-defects', type: 'sagemaker' },
+    ]);
+    expect(problemsOf({ stations: [station({ model: 's3://bucket/models/litho.wwm' })] }).join()).toMatch(/s3:\/\/ model must be pinned by its sha256/);
+    expect(problemsOf({ stations: [station({ model: { uri: 's3://bucket/m.wwm' } })] }).join()).toMatch(/pinned by its sha256/);
+    expect(problemsOf({ stations: [station({ model: { uri: 'm.wwm', type: 'tensorflow' } })] }).join()).toMatch(
+      /type must be one of embedded, onnx, sagemaker/,
+    );
+    expect(problemsOf({ stations: [station({ model: { uri: 'arn:aws:sagemaker:eu-west-1:1:endpoint/x', type: 'sagemaker' } })] }).join()).toMatch(
+      /endpoint's name/,
+    );
   });
 
   it('parses the shipped examples/stations.json', async () => {
