@@ -10,10 +10,13 @@
  * against the goal: p95 within 2 s plus Connect's rate floor, calls ÷ 2 per second) and to its acknowledgement.
  *
  *   npm run bench:load -- [--uploads 500] [--concurrency 1,8,32] [--max-seconds 300] [--answer-after-ms 2000]
+ *   WAFERWATCH_AUTH=off npm start   # then, in another shell:
  *   npm run bench:load -- --url http://localhost:3000 --s3-endpoint http://localhost:<s3rver port> [--cooldown-seconds 300]
  *
  * The stack runs in this process unless --url is given, so the numbers include the client's own work on the
- * same cores, and the peak RSS is the stack's and the client's together.
+ * same cores, and the peak RSS is the stack's and the client's together. The benchmark uploads as a script, for
+ * stations of its own, without credentials: its own stack runs with WAFERWATCH_AUTH=off, and a --url stack must too
+ * (with sign-in on, the API answers it 401).
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -232,6 +235,8 @@ async function openTarget(options: LoadOptions): Promise<Target> {
     dataDir,
     env: {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // A script's uploads for stations it makes up: no sign-in, no camera keys (each key is bound to one station).
+      WAFERWATCH_AUTH: 'off',
       STATION_CALL_COOLDOWN_SECONDS: String(options.cooldownSeconds ?? process.env.STATION_CALL_COOLDOWN_SECONDS ?? DEFAULT_STATION_CALL_COOLDOWN_SECONDS),
       DAILY_CALL_CAP: process.env.DAILY_CALL_CAP || String(options.uploads * options.concurrencies.length),
     },
@@ -477,8 +482,8 @@ function inspectionIdOfKey(key: string): string {
 }
 
 /**
- * POST one raw JPEG; never throws: a socket failure is a result with status 0 and the error's code. Sends the
- * shell's WAFERWATCH_API_KEY as `x-api-key` when set, as a stack started with it (here or by npm start) requires.
+ * POST one raw JPEG, without credentials (the stack runs with WAFERWATCH_AUTH=off); never throws: a socket failure is a
+ * result with status 0 and the error's code.
  */
 function postInspection(agent: Agent, base: URL, body: Buffer, stationId: string): Promise<UploadResult> {
   const started = performance.now();
@@ -499,7 +504,6 @@ function postInspection(agent: Agent, base: URL, body: Buffer, stationId: string
           'Content-Type': 'image/jpeg',
           'Content-Length': body.byteLength,
           'X-Station-Id': stationId,
-          ...(process.env.WAFERWATCH_API_KEY ? { 'x-api-key': process.env.WAFERWATCH_API_KEY } : {}),
         },
       },
       (response) => {
@@ -606,16 +610,8 @@ interface CallView {
   status: string;
 }
 
-/**
- * The headers of the benchmark's requests to the stack's local routes: the shell's WAFERWATCH_API_KEY as `x-api-key`
- * when set, as postInspection sends it. (The local stack does not ask for it on /_local/ routes, only on the API's.)
- */
-function localHeaders(extra: Record<string, string> = {}): Record<string, string> {
-  return { ...extra, ...(process.env.WAFERWATCH_API_KEY ? { 'x-api-key': process.env.WAFERWATCH_API_KEY } : {}) };
-}
-
 async function readCalls(url: string, signal?: AbortSignal): Promise<CallView[]> {
-  const response = await fetch(`${url}/_local/calls`, { headers: localHeaders(), ...(signal ? { signal } : {}) });
+  const response = await fetch(`${url}/_local/calls`, { ...(signal ? { signal } : {}) });
   if (!response.ok) throw new Error(`GET /_local/calls answered ${response.status}`);
   return ((await response.json()) as { calls: CallView[] }).calls;
 }
@@ -656,14 +652,14 @@ function startOperator(input: { url: string; stationPrefix: string; answerAfterM
     const id = encodeURIComponent(contactId);
     try {
       outcomes.set(contactId, 'answering');
-      const picked = await request(`/_local/phone/${id}`, { headers: localHeaders() });
+      const picked = await request(`/_local/phone/${id}`);
       if (picked.status !== 200) {
         outcomes.set(contactId, `answer ${picked.status} ${picked.body.error?.code ?? ''}`.trim());
         return;
       }
       const pressed = await request(`/_local/phone/${id}/keys`, {
         method: 'POST',
-        headers: localHeaders({ 'Content-Type': 'application/json' }),
+        headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ key: '1' }),
       });
       outcomes.set(

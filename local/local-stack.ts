@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,13 @@ import { API_GATEWAY_MAX_PAYLOAD_BYTES, buildProxyEvent, createLambdaContext, pa
 import { createCameraUploadDelivery, type CameraUploadQueueHandler } from './camera-upload-notifications';
 import { createContactEventDelivery, readEventBridgeTarget, type ContactEventDelivery, type ContactEventHandler } from './contact-event-delivery';
 import { startQueuePump, type RunningQueuePump, type SqsBatchHandler } from './emulators/sqs-lambda-pump';
+import { createPersonTokenVerifier } from '../functions/adapters/identity/person-token-verifier';
+import { DEFAULT_STATION_ID } from '../functions/core/station-registry';
+import { readDevCredentials, writeDevCredentials, type DevCredentials } from './dev-credentials';
+import { parseAuthMode } from './gateway/auth-mode';
+import { createLocalGateway, type GatewayDecision, type LocalGateway, type RequestAuthorizerHandler } from './gateway/authorizers';
+import { LOCAL_IDENTITY_PATH, PAGE_SCOPE, startLocalIdentityProvider, type LocalIdentityProvider } from './identity/local-identity-provider';
+import { startLocalCameraKeys, type LocalCameraKeys } from './local-camera-keys';
 import { LOCAL_IMAGE_BUCKET, startLocalServices, type LocalServices } from './local-services';
 import { createPhoneSimulator, type PhoneSimulator } from './phone/phone-simulator';
 import { matchRoute, parseServerlessYaml, readServerlessApi, type ServerlessRoute } from './serverless-routes';
@@ -59,10 +66,11 @@ export interface LocalStackOptions {
   /** One line per request and lifecycle event; default silent. */
   log?: (line: string) => void;
   /**
-   * When set, every API route (not the page, config.json or a preflight) needs this value in `x-api-key`, as the
-   * deployed API does, and config.json hands it to the page. Default: WAFERWATCH_API_KEY, else no key.
+   * WAFERWATCH_AUTH: `on` (the default) makes the local API gateway enforce what the deployed one does (people sign in
+   * at the local OpenID provider, cameras send their seeded keys); `off` lets every API request in as a signed-in
+   * person of every group, for scripts and demos. Anything else refuses to start. Default: `env.WAFERWATCH_AUTH`, else on.
    */
-  apiKey?: string;
+  auth?: string;
   /**
    * Called once the port accepts connections, before the services are up and the handlers loaded (startLocalStack
    * resolves only when all of that is done). A request that arrives in between waits for the stack, for at most
@@ -74,10 +82,25 @@ export interface LocalStackOptions {
   startingRequestWaitMs?: number;
 }
 
-/** What the deployed API answers without a valid key (serverless.yml, GatewayResponseInvalidApiKey). */
-export const MISSING_API_KEY_RESPONSE = {
-  error: { code: 'FORBIDDEN', message: 'The request has no valid API key (x-api-key header).' },
-} as const;
+/** The local stack's sign-in and camera keys (WAFERWATCH_AUTH), as a developer or a test needs them. */
+export type LocalStackAuth =
+  | {
+      mode: 'on';
+      /** The local OpenID provider and the page's client. */
+      issuer: string;
+      clientId: string;
+      /** `<data folder>/dev-credentials.json`: the seeded users and camera keys (the same content as `credentials`). */
+      credentialsFile: string;
+      credentials: DevCredentials;
+    }
+  | { mode: 'off' };
+
+/** The page's config.json on the local stack: the API (this origin) and how to sign in (null with WAFERWATCH_AUTH=off). */
+export interface LocalPageConfig {
+  apiBaseUrl: string;
+  auth: { authority: string; clientId: string; scope: string } | null;
+  local: true;
+}
 
 /** A running local stack. */
 export interface LocalStack {
@@ -87,6 +110,8 @@ export interface LocalStack {
   env: Readonly<Record<string, string>>;
   /** Absolute folder of the stack's S3 data. */
   dataDir: string;
+  /** Sign-in on (the issuer, the users and camera keys of dev-credentials.json) or off. */
+  auth: LocalStackAuth;
   /**
    * Resolves when every camera upload notified so far (S3 ObjectCreated under incoming/) has been processed, or has
    * run out of tries.
@@ -103,6 +128,9 @@ export interface LocalStack {
 }
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult | undefined>;
+
+/** The REST API id in the gateway's method ARNs without camera keys (WAFERWATCH_AUTH=off); with them, their API's. */
+const LOCAL_REST_API_ID = 'local';
 
 interface LoadedRoute extends ServerlessRoute {
   handler: ProxyHandler;
@@ -121,6 +149,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   if (startedInThisProcess) throw new Error('A local stack was already started in this process; start another process for a second stack.');
 
   const log = options.log ?? (() => {});
+  // A bad WAFERWATCH_AUTH stops the start before anything listens.
+  const authMode = parseAuthMode(options.auth ?? options.env?.WAFERWATCH_AUTH);
   const projectRoot = path.resolve(options.projectRoot ?? PROJECT_ROOT);
   const dataDir = path.resolve(projectRoot, options.dataDir ?? '.data');
   const host = options.host ?? '127.0.0.1';
@@ -149,6 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const url = `http://${host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
 
   let services: LocalServices | undefined;
+  let cameraKeys: LocalCameraKeys | undefined;
   let alertPump: RunningQueuePump | undefined;
   let contactEvents: ContactEventDelivery | undefined;
   let stopContactEvents: () => void = () => {};
@@ -171,17 +202,70 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     const env = localEnvironment({ url, port, services, projectRoot, overrides: options.env });
     env.RING_TIMEOUT_SECONDS = String(ringTimeoutSeconds);
+    // The stack's own setting, not the handlers'.
+    delete env.WAFERWATCH_AUTH;
     warnAboutAlertAttempts(env, services, log);
+    let stations = [DEFAULT_STATION_ID];
     if (stationsFile && services.alerts.stationRegistryTable) {
       env.STATIONS_FILE = stationsFile;
       env.STATION_REGISTRY_TABLE = services.alerts.stationRegistryTable;
-      await seedStations({ file: stationsFile, endpoint: services.alerts.dynamoDbEndpoint, tableName: services.alerts.stationRegistryTable, env, log });
+      stations = await seedStations({
+        file: stationsFile,
+        endpoint: services.alerts.dynamoDbEndpoint,
+        tableName: services.alerts.stationRegistryTable,
+        env,
+        log,
+      });
     }
     await checkEmbeddedModel(env);
+    // Who may call: the local OpenID provider and the camera keys (WAFERWATCH_AUTH=on), named to the request authorizer.
+    let identity: LocalIdentityProvider | undefined;
+    let auth: LocalStackAuth = { mode: 'off' };
+    if (authMode === 'on') {
+      identity = await startLocalIdentityProvider({ origin: url, pageOrigins: pageOrigins(url, port), dataDir });
+      const previous = await readDevCredentials(dataDir);
+      cameraKeys = await startLocalCameraKeys({
+        dataDir,
+        dynamoDbEndpoint: services.alerts.dynamoDbEndpoint,
+        region: env.AWS_REGION ?? 'us-east-1',
+        stations,
+        ...(previous ? { previous: previous.cameraKeys } : {}),
+      });
+      Object.assign(env, {
+        AUTH_ISSUER: identity.issuer,
+        AUTH_CLIENT_ID: identity.clientId,
+        AUTH_JWKS_URI: identity.jwksUri,
+        CAMERA_KEY_TABLE: cameraKeys.tableName,
+        APIGATEWAY_ENDPOINT: cameraKeys.apiGatewayEndpoint,
+      });
+      const credentials: DevCredentials = {
+        issuer: identity.issuer,
+        clientId: identity.clientId,
+        users: identity.users.map(({ username, password, group, groups }) => ({ username, password, group, groups: [...groups] })),
+        cameraKeys: cameraKeys.keys.map(({ apiKey, station, keyId }) => ({ apiKey, station, keyId })),
+      };
+      const credentialsFile = await writeDevCredentials(dataDir, credentials);
+      auth = { mode: 'on', issuer: identity.issuer, clientId: identity.clientId, credentialsFile, credentials };
+      log(`sign-in at ${identity.issuer}; users and camera keys in ${credentialsFile}`);
+    } else {
+      log('WAFERWATCH_AUTH=off: no sign-in and no camera keys; every API request is a signed-in person of every group');
+    }
     // Before any handler module is imported: the configuration is parsed once, at the first import.
     startedInThisProcess = true;
     Object.assign(process.env, env);
-    const routes = await loadRoutes(api.routes);
+    const routes = await loadRoutes(api.routes, log);
+    const gateway = createLocalGateway({
+      mode: authMode,
+      ...(identity ? { people: createPersonTokenVerifier({ issuer: identity.issuer, clientId: identity.clientId, jwksUri: identity.jwksUri }) } : {}),
+      ...(authMode === 'on' ? { requestAuthorizers: await loadRequestAuthorizers(projectRoot, api.routes) } : {}),
+      ...(cameraKeys ? { admitUsage: cameraKeys.usagePlans.admit.bind(cameraKeys.usagePlans) } : {}),
+      allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(','),
+      region: env.AWS_REGION ?? 'us-east-1',
+      accountId: LOCAL_ACCOUNT_ID,
+      apiId: cameraKeys?.restApiId ?? LOCAL_REST_API_ID,
+      stage: cameraKeys?.stage ?? 'local',
+      log,
+    });
     cameraUploads.attach(await loadFunctionHandler<CameraUploadQueueHandler>(projectRoot, 'processCameraUpload'));
     // Amazon Connect's contact events -> the EventBridge rule of serverless.yml's contactEvents -> its handler, wired
     // before any call can be placed so no event is missed.
@@ -202,7 +286,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       : undefined;
     // The operator's phone: answering a call runs the shipped contact flow, whose keys invoke the real record-decision.
     const phone = createPhoneSimulator({ calls: services.connect });
-    const apiKey = options.apiKey ?? (process.env.WAFERWATCH_API_KEY || undefined);
     const router = new RequestRouter({
       url,
       routes,
@@ -211,7 +294,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       phone,
       staticRoot: path.join(projectRoot, 'static-site'),
       log,
-      apiKey,
+      gateway,
+      identity,
     });
     gate.open((request, response) => void router.handle(request, response));
 
@@ -223,6 +307,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await alertPump?.stop();
         stopContactEvents();
         await contactEvents?.close();
+        await cameraKeys?.close();
         await services?.close();
         log('local stack stopped');
       })();
@@ -240,7 +325,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if ((contactEvents?.stats().matched ?? 0) === seen) return;
       }
     };
-    return { url, env, dataDir, cameraUploadsSettled: () => cameraUploads.idle(), alertsSettled, close };
+    return { url, env, dataDir, auth, cameraUploadsSettled: () => cameraUploads.idle(), alertsSettled, close };
   } catch (error) {
     // Whoever is waiting for the stack hears that it will not come, before the server closes.
     await gate.fail(error);
@@ -249,6 +334,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await alertPump?.stop();
     stopContactEvents();
     await contactEvents?.close();
+    await cameraKeys?.close();
     await services?.close();
     throw error;
   }
@@ -282,15 +368,21 @@ async function seedStations(input: {
   tableName: string;
   env: Record<string, string>;
   log: (line: string) => void;
-}): Promise<void> {
+}): Promise<string[]> {
   const allowedPrefixes = (input.env.OPERATOR_COUNTRY_PREFIXES ?? DEFAULT_COUNTRY_PREFIXES)
     .split(',')
     .map((prefix) => prefix.trim())
     .filter((prefix) => prefix.length > 0);
   // Imported when needed: the import tooling (and its CloudFormation client) is only loaded for a STATIONS_FILE.
   const { seedStationRegistry } = await import('./station-registry-seed');
-  await seedStationRegistry({ file: input.file, endpoint: input.endpoint, tableName: input.tableName, allowedPrefixes });
+  const result = await seedStationRegistry({ file: input.file, endpoint: input.endpoint, tableName: input.tableName, allowedPrefixes });
   input.log(`station registry ${input.tableName} filled from ${input.file}`);
+  return [...result.created, ...result.updated, ...result.unchanged].sort();
+}
+
+/** The origins the page may be opened at: the stack's URL and both loopback names (sign-in returns to each). */
+function pageOrigins(url: string, port: number): string[] {
+  return [...new Set([url, `http://localhost:${port}`, `http://127.0.0.1:${port}`])];
 }
 
 /**
@@ -429,13 +521,25 @@ async function checkEmbeddedModel(env: Record<string, string>): Promise<void> {
   }
 }
 
-/** Import each route's handler module (the same TypeScript files that are deployed) and pick its export. */
-async function loadRoutes(routes: readonly ServerlessRoute[]): Promise<LoadedRoute[]> {
+/**
+ * Import each route's handler module (the same TypeScript files that are deployed) and pick its export. A route whose
+ * module does not exist yet (a function declared in serverless.yml before its code is written) is said once in the log
+ * and answered 501 NOT_IMPLEMENTED, behind its authorizer, rather than stopping the whole stack.
+ */
+async function loadRoutes(routes: readonly ServerlessRoute[], log: (line: string) => void): Promise<LoadedRoute[]> {
   const modules = new Map<string, Record<string, unknown>>();
   const loaded: LoadedRoute[] = [];
   for (const route of routes) {
     let module = modules.get(route.modulePath);
     if (!module) {
+      try {
+        await access(route.modulePath);
+      } catch {
+        const file = path.relative(PROJECT_ROOT, route.modulePath);
+        log(`${route.method} ${route.resource} answers 501: ${file} (serverless.yml functions.${route.functionName}) does not exist`);
+        loaded.push({ ...route, handler: notImplemented(file) });
+        continue;
+      }
       module = (await import(pathToFileURL(route.modulePath).href)) as Record<string, unknown>;
       modules.set(route.modulePath, module);
     }
@@ -448,6 +552,27 @@ async function loadRoutes(routes: readonly ServerlessRoute[]): Promise<LoadedRou
     loaded.push({ ...route, handler: handler as ProxyHandler });
   }
   return loaded;
+}
+
+function notImplemented(file: string): ProxyHandler {
+  return async () => ({
+    statusCode: 501,
+    headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({ error: { code: 'NOT_IMPLEMENTED', message: `The local stack has no ${file} to serve this route yet.` } }),
+  });
+}
+
+/** The request authorizer functions the routes name (serverless.yml), loaded like the routes' handlers. */
+async function loadRequestAuthorizers(projectRoot: string, routes: readonly ServerlessRoute[]): Promise<Map<string, RequestAuthorizerHandler>> {
+  const authorizers = new Map<string, RequestAuthorizerHandler>();
+  for (const route of routes) {
+    if (route.authorizer.kind !== 'request' || authorizers.has(route.authorizer.functionName)) continue;
+    const name = route.authorizer.functionName;
+    const handler = await loadFunctionHandler<RequestAuthorizerHandler>(projectRoot, name);
+    if (!handler) throw new Error(`${route.method} ${route.resource} names the authorizer ${name}, which is not a function of serverless.yml`);
+    authorizers.set(name, handler);
+  }
+  return authorizers;
 }
 
 /** A function's handler from serverless.yml (the same module that is deployed), or undefined when the project has no such function. */
@@ -668,19 +793,12 @@ class RequestRouter {
       phone: PhoneSimulator;
       staticRoot: string;
       log: (line: string) => void;
-      apiKey: string | undefined;
+      /** The authorizers and usage plans in front of the routes. */
+      gateway: LocalGateway;
+      /** The local OpenID provider (WAFERWATCH_AUTH=on), served under LOCAL_IDENTITY_PATH. */
+      identity: LocalIdentityProvider | undefined;
     },
   ) {}
-
-  /** True when no key is configured or the request carries it; compared in constant time. */
-  private hasApiKey(request: IncomingMessage): boolean {
-    const expected = this.options.apiKey;
-    if (expected === undefined) return true;
-    const sent = request.headers['x-api-key'];
-    if (typeof sent !== 'string') return false;
-    const digest = (value: string) => createHash('sha256').update(value).digest();
-    return timingSafeEqual(digest(sent), digest(expected));
-  }
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -703,14 +821,27 @@ class RequestRouter {
         return;
       }
       if (await this.options.phone.handle(request, response)) return;
+      if (pathname.startsWith(`${LOCAL_IDENTITY_PATH}/`) && this.options.identity && (await this.options.identity.handle(request, response))) return;
       const match = matchRoute(this.options.routes, method, pathname);
       if (match) {
-        if (!this.hasApiKey(request)) {
-          request.resume();
-          sendJson(response, 403, MISSING_API_KEY_RESPONSE, { 'x-amzn-ErrorType': 'ForbiddenException' });
+        const route = match.route as LoadedRoute;
+        const requestId = randomUUID();
+        // API Gateway's authorizer (and usage plan) decide before the function runs, from the headers alone.
+        const decision = await this.options.gateway.authorize({
+          method,
+          url: rawUrl,
+          headers: pairRawHeaders(request.rawHeaders),
+          sourceIp: normaliseIp(request.socket.remoteAddress),
+          requestId,
+          route,
+          pathParameters: match.pathParameters,
+        });
+        if (!decision.allowed) {
+          // Answered at once; whatever body the client is still sending is read and thrown away.
+          answerThenDrain(request, response, decision.status, decision.body, decision.headers);
           return;
         }
-        await this.invoke(request, response, match.route as LoadedRoute, match.pathParameters);
+        await this.invoke(request, response, route, match.pathParameters, { requestId, decision });
         return;
       }
       // Preflight for an API path: the handlers answer OPTIONS themselves (CORS for the allowed origins).
@@ -750,16 +881,26 @@ class RequestRouter {
     }
   }
 
-  /** The page's configuration: the API is this same origin, as the browser reached it, and the key when one is set. */
-  private pageConfig(request: IncomingMessage): { apiBaseUrl: string; apiKey: string | null; local: true } {
+  /**
+   * The page's configuration: the API is this same origin, as the browser reached it, and sign-in at the local OpenID
+   * provider (its issuer is the stack's URL, whichever name reached the page), or null with WAFERWATCH_AUTH=off.
+   */
+  private pageConfig(request: IncomingMessage): LocalPageConfig {
     const hostHeader = request.headers.host;
     // Same origin as the page whichever name reached it (localhost, 127.0.0.1, a tablet using the LAN address).
     const apiBaseUrl = hostHeader && /^[A-Za-z0-9.\-:[\]]+$/.test(hostHeader) ? `http://${hostHeader}` : this.options.url;
-    return { apiBaseUrl, apiKey: this.options.apiKey ?? null, local: true };
+    const identity = this.options.identity;
+    return { apiBaseUrl, auth: identity ? { authority: identity.issuer, clientId: identity.clientId, scope: PAGE_SCOPE } : null, local: true };
   }
 
-  private async invoke(request: IncomingMessage, response: ServerResponse, route: LoadedRoute, pathParameters: Record<string, string> | null): Promise<void> {
-    const requestId = randomUUID();
+  private async invoke(
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: LoadedRoute,
+    pathParameters: Record<string, string> | null,
+    gateway?: { requestId: string; decision: Extract<GatewayDecision, { allowed: true }> },
+  ): Promise<void> {
+    const requestId = gateway?.requestId ?? randomUUID();
     const gatewayHeaders = { 'x-amzn-RequestId': requestId };
     const read = await readRequestBody(request);
     if (read.tooLarge) {
@@ -792,6 +933,14 @@ class RequestRouter {
       { resource: route.resource, pathParameters },
       { binaryMediaTypes: this.options.binaryMediaTypes, stage: 'local', requestId },
     );
+    if (gateway) {
+      // What the authorizer established, where API Gateway puts it for the function (request-principal.ts reads it).
+      (event.requestContext as { authorizer: unknown }).authorizer = gateway.decision.authorizer;
+      if (gateway.decision.apiKey) {
+        event.requestContext.identity.apiKey = gateway.decision.apiKey.value;
+        event.requestContext.identity.apiKeyId = gateway.decision.apiKey.id ?? null;
+      }
+    }
     const context = createLambdaContext(route.functionName, requestId, INTEGRATION_TIMEOUT_MS);
 
     let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,6 @@
 // `npm run screenshot`: regenerate docs/local-stack.png — the upload page on a fresh local stack with the example station
-// registry, after a normal and an anomalous wafer: the line operator declined, the shift lead is on the call. Uses
-// Debian's Chromium; never downloads a browser.
+// registry, signed in as the seeded operator, after a normal and an anomalous wafer: the line operator declined, the
+// shift lead is on the call. Uses Debian's Chromium; never downloads a browser.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,16 @@ async function main(): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, reducedMotion: 'reduce' });
     await page.goto(stack.url);
     await page.locator('body[data-ready="true"]').waitFor();
+    // Signed in as the seeded operator, on the local OpenID provider's own page, as a person at the line would be.
+    if (stack.auth.mode === 'on') {
+      const operator = stack.auth.credentials.users.find((user) => user.group === 'operator');
+      if (!operator) throw new Error('The local stack seeded no operator.');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByLabel('Username').fill(operator.username);
+      await page.getByLabel('Password').fill(operator.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('body[data-signed-in="true"][data-ready="true"]').waitFor();
+    }
     await page.getByLabel('Station').fill('litho-3');
     await page.getByLabel('Station').dispatchEvent('change');
     await page.getByLabel('Choose wafer images').setInputFiles(IMAGES);

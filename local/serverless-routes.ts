@@ -14,7 +14,20 @@ export interface ServerlessRoute {
   modulePath: string;
   /** Name of the exported handler function (`handler`). */
   exportName: string;
+  /** Who API Gateway lets through to the function (the http event's `authorizer`). */
+  authorizer: RouteAuthorizer;
+  /** `private: true`: the method requires a usage key (an API key in a usage plan), as API Gateway meters it. */
+  private: boolean;
 }
+
+/**
+ * A route's authorizer, as the local gateway enforces it (local/gateway/authorizers.ts):
+ * - `request`: a Lambda REQUEST authorizer, serverless.yml's function `functionName` (`authorizer: {name, type: request}`);
+ * - `cognito`: a COGNITO_USER_POOLS authorizer (`type: COGNITO_USER_POOLS` with an `authorizerId` or a user pool `arn`):
+ *   the ID token in `Authorization`, verified against the local identity provider;
+ * - `none`: no authorizer; the local gateway refuses such a route 401 (every route of the API has one).
+ */
+export type RouteAuthorizer = { kind: 'none' } | { kind: 'cognito' } | { kind: 'request'; functionName: string };
 
 /** What the local stack needs from serverless.yml: the routes and the API's binary media types. */
 export interface ServerlessApi {
@@ -108,19 +121,46 @@ export function routesFromServerlessConfig(document: unknown, baseDir: string): 
       // Serverless also accepts the short form `http: GET inspections/{id}`.
       let method: unknown;
       let rawPath: unknown;
+      let authorizer: RouteAuthorizer = { kind: 'none' };
+      let isPrivate = false;
       if (typeof http === 'string') {
         [method, rawPath] = http.trim().split(/\s+/);
       } else if (isObject(http)) {
         method = http.method;
         rawPath = http.path;
+        isPrivate = http.private === true;
       }
       if (typeof method !== 'string' || typeof rawPath !== 'string') {
         throw new Error(`functions.${functionName}: an http event needs a path and a method`);
       }
-      routes.push({ functionName, method: method.toUpperCase(), resource: normaliseResource(rawPath), modulePath, exportName });
+      if (isObject(http) && http.authorizer !== undefined)
+        authorizer = readAuthorizer(http.authorizer, `functions.${functionName} ${method.toUpperCase()} ${rawPath}`);
+      routes.push({ functionName, method: method.toUpperCase(), resource: normaliseResource(rawPath), modulePath, exportName, authorizer, private: isPrivate });
     }
   }
   return { routes, binaryMediaTypes };
+}
+
+/**
+ * An http event's `authorizer`, in the forms the framework accepts for the two kinds the local gateway enforces. Any
+ * other kind (a TOKEN authorizer, AWS_IAM, a Lambda named only by ARN) stops the start, naming the route: the local
+ * stack would otherwise serve the route without what guards it deployed.
+ */
+export function readAuthorizer(value: unknown, where: string): RouteAuthorizer {
+  const unsupported = (what: string) =>
+    new Error(`${where}: the local stack enforces REQUEST and COGNITO_USER_POOLS authorizers only, not ${what} (serverless.yml)`);
+  if (typeof value === 'string') {
+    if (/^arn:[^:]+:cognito-idp:/.test(value)) return { kind: 'cognito' };
+    if (value.toUpperCase() === 'AWS_IAM') throw unsupported('AWS_IAM');
+    // The framework makes a function named by a plain string a TOKEN authorizer.
+    throw unsupported(`the TOKEN authorizer ${value}`);
+  }
+  if (!isObject(value)) throw unsupported(JSON.stringify(value));
+  const type = typeof value.type === 'string' ? value.type.toUpperCase() : undefined;
+  const arn = value.arn;
+  if (type === 'COGNITO_USER_POOLS' || (typeof arn === 'string' && /^arn:[^:]+:cognito-idp:/.test(arn))) return { kind: 'cognito' };
+  if (type === 'REQUEST' && typeof value.name === 'string' && value.name.length > 0 && arn === undefined) return { kind: 'request', functionName: value.name };
+  throw unsupported(type ? `type ${type}${typeof value.name === 'string' ? ` (${value.name})` : ''}` : `an authorizer without a type (a TOKEN authorizer)`);
 }
 
 /** Read serverless.yml from disk and return its HTTP routes and binary media types. */

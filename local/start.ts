@@ -4,7 +4,8 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLocalStack } from './local-stack';
+import { AUTH_SETTING, parseAuthMode } from './gateway/auth-mode';
+import { startLocalStack, type LocalStackAuth } from './local-stack';
 
 /**
  * Settings a developer may change from the shell, handed to the handlers (and the stack) as they are. Every variable
@@ -72,10 +73,16 @@ export const STACK_OWN_SETTINGS: Readonly<Record<string, string>> = {
   STATION_REGISTRY_TABLE: 'created and filled by the stack from STATIONS_FILE',
   ALERT_UNACKNOWLEDGED_TOPIC_ARN: "the SNS emulator's topic (GET /_local/notifications)",
   SNS_ENDPOINT: 'the SNS emulator',
+  AUTH_ISSUER: 'the local OpenID provider the stack mounts at /_local/identity (WAFERWATCH_AUTH=on)',
+  AUTH_CLIENT_ID: "the local OpenID provider's client for the page",
+  AUTH_JWKS_URI: "the local OpenID provider's keys (<issuer>/.well-known/jwks.json, where Cognito publishes them)",
+  CAMERA_KEY_TABLE: 'the dynalite table the stack creates and seeds with one key per station',
+  APIGATEWAY_ENDPOINT: 'the API Gateway emulator holding the camera keys and their usage plans',
+  PEOPLE_API_KEY_ID: 'never set locally: people are not metered by a usage plan on the local stack',
 };
 
 /** Read by this script (or by the stack from the environment) rather than handed to the handlers. */
-export const START_SETTINGS = ['PORT', 'HOST', 'WAFERWATCH_DATA_DIR', 'WAFERWATCH_API_KEY'] as const;
+export const START_SETTINGS = ['PORT', 'HOST', 'WAFERWATCH_DATA_DIR', 'WAFERWATCH_AUTH'] as const;
 
 function parsePort(text: string | undefined): number {
   if (text === undefined || text === '') return 3000;
@@ -97,8 +104,32 @@ export function passedThrough(environment: Record<string, string | undefined>): 
   return overrides;
 }
 
+/** WAFERWATCH_AUTH (`on` by default, or `off`); anything else stops here, naming the setting. */
+function parseAuth(text: string | undefined): string {
+  try {
+    return parseAuthMode(text);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
+}
+
+/** The lines `npm start` prints about sign-in: each seeded user with their password and group, and where the camera keys are. */
+export function signInLines(auth: LocalStackAuth): string[] {
+  if (auth.mode === 'off') {
+    return [`${AUTH_SETTING}=off: no sign-in, no camera keys; every API request acts as a signed-in operator, engineer and admin`];
+  }
+  const width = Math.max(...auth.credentials.users.map((user) => user.username.length));
+  return [
+    `sign-in on (${AUTH_SETTING}=on; off for scripts and demos): the page asks people to sign in at ${auth.issuer}`,
+    ...auth.credentials.users.map((user) => `  user ${user.username.padEnd(width)}  password ${user.password}  group ${user.groups.join(',')}`),
+    `camera keys (x-api-key) for ${auth.credentials.cameraKeys.map((key) => key.station).join(', ') || 'no station'}, and the users, in ${auth.credentialsFile}`,
+  ];
+}
+
 async function main(): Promise<void> {
   const stack = await startLocalStack({
+    auth: parseAuth(process.env.WAFERWATCH_AUTH),
     port: parsePort(process.env.PORT),
     host: process.env.HOST || '127.0.0.1',
     dataDir: process.env.WAFERWATCH_DATA_DIR || '.data',
@@ -140,6 +171,7 @@ async function main(): Promise<void> {
   console.log(
     `[local] detector: ${stack.env.DETECTOR} (${stack.env.DETECTOR === 'embedded' ? stack.env.EMBEDDED_MODEL_URI : 'Lookout for Vision emulator'}); S3 (s3rver) at ${stack.env.S3_ENDPOINT}, data in ${stack.dataDir}`,
   );
+  for (const line of signInLines(stack.auth)) console.log(`[local] ${line}`);
   console.log(`waferwatch is running at ${stack.url}  (Ctrl-C to stop)`);
 }
 

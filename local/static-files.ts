@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PAGE_VENDOR_FILES } from './page-vendor-files';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -63,11 +64,18 @@ export const LOCAL_PAGE_PATH = '/_local/page/';
 export const LOCAL_PAGE_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'phone', 'page');
 
 /**
- * The file a URL path names for the page on the local stack: under /_local/page/ from LOCAL_PAGE_ROOT, anything else
- * from the page folder (`staticRoot`, static-site/, which is all that deploy:site uploads).
+ * The file a URL path names for the page on the local stack: under /_local/page/ from LOCAL_PAGE_ROOT, the page's
+ * libraries from node_modules (PAGE_VENDOR_FILES, which deploy:site uploads beside the page), anything else from the
+ * page folder (`staticRoot`, static-site/).
  */
-export async function readPageFile(staticRoot: string, urlPath: string): Promise<StaticFile | undefined> {
+export async function readPageFile(
+  staticRoot: string,
+  urlPath: string,
+  vendorFiles: Readonly<Record<string, string>> = PAGE_VENDOR_FILES,
+): Promise<StaticFile | undefined> {
   if (urlPath.startsWith(LOCAL_PAGE_PATH)) return readStaticFile(LOCAL_PAGE_ROOT, urlPath.slice(LOCAL_PAGE_PATH.length - 1));
+  const vendorFile = Object.hasOwn(vendorFiles, urlPath.slice(1)) ? vendorFiles[urlPath.slice(1)] : undefined;
+  if (vendorFile !== undefined) return readStaticFile(path.dirname(vendorFile), `/${path.basename(vendorFile)}`);
   return readStaticFile(staticRoot, urlPath);
 }
 

@@ -1,7 +1,11 @@
-// The inspection API as the page uses it: config.json, the x-api-key header on every request, and answers read into
-// either the body or the error that describeError (messages.js) puts in words. Network failures answer status 0.
+// The inspection API as the page uses it: config.json, the signed-in person's ID token on every request
+// (`Authorization: Bearer …`; never a key), and answers read into either the body or the error that describeError
+// (messages.js) puts in words. Network failures answer status 0.
 
-/** @import { ApiError, InspectionView, PageConfig } from './types.js' */
+/** @import { ApiError, InspectionView, PageAuthConfig, PageConfig } from './types.js' */
+
+/** What the page asks the provider for, unless config.json says otherwise: the scopes the user pool client allows. */
+const DEFAULT_SCOPE = 'openid email profile';
 
 /**
  * An answer of the API: the body when it is what was asked for, else what went wrong.
@@ -11,7 +15,8 @@
  */
 
 /**
- * Read config.json beside the page; throws, in words, when it is missing or has no API address.
+ * Read config.json beside the page; throws, in words, when it is missing or has no API address, or names a sign-in
+ * without its authority and client.
  * @returns {Promise<PageConfig>}
  */
 export async function loadConfig() {
@@ -21,18 +26,52 @@ export async function loadConfig() {
   if (typeof loaded?.apiBaseUrl !== 'string' || loaded.apiBaseUrl.length === 0) throw new Error('config.json has no apiBaseUrl');
   return {
     apiBaseUrl: loaded.apiBaseUrl.replace(/\/+$/, ''),
-    apiKey: typeof loaded.apiKey === 'string' && loaded.apiKey.length > 0 ? loaded.apiKey : null,
+    auth: readAuth(loaded.auth),
     local: loaded.local === true,
   };
 }
 
 /**
- * The API calls the page makes, with the address and key from config.json.
- * @param {PageConfig} config
+ * config.json's `auth`: null when the API asks nobody to sign in (the local stack with WAFERWATCH_AUTH=off).
+ * @param {unknown} value
+ * @returns {PageAuthConfig | null}
  */
-export function createApiClient(config) {
-  /** @type {Record<string, string>} */
-  const headers = config.apiKey ? { 'x-api-key': config.apiKey } : {};
+function readAuth(value) {
+  if (value === null || value === undefined) return null;
+  const auth = asObject(value);
+  const text = (/** @type {unknown} */ field) => (typeof field === 'string' && field.length > 0 ? field : undefined);
+  const authority = text(auth?.authority);
+  const clientId = text(auth?.clientId);
+  if (!auth || !authority || !clientId) throw new Error('config.json has an auth without authority and clientId');
+  const signOutUrl = text(auth.signOutUrl);
+  return { authority: authority.replace(/\/+$/, ''), clientId, scope: text(auth.scope) ?? DEFAULT_SCOPE, ...(signOutUrl ? { signOutUrl } : {}) };
+}
+
+/**
+ * Who the page calls the API as: the headers that say it, and what to do when the API answers that nobody is signed in
+ * (401: the ID token expired, or the person was signed out elsewhere).
+ * @typedef {{ headers(): Record<string, string>, unauthenticated(): void }} ApiCaller
+ */
+
+/** Nobody to name: the API needs no sign-in (WAFERWATCH_AUTH=off on the local stack). */
+const ANONYMOUS = { headers: () => ({}), unauthenticated: () => {} };
+
+/**
+ * The API calls the page makes, at the address of config.json, as `caller`.
+ * @param {PageConfig} config
+ * @param {ApiCaller} [caller]
+ */
+export function createApiClient(config, caller = ANONYMOUS) {
+  /**
+   * An answer, and the caller told when it says nobody is signed in.
+   * @template T
+   * @param {ApiAnswer<T>} answer
+   * @returns {ApiAnswer<T>}
+   */
+  const noticed = (answer) => {
+    if (!answer.ok && answer.status === 401) caller.unauthenticated();
+    return answer;
+  };
 
   /**
    * The address of one inspection's record (also the href of its links).
@@ -43,7 +82,7 @@ export function createApiClient(config) {
   }
 
   /**
-   * GET a JSON body with the key; `pick` takes what was asked for out of it (undefined when the body is not that).
+   * GET a JSON body as the caller; `pick` takes what was asked for out of it (undefined when the body is not that).
    * @template T
    * @param {string} url
    * @param {(body: Record<string, unknown>) => T | undefined} pick
@@ -51,8 +90,8 @@ export function createApiClient(config) {
    */
   async function getJson(url, pick) {
     try {
-      const response = await fetch(url, { headers, cache: 'no-store' });
-      return readAnswer(response.status, await response.text(), response.headers.get('Retry-After'), pick);
+      const response = await fetch(url, { headers: caller.headers(), cache: 'no-store' });
+      return noticed(readAnswer(response.status, await response.text(), response.headers.get('Retry-After'), pick));
     } catch {
       return { ok: false, status: 0, error: undefined, retryAfter: null };
     }
@@ -90,14 +129,14 @@ export function createApiClient(config) {
         const request = new XMLHttpRequest();
         request.open('POST', `${config.apiBaseUrl}/inspections${stationId ? `?station=${encodeURIComponent(stationId)}` : ''}`);
         request.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
-        for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
+        for (const [name, value] of Object.entries(caller.headers())) request.setRequestHeader(name, value);
         request.responseType = 'text';
         request.upload.addEventListener('progress', (event) => {
           if (event.lengthComputable) progress.onProgress(Math.round((event.loaded / event.total) * 100));
         });
         request.upload.addEventListener('load', () => progress.onSent());
         request.addEventListener('load', () =>
-          resolve(readAnswer(request.status, request.responseText, request.getResponseHeader('Retry-After'), asInspection)),
+          resolve(noticed(readAnswer(request.status, request.responseText, request.getResponseHeader('Retry-After'), asInspection))),
         );
         for (const type of ['error', 'timeout', 'abort']) {
           request.addEventListener(type, () => resolve({ ok: false, status: 0, error: undefined, retryAfter: null }));

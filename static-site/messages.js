@@ -30,7 +30,8 @@ export function describeError(error, status, retryAfter) {
     if (message) return message;
   }
   if (status === 0) return 'The server could not be reached. Check the network connection and try again.';
-  if (status === 403) return 'The API refused the request: the API key is missing or wrong. Check config.json.';
+  if (status === 401) return 'You are not signed in, or your sign-in has expired. Sign in again.';
+  if (status === 403) return 'The API refused the request: your account may not do this. Ask an administrator for the right group.';
   if (status === 413) return 'This upload is larger than the API accepts. Export the image smaller and try again.';
   if (status === 429) return 'Too many uploads at once. Wait a moment and try again.';
   if (status === 502 || status === 504) return 'The server did not answer in time. Try again.';
@@ -47,6 +48,16 @@ export function describeError(error, status, retryAfter) {
  */
 function describeErrorCode(code, error, retryAfter) {
   switch (code) {
+    case 'UNAUTHENTICATED':
+      return 'You are not signed in, or your sign-in has expired. Sign in again.';
+    case 'FORBIDDEN':
+      return 'Your account may not do this. Ask an administrator for the right group.';
+    case 'STATION_NOT_PERMITTED':
+      return error.stationId ? `This key may not send images for station ${error.stationId}.` : 'This key may not send images for that station.';
+    case 'THROTTLED':
+      return 'Too many requests at once. Wait a moment and try again.';
+    case 'QUOTA_EXCEEDED':
+      return "Today's allowance of requests is used up. Try again tomorrow, or ask an administrator to raise it.";
     case 'MALFORMED_REQUEST':
       return 'The upload could not be read by the server. Choose the image again and retry.';
     case 'IMAGE_TOO_LARGE':

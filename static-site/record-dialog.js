@@ -1,5 +1,5 @@
-// Record links keep their URL (copy link still works) but open in a dialog: the API wants the x-api-key header,
-// which a plain navigation cannot carry.
+// Record links keep their URL (copy link still works) but open in a dialog: the API wants the signed-in person's token
+// in the Authorization header, which a plain navigation cannot carry.
 import { describeError } from './messages.js';
 
 /** @import { ApiClient } from './api-client.js' */

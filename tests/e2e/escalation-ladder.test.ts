@@ -46,7 +46,14 @@ describe('escalation ladder on the upload page', () => {
       port: 0,
       dataDir: path.join(folder, '.data'),
       // An unacknowledged ladder is logged as an error by design; the assertions say what matters.
-      env: { POWERTOOLS_LOG_LEVEL: 'SILENT', STATIONS_FILE: stationsFile, ACK_TIMEOUT_SECONDS: '6', ESCALATION_LOOPS: '1', STATION_CALL_COOLDOWN_SECONDS: '0' },
+      env: {
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        STATIONS_FILE: stationsFile,
+        ACK_TIMEOUT_SECONDS: '6',
+        ESCALATION_LOOPS: '1',
+        STATION_CALL_COOLDOWN_SECONDS: '0',
+        WAFERWATCH_AUTH: 'off',
+      },
     });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1180, height: 900 } });

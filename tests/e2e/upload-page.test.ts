@@ -27,7 +27,8 @@ describe('upload page on the local stack', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-e2e-'));
-    stack = await startLocalStack({ port: 0, dataDir, env: { POWERTOOLS_LOG_LEVEL: 'WARN' } });
+    // Sign-in off: this is the page at work (sign-in.test.ts signs in and out).
+    stack = await startLocalStack({ port: 0, dataDir, env: { POWERTOOLS_LOG_LEVEL: 'WARN', WAFERWATCH_AUTH: 'off' } });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1180, height: 820 } });
     // Any script error or Content-Security-Policy violation on the page fails the test below.
@@ -207,11 +208,11 @@ describe('upload page on the local stack', () => {
   });
 
   it('with the deployed config.json (local: false) shows no phones and asks for nothing under /_local/', async () => {
-    // Prepare: the same page, configured as deploy:site configures it
+    // Prepare: the same page, configured as deploy:site configures it (no `local`), less its sign-in (this stack asks none)
     const deployed = await browser.newPage({ viewport: { width: 1180, height: 820 } });
     const requested: string[] = [];
     deployed.on('request', (request) => requested.push(new URL(request.url()).pathname));
-    await deployed.route('**/config.json', (route) => route.fulfill({ json: { apiBaseUrl: stack.url, apiKey: null, local: false } }));
+    await deployed.route('**/config.json', (route) => route.fulfill({ json: { apiBaseUrl: stack.url, auth: null } }));
 
     try {
       // Act

@@ -158,7 +158,7 @@ describe('local stack as API Gateway', () => {
       port: 0,
       projectRoot,
       dataDir: path.join(projectRoot, '.data'),
-      env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN', RING_TIMEOUT_SECONDS: '1' },
+      env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN', RING_TIMEOUT_SECONDS: '1', WAFERWATCH_AUTH: 'off' },
       log: (line) => logLines.push(line),
     });
   });
@@ -358,7 +358,7 @@ describe('local stack as API Gateway', () => {
     expect(index.status).toBe(200);
     expect(index.body.toString('utf8')).toContain('<title>probe</title>');
     expect(index.headers['content-security-policy']).toContain("default-src 'self'");
-    expect(JSON.parse(config.body.toString('utf8'))).toEqual({ apiBaseUrl: stack.url, apiKey: null, local: true });
+    expect(JSON.parse(config.body.toString('utf8'))).toEqual({ apiBaseUrl: stack.url, auth: null, local: true });
     // The API is the page's own origin, whichever name reached it (a tablet may use the machine's address).
     expect(JSON.parse(configByAddress.body.toString('utf8')).apiBaseUrl).toBe(`http://127.0.0.1:${port}`);
     expect(JSON.parse(configBadHost.body.toString('utf8')).apiBaseUrl).toBe(stack.url);
@@ -456,8 +456,8 @@ describe('local stack as API Gateway', () => {
 
   it("refuses a second stack in the same process, whose handlers would share the first one's configuration", async () => {
     // Act + Assess
-    await expect(startLocalStack({ port: 0, projectRoot, dataDir: path.join(projectRoot, '.data2'), env: { DETECTOR: 'lookoutvision' } })).rejects.toThrow(
-      /already started in this process/,
-    );
+    await expect(
+      startLocalStack({ port: 0, projectRoot, dataDir: path.join(projectRoot, '.data2'), env: { DETECTOR: 'lookoutvision', WAFERWATCH_AUTH: 'off' } }),
+    ).rejects.toThrow(/already started in this process/);
   });
 });

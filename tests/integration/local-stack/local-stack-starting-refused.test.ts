@@ -33,7 +33,7 @@ describe('requests sent while the local stack is starting, answered without it',
       port: 0,
       projectRoot,
       dataDir: path.join(projectRoot, '.data-failed'),
-      env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN', STATIONS_FILE: stationsFile },
+      env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN', STATIONS_FILE: stationsFile, WAFERWATCH_AUTH: 'off' },
       onListening: (url) => {
         early = send(`${url}/things/1`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: Buffer.alloc(64 * 1024, 1) });
       },
@@ -58,7 +58,7 @@ describe('requests sent while the local stack is starting, answered without it',
       port: 0,
       projectRoot,
       dataDir: path.join(projectRoot, '.data'),
-      env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN' },
+      env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN', WAFERWATCH_AUTH: 'off' },
       startingRequestWaitMs: 300,
       onListening: (url) => {
         early = send(`${url}/things`, { method: 'GET' });

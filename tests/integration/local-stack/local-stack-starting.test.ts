@@ -22,7 +22,7 @@ describe('requests sent while the local stack is starting', () => {
       port: 0,
       projectRoot,
       dataDir: path.join(projectRoot, '.data'),
-      env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN', ALERT_MAX_ATTEMPTS: '7' },
+      env: { DETECTOR: 'lookoutvision', POWERTOOLS_LOG_LEVEL: 'WARN', ALERT_MAX_ATTEMPTS: '7', WAFERWATCH_AUTH: 'off' },
       log: (line) => logLines.push(line),
       onListening: (url) => {
         early = Promise.all([
@@ -52,7 +52,7 @@ describe('requests sent while the local stack is starting', () => {
     }
     expect(page.status).toBe(200);
     expect(page.body.toString('utf8')).toContain('<title>starting probe</title>');
-    expect(JSON.parse(config.body.toString('utf8'))).toEqual({ apiBaseUrl: stack.url, apiKey: null, local: true });
+    expect(JSON.parse(config.body.toString('utf8'))).toEqual({ apiBaseUrl: stack.url, auth: null, local: true });
     expect(upload.status).toBe(200);
     expect(JSON.parse(upload.body.toString('utf8'))).toEqual({
       path: '/things/7',

@@ -37,7 +37,11 @@ describe('local stack with a STATIONS_FILE', () => {
   });
 
   const start = (stationsFile: string, extra: Record<string, string> = {}) =>
-    startLocalStack({ port: 0, dataDir: path.join(folder, '.data'), env: { POWERTOOLS_LOG_LEVEL: 'WARN', STATIONS_FILE: stationsFile, ...extra } });
+    startLocalStack({
+      port: 0,
+      dataDir: path.join(folder, '.data'),
+      env: { POWERTOOLS_LOG_LEVEL: 'WARN', STATIONS_FILE: stationsFile, WAFERWATCH_AUTH: 'off', ...extra },
+    });
 
   it('refuses to start when the file does not exist, naming where a relative path was looked for', async () => {
     // Act + Assess

@@ -6,7 +6,8 @@ import { startNpmStart, type NpmStartProcess } from '../../helpers/npm-start-pro
 
 // The issue's "the stack restarted mid-ladder → the ladder continues", with the real npm start: level 1 rings, the
 // whole stack is stopped and started again on the same data folder, and level 2 rings when the acknowledgement timeout
-// (a delayed message on the alert queue, kept under .data/sqs) falls due.
+// (a delayed message on the alert queue, kept under .data/sqs) falls due. The camera of litho-3 sends the wafer and
+// reads the record back with its seeded key (dev-credentials.json), which the restart keeps too.
 
 const PROJECT_ROOT = path.resolve(__dirname, '../../..');
 const STATIONS = {
@@ -69,10 +70,14 @@ describe('npm start restarted in the middle of a ladder', () => {
   it('rings level 2 after the restart, at the timer level 1 set before it', async () => {
     // Prepare: an anomalous wafer on litho-3; level 1 rings
     stack = await startNpmStart(env);
+    const credentials = JSON.parse(await readFile(path.join(env.WAFERWATCH_DATA_DIR as string, 'dev-credentials.json'), 'utf8')) as {
+      cameraKeys: Array<{ apiKey: string; station: string }>;
+    };
+    const camera = { 'x-api-key': credentials.cameraKeys.find((key) => key.station === 'litho-3')!.apiKey };
     const scratch = await readFile(path.join(PROJECT_ROOT, 'samples/wafer-photos/anomalous/scratch.jpg'));
     const uploaded = await fetch(`${stack.url}/inspections`, {
       method: 'POST',
-      headers: { 'Content-Type': 'image/jpeg', 'X-Station-Id': 'litho-3' },
+      headers: { 'Content-Type': 'image/jpeg', 'X-Station-Id': 'litho-3', ...camera },
       body: scratch,
     });
     const inspection = (await uploaded.json()) as { inspectionId: string; status: string };
@@ -82,7 +87,7 @@ describe('npm start restarted in the middle of a ladder', () => {
       20_000,
     );
     const readAlert = async () =>
-      ((await (await fetch(`${stack!.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: { status: string } }).alert.status;
+      ((await (await fetch(`${stack!.url}/inspections/${inspection.inspectionId}`, { headers: camera })).json()) as { alert: { status: string } }).alert.status;
     await eventually(readAlert, (status) => status === 'ringing', 20_000);
     // placeCall puts the timer on the queue right after writing ringing: stop once it is there (in the queue file the
     // emulator keeps). A stop in the middle of a delivery would leave its message in flight for the queue's
@@ -105,7 +110,8 @@ describe('npm start restarted in the middle of a ladder', () => {
     );
     // The call starts a moment before place-call writes it on the record.
     type Alert = { status: string; level?: number; attempts?: Array<{ contactName: string }> };
-    const readRecord = async () => (await (await fetch(`${stack!.url}/inspections/${inspection.inspectionId}`)).json()) as { alert: Alert };
+    const readRecord = async () =>
+      (await (await fetch(`${stack!.url}/inspections/${inspection.inspectionId}`, { headers: camera })).json()) as { alert: Alert };
     const record = await eventually(readRecord, (read) => read.alert.level === 2, 10_000);
 
     // Assess

@@ -63,7 +63,8 @@ describe('npm start', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-npm-start-'));
-    started = await startNpmStart({ WAFERWATCH_DATA_DIR: dataDir });
+    // Sign-in off: the requests below are a script's, without credentials (npm-start-sign-in.test.ts has sign-in on).
+    started = await startNpmStart({ WAFERWATCH_DATA_DIR: dataDir, WAFERWATCH_AUTH: 'off' });
     ({ child, url } = started);
   }, 60_000);
 
@@ -104,7 +105,7 @@ describe('npm start', () => {
     // Assess
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script type="module" src="app.js"></script>');
-    expect(config).toEqual({ apiBaseUrl: expect.stringMatching(/^http:\/\/(localhost|127\.0\.0\.1):\d+$/), apiKey: null, local: true });
+    expect(config).toEqual({ apiBaseUrl: expect.stringMatching(/^http:\/\/(localhost|127\.0\.0\.1):\d+$/), auth: null, local: true });
   });
 
   it('stops cleanly on SIGTERM: the stack closes its servers, frees the port and no process is left behind', async () => {

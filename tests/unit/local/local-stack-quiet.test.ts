@@ -14,7 +14,7 @@ describe('the local stack prints no EMF metrics', () => {
     // The suite disables EMF for every test (vitest.config.ts); unset here, so only the local stack's own setting counts.
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
     dataDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-quiet-'));
-    stack = await startLocalStack({ port: 0, dataDir, env: { POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+    stack = await startLocalStack({ port: 0, dataDir, env: { POWERTOOLS_LOG_LEVEL: 'SILENT', WAFERWATCH_AUTH: 'off' } });
   });
   afterAll(async () => {
     await stack?.close();

@@ -15,6 +15,9 @@ const API_CODES = [
   'INSPECTION_NOT_FOUND',
   'ROUTE_NOT_FOUND',
   'ORIGIN_NOT_ALLOWED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'STATION_NOT_PERMITTED',
   'DETECTOR_UNAVAILABLE',
   'ALERT_QUEUE_UNAVAILABLE',
   'INTERNAL_ERROR',
@@ -26,7 +29,7 @@ describe('describeError', () => {
     const fallback = describeError({ code: 'SOMETHING_NEW', message: 'x' }, 418, null);
 
     // Act
-    const messages = [...API_CODES, 'STORAGE_UNAVAILABLE', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_STATION'].map((code) =>
+    const messages = [...API_CODES, 'STORAGE_UNAVAILABLE', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_STATION', 'THROTTLED', 'QUOTA_EXCEEDED'].map((code) =>
       describeError({ code, message: 'server text' }, 400, null),
     );
 
@@ -51,10 +54,12 @@ describe('describeError', () => {
     expect(unknownStation).toBe('Station litho-9 is not registered here. Check the station name and try again.');
   });
 
-  it('explains answers that are not ours: no connection, a missing API key, throttling, gateway timeouts', () => {
+  it('explains answers that are not ours: no connection, no sign-in, no right, throttling, gateway timeouts', () => {
     // Act + Assess
     expect(describeError(undefined, 0, null)).toMatch(/could not be reached/);
-    expect(describeError(undefined, 403, null)).toMatch(/API key/);
+    expect(describeError(undefined, 401, null)).toMatch(/Sign in again/);
+    expect(describeError(undefined, 403, null)).toMatch(/may not do this/);
+    expect(describeError(undefined, 403, null)).not.toMatch(/API key/);
     expect(describeError(undefined, 429, null)).toMatch(/Too many uploads/);
     expect(describeError(undefined, 504, null)).toMatch(/did not answer in time/);
   });

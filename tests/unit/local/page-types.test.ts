@@ -3,7 +3,9 @@ import type { AlertOutcome, CallAttemptOutcome, InspectionRecord, InspectionStat
 import type { LocalCallView } from '../../../local/local-services';
 import type { CallEnd, LocalCall, PhoneSession } from '../../../local/phone/page/types';
 import type { PhoneSessionView } from '../../../local/phone/phone-simulator';
-import type { AlertView, CallOutcome, InspectionStatus, InspectionView, LadderAttempt } from '../../../static-site/types';
+import type { AlertView, CallOutcome, InspectionStatus, InspectionView, LadderAttempt, PageAuthConfig, PageConfig } from '../../../static-site/types';
+import type { DeployedPageConfig } from '../../../deploy/deploy-site';
+import type { LocalPageConfig } from '../../../local/local-stack';
 
 // The page is plain JavaScript checked against its own small declarations (static-site/types.d.ts,
 // local/phone/page/types.d.ts) so it does not depend on where functions/ keeps its types. These checks run in
@@ -38,5 +40,13 @@ describe('the simulated phones read what the local stack answers', () => {
     expectTypeOf<PhoneSessionView>().toExtend<PhoneSession>();
     expectTypeOf<Exclude<keyof LocalCall, keyof LocalCallView>>().toBeNever();
     expectTypeOf<Exclude<keyof PhoneSession, keyof PhoneSessionView>>().toBeNever();
+  });
+});
+
+describe('the page reads the config.json it is given', () => {
+  it("takes the local stack's and deploy:site's, sign-in and all", () => {
+    expectTypeOf<LocalPageConfig>().toExtend<PageConfig>();
+    expectTypeOf<DeployedPageConfig['auth']>().toExtend<PageAuthConfig>();
+    expectTypeOf<DeployedPageConfig['apiBaseUrl']>().toEqualTypeOf<PageConfig['apiBaseUrl']>();
   });
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { matchRoute, parseServerlessYaml, readServerlessApi, routesFromServerlessConfig } from '../../../local/serverless-routes';
+import { matchRoute, parseServerlessYaml, readAuthorizer, readServerlessApi, routesFromServerlessConfig } from '../../../local/serverless-routes';
 
 const BASE_DIR = '/srv/app';
 
@@ -20,13 +20,17 @@ functions:
   inspectImage:
     handler: functions/handlers/inspect-image.handler
     events:
-      - http: { path: /inspections, method: post }
+      - http: { path: /inspections, method: post, private: true, authorizer: { name: authorizeRequest, type: request, resultTtlInSeconds: 0 } }
   getInspection:
     handler: functions/handlers/get-inspection.handler
     events:
       - http:
           path: inspections/{id}
           method: GET
+          private: false
+          authorizer:
+            type: COGNITO_USER_POOLS
+            authorizerId: !Ref CognitoAuthorizer
   shortForm:
     handler: functions/nested/short-form.main
     events:
@@ -54,6 +58,8 @@ describe('routesFromServerlessConfig', () => {
         resource: '/inspections',
         modulePath: path.resolve(BASE_DIR, 'functions/handlers/inspect-image.ts'),
         exportName: 'handler',
+        authorizer: { kind: 'request', functionName: 'authorizeRequest' },
+        private: true,
       },
       {
         functionName: 'getInspection',
@@ -61,6 +67,8 @@ describe('routesFromServerlessConfig', () => {
         resource: '/inspections/{id}',
         modulePath: path.resolve(BASE_DIR, 'functions/handlers/get-inspection.ts'),
         exportName: 'handler',
+        authorizer: { kind: 'cognito' },
+        private: false,
       },
       {
         functionName: 'shortForm',
@@ -68,6 +76,8 @@ describe('routesFromServerlessConfig', () => {
         resource: '/status',
         modulePath: path.resolve(BASE_DIR, 'functions/nested/short-form.ts'),
         exportName: 'main',
+        authorizer: { kind: 'none' },
+        private: false,
       },
     ]);
     expect(document).toMatchObject({ provider: { environment: { IMAGE_BUCKET: { '!Ref': 'ImageBucket' }, QUEUE_ARN: { '!GetAtt': ['AlertQueue', 'Arn'] } } } });
@@ -82,14 +92,41 @@ describe('routesFromServerlessConfig', () => {
   });
 });
 
+describe('readAuthorizer', () => {
+  it('reads the REQUEST and COGNITO_USER_POOLS authorizers in the forms the framework accepts', () => {
+    // Act + Assess
+    expect(readAuthorizer({ name: 'authorizeRequest', type: 'request' }, 'here')).toEqual({ kind: 'request', functionName: 'authorizeRequest' });
+    expect(readAuthorizer({ type: 'COGNITO_USER_POOLS', authorizerId: { '!Ref': 'CognitoAuthorizer' } }, 'here')).toEqual({ kind: 'cognito' });
+    expect(readAuthorizer({ name: 'pool', arn: 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Ab' }, 'here')).toEqual({ kind: 'cognito' });
+    expect(readAuthorizer('arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Ab', 'here')).toEqual({ kind: 'cognito' });
+  });
+
+  it('stops the start, naming the route, on an authorizer the local gateway would not enforce', () => {
+    // Act + Assess
+    expect(() => readAuthorizer('authorizeToken', 'functions.x GET /y')).toThrow(/^functions\.x GET \/y: .*not the TOKEN authorizer authorizeToken/);
+    expect(() => readAuthorizer({ name: 'authorizeToken' }, 'here')).toThrow(/TOKEN/);
+    expect(() => readAuthorizer({ type: 'aws_iam' }, 'here')).toThrow(/AWS_IAM/);
+    expect(() => readAuthorizer({ type: 'request', arn: 'arn:aws:lambda:eu-west-1:1:function:elsewhere' }, 'here')).toThrow(/REQUEST/);
+  });
+});
+
 describe('readServerlessApi', () => {
-  it('reads the project serverless.yml so the local stack serves the deployed routes', async () => {
+  it('reads the project serverless.yml so the local stack serves the deployed routes, each behind its authorizer', async () => {
     // Act
     const api = await readServerlessApi(path.resolve('serverless.yml'));
 
     // Assess
-    const routeKeys = api.routes.map((route) => `${route.method} ${route.resource}`);
-    expect(routeKeys).toEqual(expect.arrayContaining(['POST /inspections', 'GET /inspections/{id}', 'GET /inspections']));
+    const routes = Object.fromEntries(
+      api.routes.map((route) => [`${route.method} ${route.resource}`, { authorizer: route.authorizer.kind, private: route.private }]),
+    );
+    expect(routes).toMatchObject({
+      'POST /inspections': { authorizer: 'request', private: true },
+      'POST /uploads': { authorizer: 'request', private: true },
+      'GET /inspections/{id}': { authorizer: 'request', private: true },
+      'GET /inspections': { authorizer: 'cognito', private: false },
+      'GET /stations': { authorizer: 'cognito', private: false },
+    });
+    expect(api.routes.filter((route) => route.authorizer.kind === 'none')).toEqual([]);
     expect(api.binaryMediaTypes).toContain('image/*');
   });
 });

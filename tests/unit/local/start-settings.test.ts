@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { variablesOf } from '../../../functions/config/environment';
+import { AUTHORIZE_REQUEST_CONFIG } from '../../../functions/wiring/authorize-request';
 import { CONTACT_EVENTS_CONFIG } from '../../../functions/wiring/contact-events';
 import { CREATE_UPLOAD_CONFIG } from '../../../functions/wiring/create-upload';
 import { GET_INSPECTION_CONFIG } from '../../../functions/wiring/get-inspection';
 import { INSPECT_IMAGE_CONFIG } from '../../../functions/wiring/inspect-image';
 import { LIST_INSPECTIONS_CONFIG } from '../../../functions/wiring/list-inspections';
+import { LIST_STATIONS_CONFIG } from '../../../functions/wiring/list-stations';
 import { PLACE_CALL_CONFIG } from '../../../functions/wiring/place-call';
 import { PROCESS_CAMERA_UPLOAD_CONFIG } from '../../../functions/wiring/process-camera-upload';
 import { RECORD_DECISION_CONFIG } from '../../../functions/wiring/record-decision';
@@ -41,11 +43,13 @@ function configVariables(): string[] {
     ...INSPECT_IMAGE_CONFIG,
     ...GET_INSPECTION_CONFIG,
     ...LIST_INSPECTIONS_CONFIG,
+    ...LIST_STATIONS_CONFIG,
     ...CREATE_UPLOAD_CONFIG,
     ...PROCESS_CAMERA_UPLOAD_CONFIG,
     ...PLACE_CALL_CONFIG,
     ...RECORD_DECISION_CONFIG,
     ...CONTACT_EVENTS_CONFIG,
+    ...AUTHORIZE_REQUEST_CONFIG,
   ]);
 }
 
@@ -135,5 +139,19 @@ describe("npm start's settings: passed through, or the stack's own", () => {
 
     // Assess
     expect(handed).toEqual({ ALLOWED_ORIGINS: 'http://localhost:5173', CAMERA_MAX_IMAGE_BYTES: '1000000' });
+  });
+
+  it('takes WAFERWATCH_AUTH from the shell for the stack itself, never the token issuer or the key table, and README says what it does', () => {
+    // Prepare
+    const readme = read('README.md');
+
+    // Assess
+    expect(start.has('WAFERWATCH_AUTH')).toBe(true);
+    expect(start.has('WAFERWATCH_API_KEY')).toBe(false);
+    for (const name of ['AUTH_ISSUER', 'AUTH_CLIENT_ID', 'AUTH_JWKS_URI', 'CAMERA_KEY_TABLE', 'PEOPLE_API_KEY_ID']) expect(own.has(name), name).toBe(true);
+    expect(passedThrough({ WAFERWATCH_AUTH: 'off', AUTH_ISSUER: 'https://elsewhere.example' })).toEqual({});
+    expect(readme).toContain('`WAFERWATCH_AUTH=off`');
+    expect(readme).toMatch(/deployed API has no such switch/);
+    expect(readme).not.toContain('WAFERWATCH_API_KEY');
   });
 });

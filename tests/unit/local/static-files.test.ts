@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAGE_VENDOR_FILES } from '../../../local/page-vendor-files';
 import { LOCAL_PAGE_ROOT, pageContentSecurityPolicy, readPageFile, readStaticFile } from '../../../local/static-files';
 
 describe('readStaticFile', () => {
@@ -85,6 +86,28 @@ describe('readPageFile', () => {
     );
 
     // Assess
+    expect(attempts).toEqual(attempts.map(() => undefined));
+  });
+
+  it("serves the page's libraries from node_modules at their page paths (PAGE_VENDOR_FILES), and nothing else of node_modules", async () => {
+    // Act
+    const library = await readPageFile('/nonexistent-page-folder', '/vendor/oidc-client-ts.min.js');
+    const attempts = await Promise.all(
+      [
+        '/vendor/',
+        '/vendor/oidc-client-ts.min.js.map',
+        '/vendor/../package.json',
+        '/node_modules/oidc-client-ts/package.json',
+        '/vendor/OIDC-client-ts.min.js',
+      ].map((url) => readPageFile('/nonexistent-page-folder', url)),
+    );
+
+    // Assess
+    expect(Object.keys(PAGE_VENDOR_FILES)).toEqual(['vendor/oidc-client-ts.min.js']);
+    expect(PAGE_VENDOR_FILES['vendor/oidc-client-ts.min.js']).toMatch(/node_modules\/oidc-client-ts\/dist\/browser\/oidc-client-ts\.min\.js$/);
+    expect(library?.contentType).toBe('text/javascript; charset=utf-8');
+    // The browser build: a classic script defining the global `oidc` (static-site/sign-in.js loads it).
+    expect(library?.body.toString('utf8')).toMatch(/^"use strict";var oidc=/);
     expect(attempts).toEqual(attempts.map(() => undefined));
   });
 });
