@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createLookoutVisionClient, createSageMakerRuntimeClient } from '../../adapters/aws-clients';
 import { loadEmbeddedDetector } from '../../adapters/embedded-detector';
 import { readModelBytes } from '../../adapters/embedded-detector/model-source';
+import { loadOnnxDetector, type OnnxDetector } from '../../adapters/onnx';
 import { LookoutVisionDetector } from '../../adapters/lookout/lookout-vision-detector';
 import { SageMakerDetector } from '../../adapters/sagemaker/sagemaker-detector';
 import { timedDetector, traced, type Observability } from '../../adapters/observability/observability';
@@ -45,6 +46,7 @@ async function loadDetector(config: DetectorConfig, s3: S3Client): Promise<Detec
     });
   }
   if (config.DETECTOR === 'sagemaker') return createSageMakerDetector(config);
+  if (config.DETECTOR === 'onnx') return readOnnxDetector(config, s3);
   return loadEmbeddedDetector(await readModelBytes(config.EMBEDDED_MODEL_URI, s3));
 }
 
@@ -58,5 +60,26 @@ export function createSageMakerDetector(config: SageMakerDetectorConfig): SageMa
     client: traced(createSageMakerRuntimeClient({ region: config.AWS_REGION, endpoint: config.SAGEMAKER_RUNTIME_ENDPOINT })),
     endpointName: config.SAGEMAKER_ENDPOINT_NAME,
     ...(config.SAGEMAKER_CONTENT_TYPE ? { contentType: config.SAGEMAKER_CONTENT_TYPE } : {}),
+  });
+}
+
+/** The ONNX settings a detector is built from (a station's own, later, or the function's). */
+export type OnnxDetectorConfig = Pick<
+  DetectorConfig,
+  'ONNX_MODEL_URI' | 'ONNX_MODEL_SHA256' | 'ONNX_THRESHOLD' | 'ONNX_INPUT_SIZE' | 'ONNX_INPUT_NORMALIZATION'
+>;
+
+/**
+ * The detector that runs the anomalib-exported ONNX model ONNX_MODEL_URI names (a file, or s3:// read with `s3`),
+ * refused when its bytes do not match ONNX_MODEL_SHA256 or it lacks anomalib's inputs and outputs. Call once per model.
+ */
+export async function readOnnxDetector(config: OnnxDetectorConfig, s3: S3Client): Promise<OnnxDetector> {
+  if (!config.ONNX_MODEL_URI) throw new Error('ONNX_MODEL_URI is required for the ONNX detector');
+  return loadOnnxDetector(await readModelBytes(config.ONNX_MODEL_URI, s3), {
+    modelName: config.ONNX_MODEL_URI.split('/').pop() || config.ONNX_MODEL_URI,
+    threshold: config.ONNX_THRESHOLD,
+    normalization: config.ONNX_INPUT_NORMALIZATION,
+    ...(config.ONNX_MODEL_SHA256 ? { expectedSha256: config.ONNX_MODEL_SHA256 } : {}),
+    ...(config.ONNX_INPUT_SIZE ? { inputSize: config.ONNX_INPUT_SIZE } : {}),
   });
 }

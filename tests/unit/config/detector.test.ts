@@ -5,7 +5,12 @@ import { parseEnvironment } from '../../../functions/config/environment';
 describe('detectorConfig', () => {
   it('is the embedded detector with the bundled model unless told otherwise', () => {
     // Act + Assess
-    expect(parseEnvironment([detectorConfig], {})).toEqual({ DETECTOR: 'embedded', EMBEDDED_MODEL_URI: 'models/wafer-default.wwm' });
+    expect(parseEnvironment([detectorConfig], {})).toEqual({
+      DETECTOR: 'embedded',
+      EMBEDDED_MODEL_URI: 'models/wafer-default.wwm',
+      ONNX_THRESHOLD: 0.5,
+      ONNX_INPUT_NORMALIZATION: 'none',
+    });
   });
 
   it('requires the Lookout project and version when that detector is chosen', () => {
