@@ -39,3 +39,11 @@ export function inspectionKeys(inspectionId: string, format: 'png' | 'jpeg') {
 export function recordKey(inspectionId: string): string {
   return `${inspectionPrefix(inspectionId)}${inspectionId}.json`;
 }
+
+/**
+ * Where a labelled image is kept for training: one folder per station and verdict, so `npm run train --
+ * --include-feedback` reads a station's normals as a folder. The extension is the image's own.
+ */
+export function feedbackKey(stationId: string, verdict: 'normal' | 'anomalous', inspectionId: string, contentType: 'image/png' | 'image/jpeg'): string {
+  return `feedback/${stationId}/${verdict}/${inspectionId}.${contentType === 'image/png' ? 'png' : 'jpg'}`;
+}

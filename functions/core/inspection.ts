@@ -130,6 +130,23 @@ export interface OperatorDecision {
 /** The detection result as stored: the mask lives in S3 beside the image, referenced by key. */
 export type StoredDetection = Omit<DetectionResult, 'AnomalyMask'> & { anomalyMaskKey?: string };
 
+/** What a person said a wafer is. */
+export type LabelVerdict = 'normal' | 'anomalous';
+export const LABEL_VERDICTS: readonly LabelVerdict[] = ['normal', 'anomalous'];
+
+/** A person's label on an inspection: the verdict, who gave it and how, and where its image is kept for training. */
+export interface InspectionLabel {
+  verdict: LabelVerdict;
+  source: 'operator-call' | 'engineer-review';
+  /** Who said it: the contact's name from the registry, or the signed-in engineer's name. */
+  by: string;
+  at: string;
+  /** The engineer's words, if any (at most 500 characters). */
+  note?: string;
+  /** Where the labelled image is kept: feedback/<station>/<verdict>/<inspection id>.<png|jpg>. */
+  feedbackKey: string;
+}
+
 /** The JSON record stored beside each accepted image: the single source of truth about an inspection. */
 export interface InspectionRecord {
   inspectionId: string;
@@ -150,6 +167,12 @@ export interface InspectionRecord {
   detectionError?: { code: string; message: string };
   alert: AlertOutcome;
   decision?: OperatorDecision;
+  /**
+   * What people said the wafer is, to learn from: an operator's answer on the call (keep manufacturing: normal; scrap:
+   * a defect) or an engineer's review on the page, which outranks it. The image is kept under `feedbackKey` for
+   * training (`npm run train -- --include-feedback`).
+   */
+  label?: InspectionLabel;
   /**
    * Set when this record stands for a camera upload whose bytes were already inspected under another id: the image
    * is stored once, under that inspection, and the verdict is the same; no second alert is raised.

@@ -4,6 +4,8 @@ import type { Acknowledgement, AlertOutcome, InspectionRecord, OperatorDecision 
 import { isInspectionId } from './inspection-keys';
 import type { DomainLogger } from './ports/domain-logger';
 import type { InspectionStore } from './ports/inspection-store';
+import { labelInspection } from './label-inspection';
+import type { FeedbackImages } from './ports/feedback-images';
 
 /** What the operator can decide about a flagged wafer. */
 export type DecisionKind = OperatorDecision['decision'];
@@ -47,6 +49,8 @@ export interface RecordDecisionDependencies {
   store: InspectionStore;
   /** The escalation ladders: a keypress acknowledges the alert. Absent only for calls placed before ladders existed. */
   ladders?: Pick<EscalationStore, 'findContact' | 'acknowledge'>;
+  /** Where labelled images are kept: the operator's answer labels the wafer for training (keep: normal, scrap: a defect). */
+  feedback?: FeedbackImages;
   logger: DomainLogger;
   now?: () => Date;
 }
@@ -105,6 +109,7 @@ export async function recordOperatorDecision(report: OperatorDecisionReport, dep
   if (acknowledgement?.acknowledged && acknowledgedBy) {
     await acknowledgeFolded(store, acknowledgement.ladder.foldedInspectionIds, inspectionId, acknowledgedBy, logger);
   }
+  if (dependencies.feedback) await labelFromCall(dependencies, dependencies.feedback, inspectionId, decision, acknowledgedBy?.contactName);
   logger.info('Operator decision recorded; the alert is acknowledged', {
     inspectionId,
     contactId,
@@ -113,6 +118,28 @@ export async function recordOperatorDecision(report: OperatorDecisionReport, dep
     ...(acknowledgedBy ? { contactName: acknowledgedBy.contactName, level: acknowledgedBy.level, loop: acknowledgedBy.loop } : {}),
   });
   return { outcome: 'recorded', decision };
+}
+
+/**
+ * The operator's answer labels the wafer for training: keep manufacturing says it is normal, scrap that it is a defect.
+ * A failure is logged, never answered to the call: the decision is recorded whatever becomes of the label.
+ */
+async function labelFromCall(
+  dependencies: RecordDecisionDependencies,
+  feedback: FeedbackImages,
+  inspectionId: string,
+  decision: OperatorDecision,
+  contactName: string | undefined,
+): Promise<void> {
+  if (decision.decision === 'hold') return;
+  try {
+    await labelInspection(
+      { store: dependencies.store, feedback, logger: dependencies.logger, ...(dependencies.now ? { now: dependencies.now } : {}) },
+      { inspectionId, verdict: decision.decision === 'keep' ? 'normal' : 'anomalous', source: 'operator-call', by: contactName ?? 'the operator on the call' },
+    );
+  } catch (error) {
+    dependencies.logger.warn("The operator's answer could not label the wafer for training", { inspectionId, error: String(error) });
+  }
 }
 
 /** The alert after a keypress: acknowledged, with the call that did it marked in the attempts. */

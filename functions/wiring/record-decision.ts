@@ -4,6 +4,7 @@ import { createRecordDecisionHandler, type RecordDecisionHandlerDependencies } f
 import { toDocumentClient } from '../adapters/dynamodb/dynamodb-alert-state-store';
 import { DynamoDbEscalationStore } from '../adapters/dynamodb/dynamodb-escalation-store';
 import { createLogger } from '../adapters/observability/logger';
+import { S3FeedbackImages } from '../adapters/s3/s3-feedback-images';
 import { getObservability, traced, withObservability } from '../adapters/observability/observability';
 import { optionalAlertStateConfig } from '../config/alert-state';
 import { parseEnvironment, type ConfigOfAll } from '../config/environment';
@@ -23,8 +24,11 @@ export function readRecordDecisionConfig(env: Record<string, string | undefined>
 
 /** The inspection store and, when ALERT_STATE_TABLE is set, the escalation ladders a keypress acknowledges. */
 export function createRecordDecisionDependencies(config: RecordDecisionConfig, logger: Logger = createLogger()): RecordDecisionHandlerDependencies {
+  const { s3, store } = createInspectionStore(config);
   return {
-    store: createInspectionStore(config).store,
+    store,
+    // The answer labels the wafer (keep: normal, scrap: a defect) and keeps its image for training.
+    feedback: new S3FeedbackImages({ client: s3, bucket: config.IMAGE_BUCKET }),
     ...(config.ALERT_STATE_TABLE
       ? {
           ladders: new DynamoDbEscalationStore({

@@ -31,7 +31,7 @@ const REQUEST_AUTHORIZER = 'AuthorizeRequestApiGatewayAuthorizer';
 /** The routes cameras call, or poll: the request authorizer (ID token or camera key) and a usage key. */
 const CAMERA_ROUTES = ['POST /inspections', 'POST /uploads', 'GET /inspections/{id}'];
 /** The people-only routes: the Cognito authorizer (ID token), no usage key. */
-const PEOPLE_ROUTES = ['GET /inspections', 'GET /stations'];
+const PEOPLE_ROUTES = ['GET /inspections', 'GET /stations', 'POST /inspections/{id}/review'];
 
 /** Each API method by route (`POST /inspections`), its path rebuilt from the API's resources. */
 function methodsByRoute(): Map<string, Record<string, any>> {

@@ -4,6 +4,7 @@ import type { DomainLogger } from '../../core/ports/domain-logger';
 import type { InspectionStore } from '../../core/ports/inspection-store';
 import type { EscalationStore } from '../../core/ports/escalation-store';
 import { DECISION_SPOKEN, recordOperatorDecision, type DecisionKind } from '../../core/record-operator-decision';
+import type { FeedbackImages } from '../../core/ports/feedback-images';
 
 /**
  * What the record-decision function answers Amazon Connect. The flow's InvokeLambdaFunction uses
@@ -26,6 +27,8 @@ export interface RecordDecisionHandlerDependencies {
   store: InspectionStore;
   /** The escalation ladders the keypress acknowledges (absent: the decision is recorded, no ladder is told). */
   ladders?: Pick<EscalationStore, 'findContact' | 'acknowledge'>;
+  /** Where the answer's label keeps the wafer's image for training (absent: no label). */
+  feedback?: FeedbackImages;
   logger: DomainLogger;
   now?: () => Date;
 }

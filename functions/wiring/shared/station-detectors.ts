@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadEmbeddedDetector } from '../../adapters/embedded-detector';
+import { loadOnnxDetector } from '../../adapters/onnx';
 import { readModelBytes } from '../../adapters/embedded-detector/model-source';
 import { DetectorCache, type LoadedDetector } from '../../adapters/model-cache/detector-cache';
 import { namedDetector } from '../../adapters/model-cache/named-detector';
@@ -49,7 +50,15 @@ export async function loadStationModel(model: ModelSpec, config: DetectorConfig,
     if (actual !== model.sha256)
       throw new Error(`The model ${model.uri} is not the one pinned (sha256 ${actual.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…)`);
   }
-  if (model.type === 'onnx') throw new Error(`ONNX models are not supported yet (${model.uri})`);
+  if (model.type === 'onnx') {
+    // The session holds the graph and its weights and works in buffers about as large again.
+    const detector = await loadOnnxDetector(bytes, {
+      modelName: model.uri.split('/').pop() || model.uri,
+      threshold: config.ONNX_THRESHOLD,
+      normalization: config.ONNX_INPUT_NORMALIZATION,
+    });
+    return { detector, sizeBytes: bytes.byteLength * 3 };
+  }
   // The embedded model's memory bank and weights, decoded, take about the file's size again.
   return { detector: loadEmbeddedDetector(bytes), sizeBytes: bytes.byteLength * 2 };
 }
@@ -58,7 +67,7 @@ export async function loadStationModel(model: ModelSpec, config: DetectorConfig,
 export function stageModelName(config: DetectorConfig): string {
   if (config.DETECTOR === 'lookoutvision') return `lookoutvision:${config.LOOKOUT_PROJECT_NAME ?? ''}`;
   if (config.DETECTOR === 'sagemaker') return `sagemaker:${config.SAGEMAKER_ENDPOINT_NAME ?? ''}`;
-  const uri = config.EMBEDDED_MODEL_URI;
+  const uri = config.DETECTOR === 'onnx' ? (config.ONNX_MODEL_URI ?? '') : config.EMBEDDED_MODEL_URI;
   if (uri.startsWith('s3://') || !path.isAbsolute(uri)) return uri;
   const relative = path.relative(process.cwd(), uri);
   return relative.startsWith('..') ? path.basename(uri) : relative;

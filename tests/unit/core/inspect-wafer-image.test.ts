@@ -9,6 +9,7 @@ import {
   WaferwatchError,
 } from '../../../functions/core/errors';
 import { inspectWaferImage, type InspectionDependencies } from '../../../functions/core/inspect-wafer-image';
+import type { Station } from '../../../functions/core/station-registry';
 import { InMemoryImageClaims, InMemoryInspectionStore, MemoryLogger, RecordingAlertPublisher, ScriptedDetector, verdict } from '../../fixtures/fakes';
 import { syntheticWafer } from '../../fixtures/wafer-images';
 import { SharpImageDecoder } from '../../../functions/adapters/image-decoding/sharp-image-decoder';
@@ -108,11 +109,11 @@ describe('inspectWaferImage', () => {
   });
 
   describe('with stations naming their own models', () => {
-    const STATIONS = {
+    const STATIONS: Record<string, Station> = {
       'litho-3': { id: 'litho-3', name: 'Litho three', escalation: [{ contacts: [{ name: 'Ann', phone: '+15555550111' }] }], model: 'models/litho.wwm' },
       'etch-1': { id: 'etch-1', name: 'Etch one', escalation: [{ contacts: [{ name: 'Bo', phone: '+15555550112' }] }] },
       'cmp-2': { id: 'cmp-2', name: 'CMP two', escalation: [{ contacts: [{ name: 'Cy', phone: '+15555550113' }] }], model: { uri: 'models/broken.onnx' } },
-    } as const;
+    };
 
     it("judges each station's wafers with its own model, and the others' with the stage's", async () => {
       // Prepare
@@ -124,7 +125,7 @@ describe('inspectWaferImage', () => {
       const stage = new ScriptedDetector(() => verdict(false, 0.9));
       const withModels: InspectionDependencies = {
         ...deps(stage),
-        stations: async (id) => STATIONS[id as keyof typeof STATIONS],
+        stations: async (id) => STATIONS[id],
         detectorFor: async (model) => {
           asked.push(`${model.type}:${model.uri}`);
           return stationModel;
@@ -147,7 +148,7 @@ describe('inspectWaferImage', () => {
       const stage = new ScriptedDetector(() => verdict(false, 0.9));
       const withModels: InspectionDependencies = {
         ...deps(stage),
-        stations: async (id) => STATIONS[id as keyof typeof STATIONS],
+        stations: async (id) => STATIONS[id],
         detectorFor: async () => {
           throw new Error('ONNX model has no pred_score output');
         },
