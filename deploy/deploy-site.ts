@@ -3,10 +3,11 @@
 // `sls deploy` that changed the page, the API's address or the user pool. Uses the deployer's usual AWS credentials
 // (profile, SSO, env). config.json carries no key or secret: people sign in (Cognito managed login, authorization code
 // with PKCE), and the page sends their ID token.
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { PAGE_VENDOR_FILES } from '../local/page-vendor-files';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readStaticFile } from '../local/static-files';
 
@@ -47,6 +48,8 @@ export interface DeploySiteOptions {
   stackName: string;
   /** The folder to upload; default static-site/ of this repository. */
   siteRoot?: string;
+  /** Files the page loads from node_modules (oidc-client-ts), by page path; default local/page-vendor-files.ts's. */
+  vendorFiles?: Readonly<Record<string, string>>;
   log?: (line: string) => void;
 }
 
@@ -122,6 +125,20 @@ export async function deploySite(options: DeploySiteOptions): Promise<{ siteUrl:
     );
     uploaded.push(file);
     log(`uploaded ${file}`);
+  }
+  // The libraries the page loads from its own origin (its CSP allows no other): the same files the local stack serves.
+  for (const [key, file] of Object.entries(options.vendorFiles ?? PAGE_VENDOR_FILES)) {
+    await options.s3.send(
+      new PutObjectCommand({
+        Bucket: outputs.siteBucketName,
+        Key: key,
+        Body: await readFile(file),
+        ContentType: 'text/javascript; charset=utf-8',
+        CacheControl: 'no-cache',
+      }),
+    );
+    uploaded.push(key);
+    log(`uploaded ${key}`);
   }
   await options.s3.send(
     new PutObjectCommand({

@@ -79,7 +79,11 @@ describe('npm run deploy:site', () => {
       ]),
     );
     expect(expected.some((file) => file.endsWith('.d.ts') || file === 'tsconfig.json')).toBe(false);
-    expect(result.uploaded.sort()).toEqual([...expected, 'config.json'].sort());
+    // Beside the page's own files: the sign-in library it loads from its own origin, the same file the local stack serves.
+    expect(result.uploaded.sort()).toEqual([...expected, 'vendor/oidc-client-ts.min.js', 'config.json'].sort());
+    const vendor = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'vendor/oidc-client-ts.min.js' }));
+    expect(vendor.ContentType).toBe('text/javascript; charset=utf-8');
+    expect(await text('vendor/oidc-client-ts.min.js')).toContain('UserManager');
     expect(result.siteUrl).toBe('https://d111111abcdef8.cloudfront.net');
     const config = await text('config.json');
     expect(JSON.parse(config)).toEqual(EXPECTED_CONFIG);
@@ -127,7 +131,7 @@ describe('npm run deploy:site', () => {
 
     try {
       // Act
-      const result = await deploySite({ cloudFormation, s3, stackName: STACK, siteRoot });
+      const result = await deploySite({ cloudFormation, s3, stackName: STACK, siteRoot, vendorFiles: {} });
       const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((object) => object.Key).sort();
 
       // Assess
