@@ -1,8 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import { maskPhoneNumber } from '../functions/core/phone-number';
 import path from 'node:path';
 import { startAlertServices, type AlertServices } from './alert-services';
 import { ConnectEmulator, type EmulatedCall } from './emulators/connect-emulator';
 import { LookoutVisionEmulator } from './emulators/lookout-vision-emulator';
+import { detectorJudge, SageMakerRuntimeEmulator } from './emulators/sagemaker-runtime-emulator';
+import { loadEmbeddedDetector } from '../functions/adapters/embedded-detector';
 import type { S3Event } from 'aws-lambda';
 import { startS3Emulator, type S3Emulator } from './emulators/s3-emulator';
 
@@ -11,6 +14,8 @@ export const LOCAL_IMAGE_BUCKET = 'waferwatch-local-images';
 /** The model the Lookout for Vision emulator hosts when DETECTOR=lookoutvision locally. */
 export const LOCAL_LOOKOUT_PROJECT = 'waferwatch';
 export const LOCAL_LOOKOUT_MODEL_VERSION = '1';
+/** The endpoint the SageMaker Runtime emulator hosts when DETECTOR=sagemaker locally. */
+export const LOCAL_SAGEMAKER_ENDPOINT = 'waferwatch-defects';
 /**
  * The Amazon Connect instance and contact flow the local stack's handlers are configured with (CONNECT_INSTANCE_ID,
  * CONNECT_CONTACT_FLOW_ID). The Connect emulator knows only these: a call for another instance or flow gets
@@ -47,6 +52,9 @@ export interface LocalServices {
   lookoutEndpoint?: string;
   lookoutProjectName?: string;
   lookoutModelVersion?: string;
+  /** The SageMaker Runtime emulator and the endpoint it hosts (DETECTOR=sagemaker). */
+  sageMakerEndpoint?: string;
+  sageMakerEndpointName?: string;
   /** The Connect emulator itself, for the phone panel's operator actions. */
   connect: ConnectEmulator;
   /** The alert queue (SQS emulator) and the alert state table (dynalite). */
@@ -83,6 +91,11 @@ export function callView(call: EmulatedCall): LocalCallView {
 export async function startLocalServices(options: {
   dataDir: string;
   withLookoutVision: boolean;
+  /**
+   * Start the SageMaker Runtime emulator (DETECTOR=sagemaker), its endpoint answering with the embedded detector and
+   * this model file, so the local stack's SageMaker path gives real verdicts.
+   */
+  withSageMaker?: { modelFile: string };
   /** S3 event notifications of the bucket (s3rver's, one record each), for the camera upload path. */
   onS3Event?: (event: S3Event) => void;
   /** A call nobody answers ends as no-answer after this long (the Connect emulator's default when unset: 30 s). */
@@ -119,6 +132,13 @@ export async function startLocalServices(options: {
       lookoutEndpoint = await lookout.start();
       started.push(lookout);
     }
+    let sageMakerEndpoint: string | undefined;
+    if (options.withSageMaker) {
+      const detector = loadEmbeddedDetector(await readFile(options.withSageMaker.modelFile));
+      const sageMaker = new SageMakerRuntimeEmulator({ endpoints: [{ name: LOCAL_SAGEMAKER_ENDPOINT }], judge: detectorJudge(detector) });
+      sageMakerEndpoint = await sageMaker.start();
+      started.push(sageMaker);
+    }
     return {
       bucket: LOCAL_IMAGE_BUCKET,
       s3Endpoint: s3.endpoint,
@@ -127,6 +147,7 @@ export async function startLocalServices(options: {
       connectInstanceId,
       connectContactFlowId,
       ...(lookoutEndpoint ? { lookoutEndpoint, lookoutProjectName: LOCAL_LOOKOUT_PROJECT, lookoutModelVersion: LOCAL_LOOKOUT_MODEL_VERSION } : {}),
+      ...(sageMakerEndpoint ? { sageMakerEndpoint, sageMakerEndpointName: LOCAL_SAGEMAKER_ENDPOINT } : {}),
       connect,
       alerts,
       calls: () => connect.calls().map(callView),

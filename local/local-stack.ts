@@ -195,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     services = await startLocalServices({
       dataDir,
       withLookoutVision: detector === 'lookoutvision',
+      ...(detector === 'sagemaker' ? { withSageMaker: { modelFile: path.join(projectRoot, 'models', 'wafer-default.wwm') } } : {}),
       onS3Event: (event) => cameraUploads.notify(event),
       ringTimeoutMs: ringTimeoutSeconds * 1_000,
       region: options.env?.AWS_REGION ?? 'us-east-1',
@@ -467,6 +468,7 @@ function localEnvironment(input: {
     ...(services.lookoutEndpoint
       ? { LOOKOUT_ENDPOINT: services.lookoutEndpoint, LOOKOUT_PROJECT_NAME: services.lookoutProjectName!, LOOKOUT_MODEL_VERSION: services.lookoutModelVersion! }
       : {}),
+    ...(services.sageMakerEndpoint ? { SAGEMAKER_RUNTIME_ENDPOINT: services.sageMakerEndpoint, SAGEMAKER_ENDPOINT_NAME: services.sageMakerEndpointName! } : {}),
   };
   const env = { ...defaults };
   for (const [name, value] of Object.entries(input.overrides ?? {})) {

@@ -13,9 +13,16 @@ import { startLocalStack, type LocalStackAuth } from './local-stack';
  * START_SETTINGS (tests/unit/local/start-settings.test.ts keeps the tables and these lists together).
  */
 export const PASSED_THROUGH = [
-  // The detector and the checks on an image.
+  // The detector and the checks on an image: which detector, its model, and how much the stations' own models may hold.
   'DETECTOR',
   'EMBEDDED_MODEL_URI',
+  'ONNX_MODEL_URI',
+  'ONNX_MODEL_SHA256',
+  'ONNX_THRESHOLD',
+  'ONNX_INPUT_SIZE',
+  'ONNX_INPUT_NORMALIZATION',
+  'SAGEMAKER_CONTENT_TYPE',
+  'MODEL_CACHE_MAX_MB',
   'ALERT_CONFIDENCE_THRESHOLD',
   'ALERT_REVIEW_THRESHOLD',
   'MAX_IMAGE_BYTES',
@@ -34,6 +41,7 @@ export const PASSED_THROUGH = [
   // The call policy.
   'STATION_CALL_COOLDOWN_SECONDS',
   'DAILY_CALL_CAP',
+  'STATION_DAILY_CALL_CAP',
   'CONNECT_CALLS_PER_SECOND',
   'ALERT_MAX_ATTEMPTS',
   'ALERT_RETRY_BASE_SECONDS',
@@ -65,6 +73,8 @@ export const STACK_OWN_SETTINGS: Readonly<Record<string, string>> = {
   LOOKOUT_ENDPOINT: 'the Lookout for Vision emulator (DETECTOR=lookoutvision)',
   LOOKOUT_PROJECT_NAME: 'the model the Lookout for Vision emulator hosts',
   LOOKOUT_MODEL_VERSION: 'the model the Lookout for Vision emulator hosts',
+  SAGEMAKER_RUNTIME_ENDPOINT: 'the SageMaker Runtime emulator (DETECTOR=sagemaker), whose endpoint answers with the embedded detector',
+  SAGEMAKER_ENDPOINT_NAME: 'the endpoint the SageMaker Runtime emulator hosts (waferwatch-defects)',
   ALERT_QUEUE_URL: "the SQS emulator's alert queue",
   ALERT_DEAD_LETTER_QUEUE_URL: "the SQS emulator's dead-letter queue",
   SQS_ENDPOINT: 'the SQS emulator',
