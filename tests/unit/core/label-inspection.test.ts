@@ -32,7 +32,7 @@ function anomalous(stationId = 'litho-3'): InspectionRecord {
     alert: { status: 'queued', queuedAt: at },
     createdAt: at,
     updatedAt: at,
-  } as InspectionRecord;
+  };
 }
 
 describe('labelling inspections for training', () => {
