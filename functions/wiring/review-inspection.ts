@@ -20,7 +20,10 @@ export function readReviewInspectionConfig(env: Record<string, string | undefine
 }
 
 /** The inspection store and the feedback folder on the same bucket. */
-export function createReviewInspectionDependencies(config: ReviewInspectionConfig, logger: Logger = createLogger()): ReviewInspectionRouteDependencies & { logger: Logger } {
+export function createReviewInspectionDependencies(
+  config: ReviewInspectionConfig,
+  logger: Logger = createLogger(),
+): ReviewInspectionRouteDependencies & { logger: Logger } {
   const { s3, store } = createInspectionStore(config);
   return { store, feedback: new S3FeedbackImages({ client: s3, bucket: config.IMAGE_BUCKET }), allowedOrigins: config.ALLOWED_ORIGINS, logger };
 }

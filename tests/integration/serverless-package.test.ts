@@ -381,7 +381,8 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       expect(config.STAGE, name).toBe('dev');
       expect(config.ALLOWED_ORIGINS, name).not.toContain('*');
       expect(lambdaFunction(name).Properties?.Environment).toMatchObject({ Variables: { IMAGE_BUCKET: { Ref: 'ImageBucket' } } });
-      for (const localOnly of ['S3_ENDPOINT', 'LOOKOUT_ENDPOINT', 'CONNECT_ENDPOINT', 'SAGEMAKER_RUNTIME_ENDPOINT', 'APIGATEWAY_ENDPOINT', 'DYNAMODB_ENDPOINT']) expect(environment, name).not.toHaveProperty(localOnly);
+      for (const localOnly of ['S3_ENDPOINT', 'LOOKOUT_ENDPOINT', 'CONNECT_ENDPOINT', 'SAGEMAKER_RUNTIME_ENDPOINT', 'APIGATEWAY_ENDPOINT', 'DYNAMODB_ENDPOINT'])
+        expect(environment, name).not.toHaveProperty(localOnly);
     }
     const inspect = readInspectImageConfig(resolvedEnvironment('inspectImage'));
     expect(inspect.DETECTOR).toBe('embedded');
