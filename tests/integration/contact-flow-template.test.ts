@@ -120,7 +120,7 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     expect(Number(properties.Timeout)).toBeLessThanOrEqual(8);
   });
 
-  it('gives record-decision its own role that only reads and writes inspection records, acknowledges alerts (and its logs), nothing else', () => {
+  it('gives record-decision its own role that only reads and writes inspection records, keeps labelled images, acknowledges alerts (and its logs), nothing else', () => {
     const properties = (template.Resources[recordDecisionId] as CloudFormationResource).Properties as Record<string, any>;
     const roleId = referencedId(properties.Role) as string;
     const role = template.Resources[roleId] as CloudFormationResource;
@@ -131,14 +131,17 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     // X-Ray trace writing (every function traces; observability-template.test.ts pins that statement) is allowed too.
     expect(actions.filter((action: string) => action.startsWith('xray:'))).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     // ListBucket on the bucket (not its objects) lets S3 answer 404, not 403, for a missing record; the DynamoDB actions
-    // acknowledge the alert (below). Nothing else: no Delete, no Connect, no queue.
+    // acknowledge the alert (below); DeleteObject only under feedback/ (a relabelled wafer's earlier copy). No Connect, no queue.
     const ownActions = ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
     expect(actions.filter((action: string) => !ownActions.includes(action))).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
+      's3:DeleteObject',
       's3:ListBucket',
     ]);
+    const deleting = statements.filter((statement: any) => [statement.Action].flat().includes('s3:DeleteObject'));
+    expect(deleting.map((statement: any) => statement.Resource)).toEqual([{ 'Fn::Sub': '${ImageBucket.Arn}/feedback/*' }]);
     // The keypress acknowledges: the ladder and the call's items of the alert state table, nothing else in it.
     const acknowledge = statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')));
     expect(acknowledge).toEqual([

@@ -218,6 +218,9 @@ describe('escalation ladder in the packaged stack: contact events, station regis
         resources: ['${ImageBucket.Arn}/inspections/*.json'],
         condition: undefined,
       },
+      // The operator's answer labels the wafer: its image is copied (server-side) into feedback/ for training.
+      { sid: 'ReadInspectionImages', actions: ['s3:GetObject'], resources: ['${ImageBucket.Arn}/inspections/*'], condition: undefined },
+      { sid: 'KeepLabelledImages', actions: ['s3:PutObject', 's3:DeleteObject'], resources: ['${ImageBucket.Arn}/feedback/*'], condition: undefined },
       { sid: 'TellMissingRecordsApart', actions: ['s3:ListBucket'], resources: ['GetAtt:ImageBucket.Arn'], condition: undefined },
       {
         sid: 'AcknowledgeAlerts',

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parseServerlessYaml } from '../../local/serverless-routes';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
 describe('Node version', () => {
   it('runs the tests on the major Lambda runs (the project brings it: the npm package node)', () => {
     // Prepare
-    const serverless = parse(readFileSync(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8').replace(/!(\w+)/g, '$1')) as { provider: { runtime: string } };
+    const serverless = parseServerlessYaml(readFileSync(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as { provider: { runtime: string } };
     const packageJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
       devDependencies: Record<string, string>;
       engines: { node: string };
