@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { imageScore, smoothScoreMap, standardise } from '../functions/adapters/embedded-detector/anomaly-map';
+import { imageScore, interiorScoreMap, standardise } from '../functions/adapters/embedded-detector/anomaly-map';
 import { renderAnomalyMask } from '../functions/adapters/embedded-detector/anomaly-mask';
 import { loadEmbeddedDetector } from '../functions/adapters/embedded-detector/embedded-detector';
 import { MemoryBank } from '../functions/adapters/embedded-detector/memory-bank';
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       stages.features.push(performance.now() - t);
       t = performance.now();
       const distances = bank.nearestDistances(features.values);
-      const smoothed = smoothScoreMap(distances, features.gridWidth, features.gridHeight, model.smoothingRadius);
+      const smoothed = interiorScoreMap(distances, features.gridWidth, features.gridHeight, model.settings.borderPatches ?? 0, model.smoothingRadius);
       stages.search.push(performance.now() - t);
       t = performance.now();
       const anomalous = imageScore(smoothed) > model.threshold;

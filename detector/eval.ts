@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { loadEmbeddedDetector } from '../functions/adapters/embedded-detector/embedded-detector';
 import { encodeModelFile } from '../functions/adapters/embedded-detector/model-file';
+import { writeFile } from 'node:fs/promises';
+import { driftReport, formatDriftTable, type DriftCase } from './drift';
 import { auroc, numberList, parseArgs, seededRandom, shuffled } from './evaluation';
+import { DRIFT_PERTURBATIONS, parsePerturbation } from './perturbations';
 import { kindOf, readImageFolder, rotationOf } from './image-folder';
 import { rotatedPhoto } from './rotated-copies';
 import { trainWaferModel, type NamedImage } from './training';
@@ -11,7 +14,13 @@ const USAGE = `npm run eval:detector -- --normal <dir> --anomalous <dir>
   [--train-rotations 0]        train only on normals whose file-name rotation is listed
   [--test-rotations 30,45,200] also test rotated copies of every test image at these angles
   [--margin 0.2] [--bank-size 500]
-  [--model <file.wwm>]         no training: score every image with this model (one "split")`;
+  [--model <file.wwm>]         no training: score every image with this model (one "split")
+  [--drift [brightness:1.15,blur:1.5,jpeg:50,scale:0.9,...]]
+                               camera drift: false-call rate and recall at the model's own threshold of the
+                               held-out images under each perturbation (default: brightness ±5/10/15 %,
+                               blur σ 0.5/1/1.5, JPEG 90/70/50, scale 90/95/105/110 %), pooled over splits
+  [--json <file>]              with --drift: also write the report as JSON
+  [--details]                  with --drift: list false calls and misses under each row`;
 
 interface SplitResult {
   split: number;
@@ -61,6 +70,8 @@ async function main(): Promise<void> {
   );
   console.log('split  AUROC  acc    FPR    recall(per type)                                   thr     maxN    minA    ms/img  train s');
   const fixedModel = args.get('model');
+  const drift = args.has('drift');
+  const driftCases: DriftCase[] = [];
   for (let split = 1; split <= (fixedModel ? 1 : splits); split++) {
     const eligible = trainRotations ? normals.filter((n) => trainRotations.includes(rotationOf(n.name))) : normals;
     const train = fixedModel ? [] : shuffled(eligible, random).slice(0, Math.min(trainCount, eligible.length));
@@ -75,6 +86,13 @@ async function main(): Promise<void> {
           const { model, report } = await trainWaferModel(train, options);
           return { detector: loadEmbeddedDetector(encodeModelFile(model)), threshold: report.threshold, trainMillis: report.millis };
         })();
+    if (drift) {
+      driftCases.push({ detector, normals: normalTest, anomalous: anomalousTest });
+      console.log(
+        `split ${split}: trained on ${train.length} (threshold ${threshold.toFixed(3)}), testing ${normalTest.length} normal + ${anomalousTest.length} anomalous`,
+      );
+      continue;
+    }
     const normalScores: number[] = [];
     const anomalousScores: number[] = [];
     const recall = new Map<string, { hit: number; total: number }>();
@@ -122,6 +140,16 @@ async function main(): Promise<void> {
     printRow(String(split), result);
     if (falsePositives.length) console.log(`       false positives: ${falsePositives.join(' ')}`);
     if (misses.length) console.log(`       misses: ${misses.join(' ')}`);
+  }
+  if (drift) {
+    const listed = args.get('drift');
+    const perturbations = listed && listed !== 'true' ? listed.split(',').map(parsePerturbation) : DRIFT_PERTURBATIONS;
+    if (fixedModel) console.log('note: with --model every image is scored, including any the model was trained on');
+    const report = await driftReport(driftCases, perturbations);
+    console.log(formatDriftTable(report, args.has('details')));
+    const jsonOut = args.get('json');
+    if (jsonOut) await writeFile(jsonOut, JSON.stringify({ model: fixedModel ?? null, splits: driftCases.length, ...report }, null, 2) + '\n');
+    return;
   }
   const mean = (f: (r: SplitResult) => number) => results.reduce((s, r) => s + f(r), 0) / results.length;
   const kinds = [...new Set(results.flatMap((r) => [...r.recall.keys()]))].sort();

@@ -4,6 +4,11 @@
  * scoring up to ~11 % above them, while the subtlest defects scored over 60 % above. 20 % sits between.
  */
 export const DEFAULT_THRESHOLD_MARGIN = 0.2;
+/**
+ * The margin training uses when the held-out scores include copies drifted like a camera (zoom, blur): they
+ * already cover much of what the wider margin guessed at, and a wider one costs blurred scratches.
+ */
+export const DRIFT_CALIBRATED_MARGIN = 0.1;
 
 /** The decision threshold and confidence scale chosen from held-out normal scores only. */
 export interface ThresholdChoice {

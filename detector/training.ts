@@ -11,8 +11,9 @@ import {
 } from '../functions/adapters/embedded-detector/patch-features';
 import { decodeRaw, resizeToWorking, type WorkingImage } from '../functions/adapters/embedded-detector/working-image';
 import { greedyCoreset } from './coreset';
+import { perturbationLabel, perturbRaw, type Perturbation } from './perturbations';
 import { rotateRaw } from './rotation';
-import { chooseThreshold, DEFAULT_THRESHOLD_MARGIN } from './threshold';
+import { chooseThreshold, DRIFT_CALIBRATED_MARGIN } from './threshold';
 
 /** One training image as read from disk. */
 export interface NamedImage {
@@ -28,11 +29,24 @@ export interface TrainingOptions {
   bankRotations: number[];
   /** In-between rotations of held-out images the threshold is calibrated on. */
   calibrationRotations: number[];
+  /**
+   * Extra copies of every training image, each rotated and perturbed like a drifting camera (blur sigma in
+   * working-image pixels): their patches feed the bank, so what drift does to normal patches is normal.
+   */
+  bankPerturbations: PerturbedCopy[];
+  /** Extra held-out copies the threshold is calibrated on, at other rotations and amounts than the bank's. */
+  calibrationPerturbations: PerturbedCopy[];
   /** Training images are split in this many folds (at most one per image) to score images the bank has not seen. */
   folds: number;
   thresholdMargin: number;
   smoothingRadius: number;
   createdAt: string;
+}
+
+/** A rotated and perturbed copy of a training image. */
+export interface PerturbedCopy {
+  rotation: number;
+  perturbation: Perturbation;
 }
 
 export const DEFAULT_TRAINING_OPTIONS: Omit<TrainingOptions, 'createdAt'> = {
@@ -43,14 +57,29 @@ export const DEFAULT_TRAINING_OPTIONS: Omit<TrainingOptions, 'createdAt'> = {
   // calibrated half-way between them.
   bankRotations: [0, 30, 60],
   calibrationRotations: [15, 45, 75],
+  // Camera drift (issue 14): the frame cuts the wafer elsewhere when the camera moves closer or further, so
+  // zoomed copies feed the bank; brightness needs no copies (descriptors are normalised by the image's own
+  // lightness) and the threshold is calibrated on held-out copies at other zooms, angles and a blur.
+  bankPerturbations: [
+    { rotation: 0, perturbation: { kind: 'scale', factor: 1.1 } },
+    { rotation: 30, perturbation: { kind: 'scale', factor: 1.05 } },
+    { rotation: 60, perturbation: { kind: 'scale', factor: 0.95 } },
+    { rotation: 45, perturbation: { kind: 'scale', factor: 0.9 } },
+  ],
+  calibrationPerturbations: [
+    { rotation: 15, perturbation: { kind: 'scale', factor: 1.07 } },
+    { rotation: 75, perturbation: { kind: 'scale', factor: 0.93 } },
+    { rotation: 45, perturbation: { kind: 'blur', sigma: 0.5 } },
+  ],
   folds: 5,
-  thresholdMargin: DEFAULT_THRESHOLD_MARGIN,
+  // Half the uncalibrated margin: the held-out scores already include drifted copies.
+  thresholdMargin: DRIFT_CALIBRATED_MARGIN,
   smoothingRadius: 1,
 };
 
 /** What training reports beside the model. */
 export interface TrainingReport {
-  heldOutScores: { name: string; rotation: number; score: number }[];
+  heldOutScores: { name: string; rotation: number; perturbation?: string; score: number }[];
   threshold: number;
   coresetRadius: number;
   poolSize: number;
@@ -76,12 +105,18 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
   for (const image of images) {
     // Rotate at twice the working size so the rotated copy is resampled like a rotated photo would be.
     const raw = await decodeRaw(image.bytes, settings.workingSide * 2);
+    // Blur is given in working-image pixels; the raw copy may be larger.
+    const rawPerWorking = Math.max(raw.width, raw.height) / settings.workingSide;
+    const copy = async (c: PerturbedCopy) =>
+      resizeToWorking(await perturbRaw(await rotateRaw(raw, c.rotation), inRawPixels(c.perturbation, Math.max(1, rawPerWorking))), settings.workingSide);
     const perImage: PatchFeatures[] = [];
     for (const angle of opts.bankRotations)
       perImage.push(extractPatchFeatures(await resizeToWorking(await rotateRaw(raw, angle), settings.workingSide), settings));
+    for (const c of opts.bankPerturbations) perImage.push(extractPatchFeatures(await copy(c), settings));
     bankFeatures.push(perImage);
     const calibration: WorkingImage[] = [];
     for (const angle of opts.calibrationRotations) calibration.push(await resizeToWorking(await rotateRaw(raw, angle), settings.workingSide));
+    for (const c of opts.calibrationPerturbations) calibration.push(await copy(c));
     calibrationImages.push(calibration);
   }
 
@@ -99,7 +134,13 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
     images.forEach((image, i) => {
       if (folds > 1 && !inFold(i)) return;
       calibrationImages[i]!.forEach((working, r) => {
-        heldOut.push({ name: image.name, rotation: opts.calibrationRotations[r]!, score: scoreWorkingImage(working, bank, scoring).score });
+        const score = scoreWorkingImage(working, bank, scoring).score;
+        const perturbed = opts.calibrationPerturbations[r - opts.calibrationRotations.length];
+        heldOut.push(
+          perturbed
+            ? { name: image.name, rotation: perturbed.rotation, perturbation: perturbationLabel(perturbed.perturbation), score }
+            : { name: image.name, rotation: opts.calibrationRotations[r]!, score },
+        );
       });
     });
   }
@@ -126,6 +167,8 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
       bankRotations: opts.bankRotations,
       calibrationRotations: opts.calibrationRotations,
       heldOutScores: heldOut.map((h) => h.score),
+      ...(opts.bankPerturbations.length ? { bankPerturbations: opts.bankPerturbations.map(copyLabel) } : {}),
+      ...(opts.calibrationPerturbations.length ? { calibrationPerturbations: opts.calibrationPerturbations.map(copyLabel) } : {}),
       trainer: `waferwatch detector/training.ts, ${folds}-fold, bank ${opts.bankSize}, margin ${opts.thresholdMargin}`,
     },
   };
@@ -140,6 +183,15 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
       featureMillis,
     },
   };
+}
+
+function copyLabel(c: PerturbedCopy): string {
+  return `${c.rotation}° ${perturbationLabel(c.perturbation)}`;
+}
+
+/** A perturbation given in working-image pixels, for an image `rawPerWorking` times larger. */
+function inRawPixels(p: Perturbation, rawPerWorking: number): Perturbation {
+  return p.kind === 'blur' ? { kind: 'blur', sigma: p.sigma * rawPerWorking } : p;
 }
 
 /** Per-dimension mean and standard deviation over all training patches, so no statistic dominates the distance by its unit. */

@@ -38,6 +38,25 @@ export function smoothScoreMap(scores: Float32Array, width: number, height: numb
   return out;
 }
 
+/**
+ * The smoothed score map with the outermost `border` rings of patches left out (0): they are smoothed and
+ * scored as if the image ended one ring inside them. Patches at the frame see the subject cut off by it, which
+ * moves whenever the camera's distance or framing does; like PatchCore's centre crop, they are not judged.
+ * A grid too small to keep anything inside the border is smoothed whole.
+ */
+export function interiorScoreMap(distances: Float32Array, width: number, height: number, border: number, radius: number): Float32Array {
+  const b = Math.max(0, Math.floor(border));
+  if (b === 0 || width - 2 * b < 1 || height - 2 * b < 1) return smoothScoreMap(distances, width, height, radius);
+  const w = width - 2 * b;
+  const h = height - 2 * b;
+  const interior = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) interior.set(distances.subarray((y + b) * width + b, (y + b) * width + b + w), y * w);
+  const smoothed = smoothScoreMap(interior, w, h, radius);
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < h; y++) out.set(smoothed.subarray(y * w, (y + 1) * w), (y + b) * width + b);
+  return out;
+}
+
 /** The image score: the worst (highest) smoothed patch score. */
 export function imageScore(smoothed: Float32Array): number {
   let max = -Infinity;

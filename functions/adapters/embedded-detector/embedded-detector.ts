@@ -4,7 +4,7 @@ import type { DetectionResult } from '../../core/detection';
 import type { Detector } from '../../core/ports/detector';
 import { CorruptImageError } from '../../core/errors';
 import type { ValidatedWaferImage } from '../../core/wafer-image';
-import { imageScore, smoothScoreMap, standardise } from './anomaly-map';
+import { imageScore, interiorScoreMap, standardise } from './anomaly-map';
 import { ANOMALY_COLOR, BACKGROUND_COLOR, renderAnomalyMask } from './anomaly-mask';
 import { MemoryBank } from './memory-bank';
 import { decodeModelFile, modelVersionOf, type WaferModel } from './model-file';
@@ -35,7 +35,7 @@ export function scoreWorkingImage(
   const features = extractPatchFeatures(image, model.settings);
   standardise(features, model.featureMean, model.featureScale);
   const distances = bank.nearestDistances(features.values);
-  const smoothed = smoothScoreMap(distances, features.gridWidth, features.gridHeight, model.smoothingRadius);
+  const smoothed = interiorScoreMap(distances, features.gridWidth, features.gridHeight, model.settings.borderPatches ?? 0, model.smoothingRadius);
   return { smoothed, gridWidth: features.gridWidth, gridHeight: features.gridHeight, score: imageScore(smoothed) };
 }
 

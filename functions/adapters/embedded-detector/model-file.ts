@@ -4,8 +4,19 @@ import { descriptorLength } from './patch-features';
 
 /** First bytes of every waferwatch model file. */
 export const MODEL_MAGIC = 'WWMODEL\0';
-/** The format this code reads and writes; bump on any incompatible change. */
-export const MODEL_FORMAT_VERSION = 1;
+/**
+ * The newest format this code reads and writes; bump on any incompatible change. Version 2 added photometric
+ * normalisation (`settings.lightnessReference`) and the unscored border (`settings.borderPatches`); a model without them is still written, and read, as version 1,
+ * so a detector that only knows version 1 refuses a model it would score wrongly.
+ */
+export const MODEL_FORMAT_VERSION = 2;
+/** The oldest format this code still reads. */
+export const OLDEST_MODEL_FORMAT_VERSION = 1;
+
+/** The format version a model needs: the lowest one that has every setting it uses. */
+export function formatVersionFor(settings: FeatureSettings): number {
+  return settings.lightnessReference !== undefined || settings.borderPatches !== undefined ? 2 : 1;
+}
 
 /** Where a model came from, so a deployed verdict can be traced to its training images. */
 export interface ModelProvenance {
@@ -18,6 +29,9 @@ export interface ModelProvenance {
   calibrationRotations: number[];
   /** Held-out normal image scores the threshold was chosen from. */
   heldOutScores: number[];
+  /** Perturbed copies (camera drift: brightness, blur, JPEG, scale) added to the bank and to the calibration, by label. */
+  bankPerturbations?: string[];
+  calibrationPerturbations?: string[];
   trainer: string;
 }
 
@@ -89,7 +103,7 @@ export function encodeModelFile(model: WaferModel): Uint8Array {
   const total = bankOffset + model.bank.length * 4 + DIGEST_BYTES;
   const out = Buffer.alloc(total);
   out.write(MODEL_MAGIC, 0, 'latin1');
-  out.writeUInt16LE(MODEL_FORMAT_VERSION, 8);
+  out.writeUInt16LE(formatVersionFor(model.settings), 8);
   out.writeUInt16LE(0, 10);
   out.writeUInt32LE(json.length, 12);
   json.copy(out, PREFIX_BYTES);
@@ -108,9 +122,9 @@ export function decodeModelFile(bytes: Uint8Array): WaferModel {
     throw new ModelFileError('Not a waferwatch model file (bad magic bytes)');
   }
   const version = buf.readUInt16LE(8);
-  if (version !== MODEL_FORMAT_VERSION) {
+  if (version < OLDEST_MODEL_FORMAT_VERSION || version > MODEL_FORMAT_VERSION) {
     throw new ModelFileError(
-      `Unsupported model format version ${version}; this detector reads version ${MODEL_FORMAT_VERSION}. Retrain the model with npm run train`,
+      `Unsupported model format version ${version}; this detector reads version ${MODEL_FORMAT_VERSION} (and ${OLDEST_MODEL_FORMAT_VERSION}). Retrain the model with npm run train`,
     );
   }
   const jsonLength = buf.readUInt32LE(12);
@@ -136,7 +150,10 @@ export function decodeModelFile(bytes: Uint8Array): WaferModel {
     !Array.isArray(settings.scales) ||
     settings.scales.length === 0 ||
     !settings.scales.every(positive) ||
-    typeof settings.contrastRadius !== 'number'
+    typeof settings.contrastRadius !== 'number' ||
+    (version < 2 && (settings.lightnessReference !== undefined || settings.borderPatches !== undefined)) ||
+    (settings.borderPatches !== undefined && !(Number.isInteger(settings.borderPatches) && settings.borderPatches >= 0)) ||
+    (settings.lightnessReference !== undefined && !(typeof settings.lightnessReference === 'number' && settings.lightnessReference > 0))
   ) {
     throw new ModelFileError('The model file header has no valid descriptor settings');
   }
@@ -172,7 +189,8 @@ export function decodeModelFile(bytes: Uint8Array): WaferModel {
 
 /** Short, stable identifier of a model file's exact bytes. */
 export function modelVersionOf(bytes: Uint8Array): string {
-  return `wwm${MODEL_FORMAT_VERSION}-${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`;
+  const version = bytes.length >= 10 ? bytes[8]! | (bytes[9]! << 8) : MODEL_FORMAT_VERSION;
+  return `wwm${version}-${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`;
 }
 
 function align4(n: number): number {

@@ -10,10 +10,29 @@ export interface FeatureSettings {
   scales: number[];
   /** Radius of the box the local contrast is measured against. */
   contrastRadius: number;
+  /**
+   * Photometric normalisation (format version 2): when set, every descriptor value of an image is multiplied by
+   * `lightnessReference / L`, where L is the image's median brightness over its lit pixels (brightness of at least
+   * a quarter of its 99th percentile, so a black surround of any size does not count). Every descriptor is
+   * proportional to a gain on the pixel values, so a brighter or darker lamp or exposure leaves them unchanged.
+   */
+  lightnessReference?: number;
+  /**
+   * Rings of patches at the image border left out of the score (format version 2): the subject cut off by the
+   * frame changes with framing and distance, not with the wafer. Absent or 0: every patch is scored.
+   */
+  borderPatches?: number;
 }
 
 /** The settings the default model was tuned with on the wafer photos. */
-export const DEFAULT_FEATURE_SETTINGS: FeatureSettings = { workingSide: 512, cellSize: 8, scales: [2, 4], contrastRadius: 2 };
+export const DEFAULT_FEATURE_SETTINGS: FeatureSettings = {
+  workingSide: 512,
+  cellSize: 8,
+  scales: [2, 4],
+  contrastRadius: 2,
+  lightnessReference: 100,
+  borderPatches: 2,
+};
 
 /** Statistics per scale: mean and std of brightness, two opponent colours and gradient, min/max local contrast, min brightness. */
 export const VALUES_PER_SCALE = 11;
@@ -89,7 +108,40 @@ export function extractPatchFeatures(image: WorkingImage, settings: FeatureSetti
       }
     }
   });
+  if (settings.lightnessReference !== undefined) {
+    const gain = settings.lightnessReference / Math.max(1, litMedianBrightness(image));
+    for (let i = 0; i < values.length; i++) values[i]! *= gain;
+  }
   return { gridWidth, gridHeight, dims, values };
+}
+
+/**
+ * Median brightness ((R+G+B)/3) of the image's lit pixels: those at least a quarter of the 99th percentile.
+ * Scales with a gain on the pixel values and ignores how much dark background surrounds the subject.
+ */
+export function litMedianBrightness(image: WorkingImage): number {
+  const { rgb } = image;
+  const n = image.width * image.height;
+  // Histogram of R+G+B (0..765): exact, and a third of a grey level fine.
+  const histogram = new Uint32Array(766);
+  for (let q = 0; q < n * 3; q += 3) histogram[rgb[q]! + rgb[q + 1]! + rgb[q + 2]!]!++;
+  let high = 765;
+  for (let v = 765, above = 0; v >= 0; v--) {
+    above += histogram[v]!;
+    if (above >= n * 0.01) {
+      high = v;
+      break;
+    }
+  }
+  const floor = Math.ceil(high / 4);
+  let lit = 0;
+  for (let v = floor; v <= 765; v++) lit += histogram[v]!;
+  let seen = 0;
+  for (let v = floor; v <= 765; v++) {
+    seen += histogram[v]!;
+    if (seen * 2 >= lit) return v / 3;
+  }
+  return high / 3;
 }
 
 /**

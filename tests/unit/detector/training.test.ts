@@ -20,7 +20,8 @@ describe('trainWaferModel', () => {
 
     // Assess
     expect(model.bank.length / 22).toBe(200);
-    expect(report.heldOutScores).toHaveLength(NORMALS.length * model.provenance.calibrationRotations.length);
+    const calibrationCopies = model.provenance.calibrationRotations.length + (model.provenance.calibrationPerturbations?.length ?? 0);
+    expect(report.heldOutScores).toHaveLength(NORMALS.length * calibrationCopies);
     expect(report.heldOutScores.every((h) => h.score < model.threshold)).toBe(true);
     expect(model.provenance.images).toEqual(NORMALS.map((n) => ({ name: n.name, sha256: createHash('sha256').update(n.bytes).digest('hex') })));
     expect((await detector.detectBytes(heldOutNormal)).IsAnomalous).toBe(false);

@@ -144,6 +144,37 @@ describe('model file', () => {
     expect(load).toThrow(/Not a waferwatch model file/);
   });
 
+  it('writes and still reads format version 1 for a model without photometric normalisation or unscored border', () => {
+    // Prepare
+    const { lightnessReference: _l, borderPatches: _b, ...v1Settings } = DEFAULT_FEATURE_SETTINGS;
+    const model = { ...smallModel(), settings: v1Settings };
+
+    // Act
+    const bytes = encodeModelFile(model);
+
+    // Assess
+    expect(Buffer.from(bytes).readUInt16LE(8)).toBe(1);
+    expect(decodeModelFile(bytes)).toEqual(model);
+    expect(loadEmbeddedDetector(bytes).modelVersion).toMatch(/^wwm1-[0-9a-f]{12}$/);
+    expect(Buffer.from(encodeModelFile(smallModel())).readUInt16LE(8)).toBe(MODEL_FORMAT_VERSION);
+  });
+
+  it('refuses a version 1 file that uses version 2 settings', () => {
+    // Prepare
+    const bytes = Buffer.from(encodeModelFile(smallModel()));
+    bytes.writeUInt16LE(1, 8);
+    const digest = createHash('sha256')
+      .update(bytes.subarray(0, bytes.length - 32))
+      .digest();
+    digest.copy(bytes, bytes.length - 32);
+
+    // Act
+    const error = loadError(bytes);
+
+    // Assess
+    expect(error.message).toMatch(/descriptor settings/);
+  });
+
   it('ships a default model within the size budget, with its provenance', () => {
     // Prepare
     const bytes = readFileSync(DEFAULT_MODEL);
@@ -155,6 +186,6 @@ describe('model file', () => {
     expect(bytes.length).toBeLessThan(2 * 1024 * 1024);
     expect(detector.model.provenance.imageCount).toBe(15);
     expect(detector.model.provenance.images.every((i) => /^[0-9a-f]{64}$/.test(i.sha256))).toBe(true);
-    expect(detector.modelVersion).toMatch(/^wwm1-[0-9a-f]{12}$/);
+    expect(detector.modelVersion).toMatch(/^wwm2-[0-9a-f]{12}$/);
   });
 });

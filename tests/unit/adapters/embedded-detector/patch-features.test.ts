@@ -56,15 +56,34 @@ describe('extractPatchFeatures', () => {
     ] as const)
       speck.fill(10, (y * 32 + x) * 3, (y * 32 + x) * 3 + 3);
 
+    const { lightnessReference: _unnormalised, ...raw } = DEFAULT_FEATURE_SETTINGS;
+
     // Act
-    const plain = extractPatchFeatures({ width: 32, height: 32, rgb }, DEFAULT_FEATURE_SETTINGS);
-    const spotted = extractPatchFeatures({ width: 32, height: 32, rgb: speck }, DEFAULT_FEATURE_SETTINGS);
+    const plain = extractPatchFeatures({ width: 32, height: 32, rgb }, raw);
+    const spotted = extractPatchFeatures({ width: 32, height: 32, rgb: speck }, raw);
 
     // Assess
     expect(plain.values[10]).toBe(128);
     expect(spotted.values[10]).toBe(10);
     expect(plain.values[8]).toBeCloseTo(0, 5);
     expect(spotted.values[8]).toBeLessThan(-50);
+  });
+
+  it('gives the same descriptors for a photo taken with more or less light (pixel values times a gain)', async () => {
+    // Prepare
+    const { data, info } = await sharp(sample('good', 'wafer.jpg')).raw().toBuffer({ resolveWithObject: true });
+    const gained = (gain: number) => Uint8Array.from(data, (v) => Math.min(255, Math.round(v * gain)));
+
+    // Act
+    const [plain, darker, brighter] = [1, 0.85, 1.15].map((gain) =>
+      extractPatchFeatures({ width: info.width, height: info.height, rgb: gained(gain) }, DEFAULT_FEATURE_SETTINGS),
+    );
+
+    // Assess
+    const meanAbsoluteDifference = (a: Float32Array, b: Float32Array) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]!), 0) / a.length;
+    const meanAbsolute = plain!.values.reduce((sum, v) => sum + Math.abs(v), 0) / plain!.values.length;
+    expect(meanAbsoluteDifference(darker!.values, plain!.values)).toBeLessThan(0.03 * meanAbsolute);
+    expect(meanAbsoluteDifference(brighter!.values, plain!.values)).toBeLessThan(0.03 * meanAbsolute);
   });
 
   it('changes a normal wafer score little when the wafer is turned to angles the model never saw', async () => {
