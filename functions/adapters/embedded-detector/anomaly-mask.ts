@@ -32,6 +32,9 @@ export interface AnomalyMask {
  * kilobytes to deflate instead of megabytes of RGB, and the percentages are counted on the same pixels.
  */
 export function renderAnomalyMask(grid: PatchGrid, sourceWidth: number, sourceHeight: number): AnomalyMask {
+  // Most wafers are normal: nothing is painted, and the mask is the same blank PNG for every image of a size.
+  if (grid.flags.every((flag) => flag === 0))
+    return { png: Buffer.from(blankMask(sourceWidth, sourceHeight)), anomalousPixels: 0, totalPixels: sourceWidth * sourceHeight };
   const { workingWidth, workingHeight } = grid;
   // Anomalous working pixels along each axis are the union of flagged patch spans; paint per working row.
   const working = new Uint8Array(workingWidth * workingHeight);
@@ -71,6 +74,21 @@ export function renderAnomalyMask(grid: PatchGrid, sourceWidth: number, sourceHe
     anomalousPixels += row.count;
   }
   return { png: encodePalettePng(sourceWidth, sourceHeight, raw), anomalousPixels, totalPixels: sourceWidth * sourceHeight };
+}
+
+/** Blank masks by size, the last few sizes seen (a station's camera sends one size). */
+const blankMasks = new Map<string, Uint8Array>();
+const BLANK_MASK_SIZES_KEPT = 4;
+
+function blankMask(width: number, height: number): Uint8Array {
+  const key = `${width}x${height}`;
+  let png = blankMasks.get(key);
+  if (!png) {
+    png = encodePalettePng(width, height, Buffer.alloc((1 + Math.ceil(width / 8)) * height));
+    if (blankMasks.size >= BLANK_MASK_SIZES_KEPT) blankMasks.delete(blankMasks.keys().next().value!);
+    blankMasks.set(key, png);
+  }
+  return png;
 }
 
 function encodePalettePng(width: number, height: number, filteredRows: Buffer): Uint8Array {

@@ -63,12 +63,18 @@ export class EmbeddedDetector implements Detector {
    * back to detect(), so each wafer is decoded once.
    */
   async prepare(image: ValidatedWaferImage): Promise<DecodedWorkingImage> {
-    return this.decode(image.bytes);
+    return this.decode(image.bytes, { width: image.width, height: image.height });
   }
 
-  /** Decide whether the wafer is anomalous; answers in Lookout for Vision's DetectAnomalies shape with a mask. */
+  /**
+   * Decide whether the wafer is anomalous; answers in Lookout for Vision's DetectAnomalies shape with a mask.
+   * The scoring is one synchronous block of tens of milliseconds: it first lets the event loop run once, so I/O
+   * started beside it (the pipeline stores the image while it detects) is on its way before the CPU is taken.
+   */
   async detect(image: ValidatedWaferImage, prepared?: DecodedWorkingImage): Promise<DetectionResult> {
-    return this.detectWorking(prepared ?? (await this.decode(image.bytes)));
+    const working = prepared ?? (await this.decode(image.bytes, { width: image.width, height: image.height }));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return this.detectWorking(working);
   }
 
   /** The same as detect, from bare PNG/JPEG bytes (training reports, evaluation and benchmarks). */
@@ -76,9 +82,9 @@ export class EmbeddedDetector implements Detector {
     return this.detectWorking(await this.decode(bytes));
   }
 
-  private async decode(bytes: Uint8Array): Promise<DecodedWorkingImage> {
+  private async decode(bytes: Uint8Array, sourceSize?: { width: number; height: number }): Promise<DecodedWorkingImage> {
     try {
-      return await decodeWorkingImage(bytes, this.model.settings.workingSide);
+      return await decodeWorkingImage(bytes, this.model.settings.workingSide, sourceSize);
     } catch {
       throw new CorruptImageError('The image data is corrupt or truncated and cannot be decoded.');
     }

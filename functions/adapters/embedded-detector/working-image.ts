@@ -38,11 +38,13 @@ const RESIZE_KERNEL = 'linear' as const;
  * Decode PNG/JPEG bytes (grey, grey+alpha, RGB or RGBA) and resize them to the working resolution.
  * Alpha is dropped (flattened on black, like the background of the photos).
  */
-export async function decodeWorkingImage(bytes: Uint8Array, maxSide: number): Promise<DecodedWorkingImage> {
+export async function decodeWorkingImage(bytes: Uint8Array, maxSide: number, sourceSize?: { width: number; height: number }): Promise<DecodedWorkingImage> {
   // failOn 'warning': libjpeg only warns when a scan is cut short and fills the rest grey, and a
   // half-grey wafer must be rejected as corrupt, not inspected (this decode is the pipeline's check).
   const image = sharp(bytes, { failOn: 'warning', ignoreIcc: true });
-  const meta = await image.metadata();
+  // A validated image's size is already known from its headers: asking libvips again costs a round trip to
+  // its thread pool for nothing (the decode itself still fails on a header that lies about it).
+  const meta = sourceSize ?? (await image.metadata());
   if (!meta.width || !meta.height) throw new Error('The image has no dimensions');
   const size = workingSize(meta.width, meta.height, maxSide);
   const { data, info } = await image

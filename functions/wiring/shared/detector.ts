@@ -24,8 +24,12 @@ export type DetectorConfig = ConfigOf<typeof regionConfig> & ConfigOf<typeof det
 export function createDetectorLoader(config: DetectorConfig, s3: S3Client, logger: Logger, observability?: Observability): () => Promise<Detector> {
   let loading: Promise<Detector> | undefined;
   return () => {
+    const started = performance.now();
     loading ??= loadDetector(config, s3)
-      .then((loaded) => (observability ? timedDetector(loaded, observability.metrics) : loaded))
+      .then((loaded) => {
+        logger.info('The anomaly detector is loaded', { detector: config.DETECTOR, loadMs: Math.round(performance.now() - started) });
+        return observability ? timedDetector(loaded, observability.metrics) : loaded;
+      })
       .catch((error: unknown) => {
         // Let the next request try again rather than keep a container whose model never loads.
         loading = undefined;

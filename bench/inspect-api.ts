@@ -1,0 +1,136 @@
+/**
+ * POST /inspections on the local stack against the time it takes to decode the same full-resolution JPEG: the speed
+ * goal of issue 14 is an API p50 of at most 3x the decode's p50.
+ *
+ * The stack runs in this process (WAFERWATCH_AUTH=off, its own temp data folder), one upload at a time. Each upload is
+ * preceded by a plain full decode of the same bytes with sharp (concurrency 1, libvips' cache off), so both see the
+ * same machine load; every upload carries a unique JPEG comment, so no upload is answered as a duplicate. The whole
+ * measurement is repeated (--repeat) and the medians are reported with the machine's load average.
+ *
+ *   npm run bench:inspect-api -- [--images <dir>] [--images <dir>] [--rounds 2] [--repeat 3]
+ *   npm run bench:inspect-api -- --images ../shared/data/wafer-photos/good --images ../shared/data/wafer-photos/anomalous
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { percentile, withJpegComment } from './load-benchmark';
+
+const { values } = parseArgs({
+  options: {
+    images: { type: 'string', multiple: true, default: ['samples/wafer-photos/good', 'samples/wafer-photos/anomalous'] },
+    rounds: { type: 'string', default: '2' },
+    repeat: { type: 'string', default: '3' },
+    station: { type: 'string', default: 'bench-api' },
+  },
+});
+
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+function median(values: readonly number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
+/** POST one raw JPEG; resolves with the status and the time to the whole answer. */
+function post(agent: Agent, base: URL, body: Buffer, stationId: string): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      {
+        hostname: base.hostname,
+        port: base.port,
+        path: '/inspections',
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'image/jpeg', 'Content-Length': body.byteLength, 'X-Station-Id': stationId },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, ms: performance.now() - started }));
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+/** A plain full decode to raw pixels, as the goal's yardstick. */
+async function decode(bytes: Buffer): Promise<number> {
+  const started = performance.now();
+  await sharp(bytes).raw().toBuffer();
+  return performance.now() - started;
+}
+
+async function main(): Promise<void> {
+  sharp.cache(false);
+  const files: string[] = [];
+  for (const dir of values.images) {
+    for (const name of (await readdir(dir)).sort()) if (/\.jpe?g$/i.test(name)) files.push(path.join(dir, name));
+  }
+  if (files.length === 0) throw new Error('No JPEG images in the --images folders');
+  const images = await Promise.all(files.map((file) => readFile(file)));
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'waferwatch-bench-api-'));
+  const { startLocalStack } = await import('../local/local-stack');
+  const stack = await startLocalStack({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN', WAFERWATCH_AUTH: 'off', DAILY_CALL_CAP: '100000' },
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const base = new URL(stack.url.replace('localhost', '127.0.0.1'));
+  let upload = 0;
+  const runs: { api: number; decode: number; ratio: number; load: string }[] = [];
+  try {
+    // Warm-up: the handlers' first requests (model load, JIT, first connections) are not the steady state measured.
+    for (const bytes of images.slice(0, 4)) {
+      await decode(bytes);
+      await post(agent, base, withJpegComment(bytes, `warm-${upload++}`), values.station);
+    }
+    const sizes = images.map((b) => b.byteLength);
+    console.log(
+      `POST /inspections vs full JPEG decode: ${images.length} images (${(Math.min(...sizes) / 1024).toFixed(0)}-${(Math.max(...sizes) / 1024).toFixed(0)} KiB) x ${values.rounds} rounds, one at a time, ${values.repeat} runs`,
+    );
+    for (let run = 0; run < Number(values.repeat); run++) {
+      const loadBefore = loadAverage();
+      const api: number[] = [];
+      const decodes: number[] = [];
+      for (let round = 0; round < Number(values.rounds); round++) {
+        for (const bytes of images) {
+          decodes.push(await decode(bytes));
+          const answer = await post(agent, base, withJpegComment(bytes, `bench-${process.pid}-${upload++}`), values.station);
+          if (answer.status !== 201) throw new Error(`POST /inspections answered ${answer.status}`);
+          api.push(answer.ms);
+        }
+      }
+      const apiP50 = median(api);
+      const decodeP50 = median(decodes);
+      const sortedApi = [...api].sort((a, b) => a - b);
+      runs.push({ api: apiP50, decode: decodeP50, ratio: apiP50 / decodeP50, load: loadBefore });
+      console.log(
+        `  run ${run + 1}: API p50 ${apiP50.toFixed(1)} ms (p95 ${percentile(sortedApi, 95).toFixed(1)})   decode p50 ${decodeP50.toFixed(1)} ms   ratio ${(apiP50 / decodeP50).toFixed(2)}x   load average ${loadBefore}`,
+      );
+    }
+  } finally {
+    agent.destroy();
+    await stack.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  console.log(
+    `median of ${runs.length} runs: API p50 ${median(runs.map((r) => r.api)).toFixed(1)} ms   decode p50 ${median(runs.map((r) => r.decode)).toFixed(1)} ms   ratio ${median(runs.map((r) => r.ratio)).toFixed(2)}x (goal: at most 3x)   load average now ${loadAverage()} on ${os.cpus().length} cores`,
+  );
+}
+
+await main();
+// The stack's emulators may leave timers behind (a call still ringing); the measurement is done.
+process.exit(0);
