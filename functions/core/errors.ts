@@ -47,8 +47,9 @@ export class WaferwatchError extends Error {
 
 /** Refused: the request itself cannot be read (bad JSON, missing image field, bad base64). */
 export class MalformedRequestError extends WaferwatchError {
-  constructor(message: string) {
-    super('MALFORMED_REQUEST', 'refused', message);
+  /** `parameter`, when given, names the query parameter at fault (`"parameter": "limit"` in the answer). */
+  constructor(message: string, parameter?: string) {
+    super('MALFORMED_REQUEST', 'refused', message, parameter ? { parameter } : {});
   }
 }
 

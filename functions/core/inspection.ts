@@ -40,6 +40,21 @@ export type AlertOutcome =
 /** The statuses an alert can have. */
 export type AlertStatus = AlertOutcome['status'];
 
+/** Every alert status once; a Record over AlertStatus, so a new status does not compile until it is listed here. */
+const EVERY_ALERT_STATUS: Readonly<Record<AlertStatus, true>> = {
+  queued: true,
+  ringing: true,
+  acknowledged: true,
+  unacknowledged: true,
+  placed: true,
+  folded: true,
+  skipped: true,
+  failed: true,
+  'not-queued': true,
+};
+/** Every alert status, for reading one from a request. */
+export const ALERT_STATUSES: readonly AlertStatus[] = Object.keys(EVERY_ALERT_STATUS) as AlertStatus[];
+
 /** What the ladder's calls are about: one anomaly (with those folded into it), or anomalies folded during a cooldown. */
 export type CallKind = 'anomaly' | 'folded';
 

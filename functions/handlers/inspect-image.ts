@@ -1,4 +1,4 @@
 import { wireInspectImage } from '../wiring/inspect-image';
 
-/** POST /inspections (API Gateway REST, Lambda proxy): inspect a wafer image, queue the alert of an anomaly. */
+/** POST /inspections and POST /detect-anomalies (API Gateway REST, Lambda proxy): inspect a wafer image, queue the alert of an anomaly. */
 export const handler = wireInspectImage();

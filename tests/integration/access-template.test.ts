@@ -29,9 +29,9 @@ const outputValue = (name: string): unknown => (template.Outputs?.[name] as { Va
 
 const REQUEST_AUTHORIZER = 'AuthorizeRequestApiGatewayAuthorizer';
 /** The routes cameras call, or poll: the request authorizer (ID token or camera key) and a usage key. */
-const CAMERA_ROUTES = ['POST /inspections', 'POST /uploads', 'GET /inspections/{id}'];
+const CAMERA_ROUTES = ['POST /inspections', 'POST /detect-anomalies', 'POST /uploads', 'GET /inspections/{id}'];
 /** The people-only routes: the Cognito authorizer (ID token), no usage key. */
-const PEOPLE_ROUTES = ['GET /inspections', 'GET /stations', 'POST /inspections/{id}/review'];
+const PEOPLE_ROUTES = ['GET /inspections', 'GET /stats', 'GET /stations', 'POST /inspections/{id}/review'];
 
 /** Each API method by route (`POST /inspections`), its path rebuilt from the API's resources. */
 function methodsByRoute(): Map<string, Record<string, any>> {
@@ -280,6 +280,42 @@ describe('who may do what in the packaged stack (issue 13)', () => {
     expect(roleGrants(template, 'ListStationsRole').filter((grant) => grant.sid !== 'WriteLogs' && grant.sid !== 'WriteTraces')).toEqual([
       { sid: 'ListStations', actions: ['dynamodb:Scan'], resources: ['GetAtt:StationRegistryTable.Arn'], condition: undefined },
     ]);
+  });
+
+  it('serves GET /stats from inspectionStats, whose role may only list inspections/ and read the records there', () => {
+    // Act
+    const fn = props('InspectionStatsLambdaFunction');
+    const permission = props('InspectionStatsLambdaPermissionApiGateway');
+
+    // Assess
+    expect(fn).toMatchObject({
+      Handler: 'functions/handlers/inspection-stats.handler',
+      Role: { 'Fn::GetAtt': ['InspectionStatsRole', 'Arn'] },
+    });
+    expect(roleGrants(template, 'InspectionStatsRole').filter((grant) => grant.sid !== 'WriteLogs' && grant.sid !== 'WriteTraces')).toEqual([
+      {
+        sid: 'ListInspections',
+        actions: ['s3:ListBucket'],
+        resources: ['GetAtt:ImageBucket.Arn'],
+        condition: { StringLike: { 's3:prefix': ['inspections/*'] } },
+      },
+      { sid: 'ReadInspectionRecords', actions: ['s3:GetObject'], resources: ['${ImageBucket.Arn}/inspections/*.json'], condition: undefined },
+    ]);
+    expect(templateText(permission.SourceArn)).toBe('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiGatewayRestApi}/dev/GET/stats');
+  });
+
+  it('lets the inspect function be invoked for POST /inspections and POST /detect-anomalies only, each by an exact ARN', () => {
+    // Act
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission')
+      .map(([, permission]) => permission.Properties as Record<string, any>)
+      .filter((permission) => JSON.stringify(permission.FunctionName).includes('InspectImageLambdaFunction'));
+
+    // Assess
+    expect(permissions.map((permission) => templateText(permission.SourceArn)).sort()).toEqual([
+      'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiGatewayRestApi}/dev/POST/detect-anomalies',
+      'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiGatewayRestApi}/dev/POST/inspections',
+    ]);
+    for (const permission of permissions) expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
   });
 
   it('gives deploy:site and npm run camera:key what they read: sign-in, the API and stage, the key table and the camera plan defaults', () => {

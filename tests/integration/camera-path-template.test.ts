@@ -134,6 +134,8 @@ describe('camera path in the packaged stack (issue 6)', () => {
     expect(resourcesFor('ProcessCameraUploadRole', 's3:GetObject')).toEqual([
       '${ImageBucket.Arn}/incoming/*',
       '${ImageBucket.Arn}/inspections/*',
+      // The stations' own models (models/<station>/<sha256>.<ext>), then the stage's when it is read from S3.
+      '${ImageBucket.Arn}/models/*',
       '${ImageBucket.Arn}/models/wafer-default.wwm',
     ]);
     expect(resourcesFor('ProcessCameraUploadRole', 's3:PutObject')).toEqual(['${ImageBucket.Arn}/inspections/*', '${ImageBucket.Arn}/rejected/*']);

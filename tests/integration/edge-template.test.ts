@@ -352,9 +352,13 @@ describe('the edge of the packaged stack (issue 13)', () => {
     // Assess
     expect(sources).toEqual({
       InspectImageLambdaPermissionApiGateway: `${api}/dev/POST/inspections`,
+      // inspectImage's second route (the Lookout-shaped compatibility route) has a permission of its own.
+      InspectImageDetectAnomaliesLambdaPermission: `${api}/dev/POST/detect-anomalies`,
+      InspectionStatsLambdaPermissionApiGateway: `${api}/dev/GET/stats`,
       GetInspectionLambdaPermissionApiGateway: `${api}/dev/GET/inspections/*`,
       ListInspectionsLambdaPermissionApiGateway: `${api}/dev/GET/inspections`,
       ListStationsLambdaPermissionApiGateway: `${api}/dev/GET/stations`,
+      ReviewInspectionLambdaPermissionApiGateway: `${api}/dev/POST/inspections/*/review`,
       CreateUploadLambdaPermissionApiGateway: `${api}/dev/POST/uploads`,
       AuthorizeRequestLambdaPermissionApiGateway: `${api}/authorizers/\${AuthorizeRequestApiGatewayAuthorizer}`,
     });

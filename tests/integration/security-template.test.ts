@@ -182,13 +182,13 @@ describe('security of the packaged stack (issue 7)', () => {
     const routes = methods.filter(([, method]) => method.HttpMethod !== 'OPTIONS');
 
     // Assess
-    expect(routes.map(([, method]) => method.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'POST', 'POST', 'POST']);
+    expect(routes.map(([, method]) => method.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'POST']);
     for (const [logicalId, method] of routes) {
       expect(['CUSTOM', 'COGNITO_USER_POOLS'], logicalId).toContain(method.AuthorizationType);
       expect(method.AuthorizerId, logicalId).toBeDefined();
       expect(method.Integration.Type, logicalId).toBe('AWS_PROXY');
     }
-    expect(preflights.length).toBe(5);
+    expect(preflights.length).toBe(7);
     for (const [logicalId, method] of preflights) {
       expect(method.AuthorizationType, logicalId).toBe('NONE');
       expect(method.ApiKeyRequired, logicalId).not.toBe(true);
@@ -210,7 +210,7 @@ describe('security of the packaged stack (issue 7)', () => {
     // Assess
     // The key comes from the request authorizer (a camera's own key, or the people's), never from a header API Gateway reads itself.
     expect(props('ApiGatewayRestApi').ApiKeySourceType).toBe('AUTHORIZER');
-    expect(keyGuarded.length).toBe(3);
+    expect(keyGuarded.length).toBe(4);
     for (const [logicalId, method] of keyGuarded) expect(method.AuthorizerId, logicalId).toEqual({ Ref: REQUEST_AUTHORIZER });
     // One key in the template, the people's; cameras' keys and plans are made at run time (npm run camera:key).
     expect(keys.map(([logicalId]) => logicalId)).toEqual(['PeopleApiKey']);

@@ -18,6 +18,7 @@ import { readRecordDecisionConfig, RECORD_DECISION_CONFIG } from '../../function
 import { AUTHORIZE_REQUEST_CONFIG, readAuthorizeRequestConfig } from '../../functions/wiring/authorize-request';
 import { REVIEW_INSPECTION_CONFIG, readReviewInspectionConfig } from '../../functions/wiring/review-inspection';
 import { LIST_STATIONS_CONFIG, readListStationsConfig } from '../../functions/wiring/list-stations';
+import { INSPECTION_STATS_CONFIG, readInspectionStatsConfig } from '../../functions/wiring/inspection-stats';
 import {
   artifactsDir,
   extractZipEntries,
@@ -52,6 +53,7 @@ const WIRING: Record<string, { fragments: readonly ConfigFragment[]; read: (env:
   getInspection: { fragments: GET_INSPECTION_CONFIG, read: readGetInspectionConfig },
   listInspections: { fragments: LIST_INSPECTIONS_CONFIG, read: readListInspectionsConfig },
   listStations: { fragments: LIST_STATIONS_CONFIG, read: readListStationsConfig },
+  inspectionStats: { fragments: INSPECTION_STATS_CONFIG, read: readInspectionStatsConfig },
   reviewInspection: { fragments: REVIEW_INSPECTION_CONFIG, read: readReviewInspectionConfig },
   createUpload: { fragments: CREATE_UPLOAD_CONFIG, read: readCreateUploadConfig },
   processCameraUpload: { fragments: PROCESS_CAMERA_UPLOAD_CONFIG, read: readProcessCameraUploadConfig },
@@ -549,7 +551,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     expect(actionsOf(inspectionObjects as Statement).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
     for (const statement of s3) {
       expect(actionsOf(statement).every((action) => ['s3:GetObject', 's3:PutObject'].includes(action))).toBe(true);
-      for (const text of resourcesOf(statement).map(templateText)) expect(text).toMatch(/^\$\{ImageBucket\.Arn\}\/(inspections\/\*|models\/[^*]+)$/);
+      for (const text of resourcesOf(statement).map(templateText)) expect(text).toMatch(/^\$\{ImageBucket\.Arn\}\/(inspections\/\*|models\/\*|models\/[^*]+)$/);
     }
     expect(lookout).toHaveLength(1);
     expect(actionsOf(lookout[0] as Statement)).toEqual(['lookoutvision:DetectAnomalies']);

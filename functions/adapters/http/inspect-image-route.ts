@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Detector } from '../../core/ports/detector';
 import { stationForUpload } from '../../core/access';
-import { isRefusal } from '../../core/errors';
+import { DetectorUnavailableError, isRefusal } from '../../core/errors';
+import type { InspectionRecord } from '../../core/inspection';
 import { newInspectionId } from '../../core/inspection-keys';
-import { inspectWaferImage, type InspectionDependencies } from '../../core/inspect-wafer-image';
+import { inspectWaferImage, type InspectionDependencies, type InspectionOutcome } from '../../core/inspect-wafer-image';
 import { apiHandler, type ApiContext } from './api-handler';
 import { readInspectionRequest } from './read-inspection-request';
 import type { RequestObserver } from '../observability/observability';
@@ -18,7 +19,16 @@ export interface InspectImageRouteDependencies extends ApiContext {
   observer?: RequestObserver;
 }
 
-/** POST /inspections: read the image from the request, inspect it, answer 201 with the inspection (200 with the earlier one for bytes already inspected). */
+/** The compatibility route for clients of Amazon Lookout for Vision's DetectAnomalies (serverless.yml, inspectImage's second event). */
+export const DETECT_ANOMALIES_RESOURCE = '/detect-anomalies';
+
+/**
+ * POST /inspections: read the image from the request, inspect it, answer 201 with the inspection (200 with the earlier
+ * one for bytes already inspected, with `alreadyInspected`); Lookout's IsAnomalous, Confidence and Anomalies are also
+ * at the top of the answer. POST /detect-anomalies, the same function: the same inspection, answered 200 in Lookout
+ * for Vision's DetectAnomalies shape (`DetectAnomalyResult`, and IsAnomalous and Confidence at the top too) for the
+ * original sample's page and scripts.
+ */
 export function createInspectImageHandler(
   resolveDependencies: () => InspectImageRouteDependencies,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
@@ -36,15 +46,46 @@ export function createInspectImageHandler(
       // checked, decoded and kept as not inspected instead of lost.
       const detector: Detector = await deps.detector().catch((error: unknown) => ({ detect: () => Promise.reject(error) }));
       const outcome = await inspectWaferImage({ ...deps.inspection, detector }, { bytes: upload.bytes, stationId, source: 'api', inspectionId });
+      const location = { Location: `/inspections/${outcome.record.inspectionId}` };
+      if (event.resource === DETECT_ANOMALIES_RESOURCE) return { statusCode: 200, body: toDetectAnomaliesAnswer(outcome), headers: location };
       // The same bytes sent again answer the inspection they already have: 200, not a second 201 Created.
-      return {
-        statusCode: outcome.duplicate ? 200 : 201,
-        body: toInspectionView(outcome.record, outcome.anomalyMask),
-        headers: { Location: `/inspections/${outcome.record.inspectionId}` },
-      };
+      return { statusCode: outcome.duplicate ? 200 : 201, body: toInspectionAnswer(outcome), headers: location };
     } catch (error) {
       if (isRefusal(error)) deps.observer?.rejected(error.code);
       throw error;
     }
   });
+}
+
+/** POST /inspections' answer: the inspection, Lookout's verdict fields at the top, and where the image was seen first when it was. */
+function toInspectionAnswer(outcome: InspectionOutcome) {
+  const { record } = outcome;
+  return {
+    ...toInspectionView(record, outcome.anomalyMask),
+    ...lookoutVerdict(record),
+    ...(outcome.duplicate ? { alreadyInspected: { inspectionId: record.inspectionId, at: record.createdAt, stationId: record.stationId } } : {}),
+  };
+}
+
+/** POST /detect-anomalies' answer: Lookout for Vision's DetectAnomalies response, IsAnomalous and Confidence repeated at the top, and the inspection id. */
+function toDetectAnomaliesAnswer(outcome: InspectionOutcome) {
+  const verdict = lookoutVerdict(outcome.record);
+  const mask = outcome.anomalyMask ? { AnomalyMask: Buffer.from(outcome.anomalyMask).toString('base64') } : {};
+  return {
+    DetectAnomalyResult: { Source: { Type: 'direct' }, ...verdict, ...mask },
+    IsAnomalous: verdict.IsAnomalous,
+    Confidence: verdict.Confidence,
+    inspectionId: outcome.record.inspectionId,
+  };
+}
+
+function lookoutVerdict(record: InspectionRecord) {
+  const detection = record.detection;
+  // The pipeline answers only inspected verdicts (a detector failure is a 503); this is a guard, not a path.
+  if (!detection) throw new DetectorUnavailableError('The image is stored but was not inspected; send it again shortly.');
+  return {
+    IsAnomalous: detection.IsAnomalous,
+    Confidence: detection.Confidence,
+    ...(detection.Anomalies !== undefined ? { Anomalies: detection.Anomalies } : {}),
+  };
 }

@@ -1,18 +1,25 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ForbiddenError, MalformedRequestError } from '../../core/errors';
-import { INSPECTION_STATUSES, type InspectionStatus } from '../../core/inspection';
-import type { InspectionStore } from '../../core/ports/inspection-store';
+import { ALERT_STATUSES, INSPECTION_STATUSES } from '../../core/inspection';
+import { DECISION_FILTERS, type AlertFilter, type InspectionFilter } from '../../core/inspection-query';
+import type { InspectionHistory } from '../../core/ports/inspection-history';
 import { apiHandler, type ApiContext } from './api-handler';
+import { choiceParameter, instantParameter, queryParameter, stationParameter, wholeNumberParameter } from './query-parameters';
 
-/** What GET /inspections needs. */
+/** What GET /inspections needs: the inspection history (the S3 inspection store). */
 export interface ListInspectionsRouteDependencies extends ApiContext {
-  store: InspectionStore;
+  store: InspectionHistory;
 }
 
 export const DEFAULT_LIST_LIMIT = 20;
 export const MAX_LIST_LIMIT = 100;
 
-/** GET /inspections?limit=N&status=S: the most recent inspections, newest first (records without masks), optionally of one status. */
+/**
+ * GET /inspections: a page of the history, newest first (records without masks), `{"inspections": [...], "nextCursor":
+ * string | null}`. Query: `limit` (1–100, default 20), `cursor` (the previous answer's nextCursor), and filters
+ * `station`, `status`, `decision` (keep, scrap, hold, none), `alert` (open, or one alert status), `from` and `to` (ISO
+ * 8601 instants, on createdAt). A bad value is 400 MALFORMED_REQUEST naming the parameter. People only.
+ */
 export function createListInspectionsHandler(
   resolveDependencies: () => ListInspectionsRouteDependencies,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
@@ -20,26 +27,29 @@ export function createListInspectionsHandler(
     // The history is for people; a camera polls its own inspections one by one (GET /inspections/{id}).
     if (caller.kind !== 'person') throw new ForbiddenError('view');
     const { store } = resolveDependencies();
-    const limit = parseLimit(event.queryStringParameters?.limit);
-    const status = parseStatus(event.queryStringParameters?.status);
-    const inspections = await store.listRecentRecords(limit, status ? { status } : {});
-    return { statusCode: 200, body: { inspections } };
+    const limit = wholeNumberParameter(queryParameter(event, 'limit'), 'limit', { min: 1, max: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT });
+    const filter = readInspectionFilter(event);
+    const cursor = queryParameter(event, 'cursor');
+    const page = await store.pageRecords({ limit, filter, ...(cursor !== undefined ? { cursor } : {}) });
+    return { statusCode: 200, body: { inspections: page.records, nextCursor: page.next ?? null } };
   });
 }
 
-function parseLimit(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_LIST_LIMIT;
-  const limit = Number(text);
-  if (!/^\d+$/.test(text) || limit < 1 || limit > MAX_LIST_LIMIT) {
-    throw new MalformedRequestError(`"limit" must be a whole number from 1 to ${MAX_LIST_LIMIT}.`);
-  }
-  return limit;
-}
-
-function parseStatus(text: string | undefined): InspectionStatus | undefined {
-  if (text === undefined) return undefined;
-  if (!(INSPECTION_STATUSES as readonly string[]).includes(text)) {
-    throw new MalformedRequestError(`"status" must be one of ${INSPECTION_STATUSES.join(', ')}.`);
-  }
-  return text as InspectionStatus;
+/** The history filter a query names; parameters left out do not narrow it. */
+export function readInspectionFilter(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): InspectionFilter {
+  const stationId = stationParameter(queryParameter(event, 'station'));
+  const status = choiceParameter(queryParameter(event, 'status'), 'status', INSPECTION_STATUSES);
+  const decision = choiceParameter(queryParameter(event, 'decision'), 'decision', DECISION_FILTERS);
+  const alert = choiceParameter<AlertFilter>(queryParameter(event, 'alert'), 'alert', ['open', ...ALERT_STATUSES]);
+  const fromMs = instantParameter(queryParameter(event, 'from'), 'from');
+  const toMs = instantParameter(queryParameter(event, 'to'), 'to');
+  if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw new MalformedRequestError('"from" must not be after "to".', 'from');
+  return {
+    ...(stationId !== undefined ? { stationId } : {}),
+    ...(status !== undefined ? { status } : {}),
+    ...(decision !== undefined ? { decision } : {}),
+    ...(alert !== undefined ? { alert } : {}),
+    ...(fromMs !== undefined ? { fromMs } : {}),
+    ...(toMs !== undefined ? { toMs } : {}),
+  };
 }

@@ -17,7 +17,10 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 /**
  * Read the wafer image out of an API Gateway proxy event: multipart/form-data (file field `image`),
  * JSON `{"image": "<data URL or base64>"}`, or else the raw body. The content type only says how to
- * unwrap the request; what the bytes are is decided later by the bytes themselves.
+ * unwrap the request; what the bytes are is decided later by the bytes themselves. A JSON upload is also recognised
+ * by its bytes whatever its Content-Type says (the original Lookout sample's page sends it as `text/plain` through
+ * jQuery; other clients send none, or jQuery's default `application/x-www-form-urlencoded`): a body that starts, after
+ * white space, with `{` and parses as a JSON object with an `image` field.
  */
 export async function readInspectionRequest(event: APIGatewayProxyEvent, maxBytes: number): Promise<UploadedWaferImage> {
   const contentType = (headerValue(event.headers, 'content-type') ?? '').toLowerCase();
@@ -25,7 +28,7 @@ export async function readInspectionRequest(event: APIGatewayProxyEvent, maxByte
   const fromQueryOrHeader = event.queryStringParameters?.station ?? headerValue(event.headers, 'x-station-id');
   let upload: UploadedWaferImage;
   if (contentType.startsWith('multipart/form-data')) upload = await readMultipart(body, headerValue(event.headers, 'content-type')!, maxBytes);
-  else if (contentType.startsWith('application/json') || contentType.endsWith('+json')) upload = readJson(body, maxBytes);
+  else if (contentType.startsWith('application/json') || contentType.endsWith('+json') || isJsonUpload(body)) upload = readJson(body, maxBytes);
   else upload = { bytes: body, stationId: undefined };
   const stationId = upload.stationId ?? fromQueryOrHeader;
   if (stationId !== undefined && !STATION_ID.test(stationId)) {
@@ -39,6 +42,19 @@ export async function readInspectionRequest(event: APIGatewayProxyEvent, maxByte
 function bodyBytes(event: APIGatewayProxyEvent): Buffer {
   if (event.body === null || event.body === undefined) return Buffer.alloc(0);
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+/** A body that is a JSON object with an `image` field, whatever the request called it. PNG and JPEG bytes never start with `{`. */
+function isJsonUpload(body: Buffer): boolean {
+  let start = 0;
+  while (start < body.length && (body[start] === 0x20 || body[start] === 0x09 || body[start] === 0x0a || body[start] === 0x0d)) start += 1;
+  if (body[start] !== 0x7b) return false;
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'image' in parsed;
+  } catch {
+    return false;
+  }
 }
 
 function readJson(body: Buffer, maxBytes: number): UploadedWaferImage {

@@ -1,6 +1,11 @@
+import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { decodeTime, encodeTime } from 'ulid';
+import { MalformedRequestError } from '../../core/errors';
 import type { InspectionRecord, InspectionStatus } from '../../core/inspection';
 import { dayPrefix, isInspectionId, recordKey } from '../../core/inspection-keys';
+import { matchesInspectionFilter, type InspectionFilter } from '../../core/inspection-query';
+import type { InspectionHistory, InspectionPage, InspectionPageQuery } from '../../core/ports/inspection-history';
 import type { InspectionStore } from '../../core/ports/inspection-store';
 import type { ValidatedWaferImage } from '../../core/wafer-image';
 
@@ -13,6 +18,20 @@ const FILTERED_READ_BATCH = 50;
 /** ...and never more than this many in all. */
 export const MAX_RECORDS_SCANNED = 1000;
 const RECORD_KEY_PATTERN = /\/([0-9A-HJKMNP-TV-Z]{26})\.json$/;
+/** `pageRecords` reads at most this many records for one page, matching or not; then it answers with a cursor. */
+export const MAX_RECORD_READS_PER_PAGE = 250;
+/** ...and makes at most this many ListObjectsV2 requests (a long run of empty days costs one each at least). */
+export const MAX_LIST_REQUESTS_PER_PAGE = 40;
+/** The first time slice `pageRecords` lists; it doubles over sparse slices and halves over dense ones. */
+const FIRST_SLICE_MS = 60 * 60 * 1000;
+const MIN_SLICE_MS = 60 * 1000;
+const MAX_SLICE_MS = 24 * 60 * 60 * 1000;
+/**
+ * How much earlier than its createdAt an inspection's id may have been minted: a camera upload's id is minted when its
+ * upload is granted, and it is inspected when the object arrives (minutes later, more after retries). A `fromMs`
+ * listing scans ids back to this much before it, and filters on createdAt itself.
+ */
+export const ID_BEFORE_CREATED_SLACK_MS = 60 * 60 * 1000;
 /** Read-modify-write rounds `updateRecord` tries before giving up when other writers keep getting in first. */
 export const DEFAULT_UPDATE_ATTEMPTS = 10;
 /**
@@ -46,7 +65,7 @@ export interface S3InspectionStoreOptions {
  * InspectionStore over one S3 bucket: images, anomaly masks and JSON records side by side
  * under the server-chosen keys of functions/core/inspection-keys.ts.
  */
-export class S3InspectionStore implements InspectionStore {
+export class S3InspectionStore implements InspectionStore, InspectionHistory {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly listDaysBack: number;
@@ -194,6 +213,118 @@ export class S3InspectionStore implements InspectionStore {
     return found;
   }
 
+  /**
+   * A page of the history, newest first (by inspection id, the time it was minted), of the records passing `filter`.
+   * Records are keyed `inspections/YYYY/MM/DD/<ULID>.json`, so the scan walks back from the newest in time slices of
+   * one UTC day's prefix: each slice is listed in ascending order from its start (StartAfter) up to the scan's position,
+   * and its records are read newest first. The scan stops at the limit, or after MAX_RECORD_READS_PER_PAGE record
+   * reads or MAX_LIST_REQUESTS_PER_PAGE listings, and answers a cursor (base64url JSON: the position, the slice width
+   * and a fingerprint of the filter) to continue from there; so a page may be short, or empty, and still have a next.
+   * Without `fromMs` the history reaches back `listDaysBack` UTC days (today included); with it, to that instant.
+   */
+  async pageRecords(query: InspectionPageQuery): Promise<InspectionPage> {
+    const filter = query.filter;
+    const fingerprint = filterFingerprint(filter);
+    const nowMs = this.now().getTime();
+    const today = this.now();
+    const defaultFloorMs = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - (this.listDaysBack - 1));
+    const floorMs = filter.fromMs !== undefined ? Math.max(0, filter.fromMs - ID_BEFORE_CREATED_SLACK_MS) : defaultFloorMs;
+    let position: string;
+    let sliceMs = FIRST_SLICE_MS;
+    if (query.cursor !== undefined) {
+      const cursor = decodeCursor(query.cursor);
+      if (cursor.f !== fingerprint) throw new MalformedRequestError('"cursor" belongs to a listing with other filters; start again without it.', 'cursor');
+      position = cursor.b;
+      sliceMs = cursor.w;
+    } else {
+      // Ids are minted no later than createdAt, so nothing created at or before `toMs` has a later id.
+      const newestMs = Math.min(filter.toMs ?? Number.POSITIVE_INFINITY, nowMs + 60_000);
+      position = encodeTime(Math.max(0, newestMs + 1), 10);
+    }
+    const wanted = Math.max(0, Math.floor(query.limit));
+    const records: InspectionRecord[] = [];
+    let scanned = 0;
+    let listings = 0;
+    const page = (next: string | undefined): InspectionPage => ({
+      records,
+      scanned,
+      ...(next !== undefined ? { next: encodeCursor({ v: 1, b: next, w: sliceMs, f: fingerprint }) } : {}),
+    });
+
+    while (records.length < wanted) {
+      // The position is an id (ids below it remain) or a bare time (ids before that instant remain).
+      const positionMs = timeOfPosition(position);
+      const lastMs = position.length === 10 ? positionMs - 1 : positionMs;
+      if (lastMs < floorMs) return page(undefined);
+      if (scanned >= MAX_RECORD_READS_PER_PAGE || listings >= MAX_LIST_REQUESTS_PER_PAGE) return page(position);
+      const day = new Date(lastMs);
+      const dayStartMs = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
+      const sliceStartMs = Math.max(dayStartMs, floorMs, lastMs + 1 - sliceMs);
+      const prefix = dayPrefix(day);
+      const slice = await this.listRecordIdsBetween(prefix, sliceStartMs, position);
+      listings += slice.listings;
+      // Sparse slices widen the next one, dense ones (more than one listing page) narrow it.
+      sliceMs = slice.listings > 1 ? Math.max(MIN_SLICE_MS, Math.floor(sliceMs / 2)) : Math.min(MAX_SLICE_MS, sliceMs * 2);
+      const ids = slice.ids.sort().reverse();
+      let index = 0;
+      while (index < ids.length && records.length < wanted) {
+        const budget = MAX_RECORD_READS_PER_PAGE - scanned;
+        if (budget <= 0) return page(position);
+        // Unfiltered, exactly the records still wanted are read; otherwise a batch at a time.
+        const unfiltered = Object.keys(filter).length === 0;
+        const batch = ids.slice(index, index + Math.min(budget, unfiltered ? wanted - records.length : FILTERED_READ_BATCH));
+        const read = await mapWithConcurrency(batch, RECORD_FETCH_CONCURRENCY, (id) => this.getRecord(id));
+        for (const [offset, record] of read.entries()) {
+          scanned += 1;
+          position = batch[offset]!;
+          index += 1;
+          // A record deleted between the listing and the read is simply left out.
+          if (record && matchesInspectionFilter(record, filter)) {
+            records.push(record);
+            if (records.length >= wanted) break;
+          }
+        }
+      }
+      if (records.length >= wanted) {
+        // Full: more may remain below the position (at worst the next page is empty and says so).
+        return page(index < ids.length || sliceStartMs > floorMs ? position : undefined);
+      }
+      position = encodeTime(sliceStartMs, 10);
+    }
+    return page(position);
+  }
+
+  /** The record ids under a day's prefix minted at or after `startMs` and below `position`, listed in key order. */
+  private async listRecordIdsBetween(prefix: string, startMs: number, position: string): Promise<{ ids: string[]; listings: number }> {
+    const ids: string[] = [];
+    const endKey = `${prefix}${position}`;
+    let listings = 0;
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          // Every key of an id minted at or after startMs sorts after its bare time.
+          ...(continuationToken ? { ContinuationToken: continuationToken } : { StartAfter: `${prefix}${encodeTime(startMs, 10)}` }),
+          MaxKeys: this.listPageSize,
+        }),
+      );
+      listings += 1;
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      for (const object of page.Contents ?? []) {
+        if (!object.Key) continue;
+        if (object.Key >= endKey) {
+          continuationToken = undefined;
+          break;
+        }
+        const match = RECORD_KEY_PATTERN.exec(object.Key);
+        if (match?.[1] && object.Key === `${prefix}${match[1]}.json` && match[1] < position) ids.push(match[1]);
+      }
+    } while (continuationToken);
+    return { ids, listings };
+  }
+
   private async listRecordIdsOfDay(prefix: string): Promise<string[]> {
     const ids: string[] = [];
     let continuationToken: string | undefined;
@@ -269,6 +400,58 @@ function isWriteConflict(error: unknown): boolean {
  */
 function headerSafe(value: string): string {
   return /^[\x20-\x7E]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+/** Where a history scan stands: `b` the position (an id, or a bare 10-character time), `w` the slice width, `f` the filter's fingerprint. */
+interface HistoryCursor {
+  v: 1;
+  b: string;
+  w: number;
+  f: string;
+}
+
+const POSITION = /^[0-7][0-9A-HJKMNP-TV-Z]{9}(?:[0-9A-HJKMNP-TV-Z]{16})?$/;
+
+function encodeCursor(cursor: HistoryCursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(text: string): HistoryCursor {
+  const refuse = () => new MalformedRequestError('"cursor" is not one this API gave out; send the nextCursor of the previous answer unchanged.', 'cursor');
+  if (text.length === 0 || text.length > 512 || !/^[A-Za-z0-9_-]+$/.test(text)) throw refuse();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw refuse();
+  }
+  const cursor = parsed as Partial<HistoryCursor> | null;
+  if (
+    typeof cursor !== 'object' ||
+    cursor === null ||
+    cursor.v !== 1 ||
+    typeof cursor.b !== 'string' ||
+    !POSITION.test(cursor.b) ||
+    typeof cursor.w !== 'number' ||
+    !Number.isInteger(cursor.w) ||
+    cursor.w < MIN_SLICE_MS ||
+    cursor.w > MAX_SLICE_MS ||
+    typeof cursor.f !== 'string'
+  ) {
+    throw refuse();
+  }
+  return { v: 1, b: cursor.b, w: cursor.w, f: cursor.f };
+}
+
+/** The time (epoch ms) of a position: an id's, or a bare time's. */
+function timeOfPosition(position: string): number {
+  return decodeTime(position.length === 10 ? `${position}${'0'.repeat(16)}` : position);
+}
+
+/** A short digest of the filter, so a cursor is only taken back with the filter it was made for. */
+function filterFingerprint(filter: InspectionFilter): string {
+  const canonical = JSON.stringify([filter.stationId, filter.status, filter.decision, filter.alert, filter.fromMs, filter.toMs]);
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
 }
 
 async function mapWithConcurrency<T, R>(items: readonly T[], concurrency: number, task: (item: T) => Promise<R>): Promise<R[]> {

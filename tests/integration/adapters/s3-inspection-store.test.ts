@@ -226,6 +226,46 @@ describe('S3InspectionStore against s3rver', () => {
     }
   });
 
+  it('pages the history over HTTP with a cursor: filtered, newest first across days, images and masks skipped, each record once', async () => {
+    // Prepare: three keys a listing page, so slices span several listings; twelve records over four days.
+    const bucket = 'waferwatch-history-test';
+    const history = await startS3Emulator({ buckets: [bucket] });
+    const historyClient = createS3Client({ region: 'us-east-1', endpoint: history.endpoint });
+    const now = Date.UTC(2026, 10, 26, 12, 0, 0);
+    const store = new S3InspectionStore({ client: historyClient, bucket, now: () => new Date(now), listPageSize: 3 });
+    const ids = Array.from({ length: 12 }, (_, index) => ulid(now - index * 7 * 60 * 60 * 1000 - 1000));
+    try {
+      for (const [index, id] of ids.entries()) {
+        const keys = inspectionKeys(id, 'png');
+        await store.putRecord({
+          ...recordFor(id, keys.image, new Date(now - index * 7 * 60 * 60 * 1000).toISOString()),
+          stationId: index % 3 ? 'etch-1' : 'litho-3',
+        });
+        await store.putMask(keys.mask, new Uint8Array([1]));
+        await historyClient.send(new PutObjectCommand({ Bucket: bucket, Key: keys.image, Body: 'x' }));
+      }
+
+      // Act
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.pageRecords({ limit: 2, filter: { stationId: 'litho-3' }, ...(cursor ? { cursor } : {}) });
+        pages.push(page.records.map((record) => record.inspectionId));
+        cursor = page.next;
+      } while (cursor && pages.length < 20);
+      const all = await store.pageRecords({ limit: 100, filter: { fromMs: now - 4 * DAY } });
+
+      // Assess
+      expect(pages.flat()).toEqual(ids.filter((_, index) => index % 3 === 0));
+      expect(pages[0]).toHaveLength(2);
+      expect(all.records.map((record) => record.inspectionId)).toEqual(ids);
+      expect(all.next).toBeUndefined();
+    } finally {
+      historyClient.destroy();
+      await history.close();
+    }
+  });
+
   it('keeps every one of 20 concurrent updates of one record, where plain read-then-put loses some', async () => {
     // Prepare
     const store = new S3InspectionStore({ client, bucket: BUCKET });

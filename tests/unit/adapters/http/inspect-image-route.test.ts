@@ -66,7 +66,10 @@ describe('POST /inspections (createInspectImageHandler)', () => {
       lambdaContext,
     );
     expect(fetched.statusCode).toBe(200);
-    expect(JSON.parse(fetched.body)).toEqual(body);
+    // The upload's answer is the record plus Lookout's verdict fields at the top, for the original sample's page.
+    const { IsAnomalous, Confidence, Anomalies, ...record } = body;
+    expect(JSON.parse(fetched.body)).toEqual(record);
+    expect({ IsAnomalous, Confidence, Anomalies }).toEqual({ IsAnomalous: true, Confidence: 0.93, Anomalies: body.detection.Anomalies });
   });
 
   it('uses the default station when the request names none', async () => {
@@ -106,11 +109,70 @@ describe('POST /inspections (createInspectImageHandler)', () => {
     // Assess: 200 with the inspection the bytes already have, not a second 201 Created
     expect(again.statusCode).toBe(200);
     expect(again.headers?.Location).toBe(`/inspections/${first.inspectionId}`);
-    expect(JSON.parse(again.body)).toEqual(first);
+    // ...saying when and where the bytes were inspected first, so the page can tell the operator.
+    expect(first.alreadyInspected).toBeUndefined();
+    expect(JSON.parse(again.body)).toEqual({
+      ...first,
+      alreadyInspected: { inspectionId: first.inspectionId, at: first.createdAt, stationId: 'etch-1' },
+    });
     expect(alerts.messages.map((message) => message.inspectionId)).toEqual([first.inspectionId]);
     expect(store.records.size).toBe(1);
     expect(store.objects.size).toBe(storedObjects);
     expect((detector as ScriptedDetector).calls).toBe(1);
+  });
+
+  it("takes the original Lookout sample page's upload (JSON data URL as text/plain) and answers IsAnomalous and Confidence at the top", async () => {
+    // Prepare: exactly what $.ajax({ type: 'POST', data: JSON.stringify({ image }), contentType: 'text/plain' }) sends.
+    const event = apiEvent({
+      headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+      body: JSON.stringify({ image: `data:image/jpeg;base64,${jpeg.toString('base64')}` }),
+    });
+
+    // Act
+    const response = await inspectHandler()(event, lambdaContext);
+    const answer = JSON.parse(response.body);
+
+    // Assess: read the way the sample's page reads it.
+    expect(response.statusCode).toBe(201);
+    expect(typeof answer.IsAnomalous).toBe('boolean');
+    expect(typeof answer.Confidence).toBe('number');
+    expect([answer.IsAnomalous, answer.Confidence]).toEqual([true, 0.93]);
+    expect(answer.Anomalies).toEqual(answer.detection.Anomalies);
+  });
+
+  it('answers POST /detect-anomalies in the Lookout for Vision DetectAnomalies shape, 200 whether new or seen before', async () => {
+    // Prepare
+    const compat = (body: string, headers: Record<string, string> = {}) =>
+      inspectHandler()(apiEvent({ resource: '/detect-anomalies', path: '/detect-anomalies', headers, body }), lambdaContext);
+    const upload = JSON.stringify({ image: `data:image/jpeg;base64,${distinctJpegs[2]!.toString('base64')}` });
+
+    // Act
+    const first = await compat(upload, { 'Content-Type': 'text/plain;charset=UTF-8' });
+    const again = await compat(upload);
+    const refused = await compat(JSON.stringify({ image: Buffer.from('GIF89a-not-a-wafer').toString('base64') }), { 'Content-Type': 'text/plain' });
+
+    // Assess
+    const answer = JSON.parse(first.body);
+    expect(first.statusCode).toBe(200);
+    expect(answer).toEqual({
+      DetectAnomalyResult: {
+        Source: { Type: 'direct' },
+        IsAnomalous: true,
+        Confidence: 0.93,
+        Anomalies: verdict(true, 0.93).Anomalies,
+        AnomalyMask: Buffer.from([0x89, 0x50]).toString('base64'),
+      },
+      IsAnomalous: true,
+      Confidence: 0.93,
+      inspectionId: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+    });
+    expect(store.records.get(answer.inspectionId)?.status).toBe('anomalous');
+    expect(again.statusCode).toBe(200);
+    expect(JSON.parse(again.body)).toEqual(answer);
+    expect((detector as ScriptedDetector).calls).toBe(1);
+    // Errors stay the API's JSON errors.
+    expect(refused.statusCode).toBe(415);
+    expect(JSON.parse(refused.body)).toEqual({ error: { code: 'UNSUPPORTED_IMAGE_TYPE', message: expect.any(String) } });
   });
 
   it('answers 503 ALERT_QUEUE_UNAVAILABLE with the id of the stored verdict when the alert cannot be queued; the same image sent again queues it', async () => {

@@ -39,6 +39,28 @@ describe('readInspectionRequest', () => {
     expect((await readInspectionRequest(jsonEvent({ image: image.toString('base64') }), maxBytes)).bytes).toEqual(image);
   });
 
+  it.each([
+    ['text/plain;charset=UTF-8 (jQuery, the original sample page)', { 'Content-Type': 'text/plain;charset=UTF-8' }],
+    ["application/x-www-form-urlencoded; charset=UTF-8 (jQuery's default)", { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8' }],
+    ['no Content-Type at all', {}],
+  ])('recognises a JSON upload by its bytes when it is sent as %s', async (_name, headers) => {
+    // Prepare: white space before the object, as some clients send it.
+    const body = `\n  ${JSON.stringify({ image: `data:image/jpeg;base64,${image.toString('base64')}`, station: 'litho-3' })}`;
+
+    // Act
+    const upload = await readInspectionRequest(apiEvent({ headers, body }), maxBytes);
+
+    // Assess
+    expect(upload).toEqual({ bytes: image, stationId: 'litho-3' });
+  });
+
+  it('keeps a text/plain body that is not a JSON upload as raw bytes (for the bytes to be judged)', async () => {
+    for (const body of ['{"picture": "abc"}', '{not json', 'plain words']) {
+      const upload = await readInspectionRequest(apiEvent({ headers: { 'Content-Type': 'text/plain' }, body }), maxBytes);
+      expect(upload.bytes.toString('utf8')).toBe(body);
+    }
+  });
+
   it('takes the station from the query string or the X-Station-Id header', async () => {
     expect((await readInspectionRequest(rawUploadEvent(image, 'image/jpeg', { queryStringParameters: { station: 'q-1' } }), maxBytes)).stationId).toBe('q-1');
     expect(
