@@ -13,7 +13,7 @@ import { decodeRaw, resizeToWorking, type WorkingImage } from '../functions/adap
 import { greedyCoreset } from './coreset';
 import { perturbationLabel, perturbRaw, type Perturbation } from './perturbations';
 import { rotateRaw } from './rotation';
-import { chooseThreshold, DRIFT_CALIBRATED_MARGIN } from './threshold';
+import { chooseThreshold, chooseThresholdForFalseCallRate, DRIFT_CALIBRATED_MARGIN, type FalseCallRateChoice, type ThresholdChoice } from './threshold';
 
 /** One training image as read from disk. */
 export interface NamedImage {
@@ -41,7 +41,16 @@ export interface TrainingOptions {
   thresholdMargin: number;
   smoothingRadius: number;
   createdAt: string;
+  /**
+   * Set the threshold for this false-call rate (0.01 = 1 %) on the held-out normals instead of the margin method
+   * (chooseThresholdForFalseCallRate); unset keeps the margin method. With it, up to LEAVE_ONE_OUT_UP_TO images are
+   * held out one at a time (unless `folds` is given), so every one is scored by a bank as close as possible to the model's.
+   */
+  targetFalseCallRate?: number;
 }
+
+/** With a target false-call rate, training sets of at most this many images are held out one at a time. */
+export const LEAVE_ONE_OUT_UP_TO = 10;
 
 /** A rotated and perturbed copy of a training image. */
 export interface PerturbedCopy {
@@ -86,6 +95,10 @@ export interface TrainingReport {
   millis: number;
   /** Time spent decoding, rotating and describing the training images. */
   featureMillis: number;
+  /** How many folds the images were held out in (the image count: leave-one-out). */
+  folds: number;
+  /** With a target false-call rate: the threshold chosen for it and what its estimate rests on. */
+  falseCallRate?: FalseCallRateChoice;
 }
 
 /**
@@ -96,6 +109,7 @@ export interface TrainingReport {
 export async function trainWaferModel(images: NamedImage[], options: Partial<TrainingOptions> = {}): Promise<{ model: WaferModel; report: TrainingReport }> {
   const started = performance.now();
   const opts: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, createdAt: new Date().toISOString(), ...options };
+  if (opts.targetFalseCallRate !== undefined && options.folds === undefined && images.length <= LEAVE_ONE_OUT_UP_TO) opts.folds = images.length;
   if (images.length === 0) throw new Error('Training needs at least one normal image');
   const { settings } = opts;
   const dims = descriptorLength(settings);
@@ -127,6 +141,8 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
 
   const folds = Math.max(1, Math.min(opts.folds, images.length));
   const heldOut: TrainingReport['heldOutScores'] = [];
+  // The highest held-out score of each image over its rotated and drifted copies: one normal, called if any copy is.
+  const perImage = new Array<number>(images.length).fill(Number.NEGATIVE_INFINITY);
   for (let fold = 0; fold < folds; fold++) {
     const inFold = (i: number) => folds > 1 && i % folds === fold;
     const pool = concat(standardised.filter((_, i) => !inFold(i)));
@@ -135,6 +151,7 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
       if (folds > 1 && !inFold(i)) return;
       calibrationImages[i]!.forEach((working, r) => {
         const score = scoreWorkingImage(working, bank, scoring).score;
+        perImage[i] = Math.max(perImage[i]!, score);
         const perturbed = opts.calibrationPerturbations[r - opts.calibrationRotations.length];
         heldOut.push(
           perturbed
@@ -147,10 +164,13 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
 
   const pool = concat(standardised);
   const coreset = greedyCoreset(pool, dims, opts.bankSize);
-  const choice = chooseThreshold(
+  const margin = chooseThreshold(
     heldOut.map((h) => h.score),
     opts.thresholdMargin,
   );
+  const falseCallRate =
+    opts.targetFalseCallRate === undefined ? undefined : chooseThresholdForFalseCallRate(perImage, opts.targetFalseCallRate, margin.threshold);
+  const choice = falseCallRate ? atThreshold(margin, falseCallRate.threshold) : margin;
   const model: WaferModel = {
     settings,
     featureMean: mean,
@@ -158,7 +178,7 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
     bank: selectRows(pool, dims, coreset.indices),
     smoothingRadius: opts.smoothingRadius,
     threshold: choice.threshold,
-    maskThreshold: choice.max,
+    maskThreshold: Math.min(choice.max, choice.threshold),
     confidenceScale: choice.confidenceScale,
     provenance: {
       createdAt: opts.createdAt,
@@ -169,7 +189,11 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
       heldOutScores: heldOut.map((h) => h.score),
       ...(opts.bankPerturbations.length ? { bankPerturbations: opts.bankPerturbations.map(copyLabel) } : {}),
       ...(opts.calibrationPerturbations.length ? { calibrationPerturbations: opts.calibrationPerturbations.map(copyLabel) } : {}),
-      trainer: `waferwatch detector/training.ts, ${folds}-fold, bank ${opts.bankSize}, margin ${opts.thresholdMargin}`,
+      trainer: `waferwatch detector/training.ts, ${folds}-fold, bank ${opts.bankSize}, ${
+        falseCallRate
+          ? `threshold for a false-call rate of ${opts.targetFalseCallRate} (${falseCallRate.called}/${falseCallRate.heldOut} held-out normals called${falseCallRate.reached ? '' : `, too few: margin ${opts.thresholdMargin}`})`
+          : `margin ${opts.thresholdMargin}`
+      }`,
     },
   };
   return {
@@ -181,8 +205,15 @@ export async function trainWaferModel(images: NamedImage[], options: Partial<Tra
       poolSize: pool.length / dims,
       millis: performance.now() - started,
       featureMillis,
+      folds,
+      ...(falseCallRate ? { falseCallRate } : {}),
     },
   };
+}
+
+/** The margin method's choice moved to another threshold: the confidence still puts the median normal at 95 % normal. */
+function atThreshold(choice: ThresholdChoice, threshold: number): ThresholdChoice {
+  return { ...choice, threshold, confidenceScale: Math.max((threshold - choice.median) / Math.log(19), 1e-6) };
 }
 
 function copyLabel(c: PerturbedCopy): string {

@@ -161,8 +161,11 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
 
   const detection = detected.value;
   const decision = decideAlert(detection, alertPolicy);
-  const maskKey = await storeMask(deps, keys.mask, detection, context);
-  const gate = decision.call ? await decideStationCall(deps, inspectionId, request.stationId, station, now) : undefined;
+  // The mask's write and the station's cooldown do not wait on each other (an anomaly's two round trips at once).
+  const [maskKey, gate] = await Promise.all([
+    storeMask(deps, keys.mask, detection, context),
+    decision.call ? decideStationCall(deps, inspectionId, request.stationId, station, now) : Promise.resolve(undefined),
+  ]);
   const alert: AlertOutcome = !decision.call
     ? decision.outcome
     : gate && !gate.call
