@@ -59,15 +59,13 @@ export async function labelInspection(deps: LabelDependencies, request: LabelReq
   );
   if (!updated) return (await storage(() => deps.store.getRecord(request.inspectionId))) ?? record;
   if (previous && previous.feedbackKey !== label.feedbackKey) {
-    await deps.feedback
-      .forget(previous.feedbackKey)
-      .catch((error: unknown) =>
-        deps.logger.warn('The earlier feedback copy could not be removed', {
-          inspectionId: request.inspectionId,
-          key: previous?.feedbackKey,
-          error: String(error),
-        }),
-      );
+    await deps.feedback.forget(previous.feedbackKey).catch((error: unknown) =>
+      deps.logger.warn('The earlier feedback copy could not be removed', {
+        inspectionId: request.inspectionId,
+        key: previous?.feedbackKey,
+        error: String(error),
+      }),
+    );
   }
   deps.logger.info('Inspection labelled for training', { inspectionId: request.inspectionId, verdict: label.verdict, source: label.source });
   return updated;
