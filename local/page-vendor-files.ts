@@ -12,4 +12,6 @@ const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 export const PAGE_VENDOR_FILES: Readonly<Record<string, string>> = {
   // oidc-client-ts's browser build (an IIFE defining `oidc`): sign-in with authorization code + PKCE (static-site/sign-in.js).
   'vendor/oidc-client-ts.min.js': path.join(PROJECT_ROOT, 'node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js'),
+  // uPlot's browser build (an IIFE defining `uPlot`, 51 KB): the stations' charts (static-site/charts.js says why uPlot).
+  'vendor/uPlot.iife.min.js': path.join(PROJECT_ROOT, 'node_modules/uplot/dist/uPlot.iife.min.js'),
 };

@@ -2,7 +2,7 @@
 // (`Authorization: Bearer …`; never a key), and answers read into either the body or the error that describeError
 // (messages.js) puts in words. Network failures answer status 0.
 
-/** @import { ApiError, InspectionView, PageAuthConfig, PageConfig } from './types.js' */
+/** @import { AlreadyInspected, ApiError, InspectionPage, InspectionQuery, InspectionView, PageAuthConfig, PageConfig, StationList, StatsView } from './types.js' */
 
 /** What the page asks the provider for, unless config.json says otherwise: the scopes the user pool client allows. */
 const DEFAULT_SCOPE = 'openid email profile';
@@ -108,21 +108,89 @@ export function createApiClient(config, caller = ANONYMOUS) {
     getRecord: (inspectionId) => getJson(recordUrl(inspectionId), asInspection),
 
     /**
-     * The most recent inspections, newest first.
-     * @param {number} limit
+     * A page of inspections, newest first, as filtered; `nextCursor` asks for the next page (null at the end, and from
+     * an API that does not page yet).
+     * @param {InspectionQuery} query
+     * @returns {Promise<ApiAnswer<InspectionPage>>}
      */
-    listRecent: (limit) =>
-      getJson(`${config.apiBaseUrl}/inspections?limit=${limit}`, (body) =>
-        Array.isArray(body.inspections) ? body.inspections.flatMap((item) => asInspection(item) ?? []) : [],
+    listInspections(query) {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
+      return getJson(`${config.apiBaseUrl}/inspections?${params}`, (body) =>
+        Array.isArray(body.inspections)
+          ? {
+              inspections: body.inspections.flatMap((item) => asInspection(item) ?? []),
+              nextCursor: typeof body.nextCursor === 'string' ? body.nextCursor : null,
+            }
+          : undefined,
+      );
+    },
+
+    /**
+     * The stations people may pick; `registry: false` when there is no registry (free text then).
+     * @returns {Promise<ApiAnswer<StationList>>}
+     */
+    listStations: () =>
+      getJson(`${config.apiBaseUrl}/stations`, (body) =>
+        typeof body.registry === 'boolean' && Array.isArray(body.stations)
+          ? {
+              registry: body.registry,
+              stations: body.stations.flatMap((item) => {
+                const station = asObject(item);
+                return typeof station?.stationId === 'string'
+                  ? [
+                      {
+                        stationId: station.stationId,
+                        name: typeof station.name === 'string' && station.name ? station.name : station.stationId,
+                        escalationLevels: typeof station.escalationLevels === 'number' ? station.escalationLevels : 1,
+                      },
+                    ]
+                  : [];
+              }),
+            }
+          : undefined,
       ),
 
     /**
+     * Each station's inspections, anomalies, calls and time to acknowledge over a shift, a day or a week.
+     * @param {'shift' | 'day' | 'week'} window
+     * @param {string} [station]
+     * @returns {Promise<ApiAnswer<StatsView>>}
+     */
+    getStats: (window, station) =>
+      getJson(`${config.apiBaseUrl}/stats?window=${window}${station ? `&station=${encodeURIComponent(station)}` : ''}`, (body) =>
+        Array.isArray(body.stations) ? /** @type {StatsView} */ (/** @type {unknown} */ (body)) : undefined,
+      ),
+
+    /**
+     * An engineer's label on an inspection (POST /inspections/{id}/review); answers the record with its label.
+     * @param {string} inspectionId
+     * @param {'normal' | 'anomalous'} verdict
+     * @param {string} note
+     * @returns {Promise<ApiAnswer<InspectionView>>}
+     */
+    async review(inspectionId, verdict, note) {
+      try {
+        const response = await fetch(`${recordUrl(inspectionId)}/review`, {
+          method: 'POST',
+          headers: { ...caller.headers(), 'Content-Type': 'application/json' },
+          body: JSON.stringify(note.trim() ? { verdict, note: note.trim() } : { verdict }),
+          cache: 'no-store',
+        });
+        return noticed(readAnswer(response.status, await response.text(), response.headers.get('Retry-After'), asInspection));
+      } catch {
+        return { ok: false, status: 0, error: undefined, retryAfter: null };
+      }
+    },
+
+    /**
      * POST one image as raw bytes, as a camera or curl would send it (the server decides the type from the bytes),
-     * reporting the upload's progress; answers the inspection with its verdict.
+     * reporting the upload's progress; answers the inspection with its verdict, and, for bytes already inspected
+     * (200 instead of 201), when and where they were.
      * @param {File} file
      * @param {string} stationId '' for none
      * @param {{ onProgress(percent: number): void, onSent(): void }} progress
-     * @returns {Promise<ApiAnswer<InspectionView>>}
+     * @returns {Promise<ApiAnswer<UploadResult>>}
      */
     upload(file, stationId, progress) {
       return new Promise((resolve) => {
@@ -136,7 +204,9 @@ export function createApiClient(config, caller = ANONYMOUS) {
         });
         request.upload.addEventListener('load', () => progress.onSent());
         request.addEventListener('load', () =>
-          resolve(noticed(readAnswer(request.status, request.responseText, request.getResponseHeader('Retry-After'), asInspection))),
+          resolve(
+            noticed(readAnswer(request.status, request.responseText, request.getResponseHeader('Retry-After'), (body) => asUpload(request.status, body))),
+          ),
         );
         for (const type of ['error', 'timeout', 'abort']) {
           request.addEventListener(type, () => resolve({ ok: false, status: 0, error: undefined, retryAfter: null }));
@@ -148,6 +218,36 @@ export function createApiClient(config, caller = ANONYMOUS) {
 }
 
 /** @typedef {ReturnType<typeof createApiClient>} ApiClient */
+
+/**
+ * An upload's answer: the inspection, and `alreadyInspected` when the same bytes had been inspected before.
+ * @typedef {{ record: InspectionView, alreadyInspected: AlreadyInspected | undefined }} UploadResult
+ */
+
+/**
+ * POST /inspections's body: 201 a new inspection; 200 the bytes were inspected before: the body says when and where
+ * (`alreadyInspected`), or, from an API that does not say it yet, is that earlier inspection.
+ * @param {number} status
+ * @param {Record<string, unknown>} body
+ * @returns {UploadResult | undefined}
+ */
+function asUpload(status, body) {
+  const record = asInspection(body);
+  if (!record) return undefined;
+  const earlier = asObject(body.alreadyInspected);
+  if (earlier && typeof earlier.inspectionId === 'string') {
+    return {
+      record,
+      alreadyInspected: {
+        inspectionId: earlier.inspectionId,
+        at: typeof earlier.at === 'string' ? earlier.at : record.createdAt,
+        stationId: typeof earlier.stationId === 'string' ? earlier.stationId : record.stationId,
+      },
+    };
+  }
+  if (status === 200) return { record, alreadyInspected: { inspectionId: record.inspectionId, at: record.createdAt, stationId: record.stationId } };
+  return { record, alreadyInspected: undefined };
+}
 
 /**
  * An answer from its status and body text: 2xx with the body `pick` accepts is ok; anything else carries the

@@ -1,20 +1,24 @@
-// The upload page's start: reads config.json, signs the person in when it names a provider (sign-in.js), then wires the
-// modules together. Uploads and their cards (upload.js, inspection-card.js), the history (history.js) and the record
-// dialog (record-dialog.js) all talk to the API through api-client.js, as the signed-in person, and say things in the
-// words of messages.js and alert-ladder.js. Signed out, the page shows only the way to sign in. On the local stack, and
-// only there, the page also loads the stack's simulated operator phones, which the stack serves itself.
+// The page's start: reads config.json, signs the person in when it names a provider (sign-in.js), then wires the
+// modules together, in the order a line engineer looks: open alerts first (alerts.js), uploads and their cards
+// (upload.js, inspection-card.js, stations.js), the stations' charts (charts.js) and the history (history.js); a wafer
+// opens in the viewer (viewer.js). All talk to the API through api-client.js, as the signed-in person, and say things
+// in the words of messages.js and alert-ladder.js. Signed out, the page shows only the way to sign in. On the local
+// stack, and only there, the page also loads the stack's simulated operator phones, which the stack serves itself.
+import { createAlerts } from './alerts.js';
 import { createApiClient, loadConfig } from './api-client.js';
+import { createCharts } from './charts.js';
 import { byId, part } from './dom.js';
 import { createHistory } from './history.js';
 import { InspectionCards } from './inspection-card.js';
 import { decisionWords } from './messages.js';
-import { wireRecordDialog } from './record-dialog.js';
 import { startSignIn } from './sign-in.js';
-import { preventStrayDrops, rememberStation, wireUploads } from './upload.js';
+import { StationPicker } from './stations.js';
+import { preventStrayDrops, wireUploads } from './upload.js';
+import { WaferViewer } from './viewer.js';
 
 /** @import { ApiCaller } from './api-client.js' */
 /** @import { SignIn } from './sign-in.js' */
-/** @import { LocalPanelModule } from './types.js' */
+/** @import { InspectionView, LocalPanelModule } from './types.js' */
 
 /**
  * The local stack's panel module (local/phone/page/phone-panel.js), served by the stack alone: deploy:site uploads
@@ -24,7 +28,9 @@ const LOCAL_PANEL_URL = '/_local/page/phone-panel.js';
 
 const elements = {
   environment: byId('environment', HTMLElement),
+  alertsPanel: byId('alerts', HTMLElement),
   uploadPanel: part(document, '.upload-panel', HTMLElement),
+  chartsPanel: byId('charts', HTMLElement),
   historyPanel: part(document, '.history-panel', HTMLElement),
   account: byId('account', HTMLElement),
   accountName: byId('account-name', HTMLElement),
@@ -32,33 +38,78 @@ const elements = {
   signedOut: byId('signed-out', HTMLElement),
   signedOutMessage: byId('signed-out-message', HTMLElement),
   signIn: byId('sign-in', HTMLButtonElement),
-  station: byId('station', HTMLInputElement),
+  station: {
+    label: byId('station-label', HTMLLabelElement),
+    input: byId('station', HTMLInputElement),
+    select: byId('station-select', HTMLSelectElement),
+    hint: byId('station-hint', HTMLElement),
+  },
   dropZone: byId('drop-zone', HTMLElement),
   files: byId('files', HTMLInputElement),
   status: byId('status', HTMLElement),
-  results: byId('results', HTMLOListElement),
+  batches: byId('batches', HTMLElement),
   resultTemplate: byId('result-template', HTMLTemplateElement),
-  historyRows: byId('history-rows', HTMLTableSectionElement),
-  historyStatus: byId('history-status', HTMLElement),
-  historyRefresh: byId('history-refresh', HTMLButtonElement),
-  recordDialog: {
-    dialog: byId('record-dialog', HTMLDialogElement),
-    title: byId('record-dialog-title', HTMLElement),
-    status: byId('record-dialog-status', HTMLElement),
-    json: byId('record-json', HTMLElement),
-    close: byId('record-dialog-close', HTMLButtonElement),
+  alerts: {
+    panel: byId('alerts', HTMLElement),
+    heading: byId('alerts-heading', HTMLElement),
+    count: byId('alerts-count', HTMLElement),
+    status: byId('alerts-status', HTMLElement),
+    list: byId('alerts-list', HTMLElement),
+  },
+  charts: {
+    list: byId('charts-list', HTMLElement),
+    status: byId('charts-status', HTMLElement),
+    windows: [...document.querySelectorAll('input[name="chart-window"]')].filter((input) => input instanceof HTMLInputElement),
+  },
+  history: {
+    rows: byId('history-rows', HTMLTableSectionElement),
+    status: byId('history-status', HTMLElement),
+    updated: byId('history-updated', HTMLElement),
+    more: byId('history-more', HTMLButtonElement),
+    form: byId('history-filters', HTMLFormElement),
+    station: byId('filter-station', HTMLSelectElement),
+    verdict: byId('filter-status', HTMLSelectElement),
+    decision: byId('filter-decision', HTMLSelectElement),
+    from: byId('filter-from', HTMLInputElement),
+    to: byId('filter-to', HTMLInputElement),
+  },
+  viewer: {
+    dialog: byId('viewer', HTMLDialogElement),
+    title: byId('viewer-title', HTMLElement),
+    close: byId('viewer-close', HTMLButtonElement),
+    status: byId('viewer-status', HTMLElement),
+    stage: byId('viewer-stage', HTMLElement),
+    canvas: byId('viewer-canvas', HTMLElement),
+    photo: byId('viewer-photo', HTMLImageElement),
+    mask: byId('viewer-mask', HTMLImageElement),
+    noPhoto: byId('viewer-no-photo', HTMLElement),
+    zoomIn: byId('viewer-zoom-in', HTMLButtonElement),
+    zoomOut: byId('viewer-zoom-out', HTMLButtonElement),
+    fit: byId('viewer-fit', HTMLButtonElement),
+    zoom: byId('viewer-zoom', HTMLOutputElement),
+    maskToggle: byId('viewer-mask-toggle', HTMLInputElement),
+    maskToggleLabel: byId('viewer-mask-toggle-label', HTMLElement),
+    facts: byId('viewer-facts', HTMLDListElement),
+    review: byId('viewer-review', HTMLElement),
+    note: byId('viewer-note', HTMLTextAreaElement),
+    reviewStatus: byId('viewer-review-status', HTMLElement),
+    reviewButtons: [...document.querySelectorAll('#viewer-review button[data-verdict]')].filter((button) => button instanceof HTMLButtonElement),
+    engineerFacts: byId('viewer-engineer-facts', HTMLDListElement),
+    json: byId('viewer-json', HTMLElement),
   },
 };
 
 async function main() {
   preventStrayDrops();
-  rememberStation(elements.station);
+  const stations = new StationPicker(elements.station);
   let config;
   try {
     config = await loadConfig();
   } catch (error) {
-    elements.status.textContent = `The page is not configured: ${error instanceof Error ? error.message : String(error)}. It needs a config.json beside it with apiBaseUrl.`;
-    elements.historyRefresh.disabled = true;
+    // The operator hears what to do; the engineer finds the cause in the console.
+    console.error('config.json:', error);
+    elements.status.textContent = 'This page is not set up yet. Tell the line engineer.';
+    for (const panel of [elements.alertsPanel, elements.chartsPanel, elements.historyPanel]) panel.hidden = true;
     return;
   }
   if (config.local) {
@@ -67,6 +118,8 @@ async function main() {
   }
   /** @type {ApiCaller | undefined} */
   let caller;
+  /** Engineers may label wafers (the review route is theirs); with sign-in off, everybody is every group. */
+  let canReview = true;
   if (config.auth) {
     const signIn = await signInOrExplain(config.auth);
     if (!signIn?.person) {
@@ -74,6 +127,7 @@ async function main() {
       return;
     }
     showSignedIn(signIn);
+    canReview = signIn.person.groups.includes('engineer');
     caller = {
       headers() {
         const token = signIn.idToken();
@@ -90,20 +144,70 @@ async function main() {
     };
   }
   const api = createApiClient(config, caller);
-  const history = createHistory(elements.historyRows, elements.historyStatus, api);
-  const cards = new InspectionCards(elements.results, elements.resultTemplate, api);
-  elements.historyRefresh.addEventListener('click', () => void history.refresh());
-  wireRecordDialog(elements.recordDialog, api);
+  const stationName = (/** @type {string} */ stationId) => stations.name(stationId);
+
+  /** @type {ReturnType<typeof createHistory> | undefined} */
+  let history;
+  /** @type {InspectionCards | undefined} */
+  let cards;
+  const viewer = new WaferViewer(elements.viewer, api, {
+    canReview,
+    stationName,
+    reviewed: (record) => {
+      history?.update(record);
+      cards?.update(record);
+    },
+  });
+  /**
+   * @param {string} inspectionId
+   * @param {HTMLElement} opener
+   * @param {InspectionView} [record]
+   * @param {string} [photoUrl]
+   */
+  const openViewer = (inspectionId, opener, record, photoUrl) =>
+    void viewer.open(inspectionId, { opener, ...(record ? { record } : {}), ...(photoUrl ? { photoUrl } : {}) });
+
+  cards = new InspectionCards(elements.resultTemplate, api, { stationName, recordUrl: api.recordUrl, openViewer });
+  const alerts = createAlerts(elements.alerts, api, {
+    stationName,
+    stationLevels: (stationId) => stations.stations.find((station) => station.stationId === stationId)?.escalationLevels,
+    openViewer: (record, opener) => openViewer(record.inspectionId, opener, record),
+    changed: (record) => {
+      cards?.update(record);
+      history?.update(record);
+    },
+    settled: () => {
+      history?.refresh();
+      charts.refresh();
+    },
+  });
+  history = createHistory(elements.history, api, {
+    stationName,
+    stationIds: () => (stations.registry ? stations.stations.map((station) => station.stationId) : []),
+    openViewer: (record, opener) => openViewer(record.inspectionId, opener, record),
+  });
+  const charts = createCharts(elements.charts, api, { stationName });
+  stations.onChange(() => history?.stationsChanged());
+
   wireUploads({
     files: elements.files,
     dropZone: elements.dropZone,
-    station: elements.station,
+    station: stations,
     status: elements.status,
+    batches: elements.batches,
     cards,
     api,
-    afterBatch: () => void history.refresh(),
+    uploaded: (record) => {
+      if (record.alert?.status === 'queued' || record.alert?.status === 'ringing') alerts.refresh();
+    },
+    afterBatch: () => {
+      history?.refresh();
+      alerts.refresh();
+      charts.refresh();
+    },
   });
 
+  await stations.load(api);
   if (config.local) {
     try {
       /** @type {LocalPanelModule} */
@@ -113,17 +217,21 @@ async function main() {
         anchor: elements.uploadPanel,
         decisionWords,
         inspectionChanged: (inspectionId) => {
-          void history.refresh();
-          if (inspectionId) void cards.refreshAlert(inspectionId);
+          alerts.refresh();
+          history?.refresh();
+          if (inspectionId) void cards?.refreshAlert(inspectionId);
         },
       });
     } catch (error) {
-      elements.environment.textContent += ` (the simulated phones did not load: ${error instanceof Error ? error.message : String(error)})`;
+      elements.environment.textContent += ' (the simulated phones did not load)';
+      console.error('The simulated phones did not load:', error);
     }
   }
   elements.files.disabled = false;
+  alerts.start();
+  history.start();
+  charts.start();
   document.body.dataset.ready = 'true';
-  void history.refresh();
 }
 
 /**
@@ -171,6 +279,8 @@ function showSignedIn(signIn) {
  */
 function showSignedOut(signIn, message) {
   elements.uploadPanel.hidden = true;
+  elements.alertsPanel.hidden = true;
+  elements.chartsPanel.hidden = true;
   elements.historyPanel.hidden = true;
   elements.files.disabled = true;
   elements.account.hidden = false;

@@ -1,41 +1,53 @@
-// One card per uploaded image: its preview, upload progress, verdict, confidence, anomaly areas, any error in words,
-// a link to its record, and the operator-alert line, which follows the escalation ladder until it settles.
-import { alertInProgress, alertLine } from './alert-ladder.js';
+// One card per uploaded image: its preview (a click opens the wafer viewer), upload progress, verdict, confidence,
+// anomaly areas, "already inspected at 02:58 on litho-3" for bytes sent before, any refusal in words (its code only
+// under "Engineer details"), and the operator-alert line, which the open-alerts poll keeps up to date.
+import { alertLine } from './alert-ladder.js';
 import { cloneTemplate, part } from './dom.js';
-import { confidencePercent, describeError, verdictLabel } from './messages.js';
+import { alreadyInspectedWords, confidencePercent, describeError, errorDetails, timeWords, verdictLabel } from './messages.js';
+import { rememberPhoto } from './viewer.js';
 
-/** @import { ApiAnswer, ApiClient } from './api-client.js' */
+/** @import { ApiAnswer, ApiClient, UploadResult } from './api-client.js' */
 /** @import { InspectionView } from './types.js' */
 
-const ALERT_POLL_MS = 1_500;
-/** A ladder rings for ACK_TIMEOUT_SECONDS per level and repeats; an hour covers any sensible configuration. */
-const ALERT_FOLLOW_MS = 60 * 60 * 1000;
+/**
+ * How a card ended, for its batch's summary.
+ * @typedef {'normal' | 'anomalous' | 'needs-review' | 'not-inspected' | 'refused'} CardOutcome
+ */
 
-/** The cards of the images uploaded on this page, newest first. */
+/** Every card of the page, so a record seen anywhere (an alert moved on) updates the cards of its inspection. */
 export class InspectionCards {
   /** @type {InspectionCard[]} */
   #cards = [];
 
   /**
-   * @param {HTMLOListElement} list
    * @param {HTMLTemplateElement} template the card's markup (index.html #result-template)
    * @param {ApiClient} api
+   * @param {{ stationName(stationId: string): string, recordUrl(inspectionId: string): string, openViewer(inspectionId: string, opener: HTMLElement, record: InspectionView | undefined, photoUrl: string | undefined): void }} host
    */
-  constructor(list, template, api) {
-    this.list = list;
+  constructor(template, api, host) {
     this.template = template;
     this.api = api;
+    this.host = host;
   }
 
   /**
-   * A new card for an image about to be uploaded, at the top of the list.
+   * A new card for an image about to be uploaded, at the end of `list` (cards stand in the order files are sent).
    * @param {File} file
+   * @param {HTMLOListElement} list
    */
-  add(file) {
-    const card = new InspectionCard(file, this.template, this.api);
-    this.list.prepend(card.item);
+  add(file, list) {
+    const card = new InspectionCard(file, this.template, this.host);
+    list.append(card.item);
     this.#cards.push(card);
     return card;
+  }
+
+  /**
+   * A record seen elsewhere on the page: the cards of its inspection show its alert as it is now.
+   * @param {InspectionView} record
+   */
+  update(record) {
+    for (const card of this.#cards) if (card.inspectionId === record.inspectionId) card.showAlert(record);
   }
 
   /**
@@ -43,28 +55,37 @@ export class InspectionCards {
    * @param {string} inspectionId
    */
   async refreshAlert(inspectionId) {
-    const cards = this.#cards.filter((card) => card.inspectionId === inspectionId);
-    if (cards.length === 0) return;
-    const answer = await this.api.getRecord(inspectionId);
-    // On failure the history still shows it.
-    if (answer.ok) for (const card of cards) card.showAlert(answer.body);
+    if (!this.#cards.some((card) => card.inspectionId === inspectionId)) return;
+    // A call can ring a moment before its ladder is written to the record: look again, briefly, while it says queued.
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const answer = await this.api.getRecord(inspectionId);
+      // On failure the next poll of the open alerts catches up.
+      if (!answer.ok) return;
+      this.update(answer.body);
+      if (answer.body.alert?.status !== 'queued') return;
+    }
   }
 }
 
 export class InspectionCard {
   /** Set once the API has answered with the inspection (or named the one it saved). @type {string | undefined} */
   inspectionId;
-  #following = false;
+  /** @type {InspectionView | undefined} */
+  record;
+  /** An object URL of the file, while the browser can show it. @type {string | undefined} */
+  previewUrl;
 
   /**
    * @param {File} file
    * @param {HTMLTemplateElement} template
-   * @param {ApiClient} api
+   * @param {InspectionCards['host']} host
    */
-  constructor(file, template, api) {
-    this.api = api;
+  constructor(file, template, host) {
+    this.host = host;
     const item = cloneTemplate(template);
     this.item = item;
+    this.figure = part(item, '.figure', HTMLElement);
     this.preview = part(item, '.preview', HTMLImageElement);
     this.mask = part(item, '.mask', HTMLImageElement);
     this.progressBar = part(item, '.upload-progress', HTMLProgressElement);
@@ -74,26 +95,51 @@ export class InspectionCard {
     this.confidenceBar = part(item, '.confidence-bar', HTMLElement);
     this.confidenceFill = part(item, '.confidence-fill', HTMLElement);
     this.confidenceValue = part(item, '.confidence-value', HTMLElement);
+    this.already = part(item, '.already', HTMLElement);
+    this.alreadyText = part(item, '.already-text', HTMLElement);
+    this.alreadyLink = part(item, '.already-link', HTMLAnchorElement);
     this.maskToggle = part(item, '.mask-toggle', HTMLLabelElement);
     this.alertLine = part(item, '.alert-line', HTMLElement);
     this.error = part(item, '.error', HTMLElement);
-    this.recordLink = part(item, '.record-link', HTMLAnchorElement);
+    this.details = part(item, '.card-details', HTMLElement);
+    this.detailsText = part(item, '.details-text', HTMLElement);
+    this.recordLink = part(item, '.look-closer', HTMLAnchorElement);
 
     const name = file.name || 'image';
     part(item, '.file-name', HTMLElement).textContent = name;
-    this.preview.alt = `Preview of ${file.name || 'the image'}`;
-    this.progressBar.setAttribute('aria-label', `Upload progress of ${file.name || 'the image'}`);
+    this.preview.alt = `Preview of ${name}`;
+    this.progressBar.setAttribute('aria-label', `Upload progress of ${name}`);
+    this.recordLink.setAttribute('aria-label', `Look closer at ${name}`);
     const previewUrl = URL.createObjectURL(file);
+    this.previewUrl = previewUrl;
     this.preview.src = previewUrl;
     this.preview.addEventListener('error', () => {
       // Not an image the browser can show; the server will say why it is refused.
       this.preview.removeAttribute('src');
+      this.preview.alt = '';
+      this.preview.hidden = true;
+      this.previewUrl = undefined;
       URL.revokeObjectURL(previewUrl);
     });
     const showMask = part(this.maskToggle, 'input', HTMLInputElement);
     showMask.addEventListener('change', () => {
       this.mask.hidden = !showMask.checked;
     });
+    // A click on the picture opens the viewer; keyboard users have the "Look closer" link beside it.
+    this.figure.addEventListener('click', () => this.#openViewer(this.recordLink));
+    for (const link of [this.recordLink, this.alreadyLink]) {
+      link.addEventListener('click', (event) => {
+        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+        event.preventDefault();
+        this.#openViewer(link);
+      });
+    }
+  }
+
+  /** @param {HTMLElement} opener */
+  #openViewer(opener) {
+    if (!this.inspectionId) return;
+    this.host.openViewer(this.inspectionId, opener, this.record, this.previewUrl);
   }
 
   uploading() {
@@ -114,19 +160,37 @@ export class InspectionCard {
 
   /**
    * The API's answer to the upload: the verdict, or why there is none.
-   * @param {ApiAnswer<InspectionView>} answer
+   * @param {ApiAnswer<UploadResult>} answer
+   * @returns {CardOutcome}
    */
   showAnswer(answer) {
     this.progressBar.hidden = true;
     if (answer.ok) {
-      this.#showVerdict(answer.body);
-      return;
+      this.#showVerdict(answer.body.record);
+      if (answer.body.alreadyInspected) {
+        const earlier = answer.body.alreadyInspected;
+        this.item.dataset.already = 'true';
+        this.already.hidden = false;
+        this.alreadyText.textContent = `${alreadyInspectedWords(earlier, (id) => this.host.stationName(id))}.`;
+        this.alreadyLink.href = this.host.recordUrl(earlier.inspectionId);
+        this.alreadyLink.dataset.inspectionId = earlier.inspectionId;
+        this.alreadyLink.setAttribute('aria-label', `See that inspection, of ${timeWords(earlier.at)}`);
+        this.inspectionId = earlier.inspectionId;
+        this.status.textContent = 'The same image as before: no new inspection, and nobody is called again.';
+      }
+      return /** @type {CardOutcome} */ (answer.body.record.status);
     }
     const { error } = answer;
     this.item.dataset.state = 'failed';
-    this.status.textContent = error?.code ? `Refused (${error.code})` : 'Upload failed';
+    this.status.textContent = 'Refused';
     this.#showError(describeError(error, answer.status, answer.retryAfter));
-    if (error?.inspectionId) this.#linkRecord(error.inspectionId);
+    this.details.hidden = false;
+    this.detailsText.textContent = errorDetails(error, answer.status);
+    if (error?.inspectionId) {
+      this.inspectionId = error.inspectionId;
+      this.#linkRecord(error.inspectionId);
+    }
+    return 'refused';
   }
 
   /**
@@ -134,6 +198,11 @@ export class InspectionCard {
    * @param {InspectionView} record
    */
   showAlert(record) {
+    if (this.record && this.record.inspectionId === record.inspectionId)
+      this.record = {
+        ...record,
+        ...(this.record.anomalyMaskDataUrl && !record.anomalyMaskDataUrl ? { anomalyMaskDataUrl: this.record.anomalyMaskDataUrl } : {}),
+      };
     const text = alertLine(record);
     if (this.alertLine.textContent !== text) this.alertLine.textContent = text;
   }
@@ -141,9 +210,11 @@ export class InspectionCard {
   /** @param {InspectionView} record */
   #showVerdict(record) {
     this.inspectionId = record.inspectionId;
+    this.record = record;
+    if (this.previewUrl) rememberPhoto(record.inspectionId, this.previewUrl);
     this.item.dataset.state = record.status;
     this.item.dataset.inspectionId = record.inspectionId;
-    this.status.textContent = `Inspection ${record.inspectionId}${record.stationId ? ` · station ${record.stationId}` : ''}`;
+    this.status.textContent = `Inspected at ${timeWords(record.createdAt)} on ${this.host.stationName(record.stationId)}`;
     this.verdict.hidden = false;
     this.verdict.textContent = verdictLabel(record.status);
     this.verdict.className = `verdict verdict-${record.status}`;
@@ -164,43 +235,22 @@ export class InspectionCard {
     }
     this.alertLine.hidden = false;
     this.showAlert(record);
-    if (alertInProgress(record.alert)) void this.#followAlert(record.inspectionId);
     if (record.status === 'not-inspected' && record.detectionError?.message) this.#showError(`Not inspected: ${record.detectionError.message}`);
     this.#linkRecord(record.inspectionId);
+    this.figure.classList.add('openable');
+    this.figure.title = 'Look closer';
   }
 
-  /**
-   * The call is placed by another function a moment after the verdict, and the ladder moves on: show each step.
-   * @param {string} inspectionId
-   */
-  async #followAlert(inspectionId) {
-    if (this.#following) return;
-    this.#following = true;
-    const until = Date.now() + ALERT_FOLLOW_MS;
-    try {
-      while (Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, ALERT_POLL_MS));
-        const answer = await this.api.getRecord(inspectionId);
-        // A failed poll is tried again.
-        if (!answer.ok) continue;
-        this.showAlert(answer.body);
-        if (!alertInProgress(answer.body.alert)) return;
-      }
-    } finally {
-      this.#following = false;
-    }
+  /** @param {string} inspectionId */
+  #linkRecord(inspectionId) {
+    this.recordLink.hidden = false;
+    this.recordLink.href = this.host.recordUrl(inspectionId);
+    this.recordLink.dataset.inspectionId = inspectionId;
   }
 
   /** @param {string} message */
   #showError(message) {
     this.error.hidden = false;
     this.error.textContent = message;
-  }
-
-  /** @param {string} inspectionId */
-  #linkRecord(inspectionId) {
-    this.recordLink.hidden = false;
-    this.recordLink.href = this.api.recordUrl(inspectionId);
-    this.recordLink.dataset.inspectionId = inspectionId;
   }
 }

@@ -35,8 +35,22 @@ export function describeError(error, status, retryAfter) {
   if (status === 413) return 'This upload is larger than the API accepts. Export the image smaller and try again.';
   if (status === 429) return 'Too many uploads at once. Wait a moment and try again.';
   if (status === 502 || status === 504) return 'The server did not answer in time. Try again.';
-  const detail = error && typeof error.message === 'string' ? ` ${error.message}` : '';
-  return `The upload failed (HTTP ${status}).${detail}`;
+  return 'The server could not do this right now. Try again; if it keeps happening, tell the line engineer.';
+}
+
+/**
+ * What an engineer needs about a refusal (the HTTP status, the API's code and message): for the "engineer details"
+ * disclosure and the console, never for the operator's message.
+ * @param {ApiError | undefined} error
+ * @param {number} status
+ * @returns {string}
+ */
+export function errorDetails(error, status) {
+  const parts = [status === 0 ? 'no answer (network)' : `HTTP ${status}`];
+  if (error && typeof error.code === 'string') parts.push(error.code);
+  if (error && typeof error.message === 'string') parts.push(error.message);
+  if (error && typeof error.requestId === 'string') parts.push(`request ${error.requestId}`);
+  return parts.join(' · ');
 }
 
 /**
@@ -90,9 +104,9 @@ function describeErrorCode(code, error, retryAfter) {
     case 'INSPECTION_NOT_FOUND':
       return 'That inspection does not exist (any more).';
     case 'ROUTE_NOT_FOUND':
-      return 'The page is talking to the wrong address: the API did not recognise the request. Check config.json.';
+      return 'This server does not know that request: the page may be newer than the server. Tell the line engineer.';
     case 'ORIGIN_NOT_ALLOWED':
-      return "The API does not accept requests from this page's address. Add it to ALLOWED_ORIGINS.";
+      return "The server does not accept requests from this page's address. Tell the line engineer.";
     case 'INTERNAL_ERROR': {
       const reference = error.requestId ? ` (reference ${error.requestId})` : '';
       return `Something went wrong on the server${reference}. Try again; if it keeps happening, tell the line engineer.`;
@@ -136,4 +150,108 @@ export function decisionWords(decision) {
 export function confidencePercent(detection) {
   if (!detection || typeof detection.Confidence !== 'number' || !Number.isFinite(detection.Confidence)) return undefined;
   return Math.floor(Math.min(1, Math.max(0, detection.Confidence)) * 100);
+}
+
+/**
+ * A time of day as the line says it, 24-hour ("02:58"), with the day when it is not today ("3 Dec 02:58").
+ * @param {string | undefined} iso
+ * @param {Date} [now]
+ * @returns {string}
+ */
+export function timeWords(iso, now = new Date()) {
+  const date = new Date(iso ?? '');
+  if (Number.isNaN(date.getTime())) return 'an unknown time';
+  const clock = date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  if (date.toDateString() === now.toDateString()) return clock;
+  return `${date.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${clock}`;
+}
+
+/**
+ * "already inspected at 02:58 on litho-3": what the page says when the same bytes come again.
+ * @param {{ at: string, stationId: string }} earlier
+ * @param {(stationId: string) => string} [stationName]
+ * @param {Date} [now]
+ * @returns {string}
+ */
+export function alreadyInspectedWords(earlier, stationName = (id) => id, now = new Date()) {
+  return `Already inspected at ${timeWords(earlier.at, now)} on ${stationName(earlier.stationId)}`;
+}
+
+/**
+ * A duration in seconds as people say it: "45 s", "3 min", "1 h 20 min"; "—" for none.
+ * @param {number | null | undefined} seconds
+ * @returns {string}
+ */
+export function durationWords(seconds) {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/**
+ * Who answered the call and what they chose, or what people said of the wafer; '' when nobody has.
+ * @param {{ alert?: { status: string, acknowledgedBy?: { contactName?: string, decision?: unknown } }, decision?: { decision: string }, label?: { verdict: string, source: string, by: string } }} record
+ * @returns {string}
+ */
+export function decisionLine(record) {
+  const parts = [];
+  const by = record.alert?.status === 'acknowledged' ? record.alert.acknowledgedBy : undefined;
+  if (by) parts.push(`${by.contactName || 'The operator'} chose ${decisionWords(by.decision ?? record.decision?.decision)}`);
+  else if (record.decision) parts.push(`Operator chose ${decisionWords(record.decision.decision)}`);
+  if (record.label?.source === 'engineer-review') parts.push(`${record.label.by} marked it ${record.label.verdict === 'normal' ? 'normal' : 'a defect'}`);
+  return parts.join(' · ');
+}
+
+/**
+ * How many files of a batch came to what.
+ * @typedef {{ normal: number, anomalous: number, 'needs-review': number, 'not-inspected': number, refused: number, already: number, waiting: number }} BatchCounts
+ */
+
+/**
+ * A batch's summary as it stands: "2 normal · 1 anomalous · 1 refused · 1 waiting".
+ * @param {BatchCounts} counts
+ * @returns {string}
+ */
+export function batchSummary(counts) {
+  const parts = [];
+  if (counts.normal) parts.push(`${counts.normal} normal`);
+  if (counts.anomalous) parts.push(`${counts.anomalous} anomalous`);
+  if (counts['needs-review']) parts.push(`${counts['needs-review']} to review`);
+  if (counts['not-inspected']) parts.push(`${counts['not-inspected']} not inspected`);
+  if (counts.refused) parts.push(`${counts.refused} refused`);
+  if (counts.already) parts.push(`${counts.already} inspected before`);
+  if (counts.waiting) parts.push(`${counts.waiting} waiting`);
+  return parts.join(' · ') || 'Nothing yet';
+}
+
+/**
+ * The message at the end of a batch: true to what happened (never "all uploaded" when files were refused).
+ * @param {BatchCounts} counts
+ * @returns {string}
+ */
+export function batchFinalMessage(counts) {
+  const inspected = counts.normal + counts.anomalous + counts['needs-review'];
+  const total = inspected + counts['not-inspected'] + counts.refused;
+  const plural = (/** @type {number} */ count) => (count === 1 ? 'file' : 'files');
+  if (total === 0) return 'No files were sent.';
+  if (counts.refused === total) {
+    return total === 1
+      ? 'The file was refused and not inspected: see its card for why.'
+      : `None of the ${total} files could be inspected: all were refused. See each card for why.`;
+  }
+  const verdicts = [];
+  if (counts.normal) verdicts.push(`${counts.normal} normal`);
+  if (counts.anomalous) verdicts.push(`${counts.anomalous} anomalous`);
+  if (counts['needs-review']) verdicts.push(`${counts['needs-review']} to review`);
+  const head =
+    inspected === total
+      ? `Done: ${total === 1 ? 'the file was' : `all ${total} files were`} inspected`
+      : `Done: ${inspected} of ${total} ${plural(total)} inspected`;
+  const tail = [];
+  if (counts['not-inspected']) tail.push(`${counts['not-inspected']} kept but not inspected (the detector was not available)`);
+  if (counts.refused) tail.push(`${counts.refused} refused`);
+  if (counts.already) tail.push(`${counts.already} had been inspected before`);
+  return `${head}${verdicts.length ? ` (${verdicts.join(', ')})` : ''}${tail.length ? `; ${tail.join('; ')}` : ''}.`;
 }

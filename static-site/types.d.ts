@@ -56,14 +56,22 @@ export interface LadderAttempt {
   contactName: string;
   outcome: CallOutcome;
   reason?: string;
+  startedAt?: string;
+  endedAt?: string;
 }
 
 /** What became of an inspection's operator alert (AlertOutcome), as far as the page says it. */
 export type AlertView =
-  | { status: 'queued' }
-  | { status: 'ringing'; level: number; loop: number; attempts: LadderAttempt[] }
-  | { status: 'acknowledged'; acknowledgedBy: { contactName: string; decision: Decision }; viaInspectionId?: string; attempts?: LadderAttempt[] }
-  | { status: 'unacknowledged'; attempts: LadderAttempt[] }
+  | { status: 'queued'; queuedAt?: string }
+  | { status: 'ringing'; level: number; loop: number; attempts: LadderAttempt[]; startedAt?: string }
+  | {
+      status: 'acknowledged';
+      acknowledgedBy: { contactName: string; decision: Decision; at?: string };
+      acknowledgedAt?: string;
+      viaInspectionId?: string;
+      attempts?: LadderAttempt[];
+    }
+  | { status: 'unacknowledged'; attempts: LadderAttempt[]; unacknowledgedAt?: string }
   | { status: 'placed'; foldedCount?: number }
   | { status: 'folded'; intoInspectionId: string }
   | { status: 'skipped'; reason: 'not-anomalous' | 'below-threshold' | 'not-inspected' | 'duplicate' }
@@ -76,12 +84,87 @@ export interface InspectionView {
   stationId: string;
   status: InspectionStatus;
   createdAt: string;
-  detection?: { Confidence: number };
+  /** The stored image: its size and pixels, for the viewer's facts. */
+  image?: { contentType: string; sizeBytes: number; width: number; height: number };
+  /** The detector's answer; `anomalyMaskKey` says a mask exists (GET /inspections/{id} carries it inline). */
+  detection?: { Confidence: number; anomalyMaskKey?: string; Detector?: { name: string; modelVersion: string; model?: string } };
   detectionError?: { message: string };
   /** The anomaly mask as a PNG data URL (single records only, not the list). */
   anomalyMaskDataUrl?: string;
   alert: AlertView;
-  decision?: { decision: 'keep' | 'scrap' | 'hold' };
+  decision?: { decision: 'keep' | 'scrap' | 'hold'; decidedAt?: string };
+  /** What people said the wafer is: an operator's answer on the call, or an engineer's review. */
+  label?: { verdict: 'normal' | 'anomalous'; source: 'operator-call' | 'engineer-review'; by: string; at: string; note?: string };
+}
+
+/** POST /inspections's answer for bytes already inspected: the earlier inspection, and where and when it was. */
+export interface AlreadyInspected {
+  inspectionId: string;
+  at: string;
+  stationId: string;
+}
+
+/** GET /inspections's page: the records, and the cursor of the next page (null at the end). */
+export interface InspectionPage {
+  inspections: InspectionView[];
+  nextCursor: string | null;
+}
+
+/** What GET /inspections can be asked for (all optional). */
+export interface InspectionQuery {
+  limit?: number;
+  cursor?: string;
+  station?: string;
+  status?: InspectionStatus;
+  decision?: 'keep' | 'scrap' | 'hold' | 'none';
+  /** `open`: queued, ringing or unacknowledged; or one alert status. */
+  alert?: 'open' | AlertView['status'];
+  /** ISO 8601 instants. */
+  from?: string;
+  to?: string;
+}
+
+/** A station people may pick (GET /stations). */
+export interface StationChoice {
+  stationId: string;
+  name: string;
+  escalationLevels: number;
+}
+
+/** GET /stations: `registry: false` when the installation has no station registry (free text then). */
+export interface StationList {
+  registry: boolean;
+  stations: StationChoice[];
+}
+
+/** One bucket of a station's statistics. */
+export interface StatsBucket {
+  start: string;
+  inspections: number;
+  anomalies: number;
+  calls: number;
+}
+
+/** One station's statistics over the window. */
+export interface StationStats {
+  stationId: string;
+  inspections: number;
+  anomalies: number;
+  calls: number;
+  acknowledged: number;
+  unacknowledged: number;
+  timeToAcknowledgeSeconds: { p50: number | null; p95: number | null };
+  buckets: StatsBucket[];
+}
+
+/** GET /stats?window=shift|day|week&station=. */
+export interface StatsView {
+  window: 'shift' | 'day' | 'week';
+  from: string;
+  to: string;
+  bucketMinutes: number;
+  stations: StationStats[];
+  partial?: boolean;
 }
 
 /**

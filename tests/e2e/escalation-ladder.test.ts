@@ -63,8 +63,8 @@ describe('escalation ladder on the upload page', () => {
     });
     await page.goto(stack.url);
     await page.locator('body[data-ready="true"]').waitFor();
-    await page.getByLabel('Station').fill(STATION);
-    await page.getByLabel('Station').dispatchEvent('change');
+    // With a station registry, the station is picked from it.
+    await page.locator('#station-select').selectOption(STATION);
   });
 
   afterAll(async () => {

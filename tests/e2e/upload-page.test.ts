@@ -48,8 +48,9 @@ describe('upload page on the local stack', () => {
 
   it('shows a normal and an anomalous verdict, rings the operator for the anomalous wafer only, and lists both', async () => {
     // Prepare
-    await page.getByLabel('Station').fill(STATION);
-    await page.getByLabel('Station').dispatchEvent('change');
+    // No station registry on this stack: the station is free text.
+    await page.locator('#station').fill(STATION);
+    await page.locator('#station').dispatchEvent('change');
 
     // Act
     await page.getByLabel('Choose wafer images').setInputFiles([GOOD_WAFER, SCRATCHED_WAFER]);
@@ -158,14 +159,19 @@ describe('upload page on the local stack', () => {
     await card.and(page.locator('[data-state="failed"]')).waitFor({ timeout: 10_000 });
     const status = await card.locator('.result-status').textContent();
     const message = await card.locator('.error').textContent();
+    const final = await page.locator('#status').textContent();
+    const details = await card.locator('.details-text').textContent();
     await page.reload();
     await page.locator('body[data-ready="true"]').waitFor();
 
     // Assess
-    expect(status).toBe('Refused (UNSUPPORTED_IMAGE_TYPE)');
+    // Plain words for the operator; the code is for the engineer, under "Engineer details".
+    expect(status).toBe('Refused');
+    expect(details).toContain('UNSUPPORTED_IMAGE_TYPE');
     expect(message).toBe('This file is not a PNG or JPEG image. Only PNG and JPEG wafer photos can be inspected.');
+    expect(final).toBe('The file was refused and not inspected: see its card for why.');
     expect(await page.locator('li.result').count()).toBe(0);
-    expect(await page.getByLabel('Station').inputValue()).toBe(STATION);
+    expect(await page.locator('#station').inputValue()).toBe(STATION);
   });
 
   it('inspects an image dropped on the drop zone', async () => {

@@ -80,7 +80,7 @@ describe('npm run deploy:site', () => {
     );
     expect(expected.some((file) => file.endsWith('.d.ts') || file === 'tsconfig.json')).toBe(false);
     // Beside the page's own files: the sign-in library it loads from its own origin, the same file the local stack serves.
-    expect(result.uploaded.sort()).toEqual([...expected, 'vendor/oidc-client-ts.min.js', 'config.json'].sort());
+    expect(result.uploaded.sort()).toEqual([...expected, 'vendor/oidc-client-ts.min.js', 'vendor/uPlot.iife.min.js', 'config.json'].sort());
     const vendor = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'vendor/oidc-client-ts.min.js' }));
     expect(vendor.ContentType).toBe('text/javascript; charset=utf-8');
     expect(await text('vendor/oidc-client-ts.min.js')).toContain('UserManager');

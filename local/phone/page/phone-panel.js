@@ -104,7 +104,7 @@ class CallPanel {
       h(
         'details',
         { class: 'call-details' },
-        h('summary', {}, 'Contact attributes'),
+        h('summary', {}, 'Engineer details (call attributes)'),
         h(
           'table',
           { class: 'attributes' },
@@ -333,6 +333,8 @@ class Phones {
    */
   async #act(panel, path, init, after) {
     if (panel.busy || !this.#panels.has(panel.call.contactId)) return;
+    // The pressed button is disabled while the phone answers (or goes with its panel): focus must not fall to the page.
+    const hadFocus = panel.item.contains(document.activeElement);
     panel.busy = true;
     panel.failed = false;
     this.#render();
@@ -360,8 +362,30 @@ class Phones {
       panel.busy = false;
       this.#render();
       after?.();
+      if (hadFocus && !focusUsable()) this.#focusAfter(panel);
     }
   }
+
+  /**
+   * Where focus goes after an action left it nowhere: the call's next control while it lasts (a key while the flow
+   * waits for one, else Hang up or Answer), else another call's Answer, else the phone's status line.
+   * @param {CallPanel} panel
+   */
+  #focusAfter(panel) {
+    const live = this.#panels.has(panel.call.contactId);
+    const candidates = live
+      ? [...panel.keys, panel.hangup, panel.answer]
+      : [...this.#panels.values()].flatMap((other) => [other.answer, ...other.keys, other.hangup]);
+    const target = candidates.find((button) => !button.disabled && button.getClientRects().length > 0);
+    (target ?? this.state).focus();
+  }
+}
+
+/** Whether focus is on something a person can act from (not fallen to the page, nor on a disabled or removed control). */
+function focusUsable() {
+  const active = document.activeElement;
+  if (!active || active === document.body || !active.isConnected) return false;
+  return !(active instanceof HTMLButtonElement && active.disabled);
 }
 
 /**

@@ -2,8 +2,24 @@ import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../../functions/core/errors';
 import { callLabel, describeCallEnd } from '../../../local/phone/page/call-messages.js';
 import { alertInProgress, alertLine, describeAlert, describeLadder } from '../../../static-site/alert-ladder.js';
-import { confidencePercent, decisionWords, describeError, formatBytes, verdictLabel } from '../../../static-site/messages.js';
-import type { AlertView, CallOutcome, LadderAttempt } from '../../../static-site/types';
+import { alertHeadline, alertOpen, ladderSteps } from '../../../static-site/alerts.js';
+import { statsWords } from '../../../static-site/charts.js';
+import { historyQuery, matchesQuery } from '../../../static-site/history.js';
+import {
+  alreadyInspectedWords,
+  batchFinalMessage,
+  batchSummary,
+  confidencePercent,
+  decisionLine,
+  decisionWords,
+  describeError,
+  durationWords,
+  errorDetails,
+  formatBytes,
+  timeWords,
+  verdictLabel,
+} from '../../../static-site/messages.js';
+import type { AlertView, CallOutcome, InspectionView, LadderAttempt } from '../../../static-site/types';
 
 // Every code the API can answer with, plus the local gateway's own; `satisfies` keeps this list in step with errors.ts.
 const API_CODES = [
@@ -34,7 +50,7 @@ describe('describeError', () => {
     );
 
     // Assess
-    expect(fallback).toBe('The upload failed (HTTP 418). x');
+    expect(fallback).toBe('The server could not do this right now. Try again; if it keeps happening, tell the line engineer.');
     expect(new Set(messages).size).toBe(messages.length);
     for (const message of messages) expect(message).not.toContain('HTTP');
   });
@@ -201,5 +217,152 @@ describe('escalation ladder wording', () => {
     );
     expect(describeCallEnd({ status: 'completed', disconnectReason: 'CUSTOMER_DISCONNECT' }, decisionWords)).toBe('hung up without pressing a key');
     expect(describeCallEnd({ status: 'completed', disconnectReason: 'CONTACT_FLOW_DISCONNECT' }, decisionWords)).toBe('no key pressed');
+  });
+});
+
+describe('plain words for operators', () => {
+  it('keeps codes and configuration names out of what the operator reads, and gives them to the engineer', () => {
+    // Act
+    const messages = [...API_CODES, 'STORAGE_UNAVAILABLE', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_STATION', 'THROTTLED', 'QUOTA_EXCEEDED'].map((code) =>
+      describeError({ code, message: 'server text' }, 400, null),
+    );
+
+    // Assess
+    for (const message of messages) expect(message).not.toMatch(/config\.json|ALLOWED_ORIGINS|[A-Z]{3,}_[A-Z]{3,}/);
+    expect(errorDetails({ code: 'UNSUPPORTED_IMAGE_TYPE', message: 'Only PNG or JPEG.' }, 415)).toBe('HTTP 415 · UNSUPPORTED_IMAGE_TYPE · Only PNG or JPEG.');
+    expect(errorDetails(undefined, 0)).toBe('no answer (network)');
+  });
+
+  it('says when and where the same image was inspected, and durations as people say them', () => {
+    // Prepare
+    const now = new Date(2026, 11, 3, 9, 0);
+
+    // Act + Assess
+    expect(alreadyInspectedWords({ at: new Date(2026, 11, 3, 2, 58).toISOString(), stationId: 'litho-3' }, undefined, now)).toBe(
+      'Already inspected at 02:58 on litho-3',
+    );
+    expect(alreadyInspectedWords({ at: new Date(2026, 11, 1, 2, 58).toISOString(), stationId: 'litho-3' }, () => 'Litho three', now)).toBe(
+      'Already inspected at 1 Dec 02:58 on Litho three',
+    );
+    expect(timeWords('not a date')).toBe('an unknown time');
+    expect([durationWords(42), durationWords(150), durationWords(5400), durationWords(null)]).toEqual(['42 s', '3 min', '1 h 30 min', '—']);
+  });
+
+  it("says who answered and what they chose, and an engineer's label", () => {
+    // Act + Assess
+    expect(decisionLine({ alert: { status: 'acknowledged', acknowledgedBy: { contactName: 'Shift lead', decision: 'scrap' } } })).toBe(
+      'Shift lead chose scrap',
+    );
+    expect(decisionLine({ alert: { status: 'placed' }, decision: { decision: 'keep' } })).toBe('Operator chose keep manufacturing');
+    expect(decisionLine({ alert: { status: 'skipped' }, label: { verdict: 'anomalous', source: 'engineer-review', by: 'Ada' } })).toBe(
+      'Ada marked it a defect',
+    );
+    expect(decisionLine({ alert: { status: 'skipped' } })).toBe('');
+  });
+});
+
+describe('batches', () => {
+  const counts = (partial: Partial<Parameters<typeof batchSummary>[0]>) => ({
+    normal: 0,
+    anomalous: 0,
+    'needs-review': 0,
+    'not-inspected': 0,
+    refused: 0,
+    already: 0,
+    waiting: 0,
+    ...partial,
+  });
+
+  it('sums a batch up as it goes and ends with a message true to it', () => {
+    // Act + Assess
+    expect(batchSummary(counts({ normal: 2, anomalous: 1, refused: 1, waiting: 2 }))).toBe('2 normal · 1 anomalous · 1 refused · 2 waiting');
+    expect(batchFinalMessage(counts({ normal: 2, anomalous: 1 }))).toBe('Done: all 3 files were inspected (2 normal, 1 anomalous).');
+    expect(batchFinalMessage(counts({ normal: 1, anomalous: 1, refused: 1 }))).toBe('Done: 2 of 3 files inspected (1 normal, 1 anomalous); 1 refused.');
+    expect(batchFinalMessage(counts({ refused: 3 }))).toBe('None of the 3 files could be inspected: all were refused. See each card for why.');
+    expect(batchFinalMessage(counts({ refused: 1 }))).toBe('The file was refused and not inspected: see its card for why.');
+    expect(batchFinalMessage(counts({ normal: 1, already: 1 }))).toBe('Done: the file was inspected (1 normal); 1 had been inspected before.');
+    expect(batchFinalMessage(counts({ 'not-inspected': 1, refused: 1 }))).toMatch(/^Done: 0 of 2 files inspected; 1 kept but not inspected/);
+    for (const refused of [1, 2, 5]) expect(batchFinalMessage(counts({ refused }))).not.toMatch(/uploaded|Done/);
+  });
+});
+
+describe('open alerts', () => {
+  const attempt = (level: number, contactName: string, outcome: CallOutcome, loop = 1): LadderAttempt => ({ level, loop, contactName, outcome });
+
+  it('keeps every alert nobody acknowledged, and tells its ladder step by step', () => {
+    // Prepare
+    const ringing: AlertView = {
+      status: 'ringing',
+      level: 2,
+      loop: 1,
+      attempts: [attempt(1, 'Line operator', 'busy'), attempt(1, 'Trainee', 'no-answer'), attempt(2, 'Shift lead', 'ringing')],
+    };
+
+    // Act + Assess
+    expect((['queued', 'ringing', 'unacknowledged'] as const).map((status) => alertOpen({ status } as AlertView))).toEqual([true, true, true]);
+    expect((['acknowledged', 'folded', 'failed', 'skipped'] as const).map((status) => alertOpen({ status } as AlertView))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(alertHeadline(ringing, 3)).toBe('Ringing level 2 of 3');
+    expect(alertHeadline({ ...ringing, loop: 2 }, 1)).toBe('Ringing level 2, round 2');
+    expect(alertHeadline({ status: 'queued' }, 2)).toBe('Calling soon');
+    expect(alertHeadline({ status: 'unacknowledged', attempts: [] }, 2)).toBe('Nobody answered');
+    expect(ladderSteps(ringing)).toEqual([
+      { level: 1, loop: 1, who: 'Line operator, Trainee', how: 'declined or busy, no answer', state: 'missed' },
+      { level: 2, loop: 1, who: 'Shift lead', how: 'ringing now', state: 'current' },
+    ]);
+    expect(ladderSteps({ status: 'ringing', level: 1, loop: 1, attempts: [attempt(1, 'Line operator', 'answered')] })[0]?.how).toBe('on the phone, deciding…');
+  });
+});
+
+describe('history filters', () => {
+  const record = (extra: Partial<InspectionView>): InspectionView => ({
+    inspectionId: '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+    stationId: 'litho-3',
+    status: 'anomalous',
+    createdAt: '2026-12-03T02:58:00.000Z',
+    alert: { status: 'skipped', reason: 'not-anomalous' },
+    ...extra,
+  });
+
+  it('asks the API for what is chosen, and shows no row that does not match (an API that does not filter yet)', () => {
+    // Prepare
+    const query = historyQuery({ station: 'litho-3', status: 'anomalous', decision: 'scrap', from: '2026-12-03', to: '2026-12-03' });
+
+    // Act + Assess
+    expect(query).toMatchObject({ limit: 20, station: 'litho-3', status: 'anomalous', decision: 'scrap' });
+    expect(new Date(query.from!).getHours()).toBe(0);
+    expect(matchesQuery(record({ decision: { decision: 'scrap' } }), query)).toBe(true);
+    expect(matchesQuery(record({ decision: { decision: 'keep' } }), query)).toBe(false);
+    expect(matchesQuery(record({ stationId: 'etch-1', decision: { decision: 'scrap' } }), query)).toBe(false);
+    expect(matchesQuery(record({}), { decision: 'none' })).toBe(true);
+    expect(matchesQuery(record({ createdAt: '2026-12-05T00:00:00.000Z' }), { to: '2026-12-04T00:00:00.000Z' })).toBe(false);
+  });
+});
+
+describe('charts in words', () => {
+  it("says a station's numbers for people who cannot see the chart", () => {
+    // Act
+    const words = statsWords(
+      {
+        stationId: 'litho-3',
+        inspections: 12,
+        anomalies: 1,
+        calls: 1,
+        acknowledged: 1,
+        unacknowledged: 0,
+        timeToAcknowledgeSeconds: { p50: 42, p95: 150 },
+        buckets: [],
+      },
+      'the last shift (8 hours)',
+    );
+
+    // Assess
+    expect(words).toBe(
+      'In the last shift (8 hours): 12 wafers inspected, 1 anomaly, 1 call. 1 answered, 0 nobody answered. Half were answered within 42 s, nearly all (95%) within 3 min.',
+    );
   });
 });

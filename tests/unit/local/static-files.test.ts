@@ -103,7 +103,8 @@ describe('readPageFile', () => {
     );
 
     // Assess
-    expect(Object.keys(PAGE_VENDOR_FILES)).toEqual(['vendor/oidc-client-ts.min.js']);
+    expect(Object.keys(PAGE_VENDOR_FILES)).toEqual(['vendor/oidc-client-ts.min.js', 'vendor/uPlot.iife.min.js']);
+    expect(PAGE_VENDOR_FILES['vendor/uPlot.iife.min.js']).toMatch(/node_modules\/uplot\/dist\/uPlot\.iife\.min\.js$/);
     expect(PAGE_VENDOR_FILES['vendor/oidc-client-ts.min.js']).toMatch(/node_modules\/oidc-client-ts\/dist\/browser\/oidc-client-ts\.min\.js$/);
     expect(library?.contentType).toBe('text/javascript; charset=utf-8');
     // The browser build: a classic script defining the global `oidc` (static-site/sign-in.js loads it).
