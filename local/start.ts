@@ -91,6 +91,9 @@ export const STACK_OWN_SETTINGS: Readonly<Record<string, string>> = {
   PEOPLE_API_KEY_ID: 'never set locally: people are not metered by a usage plan on the local stack',
 };
 
+/** Signals within this long of the first one are the same stop, passed on by npm, its shell and tsx. */
+const SAME_STOP_MS = 3_000;
+
 /** Read by this script (or by the stack from the environment) rather than handed to the handlers. */
 export const START_SETTINGS = ['PORT', 'HOST', 'WAFERWATCH_DATA_DIR', 'WAFERWATCH_AUTH'] as const;
 
@@ -126,9 +129,8 @@ function parseAuth(text: string | undefined): string {
 
 /** The lines `npm start` prints about sign-in: each seeded user with their password and group, and where the camera keys are. */
 export function signInLines(auth: LocalStackAuth): string[] {
-  if (auth.mode === 'off') {
-    return [`${AUTH_SETTING}=off: no sign-in, no camera keys; every API request acts as a signed-in operator, engineer and admin`];
-  }
+  // Off, the stack itself says so as it starts (local/local-stack.ts), once.
+  if (auth.mode === 'off') return [];
   const width = Math.max(...auth.credentials.users.map((user) => user.username.length));
   return [
     `sign-in on (${AUTH_SETTING}=on; off for scripts and demos): the page asks people to sign in at ${auth.issuer}`,
@@ -149,13 +151,17 @@ async function main(): Promise<void> {
     onListening: (url) => console.log(`[local] listening at ${url}; starting the stand-ins and loading the handlers (requests wait until ready)…`),
   });
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      // A second Ctrl-C means "now".
+    if (stoppingSince !== undefined) {
+      // npm, its shell and tsx each pass the one signal on, so the same stop arrives several times within moments (later
+      // still on a busy machine): only a second signal given well after the first (a person pressing Ctrl-C again)
+      // means "now".
+      if (Date.now() - stoppingSince < SAME_STOP_MS) return;
+      console.error(`[local] ${signal} again: exiting now`);
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     console.log(`[local] ${signal}: stopping…`);
     // A stuck connection must not keep the port busy forever.
     setTimeout(() => {

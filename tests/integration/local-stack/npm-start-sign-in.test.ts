@@ -91,7 +91,7 @@ describe('npm start with sign-in on', () => {
     const provider = await fetch(`${stack.url}/_local/identity/.well-known/openid-configuration`);
 
     // Assess
-    expect(stack.output()).toContain('WAFERWATCH_AUTH=off: no sign-in, no camera keys');
+    expect(stack.output()).toContain('WAFERWATCH_AUTH=off: no sign-in and no camera keys');
     expect(config).toEqual({ apiBaseUrl: stack.url, auth: null, local: true });
     expect(listed.status).toBe(200);
     expect(provider.status).toBe(404);
