@@ -175,6 +175,8 @@ async function main() {
     changed: (record) => {
       cards?.update(record);
       history?.update(record);
+      // A call that starts ringing counts in the charts at once, not at their next minute.
+      refreshChartsSoon();
     },
     settled: () => {
       history?.refresh();
@@ -187,6 +189,14 @@ async function main() {
     openViewer: (record, opener) => openViewer(record.inspectionId, opener, record),
   });
   const charts = createCharts(elements.charts, api, { stationName });
+  /** At most one chart refresh every few seconds, however many alerts change. @type {ReturnType<typeof setTimeout> | undefined} */
+  let chartsSoon;
+  function refreshChartsSoon() {
+    chartsSoon ??= setTimeout(() => {
+      chartsSoon = undefined;
+      charts.refresh();
+    }, 3_000);
+  }
   stations.onChange(() => history?.stationsChanged());
 
   wireUploads({
