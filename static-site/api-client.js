@@ -2,7 +2,7 @@
 // (`Authorization: Bearer …`; never a key), and answers read into either the body or the error that describeError
 // (messages.js) puts in words. Network failures answer status 0.
 
-/** @import { AlreadyInspected, ApiError, InspectionPage, InspectionQuery, InspectionView, PageAuthConfig, PageConfig, StationList, StatsView } from './types.js' */
+/** @import { AlreadyInspected, ApiError, InspectionImage, InspectionPage, InspectionQuery, InspectionView, PageAuthConfig, PageConfig, StationList, StatsView } from './types.js' */
 
 /** What the page asks the provider for, unless config.json says otherwise: the scopes the user pool client allows. */
 const DEFAULT_SCOPE = 'openid email profile';
@@ -83,14 +83,16 @@ export function createApiClient(config, caller = ANONYMOUS) {
 
   /**
    * GET a JSON body as the caller; `pick` takes what was asked for out of it (undefined when the body is not that).
+   * Nothing is kept in the browser's cache unless `cache` says so (the answer's own Cache-Control then decides).
    * @template T
    * @param {string} url
    * @param {(body: Record<string, unknown>) => T | undefined} pick
+   * @param {RequestCache} [cache]
    * @returns {Promise<ApiAnswer<T>>}
    */
-  async function getJson(url, pick) {
+  async function getJson(url, pick, cache = 'no-store') {
     try {
-      const response = await fetch(url, { headers: caller.headers(), cache: 'no-store' });
+      const response = await fetch(url, { headers: caller.headers(), cache });
       return noticed(readAnswer(response.status, await response.text(), response.headers.get('Retry-After'), pick));
     } catch {
       return { ok: false, status: 0, error: undefined, retryAfter: null };
@@ -106,6 +108,15 @@ export function createApiClient(config, caller = ANONYMOUS) {
      * @param {string} inspectionId
      */
     getRecord: (inspectionId) => getJson(recordUrl(inspectionId), asInspection),
+
+    /**
+     * The wafer photo stored for an inspection (GET /inspections/{id}/image), as base64 inside JSON; `image` is null
+     * (and `tooLarge` true) for a photo too large to travel through the API. The API lets the browser keep the answer
+     * for five minutes (private), so opening the same wafer again does not fetch it again.
+     * @param {string} inspectionId
+     * @returns {Promise<ApiAnswer<InspectionImage>>}
+     */
+    getImage: (inspectionId) => getJson(`${recordUrl(inspectionId)}/image`, asInspectionImage, 'default'),
 
     /**
      * A page of inspections, newest first, as filtered; `nextCursor` asks for the next page (null at the end, and from
@@ -277,6 +288,28 @@ function readAnswer(status, text, retryAfter, pick) {
 function asInspection(value) {
   const object = asObject(value);
   return typeof object?.inspectionId === 'string' ? /** @type {InspectionView} */ (/** @type {unknown} */ (object)) : undefined;
+}
+
+/**
+ * GET /inspections/{id}/image's answer, trusted once its type is one the page shows and `image` is base64 or null.
+ * @param {Record<string, unknown>} body
+ * @returns {InspectionImage | undefined}
+ */
+function asInspectionImage(body) {
+  const { inspectionId, contentType, image } = body;
+  if (typeof inspectionId !== 'string' || (contentType !== 'image/jpeg' && contentType !== 'image/png')) return undefined;
+  if (image !== null && typeof image !== 'string') return undefined;
+  const number = (/** @type {unknown} */ value) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+  const sizeBytes = number(body.sizeBytes);
+  return {
+    inspectionId,
+    contentType,
+    width: number(body.width) ?? 0,
+    height: number(body.height) ?? 0,
+    ...(sizeBytes !== undefined ? { sizeBytes } : {}),
+    image,
+    tooLarge: body.tooLarge === true,
+  };
 }
 
 /**

@@ -97,6 +97,17 @@ export interface InspectionView {
   label?: { verdict: 'normal' | 'anomalous'; source: 'operator-call' | 'engineer-review'; by: string; at: string; note?: string };
 }
 
+/** GET /inspections/{id}/image: the stored wafer photo in base64, or `image: null` and `tooLarge` when it cannot travel inline. */
+export interface InspectionImage {
+  inspectionId: string;
+  contentType: 'image/jpeg' | 'image/png';
+  width: number;
+  height: number;
+  sizeBytes?: number;
+  image: string | null;
+  tooLarge: boolean;
+}
+
 /** POST /inspections's answer for bytes already inspected: the earlier inspection, and where and when it was. */
 export interface AlreadyInspected {
   inspectionId: string;

@@ -3,13 +3,16 @@
 // (arrows, + and −, 0 to fit), the facts of the inspection in plain words, an engineer's label (normal or defect,
 // through POST /inspections/{id}/review) and, under "Engineer details", the raw record.
 //
-// The photo itself is what this page uploaded (kept in this tab by `rememberPhoto`); the API gives records and masks,
-// not the stored image, so a wafer inspected elsewhere shows its anomaly areas alone.
+// The photo is the one this page uploaded when it is still in this tab (kept by `rememberPhoto`); any other wafer's
+// is fetched from the API (GET /inspections/{id}/image, base64 inside JSON) and shown from a blob: URL, which the
+// page's Content-Security-Policy allows for images (img-src 'self' blob: data:, in local/static-files.ts and
+// resources/site.yml). A photo too large to travel through the API, or one that cannot be fetched, leaves the anomaly
+// areas alone on the stage, with a sentence saying why.
 import { alertLine } from './alert-ladder.js';
 import { confidencePercent, decisionLine, describeError, errorDetails, formatBytes, timeWords, verdictLabel } from './messages.js';
 
 /** @import { ApiClient } from './api-client.js' */
-/** @import { InspectionView } from './types.js' */
+/** @import { InspectionImage, InspectionView } from './types.js' */
 
 const MIN_ZOOM = 1;
 const MAX_ZOOM = 8;
@@ -17,8 +20,11 @@ const STEP = 2;
 /** How far an arrow key moves the picture, as a share of the visible area. */
 const PAN_STEP = 0.1;
 
-/** inspectionId → an object URL of the photo uploaded from this tab. @type {Map<string, string>} */
+/** inspectionId → an object URL of the photo: uploaded from this tab, or fetched for the viewer. @type {Map<string, string>} */
 const photos = new Map();
+/** The fetched photos kept in `photos`, oldest first: a few, so going back and forth between wafers does not fetch again. */
+const fetched = /** @type {string[]} */ ([]);
+const FETCHED_KEPT = 6;
 
 /**
  * Keep the photo of an inspection uploaded from this page, so the viewer can show it at full size.
@@ -26,6 +32,13 @@ const photos = new Map();
  * @param {string} url an object URL of the file
  */
 export function rememberPhoto(inspectionId, url) {
+  // A photo fetched earlier gives way to the card's own, which the card looks after from now on.
+  const wasFetched = fetched.indexOf(inspectionId);
+  if (wasFetched !== -1) {
+    fetched.splice(wasFetched, 1);
+    const earlier = photos.get(inspectionId);
+    if (earlier && earlier !== url) URL.revokeObjectURL(earlier);
+  }
   photos.set(inspectionId, url);
 }
 
@@ -57,6 +70,15 @@ export class WaferViewer {
   #generation = 0;
   /** The inspection whose overlay was switched on or off by default already (later answers keep the person's choice). @type {string | undefined} */
   #maskChosenFor;
+  /**
+   * Why the photo is not on the stage, while it is not.
+   * @type {{ kind: 'loading' } | { kind: 'too-large', sizeBytes: number | undefined } | { kind: 'failed', reason: string }}
+   */
+  #photoNote = { kind: 'loading' };
+  /** Whether the anomaly areas are on the stage (the sentence about a missing photo says what is shown instead). */
+  #hasMask = false;
+  /** Photos being fetched, by inspection, so opening a wafer twice asks once. @type {Map<string, Promise<void>>} */
+  #photoRequests = new Map();
 
   /**
    * @param {ViewerParts} parts
@@ -107,8 +129,11 @@ export class WaferViewer {
     this.#maskChosenFor = undefined;
     parts.reviewStatus.textContent = '';
     parts.note.value = '';
-    this.#showPhoto(photos.get(inspectionId));
+    this.#photoNote = { kind: 'loading' };
     this.#showMask(undefined);
+    this.#showPhoto(photos.get(inspectionId));
+    // The full-size photo, unless this tab already has it: asked for beside the record, not after it.
+    if (!photos.has(inspectionId)) void this.#fetchPhoto(inspectionId, generation);
     if (known.record) this.#show(known.record);
     else {
       parts.title.textContent = 'Wafer';
@@ -192,6 +217,46 @@ export class WaferViewer {
     this.#showPhoto(photos.get(record.inspectionId));
   }
 
+  /**
+   * Fetch an inspection's photo from the API and keep it as an object URL; show it if the viewer is still on that
+   * wafer, else say why it is not there.
+   * @param {string} inspectionId
+   * @param {number} generation
+   */
+  async #fetchPhoto(inspectionId, generation) {
+    let request = this.#photoRequests.get(inspectionId);
+    if (!request) {
+      request = this.#requestPhoto(inspectionId).finally(() => this.#photoRequests.delete(inspectionId));
+      this.#photoRequests.set(inspectionId, request);
+    }
+    await request;
+    if (generation !== this.#generation) return;
+    this.#showPhoto(photos.get(inspectionId));
+  }
+
+  /**
+   * One GET /inspections/{id}/image: the photo kept in `photos`, or the reason it is not set as the note.
+   * @param {string} inspectionId
+   */
+  async #requestPhoto(inspectionId) {
+    const answer = await this.api.getImage(inspectionId);
+    if (answer.ok && answer.body.image !== null) {
+      keepFetchedPhoto(inspectionId, URL.createObjectURL(blobOf(answer.body.image, answer.body.contentType)), this.inspectionId);
+      return;
+    }
+    if (this.inspectionId !== inspectionId) return;
+    if (answer.ok) {
+      const recorded = this.record?.inspectionId === inspectionId ? this.record.image?.sizeBytes : undefined;
+      this.#photoNote = { kind: 'too-large', sizeBytes: answer.body.sizeBytes ?? recorded };
+    } else {
+      console.warn(`GET /inspections/${inspectionId}/image: ${errorDetails(answer.error, answer.status)}`);
+      this.#photoNote = {
+        kind: 'failed',
+        reason: answer.status === 404 ? 'The photo is no longer stored.' : describeError(answer.error, answer.status, answer.retryAfter),
+      };
+    }
+  }
+
   /** @param {string | undefined} url */
   #showPhoto(url) {
     const { parts } = this;
@@ -200,30 +265,49 @@ export class WaferViewer {
       parts.photo.alt = 'The wafer photo at full size';
       parts.photo.hidden = false;
       parts.noPhoto.hidden = true;
+      parts.stage.dataset.photo = 'shown';
+      parts.stage.removeAttribute('aria-busy');
     } else {
       parts.photo.removeAttribute('src');
       parts.photo.alt = '';
       parts.photo.hidden = true;
       parts.noPhoto.hidden = false;
+      parts.stage.dataset.photo = this.#photoNote.kind;
+      if (this.#photoNote.kind === 'loading') parts.stage.setAttribute('aria-busy', 'true');
+      else parts.stage.removeAttribute('aria-busy');
     }
+    this.#sayWhyNoPhoto();
   }
 
   /** @param {string | undefined} dataUrl */
   #showMask(dataUrl) {
     const { parts } = this;
+    this.#hasMask = dataUrl !== undefined;
     if (dataUrl) {
       parts.mask.src = dataUrl;
       parts.mask.alt = 'Anomaly areas found by the detector';
       parts.maskToggleLabel.hidden = false;
       parts.mask.hidden = !parts.maskToggle.checked;
-      parts.noPhoto.textContent = 'This photo was not uploaded from this page, so only the anomaly areas the detector found are shown.';
     } else {
       parts.mask.removeAttribute('src');
       parts.mask.alt = '';
       parts.mask.hidden = true;
       parts.maskToggleLabel.hidden = true;
-      parts.noPhoto.textContent = 'This photo was not uploaded from this page, and the detector marked no areas: there is nothing to show here.';
     }
+    this.#sayWhyNoPhoto();
+  }
+
+  /** The sentence on the stage while the photo is not there: it is on its way, too large, or could not be fetched. */
+  #sayWhyNoPhoto() {
+    const note = this.#photoNote;
+    const instead = this.#hasMask ? 'Only the anomaly areas the detector found are shown.' : 'The detector marked no areas, so there is nothing to show here.';
+    const text =
+      note.kind === 'loading'
+        ? 'Loading the full-size photo…'
+        : note.kind === 'too-large'
+          ? `This photo${note.sizeBytes ? ` (${formatBytes(note.sizeBytes)})` : ''} is too large to show on this page. ${instead}`
+          : `The full-size photo could not be loaded. ${note.reason} ${instead}`;
+    if (this.parts.noPhoto.textContent !== text) this.parts.noPhoto.textContent = text;
   }
 
   /**
@@ -359,6 +443,46 @@ export class WaferViewer {
     // The buttons were disabled while saving: focus the outcome, where a screen reader reads it.
     parts.reviewStatus.focus();
   }
+}
+
+/**
+ * Keep a fetched photo's object URL for the viewer; past FETCHED_KEPT, the oldest fetched one not on show is let go
+ * (photos uploaded from this tab belong to their cards and are never let go here).
+ * @param {string} inspectionId
+ * @param {string} url
+ * @param {string | undefined} onShow the inspection the viewer shows now
+ */
+function keepFetchedPhoto(inspectionId, url, onShow) {
+  const already = fetched.indexOf(inspectionId);
+  if (already !== -1) {
+    const earlier = photos.get(inspectionId);
+    if (earlier) URL.revokeObjectURL(earlier);
+    fetched.splice(already, 1);
+  }
+  photos.set(inspectionId, url);
+  fetched.push(inspectionId);
+  while (fetched.length > FETCHED_KEPT) {
+    const index = fetched.findIndex((id) => id !== onShow && id !== inspectionId);
+    if (index === -1) break;
+    const [oldest] = fetched.splice(index, 1);
+    if (oldest === undefined) break;
+    const oldUrl = photos.get(oldest);
+    if (oldUrl) URL.revokeObjectURL(oldUrl);
+    photos.delete(oldest);
+  }
+}
+
+/**
+ * The photo's bytes from the API's base64, as a Blob of its type.
+ * @param {string} base64
+ * @param {InspectionImage['contentType']} contentType
+ * @returns {Blob}
+ */
+function blobOf(base64, contentType) {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let index = 0; index < text.length; index += 1) bytes[index] = text.charCodeAt(index);
+  return new Blob([bytes], { type: contentType });
 }
 
 /**

@@ -334,6 +334,92 @@ describe('the page a line engineer keeps open', () => {
         expect(errors).toEqual([]);
       });
 
+      it('a wafer opened from the history in a fresh page shows its full-size photo from the API: "loading" while it comes, the anomaly areas alone when it is too large', async () => {
+        // Prepare: a page that uploaded nothing; the first photo is held back until the loading state is seen, and a
+        // later one answered as the API answers a camera image too large to travel (image null, tooLarge).
+        const { page: fresh, errors: freshErrors } = await openPage(viewport.width, viewport.height);
+        let release = () => {};
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let answerTooLarge = false;
+        await fresh.route('**/inspections/*/image', async (route) => {
+          if (!answerTooLarge) {
+            await held;
+            await route.continue();
+            return;
+          }
+          const inspectionId = new URL(route.request().url()).pathname.split('/').at(-2);
+          await route.fulfill({
+            status: 200,
+            contentType: 'application/json; charset=utf-8',
+            body: JSON.stringify({
+              inspectionId,
+              contentType: 'image/jpeg',
+              width: 4096,
+              height: 4096,
+              sizeBytes: 20 * 1024 * 1024,
+              image: null,
+              tooLarge: true,
+            }),
+          });
+        });
+        const anomalousRow = fresh.locator('#history-rows tr[data-status="anomalous"]').first();
+        const normalRow = fresh.locator('#history-rows tr[data-status="normal"]').first();
+        const stage = fresh.locator('#viewer-stage');
+
+        try {
+          // Act: open an anomalous wafer from the history
+          await anomalousRow.waitFor({ timeout: 10_000 });
+          const inspectionId = await anomalousRow.getAttribute('data-inspection-id');
+          await anomalousRow.locator('.record-link').click();
+          await fresh.locator('#viewer[open]').waitFor();
+          await fresh.locator('#viewer-stage[data-photo="loading"]').waitFor({ timeout: 5_000 });
+          const loadingText = await fresh.locator('#viewer-no-photo').textContent();
+          const busy = await stage.getAttribute('aria-busy');
+          release();
+          await fresh.locator('#viewer-stage[data-photo="shown"]').waitFor({ timeout: 10_000 });
+          await expect.poll(() => fresh.locator('#viewer-json').textContent(), { timeout: 5_000 }).toContain(inspectionId!);
+          const record = JSON.parse((await fresh.locator('#viewer-json').textContent())!) as { image: { width: number; height: number } };
+          const photo = await fresh.locator('#viewer-photo').getAttribute('src');
+          await expect
+            .poll(() => fresh.locator('#viewer-photo').evaluate((image) => (image as unknown as { naturalWidth: number }).naturalWidth), { timeout: 5_000 })
+            .toBeGreaterThan(0);
+          const natural = await fresh
+            .locator('#viewer-photo')
+            .evaluate((image) => [(image as unknown as { naturalWidth: number }).naturalWidth, (image as unknown as { naturalHeight: number }).naturalHeight]);
+          const noteHidden = await fresh.locator('#viewer-no-photo').isHidden();
+          const busyAfter = await stage.getAttribute('aria-busy');
+          const violations = await axeViolations(fresh);
+          await fresh.keyboard.press('Escape');
+          await expect.poll(() => fresh.locator('#viewer').getAttribute('open')).toBeNull();
+
+          // Act: a wafer whose photo is too large for the API
+          answerTooLarge = true;
+          await normalRow.locator('.record-link').click();
+          await fresh.locator('#viewer-stage[data-photo="too-large"]').waitFor({ timeout: 10_000 });
+          const tooLargeText = await fresh.locator('#viewer-no-photo').textContent();
+          const photoHidden = await fresh.locator('#viewer-photo').isHidden();
+          await fresh.keyboard.press('Escape');
+
+          // Assess
+          expect(loadingText).toBe('Loading the full-size photo…');
+          expect(busy).toBe('true');
+          expect(photo).toMatch(/^blob:/);
+          expect(natural).toEqual([record.image.width, record.image.height]);
+          expect(natural[0]).toBeGreaterThan(100);
+          expect(noteHidden).toBe(true);
+          expect(busyAfter).toBeNull();
+          expect(violations).toEqual([]);
+          expect(tooLargeText).toMatch(
+            /^This photo \(20 MB\) is too large to show on this page\. (Only the anomaly areas the detector found are shown\.|The detector marked no areas, so there is nothing to show here\.)$/,
+          );
+          expect(photoHidden).toBe(true);
+          expect(freshErrors).toEqual([]);
+        } finally {
+          release();
+          await fresh.close();
+        }
+      });
+
       it('the live ladder: level 1 declines, level 2 rings on the alert, answers and scraps; the alert moves to the history with who chose what', async () => {
         // Prepare
         const anomalous = page.locator('li.result[data-state="anomalous"]').first();

@@ -31,7 +31,7 @@ const REQUEST_AUTHORIZER = 'AuthorizeRequestApiGatewayAuthorizer';
 /** The routes cameras call, or poll: the request authorizer (ID token or camera key) and a usage key. */
 const CAMERA_ROUTES = ['POST /inspections', 'POST /detect-anomalies', 'POST /uploads', 'GET /inspections/{id}'];
 /** The people-only routes: the Cognito authorizer (ID token), no usage key. */
-const PEOPLE_ROUTES = ['GET /inspections', 'GET /stats', 'GET /stations', 'POST /inspections/{id}/review'];
+const PEOPLE_ROUTES = ['GET /inspections', 'GET /inspections/{id}/image', 'GET /stats', 'GET /stations', 'POST /inspections/{id}/review'];
 
 /** Each API method by route (`POST /inspections`), its path rebuilt from the API's resources. */
 function methodsByRoute(): Map<string, Record<string, any>> {
@@ -302,6 +302,27 @@ describe('who may do what in the packaged stack (issue 13)', () => {
       { sid: 'ReadInspectionRecords', actions: ['s3:GetObject'], resources: ['${ImageBucket.Arn}/inspections/*.json'], condition: undefined },
     ]);
     expect(templateText(permission.SourceArn)).toBe('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiGatewayRestApi}/dev/GET/stats');
+  });
+
+  it('serves GET /inspections/{id}/image from getInspectionImage, whose role may only read under inspections/ (and tell missing keys apart)', () => {
+    // Act
+    const fn = props('GetInspectionImageLambdaFunction');
+    const permission = props('GetInspectionImageLambdaPermissionApiGateway');
+
+    // Assess
+    expect(fn).toMatchObject({
+      Handler: 'functions/handlers/get-inspection-image.handler',
+      MemorySize: 512,
+      Timeout: 10,
+      Role: { 'Fn::GetAtt': ['GetInspectionImageRole', 'Arn'] },
+    });
+    expect(roleGrants(template, 'GetInspectionImageRole').filter((grant) => grant.sid !== 'WriteLogs' && grant.sid !== 'WriteTraces')).toEqual([
+      { sid: 'ReadInspections', actions: ['s3:GetObject'], resources: ['${ImageBucket.Arn}/inspections/*'], condition: undefined },
+      { sid: 'TellMissingRecordsApart', actions: ['s3:ListBucket'], resources: ['GetAtt:ImageBucket.Arn'], condition: undefined },
+    ]);
+    expect(templateText(permission.SourceArn)).toBe(
+      'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiGatewayRestApi}/dev/GET/inspections/*/image',
+    );
   });
 
   it('lets the inspect function be invoked for POST /inspections and POST /detect-anomalies only, each by an exact ARN', () => {

@@ -356,6 +356,7 @@ describe('the edge of the packaged stack (issue 13)', () => {
       InspectImageDetectAnomaliesLambdaPermission: `${api}/dev/POST/detect-anomalies`,
       InspectionStatsLambdaPermissionApiGateway: `${api}/dev/GET/stats`,
       GetInspectionLambdaPermissionApiGateway: `${api}/dev/GET/inspections/*`,
+      GetInspectionImageLambdaPermissionApiGateway: `${api}/dev/GET/inspections/*/image`,
       ListInspectionsLambdaPermissionApiGateway: `${api}/dev/GET/inspections`,
       ListStationsLambdaPermissionApiGateway: `${api}/dev/GET/stations`,
       ReviewInspectionLambdaPermissionApiGateway: `${api}/dev/POST/inspections/*/review`,

@@ -182,13 +182,13 @@ describe('security of the packaged stack (issue 7)', () => {
     const routes = methods.filter(([, method]) => method.HttpMethod !== 'OPTIONS');
 
     // Assess
-    expect(routes.map(([, method]) => method.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'POST']);
+    expect(routes.map(([, method]) => method.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'POST']);
     for (const [logicalId, method] of routes) {
       expect(['CUSTOM', 'COGNITO_USER_POOLS'], logicalId).toContain(method.AuthorizationType);
       expect(method.AuthorizerId, logicalId).toBeDefined();
       expect(method.Integration.Type, logicalId).toBe('AWS_PROXY');
     }
-    expect(preflights.length).toBe(7);
+    expect(preflights.length).toBe(8);
     for (const [logicalId, method] of preflights) {
       expect(method.AuthorizationType, logicalId).toBe('NONE');
       expect(method.ApiKeyRequired, logicalId).not.toBe(true);

@@ -10,6 +10,7 @@ import { variablesOf, type ConfigFragment } from '../../functions/config/environ
 import { CONTACT_EVENTS_CONFIG, readContactEventsConfig } from '../../functions/wiring/contact-events';
 import { CREATE_UPLOAD_CONFIG, readCreateUploadConfig } from '../../functions/wiring/create-upload';
 import { GET_INSPECTION_CONFIG, readGetInspectionConfig } from '../../functions/wiring/get-inspection';
+import { GET_INSPECTION_IMAGE_CONFIG, readGetInspectionImageConfig } from '../../functions/wiring/get-inspection-image';
 import { INSPECT_IMAGE_CONFIG, readInspectImageConfig } from '../../functions/wiring/inspect-image';
 import { LIST_INSPECTIONS_CONFIG, readListInspectionsConfig } from '../../functions/wiring/list-inspections';
 import { PLACE_CALL_CONFIG, readPlaceCallConfig } from '../../functions/wiring/place-call';
@@ -41,6 +42,7 @@ import { startLocalAwsStandIns } from '../helpers/local-aws-stand-ins';
 const FUNCTIONS = {
   inspectImage: { handler: 'functions/handlers/inspect-image.handler', method: 'POST', resource: '/inspections' },
   getInspection: { handler: 'functions/handlers/get-inspection.handler', method: 'GET', resource: '/inspections/{id}' },
+  getInspectionImage: { handler: 'functions/handlers/get-inspection-image.handler', method: 'GET', resource: '/inspections/{id}/image' },
   listInspections: { handler: 'functions/handlers/list-inspections.handler', method: 'GET', resource: '/inspections' },
   listStations: { handler: 'functions/handlers/list-stations.handler', method: 'GET', resource: '/stations' },
 } as const;
@@ -51,6 +53,7 @@ const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 const WIRING: Record<string, { fragments: readonly ConfigFragment[]; read: (env: Record<string, string>) => object }> = {
   inspectImage: { fragments: INSPECT_IMAGE_CONFIG, read: readInspectImageConfig },
   getInspection: { fragments: GET_INSPECTION_CONFIG, read: readGetInspectionConfig },
+  getInspectionImage: { fragments: GET_INSPECTION_IMAGE_CONFIG, read: readGetInspectionImageConfig },
   listInspections: { fragments: LIST_INSPECTIONS_CONFIG, read: readListInspectionsConfig },
   listStations: { fragments: LIST_STATIONS_CONFIG, read: readListStationsConfig },
   inspectionStats: { fragments: INSPECTION_STATS_CONFIG, read: readInspectionStatsConfig },
@@ -499,7 +502,13 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
 
     // Assess
     expect(new Set(roles.map((role) => role.logicalId)).size).toBe(functions.length);
-    expect(FUNCTION_NAMES.map((name) => roleOf(name).logicalId)).toEqual(['InspectImageRole', 'GetInspectionRole', 'ListInspectionsRole', 'ListStationsRole']);
+    expect(FUNCTION_NAMES.map((name) => roleOf(name).logicalId)).toEqual([
+      'InspectImageRole',
+      'GetInspectionRole',
+      'GetInspectionImageRole',
+      'ListInspectionsRole',
+      'ListStationsRole',
+    ]);
     for (const { logicalId, role } of roles) {
       expect(role.Type, logicalId).toBe('AWS::IAM::Role');
       const trust = role.Properties?.AssumeRolePolicyDocument as { Statement: Statement[] };
@@ -585,6 +594,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
   it("lets the read functions only read inspections (and camera uploads' state), and list them only under inspections/", () => {
     // Act
     const getStatements = roleStatements('getInspection');
+    const imageStatements = roleStatements('getInspectionImage');
     const listStatements = roleStatements('listInspections');
 
     // Assess
@@ -599,6 +609,11 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       }),
       expect.objectContaining({ Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': ['ImageBucket', 'Arn'] } }),
     ]);
+    // The viewer's photo: the record and the image beside it under inspections/, and nothing of the camera path.
+    expect(statementsFor(imageStatements, 's3')).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Sub': '${ImageBucket.Arn}/inspections/*' } }),
+      expect.objectContaining({ Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': ['ImageBucket', 'Arn'] } }),
+    ]);
     const listing = statementsFor(listStatements, 's3').find((statement) => actionsOf(statement).includes('s3:ListBucket'));
     expect(actionsOf(listing as Statement)).toEqual(['s3:ListBucket']);
     expect(resourcesOf(listing as Statement).map(templateText)).toEqual(['GetAtt:ImageBucket.Arn']);
@@ -606,7 +621,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     const reading = statementsFor(listStatements, 's3').filter((statement) => statement !== listing);
     expect(reading.flatMap(actionsOf)).toEqual(['s3:GetObject']);
     expect(reading.flatMap(resourcesOf).map(templateText)).toEqual(['${ImageBucket.Arn}/inspections/*']);
-    for (const statements of [getStatements, listStatements]) {
+    for (const statements of [getStatements, imageStatements, listStatements]) {
       expect(statementsFor(statements, 'connect')).toEqual([]);
       expect(statementsFor(statements, 'lookoutvision')).toEqual([]);
       expect(statements.flatMap(actionsOf)).not.toContain('s3:PutObject');

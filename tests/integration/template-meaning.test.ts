@@ -78,9 +78,9 @@ describe('the packaged template keeps its meaning (tests/fixtures/packaged-templ
     const types = Object.values(saved.Resources).map((resource) => resource.Type);
     const normalisedIds = Object.keys(saved.Resources).filter((logicalId) => logicalId.includes('<'));
 
-    // Assess: twelve functions, each with its version; one API deployment; nothing else renamed.
-    expect(types.filter((type) => type === 'AWS::Lambda::Function')).toHaveLength(12);
-    expect(normalisedIds.filter((logicalId) => logicalId.endsWith('LambdaVersion<code-hash>'))).toHaveLength(12);
+    // Assess: thirteen functions, each with its version; one API deployment; nothing else renamed.
+    expect(types.filter((type) => type === 'AWS::Lambda::Function')).toHaveLength(13);
+    expect(normalisedIds.filter((logicalId) => logicalId.endsWith('LambdaVersion<code-hash>'))).toHaveLength(13);
     expect(normalisedIds.filter((logicalId) => !logicalId.endsWith('LambdaVersion<code-hash>'))).toEqual(['ApiGatewayDeployment<build>']);
     expect(JSON.stringify(saved)).not.toMatch(/\d{13}/);
   });

@@ -6,6 +6,7 @@ import { AUTHORIZE_REQUEST_CONFIG } from '../../../functions/wiring/authorize-re
 import { CONTACT_EVENTS_CONFIG } from '../../../functions/wiring/contact-events';
 import { CREATE_UPLOAD_CONFIG } from '../../../functions/wiring/create-upload';
 import { GET_INSPECTION_CONFIG } from '../../../functions/wiring/get-inspection';
+import { GET_INSPECTION_IMAGE_CONFIG } from '../../../functions/wiring/get-inspection-image';
 import { INSPECT_IMAGE_CONFIG } from '../../../functions/wiring/inspect-image';
 import { LIST_INSPECTIONS_CONFIG } from '../../../functions/wiring/list-inspections';
 import { LIST_STATIONS_CONFIG } from '../../../functions/wiring/list-stations';
@@ -42,6 +43,7 @@ function configVariables(): string[] {
   return variablesOf([
     ...INSPECT_IMAGE_CONFIG,
     ...GET_INSPECTION_CONFIG,
+    ...GET_INSPECTION_IMAGE_CONFIG,
     ...LIST_INSPECTIONS_CONFIG,
     ...LIST_STATIONS_CONFIG,
     ...CREATE_UPLOAD_CONFIG,
