@@ -16,9 +16,8 @@ function boto3Version(): string | undefined {
   }
 }
 
+// `.ci/run` installs python3-boto3, as for the other emulators' boto3 tests; without it these tests fail, saying so.
 const version = boto3Version();
-const reason = version ? `boto3 ${version}` : 'SKIPPED: python3 with boto3 is not installed (pip install boto3 to run it)';
-if (!version) console.warn(`sagemaker-runtime-boto3.test.ts: ${reason}`);
 
 /** Invoke the endpoint with boto3 (no retries) and print what it parsed, an answer or an error, as JSON. */
 const SCRIPT = `
@@ -42,7 +41,11 @@ except ClientError as error:
                       'LogStreamArn': error.response.get('LogStreamArn')}))
 `;
 
-describe.skipIf(!version)(`SageMaker Runtime emulator through boto3 invoke_endpoint (${reason})`, () => {
+describe('SageMaker Runtime emulator through boto3 invoke_endpoint', () => {
+  it('has python3 with boto3 to run (apt-get install python3-boto3, or pip install boto3)', () => {
+    expect(version).toBeDefined();
+  });
+
   const emulator = new SageMakerRuntimeEmulator({
     endpoints: [{ name: 'wafer-defects', variant: 'AllTraffic' }],
     accountId: '210987654321',
