@@ -1,8 +1,7 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { jsonObjectBody, RestJsonEmulator, type EmulatorResponse, type RouteRequest, type ServiceError } from './rest-json-emulator';
 
 /**
  * Local stand-in for the Amazon API Gateway (v1, `apigateway`) control plane (dev and test only): the API keys and
@@ -122,8 +121,8 @@ const QUOTA_PERIODS = new Set(['DAY', 'WEEK', 'MONTH']);
 /** GetApiKeys / GetUsagePlans / GetUsagePlanKeys: "The maximum number of returned results per page. The default value is 25 and the maximum value is 500." */
 const DEFAULT_PAGE = 25;
 const MAX_PAGE = 500;
-/** The Namespace after the exception name in x-amzn-ErrorType, as API Gateway's control plane sends it. */
-const ERROR_NAMESPACE = 'http://internal.amazon.com/coral/com.amazonaws.backplane.controlplane/';
+/** The namespace in x-amzn-ErrorType (`<name>:http://internal.amazon.com/coral/<namespace>/`), as API Gateway's control plane sends it. */
+const ERROR_NAMESPACE = 'com.amazonaws.backplane.controlplane';
 
 function randomString(alphabet: string, length: number): string {
   let text = '';
@@ -136,55 +135,33 @@ export function generateApiKeyValue(): string {
   return randomString(ALPHANUMERIC, 40);
 }
 
-/** One request as the emulator saw it (for tests). */
-export interface ApiGatewayRequestRecord {
-  method: string;
-  /** Path and query as sent. */
-  path: string;
-  body: string;
-  receivedAt: string;
-  /** Status answered (0 while unanswered, or when the connection was dropped or left hanging). */
-  status: number;
-  /** Exception name when the answer was an error. */
-  errorType?: string;
-}
+type Answer = EmulatorResponse;
 
-/** A request as a route sees it. */
-interface RouteRequest {
-  method: string;
-  path: string;
-  /** Path segments, percent-decoded. */
-  segments: string[];
-  query: URLSearchParams;
-  body: Buffer;
-}
-
-type Answer = { status: number; body?: unknown; headers?: Record<string, string>; errorType?: string };
-type Fault = { kind: 'error'; errorType: ApiGatewayErrorType; message: string } | { kind: 'hang' } | { kind: 'reset' };
-
+/** Request bodies are small JSON documents: past 1 MiB the emulator answers BadRequestException. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * Emulates the API Gateway control-plane operations for API keys and usage plans. Its own small node:http server on
- * 127.0.0.1 rather than local/emulators/rest-json-emulator.ts: the GET operations are driven by query parameters
- * (includeValue, name, keyId, limit, position), which that base class does not hand to its routes; the public surface
- * is the same (start, endpoint, close, requests, failNext, hangNext, resetNext).
+ * Emulates the API Gateway control-plane operations for API keys and usage plans, on the emulators' shared restJson1
+ * plumbing (local/emulators/rest-json-emulator.ts: server, request log, scripted faults); its GET operations are driven
+ * by the query parameters that plumbing hands to the route (includeValue, name, keyId, limit, position).
  */
-export class ApiGatewayEmulator {
+export class ApiGatewayEmulator extends RestJsonEmulator {
   private readonly region: string;
   private readonly now: () => number;
   private readonly stateFile: string | undefined;
   private readonly knownStages: Array<{ apiId: string; stage: string }> | undefined;
-  private readonly listen: { host: string; port: number };
   private readonly apiKeys = new Map<string, EmulatedApiKey>();
   private readonly usagePlans = new Map<string, EmulatedUsagePlan>();
-  private readonly received: ApiGatewayRequestRecord[] = [];
-  private readonly faults: Fault[] = [];
-  private server: Server | undefined;
-  private url: string | undefined;
 
   constructor(options: ApiGatewayEmulatorOptions = {}) {
-    this.listen = { host: options.host ?? '127.0.0.1', port: options.port ?? 0 };
+    super(
+      ERROR_NAMESPACE,
+      { host: options.host ?? '127.0.0.1', port: options.port ?? 0 },
+      {
+        maxBodyBytes: MAX_BODY_BYTES,
+        bodyTooLarge: errorOf('BadRequestException', 'Request body too large'),
+      },
+    );
     this.region = options.region ?? 'us-east-1';
     this.now = options.now ?? Date.now;
     this.stateFile = options.stateFile;
@@ -192,68 +169,15 @@ export class ApiGatewayEmulator {
     if (this.stateFile) this.restore(this.stateFile);
   }
 
-  /** Start listening (port 0 picks a free port); resolves with the endpoint URL for the SDK client. */
-  async start(): Promise<string> {
-    if (this.url) return this.url;
-    const server = createServer((request, response) => {
-      this.handle(request, response).catch(() => response.destroy());
-    });
-    server.keepAliveTimeout = 1_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.listen.port, this.listen.host, () => resolve());
-    });
-    this.server = server;
-    this.url = `http://${this.listen.host}:${(server.address() as AddressInfo).port}`;
-    return this.url;
-  }
-
-  /** The endpoint URL; throws before start(). */
-  get endpoint(): string {
-    if (!this.url) throw new Error('Emulator not started');
-    return this.url;
-  }
-
-  /** Stop listening and drop open connections. The state file is always up to date (written at every change). */
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    this.url = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  }
-
-  /** Requests received so far, oldest first (copies). */
-  requests(): ApiGatewayRequestRecord[] {
-    return this.received.map((record) => ({ ...record }));
-  }
-
-  /** Forget the recorded requests. */
-  resetRequests(): void {
-    this.received.length = 0;
-  }
-
   /** Answer the next `count` HTTP requests with this error (the SDK retries 429 and 5xx by itself). */
   failNext(count: number, errorType: ApiGatewayErrorType, message = 'Injected failure'): void {
-    for (let index = 0; index < count; index += 1) this.faults.push({ kind: 'error', errorType, message });
+    const error = errorOf(errorType, message);
+    this.enqueueFault(count, { kind: 'error', error: errorType === 'TooManyRequestsException' ? { ...error, headers: { 'retry-after': '1' } } : error });
   }
 
-  /** Make the next `count` requests hang without an answer (the client's timeout must fire). */
-  hangNext(count = 1): void {
-    for (let index = 0; index < count; index += 1) this.faults.push({ kind: 'hang' });
-  }
-
-  /** Make the next `count` requests end with a dropped connection. */
-  resetNext(count = 1): void {
-    for (let index = 0; index < count; index += 1) this.faults.push({ kind: 'reset' });
-  }
-
-  /** Drop every queued fault. */
-  clearFaults(): void {
-    this.faults.length = 0;
+  /** API Gateway spells its error member in lower case: `{"message": ...}`. */
+  protected override errorBody(error: ServiceError): unknown {
+    return { message: error.message };
   }
 
   // ---- in-process API (the local gateway's usage plans, tests) ----
@@ -449,62 +373,14 @@ export class ApiGatewayEmulator {
 
   // ---- HTTP ----
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const record: ApiGatewayRequestRecord = {
-      method: request.method ?? 'GET',
-      path: request.url ?? '/',
-      body: '',
-      receivedAt: new Date().toISOString(),
-      status: 0,
-    };
-    this.received.push(record);
-    let body: Buffer;
+  protected route(request: RouteRequest): Promise<EmulatorResponse> {
     try {
-      body = await readBody(request);
-    } catch {
-      this.send(response, record, errorAnswer('BadRequestException', 'Request body too large'));
-      return;
-    }
-    record.body = body.toString('utf8');
-    const fault = this.faults.shift();
-    if (fault?.kind === 'hang') return;
-    if (fault?.kind === 'reset') {
-      request.socket.destroy();
-      return;
-    }
-    if (fault?.kind === 'error') {
-      const answer = errorAnswer(fault.errorType, fault.message);
-      if (fault.errorType === 'TooManyRequestsException') answer.headers = { ...answer.headers, 'retry-after': '1' };
-      this.send(response, record, answer);
-      return;
-    }
-    let answer: Answer;
-    try {
-      const url = new URL(record.path, 'http://emulator');
-      const segments = url.pathname
-        .split('/')
-        .filter((segment) => segment.length > 0)
-        .map(safeDecode);
-      answer = this.dispatch({ method: record.method, path: url.pathname, segments, query: url.searchParams, body });
+      return Promise.resolve(this.dispatch(request));
     } catch (error) {
-      answer =
-        error instanceof ApiGatewayEmulatorError ? errorAnswer(error.errorType, error.message) : errorAnswer('ServiceUnavailableException', 'Emulator failure');
+      return Promise.resolve(
+        error instanceof ApiGatewayEmulatorError ? errorAnswer(error.errorType, error.message) : errorAnswer('ServiceUnavailableException', 'Emulator failure'),
+      );
     }
-    this.send(response, record, answer);
-  }
-
-  private send(response: ServerResponse, record: ApiGatewayRequestRecord, answer: Answer): void {
-    record.status = answer.status;
-    if (answer.errorType) record.errorType = answer.errorType;
-    const headers: Record<string, string | number> = { 'x-amzn-requestid': randomUUID(), ...answer.headers };
-    if (answer.body === undefined) {
-      response.writeHead(answer.status, headers);
-      response.end();
-      return;
-    }
-    const text = JSON.stringify(answer.body);
-    response.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-    response.end(text);
   }
 
   private dispatch(request: RouteRequest): Answer {
@@ -635,7 +511,7 @@ export class ApiGatewayEmulator {
     if (!resource) throw new ApiGatewayEmulatorError('NotFoundException', kind === 'apikeys' ? INVALID_API_KEY : INVALID_USAGE_PLAN);
     resource.tags = { ...resource.tags, ...tags };
     this.changed();
-    return { status: 204 };
+    return { kind: 'json', status: 204 };
   }
 
   // ---- helpers ----
@@ -847,12 +723,17 @@ function paginate<T>(items: T[], query: URLSearchParams): { page: T[]; position?
 }
 
 function json(status: number, body: unknown): Answer {
-  return { status, body };
+  return { kind: 'json', status, body };
 }
 
-/** API Gateway's error answer: `x-amzn-ErrorType` and `{"message": ...}` (lower-case, as the control plane sends it). */
+/** One of API Gateway's errors, with the status the service answers it with. */
+function errorOf(errorType: ApiGatewayErrorType, message: string): ServiceError {
+  return { errorType, status: API_GATEWAY_ERRORS[errorType], message };
+}
+
+/** API Gateway's error answer: `x-amzn-ErrorType` and `{"message": ...}` (see errorBody). */
 function errorAnswer(errorType: ApiGatewayErrorType, message: string): Answer {
-  return { status: API_GATEWAY_ERRORS[errorType], body: { message }, headers: { 'x-amzn-errortype': `${errorType}:${ERROR_NAMESPACE}` }, errorType };
+  return { kind: 'error', error: errorOf(errorType, message) };
 }
 
 function requireBody(request: RouteRequest): Record<string, unknown> {
@@ -884,34 +765,4 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isStringMap(value: unknown): value is Record<string, string> {
   return isObject(value) && Object.values(value).every((entry) => typeof entry === 'string');
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.byteLength;
-    if (size > MAX_BODY_BYTES) throw new Error('body too large');
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** The request body as a JSON object, or undefined when it is not one (an empty body reads as `{}`). */
-function jsonObjectBody(request: Pick<RouteRequest, 'body'>): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(request.body.toString('utf8') || '{}');
-    return isObject(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -35,8 +35,8 @@ export interface ServiceError {
   headers?: Record<string, string>;
 }
 
-/** What a route answers. */
-export type EmulatorResponse = { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> } | { kind: 'error'; error: ServiceError };
+/** What a route answers; a `json` answer without a body is sent with none (204, say). */
+export type EmulatorResponse = { kind: 'json'; status: number; body?: unknown; headers?: Record<string, string> } | { kind: 'error'; error: ServiceError };
 
 /** A scripted answer for the next request, consumed in order. */
 export type ScriptedFault =
@@ -52,11 +52,22 @@ export interface RouteRequest {
   path: string;
   /** Path segments, percent-decoded. */
   segments: string[];
+  /** The query string's parameters (the GET operations of some services are driven by them). */
+  query: URLSearchParams;
   headers: IncomingMessage['headers'];
   body: Buffer;
 }
 
+/** What an emulator may set of the plumbing: the largest request body it reads, and what it answers past it. */
+export interface RestJsonEmulatorLimits {
+  /** Default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Default ValidationException 413. */
+  bodyTooLarge?: ServiceError;
+}
+
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const BODY_TOO_LARGE: ServiceError = { errorType: 'ValidationException', status: 413, message: 'Request body too large' };
 
 /** Base class: subclasses implement `route`. */
 export abstract class RestJsonEmulator {
@@ -69,7 +80,13 @@ export abstract class RestJsonEmulator {
   protected constructor(
     private readonly namespace: string,
     private readonly listen: { host: string; port: number },
+    private readonly limits: RestJsonEmulatorLimits = {},
   ) {}
+
+  /** The JSON body of an error answer: the exception shape's members, `Message` first. A service spelling it otherwise overrides this. */
+  protected errorBody(error: ServiceError): unknown {
+    return { Message: error.message, ...error.fields };
+  }
 
   /** Start listening (port 0 picks a free port); resolves with the endpoint URL for the SDK client. */
   async start(): Promise<string> {
@@ -155,9 +172,9 @@ export abstract class RestJsonEmulator {
     };
     this.received.push(record);
     try {
-      record.body = await readBody(request);
+      record.body = await readBody(request, this.limits.maxBodyBytes ?? MAX_BODY_BYTES);
     } catch {
-      this.send(response, record, { kind: 'error', error: { errorType: 'ValidationException', status: 413, message: 'Request body too large' } });
+      this.send(response, record, { kind: 'error', error: this.limits.bodyTooLarge ?? BODY_TOO_LARGE });
       return;
     }
     const fault = this.faults.shift();
@@ -177,7 +194,7 @@ export abstract class RestJsonEmulator {
         .split('/')
         .filter((segment) => segment.length > 0)
         .map(safeDecode);
-      answer = await this.route({ method: record.method, path: url.pathname, segments, headers: request.headers, body: record.body });
+      answer = await this.route({ method: record.method, path: url.pathname, segments, query: url.searchParams, headers: request.headers, body: record.body });
     } catch {
       answer = { kind: 'error', error: { errorType: 'InternalServerException', status: 500, message: 'Emulator failure' } };
     }
@@ -186,6 +203,12 @@ export abstract class RestJsonEmulator {
 
   private send(response: ServerResponse, record: ReceivedRequest, answer: EmulatorResponse): void {
     const requestId = randomUUID();
+    if (answer.kind === 'json' && answer.body === undefined) {
+      record.status = answer.status;
+      response.writeHead(answer.status, { 'x-amzn-requestid': requestId, ...answer.headers });
+      response.end();
+      return;
+    }
     if (answer.kind === 'json') {
       const body = JSON.stringify(answer.body);
       record.status = answer.status;
@@ -199,7 +222,7 @@ export abstract class RestJsonEmulator {
       return;
     }
     const { error } = answer;
-    const body = JSON.stringify({ Message: error.message, ...error.fields });
+    const body = JSON.stringify(this.errorBody(error));
     record.status = error.status;
     record.errorType = error.errorType;
     response.writeHead(error.status, {
@@ -222,13 +245,13 @@ function safeDecode(segment: string): string {
   }
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     const buffer = chunk as Buffer;
     size += buffer.byteLength;
-    if (size > MAX_BODY_BYTES) throw new Error('body too large');
+    if (size > maxBytes) throw new Error('body too large');
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);

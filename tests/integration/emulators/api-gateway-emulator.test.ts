@@ -85,7 +85,7 @@ describe('API Gateway emulator: API keys', () => {
     expect(key.lastUpdatedDate).toEqual(new Date(T0));
     const raw = emulator.requests().at(-1)!;
     expect(raw).toMatchObject({ method: 'POST', path: '/apikeys', status: 201 });
-    expect(JSON.parse(raw.body)).toMatchObject({ name: 'camera-a', enabled: true, generateDistinctId: true });
+    expect(JSON.parse(raw.body.toString('utf8'))).toMatchObject({ name: 'camera-a', enabled: true, generateDistinctId: true });
   });
 
   it('keeps a given value, refuses one under 20 characters (400) and one already in use (409 API Key already exists)', async () => {
