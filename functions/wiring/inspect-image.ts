@@ -2,35 +2,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { createInspectImageHandler, type InspectImageRouteDependencies } from '../adapters/http/inspect-image-route';
 import { createLogger } from '../adapters/observability/logger';
 import { createRequestObserver, getObservability, withObservability, type Observability } from '../adapters/observability/observability';
-import { alertPolicyConfig } from '../config/alert-policy';
-import { alertQueueConfig } from '../config/alert-queue';
-import { alertStateConfig, imageDedupeConfig } from '../config/alert-state';
 import { apiConfig } from '../config/api';
-import { stationCooldownConfig } from '../config/call-policy';
-import { detectorConfig } from '../config/detector';
 import { parseEnvironment, type ConfigOfAll } from '../config/environment';
 import { imageBucketConfig } from '../config/image-bucket';
 import { imageLimitsConfig } from '../config/image-limits';
 import { regionConfig } from '../config/region';
-import { modelCacheConfig } from '../config/model-cache';
-import { stationRegistryConfig } from '../config/station-registry';
-import { createInspectionPipeline, type InspectionPipeline } from './shared/inspection-pipeline';
+import { createInspectionPipeline, INSPECTION_PIPELINE_FRAGMENTS, type InspectionPipeline } from './shared/inspection-pipeline';
 
 /** What the inspect function (POST /inspections) reads of its environment. */
-export const INSPECT_IMAGE_CONFIG = [
-  regionConfig,
-  imageBucketConfig,
-  apiConfig,
-  imageLimitsConfig,
-  detectorConfig,
-  alertPolicyConfig,
-  alertQueueConfig,
-  alertStateConfig,
-  imageDedupeConfig,
-  stationCooldownConfig,
-  stationRegistryConfig,
-  modelCacheConfig,
-] as const;
+export const INSPECT_IMAGE_CONFIG = [regionConfig, imageBucketConfig, apiConfig, imageLimitsConfig, ...INSPECTION_PIPELINE_FRAGMENTS] as const;
 
 export type InspectImageConfig = ConfigOfAll<typeof INSPECT_IMAGE_CONFIG>;
 

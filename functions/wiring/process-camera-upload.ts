@@ -3,34 +3,15 @@ import { createLogger } from '../adapters/observability/logger';
 import { createRequestObserver, getObservability, withObservability, type Observability } from '../adapters/observability/observability';
 import { S3CameraUploadStore } from '../adapters/s3/s3-camera-upload-store';
 import { createCameraUploadQueueHandler, type ProcessCameraUploadHandlerDependencies } from '../adapters/sqs/process-camera-upload-handler';
-import { alertPolicyConfig } from '../config/alert-policy';
-import { alertQueueConfig } from '../config/alert-queue';
-import { alertStateConfig, imageDedupeConfig } from '../config/alert-state';
-import { stationCooldownConfig } from '../config/call-policy';
-import { detectorConfig } from '../config/detector';
 import { parseEnvironment, type ConfigOfAll } from '../config/environment';
 import { imageBucketConfig } from '../config/image-bucket';
 import { cameraImageLimitsConfig } from '../config/image-limits';
 import { regionConfig } from '../config/region';
-import { modelCacheConfig } from '../config/model-cache';
-import { stationRegistryConfig } from '../config/station-registry';
 import { DEFAULT_STATION_ID } from '../core/station-registry';
-import { createInspectionPipeline } from './shared/inspection-pipeline';
+import { createInspectionPipeline, INSPECTION_PIPELINE_FRAGMENTS } from './shared/inspection-pipeline';
 
 /** What the camera upload processor reads of its environment: the inspect function's, with the camera path's size limit and no CORS. */
-export const PROCESS_CAMERA_UPLOAD_CONFIG = [
-  regionConfig,
-  imageBucketConfig,
-  cameraImageLimitsConfig,
-  detectorConfig,
-  alertPolicyConfig,
-  alertQueueConfig,
-  alertStateConfig,
-  imageDedupeConfig,
-  stationCooldownConfig,
-  stationRegistryConfig,
-  modelCacheConfig,
-] as const;
+export const PROCESS_CAMERA_UPLOAD_CONFIG = [regionConfig, imageBucketConfig, cameraImageLimitsConfig, ...INSPECTION_PIPELINE_FRAGMENTS] as const;
 
 export type ProcessCameraUploadConfig = ConfigOfAll<typeof PROCESS_CAMERA_UPLOAD_CONFIG>;
 

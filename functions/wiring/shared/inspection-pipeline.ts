@@ -1,12 +1,15 @@
+import { alertPolicyConfig } from '../../config/alert-policy';
+import { alertQueueConfig } from '../../config/alert-queue';
+import { alertStateConfig, imageDedupeConfig } from '../../config/alert-state';
+import { stationCooldownConfig } from '../../config/call-policy';
+import { detectorConfig } from '../../config/detector';
+import { modelCacheConfig } from '../../config/model-cache';
+import { stationRegistryConfig } from '../../config/station-registry';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SharpImageDecoder } from '../../adapters/image-decoding/sharp-image-decoder';
 import { inspectionMetrics, type Observability } from '../../adapters/observability/observability';
 import type { S3InspectionStore } from '../../adapters/s3/s3-inspection-store';
-import type { alertPolicyConfig } from '../../config/alert-policy';
-import type { alertQueueConfig } from '../../config/alert-queue';
-import type { alertStateConfig, imageDedupeConfig } from '../../config/alert-state';
-import type { stationCooldownConfig } from '../../config/call-policy';
 import type { ConfigOf } from '../../config/environment';
 import type { InspectionDependencies } from '../../core/inspect-wafer-image';
 import type { Detector } from '../../core/ports/detector';
@@ -17,6 +20,21 @@ import { createStationDetectors, stageModelName, type StationDetectorsConfig } f
 import { namedDetector } from '../../adapters/model-cache/named-detector';
 import { createInspectionStore, type InspectionStoreConfig } from './inspection-store';
 import { uploadStationCheck, type StationRegistryConfig } from './station-registry';
+
+/**
+ * The configuration fragments of the inspection pipeline, beside the bucket, region and image limits each inspecting
+ * function lists itself (inspect-image, process-camera-upload): one list, so the two never read different settings.
+ */
+export const INSPECTION_PIPELINE_FRAGMENTS = [
+  detectorConfig,
+  alertPolicyConfig,
+  alertQueueConfig,
+  alertStateConfig,
+  imageDedupeConfig,
+  stationCooldownConfig,
+  stationRegistryConfig,
+  modelCacheConfig,
+] as const;
 
 /** What the inspection pipeline is built from, in both functions that run it (inspect-image, process-camera-upload). */
 export type InspectionPipelineConfig = InspectionStoreConfig &
