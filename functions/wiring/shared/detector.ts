@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createLookoutVisionClient, createSageMakerRuntimeClient } from '../../adapters/aws-clients';
@@ -5,6 +6,7 @@ import { loadEmbeddedDetector } from '../../adapters/embedded-detector';
 import { readModelBytes } from '../../adapters/embedded-detector/model-source';
 import { loadOnnxDetector, type OnnxDetector } from '../../adapters/onnx';
 import { LookoutVisionDetector } from '../../adapters/lookout/lookout-vision-detector';
+import { namedDetector } from '../../adapters/model-cache/named-detector';
 import { SageMakerDetector } from '../../adapters/sagemaker/sagemaker-detector';
 import { timedDetector, traced, type Observability } from '../../adapters/observability/observability';
 import type { detectorConfig } from '../../config/detector';
@@ -28,7 +30,9 @@ export function createDetectorLoader(config: DetectorConfig, s3: S3Client, logge
     loading ??= loadDetector(config, s3)
       .then((loaded) => {
         logger.info('The anomaly detector is loaded', { detector: config.DETECTOR, loadMs: Math.round(performance.now() - started) });
-        return observability ? timedDetector(loaded, observability.metrics) : loaded;
+        // Its verdicts name the stage's model, as a station's own model's name theirs (station-detectors.ts).
+        const named = namedDetector(loaded, stageModelName(config));
+        return observability ? timedDetector(named, observability.metrics) : named;
       })
       .catch((error: unknown) => {
         // Let the next request try again rather than keep a container whose model never loads.
@@ -86,4 +90,14 @@ export async function readOnnxDetector(config: OnnxDetectorConfig, s3: S3Client)
     ...(config.ONNX_MODEL_SHA256 ? { expectedSha256: config.ONNX_MODEL_SHA256 } : {}),
     ...(config.ONNX_INPUT_SIZE ? { inputSize: config.ONNX_INPUT_SIZE } : {}),
   });
+}
+
+/** How the stage's own model is named on the records: the setting as given, a path inside the project relative to it. */
+export function stageModelName(config: DetectorConfig): string {
+  if (config.DETECTOR === 'lookoutvision') return `lookoutvision:${config.LOOKOUT_PROJECT_NAME ?? ''}`;
+  if (config.DETECTOR === 'sagemaker') return `sagemaker:${config.SAGEMAKER_ENDPOINT_NAME ?? ''}`;
+  const uri = config.DETECTOR === 'onnx' ? (config.ONNX_MODEL_URI ?? '') : config.EMBEDDED_MODEL_URI;
+  if (uri.startsWith('s3://') || !path.isAbsolute(uri)) return uri;
+  const relative = path.relative(process.cwd(), uri);
+  return relative.startsWith('..') ? path.basename(uri) : relative;
 }

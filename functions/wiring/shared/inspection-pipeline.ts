@@ -16,8 +16,7 @@ import type { Detector } from '../../core/ports/detector';
 import type { WaferImageLimits } from '../../core/validate-wafer-image';
 import { createAlertPublisher, createAlertStateStores } from './alerting';
 import { createDetectorLoader } from './detector';
-import { createStationDetectors, stageModelName, type StationDetectorsConfig } from './station-detectors';
-import { namedDetector } from '../../adapters/model-cache/named-detector';
+import { createStationDetectors, type StationDetectorsConfig } from './station-detectors';
 import { createInspectionStore, type InspectionStoreConfig } from './inspection-store';
 import { uploadStationCheck, type StationRegistryConfig } from './station-registry';
 
@@ -72,7 +71,7 @@ export function createInspectionPipeline(
   return {
     s3,
     store,
-    detector: namedDetectorLoader(createDetectorLoader(config, s3, logger, observability), stageModelName(config)),
+    detector: createDetectorLoader(config, s3, logger, observability),
     inspection: {
       store,
       // A station naming its own model in the registry is judged by it (each loaded once, kept within MODEL_CACHE_MAX_MB).
@@ -87,20 +86,5 @@ export function createInspectionPipeline(
       logger,
       ...(observability ? { events: inspectionMetrics(observability.metrics) } : {}),
     },
-  };
-}
-
-/** The stage's detector loader, its verdicts naming the stage's model. */
-function namedDetectorLoader(load: () => Promise<Detector>, model: string): () => Promise<Detector> {
-  let named: Promise<Detector> | undefined;
-  let source: Promise<Detector> | undefined;
-  return () => {
-    const loading = load();
-    // The loader keeps its detector (and retries a failed load itself); name each detector it hands out once.
-    if (loading !== source) {
-      source = loading;
-      named = loading.then((detector) => namedDetector(detector, model));
-    }
-    return named!;
   };
 }

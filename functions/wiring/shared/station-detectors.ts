@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadEmbeddedDetector } from '../../adapters/embedded-detector';
@@ -61,14 +60,4 @@ export async function loadStationModel(model: ModelSpec, config: DetectorConfig,
   }
   // The embedded model's memory bank and weights, decoded, take about the file's size again.
   return { detector: loadEmbeddedDetector(bytes), sizeBytes: bytes.byteLength * 2 };
-}
-
-/** How the stage's own model is named on the records: the setting as given, a path inside the project relative to it. */
-export function stageModelName(config: DetectorConfig): string {
-  if (config.DETECTOR === 'lookoutvision') return `lookoutvision:${config.LOOKOUT_PROJECT_NAME ?? ''}`;
-  if (config.DETECTOR === 'sagemaker') return `sagemaker:${config.SAGEMAKER_ENDPOINT_NAME ?? ''}`;
-  const uri = config.DETECTOR === 'onnx' ? (config.ONNX_MODEL_URI ?? '') : config.EMBEDDED_MODEL_URI;
-  if (uri.startsWith('s3://') || !path.isAbsolute(uri)) return uri;
-  const relative = path.relative(process.cwd(), uri);
-  return relative.startsWith('..') ? path.basename(uri) : relative;
 }

@@ -99,7 +99,12 @@ describe('DETECTOR=onnx through the wiring', () => {
       expect(await maskSize(result.AnomalyMask)).toEqual([defective[index]!.width, defective[index]!.height]);
     }
     for (const result of [...normalResults, ...defectiveResults]) {
-      expect(result.Detector).toEqual({ name: 'onnx', modelVersion: `patchcore-wafer.onnx@${MODEL_SHA256.slice(0, 12)}` });
+      // The record names the model as the setting gives it (the relative path), beside its version.
+      expect(result.Detector).toEqual({
+        name: 'onnx',
+        modelVersion: `patchcore-wafer.onnx@${MODEL_SHA256.slice(0, 12)}`,
+        model: path.relative(process.cwd(), modelPath),
+      });
     }
   });
 
