@@ -10,7 +10,9 @@
  * environment of a local stack started here (S3, DynamoDB, SQS stand-ins; a station registry with `default`, judged by
  * the bundled model, and `switch`, which names a model of its own that no request has loaded yet).
  *
- *   npm run bench:cold-start -- [--runs 7] [--zip .serverless/inspectImage.zip] [--image <jpeg>]
+ *   npm run bench:cold-start -- [--runs 7] [--zip .serverless/inspectImage.zip] [--image <jpeg>] [--cpu-prof <dir>]
+ *
+ * --cpu-prof writes each timed process's V8 CPU profile (.cpuprofile, for Chrome DevTools or speedscope) into <dir>.
  */
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '7' },
     zip: { type: 'string' },
     image: { type: 'string', default: 'samples/wafer-photos/good/120_wafer.jpg' },
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -155,9 +158,10 @@ write('RESULT ' + JSON.stringify({ importMs, importCpuMs, modelReadyMs, modelRea
 process.exit(0);
 `;
 
-function runProbe(dir: string, env: Record<string, string>): Promise<ProbeResult> {
+function runProbe(dir: string, env: Record<string, string>, profileDir?: string): Promise<ProbeResult> {
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['probe.mjs'], { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...profile, 'probe.mjs'], { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (error || !line) reject(new Error(`The probe failed: ${error?.message ?? ''}\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`));
       else resolve(JSON.parse(line.slice('RESULT '.length)) as ProbeResult);
@@ -215,7 +219,7 @@ async function main(): Promise<void> {
   try {
     await runProbe(task, env); // one untimed run: the file system cache, as a Lambda host's
     for (let run = 0; run < Number(values.runs); run++) {
-      const result = await runProbe(task, env);
+      const result = await runProbe(task, env, values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined);
       if (result.statuses.some((status) => status !== 201)) throw new Error(`The probe's requests answered ${result.statuses.join(', ')}`);
       results.push(result);
       console.log(

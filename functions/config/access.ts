@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DYNAMODB_ENDPOINT } from './alert-state';
 import { configFragment, optionalUrl, requiredText } from './environment';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError, configFragment } from './environment';
 
 /** Which verdicts ring someone and which are listed for review (a station in the registry may set its own). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { configFragment, optionalUrl } from './environment';
 
 /** The alert queue: anomalous inspections and contact events put messages on it; the place-call function takes them. */

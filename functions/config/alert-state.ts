@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { configFragment, optionalUrl, positiveInt, requiredText } from './environment';
 
 /** Local and test override of the DynamoDB endpoint (dynalite); unset in AWS. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { commaList, ConfigurationError, configFragment } from './environment';
 
 /** What the API functions answer browsers with: the CORS origins, checked against the stage. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { configFragment, positiveInt } from './environment';
 
 /** After a call for a station, its anomalies within this many seconds are told on its next call instead of ringing. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { E164, hasAllowedPrefix } from '../core/phone-number';
 import { countryPrefixesConfig } from './country-prefixes';
 import { ConfigurationError, configFragment, optionalUrl, requiredText } from './environment';

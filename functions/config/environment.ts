@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Thrown at cold start when the environment is incomplete or malformed; names every bad variable. */
 export class ConfigurationError extends Error {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DYNAMODB_ENDPOINT } from './alert-state';
 import { countryPrefixesConfig } from './country-prefixes';
 import { configFragment } from './environment';

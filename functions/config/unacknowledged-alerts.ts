@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { configFragment, optionalUrl } from './environment';
 
 /** Where people are told that an alert reached nobody (unacknowledged, or no call could start). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { STATION_ID } from './camera-upload';
 import { E164, hasAllowedPrefix } from './phone-number';
 

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEAD_LETTER_CODE_ATTRIBUTE } from './sqs-alert-queue';
 import { STATION_ID } from '../../core/camera-upload';
 import { isInspectionId } from '../../core/inspection-keys';
