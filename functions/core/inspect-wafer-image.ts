@@ -161,17 +161,18 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
 
   const detection = detected.value;
   const decision = decideAlert(detection, alertPolicy);
-  // The mask's write and the station's cooldown do not wait on each other (an anomaly's two round trips at once).
-  const [maskKey, gate] = await Promise.all([
-    storeMask(deps, keys.mask, detection, context),
-    decision.call ? decideStationCall(deps, inspectionId, request.stationId, station, now) : Promise.resolve(undefined),
-  ]);
+  // The mask is written while the verdict is decided and stored, not before it: the record names the mask's key at
+  // once (a reader that comes before the mask is there sees the verdict without its overlay for those milliseconds),
+  // and the key is taken out again below in the rare case the mask could not be stored.
+  const maskStored = storeMask(deps, keys.mask, detection, context);
+  const maskKey = detection.AnomalyMask ? keys.mask : undefined;
+  const gate = decision.call ? await decideStationCall(deps, inspectionId, request.stationId, station, now) : undefined;
   const alert: AlertOutcome = !decision.call
     ? decision.outcome
     : gate && !gate.call
       ? { status: 'folded', intoInspectionId: gate.activeCallInspectionId, foldedAt: now().toISOString() }
       : { status: 'queued', queuedAt: now().toISOString() };
-  const verdict: InspectionRecord = {
+  const firstVerdict: InspectionRecord = {
     ...baseRecord,
     status: decision.status,
     detection: toStoredDetection(detection, maskKey),
@@ -179,7 +180,10 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
     updatedAt: now().toISOString(),
   };
   // The verdict is stored before the alert is queued: the place-call function reads it and records the call on it.
-  await saveRecord(deps, verdict);
+  await saveRecord(deps, firstVerdict);
+  const maskLost = maskKey !== undefined && (await maskStored) === undefined;
+  if (maskLost) await forgetMask(deps, inspectionId);
+  const verdict: InspectionRecord = maskLost ? { ...firstVerdict, detection: toStoredDetection(detection, undefined) } : firstVerdict;
   deps.events?.recorded(verdict, earlier === undefined);
   if (gate && !gate.call) {
     deps.events?.alertFolded?.(verdict);
@@ -190,7 +194,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   deps.logger.info('Wafer inspected', { ...context, status: record.status, confidence: detection.Confidence, alert: record.alert.status });
   // A camera upload that finished another upload's inspection of the same bytes still answers under its own id.
   const answered = inspectionId !== requestedId && request.source === 'camera' ? await saveDuplicate(deps, requestedId, record, createdAt) : record;
-  return detection.AnomalyMask && maskKey ? { record: answered, anomalyMask: detection.AnomalyMask } : { record: answered };
+  return detection.AnomalyMask ? { record: answered, anomalyMask: detection.AnomalyMask } : { record: answered };
 }
 
 /**
@@ -375,6 +379,22 @@ async function storeMask(deps: InspectionDependencies, key: string, detection: D
   } catch (error) {
     deps.logger.warn('Storing the anomaly mask failed', { ...context, error: describe(error) });
     return undefined;
+  }
+}
+
+/**
+ * Take the mask's key out of a stored verdict whose mask could not be stored, so no reader looks for it. Read-modify-write,
+ * so nothing another writer put on the record meanwhile is lost; failing costs nothing but a key that leads nowhere.
+ */
+async function forgetMask(deps: InspectionDependencies, inspectionId: string): Promise<void> {
+  try {
+    await deps.store.updateRecord(inspectionId, (current) => {
+      if (!current?.detection?.anomalyMaskKey) return undefined;
+      const { anomalyMaskKey: _key, ...detection } = current.detection;
+      return { ...current, detection };
+    });
+  } catch (error) {
+    deps.logger.warn('The record still names the mask that could not be stored', { inspectionId, error: describe(error) });
   }
 }
 

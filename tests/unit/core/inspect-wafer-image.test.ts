@@ -345,6 +345,42 @@ describe('inspectWaferImage', () => {
     expect(JSON.stringify(store.records.get(outcome.record.inspectionId))).not.toContain('AnomalyMask');
   });
 
+  it('stores the verdict while its mask is still being written, so the record does not wait on the mask', async () => {
+    // Prepare: the mask write lands only once the record is there (a sequential pipeline would wait forever).
+    const mask = new Uint8Array([4, 5, 6]);
+    let releaseMask = () => {};
+    store.holdMaskPuts = new Promise<void>((resolve) => (releaseMask = resolve));
+    const recordPut = store.putRecord.bind(store);
+    store.putRecord = async (record) => {
+      await recordPut(record);
+      releaseMask();
+    };
+    // Act
+    const outcome = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(false, 0.95, mask))), { bytes: jpeg, stationId: 'default', source: 'api' });
+    // Assess
+    const maskKey = `inspections/2026/11/26/${outcome.record.inspectionId}.mask.png`;
+    expect(store.records.get(outcome.record.inspectionId)?.detection?.anomalyMaskKey).toBe(maskKey);
+    expect(store.objects.get(maskKey)).toEqual(mask);
+  });
+
+  it('takes the mask out of the record when the mask cannot be stored: the verdict stands, answered with its mask', async () => {
+    // Prepare
+    const mask = new Uint8Array([7, 8, 9]);
+    store.failMaskPuts = 1;
+    // Act
+    const outcome = await inspectWaferImage(deps(new ScriptedDetector(() => verdict(true, 0.9, mask))), { bytes: jpeg, stationId: 'default', source: 'api' });
+    // Assess
+    const stored = store.records.get(outcome.record.inspectionId)!;
+    expect(stored.status).toBe('anomalous');
+    expect(stored.alert.status).toBe('queued');
+    expect(stored.detection).toBeDefined();
+    expect(stored.detection?.anomalyMaskKey).toBeUndefined();
+    expect(outcome.record.detection?.anomalyMaskKey).toBeUndefined();
+    expect(outcome.anomalyMask).toEqual(mask);
+    expect(alerts.messages.map((message) => message.inspectionId)).toEqual([outcome.record.inspectionId]);
+    expect(logger.lines.some((line) => line.level === 'warn' && line.message === 'Storing the anomaly mask failed')).toBe(true);
+  });
+
   it('keeps the image and a not-inspected record when the detector is unavailable, then reports 503 with the id', async () => {
     // Prepare
     const detector = new ScriptedDetector(() => {
