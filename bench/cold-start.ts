@@ -16,10 +16,12 @@
  */
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { Plugin } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
 import { percentile } from './load-benchmark';
 
@@ -53,9 +55,11 @@ async function buildBundle(dir: string): Promise<void> {
   const document = parseYaml(await readFile(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
     custom: { esbuild: Record<string, unknown> };
   };
-  const { bundle, format, outputFileExtension, platform, target, mainFields, minify, keepNames, sourcemap, banner, external, treeShaking } =
+  const { bundle, format, outputFileExtension, platform, target, mainFields, minify, keepNames, sourcemap, banner, external, treeShaking, plugins } =
     document.custom.esbuild;
   const esbuild = await import('esbuild');
+  // serverless-esbuild loads custom.esbuild.plugins (a path from the project root) with require.
+  const pluginList = typeof plugins === 'string' ? (createRequire(import.meta.url)(path.join(PROJECT_ROOT, plugins)) as Plugin[]) : [];
   await esbuild.build({
     absWorkingDir: PROJECT_ROOT,
     entryPoints: { [HANDLER_ENTRY]: path.join(PROJECT_ROOT, `${HANDLER_ENTRY}.ts`) },
@@ -72,6 +76,7 @@ async function buildBundle(dir: string): Promise<void> {
     banner: banner as Record<string, string>,
     external: external as string[],
     ...(treeShaking !== undefined ? { treeShaking: treeShaking as boolean } : {}),
+    plugins: pluginList,
     logLevel: 'error',
   });
 }

@@ -18,7 +18,7 @@ const inputsStampPath = path.join(artifactsDir, '.package-inputs.sha256');
 const lockPath = path.join(tmpdir(), `waferwatch-package-${createHash('sha256').update(repoRoot).digest('hex').slice(0, 12)}.lock`);
 
 /** Everything whose change changes the package: when none changed, the artifacts on disk are reused. */
-const PACKAGE_INPUTS = ['serverless.yml', 'resources', 'package.json', 'package-lock.json', 'functions', 'models', 'contact-flows'];
+const PACKAGE_INPUTS = ['serverless.yml', 'esbuild-plugins.cjs', 'resources', 'package.json', 'package-lock.json', 'functions', 'models', 'contact-flows'];
 
 export interface CloudFormationResource {
   Type: string;

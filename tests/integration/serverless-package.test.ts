@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,7 @@ import {
   artifactsDir,
   extractZipEntries,
   listZipEntries,
+  readZipEntry,
   packagedService,
   policyStatements,
   templateText,
@@ -646,17 +647,55 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
-  it("ships sharp for linux-arm64 (native addon and libvips) and no other platform's binaries in the inspect zip", async () => {
-    // Act
-    const names = (await zipEntries('inspectImage')).map((entry) => entry.name);
+  it("ships sharp's addon and libvips for linux-arm64, and no other platform's, in every zip whose bundle decodes images", async () => {
+    // Prepare: every packaged function, and whether its bundle carries sharp (its JavaScript is bundled, esbuild-plugins.cjs).
+    const zips = (await readdir(artifactsDir)).filter((name) => name.endsWith('.zip'));
+    const carriesSharp = async (zip: string) => {
+      const bundles = (await listZipEntries(path.join(artifactsDir, zip))).filter((entry) => /^functions\/handlers\/[^/]+\.mjs$/.test(entry.name));
+      const texts = await Promise.all(bundles.map((entry) => readZipEntry(path.join(artifactsDir, zip), entry.name)));
+      return texts.some((text) => text.toString('utf8').includes('@img/sharp-linux-arm64/sharp.node'));
+    };
 
-    // Assess
-    expect(names).toContain('node_modules/sharp/package.json');
-    expect(names.some((entry) => /^node_modules\/@img\/sharp-linux-arm64\/lib\/[^/]+\.node$/.test(entry))).toBe(true);
-    expect(names.some((entry) => /^node_modules\/@img\/sharp-libvips-linux-arm64\/lib\/libvips-cpp\.so[.\d]*$/.test(entry))).toBe(true);
-    const platformPackages = new Set(names.flatMap((entry) => /^node_modules\/@img\/(sharp-[^/]+)\//.exec(entry)?.[1] ?? []));
-    expect([...platformPackages].sort()).toEqual(['sharp-libvips-linux-arm64', 'sharp-linux-arm64']);
-    expect(names.filter((entry) => entry.endsWith('.node') && !/linux[-/]arm64/.test(entry))).toEqual([]);
+    // Act
+    const packages = await Promise.all(
+      zips.map(async (zip) => ({
+        zip,
+        sharp: await carriesSharp(zip),
+        names: (await listZipEntries(path.join(artifactsDir, zip))).map((entry) => entry.name),
+      })),
+    );
+
+    // Assess: the image-decoding functions are the ones with sharp, and each ships exactly the addon and libvips it loads.
+    expect(
+      packages
+        .filter((item) => item.sharp)
+        .map((item) => item.zip)
+        .sort(),
+    ).toEqual(['inspectImage.zip', 'processCameraUpload.zip']);
+    for (const { zip, sharp, names } of packages) {
+      const platformPackages = [...new Set(names.flatMap((entry) => /^node_modules\/@img\/(sharp-[^/]+)\//.exec(entry)?.[1] ?? []))].sort();
+      expect(platformPackages, zip).toEqual(sharp ? ['sharp-libvips-linux-arm64', 'sharp-linux-arm64'] : []);
+      if (sharp) {
+        expect(
+          names.some((entry) => /^node_modules\/@img\/sharp-linux-arm64\/lib\/[^/]+\.node$/.test(entry)),
+          zip,
+        ).toBe(true);
+        expect(
+          names.some((entry) => /^node_modules\/@img\/sharp-libvips-linux-arm64\/lib\/libvips-cpp\.so[.\d]*$/.test(entry)),
+          zip,
+        ).toBe(true);
+      }
+      // sharp's JavaScript is in the bundle, not beside it; no other platform's binary, and every entry once.
+      expect(
+        names.filter((entry) => entry.startsWith('node_modules/sharp/')),
+        zip,
+      ).toEqual([]);
+      expect(
+        names.filter((entry) => entry.endsWith('.node') && !/linux[-/]arm64/.test(entry)),
+        zip,
+      ).toEqual([]);
+      expect(names.length, zip).toBe(new Set(names).size);
+    }
   });
 
   it("keeps every function package within Lambda's limits (50 MB zipped, 250 MB unzipped)", async () => {
