@@ -43,7 +43,7 @@ const discardingQueue: AlertPublisher = { publish: async () => undefined };
  * Claims that never match: every pass sends the same photos again, and real claims would answer those from the first
  * inspection (no detection at all), so the benchmark would time the duplicate path instead of the full pipeline.
  */
-const neverSeenClaims: ImageClaims = { claim: async () => ({ firstSeen: true }) };
+const neverSeenClaims: ImageClaims = { claim: async () => ({ firstSeen: true }), release: async () => {} };
 
 async function main(): Promise<void> {
   const files: string[] = [];

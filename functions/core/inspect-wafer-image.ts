@@ -90,12 +90,23 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   const { policy: alertPolicy, station } = await stationPolicy(deps, request.stationId);
   const image = checkWaferImage(request.bytes, deps.limits);
   const detector = await stationDetector(deps, station);
-  // The decode check comes before anything is stored; a detector that decodes for itself does it, so
-  // the image is decoded once (a full-size progressive JPEG costs ~80-130 ms to decode here).
-  const prepared = detector.prepare ? await detector.prepare(image) : await deps.decoder.assertDecodable(image, deps.limits.maxSide);
   const createdAt = now();
   const requestedId = request.inspectionId ?? newInspectionId(createdAt.getTime());
-  const inspectionId = await claimImage(deps, image.sha256, requestedId);
+  // The decode check comes before anything is stored; a detector that decodes for itself does it, so the image is
+  // decoded once (a full-size progressive JPEG costs ~80-130 ms to decode here). The bytes are claimed meanwhile: the
+  // decode runs on libvips' threads, so the claim's round trip costs the answer nothing. Pixels that do not decode give
+  // their claim back, and the same bytes sent again are judged afresh at once.
+  const [decoded, claimed] = await Promise.allSettled([
+    detector.prepare ? detector.prepare(image) : deps.decoder.assertDecodable(image, deps.limits.maxSide),
+    claimImage(deps, image.sha256, requestedId),
+  ]);
+  if (decoded.status === 'rejected') {
+    if (claimed.status === 'fulfilled' && claimed.value === requestedId) await releaseClaim(deps, image.sha256, requestedId);
+    throw decoded.reason;
+  }
+  if (claimed.status === 'rejected') throw claimed.reason;
+  const prepared = decoded.value;
+  const inspectionId = claimed.value;
 
   // Bytes seen before, or a camera upload's event delivered again: the earlier inspection's verdict stands. Bytes
   // claimed by another upload that has no record yet are most likely still being inspected by it: wait for its verdict
@@ -279,6 +290,15 @@ async function claimImage(deps: InspectionDependencies, sha256: string, inspecti
   } catch (error) {
     deps.logger.error('Checking the image against earlier uploads failed', { inspectionId, error: describe(error) });
     throw new StorageUnavailableError('The image could not be checked against earlier uploads right now; send it again shortly.');
+  }
+}
+
+/** Give back the claim of bytes whose pixels do not decode; failing only keeps them claimed until the claim expires. */
+async function releaseClaim(deps: InspectionDependencies, sha256: string, inspectionId: string): Promise<void> {
+  try {
+    await deps.imageClaims.release(sha256, inspectionId);
+  } catch (error) {
+    deps.logger.warn('The claim of an image that does not decode could not be given back', { inspectionId, error: describe(error) });
   }
 }
 

@@ -95,6 +95,19 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
     throw new Error(`Could not claim image ${sha256}: the claim kept changing`);
   }
 
+  /** Give back an image claim; see AlertStateStore.releaseImage. */
+  async releaseImage(sha256: string, inspectionId: string): Promise<void> {
+    // Another inspection's claim (or none): nothing of ours to give back.
+    await this.sendIfCondition(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: `image#${sha256}` },
+        ConditionExpression: 'inspectionId = :inspectionId',
+        ExpressionAttributeValues: { ':inspectionId': inspectionId },
+      }),
+    );
+  }
+
   /** Claim an alert's processing under a lease; see AlertStateStore.claimAlert. */
   async claimAlert(inspectionId: string, leaseSeconds: number): Promise<AlertClaim> {
     const pk = `alert#${inspectionId}`;

@@ -73,6 +73,12 @@ export interface AlertStateStore {
   claimImage(sha256: string, inspectionId: string, ttlSeconds: number): Promise<ImageClaim>;
 
   /**
+   * Give back `inspectionId`'s claim of an image (its pixels turned out not to decode), so the same bytes sent again are
+   * judged afresh at once. Another inspection's claim, or none, is left as it is.
+   */
+  releaseImage(sha256: string, inspectionId: string): Promise<void>;
+
+  /**
    * Claim the processing of an inspection's alert for `leaseSeconds` (at least the consumer's
    * timeout, so a crashed invocation's message can be taken over after its lease, and not before).
    */
@@ -150,4 +156,6 @@ export interface DailyCallReservation {
 export interface ImageClaims {
   /** Claim `sha256` for `inspectionId`: first seen (or the same inspection asking again), or the first inspection's id. */
   claim(sha256: string, inspectionId: string): Promise<ImageClaim>;
+  /** Give back this inspection's claim (its pixels do not decode); another inspection's claim is left as it is. */
+  release(sha256: string, inspectionId: string): Promise<void>;
 }

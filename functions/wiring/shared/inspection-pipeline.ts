@@ -77,7 +77,10 @@ export function createInspectionPipeline(
       // A station naming its own model in the registry is judged by it (each loaded once, kept within MODEL_CACHE_MAX_MB).
       ...(stations ? { detectorFor: createStationDetectors(config, s3, logger, observability) } : {}),
       alerts: createAlertPublisher(config),
-      imageClaims: { claim: (sha256, inspectionId) => alertState.claimImage(sha256, inspectionId, config.IMAGE_DEDUPE_TTL_SECONDS) },
+      imageClaims: {
+        claim: (sha256, inspectionId) => alertState.claimImage(sha256, inspectionId, config.IMAGE_DEDUPE_TTL_SECONDS),
+        release: (sha256, inspectionId) => alertState.releaseImage(sha256, inspectionId),
+      },
       alertPolicy: { confidenceThreshold: config.ALERT_CONFIDENCE_THRESHOLD, reviewThreshold: config.ALERT_REVIEW_THRESHOLD },
       ...(stations ? { stations } : {}),
       stationCalls: { tryStartCall: (...args) => alertState.tryStartCall(...args), cooldownMs: config.STATION_CALL_COOLDOWN_SECONDS * 1000 },

@@ -71,6 +71,24 @@ describe('claimImage', () => {
     expect(afterExpiry).toEqual({ firstSeen: true });
     expect(await store.claimImage(sha, 'fourth', 60)).toEqual({ firstSeen: false, inspectionId: 'third' });
   });
+
+  it("gives back only the releasing inspection's own claim", async () => {
+    // Prepare
+    const store = storeAt();
+    const sha = fresh('sha');
+    await store.claimImage(sha, 'first', 3600);
+
+    // Act: another inspection's release leaves the claim; the holder's own gives it back.
+    await store.releaseImage(sha, 'second');
+    const afterOthersRelease = await store.claimImage(sha, 'third', 3600);
+    await store.releaseImage(sha, 'first');
+    const afterOwnRelease = await store.claimImage(sha, 'fourth', 3600);
+    await store.releaseImage(fresh('never-claimed'), 'fifth');
+
+    // Assess
+    expect(afterOthersRelease).toEqual({ firstSeen: false, inspectionId: 'first' });
+    expect(afterOwnRelease).toEqual({ firstSeen: true });
+  });
 });
 
 describe('claimAlert', () => {

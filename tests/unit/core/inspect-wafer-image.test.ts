@@ -423,7 +423,7 @@ describe('inspectWaferImage', () => {
   it('gives every inspection its own id and key, even within one millisecond', async () => {
     const detector = new ScriptedDetector(() => verdict(false, 0.9));
     // Claims that never match, as for 20 different photos.
-    const distinct = { ...deps(detector), imageClaims: { claim: async () => ({ firstSeen: true as const }) } };
+    const distinct = { ...deps(detector), imageClaims: { claim: async () => ({ firstSeen: true as const }), release: async () => {} } };
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => inspectWaferImage(distinct, { bytes: jpeg, stationId: 'default', source: 'api' })));
     expect(new Set(outcomes.map((outcome) => outcome.record.image.key)).size).toBe(20);
     expect(store.records.size).toBe(20);
@@ -455,5 +455,38 @@ describe('inspectWaferImage', () => {
     const error = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'default', source: 'api' }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'CORRUPT_IMAGE', kind: 'refused' });
     expect(store.objects.size + store.records.size).toBe(0);
+    // The bytes were claimed while they were being decoded; the claim is given back, so they are judged afresh next time.
+    expect(imageClaims.claims.size).toBe(0);
+  });
+
+  it('claims the bytes while they are being decoded, not after', async () => {
+    // Prepare: the decode finishes only once the bytes are claimed (a claim made after the decode would wait forever).
+    const detector: Detector = {
+      prepare: async () => {
+        while (imageClaims.claims.size === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+        return undefined;
+      },
+      detect: async () => verdict(false, 0.95),
+    };
+    // Act
+    const outcome = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'default', source: 'api' });
+    // Assess
+    expect(outcome.record.status).toBe('normal');
+    expect([...imageClaims.claims.values()]).toEqual([outcome.record.inspectionId]);
+  });
+
+  it('refuses pixels that do not decode as the client error they are, even when the claim store is down too', async () => {
+    // Prepare
+    imageClaims.failNext = 1;
+    const detector: Detector = {
+      prepare: async () => {
+        throw new CorruptImageError('The image data is corrupt or truncated and cannot be decoded.');
+      },
+      detect: async () => verdict(true, 1),
+    };
+    // Act
+    const error = await inspectWaferImage(deps(detector), { bytes: jpeg, stationId: 'default', source: 'api' }).catch((caught: unknown) => caught);
+    // Assess
+    expect(error).toBeInstanceOf(CorruptImageError);
   });
 });

@@ -74,7 +74,10 @@ function failingClaims(failure: unknown): ImageClaims {
     .onAnyCommand()
     .callsFake(() => Promise.reject(failure));
   const alertState = new DynamoDbAlertStateStore({ client: documents, tableName: 'waferwatch-alert-state' });
-  return { claim: (sha256, inspectionId) => alertState.claimImage(sha256, inspectionId, 3600) };
+  return {
+    claim: (sha256, inspectionId) => alertState.claimImage(sha256, inspectionId, 3600),
+    release: (sha256, inspectionId) => alertState.releaseImage(sha256, inspectionId),
+  };
 }
 
 describe('no stack traces, secrets or phone numbers in responses', () => {
