@@ -49,11 +49,28 @@ export interface AlertServicesOptions {
  * station registry table (partition key `stationId`).
  */
 export async function startAlertServices(options: AlertServicesOptions = {}): Promise<AlertServices> {
+  // dynalite starts in a worker thread of its own (see emulators/dynamodb-emulator.ts), meanwhile SQS and SNS start here.
+  const dynamoDbStarting = startDynamoDbEmulator({
+    tables: [
+      { name: LOCAL_ALERT_STATE_TABLE, partitionKey: 'pk' },
+      ...(options.stationRegistry ? [{ name: LOCAL_STATION_REGISTRY_TABLE, partitionKey: 'stationId' }] : []),
+    ],
+    ...(options.dataDir ? { directory: path.join(options.dataDir, 'alert-state') } : {}),
+  });
+  // Awaited below (or closed after another failure): never an unhandled rejection meanwhile.
+  dynamoDbStarting.catch(() => undefined);
+  const closeDynamoDb = () => dynamoDbStarting.then((dynamoDb) => dynamoDb.close());
   const sqs = new SqsEmulator({
     ...(options.now ? { now: options.now } : {}),
     ...(options.dataDir ? { persistTo: path.join(options.dataDir, 'sqs', 'queues.json') } : {}),
   });
-  const sqsEndpoint = await sqs.start();
+  let sqsEndpoint: string;
+  try {
+    sqsEndpoint = await sqs.start();
+  } catch (error) {
+    await Promise.allSettled([closeDynamoDb()]);
+    throw error;
+  }
   const sns = new SnsEmulator();
   try {
     const snsEndpoint = await sns.start();
@@ -63,13 +80,7 @@ export async function startAlertServices(options: AlertServicesOptions = {}): Pr
       VisibilityTimeout: '180',
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: sqs.queueArn(deadLetterQueueUrl), maxReceiveCount: options.maxReceiveCount ?? 5 }),
     });
-    const dynamoDb = await startDynamoDbEmulator({
-      tables: [
-        { name: LOCAL_ALERT_STATE_TABLE, partitionKey: 'pk' },
-        ...(options.stationRegistry ? [{ name: LOCAL_STATION_REGISTRY_TABLE, partitionKey: 'stationId' }] : []),
-      ],
-      ...(options.dataDir ? { directory: path.join(options.dataDir, 'alert-state') } : {}),
-    });
+    const dynamoDb = await dynamoDbStarting;
     return {
       sqs,
       sqsEndpoint,
@@ -86,7 +97,7 @@ export async function startAlertServices(options: AlertServicesOptions = {}): Pr
       },
     };
   } catch (error) {
-    await Promise.allSettled([sqs.close(), sns.close()]);
+    await Promise.allSettled([sqs.close(), sns.close(), closeDynamoDb()]);
     throw error;
   }
 }

@@ -109,10 +109,15 @@ export async function startLocalServices(options: {
   connectContactFlowId?: string;
 }): Promise<LocalServices> {
   const started: Array<{ close(): Promise<void> }> = [];
-  try {
-    const s3Options = { buckets: [LOCAL_IMAGE_BUCKET], directory: path.join(options.dataDir, 's3') };
-    const s3: S3Emulator = await startS3Emulator({ ...s3Options, onEvent: options.onS3Event });
+  // s3rver starts in a worker thread of its own (see emulators/s3-emulator.ts), meanwhile the others start here.
+  const s3Options = { buckets: [LOCAL_IMAGE_BUCKET], directory: path.join(options.dataDir, 's3') };
+  const s3Starting = startS3Emulator({ ...s3Options, onEvent: options.onS3Event }).then((s3) => {
     started.push(s3);
+    return s3;
+  });
+  // Awaited below (or its failure ignored after another one): never an unhandled rejection meanwhile.
+  s3Starting.catch(() => undefined);
+  try {
     const connectInstanceId = options.connectInstanceId ?? LOCAL_CONNECT_INSTANCE_ID;
     const connectContactFlowId = options.connectContactFlowId ?? LOCAL_CONNECT_CONTACT_FLOW_ID;
     const connect = new ConnectEmulator({
@@ -139,6 +144,7 @@ export async function startLocalServices(options: {
       sageMakerEndpoint = await sageMaker.start();
       started.push(sageMaker);
     }
+    const s3: S3Emulator = await s3Starting;
     return {
       bucket: LOCAL_IMAGE_BUCKET,
       s3Endpoint: s3.endpoint,
@@ -154,6 +160,8 @@ export async function startLocalServices(options: {
       close: () => closeAll(started),
     };
   } catch (error) {
+    // Whether s3rver started or not, it is in `started` once its start has settled.
+    await s3Starting.catch(() => undefined);
     await closeAll(started);
     throw error;
   }

@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { startEmulatorThread } from './emulator-thread';
 
 /** A running DynamoDB stand-in and how to reach it. */
 export interface DynamoDbEmulator {
@@ -26,37 +25,32 @@ export interface DynamoDbEmulatorOptions {
   port?: number;
 }
 
+/** What startDynamoDbEmulator hands to its worker thread (dynamodb-emulator-server.mjs). */
+export interface DynaliteServerOptions {
+  /** LevelDB directory; in memory when unset. */
+  directory?: string;
+  host: string;
+  port: number;
+}
+
 /**
- * Start dynalite in-process (dev and test only): the DynamoDB JSON 1.0 API, including
- * condition, update and projection expressions, with the given tables created and ACTIVE.
+ * Start dynalite (dev and test only) in a worker thread of its own (dynamodb-emulator-server.mjs), so its work (parsing
+ * expressions, LevelDB) runs beside this thread's as DynamoDB runs beside a Lambda function: the DynamoDB JSON 1.0 API,
+ * including condition, update and projection expressions, with the given tables created and ACTIVE.
  * Not emulated: TTL deletion (items stay until deleted; the alert store treats expired
  * items as absent itself), transactions, ReturnValuesOnConditionCheckFailure (the error
  * carries no item), streams. Signatures are not checked, so any credentials work.
  */
 export async function startDynamoDbEmulator(options: DynamoDbEmulatorOptions): Promise<DynamoDbEmulator> {
   const host = options.host ?? '127.0.0.1';
-  // The real service takes seconds to create a table; a test should not.
-  const server = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(options.directory ? { path: options.directory } : {}),
+  const thread = await startEmulatorThread<DynaliteServerOptions, { port: number }>({
+    name: 'DynamoDB emulator (dynalite)',
+    module: new URL('./dynamodb-emulator-server.mjs', import.meta.url),
+    exportName: 'serveDynalite',
+    options: { host, port: options.port ?? 0, ...(options.directory ? { directory: options.directory } : {}) },
   });
-  server.keepAliveTimeout = 1_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const endpoint = `http://${host}:${(server.address() as AddressInfo).port}`;
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await new Promise<void>((resolve, reject) => {
-      server.close((error?: Error) => (error ? reject(error) : resolve()));
-      server.closeAllConnections();
-    });
-  };
+  const endpoint = `http://${host}:${thread.ready.port}`;
+  const close = () => thread.close();
 
   const client = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {

@@ -1,11 +1,9 @@
-import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Event } from 'aws-lambda';
-import S3rver from 's3rver';
-import { enforcePostPolicy } from './s3-post-policy';
-import { makeS3rverStoreConsistent } from './s3rver-consistency';
+import { startEmulatorThread, type EmulatorThread } from './emulator-thread';
+import type { S3rverServerOptions, S3rverThreadMessage } from './s3-emulator-server';
 
 /** A running s3rver and how to reach it. */
 export interface S3Emulator {
@@ -38,39 +36,67 @@ export interface S3EmulatorOptions {
 }
 
 /**
- * Start s3rver in-process (dev and test only) on 127.0.0.1, with the buckets created.
+ * Start s3rver (dev and test only) in a worker thread of its own (s3-emulator-server.ts), so its work runs beside this
+ * thread's as S3 runs beside a Lambda function, on 127.0.0.1, with the buckets created.
  * Path-style only: virtual-host buckets would need DNS for `<bucket>.127.0.0.1`. Object writes are atomic and
  * read-after-write consistent like S3's: a GET never sees a half-written object (see s3rver-consistency.ts). A POST
  * upload is stored only when its policy (size range, key, Content-Type...), signature and expiry allow it, as in S3
- * (see s3-post-policy.ts).
+ * (see s3-post-policy.ts). `onEvent` runs in this thread, in the order s3rver emitted the events, and before the
+ * request that caused one is answered.
  */
 export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emulator> {
   const ownsDirectory = options.directory === undefined;
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'waferwatch-s3-')));
   const host = options.host ?? '127.0.0.1';
-  const server = new S3rver({
-    address: host,
-    port: options.port ?? 0,
-    silent: true,
-    directory,
-    vhostBuckets: false,
-    configureBuckets: options.buckets.map((name) => ({ name })),
-  });
-  // Real S3 PUTs are atomic and read-after-write consistent; s3rver's own store is neither (see s3rver-consistency.ts).
-  makeS3rverStoreConsistent(server.store);
-  // S3 refuses a POST upload its policy does not allow; s3rver alone stores any form (see s3-post-policy.ts).
-  if (options.enforcePostPolicy !== false) enforcePostPolicy(server);
-  if (options.onEvent) (server as unknown as EventEmitter).on('event', options.onEvent);
-  const address = await server.run();
+  const onEvent = options.onEvent;
+  let running: EmulatorThread<{ port: number }>;
+  try {
+    running = await startEmulatorThread<S3rverServerOptions, { port: number }>({
+      name: 'S3 emulator (s3rver)',
+      module: new URL('./s3-emulator-server.ts', import.meta.url),
+      exportName: 'serveS3rver',
+      options: {
+        buckets: options.buckets,
+        directory,
+        host,
+        port: options.port ?? 0,
+        enforcePostPolicy: options.enforcePostPolicy !== false,
+        notify: onEvent !== undefined,
+      },
+      ...(onEvent
+        ? {
+            onMessage: (message: unknown, reply: (message: unknown) => void) => {
+              const received = message as S3rverThreadMessage;
+              if (received.kind !== 's3-event') return;
+              try {
+                onEvent(received.event);
+              } catch (error) {
+                // As an exception in a listener of an in-process emitter would not, this one must not bring the thread down.
+                console.error('S3 emulator (s3rver): onEvent threw:', error);
+              } finally {
+                // The request that caused it is answered once this is back in its thread.
+                reply({ kind: 's3-event-taken', seq: received.seq } satisfies S3rverThreadMessage);
+              }
+            },
+          }
+        : {}),
+    });
+  } catch (error) {
+    if (ownsDirectory) await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
   let closed = false;
   return {
-    endpoint: `http://${host}:${address.port}`,
+    endpoint: `http://${host}:${running.ready.port}`,
     directory,
     async close() {
       if (closed) return;
       closed = true;
-      await server.close();
-      if (ownsDirectory) await rm(directory, { recursive: true, force: true });
+      try {
+        await running.close();
+      } finally {
+        if (ownsDirectory) await rm(directory, { recursive: true, force: true });
+      }
     },
   };
 }
