@@ -38,23 +38,52 @@ export function smoothScoreMap(scores: Float32Array, width: number, height: numb
   return out;
 }
 
+/** A rectangle of the patch grid, in patches. */
+export interface ScoredRegion {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 /**
- * The smoothed score map with the outermost `border` rings of patches left out (0): they are smoothed and
- * scored as if the image ended one ring inside them. Patches at the frame see the subject cut off by it, which
- * moves whenever the camera's distance or framing does; like PatchCore's centre crop, they are not judged.
- * A grid too small to keep anything inside the border is smoothed whole.
+ * The patches an image is scored on: the grid without its outermost `border` rings of patches. Patches at the frame
+ * see the subject cut off by it, which moves whenever the camera's distance or framing does; like PatchCore's centre
+ * crop, they are not judged. A grid too small to keep anything inside the border is scored whole.
  */
-export function interiorScoreMap(distances: Float32Array, width: number, height: number, border: number, radius: number): Float32Array {
+export function scoredRegion(gridWidth: number, gridHeight: number, border: number): ScoredRegion {
   const b = Math.max(0, Math.floor(border));
-  if (b === 0 || width - 2 * b < 1 || height - 2 * b < 1) return smoothScoreMap(distances, width, height, radius);
-  const w = width - 2 * b;
-  const h = height - 2 * b;
-  const interior = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) interior.set(distances.subarray((y + b) * width + b, (y + b) * width + b + w), y * w);
-  const smoothed = smoothScoreMap(interior, w, h, radius);
-  const out = new Float32Array(width * height);
-  for (let y = 0; y < h; y++) out.set(smoothed.subarray(y * w, (y + 1) * w), (y + b) * width + b);
+  if (b === 0 || gridWidth - 2 * b < 1 || gridHeight - 2 * b < 1) return { left: 0, top: 0, width: gridWidth, height: gridHeight };
+  return { left: b, top: b, width: gridWidth - 2 * b, height: gridHeight - 2 * b };
+}
+
+/** The rows (`dims` values per patch) of the region's patches, row-major over the region; the array itself when the region is the whole grid. */
+export function regionRows(values: Float32Array, gridWidth: number, dims: number, region: ScoredRegion): Float32Array {
+  if (region.width === gridWidth && region.height * gridWidth * dims === values.length) return values;
+  const out = new Float32Array(region.width * region.height * dims);
+  for (let y = 0; y < region.height; y++) {
+    const start = ((region.top + y) * gridWidth + region.left) * dims;
+    out.set(values.subarray(start, start + region.width * dims), y * region.width * dims);
+  }
   return out;
+}
+
+/**
+ * The smoothed score map of a grid from the scores of its scored region (row-major over the region): the region is
+ * smoothed as if the image ended at its edge, and the patches outside it score 0.
+ */
+export function regionScoreMap(scores: Float32Array, region: ScoredRegion, gridWidth: number, gridHeight: number, radius: number): Float32Array {
+  const smoothed = smoothScoreMap(scores, region.width, region.height, radius);
+  if (region.width === gridWidth && region.height === gridHeight) return smoothed;
+  const out = new Float32Array(gridWidth * gridHeight);
+  for (let y = 0; y < region.height; y++) out.set(smoothed.subarray(y * region.width, (y + 1) * region.width), (region.top + y) * gridWidth + region.left);
+  return out;
+}
+
+/** The smoothed score map of a whole grid of patch distances with the outermost `border` rings of patches left out (0): see scoredRegion. */
+export function interiorScoreMap(distances: Float32Array, width: number, height: number, border: number, radius: number): Float32Array {
+  const region = scoredRegion(width, height, border);
+  return regionScoreMap(regionRows(distances, width, 1, region), region, width, height, radius);
 }
 
 /** The image score: the worst (highest) smoothed patch score. */

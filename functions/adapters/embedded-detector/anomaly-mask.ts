@@ -38,6 +38,7 @@ export function renderAnomalyMask(grid: PatchGrid, sourceWidth: number, sourceHe
   const { workingWidth, workingHeight } = grid;
   // Anomalous working pixels along each axis are the union of flagged patch spans; paint per working row.
   const working = new Uint8Array(workingWidth * workingHeight);
+  const paintedRows = new Uint8Array(workingHeight);
   for (let gy = 0; gy < grid.gridHeight; gy++) {
     for (let gx = 0; gx < grid.gridWidth; gx++) {
       if (!grid.flags[gy * grid.gridWidth + gx]) continue;
@@ -46,34 +47,56 @@ export function renderAnomalyMask(grid: PatchGrid, sourceWidth: number, sourceHe
       const y1 = Math.min(workingHeight, y0 + grid.patchSize);
       const x1 = Math.min(workingWidth, x0 + grid.patchSize);
       for (let y = y0; y < y1; y++) working.fill(1, y * workingWidth + x0, y * workingWidth + x1);
+      if (x1 > x0) paintedRows.fill(1, y0, y1);
     }
   }
-  const xMap = new Int32Array(sourceWidth);
-  for (let x = 0; x < sourceWidth; x++) xMap[x] = Math.min(workingWidth - 1, Math.floor(((x + 0.5) * workingWidth) / sourceWidth));
+  // Working column wx is drawn on the source columns whose nearest working column it is: [firstColumn[wx],
+  // firstColumn[wx + 1]), as that nearest column never decreases from left to right (none when upscaling skips it).
+  const firstColumn = new Int32Array(workingWidth + 1);
+  for (let wx = 0, x = 0; wx <= workingWidth; wx++) {
+    while (x < sourceWidth && Math.min(workingWidth - 1, Math.floor(((x + 0.5) * workingWidth) / sourceWidth)) < wx) x++;
+    firstColumn[wx] = x;
+  }
   const rowBytes = 1 + Math.ceil(sourceWidth / 8);
   const raw = Buffer.alloc(rowBytes * sourceHeight);
-  const rowCache = new Map<number, { bytes: Uint8Array; count: number }>();
   let anomalousPixels = 0;
+  // Source rows drawn from one working row are painted once and copied; a row drawn from an unpainted one stays 0.
+  let previousRow = -1;
+  let previousCount = 0;
   for (let y = 0; y < sourceHeight; y++) {
     const wy = Math.min(workingHeight - 1, Math.floor(((y + 0.5) * workingHeight) / sourceHeight));
-    let row = rowCache.get(wy);
-    if (!row) {
-      const bytes = new Uint8Array(rowBytes);
-      let count = 0;
+    const start = y * rowBytes;
+    if (wy === previousRow) {
+      if (previousCount > 0) raw.copyWithin(start, start - rowBytes, start);
+    } else {
+      previousRow = wy;
+      previousCount = 0;
       const base = wy * workingWidth;
-      for (let x = 0; x < sourceWidth; x++) {
-        if (working[base + xMap[x]!]) {
-          bytes[1 + (x >> 3)]! |= 0x80 >> (x & 7);
-          count++;
-        }
+      // Each run of painted working pixels paints the source columns drawn from it.
+      for (let wx = 0; paintedRows[wy] && wx < workingWidth; wx++) {
+        if (!working[base + wx]) continue;
+        const runStart = wx;
+        while (wx < workingWidth && working[base + wx]) wx++;
+        previousCount += setBits(raw, start + 1, firstColumn[runStart]!, firstColumn[wx]!);
       }
-      row = { bytes, count };
-      rowCache.set(wy, row);
     }
-    raw.set(row.bytes, y * rowBytes);
-    anomalousPixels += row.count;
+    anomalousPixels += previousCount;
   }
   return { png: encodePalettePng(sourceWidth, sourceHeight, raw), anomalousPixels, totalPixels: sourceWidth * sourceHeight };
+}
+
+/** Set bits [from, to) of a 1-bit row starting at `offset` (most significant bit first); returns how many. */
+function setBits(bytes: Uint8Array, offset: number, from: number, to: number): number {
+  for (let x = from; x < to;) {
+    if ((x & 7) === 0 && x + 8 <= to) {
+      bytes[offset + (x >> 3)] = 0xff;
+      x += 8;
+    } else {
+      bytes[offset + (x >> 3)]! |= 0x80 >> (x & 7);
+      x++;
+    }
+  }
+  return Math.max(0, to - from);
 }
 
 /** Blank masks by size, the last few sizes seen (a station's camera sends one size). */

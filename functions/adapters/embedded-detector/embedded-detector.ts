@@ -4,7 +4,7 @@ import type { DetectionResult } from '../../core/detection';
 import type { Detector } from '../../core/ports/detector';
 import { CorruptImageError } from '../../core/errors';
 import type { ValidatedWaferImage } from '../../core/wafer-image';
-import { imageScore, interiorScoreMap, standardise } from './anomaly-map';
+import { imageScore, regionRows, regionScoreMap, scoredRegion, standardise } from './anomaly-map';
 import { ANOMALY_COLOR, BACKGROUND_COLOR, renderAnomalyMask } from './anomaly-mask';
 import { MemoryBank } from './memory-bank';
 import { decodeModelFile, modelVersionOf, type WaferModel } from './model-file';
@@ -34,9 +34,12 @@ export function scoreWorkingImage(
 ): ScoreMap {
   const features = extractPatchFeatures(image, model.settings);
   standardise(features, model.featureMean, model.featureScale);
-  const distances = bank.nearestDistances(features.values);
-  const smoothed = interiorScoreMap(distances, features.gridWidth, features.gridHeight, model.settings.borderPatches ?? 0, model.smoothingRadius);
-  return { smoothed, gridWidth: features.gridWidth, gridHeight: features.gridHeight, score: imageScore(smoothed) };
+  const { gridWidth, gridHeight, dims } = features;
+  // Only the scored patches are searched: the border rings' distances would be left out of the map anyway.
+  const region = scoredRegion(gridWidth, gridHeight, model.settings.borderPatches ?? 0);
+  const distances = bank.nearestDistances(regionRows(features.values, gridWidth, dims, region), region.width);
+  const smoothed = regionScoreMap(distances, region, gridWidth, gridHeight, model.smoothingRadius);
+  return { smoothed, gridWidth, gridHeight, score: imageScore(smoothed) };
 }
 
 /** Probability-like belief that a score is anomalous: a logistic centred on the threshold. */

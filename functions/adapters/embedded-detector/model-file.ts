@@ -76,6 +76,8 @@ interface Header {
   provenance: ModelProvenance;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 const PREFIX_BYTES = 16;
 const DIGEST_BYTES = 32;
 
@@ -172,8 +174,11 @@ export function decodeModelFile(bytes: Uint8Array): WaferModel {
   if (header.featureMean.length !== dims || header.featureScale.length !== dims) {
     throw new ModelFileError('The model file feature scaling does not match its descriptor settings');
   }
+  // One copy of the bank's bytes where the machine is little-endian (every host Lambda and Node run on); a value at a
+  // time otherwise. A model load runs before the JIT has compiled this code, so the loop would cost milliseconds.
   const bank = new Float32Array(header.bankEntries * dims);
-  for (let i = 0; i < bank.length; i++) bank[i] = buf.readFloatLE(bankOffset + i * 4);
+  if (LITTLE_ENDIAN) new Uint8Array(bank.buffer).set(buf.subarray(bankOffset, bankOffset + bankBytes));
+  else for (let i = 0; i < bank.length; i++) bank[i] = buf.readFloatLE(bankOffset + i * 4);
   return {
     settings: header.settings,
     featureMean: header.featureMean,

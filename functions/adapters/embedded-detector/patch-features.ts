@@ -69,10 +69,12 @@ export function extractPatchFeatures(image: WorkingImage, settings: FeatureSetti
   const dims = descriptorLength(settings);
   if (cellsX < 1 || cellsY < 1) throw new Error(`The image (${width}x${height}) is smaller than one feature cell`);
 
-  const cells = cellStatistics(image, cell, cellsX, cellsY, settings.contrastRadius);
+  const { cells, brightnessHistogram } = cellStatistics(image, cell, cellsX, cellsY, settings.contrastRadius);
+  // Photometric normalisation: applied as each value is written (a gain of 1 leaves every value as it is).
+  const gain =
+    settings.lightnessReference === undefined ? 1 : settings.lightnessReference / Math.max(1, litMedianOfHistogram(brightnessHistogram, width * height));
 
   const values = new Float32Array(gridWidth * gridHeight * dims);
-  const sums = new Float64Array(8);
   settings.scales.forEach((scale, scaleIndex) => {
     // Larger windows are centred on the same point as the smallest one, clipped at the image border.
     const before = Math.floor((scale - smallest) / 2);
@@ -82,14 +84,28 @@ export function extractPatchFeatures(image: WorkingImage, settings: FeatureSetti
       for (let gx = 0; gx < gridWidth; gx++) {
         const x0 = Math.max(0, gx - before);
         const x1 = Math.min(cellsX, gx - before + scale);
-        sums.fill(0);
-        let minC = Infinity;
-        let maxC = -Infinity;
-        let minL = Infinity;
+        // Cells are added row by row, left to right: the order fixes the rounding of the inexact sums.
+        let sL = 0,
+          sLL = 0,
+          sA = 0,
+          sAA = 0,
+          sB = 0,
+          sBB = 0,
+          sG = 0,
+          sGG = 0;
+        let minC = Infinity,
+          maxC = -Infinity,
+          minL = Infinity;
         for (let cy = y0; cy < y1; cy++) {
-          for (let cx = x0; cx < x1; cx++) {
-            const k = (cy * cellsX + cx) * CELL_STATS;
-            for (let s = 0; s < 8; s++) sums[s]! += cells[k + s]!;
+          for (let k = (cy * cellsX + x0) * CELL_STATS, end = (cy * cellsX + x1) * CELL_STATS; k < end; k += CELL_STATS) {
+            sL += cells[k]!;
+            sLL += cells[k + 1]!;
+            sA += cells[k + 2]!;
+            sAA += cells[k + 3]!;
+            sB += cells[k + 4]!;
+            sBB += cells[k + 5]!;
+            sG += cells[k + 6]!;
+            sGG += cells[k + 7]!;
             if (cells[k + 8]! < minC) minC = cells[k + 8]!;
             if (cells[k + 9]! > maxC) maxC = cells[k + 9]!;
             if (cells[k + 10]! < minL) minL = cells[k + 10]!;
@@ -97,23 +113,35 @@ export function extractPatchFeatures(image: WorkingImage, settings: FeatureSetti
         }
         const count = (y1 - y0) * (x1 - x0) * cell * cell;
         const o = (gy * gridWidth + gx) * dims + scaleIndex * VALUES_PER_SCALE;
-        for (let s = 0; s < 4; s++) {
-          const mean = sums[2 * s]! / count;
-          values[o + 2 * s] = mean;
-          values[o + 2 * s + 1] = Math.sqrt(Math.max(0, sums[2 * s + 1]! / count - mean * mean));
-        }
-        values[o + 8] = minC;
-        values[o + 9] = maxC;
-        values[o + 10] = minL;
+        // Each value is rounded to float32 before the gain, as it is stored: the descriptors of a model's training.
+        values[o] = Math.fround(sL / count) * gain;
+        values[o + 1] = Math.fround(spread(sL, sLL, count)) * gain;
+        values[o + 2] = Math.fround(sA / count) * gain;
+        values[o + 3] = Math.fround(spread(sA, sAA, count)) * gain;
+        values[o + 4] = Math.fround(sB / count) * gain;
+        values[o + 5] = Math.fround(spread(sB, sBB, count)) * gain;
+        values[o + 6] = Math.fround(sG / count) * gain;
+        values[o + 7] = Math.fround(spread(sG, sGG, count)) * gain;
+        values[o + 8] = Math.fround(minC) * gain;
+        values[o + 9] = Math.fround(maxC) * gain;
+        values[o + 10] = Math.fround(minL) * gain;
       }
     }
   });
-  if (settings.lightnessReference !== undefined) {
-    const gain = settings.lightnessReference / Math.max(1, litMedianBrightness(image));
-    for (let i = 0; i < values.length; i++) values[i]! *= gain;
-  }
   return { gridWidth, gridHeight, dims, values };
 }
+
+/** Standard deviation from a sum and a sum of squares over `count` values (0 where rounding makes the variance negative). */
+function spread(sum: number, sumOfSquares: number, count: number): number {
+  const mean = sum / count;
+  return Math.sqrt(Math.max(0, sumOfSquares / count - mean * mean));
+}
+
+/** Possible values of R+G+B for 8-bit pixels: 0..765. */
+const CHANNEL_SUMS = 766;
+
+/** (R+G+B)/3 as float32 for every R+G+B: a pixel's brightness by lookup instead of a division. */
+const BRIGHTNESS_OF_SUM = Float32Array.from({ length: CHANNEL_SUMS }, (_, sum) => sum / 3);
 
 /**
  * Median brightness ((R+G+B)/3) of the image's lit pixels: those at least a quarter of the 99th percentile.
@@ -122,9 +150,16 @@ export function extractPatchFeatures(image: WorkingImage, settings: FeatureSetti
 export function litMedianBrightness(image: WorkingImage): number {
   const { rgb } = image;
   const n = image.width * image.height;
-  // Histogram of R+G+B (0..765): exact, and a third of a grey level fine.
-  const histogram = new Uint32Array(766);
+  const histogram = new Uint32Array(CHANNEL_SUMS);
   for (let q = 0; q < n * 3; q += 3) histogram[rgb[q]! + rgb[q + 1]! + rgb[q + 2]!]!++;
+  return litMedianOfHistogram(histogram, n);
+}
+
+/**
+ * litMedianBrightness from the histogram of R+G+B (0..765: exact, and a third of a grey level fine) of `n` pixels,
+ * so feature extraction can gather the histogram in its own pass over the pixels.
+ */
+function litMedianOfHistogram(histogram: Uint32Array, n: number): number {
   let high = 765;
   for (let v = 765, above = 0; v >= 0; v--) {
     above += histogram[v]!;
@@ -144,102 +179,126 @@ export function litMedianBrightness(image: WorkingImage): number {
   return high / 3;
 }
 
+/** Per cell statistics (CELL_STATS values per cell, row-major) and the histogram of R+G+B over the whole image. */
+interface CellStatistics {
+  cells: Float64Array;
+  brightnessHistogram: Uint32Array;
+}
+
 /**
- * One pass over the pixels gathering, per cell: sums and squared sums of brightness, two opponent
- * colours (red−green, yellow−blue) and gradient magnitude; min and max local contrast (brightness minus
- * its box mean, so dark specks and bright lines stand out whatever the pattern around them); min brightness.
+ * Per cell: sums and squared sums of brightness, two opponent colours (red−green, yellow−blue) and gradient
+ * magnitude; min and max local contrast (brightness minus its box mean, so dark specks and bright lines stand out
+ * whatever the pattern around them); min brightness. And the histogram of R+G+B over the whole image.
+ *
+ * One band of cells at a time: the gradient and local contrast of the band's pixels row by row, then each cell's
+ * sums over its pixels, row by row and left to right. That order fixes the rounding of the sums of squared
+ * brightness and of the gradients; the other sums are exact in any order (brightness values are float32 multiples
+ * of 2^-25, the opponent colours integers and halves, summed here as integers). The contrast's box sums slide, per
+ * column down the rows and along each row, exact in float64 for the same reason: equal to an integral image's
+ * (itself exact up to about a million pixels) without its 8 bytes per pixel.
  */
-function cellStatistics(image: WorkingImage, cell: number, cellsX: number, cellsY: number, radius: number): Float64Array {
+function cellStatistics(image: WorkingImage, cell: number, cellsX: number, cellsY: number, radius: number): CellStatistics {
   const { width, height, rgb } = image;
   const n = width * height;
-  const lum = new Float32Array(n);
-  for (let p = 0, q = 0; p < n; p++, q += 3) lum[p] = (rgb[q]! + rgb[q + 1]! + rgb[q + 2]!) / 3;
-  // Integral image of brightness: any box mean in four lookups.
-  const stride = width + 1;
-  const integral = new Float64Array(stride * (height + 1));
-  for (let y = 0; y < height; y++) {
-    let rowSum = 0;
-    for (let x = 0; x < width; x++) {
-      rowSum += lum[y * width + x]!;
-      integral[(y + 1) * stride + x + 1] = integral[y * stride + x + 1]! + rowSum;
-    }
+  // Brightness of every pixel, then a row of zeros standing for the rows beyond the image in the box sums.
+  const lum = new Float32Array(n + width);
+  const brightnessHistogram = new Uint32Array(CHANNEL_SUMS);
+  for (let p = 0, q = 0; p < n; p++, q += 3) {
+    const sum = rgb[q]! + rgb[q + 1]! + rgb[q + 2]!;
+    lum[p] = BRIGHTNESS_OF_SUM[sum]!;
+    brightnessHistogram[sum]!++;
   }
-  // Border handling hoisted out of the pixel loop: neighbour columns and box edges per column.
-  const previous = new Int32Array(width);
-  const next = new Int32Array(width);
-  const boxLeft = new Int32Array(width);
-  const boxRight = new Int32Array(width);
-  for (let x = 0; x < width; x++) {
-    previous[x] = x > 0 ? x - 1 : x;
-    next[x] = x < width - 1 ? x + 1 : x;
-    boxLeft[x] = Math.max(0, x - radius);
-    boxRight[x] = Math.min(width - 1, x + radius) + 1;
-  }
+  const beyond = n;
+  // Width of each column's contrast box, clipped at the image border.
+  const boxWidth = new Int32Array(width);
+  for (let x = 0; x < width; x++) boxWidth[x] = Math.min(width - 1, x + radius) + 1 - Math.max(0, x - radius);
+  // Per column: brightness summed over the rows of the current row's box, [y − radius, y + radius] clipped. The
+  // first box's rows but its last go in here; each row then adds the row entering its box and takes the one leaving.
+  const columnSums = new Float64Array(width);
+  for (let y = 0; y < Math.min(height, radius); y++) for (let x = 0, p = y * width; x < width; x++, p++) columnSums[x]! += lum[p]!;
+
+  const spanX = cellsX * cell;
+  const contrast = new Float64Array(cell * spanX);
+  const gradient = new Float64Array(cell * spanX);
   const cells = new Float64Array(cellsX * cellsY * CELL_STATS);
   for (let cy = 0; cy < cellsY; cy++) {
-    for (let cx = 0; cx < cellsX; cx++) {
+    for (let y = cy * cell, o = 0; y < (cy + 1) * cell; y++) {
+      const entering = y + radius < height ? (y + radius) * width : beyond;
+      const leaving = y - radius - 1 >= 0 ? (y - radius - 1) * width : beyond;
+      const boxHeight = Math.min(height - 1, y + radius) + 1 - Math.max(0, y - radius);
+      const up = (y > 0 ? y - 1 : y) * width;
+      const down = (y < height - 1 ? y + 1 : y) * width;
+      const row = y * width;
+      // Along the row the box sum slides too: it starts with columns [0, radius), then column x + radius enters
+      // (its column sum brought to this row as it does) and column x − radius − 1 leaves.
+      let boxSum = 0;
+      for (let x = 0; x < Math.min(width, radius); x++) {
+        columnSums[x]! += lum[entering + x]! - lum[leaving + x]!;
+        boxSum += columnSums[x]!;
+      }
+      for (let x = 0; x < spanX; x++, o++) {
+        const right = x + radius;
+        if (right < width) {
+          columnSums[right]! += lum[entering + right]! - lum[leaving + right]!;
+          boxSum += columnSums[right]!;
+        }
+        if (x > radius) boxSum -= columnSums[x - radius - 1]!;
+        contrast[o] = lum[row + x]! - boxSum / (boxHeight * boxWidth[x]!);
+        const dx = lum[row + (x < width - 1 ? x + 1 : x)]! - lum[row + (x > 0 ? x - 1 : x)]!;
+        const dy = lum[down + x]! - lum[up + x]!;
+        gradient[o] = Math.sqrt(dx * dx + dy * dy);
+      }
+    }
+    for (let cx = 0, k = cy * cellsX * CELL_STATS; cx < cellsX; cx++, k += CELL_STATS) {
       let sL = 0,
         sLL = 0,
-        sA = 0,
-        sAA = 0,
-        sB = 0,
-        sBB = 0,
         sG = 0,
         sGG = 0;
+      // Red−green, and yellow−blue doubled ((R+G)/2 − B is a half-integer): integer sums.
+      let sA = 0,
+        sAA = 0,
+        sB2 = 0,
+        sBB4 = 0;
       let minC = Infinity,
         maxC = -Infinity,
-        minL = Infinity;
-      for (let y = cy * cell; y < (cy + 1) * cell; y++) {
-        const up = (y > 0 ? y - 1 : y) * width;
-        const down = (y < height - 1 ? y + 1 : y) * width;
-        const row = y * width;
-        const topRow = Math.max(0, y - radius);
-        const bottomRow = Math.min(height - 1, y + radius) + 1;
-        const top = topRow * stride;
-        const bottom = bottomRow * stride;
-        const boxHeight = bottomRow - topRow;
-        for (let x = cx * cell; x < (cx + 1) * cell; x++) {
-          const p = row + x;
+        minSum = CHANNEL_SUMS - 1;
+      for (let y = cy * cell, o = cx * cell; y < (cy + 1) * cell; y++, o += spanX) {
+        for (let x = 0, p = y * width + cx * cell; x < cell; x++, p++) {
           const q = p * 3;
           const r = rgb[q]!;
           const g = rgb[q + 1]!;
           const b = rgb[q + 2]!;
           const l = lum[p]!;
           const a = r - g;
-          const yb = (r + g) * 0.5 - b;
-          const dx = lum[row + next[x]!]! - lum[row + previous[x]!]!;
-          const dy = lum[down + x]! - lum[up + x]!;
-          const grad = Math.sqrt(dx * dx + dy * dy);
-          const left = boxLeft[x]!;
-          const right = boxRight[x]!;
-          const boxSum = integral[bottom + right]! - integral[top + right]! - integral[bottom + left]! + integral[top + left]!;
-          const c = l - boxSum / (boxHeight * (right - left));
+          const yb2 = r + g - 2 * b;
+          const grad = gradient[o + x]!;
+          const c = contrast[o + x]!;
           sL += l;
           sLL += l * l;
           sA += a;
           sAA += a * a;
-          sB += yb;
-          sBB += yb * yb;
+          sB2 += yb2;
+          sBB4 += yb2 * yb2;
           sG += grad;
           sGG += grad * grad;
           if (c < minC) minC = c;
           if (c > maxC) maxC = c;
-          if (l < minL) minL = l;
+          if (r + g + b < minSum) minSum = r + g + b;
         }
       }
-      const k = (cy * cellsX + cx) * CELL_STATS;
       cells[k] = sL;
       cells[k + 1] = sLL;
       cells[k + 2] = sA;
       cells[k + 3] = sAA;
-      cells[k + 4] = sB;
-      cells[k + 5] = sBB;
+      cells[k + 4] = sB2 * 0.5;
+      cells[k + 5] = sBB4 * 0.25;
       cells[k + 6] = sG;
       cells[k + 7] = sGG;
       cells[k + 8] = minC;
       cells[k + 9] = maxC;
-      cells[k + 10] = minL;
+      // Brightness grows with R+G+B, so the darkest pixel is the one with the least R+G+B.
+      cells[k + 10] = BRIGHTNESS_OF_SUM[minSum]!;
     }
   }
-  return cells;
+  return { cells, brightnessHistogram };
 }

@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { ANOMALY_COLOR, BACKGROUND_COLOR, renderAnomalyMask } from '../../../../functions/adapters/embedded-detector/anomaly-mask';
+import { ANOMALY_COLOR, BACKGROUND_COLOR, renderAnomalyMask, type PatchGrid } from '../../../../functions/adapters/embedded-detector/anomaly-mask';
 import { readEmbeddedDetector } from '../../../../functions/adapters/embedded-detector/embedded-detector';
+import { seededRandom } from '../../../../detector/evaluation';
 import { DEFAULT_MODEL, sample } from './helpers';
 
 /** Decode a mask and count its red pixels; every other pixel must be black. */
@@ -20,6 +21,26 @@ async function redPixels(png: Uint8Array): Promise<{ width: number; height: numb
   return { width: info.width, height: info.height, red };
 }
 
+/** Whether each source pixel is painted, decided pixel by pixel: is its nearest working pixel inside a flagged patch? */
+function paintedPixelByPixel(grid: PatchGrid, sourceWidth: number, sourceHeight: number): boolean[] {
+  const nearest = (v: number, working: number, source: number) => Math.min(working - 1, Math.floor(((v + 0.5) * working) / source));
+  return Array.from({ length: sourceWidth * sourceHeight }, (_, i) => {
+    const wx = nearest(i % sourceWidth, grid.workingWidth, sourceWidth);
+    const wy = nearest(Math.floor(i / sourceWidth), grid.workingHeight, sourceHeight);
+    for (let gy = 0; gy < grid.gridHeight; gy++)
+      for (let gx = 0; gx < grid.gridWidth; gx++)
+        if (
+          grid.flags[gy * grid.gridWidth + gx] &&
+          wx >= gx * grid.stride &&
+          wx < gx * grid.stride + grid.patchSize &&
+          wy >= gy * grid.stride &&
+          wy < gy * grid.stride + grid.patchSize
+        )
+          return true;
+    return false;
+  });
+}
+
 describe('renderAnomalyMask', () => {
   it('paints flagged patches at the source size and counts exactly the painted pixels', async () => {
     // Prepare: a 4x4 patch grid (16 px patches, stride 8) on a 40x40 working image; one patch flagged.
@@ -36,6 +57,35 @@ describe('renderAnomalyMask', () => {
     expect(decoded.red).toBe(mask.anomalousPixels);
     expect(mask.anomalousPixels).toBe(40 * 32);
     expect(mask.totalPixels).toBe(8000);
+  });
+
+  it('paints exactly the pixels whose nearest working pixel is flagged, scaling down or up', async () => {
+    // Prepare: random flags on a 6 x 5 grid of 12 px patches, stride 6, over a 41 x 35 working image.
+    const random = seededRandom(8);
+    const grid: PatchGrid = {
+      flags: Uint8Array.from({ length: 30 }, () => (random() < 0.3 ? 1 : 0)),
+      gridWidth: 6,
+      gridHeight: 5,
+      patchSize: 12,
+      stride: 6,
+      workingWidth: 41,
+      workingHeight: 35,
+    };
+
+    for (const [width, height] of [
+      [130, 97],
+      [23, 30],
+    ] as const) {
+      // Act
+      const mask = renderAnomalyMask(grid, width, height);
+
+      // Assess
+      const { data } = await sharp(mask.png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const red = Array.from({ length: width * height }, (_, p) => data[p * 3] === 255);
+      const expected = paintedPixelByPixel(grid, width, height);
+      expect(red).toEqual(expected);
+      expect(mask.anomalousPixels).toBe(expected.filter(Boolean).length);
+    }
   });
 
   it('is all background when nothing is flagged', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBank } from '../../../../functions/adapters/embedded-detector/memory-bank';
+import { seededRandom } from '../../../../detector/evaluation';
 import { randomRows } from './helpers';
 
 function bruteForce(bank: Float32Array, queries: Float32Array, dims: number): number[] {
@@ -16,6 +17,46 @@ function bruteForce(bank: Float32Array, queries: Float32Array, dims: number): nu
   return out;
 }
 
+/** Brute-force nearest distances summed exactly as the bank sums them, as float32: for bit-for-bit comparison. */
+function exactBruteForce(bank: Float32Array, queries: Float32Array, dims: number): Float32Array {
+  return Float32Array.from({ length: queries.length / dims }, (_, q) => {
+    let best = Infinity;
+    for (let b = 0; b < bank.length / dims; b++) {
+      let s = 0;
+      for (let d = 0; d < dims; d++) {
+        const diff = queries[q * dims + d]! - bank[b * dims + d]!;
+        s += diff * diff;
+      }
+      best = Math.min(best, s);
+    }
+    return Math.sqrt(best);
+  });
+}
+
+/**
+ * Descriptors driven by a few hidden factors plus noise, correlated like patch descriptors (so the principal-axis
+ * bound prunes): bank entries at random factors, and a grid of queries whose factors vary smoothly across it, like
+ * neighbouring patches (so pivots are good and many entries come close to the best).
+ */
+function correlatedBankAndGrid(entryCount: number, gridWidth: number, gridHeight: number, dims: number): { entries: Float32Array; queries: Float32Array } {
+  const random = seededRandom(21);
+  const factors = 6;
+  const loadings = Array.from({ length: factors * dims }, () => random() * 2 - 1);
+  const row = (weights: number[]) =>
+    Array.from({ length: dims }, (_, d) => weights.reduce((s, w, i) => s + w * loadings[i * dims + d]!, 0) + (random() - 0.5) * 0.4);
+  const entries = Array.from({ length: entryCount }, () => row(Array.from({ length: factors }, (_, i) => (random() * 2 - 1) * 2 * 0.8 ** i)));
+  const phases = Array.from({ length: factors }, () => random() * 6);
+  const queries = Array.from({ length: gridWidth * gridHeight }, (_, q) =>
+    row(
+      Array.from(
+        { length: factors },
+        (_, i) => 2 * 0.8 ** i * Math.sin(phases[i]! + ((q % gridWidth) * (i + 1)) / 9 + (Math.floor(q / gridWidth) * (i + 2)) / 11),
+      ),
+    ),
+  );
+  return { entries: Float32Array.from(entries.flat()), queries: Float32Array.from(queries.flat()) };
+}
+
 describe('MemoryBank', () => {
   it('finds exactly the brute-force nearest distance despite its pruning', () => {
     // Prepare
@@ -30,6 +71,35 @@ describe('MemoryBank', () => {
     // Assess
     const expected = bruteForce(entries, queries, dims);
     distances.forEach((d, i) => expect(d).toBeCloseTo(expected[i]!, 5));
+  });
+
+  it('gives bit for bit the brute-force distances of a grid of correlated queries, pivoting on the patch above too', () => {
+    // Prepare
+    const dims = 22;
+    const { entries, queries } = correlatedBankAndGrid(300, 30, 20, dims);
+    const bank = new MemoryBank(entries, dims);
+
+    // Act
+    const onGrid = bank.nearestDistances(queries, 30);
+    const inRows = bank.nearestDistances(queries);
+
+    // Assess
+    const expected = exactBruteForce(entries, queries, dims);
+    expect(Array.from(onGrid)).toEqual(Array.from(expected));
+    expect(Array.from(inRows)).toEqual(Array.from(expected));
+  });
+
+  it('searches a bank whose entries are all alike (no spread along any axis) as well', () => {
+    // Prepare
+    const entries = new Float32Array(10 * 4).fill(1.5);
+    const queries = randomRows(12, 4, 3);
+    const bank = new MemoryBank(entries, 4);
+
+    // Act
+    const distances = bank.nearestDistances(queries, 4);
+
+    // Assess
+    expect(Array.from(distances)).toEqual(Array.from(exactBruteForce(entries, queries, 4)));
   });
 
   it('gives zero for a query equal to an entry', () => {
