@@ -284,13 +284,17 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     const temporaryMd5 = files.md5 === undefined ? undefined : temporaryPathFor(paths.md5);
     const temporaryMetadata = files.metadataJson === null ? undefined : temporaryPathFor(paths.metadata);
     try {
-      if (temporaryMd5) await writeNewFile(temporaryMd5, files.md5!);
-      if (temporaryMetadata) await writeNewFile(temporaryMetadata, files.metadataJson!);
+      // The two side files are independent of each other: written, and later moved into place, at the same time.
+      await Promise.all([
+        temporaryMd5 ? writeNewFile(temporaryMd5, files.md5!) : undefined,
+        temporaryMetadata ? writeNewFile(temporaryMetadata, files.metadataJson!) : undefined,
+      ]);
       return await locks.run(paths.object, async () => {
         if (files.precondition) files.precondition(await etagUnderLock(paths));
-        if (temporaryMd5) await rename(temporaryMd5, paths.md5);
-        if (temporaryMetadata) await rename(temporaryMetadata, paths.metadata);
-        else await removeQuietly(paths.metadata);
+        await Promise.all([
+          temporaryMd5 ? rename(temporaryMd5, paths.md5) : undefined,
+          temporaryMetadata ? rename(temporaryMetadata, paths.metadata) : removeQuietly(paths.metadata),
+        ]);
         if (files.object) await rename(files.object, paths.object);
         return (await metadataUnderLock(paths, await stat(paths.object))).metadata;
       });
