@@ -52,4 +52,25 @@ const nodeHttpViaRequire = {
   },
 };
 
-module.exports = [sharpJavaScriptBundled, nodeHttpViaRequire];
+/**
+ * Each function's chunks in a folder of its own, named after its entry: `functions/handlers/<entry>.chunks/`.
+ *
+ * With `splitting`, what the code only reaches through `import()` (the SDK's credential providers but the environment's,
+ * its STS and SSO clients, a browser's user-agent parser...) is a chunk of its own that a cold start neither reads nor
+ * compiles; what is shared goes to chunks the entry imports. serverless-esbuild builds each function alone into the
+ * same folder and leaves out of a function's zip every file whose name starts with another function's entry and a dot:
+ * so this folder goes into its own function's zip only.
+ */
+const chunksBesideTheirEntry = {
+  name: 'waferwatch-chunks-beside-their-entry',
+  setup(build) {
+    const options = build.initialOptions;
+    if (!options.splitting) return;
+    const entries = Array.isArray(options.entryPoints) ? options.entryPoints : Object.keys(options.entryPoints ?? {});
+    if (entries.length !== 1) throw new Error('Split bundles are built one entry at a time (as serverless-esbuild does)');
+    const entry = typeof entries[0] === 'string' ? entries[0] : (entries[0].out ?? entries[0].in);
+    options.chunkNames = `${path.basename(entry).replace(/\.[cm]?[jt]s$/, '')}.chunks/[name]-[hash]`;
+  },
+};
+
+module.exports = [sharpJavaScriptBundled, nodeHttpViaRequire, chunksBesideTheirEntry];

@@ -55,7 +55,7 @@ async function buildBundle(dir: string): Promise<void> {
   const document = parseYaml(await readFile(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
     custom: { esbuild: Record<string, unknown> };
   };
-  const { bundle, format, outputFileExtension, platform, target, mainFields, minify, keepNames, sourcemap, banner, external, treeShaking, plugins } =
+  const { bundle, format, outputFileExtension, platform, target, mainFields, minify, keepNames, sourcemap, banner, external, treeShaking, plugins, splitting } =
     document.custom.esbuild;
   const esbuild = await import('esbuild');
   // serverless-esbuild loads custom.esbuild.plugins (a path from the project root) with require.
@@ -77,14 +77,15 @@ async function buildBundle(dir: string): Promise<void> {
     external: external as string[],
     ...(treeShaking !== undefined ? { treeShaking: treeShaking as boolean } : {}),
     plugins: pluginList,
+    ...(splitting !== undefined ? { splitting: splitting as boolean } : {}),
     logLevel: 'error',
   });
 }
 
-/** The bundle and the model of a packaged zip, extracted into `dir`. */
+/** The bundle (with its chunks) and the model of a packaged zip, extracted into `dir`. */
 async function extractZip(zip: string, dir: string): Promise<void> {
   await new Promise<void>((resolve, reject) =>
-    execFile('unzip', ['-q', '-o', zip, `${HANDLER_ENTRY}.mjs`, MODEL_ENTRY, '-d', dir], (error) =>
+    execFile('unzip', ['-q', '-o', zip, `${HANDLER_ENTRY}.mjs`, `${HANDLER_ENTRY}.chunks/*`, MODEL_ENTRY, '-d', dir], (error) =>
       error ? reject(new Error(`unzip ${zip}: ${error.message}`)) : resolve(),
     ),
   );

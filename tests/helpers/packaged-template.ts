@@ -248,6 +248,16 @@ export async function extractZipEntries(zipPath: string, names: string[], destin
   }
 }
 
+/**
+ * Extract Lambda bundles of a zip under a directory as Lambda unpacks them: each entry module (`functions/handlers/x.mjs`)
+ * with the chunks it imports, which esbuild-plugins.cjs puts in `functions/handlers/x.chunks/`.
+ */
+export async function extractBundles(zipPath: string, entries: string[], destination: string): Promise<void> {
+  const names = (await listZipEntries(zipPath)).map((entry) => entry.name);
+  const chunks = entries.flatMap((entry) => names.filter((name) => name.startsWith(`${entry.replace(/\.mjs$/, '')}.chunks/`)));
+  await extractZipEntries(zipPath, [...entries, ...chunks], destination);
+}
+
 /** One IAM or bucket policy statement as the template writes it. */
 export interface PolicyStatement {
   Sid?: string;

@@ -22,6 +22,7 @@ import { LIST_STATIONS_CONFIG, readListStationsConfig } from '../../functions/wi
 import { INSPECTION_STATS_CONFIG, readInspectionStatsConfig } from '../../functions/wiring/inspection-stats';
 import {
   artifactsDir,
+  extractBundles,
   extractZipEntries,
   listZipEntries,
   readZipEntry,
@@ -249,6 +250,50 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     }
   });
 
+  it("ships in every zip exactly its own bundle's chunks, and every chunk its bundle imports", async () => {
+    // Prepare: every packaged function's zip.
+    const zips = (await readdir(artifactsDir)).filter((name) => name.endsWith('.zip'));
+    expect(zips.length).toBeGreaterThan(FUNCTION_NAMES.length);
+    for (const zip of zips) {
+      const zipPath = path.join(artifactsDir, zip);
+      const names = (await listZipEntries(zipPath)).map((entry) => entry.name);
+      const entries = names.filter((name) => /^functions\/handlers\/[^/]+\.mjs$/.test(name));
+      expect(entries, zip).toHaveLength(1);
+      const entry = entries[0]!;
+
+      // Act: follow the bundle's imports of chunks (static and dynamic), from the entry outwards.
+      const reached = new Set<string>([entry]);
+      const pending = [entry];
+      while (pending.length > 0) {
+        const file = pending.pop()!;
+        const text = (await readZipEntry(zipPath, file)).toString('utf8');
+        for (const match of text.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+\.mjs)["']/g)) {
+          const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), match[1]!));
+          if (!reached.has(target)) {
+            reached.add(target);
+            pending.push(target);
+          }
+        }
+      }
+
+      // Assess: every chunk reached is in the zip, and the zip holds no chunk folder but its own.
+      const chunkFolder = `${entry.replace(/\.mjs$/, '')}.chunks/`;
+      expect(
+        [...reached].filter((file) => !names.includes(file)),
+        zip,
+      ).toEqual([]);
+      expect(
+        [...reached].filter((file) => file !== entry && !file.startsWith(chunkFolder)),
+        zip,
+      ).toEqual([]);
+      expect(
+        names.filter((name) => name.includes('.chunks/') && !name.startsWith(chunkFolder)),
+        zip,
+      ).toEqual([]);
+      expect(reached.size, zip).toBeGreaterThan(1);
+    }
+  });
+
   it('packages contactEvents (the Connect contact events consumer) as a bundle of its own, without sharp', async () => {
     // Act
     const names = (await listZipEntries(path.join(artifactsDir, 'contactEvents.zip'))).map((entry) => entry.name);
@@ -263,7 +308,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
   it('cold-starts the packaged contactEvents bundle with the environment the template gives it', async () => {
     // Prepare: the bundle as Lambda unpacks it; its dependencies resolve from the repository's node_modules.
     const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
-    await extractZipEntries(path.join(artifactsDir, 'contactEvents.zip'), ['functions/handlers/contact-events.mjs'], workDir);
+    await extractBundles(path.join(artifactsDir, 'contactEvents.zip'), ['functions/handlers/contact-events.mjs'], workDir);
     await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
     const probe = `const { handler } = await import('./functions/handlers/contact-events.mjs'); console.log('RESULT ' + JSON.stringify(typeof handler));`;
 
@@ -281,7 +326,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
   it('cold-starts the packaged request authorizer bundle with the environment the template gives it', async () => {
     // Prepare
     const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
-    await extractZipEntries(path.join(artifactsDir, 'authorizeRequest.zip'), ['functions/handlers/authorize-request.mjs'], workDir);
+    await extractBundles(path.join(artifactsDir, 'authorizeRequest.zip'), ['functions/handlers/authorize-request.mjs'], workDir);
     await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
     const probe = `const { handler } = await import('./functions/handlers/authorize-request.mjs'); console.log('RESULT ' + JSON.stringify(typeof handler));`;
     const environment = resolvedEnvironment('authorizeRequest');
@@ -651,7 +696,9 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     // Prepare: every packaged function, and whether its bundle carries sharp (its JavaScript is bundled, esbuild-plugins.cjs).
     const zips = (await readdir(artifactsDir)).filter((name) => name.endsWith('.zip'));
     const carriesSharp = async (zip: string) => {
-      const bundles = (await listZipEntries(path.join(artifactsDir, zip))).filter((entry) => /^functions\/handlers\/[^/]+\.mjs$/.test(entry.name));
+      const bundles = (await listZipEntries(path.join(artifactsDir, zip))).filter((entry) =>
+        /^functions\/handlers\/[^/]+(\.chunks\/[^/]+)?\.mjs$/.test(entry.name),
+      );
       const texts = await Promise.all(bundles.map((entry) => readZipEntry(path.join(artifactsDir, zip), entry.name)));
       return texts.some((text) => text.toString('utf8').includes('@img/sharp-linux-arm64/sharp.node'));
     };
@@ -742,8 +789,9 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       { id: 'default', name: 'Default station', escalation: [{ contacts: [{ name: 'Line operator', phone: standIns.names.operatorPhoneNumber }] }] },
     ]);
     const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-bundle-'));
-    await extractZipEntries(path.join(artifactsDir, 'inspectImage.zip'), ['functions/handlers/inspect-image.mjs', MODEL_ENTRY], workDir);
-    await extractZipEntries(path.join(artifactsDir, 'placeCall.zip'), ['functions/handlers/place-call.mjs'], workDir);
+    await extractBundles(path.join(artifactsDir, 'inspectImage.zip'), ['functions/handlers/inspect-image.mjs'], workDir);
+    await extractZipEntries(path.join(artifactsDir, 'inspectImage.zip'), [MODEL_ENTRY], workDir);
+    await extractBundles(path.join(artifactsDir, 'placeCall.zip'), ['functions/handlers/place-call.mjs'], workDir);
     await symlink(path.join(repoRoot, 'node_modules'), path.join(workDir, 'node_modules'));
     const photos = [path.join(repoRoot, 'samples/wafer-photos/good/120_wafer.jpg'), path.join(repoRoot, 'samples/wafer-photos/anomalous/120_scratch.jpg')];
     const { names } = standIns;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { artifactsDir, extractZipEntries, listZipEntries, packagedService } from '../../helpers/packaged-template';
+import { artifactsDir, extractBundles, listZipEntries, packagedService } from '../../helpers/packaged-template';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
@@ -48,7 +48,7 @@ describe('onnxruntime-node in the function packages', () => {
     // Prepare
     const workDir = await mkdtemp(path.join(tmpdir(), 'waferwatch-onnx-bundle-'));
     try {
-      await extractZipEntries(path.join(artifactsDir, 'inspectImage.zip'), ['functions/handlers/inspect-image.mjs'], workDir);
+      await extractBundles(path.join(artifactsDir, 'inspectImage.zip'), ['functions/handlers/inspect-image.mjs'], workDir);
 
       // Act
       const bundle = await readFile(path.join(workDir, 'functions/handlers/inspect-image.mjs'), 'utf8');
