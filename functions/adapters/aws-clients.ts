@@ -1,9 +1,7 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { ConnectClient } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -55,7 +53,13 @@ export const SNS_REQUEST_TIMEOUT_MS = 2_000;
 // s3rver only accepts this key pair; the other emulators ignore signatures.
 const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
-function commonConfig(options: AwsClientOptions, defaultRequestTimeoutMs: number) {
+/**
+ * The configuration every client shares: region, retries, timeouts and, with an endpoint override, dummy credentials.
+ * The clients of the detectors a stage may not use (Lookout for Vision, SageMaker Runtime) are built from it in
+ * modules of their own (adapters/lookout, adapters/sagemaker), loaded only when used: their SDK packages stay out of
+ * every cold start that does not need them.
+ */
+export function commonConfig(options: AwsClientOptions, defaultRequestTimeoutMs: number) {
   return {
     region: options.region,
     maxAttempts: 3,
@@ -80,16 +84,6 @@ export function createS3Client(options: AwsClientOptions): S3Client {
     ...commonConfig(options, S3_REQUEST_TIMEOUT_MS),
     ...(options.endpoint ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
   });
-}
-
-/** Lookout for Vision client for DetectAnomalies. */
-export function createLookoutVisionClient(options: AwsClientOptions): LookoutVisionClient {
-  return new LookoutVisionClient(commonConfig(options, LOOKOUT_REQUEST_TIMEOUT_MS));
-}
-
-/** SageMaker Runtime client for InvokeEndpoint (the SageMaker detector). */
-export function createSageMakerRuntimeClient(options: AwsClientOptions): SageMakerRuntimeClient {
-  return new SageMakerRuntimeClient(commonConfig(options, SAGEMAKER_RUNTIME_REQUEST_TIMEOUT_MS));
 }
 
 /** Amazon Connect client for StartOutboundVoiceContact. */

@@ -1,7 +1,8 @@
 import type { ConnectClient } from '@aws-sdk/client-connect';
 import type { LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createConnectClient, createLookoutVisionClient, createS3Client, type AwsClientOptions } from '../../functions/adapters/aws-clients';
+import { createConnectClient, createS3Client, type AwsClientOptions } from '../../functions/adapters/aws-clients';
+import { createLookoutVisionClient } from '../../functions/adapters/lookout/lookout-vision-client';
 import { ConnectEmulator, type ConnectEmulatorOptions } from '../../local/emulators/connect-emulator';
 import { LookoutVisionEmulator, type DetectionDecision } from '../../local/emulators/lookout-vision-emulator';
 import { startS3Emulator, type S3Emulator } from '../../local/emulators/s3-emulator';

@@ -1,13 +1,11 @@
 import path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createLookoutVisionClient, createSageMakerRuntimeClient } from '../../adapters/aws-clients';
 import { loadEmbeddedDetector } from '../../adapters/embedded-detector';
 import { readModelBytes } from '../../adapters/embedded-detector/model-source';
 import { loadOnnxDetector, type OnnxDetector } from '../../adapters/onnx';
-import { LookoutVisionDetector } from '../../adapters/lookout/lookout-vision-detector';
 import { namedDetector } from '../../adapters/model-cache/named-detector';
-import { SageMakerDetector } from '../../adapters/sagemaker/sagemaker-detector';
+import type { SageMakerDetector } from '../../adapters/sagemaker/sagemaker-detector';
 import { timedDetector, traced, type Observability } from '../../adapters/observability/observability';
 import type { detectorConfig } from '../../config/detector';
 import type { ConfigOf } from '../../config/environment';
@@ -46,6 +44,11 @@ export function createDetectorLoader(config: DetectorConfig, s3: S3Client, logge
 
 async function loadDetector(config: DetectorConfig, s3: S3Client): Promise<Detector> {
   if (config.DETECTOR === 'lookoutvision') {
+    // Imported here, not at the top: a stage on another detector never reads Lookout's SDK client (a chunk of its own).
+    const [{ LookoutVisionDetector }, { createLookoutVisionClient }] = await Promise.all([
+      import('../../adapters/lookout/lookout-vision-detector'),
+      import('../../adapters/lookout/lookout-vision-client'),
+    ]);
     return new LookoutVisionDetector({
       client: traced(createLookoutVisionClient({ region: config.AWS_REGION, endpoint: config.LOOKOUT_ENDPOINT })),
       // Required by detectorConfig's check when DETECTOR=lookoutvision.
@@ -61,9 +64,16 @@ async function loadDetector(config: DetectorConfig, s3: S3Client): Promise<Detec
 /** The SageMaker settings a detector is built from (a station's own, later, or the function's). */
 export type SageMakerDetectorConfig = Pick<DetectorConfig, 'AWS_REGION' | 'SAGEMAKER_ENDPOINT_NAME' | 'SAGEMAKER_RUNTIME_ENDPOINT' | 'SAGEMAKER_CONTENT_TYPE'>;
 
-/** The detector that asks the SageMaker endpoint SAGEMAKER_ENDPOINT_NAME names; a function of its settings only. */
-export function createSageMakerDetector(config: SageMakerDetectorConfig): SageMakerDetector {
+/**
+ * The detector that asks the SageMaker endpoint SAGEMAKER_ENDPOINT_NAME names; a function of its settings only. Its SDK
+ * client is imported on first use, so functions and stations that never use SageMaker never read it.
+ */
+export async function createSageMakerDetector(config: SageMakerDetectorConfig): Promise<SageMakerDetector> {
   if (!config.SAGEMAKER_ENDPOINT_NAME) throw new Error('SAGEMAKER_ENDPOINT_NAME is required for the SageMaker detector');
+  const [{ SageMakerDetector }, { createSageMakerRuntimeClient }] = await Promise.all([
+    import('../../adapters/sagemaker/sagemaker-detector'),
+    import('../../adapters/sagemaker/sagemaker-runtime-client'),
+  ]);
   return new SageMakerDetector({
     client: traced(createSageMakerRuntimeClient({ region: config.AWS_REGION, endpoint: config.SAGEMAKER_RUNTIME_ENDPOINT })),
     endpointName: config.SAGEMAKER_ENDPOINT_NAME,

@@ -41,7 +41,7 @@ export function createStationDetectors(
 export async function loadStationModel(model: ModelSpec, config: DetectorConfig, s3: S3Client): Promise<LoadedDetector> {
   if (model.type === 'sagemaker') {
     // Nothing held in memory but a client: the model runs on the endpoint.
-    return { detector: createSageMakerDetector({ ...config, SAGEMAKER_ENDPOINT_NAME: model.uri }), sizeBytes: 64 * 1024 };
+    return { detector: await createSageMakerDetector({ ...config, SAGEMAKER_ENDPOINT_NAME: model.uri }), sizeBytes: 64 * 1024 };
   }
   const bytes = await readModelBytes(model.uri, s3);
   if (model.sha256) {

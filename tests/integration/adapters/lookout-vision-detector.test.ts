@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLookoutVisionClient } from '../../../functions/adapters/aws-clients';
+import { createLookoutVisionClient } from '../../../functions/adapters/lookout/lookout-vision-client';
 import { LookoutVisionDetector } from '../../../functions/adapters/lookout/lookout-vision-detector';
 import { DetectorUnavailableError } from '../../../functions/core/errors';
 import { LookoutVisionEmulator, RED_MARK_COLOR, RED_MARK_LABEL, redMarkDecision } from '../../../local/emulators/lookout-vision-emulator';

@@ -1,7 +1,7 @@
 import { DetectAnomaliesCommand, ResourceNotFoundException, ValidationException, type LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLookoutVisionClient } from '../../../functions/adapters/aws-clients';
+import { createLookoutVisionClient } from '../../../functions/adapters/lookout/lookout-vision-client';
 import { imageFormatOf, LookoutVisionEmulator, validationProblem } from '../../../local/emulators/lookout-vision-emulator';
 import { makeTestWaferImage } from '../../helpers/test-wafer-images';
 

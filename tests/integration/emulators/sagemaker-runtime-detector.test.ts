@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSageMakerRuntimeClient } from '../../../functions/adapters/aws-clients';
+import { createSageMakerRuntimeClient } from '../../../functions/adapters/sagemaker/sagemaker-runtime-client';
 import { loadEmbeddedDetector } from '../../../functions/adapters/embedded-detector/embedded-detector';
 import { SageMakerDetector } from '../../../functions/adapters/sagemaker/sagemaker-detector';
 import { DetectorUnavailableError } from '../../../functions/core/errors';

@@ -6,11 +6,11 @@ import {
   SQS_REQUEST_TIMEOUT_MS,
   createConnectClient,
   createDynamoDbClient,
-  createLookoutVisionClient,
   createS3Client,
   createSqsClient,
 } from '../../../functions/adapters/aws-clients';
 import { toDocumentClient } from '../../../functions/adapters/dynamodb/dynamodb-alert-state-store';
+import { createLookoutVisionClient } from '../../../functions/adapters/lookout/lookout-vision-client';
 
 describe('AWS client factories', () => {
   it('points an S3 client with an endpoint override at it, path-style, with checksums only when required and local credentials', async () => {

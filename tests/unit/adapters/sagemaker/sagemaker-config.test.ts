@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SAGEMAKER_RUNTIME_REQUEST_TIMEOUT_MS, createSageMakerRuntimeClient } from '../../../../functions/adapters/aws-clients';
+import { SAGEMAKER_RUNTIME_REQUEST_TIMEOUT_MS } from '../../../../functions/adapters/aws-clients';
+import { createSageMakerRuntimeClient } from '../../../../functions/adapters/sagemaker/sagemaker-runtime-client';
 import { SageMakerDetector } from '../../../../functions/adapters/sagemaker/sagemaker-detector';
 import { detectorConfig } from '../../../../functions/config/detector';
 import { parseEnvironment } from '../../../../functions/config/environment';
@@ -74,9 +75,9 @@ describe('createSageMakerRuntimeClient', () => {
 });
 
 describe('createSageMakerDetector', () => {
-  it('builds the SageMaker detector from the settings alone', () => {
+  it('builds the SageMaker detector from the settings alone', async () => {
     // Act
-    const detector = createSageMakerDetector({
+    const detector = await createSageMakerDetector({
       AWS_REGION: 'eu-west-1',
       SAGEMAKER_ENDPOINT_NAME: 'wafer-defects-1',
       SAGEMAKER_RUNTIME_ENDPOINT: undefined,
