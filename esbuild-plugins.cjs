@@ -1,6 +1,7 @@
 // esbuild plugins of the Lambda bundles: serverless.yml's custom.esbuild.plugins names this file (serverless-esbuild
-// loads it with require), and bench/cold-start.ts builds the inspect bundle with it. Both plugins only change how much
-// work a cold start does; what the code does is the same. No maintained esbuild plugin does either, hence these.
+// loads it with require), and bench/cold-start.ts builds the inspect bundle with it. The plugins only change how much
+// work a cold start does and where files go; what the code does is the same. No maintained esbuild plugin does any of
+// this, hence these.
 'use strict';
 
 const path = require('node:path');
@@ -11,9 +12,9 @@ const path = require('node:path');
  * Loaded from node_modules, sharp's entry costs about 60 ms of each cold start on this project's machines: Node resolves,
  * reads and compiles some 70 small files (sharp's own, semver, detect-libc, @img/colour) before the addon. Bundled, that
  * JavaScript is compiled with the rest (about 20 ms less). The addon and libvips (`@img/sharp-<platform>`, which sharp
- * requires by name) stay external: serverless.yml lists `@img/sharp-linux-arm64` among the externals, so the package
- * keeps that one and the libvips it depends on, and no other platform's. `sharp` itself stays listed too, so the
- * packager installs it (and with it those binaries for Lambda's platform).
+ * requires by name) stay external. `sharp` stays listed among serverless.yml's externals, so the packager installs it
+ * with those binaries for Lambda's platform; the two functions that decode images take the linux-arm64 addon and
+ * libvips into their zips by `package.patterns` (serverless-esbuild's scan of a bundle does not see sharp's own require).
  */
 const sharpJavaScriptBundled = {
   name: 'waferwatch-sharp-javascript-bundled',
