@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { imageScore, interiorScoreMap, standardise } from '../functions/adapters/embedded-detector/anomaly-map';
+import { imageScore, regionRows, regionScoreMap, scoredRegion, standardise } from '../functions/adapters/embedded-detector/anomaly-map';
 import { renderAnomalyMask } from '../functions/adapters/embedded-detector/anomaly-mask';
 import { loadEmbeddedDetector } from '../functions/adapters/embedded-detector/embedded-detector';
 import { MemoryBank } from '../functions/adapters/embedded-detector/memory-bank';
@@ -73,8 +73,10 @@ async function main(): Promise<void> {
       standardise(features, model.featureMean, model.featureScale);
       stages.features.push(performance.now() - t);
       t = performance.now();
-      const distances = bank.nearestDistances(features.values);
-      const smoothed = interiorScoreMap(distances, features.gridWidth, features.gridHeight, model.settings.borderPatches ?? 0, model.smoothingRadius);
+      // As scoreWorkingImage searches: the scored patches only, row by row (the patch above is a pivot too).
+      const region = scoredRegion(features.gridWidth, features.gridHeight, model.settings.borderPatches ?? 0);
+      const distances = bank.nearestDistances(regionRows(features.values, features.gridWidth, features.dims, region), region.width);
+      const smoothed = regionScoreMap(distances, region, features.gridWidth, features.gridHeight, model.smoothingRadius);
       stages.search.push(performance.now() - t);
       t = performance.now();
       const anomalous = imageScore(smoothed) > model.threshold;
