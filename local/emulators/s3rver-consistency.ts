@@ -50,6 +50,14 @@ const PATCHED = Symbol.for('waferwatch.s3rver-consistency');
 /** How often a listing is retried when a file vanished between s3rver's readdirSync and statSync. */
 const LISTING_ATTEMPTS = 5;
 
+/** What publish moves into place for an object. */
+interface PublishedFiles {
+  object?: string;
+  md5?: string;
+  metadataJson: string | null;
+  precondition?: (currentETag: string | undefined) => void;
+}
+
 /** Serialises async sections per key (bucket + key, as the object's path); not reentrant, so callers never nest. */
 class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
@@ -273,16 +281,18 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     });
   }
 
-  // Move finished temporary files into place as one step for every reader that takes the lock, and describe the
-  // result under that same lock. The object goes last, because existsObject (unlocked) checks only it: once it exists,
-  // its metadata does too. `metadataJson: null` removes stored metadata (a copy of an object that had none).
-  // `precondition` (a conditional PUT) is checked against the current object in the same locked section, first.
-  async function publish(
-    paths: ObjectPaths,
-    files: { object?: string; md5?: string; metadataJson: string | null; precondition?: (currentETag: string | undefined) => void },
-  ): Promise<S3rverMetadata> {
+  // Move finished temporary files into place as one step for every reader that takes the lock, and (for a copy, which
+  // answers with it) describe the result under that same lock. The object goes last, because existsObject (unlocked)
+  // checks only it: once it exists, its metadata does too. `metadataJson: null` removes stored metadata (a copy of an
+  // object that had none). `precondition` (a conditional PUT) is checked against the current object in the same locked
+  // section, first. Temporary files are removed afterwards only when they were not moved: every file system call is a
+  // round trip to libuv's thread pool that the PUT's answer waits for.
+  function publish(paths: ObjectPaths, files: PublishedFiles): Promise<void>;
+  function publish(paths: ObjectPaths, files: PublishedFiles, describe: 'describe'): Promise<S3rverMetadata>;
+  async function publish(paths: ObjectPaths, files: PublishedFiles, describe?: 'describe'): Promise<S3rverMetadata | void> {
     const temporaryMd5 = files.md5 === undefined ? undefined : temporaryPathFor(paths.md5);
     const temporaryMetadata = files.metadataJson === null ? undefined : temporaryPathFor(paths.metadata);
+    let moved = false;
     try {
       // The two side files are independent of each other: written, and later moved into place, at the same time.
       await Promise.all([
@@ -295,11 +305,12 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
           temporaryMd5 ? rename(temporaryMd5, paths.md5) : undefined,
           temporaryMetadata ? rename(temporaryMetadata, paths.metadata) : removeQuietly(paths.metadata),
         ]);
+        moved = true;
         if (files.object) await rename(files.object, paths.object);
-        return (await metadataUnderLock(paths, await stat(paths.object))).metadata;
+        if (describe) return (await metadataUnderLock(paths, await stat(paths.object))).metadata;
       });
     } finally {
-      await Promise.all([temporaryMd5, temporaryMetadata].flatMap((path) => (path ? [removeQuietly(path)] : [])));
+      if (!moved) await Promise.all([temporaryMd5, temporaryMetadata].flatMap((path) => (path ? [removeQuietly(path)] : [])));
     }
   }
 
@@ -338,6 +349,7 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     const precondition = writePreconditionOf(object.content);
     const temporaryObject = temporaryPathFor(paths.object);
     const hash = createHash('md5');
+    let published = false;
     try {
       // The body is read in full before any precondition answers, so a refused PUT never leaves it unread on the socket.
       const size = await writeNewFile(temporaryObject, object.content ?? Buffer.alloc(0), hash);
@@ -352,9 +364,10 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
         metadataJson: storableMetadataJson(object.metadata),
         ...(conditional ? { precondition: (currentETag: string | undefined) => checkWritePrecondition(precondition, object.key, currentETag) } : {}),
       });
+      published = true;
       return { size, md5 };
     } finally {
-      await removeQuietly(temporaryObject);
+      if (!published) await removeQuietly(temporaryObject);
     }
   };
 
@@ -364,26 +377,35 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     if (source.object === destination.object) {
       // A copy onto itself (s3rver allows it only with REPLACE) keeps the bytes and their md5 and swaps the metadata;
       // no source snapshot is taken, so there is exactly one locked section and nothing to deadlock on.
-      return publish(destination, {
-        metadataJson: replacementMetadata ? storableMetadataJson(replacementMetadata) : ((await readOrUndefined(destination.metadata)) ?? null),
-      });
+      return publish(
+        destination,
+        { metadataJson: replacementMetadata ? storableMetadataJson(replacementMetadata) : ((await readOrUndefined(destination.metadata)) ?? null) },
+        'describe',
+      );
     }
     const taken = await snapshot(source);
     if (!taken) throw Object.assign(new Error(`ENOENT: no such object ${srcBucket}/${srcKey}`), { code: 'ENOENT' });
     const sourceBytes = createReadStream('', { fd: taken.fd, autoClose: true });
     const temporaryObject = temporaryPathFor(destination.object);
+    let published = false;
     try {
       const hash = createHash('md5');
       await writeNewFile(temporaryObject, sourceBytes, hash);
-      return await publish(destination, {
-        object: temporaryObject,
-        md5: hash.digest('hex'),
-        // Without REPLACE the copy keeps the source's stored metadata (none stays none).
-        metadataJson: replacementMetadata ? storableMetadataJson(replacementMetadata) : (taken.storedMetadataJson ?? null),
-      });
+      const described = await publish(
+        destination,
+        {
+          object: temporaryObject,
+          md5: hash.digest('hex'),
+          // Without REPLACE the copy keeps the source's stored metadata (none stays none).
+          metadataJson: replacementMetadata ? storableMetadataJson(replacementMetadata) : (taken.storedMetadataJson ?? null),
+        },
+        'describe',
+      );
+      published = true;
+      return described;
     } finally {
       sourceBytes.destroy();
-      await removeQuietly(temporaryObject);
+      if (!published) await removeQuietly(temporaryObject);
     }
   };
 
