@@ -476,11 +476,11 @@ describe('place-call handler', () => {
   });
 
   it('fails only the message whose dependency failed, and the redelivery records the call without ringing again', async () => {
-    // Prepare: the record store fails for the first message's final write
+    // Prepare: the record store fails for the first message's final write (by its id: the batch's messages run at once)
     const caller = new ScriptedCaller();
     const broken = await queuedInspection('store-a');
     const fine = await queuedInspection('store-b');
-    store.failRecordPuts = 1;
+    store.failRecordPutsOf.set(broken.inspectionId, 1);
     const handler = handlerWith(caller);
     // Act
     const response = await handler(sqsEvent([{ body: JSON.stringify(broken) }, { body: JSON.stringify(fine) }]));
