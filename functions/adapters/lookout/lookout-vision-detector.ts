@@ -3,6 +3,7 @@ import type { DetectedAnomaly, DetectionResult } from '../../core/detection';
 import type { Detector } from '../../core/ports/detector';
 import { DetectorUnavailableError } from '../../core/errors';
 import type { ValidatedWaferImage } from '../../core/wafer-image';
+import { clampPercent, retryAfterHeaderSeconds } from '../lookout-shaped-answers';
 
 export interface LookoutVisionDetectorOptions {
   client: LookoutVisionClient;
@@ -87,10 +88,6 @@ function toDetectedAnomaly(anomaly: NonNullable<DetectAnomalyResult['Anomalies']
   };
 }
 
-function clampPercent(value: number): number {
-  return Math.min(100, Math.max(0, Math.round(value * 1e6) / 1e6));
-}
-
 /**
  * Map an SDK failure to DetectorUnavailableError.
  *
@@ -151,7 +148,5 @@ function readRetryAfterSeconds(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const fromShape = (error as { RetryAfterSeconds?: unknown }).RetryAfterSeconds;
   if (typeof fromShape === 'number' && Number.isFinite(fromShape) && fromShape >= 0) return Math.ceil(fromShape);
-  const header = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response?.headers?.['retry-after'];
-  if (header && /^\d+$/.test(header.trim())) return Number(header.trim());
-  return undefined;
+  return retryAfterHeaderSeconds(error);
 }

@@ -3,6 +3,7 @@ import type { DetectedAnomaly, DetectionResult, DetectorName } from '../../core/
 import type { Detector } from '../../core/ports/detector';
 import { DetectorUnavailableError } from '../../core/errors';
 import type { ValidatedWaferImage } from '../../core/wafer-image';
+import { clampPercent, retryAfterHeaderSeconds } from '../lookout-shaped-answers';
 
 export interface SageMakerDetectorOptions {
   client: SageMakerRuntimeClient;
@@ -169,10 +170,6 @@ function toDetectedAnomaly(entry: unknown): DetectedAnomaly {
   };
 }
 
-function clampPercent(value: number): number {
-  return Math.min(100, Math.max(0, Math.round(value * 1e6) / 1e6));
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -201,7 +198,7 @@ function malformed(problem: string): DetectorUnavailableError {
 export function toDetectorUnavailable(error: unknown): DetectorUnavailableError {
   const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
   const isServiceError = typeof error === 'object' && error !== null && '$fault' in error;
-  const retryAfter = readRetryAfterSeconds(error);
+  const retryAfter = retryAfterHeaderSeconds(error);
   let mapped: DetectorUnavailableError;
   switch (isServiceError ? name : undefined) {
     case 'ValidationError':
@@ -257,12 +254,4 @@ function unavailable(
 function messageOf(error: unknown): string {
   const message = (error as { message?: unknown; Message?: unknown }).message ?? (error as { Message?: unknown }).Message;
   return typeof message === 'string' ? message : '';
-}
-
-/** The Retry-After header (whole seconds) of the failed answer, when the service sent one. */
-function readRetryAfterSeconds(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const header = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response?.headers?.['retry-after'];
-  if (header && /^\d+$/.test(header.trim())) return Number(header.trim());
-  return undefined;
 }
