@@ -35,7 +35,8 @@ import {
   type APIGatewayClient,
   type UsagePlan,
 } from '@aws-sdk/client-api-gateway';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { readStackOutputs, stackNameOf } from './stack-outputs';
 import {
   ConditionalCheckFailedException,
   PutItemCommand,
@@ -528,9 +529,8 @@ export interface CameraKeyStackOutputs {
 
 /** Read the camera key outputs of stack `stackName`; missing ones are undefined (the caller names what it still needs). */
 export async function readCameraKeyStackOutputs(cloudFormation: Pick<CloudFormationClient, 'send'>, stackName: string): Promise<CameraKeyStackOutputs> {
-  const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-  const outputs = new Map((response.Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
-  const value = (key: string) => outputs.get(key) || undefined;
+  const outputs = await readStackOutputs(cloudFormation, stackName);
+  const value = (key: string) => outputs.get(key);
   return {
     ...(value('RestApiId') ? { restApiId: value('RestApiId') } : {}),
     ...(value('ApiStageName') ? { apiStage: value('ApiStageName') } : {}),
@@ -651,7 +651,7 @@ async function main(argv: string[]): Promise<void> {
   if (values.stage) {
     const cloudFormation = new CloudFormationClient({ region });
     try {
-      const outputs = await readCameraKeyStackOutputs(cloudFormation, `waferwatch-${values.stage}`);
+      const outputs = await readCameraKeyStackOutputs(cloudFormation, stackNameOf(values.stage));
       restApiId ??= outputs.restApiId;
       apiStage ??= outputs.apiStage;
       tableName ??= outputs.tableName;
@@ -661,7 +661,7 @@ async function main(argv: string[]): Promise<void> {
       cloudFormation.destroy();
     }
     const missing = [!restApiId && 'RestApiId', !apiStage && 'ApiStageName', !tableName && 'CameraKeyTableName'].filter(Boolean);
-    if (missing.length > 0) throw new CameraKeyError(`Stack waferwatch-${values.stage} has no ${missing.join(', ')} output; deploy the stack first.`);
+    if (missing.length > 0) throw new CameraKeyError(`Stack ${stackNameOf(values.stage)} has no ${missing.join(', ')} output; deploy the stack first.`);
   }
   if (!restApiId || !apiStage || !tableName) {
     throw new CameraKeyError('Name the targets: --stage STAGE (reads the stack outputs), or --rest-api-id ID --api-stage STAGE --table TABLE.');

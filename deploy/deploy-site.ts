@@ -6,7 +6,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { readStackOutputs, stackNameOf } from './stack-outputs';
 import { PAGE_VENDOR_FILES } from '../local/page-vendor-files';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readStaticFile } from '../local/static-files';
@@ -62,8 +63,7 @@ const NOT_SERVED = /\.d\.ts$|^tsconfig\.json$/;
 
 /** Read the outputs deploy:site needs, naming any that is missing (an older stack, or the wrong stack name). */
 export async function readSiteStackOutputs(cloudFormation: DeploySiteOptions['cloudFormation'], stackName: string): Promise<SiteStackOutputs> {
-  const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-  const outputs = new Map((response.Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
+  const outputs = await readStackOutputs(cloudFormation, stackName);
   const required = (key: string): string => {
     const value = outputs.get(key);
     if (!value) throw new Error(`Stack ${stackName} has no ${key} output; deploy the stack (npx sls deploy) first.`);
@@ -176,7 +176,7 @@ function argument(name: string): string | undefined {
 async function main(): Promise<void> {
   const stage = argument('stage') ?? 'dev';
   const region = argument('region') ?? process.env.AWS_REGION ?? 'eu-west-1';
-  const stackName = argument('stack') ?? `waferwatch-${stage}`;
+  const stackName = argument('stack') ?? stackNameOf(stage);
   const result = await deploySite({
     cloudFormation: new CloudFormationClient({ region }),
     s3: new S3Client({ region }),

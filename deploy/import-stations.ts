@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { readStackOutputs, stackNameOf } from './stack-outputs';
 import { createDynamoDbClient } from '../functions/adapters/aws-clients';
 import { toDocumentClient } from '../functions/adapters/dynamodb/dynamodb-alert-state-store';
 import { DynamoDbStationRegistry, type StationImportResult } from '../functions/adapters/dynamodb/dynamodb-station-registry';
@@ -63,11 +64,10 @@ export async function importStations(options: ImportStationsOptions): Promise<St
 
 /** The registry table of a deployed stage (the stack's StationRegistryTableName output). */
 async function tableOfStage(stage: string, region: string): Promise<string> {
-  const stackName = `waferwatch-${stage}`;
+  const stackName = stackNameOf(stage);
   const cloudFormation = new CloudFormationClient({ region });
   try {
-    const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    const output = response.Stacks?.[0]?.Outputs?.find((candidate) => candidate.OutputKey === 'StationRegistryTableName')?.OutputValue;
+    const output = (await readStackOutputs(cloudFormation, stackName)).get('StationRegistryTableName');
     if (!output) throw new Error(`Stack ${stackName} has no StationRegistryTableName output; deploy the stack first.`);
     return output;
   } finally {

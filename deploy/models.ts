@@ -17,7 +17,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { HeadObjectCommand, NotFound, PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { readStackOutputs, stackNameOf } from './stack-outputs';
 import { createDynamoDbClient, createS3Client } from '../functions/adapters/aws-clients';
 import { toDocumentClient } from '../functions/adapters/dynamodb/dynamodb-alert-state-store';
 import {
@@ -410,12 +411,10 @@ const OPTIONS = {
 
 /** The bucket and registry table of a deployed stage (stack outputs ImageBucketName, StationRegistryTableName). */
 async function stackOutputs(stage: string, region: string): Promise<{ bucket?: string; table?: string }> {
-  const stackName = `waferwatch-${stage}`;
   const cloudFormation = new CloudFormationClient({ region });
   try {
-    const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    const outputs = new Map((response.Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
-    return { bucket: outputs.get('ImageBucketName') || undefined, table: outputs.get('StationRegistryTableName') || undefined };
+    const outputs = await readStackOutputs(cloudFormation, stackNameOf(stage));
+    return { bucket: outputs.get('ImageBucketName'), table: outputs.get('StationRegistryTableName') };
   } finally {
     cloudFormation.destroy();
   }
@@ -443,7 +442,7 @@ async function main(argv: string[]): Promise<void> {
     bucket ??= outputs.bucket;
     table ??= outputs.table;
     const missing = [!bucket && 'ImageBucketName', !table && 'StationRegistryTableName'].filter(Boolean);
-    if (missing.length > 0) throw new ModelCommandError(`Stack waferwatch-${values.stage} has no ${missing.join(', ')} output; deploy the stack first.`);
+    if (missing.length > 0) throw new ModelCommandError(`Stack ${stackNameOf(values.stage)} has no ${missing.join(', ')} output; deploy the stack first.`);
   }
   if (!table) throw new ModelCommandError('Name the targets: --stage STAGE (reads the stack outputs), or --table TABLE --bucket BUCKET.');
   if (command === 'publish' && !bucket) throw new ModelCommandError('Name the image bucket: --bucket BUCKET or --stage STAGE.');
