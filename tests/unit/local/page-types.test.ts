@@ -3,7 +3,19 @@ import type { AlertOutcome, CallAttemptOutcome, InspectionRecord, InspectionStat
 import type { LocalCallView } from '../../../local/local-services';
 import type { CallEnd, LocalCall, PhoneSession } from '../../../local/phone/page/types';
 import type { PhoneSessionView } from '../../../local/phone/phone-simulator';
-import type { AlertView, CallOutcome, InspectionStatus, InspectionView, LadderAttempt, PageAuthConfig, PageConfig } from '../../../static-site/types';
+import type { InspectionStats } from '../../../functions/core/inspection-stats';
+import type { StationView } from '../../../functions/adapters/http/list-stations-route';
+import type {
+  AlertView,
+  CallOutcome,
+  InspectionStatus,
+  InspectionView,
+  LadderAttempt,
+  PageAuthConfig,
+  PageConfig,
+  StationChoice,
+  StatsView,
+} from '../../../static-site/types';
 import type { DeployedPageConfig } from '../../../deploy/deploy-site';
 import type { LocalPageConfig } from '../../../local/local-stack';
 
@@ -30,6 +42,20 @@ describe('the page reads what the API answers', () => {
     expectTypeOf<Exclude<keyof InspectionView, keyof ApiInspectionView>>().toBeNever();
     expectTypeOf<Exclude<AllKeys<AlertView>, AllKeys<AlertOutcome>>>().toBeNever();
     expectTypeOf<Exclude<keyof LadderAttempt, AllKeys<NonNullable<Extract<AlertOutcome, { status: 'ringing' }>['attempts']>[number]>>>().toBeNever();
+  });
+});
+
+describe('the page reads the stats and stations the API answers', () => {
+  it("declares a GET /stats answer the API can give (the page's own copy of core's InspectionStats), with no field it does not have", () => {
+    expectTypeOf<InspectionStats>().toExtend<StatsView>();
+    expectTypeOf<Exclude<keyof StatsView, keyof InspectionStats>>().toBeNever();
+    expectTypeOf<Exclude<keyof StatsView['stations'][number], keyof InspectionStats['stations'][number]>>().toBeNever();
+    expectTypeOf<Exclude<keyof StatsView['stations'][number]['buckets'][number], keyof InspectionStats['stations'][number]['buckets'][number]>>().toBeNever();
+  });
+
+  it('declares a station of GET /stations the API can answer with, and no field it does not have', () => {
+    expectTypeOf<StationView>().toExtend<StationChoice>();
+    expectTypeOf<Exclude<keyof StationChoice, keyof StationView>>().toBeNever();
   });
 });
 
