@@ -196,11 +196,17 @@ export interface ZipEntry {
   localHeaderOffset: number;
 }
 
+/** A zip file read once: its entries, and any entry's bytes. */
+export interface OpenedZip {
+  entries: ZipEntry[];
+  read(name: string): Buffer;
+}
+
 /**
- * The entries of a zip file, read from its central directory. Enough for the artifacts serverless-esbuild
+ * Read a zip file once, its entries from its central directory. Enough for the artifacts serverless-esbuild
  * writes (no zip64, no archive comment longer than 64 KiB); anything else is refused rather than misread.
  */
-export async function listZipEntries(zipPath: string): Promise<ZipEntry[]> {
+export async function openZip(zipPath: string): Promise<OpenedZip> {
   const zip = await readFile(zipPath);
   const endOfCentralDirectory = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   if (endOfCentralDirectory < 0) throw new Error(`${zipPath} is not a zip file`);
@@ -222,30 +228,33 @@ export async function listZipEntries(zipPath: string): Promise<ZipEntry[]> {
     });
     offset += 46 + nameLength + extraLength + commentLength;
   }
-  return entries;
+  const read = (name: string): Buffer => {
+    const entry = entries.find((candidate) => candidate.name === name);
+    if (!entry) throw new Error(`${name} is not in ${zipPath}`);
+    const header = entry.localHeaderOffset;
+    if (zip.readUInt32LE(header) !== 0x04034b50) throw new Error(`${zipPath}: bad local header for ${name}`);
+    const dataStart = header + 30 + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28);
+    const data = zip.subarray(dataStart, dataStart + entry.compressedSize);
+    if (entry.method === 0) return Buffer.from(data);
+    if (entry.method === 8) return inflateRawSync(data);
+    throw new Error(`${name} in ${zipPath} uses unsupported compression method ${entry.method}`);
+  };
+  return { entries, read };
 }
 
-/** The bytes of one zip entry (stored or deflated). */
+/** The entries of a zip file (see openZip). */
+export async function listZipEntries(zipPath: string): Promise<ZipEntry[]> {
+  return (await openZip(zipPath)).entries;
+}
+
+/** The bytes of one entry of a zip file (see openZip). */
 export async function readZipEntry(zipPath: string, name: string): Promise<Buffer> {
-  const entry = (await listZipEntries(zipPath)).find((candidate) => candidate.name === name);
-  if (!entry) throw new Error(`${name} is not in ${zipPath}`);
-  const zip = await readFile(zipPath);
-  const header = entry.localHeaderOffset;
-  if (zip.readUInt32LE(header) !== 0x04034b50) throw new Error(`${zipPath}: bad local header for ${name}`);
-  const dataStart = header + 30 + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28);
-  const data = zip.subarray(dataStart, dataStart + entry.compressedSize);
-  if (entry.method === 0) return Buffer.from(data);
-  if (entry.method === 8) return inflateRawSync(data);
-  throw new Error(`${name} in ${zipPath} uses unsupported compression method ${entry.method}`);
+  return (await openZip(zipPath)).read(name);
 }
 
 /** Extract the named entries of a zip under a directory, keeping their relative paths. */
 export async function extractZipEntries(zipPath: string, names: string[], destination: string): Promise<void> {
-  for (const name of names) {
-    const target = path.join(destination, name);
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, await readZipEntry(zipPath, name));
-  }
+  await writeEntries(await openZip(zipPath), names, destination);
 }
 
 /**
@@ -253,9 +262,19 @@ export async function extractZipEntries(zipPath: string, names: string[], destin
  * with the chunks it imports, which esbuild-plugins.cjs puts in `functions/handlers/x.chunks/`.
  */
 export async function extractBundles(zipPath: string, entries: string[], destination: string): Promise<void> {
-  const names = (await listZipEntries(zipPath)).map((entry) => entry.name);
-  const chunks = entries.flatMap((entry) => names.filter((name) => name.startsWith(`${entry.replace(/\.mjs$/, '')}.chunks/`)));
-  await extractZipEntries(zipPath, [...entries, ...chunks], destination);
+  const zip = await openZip(zipPath);
+  const chunks = entries.flatMap((entry) =>
+    zip.entries.map((candidate) => candidate.name).filter((name) => name.startsWith(`${entry.replace(/\.mjs$/, '')}.chunks/`)),
+  );
+  await writeEntries(zip, [...entries, ...chunks], destination);
+}
+
+async function writeEntries(zip: OpenedZip, names: string[], destination: string): Promise<void> {
+  for (const name of names) {
+    const target = path.join(destination, name);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, zip.read(name));
+  }
 }
 
 /** One IAM or bucket policy statement as the template writes it. */

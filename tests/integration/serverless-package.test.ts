@@ -25,7 +25,7 @@ import {
   extractBundles,
   extractZipEntries,
   listZipEntries,
-  readZipEntry,
+  openZip,
   packagedService,
   policyStatements,
   templateText,
@@ -34,6 +34,7 @@ import {
   templateResource,
   type CloudFormationResource,
   type CloudFormationTemplate,
+  type OpenedZip,
   type PolicyStatement,
   type ZipEntry,
 } from '../helpers/packaged-template';
@@ -255,8 +256,8 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     const zips = (await readdir(artifactsDir)).filter((name) => name.endsWith('.zip'));
     expect(zips.length).toBeGreaterThan(FUNCTION_NAMES.length);
     for (const zip of zips) {
-      const zipPath = path.join(artifactsDir, zip);
-      const names = (await listZipEntries(zipPath)).map((entry) => entry.name);
+      const opened = await openZip(path.join(artifactsDir, zip));
+      const names = opened.entries.map((entry) => entry.name);
       const entries = names.filter((name) => /^functions\/handlers\/[^/]+\.mjs$/.test(name));
       expect(entries, zip).toHaveLength(1);
       const entry = entries[0]!;
@@ -266,7 +267,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
       const pending = [entry];
       while (pending.length > 0) {
         const file = pending.pop()!;
-        const text = (await readZipEntry(zipPath, file)).toString('utf8');
+        const text = opened.read(file).toString('utf8');
         for (const match of text.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+\.mjs)["']/g)) {
           const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), match[1]!));
           if (!reached.has(target)) {
@@ -695,21 +696,17 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
   it("ships sharp's addon and libvips for linux-arm64, and no other platform's, in every zip whose bundle decodes images", async () => {
     // Prepare: every packaged function, and whether its bundle carries sharp (its JavaScript is bundled, esbuild-plugins.cjs).
     const zips = (await readdir(artifactsDir)).filter((name) => name.endsWith('.zip'));
-    const carriesSharp = async (zip: string) => {
-      const bundles = (await listZipEntries(path.join(artifactsDir, zip))).filter((entry) =>
-        /^functions\/handlers\/[^/]+(\.chunks\/[^/]+)?\.mjs$/.test(entry.name),
-      );
-      const texts = await Promise.all(bundles.map((entry) => readZipEntry(path.join(artifactsDir, zip), entry.name)));
-      return texts.some((text) => text.toString('utf8').includes('@img/sharp-linux-arm64/sharp.node'));
-    };
+    const carriesSharp = (opened: OpenedZip) =>
+      opened.entries
+        .filter((entry) => /^functions\/handlers\/[^/]+(\.chunks\/[^/]+)?\.mjs$/.test(entry.name))
+        .some((entry) => opened.read(entry.name).toString('utf8').includes('@img/sharp-linux-arm64/sharp.node'));
 
     // Act
     const packages = await Promise.all(
-      zips.map(async (zip) => ({
-        zip,
-        sharp: await carriesSharp(zip),
-        names: (await listZipEntries(path.join(artifactsDir, zip))).map((entry) => entry.name),
-      })),
+      zips.map(async (zip) => {
+        const opened = await openZip(path.join(artifactsDir, zip));
+        return { zip, sharp: carriesSharp(opened), names: opened.entries.map((entry) => entry.name) };
+      }),
     );
 
     // Assess: the image-decoding functions are the ones with sharp, and each ships exactly the addon and libvips it loads.
