@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { GetItemCommand, ResourceNotFoundException, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,11 +22,11 @@ import { ApiGatewayEmulator } from '../../../local/emulators/api-gateway-emulato
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 import { UsagePlanGate } from '../../../local/gateway/usage-plans';
 import { MemoryLogger } from '../../fixtures/fakes';
+import { runProjectCommand, type CommandResult } from '../../helpers/project-command';
 
 // `npm run camera:key` against the API Gateway emulator and dynalite: the exported operations (which the local stack's
 // seed uses too) and the command in its own process, read back by the request authorizer's DynamoDbCameraKeyDirectory
 // and by the local gateway's usage plans (what API Gateway enforces after the authorizer).
-const PROJECT_ROOT = path.resolve(__dirname, '../../..');
 const T0 = Date.parse('2026-11-26T12:00:00Z');
 const REST_API_ID = 'abcde12345';
 const API_STAGE = 'dev';
@@ -71,26 +69,8 @@ async function itemsOf(tableName: string) {
 }
 
 /** Run the command in its own process, as an engineer would. */
-function runCommand(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'npx',
-      ['tsx', 'deploy/camera-keys.ts', ...args],
-      {
-        cwd: PROJECT_ROOT,
-        timeout: 60_000,
-        env: {
-          ...process.env,
-          OPERATOR_COUNTRY_PREFIXES: '+1',
-          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-          AWS_REGION: 'us-east-1',
-          ...env,
-        },
-      },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    );
-  });
+function runCommand(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return runProjectCommand('deploy/camera-keys.ts', args, { OPERATOR_COUNTRY_PREFIXES: '+1', ...env });
 }
 
 /** The command's target options for these emulators and a table. */

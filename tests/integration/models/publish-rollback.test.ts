@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,11 +19,11 @@ import { loadStationModel } from '../../../functions/wiring/shared/station-detec
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
 import { startS3Emulator, type S3Emulator } from '../../../local/emulators/s3-emulator';
 import { sample } from '../../unit/adapters/embedded-detector/helpers';
+import { runProjectCommand, type CommandResult } from '../../helpers/project-command';
 
 // `npm run model:publish` / `model:rollback` against s3rver and dynalite with the real SDK clients: the gate (a model
 // trained on a recoloured copy of the product refused when judged on the product itself, an equal one accepted), the
 // content-addressed upload, the registry pointing the station at it (read back), and rollback through the history.
-const PROJECT_ROOT = path.resolve(__dirname, '../../..');
 const BUCKET = 'waferwatch-models-test-images';
 const TABLES = ['stations-a', 'stations-b', 'stations-c', 'stations-d', 'stations-e', 'stations-f', 'stations-g'];
 const PREFIXES = ['+1'];
@@ -77,27 +76,12 @@ async function keysInBucket(): Promise<string[]> {
   return (listed.Contents ?? []).map((object) => object.Key!).sort();
 }
 
-function runCommand(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'npx',
-      ['tsx', 'deploy/models.ts', ...args],
-      {
-        cwd: PROJECT_ROOT,
-        timeout: 60_000,
-        env: {
-          ...process.env,
-          OPERATOR_COUNTRY_PREFIXES: '+1',
-          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-          AWS_REGION: 'us-east-1',
-          STATION_REGISTRY_TABLE: '',
-          DETECTOR: 'embedded',
-          EMBEDDED_MODEL_URI: 'models/wafer-default.wwm',
-        },
-      },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    );
+function runCommand(args: string[]): Promise<CommandResult> {
+  return runProjectCommand('deploy/models.ts', args, {
+    OPERATOR_COUNTRY_PREFIXES: '+1',
+    STATION_REGISTRY_TABLE: '',
+    DETECTOR: 'embedded',
+    EMBEDDED_MODEL_URI: 'models/wafer-default.wwm',
   });
 }
 

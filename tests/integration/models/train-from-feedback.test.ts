@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,11 +9,11 @@ import { decodeModelFile } from '../../../functions/adapters/embedded-detector/m
 import { feedbackKey } from '../../../functions/core/inspection-keys';
 import { startS3Emulator, type S3Emulator } from '../../../local/emulators/s3-emulator';
 import { sample } from '../../unit/adapters/embedded-detector/helpers';
+import { runProjectCommand, type CommandResult } from '../../helpers/project-command';
 
 // `npm run train -- --include-feedback s3://…/feedback/<station>/normal/` reads the station's labelled normals (kept
 // by the product where feedbackKey says) from s3rver with the real S3 client; `--target-false-call-rate` sets the
 // threshold on held-out normals and prints it with its estimate.
-const PROJECT_ROOT = path.resolve(__dirname, '../../..');
 const BUCKET = 'waferwatch-feedback-test-images';
 const IDS = ['01KMB6Z0N7Q9TS7W9M2J8VQ3CA', '01KMB6Z0N7Q9TS7W9M2J8VQ3CB', '01KMB6Z0N7Q9TS7W9M2J8VQ3CC'];
 
@@ -23,15 +22,8 @@ let s3: S3Client;
 let directory: string;
 let normalDir: string;
 
-function train(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'npx',
-      ['tsx', 'detector/train.ts', ...args],
-      { cwd: PROJECT_ROOT, timeout: 60_000, env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' } },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    );
-  });
+function train(args: string[]): Promise<CommandResult> {
+  return runProjectCommand('detector/train.ts', args);
 }
 
 beforeAll(async () => {

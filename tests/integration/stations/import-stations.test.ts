@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,10 +9,10 @@ import { toDocumentClient } from '../../../functions/adapters/dynamodb/dynamodb-
 import { DynamoDbStationRegistry } from '../../../functions/adapters/dynamodb/dynamodb-station-registry';
 import { parseStationRegistry, StationRegistryError } from '../../../functions/core/station-registry';
 import { startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb-emulator';
+import { runProjectCommand, type CommandResult } from '../../helpers/project-command';
 
 // `npm run stations:import` against dynalite: the import function the command and the local stack use, the command
 // itself in its own process, and the registry adapter reading back what was imported.
-const PROJECT_ROOT = path.resolve(__dirname, '../../..');
 const PREFIXES = ['+1'];
 const T0 = Date.parse('2026-11-26T12:00:00Z');
 
@@ -74,27 +73,8 @@ function importFile(file: string, tableName: string, replace = false) {
 }
 
 /** Run the command in its own process, as an engineer would. */
-function runCommand(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'npx',
-      ['tsx', 'deploy/import-stations.ts', ...args],
-      {
-        cwd: PROJECT_ROOT,
-        timeout: 60_000,
-        env: {
-          ...process.env,
-          OPERATOR_COUNTRY_PREFIXES: '+1',
-          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-          AWS_REGION: 'us-east-1',
-          STATION_REGISTRY_TABLE: '',
-          ...env,
-        },
-      },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    );
-  });
+function runCommand(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return runProjectCommand('deploy/import-stations.ts', args, { OPERATOR_COUNTRY_PREFIXES: '+1', STATION_REGISTRY_TABLE: '', ...env });
 }
 
 beforeAll(async () => {
