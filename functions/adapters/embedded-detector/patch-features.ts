@@ -75,60 +75,83 @@ export function extractPatchFeatures(image: WorkingImage, settings: FeatureSetti
     settings.lightnessReference === undefined ? 1 : settings.lightnessReference / Math.max(1, litMedianOfHistogram(brightnessHistogram, width * height));
 
   const values = new Float32Array(gridWidth * gridHeight * dims);
-  settings.scales.forEach((scale, scaleIndex) => {
+  const grid: DescriptorGrid = { cells, cellsX, cellsY, cell, gridWidth, dims, gain, values };
+  for (let scaleIndex = 0; scaleIndex < settings.scales.length; scaleIndex++) {
+    const scale = settings.scales[scaleIndex]!;
     // Larger windows are centred on the same point as the smallest one, clipped at the image border.
     const before = Math.floor((scale - smallest) / 2);
-    for (let gy = 0; gy < gridHeight; gy++) {
-      const y0 = Math.max(0, gy - before);
-      const y1 = Math.min(cellsY, gy - before + scale);
-      for (let gx = 0; gx < gridWidth; gx++) {
-        const x0 = Math.max(0, gx - before);
-        const x1 = Math.min(cellsX, gx - before + scale);
-        // Cells are added row by row, left to right: the order fixes the rounding of the inexact sums.
-        let sL = 0,
-          sLL = 0,
-          sA = 0,
-          sAA = 0,
-          sB = 0,
-          sBB = 0,
-          sG = 0,
-          sGG = 0;
-        let minC = Infinity,
-          maxC = -Infinity,
-          minL = Infinity;
-        for (let cy = y0; cy < y1; cy++) {
-          for (let k = (cy * cellsX + x0) * CELL_STATS, end = (cy * cellsX + x1) * CELL_STATS; k < end; k += CELL_STATS) {
-            sL += cells[k]!;
-            sLL += cells[k + 1]!;
-            sA += cells[k + 2]!;
-            sAA += cells[k + 3]!;
-            sB += cells[k + 4]!;
-            sBB += cells[k + 5]!;
-            sG += cells[k + 6]!;
-            sGG += cells[k + 7]!;
-            if (cells[k + 8]! < minC) minC = cells[k + 8]!;
-            if (cells[k + 9]! > maxC) maxC = cells[k + 9]!;
-            if (cells[k + 10]! < minL) minL = cells[k + 10]!;
-          }
-        }
-        const count = (y1 - y0) * (x1 - x0) * cell * cell;
-        const o = (gy * gridWidth + gx) * dims + scaleIndex * VALUES_PER_SCALE;
-        // Each value is rounded to float32 before the gain, as it is stored: the descriptors of a model's training.
-        values[o] = Math.fround(sL / count) * gain;
-        values[o + 1] = Math.fround(spread(sL, sLL, count)) * gain;
-        values[o + 2] = Math.fround(sA / count) * gain;
-        values[o + 3] = Math.fround(spread(sA, sAA, count)) * gain;
-        values[o + 4] = Math.fround(sB / count) * gain;
-        values[o + 5] = Math.fround(spread(sB, sBB, count)) * gain;
-        values[o + 6] = Math.fround(sG / count) * gain;
-        values[o + 7] = Math.fround(spread(sG, sGG, count)) * gain;
-        values[o + 8] = Math.fround(minC) * gain;
-        values[o + 9] = Math.fround(maxC) * gain;
-        values[o + 10] = Math.fround(minL) * gain;
+    for (let gy = 0; gy < gridHeight; gy++) writeDescriptorRow(grid, gy, scale, scaleIndex, before);
+  }
+  return { gridWidth, gridHeight, dims, values };
+}
+
+/** The cell statistics and where one image's descriptors go. */
+interface DescriptorGrid {
+  cells: Float64Array;
+  cellsX: number;
+  cellsY: number;
+  cell: number;
+  gridWidth: number;
+  dims: number;
+  gain: number;
+  values: Float32Array;
+}
+
+/**
+ * One scale's descriptors of one row of patches. A function of its own, called for every row, rather than a loop
+ * nested in extractPatchFeatures: V8 then optimises it after a few rows like any hot function, instead of compiling
+ * the loop on the stack and throwing that code away on each image's first unseen branch (which boxed every double
+ * it computed meanwhile, about 1 MB of garbage per image).
+ */
+function writeDescriptorRow(grid: DescriptorGrid, gy: number, scale: number, scaleIndex: number, before: number): void {
+  const { cells, cellsX, cellsY, cell, gridWidth, dims, gain, values } = grid;
+  const y0 = Math.max(0, gy - before);
+  const y1 = Math.min(cellsY, gy - before + scale);
+  for (let gx = 0; gx < gridWidth; gx++) {
+    const x0 = Math.max(0, gx - before);
+    const x1 = Math.min(cellsX, gx - before + scale);
+    // Cells are added row by row, left to right: the order fixes the rounding of the inexact sums.
+    let sL = 0,
+      sLL = 0,
+      sA = 0,
+      sAA = 0,
+      sB = 0,
+      sBB = 0,
+      sG = 0,
+      sGG = 0;
+    let minC = Infinity,
+      maxC = -Infinity,
+      minL = Infinity;
+    for (let cy = y0; cy < y1; cy++) {
+      for (let k = (cy * cellsX + x0) * CELL_STATS, end = (cy * cellsX + x1) * CELL_STATS; k < end; k += CELL_STATS) {
+        sL += cells[k]!;
+        sLL += cells[k + 1]!;
+        sA += cells[k + 2]!;
+        sAA += cells[k + 3]!;
+        sB += cells[k + 4]!;
+        sBB += cells[k + 5]!;
+        sG += cells[k + 6]!;
+        sGG += cells[k + 7]!;
+        if (cells[k + 8]! < minC) minC = cells[k + 8]!;
+        if (cells[k + 9]! > maxC) maxC = cells[k + 9]!;
+        if (cells[k + 10]! < minL) minL = cells[k + 10]!;
       }
     }
-  });
-  return { gridWidth, gridHeight, dims, values };
+    const count = (y1 - y0) * (x1 - x0) * cell * cell;
+    const o = (gy * gridWidth + gx) * dims + scaleIndex * VALUES_PER_SCALE;
+    // Each value is rounded to float32 before the gain, as it is stored: the descriptors of a model's training.
+    values[o] = Math.fround(sL / count) * gain;
+    values[o + 1] = Math.fround(spread(sL, sLL, count)) * gain;
+    values[o + 2] = Math.fround(sA / count) * gain;
+    values[o + 3] = Math.fround(spread(sA, sAA, count)) * gain;
+    values[o + 4] = Math.fround(sB / count) * gain;
+    values[o + 5] = Math.fround(spread(sB, sBB, count)) * gain;
+    values[o + 6] = Math.fround(sG / count) * gain;
+    values[o + 7] = Math.fround(spread(sG, sGG, count)) * gain;
+    values[o + 8] = Math.fround(minC) * gain;
+    values[o + 9] = Math.fround(maxC) * gain;
+    values[o + 10] = Math.fround(minL) * gain;
+  }
 }
 
 /** Standard deviation from a sum and a sum of squares over `count` values (0 where rounding makes the variance negative). */
@@ -203,12 +226,7 @@ function cellStatistics(image: WorkingImage, cell: number, cellsX: number, cells
   // Brightness of every pixel, then a row of zeros standing for the rows beyond the image in the box sums.
   const lum = new Float32Array(n + width);
   const brightnessHistogram = new Uint32Array(CHANNEL_SUMS);
-  for (let p = 0, q = 0; p < n; p++, q += 3) {
-    const sum = rgb[q]! + rgb[q + 1]! + rgb[q + 2]!;
-    lum[p] = BRIGHTNESS_OF_SUM[sum]!;
-    brightnessHistogram[sum]!++;
-  }
-  const beyond = n;
+  for (let row = 0; row < n; row += width) brightnessRow(rgb, lum, brightnessHistogram, row, row + width);
   // Width of each column's contrast box, clipped at the image border.
   const boxWidth = new Int32Array(width);
   for (let x = 0; x < width; x++) boxWidth[x] = Math.min(width - 1, x + radius) + 1 - Math.max(0, x - radius);
@@ -218,87 +236,142 @@ function cellStatistics(image: WorkingImage, cell: number, cellsX: number, cells
   for (let y = 0; y < Math.min(height, radius); y++) for (let x = 0, p = y * width; x < width; x++, p++) columnSums[x]! += lum[p]!;
 
   const spanX = cellsX * cell;
-  const contrast = new Float64Array(cell * spanX);
-  const gradient = new Float64Array(cell * spanX);
+  const band: CellBand = {
+    rgb,
+    lum,
+    width,
+    height,
+    radius,
+    cell,
+    spanX,
+    boxWidth,
+    columnSums,
+    contrast: new Float64Array(cell * spanX),
+    gradient: new Float64Array(cell * spanX),
+  };
   const cells = new Float64Array(cellsX * cellsY * CELL_STATS);
   for (let cy = 0; cy < cellsY; cy++) {
-    for (let y = cy * cell, o = 0; y < (cy + 1) * cell; y++) {
-      const entering = y + radius < height ? (y + radius) * width : beyond;
-      const leaving = y - radius - 1 >= 0 ? (y - radius - 1) * width : beyond;
-      const boxHeight = Math.min(height - 1, y + radius) + 1 - Math.max(0, y - radius);
-      const up = (y > 0 ? y - 1 : y) * width;
-      const down = (y < height - 1 ? y + 1 : y) * width;
-      const row = y * width;
-      // Along the row the box sum slides too: it starts with columns [0, radius), then column x + radius enters
-      // (its column sum brought to this row as it does) and column x − radius − 1 leaves.
-      let boxSum = 0;
-      for (let x = 0; x < Math.min(width, radius); x++) {
-        columnSums[x]! += lum[entering + x]! - lum[leaving + x]!;
-        boxSum += columnSums[x]!;
-      }
-      for (let x = 0; x < spanX; x++, o++) {
-        const right = x + radius;
-        if (right < width) {
-          columnSums[right]! += lum[entering + right]! - lum[leaving + right]!;
-          boxSum += columnSums[right]!;
-        }
-        if (x > radius) boxSum -= columnSums[x - radius - 1]!;
-        contrast[o] = lum[row + x]! - boxSum / (boxHeight * boxWidth[x]!);
-        const dx = lum[row + (x < width - 1 ? x + 1 : x)]! - lum[row + (x > 0 ? x - 1 : x)]!;
-        const dy = lum[down + x]! - lum[up + x]!;
-        gradient[o] = Math.sqrt(dx * dx + dy * dy);
-      }
-    }
-    for (let cx = 0, k = cy * cellsX * CELL_STATS; cx < cellsX; cx++, k += CELL_STATS) {
-      let sL = 0,
-        sLL = 0,
-        sG = 0,
-        sGG = 0;
-      // Red−green, and yellow−blue doubled ((R+G)/2 − B is a half-integer): integer sums.
-      let sA = 0,
-        sAA = 0,
-        sB2 = 0,
-        sBB4 = 0;
-      let minC = Infinity,
-        maxC = -Infinity,
-        minSum = CHANNEL_SUMS - 1;
-      for (let y = cy * cell, o = cx * cell; y < (cy + 1) * cell; y++, o += spanX) {
-        for (let x = 0, p = y * width + cx * cell; x < cell; x++, p++) {
-          const q = p * 3;
-          const r = rgb[q]!;
-          const g = rgb[q + 1]!;
-          const b = rgb[q + 2]!;
-          const l = lum[p]!;
-          const a = r - g;
-          const yb2 = r + g - 2 * b;
-          const grad = gradient[o + x]!;
-          const c = contrast[o + x]!;
-          sL += l;
-          sLL += l * l;
-          sA += a;
-          sAA += a * a;
-          sB2 += yb2;
-          sBB4 += yb2 * yb2;
-          sG += grad;
-          sGG += grad * grad;
-          if (c < minC) minC = c;
-          if (c > maxC) maxC = c;
-          if (r + g + b < minSum) minSum = r + g + b;
-        }
-      }
-      cells[k] = sL;
-      cells[k + 1] = sLL;
-      cells[k + 2] = sA;
-      cells[k + 3] = sAA;
-      cells[k + 4] = sB2 * 0.5;
-      cells[k + 5] = sBB4 * 0.25;
-      cells[k + 6] = sG;
-      cells[k + 7] = sGG;
-      cells[k + 8] = minC;
-      cells[k + 9] = maxC;
-      // Brightness grows with R+G+B, so the darkest pixel is the one with the least R+G+B.
-      cells[k + 10] = BRIGHTNESS_OF_SUM[minSum]!;
-    }
+    for (let y = cy * cell, o = 0; y < (cy + 1) * cell; y++, o += spanX) contrastAndGradientRow(band, y, o);
+    for (let cx = 0; cx < cellsX; cx++) cellSums(band, cells, cy, cx, (cy * cellsX + cx) * CELL_STATS);
   }
   return { cells, brightnessHistogram };
+}
+
+/*
+ * The passes over the pixels below are functions of their own, called row by row and cell by cell, rather than loops
+ * nested in cellStatistics: V8 optimises such small hot functions after a few calls and keeps them, where a loop in a
+ * function called once per image is compiled on the stack and its code dropped at the image's first branch not yet
+ * seen, boxing every double it computed meanwhile.
+ */
+
+/** Brightness of the pixels [start, end) into `lum`, and their R+G+B into the histogram. */
+function brightnessRow(rgb: Uint8Array, lum: Float32Array, histogram: Uint32Array, start: number, end: number): void {
+  for (let p = start, q = start * 3; p < end; p++, q += 3) {
+    const sum = rgb[q]! + rgb[q + 1]! + rgb[q + 2]!;
+    lum[p] = BRIGHTNESS_OF_SUM[sum]!;
+    histogram[sum]!++;
+  }
+}
+
+/** One band of cells being measured: the image, its brightness, and the band's contrast and gradient per pixel. */
+interface CellBand {
+  rgb: Uint8Array;
+  /** Brightness per pixel, then a row of zeros for the rows beyond the image. */
+  lum: Float32Array;
+  width: number;
+  height: number;
+  radius: number;
+  cell: number;
+  /** Pixels per band row that lie in whole cells. */
+  spanX: number;
+  boxWidth: Int32Array;
+  /** Per column, brightness over the current row's box rows (slid down a row by each contrastAndGradientRow). */
+  columnSums: Float64Array;
+  /** Local contrast and gradient magnitude of the band's pixels, `spanX` per row. */
+  contrast: Float64Array;
+  gradient: Float64Array;
+}
+
+/** Local contrast and gradient magnitude of image row `y`, written at `o` in the band's arrays. */
+function contrastAndGradientRow(band: CellBand, y: number, o: number): void {
+  const { lum, width, height, radius, spanX, boxWidth, columnSums, contrast, gradient } = band;
+  const beyond = width * height;
+  const entering = y + radius < height ? (y + radius) * width : beyond;
+  const leaving = y - radius - 1 >= 0 ? (y - radius - 1) * width : beyond;
+  const boxHeight = Math.min(height - 1, y + radius) + 1 - Math.max(0, y - radius);
+  const up = (y > 0 ? y - 1 : y) * width;
+  const down = (y < height - 1 ? y + 1 : y) * width;
+  const row = y * width;
+  // Along the row the box sum slides too: it starts with columns [0, radius), then column x + radius enters
+  // (its column sum brought to this row as it does) and column x − radius − 1 leaves.
+  let boxSum = 0;
+  for (let x = 0; x < Math.min(width, radius); x++) {
+    columnSums[x]! += lum[entering + x]! - lum[leaving + x]!;
+    boxSum += columnSums[x]!;
+  }
+  for (let x = 0; x < spanX; x++, o++) {
+    const right = x + radius;
+    if (right < width) {
+      columnSums[right]! += lum[entering + right]! - lum[leaving + right]!;
+      boxSum += columnSums[right]!;
+    }
+    if (x > radius) boxSum -= columnSums[x - radius - 1]!;
+    contrast[o] = lum[row + x]! - boxSum / (boxHeight * boxWidth[x]!);
+    const dx = lum[row + (x < width - 1 ? x + 1 : x)]! - lum[row + (x > 0 ? x - 1 : x)]!;
+    const dy = lum[down + x]! - lum[up + x]!;
+    gradient[o] = Math.sqrt(dx * dx + dy * dy);
+  }
+}
+
+/** The statistics of cell (cx, cy) of the band, written at `k` in `cells`. */
+function cellSums(band: CellBand, cells: Float64Array, cy: number, cx: number, k: number): void {
+  const { rgb, lum, width, cell, spanX, contrast, gradient } = band;
+  let sL = 0,
+    sLL = 0,
+    sG = 0,
+    sGG = 0;
+  // Red−green, and yellow−blue doubled ((R+G)/2 − B is a half-integer): integer sums.
+  let sA = 0,
+    sAA = 0,
+    sB2 = 0,
+    sBB4 = 0;
+  let minC = Infinity,
+    maxC = -Infinity,
+    minSum = CHANNEL_SUMS - 1;
+  for (let y = cy * cell, o = cx * cell; y < (cy + 1) * cell; y++, o += spanX) {
+    for (let x = 0, p = y * width + cx * cell; x < cell; x++, p++) {
+      const q = p * 3;
+      const r = rgb[q]!;
+      const g = rgb[q + 1]!;
+      const b = rgb[q + 2]!;
+      const l = lum[p]!;
+      const a = r - g;
+      const yb2 = r + g - 2 * b;
+      const grad = gradient[o + x]!;
+      const c = contrast[o + x]!;
+      sL += l;
+      sLL += l * l;
+      sA += a;
+      sAA += a * a;
+      sB2 += yb2;
+      sBB4 += yb2 * yb2;
+      sG += grad;
+      sGG += grad * grad;
+      if (c < minC) minC = c;
+      if (c > maxC) maxC = c;
+      if (r + g + b < minSum) minSum = r + g + b;
+    }
+  }
+  cells[k] = sL;
+  cells[k + 1] = sLL;
+  cells[k + 2] = sA;
+  cells[k + 3] = sAA;
+  cells[k + 4] = sB2 * 0.5;
+  cells[k + 5] = sBB4 * 0.25;
+  cells[k + 6] = sG;
+  cells[k + 7] = sGG;
+  cells[k + 8] = minC;
+  cells[k + 9] = maxC;
+  // Brightness grows with R+G+B, so the darkest pixel is the one with the least R+G+B.
+  cells[k + 10] = BRIGHTNESS_OF_SUM[minSum]!;
 }
