@@ -1,12 +1,9 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { close as closeFd, createReadStream, fstat as fstatFd, open as openFd, type Stats } from 'node:fs';
-import { mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
+import type { Readable } from 'node:stream';
 import type { S3rverFilesystemStore, S3rverMetadata, S3rverObject } from 's3rver';
 
 // Why this exists: s3rver 3.7.1's FilesystemStore truncates the object file in place (createWriteStream), answers the
@@ -18,19 +15,24 @@ import type { S3rverFilesystemStore, S3rverMetadata, S3rverObject } from 's3rver
 // The replacement keeps s3rver's on-disk layout (<name>._S3rver_object, .md5, ._S3rver_metadata.json) and makes it behave:
 // - writers stream into temporary files in the same directory (names end in `.tmp`, so listings, which only take
 //   `._S3rver_object` files, never show them), wait until the file is closed, then rename the three files into place
-//   while holding the key's lock: a PUT is answered only once its object is complete and visible;
-// - readers take the same per-key lock only while they open the object, fstat that descriptor and read its md5 and
-//   metadata, then stream from the open descriptor. A later rename replaces the name, not the inode being read (POSIX),
-//   so a GET always returns one whole version with the size, ETag and headers of that version, and the lock is never
-//   held across a client's download or upload (a slow client cannot block others, and nothing nests).
-// - copyObject snapshots the source under its lock, releases it, writes the destination like a PUT: a copy onto
-//   itself (metadata REPLACE) takes one lock once, so it cannot deadlock.
+//   in one synchronous step: a PUT is answered only once its object is complete and visible;
+// - readers open the object, fstat that descriptor and read its md5 and metadata in one synchronous step, then stream
+//   from the open descriptor. A later rename replaces the name, not the inode being read (POSIX), so a GET always
+//   returns one whole version with the size, ETag and headers of that version, and nothing waits on a client's
+//   download or upload (a slow client cannot block others).
+// - copyObject snapshots the source, then writes the destination like a PUT.
 // - putObject honours PutObject's conditional-write headers as S3 does: `If-Match: <etag>` (412 PreconditionFailed
 //   when the object's ETag differs, 404 NoSuchKey when there is no object) and `If-None-Match: *` (412 when the object
-//   exists). The check runs under the key's lock, in the same section as the rename, so of two concurrent conditional
-//   PUTs on one version only one can win. (S3 may also answer 409 ConditionalRequestConflict; serialised here, never.)
+//   exists). The check runs in the same synchronous step as the renames, so of two concurrent conditional PUTs on one
+//   version only one can win. (S3 may also answer 409 ConditionalRequestConflict; serialised here, never.)
 // Controllers (and so S3 event notifications, presigned POST and multipart completion, which calls putObject) are
 // untouched. Not emulated: fsync before answering (the data is in the OS page cache, which every reader shares).
+//
+// Every file system call here is synchronous, on purpose. s3rver runs in a worker thread of its own (s3-emulator.ts),
+// where such a call on a small file costs microseconds, while each asynchronous one is a round trip through libuv's
+// thread pool (0.1–0.3 ms here, woken by futexes): the 15 or so of a PUT made up most of its 5 ms. And a section that
+// never awaits cannot interleave with another request's, so each of the steps above is atomic without a lock. Only
+// the bodies stream (a PUT's request, a copy's source): chunk by chunk, as they arrive, into a temporary file.
 
 const require = createRequire(import.meta.url);
 // The controllers read .size, .range and .lastModifiedDate from this class, so readers must return real instances.
@@ -39,12 +41,11 @@ const S3Object = require('s3rver/lib/models/object') as {
   ALLOWED_METADATA: string[];
 };
 
+const S3Bucket = require('s3rver/lib/models/bucket') as new (name: string, creationDate: Date) => unknown;
+const { getConfigModel } = require('s3rver/lib/models/config') as { getConfigModel(type: string): new (xml: string) => unknown };
+
 // Thrown from the store, an S3Error reaches s3rver's error handler, which answers with its status and S3's XML body.
 const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: Record<string, string>) => Error;
-
-const openFile = promisify(openFd);
-const fstatFile = promisify(fstatFd);
-const closeFile = promisify(closeFd);
 
 const PATCHED = Symbol.for('waferwatch.s3rver-consistency');
 /** How often a listing is retried when a file vanished between s3rver's readdirSync and statSync. */
@@ -58,33 +59,13 @@ interface PublishedFiles {
   precondition?: (currentETag: string | undefined) => void;
 }
 
-/** Serialises async sections per key (bucket + key, as the object's path); not reentrant, so callers never nest. */
-class KeyedMutex {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  async run<T>(key: string, section: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => released);
-    this.tails.set(key, tail);
-    await previous;
-    try {
-      return await section();
-    } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
-}
-
 interface ObjectPaths {
   object: string;
   md5: string;
   metadata: string;
 }
 
-/** What a reader saw under the lock: an open descriptor on one version and that version's metadata. */
+/** What a reader saw in one step: an open descriptor on one version and that version's metadata. */
 interface ObjectSnapshot {
   fd: number;
   metadata: S3rverMetadata;
@@ -126,7 +107,7 @@ function bareETag(etag: string): string {
 
 /**
  * Throw the S3 error for a precondition that fails against the object as it is now (`currentETag` undefined: there is
- * none). Called under the key's lock, so nothing can change the object between this check and the write.
+ * none). Called in the same synchronous step as the renames, so nothing can change the object between this check and the write.
  */
 function checkWritePrecondition(precondition: WritePrecondition, key: string, currentETag: string | undefined): void {
   if (precondition.ifMatch !== undefined) {
@@ -150,10 +131,12 @@ function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 }
 
-async function removeQuietly(path: string): Promise<void> {
-  await unlink(path).catch((error: unknown) => {
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
     if (!isErrorCode(error, 'ENOENT')) throw error;
-  });
+  }
 }
 
 /** The metadata s3rver persists for an object: the allowed headers and x-amz-meta-* (as putMetadata picks them). */
@@ -164,48 +147,60 @@ function storableMetadataJson(metadata: S3rverMetadata): string {
   return JSON.stringify(kept, null, 2);
 }
 
-/**
- * Create a new file exclusively, creating its directory first. A concurrent DELETE of the last object in that
- * directory may remove the directory between the two steps (s3rver prunes empty directories), hence the retries.
- */
-async function createExclusively(path: string) {
-  for (let attempt = 1; ; attempt += 1) {
-    await mkdir(dirname(path), { recursive: true });
-    try {
-      return await open(path, 'wx');
-    } catch (error) {
-      if (!isErrorCode(error, 'ENOENT') || attempt >= 5) throw error;
-    }
+/** Create a new file exclusively, and its directory when that is missing; returns its descriptor. */
+function createExclusively(path: string): number {
+  try {
+    return openSync(path, 'wx');
+  } catch (error) {
+    if (!isErrorCode(error, 'ENOENT')) throw error;
   }
+  mkdirSync(dirname(path), { recursive: true });
+  return openSync(path, 'wx');
 }
 
-/** Write `content` to a new file and resolve only once it is closed; returns the byte count it hashed into `md5`. */
-async function writeNewFile(path: string, content: Buffer | Readable | string, md5?: Hash): Promise<number> {
-  const handle = await createExclusively(path);
-  const out = handle.createWriteStream();
-  let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      md5?.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  const source = typeof content === 'string' || Buffer.isBuffer(content) ? Readable.from([Buffer.from(content)]) : content;
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let written = 0; written < bytes.byteLength; ) written += writeSync(fd, bytes, written);
+}
+
+/** Write `bytes` to a new file, closed when this returns. */
+function writeNewFileNow(path: string, bytes: Uint8Array): void {
+  const fd = createExclusively(path);
   try {
-    await pipeline(source, counter, out);
-    // pipeline settles on 'finish'; the descriptor is closed (and every byte handed to the OS) at 'close'.
-    if (!out.closed) await new Promise<void>((resolve, reject) => out.once('close', resolve).once('error', reject));
+    writeAll(fd, bytes);
   } catch (error) {
-    out.destroy();
+    closeSync(fd);
+    removeQuietly(path);
     throw error;
   }
+  closeSync(fd);
+}
+
+/**
+ * Write a body to a new file chunk by chunk as it arrives, hashing it into `md5`; resolves once the file is closed
+ * with the byte count. A body that fails (a client gone halfway) leaves no file behind.
+ */
+async function writeNewFile(path: string, content: Buffer | Readable, md5: Hash): Promise<number> {
+  const fd = createExclusively(path);
+  let size = 0;
+  try {
+    for await (const chunk of Buffer.isBuffer(content) ? [content] : content) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      md5.update(bytes);
+      writeAll(fd, bytes);
+      size += bytes.byteLength;
+    }
+  } catch (error) {
+    closeSync(fd);
+    removeQuietly(path);
+    throw error;
+  }
+  closeSync(fd);
   return size;
 }
 
-async function readOrUndefined(path: string): Promise<string | undefined> {
+function readOrUndefined(path: string): string | undefined {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     if (isErrorCode(error, 'ENOENT')) return undefined;
     throw error;
@@ -214,13 +209,12 @@ async function readOrUndefined(path: string): Promise<string | undefined> {
 
 /**
  * Make an s3rver instance's FilesystemStore atomic and read-after-write consistent for objects, like S3 (idempotent).
- * Call it before the first request.
+ * Call it before the first request, in the thread that runs s3rver and nothing else (its file calls block that thread).
  */
 export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
   const tagged = store as S3rverFilesystemStore & { [PATCHED]?: true };
   if (tagged[PATCHED]) return;
   tagged[PATCHED] = true;
-  const locks = new KeyedMutex();
 
   const pathsOf = (bucket: string, key: string): ObjectPaths => ({
     object: store.getResourcePath(bucket, key, 'object'),
@@ -228,18 +222,16 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     metadata: store.getResourcePath(bucket, key, 'metadata.json'),
   });
 
-  // Caller holds the key's lock. Mirrors FilesystemStore.getMetadata, but sizes come from the caller's stat of the
-  // exact version it will serve, and a missing .md5 (objects written by older s3rver runs) is recreated atomically.
-  async function metadataUnderLock(paths: ObjectPaths, stats: Stats): Promise<{ metadata: S3rverMetadata; json: string | undefined }> {
-    const [json, storedMd5] = await Promise.all([readOrUndefined(paths.metadata), readOrUndefined(paths.md5)]);
-    let md5 = storedMd5;
+  // Mirrors FilesystemStore.getMetadata, but sizes come from the caller's stat of the exact version it will serve, and
+  // a missing .md5 (objects written by older s3rver runs) is recreated atomically.
+  function metadataOf(paths: ObjectPaths, stats: Stats): { metadata: S3rverMetadata; json: string | undefined } {
+    const json = readOrUndefined(paths.metadata);
+    let md5 = readOrUndefined(paths.md5);
     if (md5 === undefined) {
-      const hash = createHash('md5');
-      for await (const chunk of createReadStream(paths.object)) hash.update(chunk as Buffer);
-      md5 = hash.digest('hex');
+      md5 = createHash('md5').update(readFileSync(paths.object)).digest('hex');
       const temporary = temporaryPathFor(paths.md5);
-      await writeNewFile(temporary, md5);
-      await rename(temporary, paths.md5);
+      writeNewFileNow(temporary, Buffer.from(md5));
+      renameSync(temporary, paths.md5);
     }
     const stored = json === undefined ? {} : (JSON.parse(json) as S3rverMetadata);
     return {
@@ -248,84 +240,93 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     };
   }
 
-  // Caller holds the key's lock. The ETag a GET of the object would answer now (the same quoted md5), or undefined.
-  async function etagUnderLock(paths: ObjectPaths): Promise<string | undefined> {
+  // The ETag a GET of the object would answer now (the same quoted md5), or undefined.
+  function currentETag(paths: ObjectPaths): string | undefined {
     let stats: Stats;
     try {
-      stats = await stat(paths.object);
+      stats = statSync(paths.object);
     } catch (error) {
       if (isErrorCode(error, 'ENOENT')) return undefined;
       throw error;
     }
-    return String((await metadataUnderLock(paths, stats)).metadata.etag);
+    return String(metadataOf(paths, stats).metadata.etag);
   }
 
-  // Open one version of the object and read its metadata, under the lock; the descriptor outlives the lock.
-  async function snapshot(paths: ObjectPaths): Promise<ObjectSnapshot | null> {
-    return locks.run(paths.object, async () => {
-      let fd: number;
-      try {
-        fd = await openFile(paths.object, 'r');
-      } catch (error) {
-        if (isErrorCode(error, 'ENOENT')) return null;
-        throw error;
-      }
-      try {
-        const stats = await fstatFile(fd);
-        const { metadata, json } = await metadataUnderLock(paths, stats);
-        return { fd, metadata, storedMetadataJson: json };
-      } catch (error) {
-        await closeFile(fd);
-        throw error;
-      }
-    });
+  // Open one version of the object and read its metadata; the descriptor is the caller's to close.
+  function snapshot(paths: ObjectPaths): ObjectSnapshot | null {
+    let fd: number;
+    try {
+      fd = openSync(paths.object, 'r');
+    } catch (error) {
+      if (isErrorCode(error, 'ENOENT')) return null;
+      throw error;
+    }
+    try {
+      const { metadata, json } = metadataOf(paths, fstatSync(fd));
+      return { fd, metadata, storedMetadataJson: json };
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
   }
 
-  // Move finished temporary files into place as one step for every reader that takes the lock, and (for a copy, which
-  // answers with it) describe the result under that same lock. The object goes last, because existsObject (unlocked)
-  // checks only it: once it exists, its metadata does too. `metadataJson: null` removes stored metadata (a copy of an
-  // object that had none). `precondition` (a conditional PUT) is checked against the current object in the same locked
-  // section, first. Temporary files are removed afterwards only when they were not moved: every file system call is a
-  // round trip to libuv's thread pool that the PUT's answer waits for.
-  function publish(paths: ObjectPaths, files: PublishedFiles): Promise<void>;
-  function publish(paths: ObjectPaths, files: PublishedFiles, describe: 'describe'): Promise<S3rverMetadata>;
-  async function publish(paths: ObjectPaths, files: PublishedFiles, describe?: 'describe'): Promise<S3rverMetadata | void> {
+  // Move finished temporary files into place as one step for every reader, and (for a copy, which answers with it)
+  // describe the result in that same step. The object goes last, because existsObject checks only it: once it exists,
+  // its metadata does too. `metadataJson: null` removes stored metadata (a copy of an object that had none).
+  // `precondition` (a conditional PUT) is checked against the current object first. Temporary files not moved (the
+  // precondition failed) are removed.
+  function publish(paths: ObjectPaths, files: PublishedFiles): void;
+  function publish(paths: ObjectPaths, files: PublishedFiles, describe: 'describe'): S3rverMetadata;
+  function publish(paths: ObjectPaths, files: PublishedFiles, describe?: 'describe'): S3rverMetadata | void {
     const temporaryMd5 = files.md5 === undefined ? undefined : temporaryPathFor(paths.md5);
     const temporaryMetadata = files.metadataJson === null ? undefined : temporaryPathFor(paths.metadata);
     let moved = false;
     try {
-      // The two side files are independent of each other: written, and later moved into place, at the same time.
-      await Promise.all([
-        temporaryMd5 ? writeNewFile(temporaryMd5, files.md5!) : undefined,
-        temporaryMetadata ? writeNewFile(temporaryMetadata, files.metadataJson!) : undefined,
-      ]);
-      return await locks.run(paths.object, async () => {
-        if (files.precondition) files.precondition(await etagUnderLock(paths));
-        await Promise.all([
-          temporaryMd5 ? rename(temporaryMd5, paths.md5) : undefined,
-          temporaryMetadata ? rename(temporaryMetadata, paths.metadata) : removeQuietly(paths.metadata),
-        ]);
-        moved = true;
-        if (files.object) await rename(files.object, paths.object);
-        if (describe) return (await metadataUnderLock(paths, await stat(paths.object))).metadata;
-      });
+      if (temporaryMd5) writeNewFileNow(temporaryMd5, Buffer.from(files.md5!));
+      if (temporaryMetadata) writeNewFileNow(temporaryMetadata, Buffer.from(files.metadataJson!));
+      if (files.precondition) files.precondition(currentETag(paths));
+      if (temporaryMd5) renameSync(temporaryMd5, paths.md5);
+      if (temporaryMetadata) renameSync(temporaryMetadata, paths.metadata);
+      else removeQuietly(paths.metadata);
+      moved = true;
+      if (files.object) renameSync(files.object, paths.object);
+      if (describe) return metadataOf(paths, statSync(paths.object)).metadata;
     } finally {
-      if (!moved) await Promise.all([temporaryMd5, temporaryMetadata].flatMap((path) => (path ? [removeQuietly(path)] : [])));
+      if (!moved) for (const path of [temporaryMd5, temporaryMetadata]) if (path) removeQuietly(path);
     }
   }
+
+  // Every request asks for its bucket, and most for the bucket's CORS and website configuration (middleware): here as
+  // s3rver answers them, without three round trips to the thread pool per request.
+  store.getBucket = async (bucket) => {
+    try {
+      const stats = statSync(store.getBucketPath(bucket));
+      return stats.isDirectory() ? new S3Bucket(bucket, stats.birthtime) : null;
+    } catch (error) {
+      if (isErrorCode(error, 'ENOENT')) return null;
+      throw error;
+    }
+  };
+
+  store.getSubresource = async (bucket, key, resourceType) => {
+    const xml = readOrUndefined(store.getResourcePath(bucket, key, `${resourceType}.xml`));
+    if (xml === undefined) return null;
+    const Model = getConfigModel(resourceType);
+    return new Model(xml);
+  };
 
   store.getMetadata = async (bucket, key) => {
     const paths = pathsOf(bucket, key);
     // Throws ENOENT for a missing object, as the original: listObjects skips keys deleted while it ran.
-    return locks.run(paths.object, async () => (await metadataUnderLock(paths, await stat(paths.object))).metadata);
+    return metadataOf(paths, statSync(paths.object)).metadata;
   };
 
   store.putMetadata = async (bucket, key, metadata, md5) => {
-    await publish(pathsOf(bucket, key), { md5, metadataJson: storableMetadataJson(metadata) });
+    publish(pathsOf(bucket, key), { md5, metadataJson: storableMetadataJson(metadata) });
   };
 
   store.getObject = async (bucket, key, options) => {
-    const taken = await snapshot(pathsOf(bucket, key));
+    const taken = snapshot(pathsOf(bucket, key));
     if (!taken) return null;
     const { fd, metadata } = taken;
     // Same range arithmetic as FilesystemStore.getObject, on the size of the version just opened.
@@ -333,7 +334,7 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     const range = { start: options?.start || 0, end: Math.min(options?.end || Infinity, lastByte) };
     const ranged = options !== undefined && (options.start !== undefined || Boolean(options.end));
     if (range.start < 0 || range.end < range.start) {
-      await closeFile(fd);
+      closeSync(fd);
       const object = new S3Object(bucket, key, null, metadata);
       if (ranged) object.range = range;
       return object;
@@ -349,25 +350,25 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     const precondition = writePreconditionOf(object.content);
     const temporaryObject = temporaryPathFor(paths.object);
     const hash = createHash('md5');
+    // The body is read in full before any precondition answers, so a refused PUT never leaves it unread on the socket.
+    const size = await writeNewFile(temporaryObject, object.content ?? Buffer.alloc(0), hash);
+    const md5 = hash.digest('hex');
     let published = false;
     try {
-      // The body is read in full before any precondition answers, so a refused PUT never leaves it unread on the socket.
-      const size = await writeNewFile(temporaryObject, object.content ?? Buffer.alloc(0), hash);
-      const md5 = hash.digest('hex');
       if (precondition.ifNoneMatch !== undefined && precondition.ifNoneMatch !== '*') {
         throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
       }
       const conditional = precondition.ifMatch !== undefined || precondition.ifNoneMatch !== undefined;
-      await publish(paths, {
+      publish(paths, {
         object: temporaryObject,
         md5,
         metadataJson: storableMetadataJson(object.metadata),
-        ...(conditional ? { precondition: (currentETag: string | undefined) => checkWritePrecondition(precondition, object.key, currentETag) } : {}),
+        ...(conditional ? { precondition: (etag: string | undefined) => checkWritePrecondition(precondition, object.key, etag) } : {}),
       });
       published = true;
       return { size, md5 };
     } finally {
-      if (!published) await removeQuietly(temporaryObject);
+      if (!published) removeQuietly(temporaryObject);
     }
   };
 
@@ -375,15 +376,14 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     const source = pathsOf(srcBucket, srcKey);
     const destination = pathsOf(destBucket, destKey);
     if (source.object === destination.object) {
-      // A copy onto itself (s3rver allows it only with REPLACE) keeps the bytes and their md5 and swaps the metadata;
-      // no source snapshot is taken, so there is exactly one locked section and nothing to deadlock on.
+      // A copy onto itself (s3rver allows it only with REPLACE) keeps the bytes and their md5 and swaps the metadata.
       return publish(
         destination,
-        { metadataJson: replacementMetadata ? storableMetadataJson(replacementMetadata) : ((await readOrUndefined(destination.metadata)) ?? null) },
+        { metadataJson: replacementMetadata ? storableMetadataJson(replacementMetadata) : (readOrUndefined(destination.metadata) ?? null) },
         'describe',
       );
     }
-    const taken = await snapshot(source);
+    const taken = snapshot(source);
     if (!taken) throw Object.assign(new Error(`ENOENT: no such object ${srcBucket}/${srcKey}`), { code: 'ENOENT' });
     const sourceBytes = createReadStream('', { fd: taken.fd, autoClose: true });
     const temporaryObject = temporaryPathFor(destination.object);
@@ -391,7 +391,7 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
     try {
       const hash = createHash('md5');
       await writeNewFile(temporaryObject, sourceBytes, hash);
-      const described = await publish(
+      const described = publish(
         destination,
         {
           object: temporaryObject,
@@ -405,19 +405,19 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
       return described;
     } finally {
       sourceBytes.destroy();
-      if (!published) await removeQuietly(temporaryObject);
+      if (!published) removeQuietly(temporaryObject);
     }
   };
 
   store.deleteObject = async (bucket, key) => {
     const paths = pathsOf(bucket, key);
-    await locks.run(paths.object, () => Promise.all([paths.object, paths.md5, paths.metadata].map(removeQuietly)));
-    // Prune directories left empty, as s3rver does, but stop quietly where a concurrent PUT has just put a file.
+    for (const path of [paths.object, paths.md5, paths.metadata]) removeQuietly(path);
+    // Prune directories left empty, as s3rver does, but stop where another object still has files.
     const bucketPath = store.getBucketPath(bucket);
     let directory = dirname(paths.object);
     while (directory !== bucketPath && !relative(bucketPath, directory).startsWith('..')) {
       try {
-        await rmdir(directory);
+        rmdirSync(directory);
       } catch (error) {
         if (isErrorCode(error, 'ENOTEMPTY', 'EEXIST', 'ENOENT')) break;
         throw error;
@@ -428,8 +428,10 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
 
   const listObjects = store.listObjects.bind(store);
   store.listObjects = async (bucket, options) => {
-    // s3rver walks the bucket with readdirSync + statSync; a temporary file renamed (or an object deleted) between the
-    // two makes statSync throw ENOENT. The files that exist are unaffected, so walking again gives a correct listing.
+    // s3rver walks the bucket with readdirSync + statSync. Nothing here can remove a file during that walk, but
+    // s3rver's own asynchronous file calls (its multipart uploads' parts) run on libuv's threads meanwhile, and a file
+    // gone between the two calls makes statSync throw ENOENT. The files that exist are unaffected, so walking again
+    // gives a correct listing.
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await listObjects(bucket, options);

@@ -48,6 +48,8 @@ declare module 's3rver' {
     rootDirectory: string;
     /** The bucket, or null when it does not exist. */
     getBucket(bucket: string): Promise<unknown>;
+    /** A bucket's (or object's) stored configuration of `resourceType` (`cors`, `website`, `tagging`...), or null. */
+    getSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<unknown>;
     getBucketPath(bucket: string): string;
     getResourcePath(bucket: string, key: string | undefined, resource: string): string;
     getMetadata(bucket: string, key: string): Promise<S3rverMetadata>;
