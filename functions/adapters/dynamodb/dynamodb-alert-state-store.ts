@@ -52,6 +52,8 @@ export interface DynamoDbAlertStateStoreOptions {
 const DAY_SECONDS = 86_400;
 // A conditional write can lose to an expiry or a takeover between two round trips; a few rounds settle it.
 const MAX_ROUNDS = 4;
+// Stations are few; the cap only keeps a long-lived container's memory of them bounded.
+const MAX_REMEMBERED_STATIONS = 1_000;
 
 /** DynamoDB adapter of the alert state port. */
 export class DynamoDbAlertStateStore implements AlertStateStore {
@@ -60,6 +62,16 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
   private readonly now: () => number;
   private readonly alertRetentionSeconds: number;
   private readonly stationRetentionSeconds: number;
+  /**
+   * When this process last saw each station's call start (its `lastCallAt`), oldest first. During a burst of defects
+   * on one station (a bad lot, every wafer anomalous) nearly every anomaly folds; trying the start write first would
+   * cost each of them a failed conditional write (a round trip and a write unit) before the fold. With a remembered
+   * start still inside the cooldown, tryStartCall tries the fold first. Only the order depends on this memory, never
+   * the outcome: both writes are conditional and at most one of them holds on any item, so a stale memory (another
+   * container started a call, the cooldown ended, a call was handed back) costs one failed write, and the next answer
+   * corrects it.
+   */
+  private readonly callStarts = new Map<string, number>();
 
   constructor(options: DynamoDbAlertStateStoreOptions) {
     this.client = options.client;
@@ -198,7 +210,8 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
       ':inspectionId': inspectionId,
       ':expiresAt': epochSeconds(nowMs) + Math.ceil(cooldownMs / 1000) + this.stationRetentionSeconds,
     };
-    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+    // The call starts when the cooldown is over (or the station never rang): undefined when its condition did not hold.
+    const start = async (): Promise<CallDecision | undefined> => {
       try {
         // DynamoDB evaluates every SET operand on the item as it was before the update, so the folded count is
         // handed over and reset in the same write; the folded inspections come back with the old item.
@@ -215,11 +228,16 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
             ReturnValues: 'ALL_OLD',
           }),
         );
+        this.rememberCallStart(stationId, nowMs);
         const foldedInspectionIds = stringsOf(started.Attributes?.foldedIds);
         return { call: true, foldedCount: numberOf(started.Attributes?.folded), ...(foldedInspectionIds.length > 0 ? { foldedInspectionIds } : {}) };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        return undefined;
       }
+    };
+    // The anomaly folds into the call ringing within the cooldown: undefined when its condition did not hold.
+    const fold = async (): Promise<CallDecision | undefined> => {
       try {
         // Folding is idempotent per inspection (a retried delivery is not counted twice): the set remembers who folded.
         const folded = await this.client.send(
@@ -232,13 +250,25 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
             ReturnValues: 'ALL_NEW',
           }),
         );
+        this.rememberCallStart(stationId, folded.Attributes?.lastCallAt);
         return foldDecision(folded.Attributes, cooldownMs);
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        return undefined;
+      }
+    };
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      // A call this process saw start within the cooldown is most likely still ringing: fold first (see callStarts).
+      const remembered = this.callStarts.get(stationId);
+      const writes = remembered !== undefined && remembered > nowMs - cooldownMs ? [fold, start] : [start, fold];
+      for (const write of writes) {
+        const decision = await write();
+        if (decision) return decision;
       }
       // Neither a new call nor a fold: this inspection already owns the station's call or was already folded into it
-      // (a retry), or the cooldown ended between the two writes (go round again).
+      // (a retry), or the station changed between the two writes (go round again).
       const current = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      this.rememberCallStart(stationId, current.Item?.lastCallAt);
       if (current.Item?.lastCallInspectionId === inspectionId) {
         return { call: true, foldedCount: numberOf(current.Item.lastCallFoldedCount) };
       }
@@ -255,6 +285,7 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const current = (await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item;
       const lastCallAtSeen = typeof current?.lastCallAt === 'number' ? current.lastCallAt : undefined;
+      this.rememberCallStart(stationId, lastCallAtSeen);
       if (current?.lastCallSummary === true && lastCallAtSeen !== undefined && lastCallAtSeen > nowMs - cooldownMs) {
         // This cooldown's summary call was started already (this is a retried or repeated delivery): the same call again,
         // so its ladder can finish ringing; a ladder that rang is never rung twice.
@@ -296,6 +327,7 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
             },
           }),
         );
+        this.rememberCallStart(stationId, nowMs);
         return { call: true, foldedCount: count, leadInspectionId: lead, foldedInspectionIds: ids };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -306,6 +338,8 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
 
   /** End a failed call's cooldown; see AlertStateStore.recordCallFailed. */
   async recordCallFailed(stationId: string, inspectionId: string): Promise<boolean> {
+    // The write may remove the station's lastCallAt (also when it fails after DynamoDB applied it): forget the start.
+    this.rememberCallStart(stationId, undefined);
     return this.sendIfCondition(
       new UpdateCommand({
         TableName: this.tableName,
@@ -378,6 +412,17 @@ export class DynamoDbAlertStateStore implements AlertStateStore {
         },
       }),
     );
+  }
+
+  /** Remember when a station's call started (a `lastCallAt` just read or written), or forget it (not a number); see callStarts. */
+  private rememberCallStart(stationId: string, lastCallAt: unknown): void {
+    this.callStarts.delete(stationId);
+    if (typeof lastCallAt !== 'number') return;
+    this.callStarts.set(stationId, lastCallAt);
+    if (this.callStarts.size > MAX_REMEMBERED_STATIONS) {
+      const oldest = this.callStarts.keys().next().value;
+      if (oldest !== undefined) this.callStarts.delete(oldest);
+    }
   }
 
   /** Send a conditional write: true when it was applied, false when its condition did not hold (someone else was first). */

@@ -242,6 +242,204 @@ describe('DynamoDbAlertStateStore', () => {
       await expect(decision).rejects.toThrow('kept changing');
       expect(dynamo).toReceiveCommandTimes(GetCommand, 4);
     });
+
+    describe("remembering the station's call start (a burst of anomalies folds in one write)", () => {
+      const START =
+        '(attribute_not_exists(lastCallAt) OR lastCallAt <= :cutoff) AND (attribute_not_exists(lastCallInspectionId) OR lastCallInspectionId <> :inspectionId)';
+      const FOLD = 'lastCallAt > :cutoff AND lastCallInspectionId <> :inspectionId AND NOT contains(foldedIds, :inspectionId)';
+
+      /**
+       * What the store sent, in order, from the `since`-th command on: 'start', 'fold', 'get', or another write's condition.
+       * (Not dynamo.resetHistory(): it restarts the counts that the mocks' *Once answers go by.)
+       */
+      function sent(since = 0): string[] {
+        return dynamo
+          .calls()
+          .slice(since)
+          .map(({ args: [command] }) => {
+            if (command instanceof GetCommand) return 'get';
+            if (!(command instanceof UpdateCommand)) return command.constructor.name;
+            const condition = command.input.ConditionExpression;
+            return condition === START ? 'start' : condition === FOLD ? 'fold' : String(condition);
+          });
+      }
+
+      it('folds a second anomaly of the station inside the cooldown with one write: the fold, without trying a start', async () => {
+        // Prepare
+        dynamo.on(UpdateCommand, { ConditionExpression: START }).resolvesOnce({ Attributes: {} }).rejects(conditionFailed());
+        dynamo
+          .on(UpdateCommand, { ConditionExpression: FOLD })
+          .resolvesOnce({ Attributes: { folded: 1, foldedIds: new Set(['insp-2']), lastCallInspectionId: 'insp-1', lastCallAt: NOW } })
+          .resolvesOnce({ Attributes: { folded: 2, foldedIds: new Set(['insp-2', 'insp-3']), lastCallInspectionId: 'insp-1', lastCallAt: NOW } });
+        await store.tryStartCall('litho-7', 'insp-1', NOW, COOLDOWN);
+        const since = dynamo.calls().length;
+
+        // Act
+        const second = await store.tryStartCall('litho-7', 'insp-2', NOW + 1_000, COOLDOWN);
+        const third = await store.tryStartCall('litho-7', 'insp-3', NOW + 2_000, COOLDOWN);
+
+        // Assess
+        expect(second).toEqual({ call: false, foldedCount: 1, activeCallInspectionId: 'insp-1', cooldownEndsAtMs: NOW + COOLDOWN });
+        expect(third).toEqual({ call: false, foldedCount: 2, activeCallInspectionId: 'insp-1', cooldownEndsAtMs: NOW + COOLDOWN });
+        expect(sent(since)).toEqual(['fold', 'fold']);
+        expect(dynamo).toReceiveNthCommandWith(UpdateCommand, 2, {
+          Key: { pk: 'station#litho-7' },
+          UpdateExpression: 'ADD folded :one, foldedIds :inspectionIds SET expiresAt = :expiresAt',
+          ExpressionAttributeValues: {
+            ':cutoff': NOW + 1_000 - COOLDOWN,
+            ':inspectionId': 'insp-2',
+            ':expiresAt': Math.floor((NOW + 1_000) / 1000) + 300 + 7 * DAY,
+            ':one': 1,
+            ':inspectionIds': new Set(['insp-2']),
+          },
+          ReturnValues: 'ALL_NEW',
+        });
+      });
+
+      it('tries the start first again once the remembered call is out of its cooldown', async () => {
+        // Prepare
+        dynamo.on(UpdateCommand, { ConditionExpression: START }).resolves({ Attributes: {} });
+        dynamo.on(UpdateCommand, { ConditionExpression: FOLD }).rejects(conditionFailed());
+        await store.tryStartCall('litho-7', 'insp-1', NOW, COOLDOWN);
+        const since = dynamo.calls().length;
+
+        // Act
+        // Exactly one cooldown later: lastCallAt <= cutoff, the call is over.
+        const next = await store.tryStartCall('litho-7', 'insp-2', NOW + COOLDOWN, COOLDOWN);
+
+        // Assess
+        expect(next).toEqual({ call: true, foldedCount: 0 });
+        expect(sent(since)).toEqual(['start']);
+      });
+
+      it('still starts the call when the remembered call is gone (handed back elsewhere): fold refused, then start', async () => {
+        // Prepare
+        dynamo.on(UpdateCommand, { ConditionExpression: START }).resolves({ Attributes: { folded: 1, foldedIds: new Set(['insp-0']) } });
+        dynamo.on(UpdateCommand, { ConditionExpression: FOLD }).rejects(conditionFailed());
+        await store.tryStartCall('litho-7', 'insp-1', NOW, COOLDOWN);
+        const since = dynamo.calls().length;
+
+        // Act
+        const decision = await store.tryStartCall('litho-7', 'insp-2', NOW + 1_000, COOLDOWN);
+
+        // Assess
+        expect(decision).toEqual({ call: true, foldedCount: 1, foldedInspectionIds: ['insp-0'] });
+        expect(sent(since)).toEqual(['fold', 'start']);
+        expect(dynamo).toReceiveNthCommandWith(UpdateCommand, 3, {
+          Key: { pk: 'station#litho-7' },
+          ConditionExpression: START,
+          ExpressionAttributeValues: expect.objectContaining({ ':nowMs': NOW + 1_000, ':inspectionId': 'insp-2', ':cutoff': NOW + 1_000 - COOLDOWN }),
+          ReturnValues: 'ALL_OLD',
+        });
+      });
+
+      it('keeps folding idempotent per inspection: a redelivered fold is refused by its condition and answered the same', async () => {
+        // Prepare
+        const item = { folded: 1, foldedIds: new Set(['insp-2']), lastCallInspectionId: 'insp-1', lastCallAt: NOW };
+        dynamo.on(UpdateCommand, { ConditionExpression: START }).resolvesOnce({ Attributes: {} }).rejects(conditionFailed());
+        dynamo.on(UpdateCommand, { ConditionExpression: FOLD }).resolvesOnce({ Attributes: item }).rejects(conditionFailed());
+        dynamo.on(GetCommand).resolves({ Item: item });
+        await store.tryStartCall('litho-7', 'insp-1', NOW, COOLDOWN);
+        const since = dynamo.calls().length;
+
+        // Act
+        const first = await store.tryStartCall('litho-7', 'insp-2', NOW + 1_000, COOLDOWN);
+        const again = await store.tryStartCall('litho-7', 'insp-2', NOW + 2_000, COOLDOWN);
+
+        // Assess
+        expect(first).toEqual({ call: false, foldedCount: 1, activeCallInspectionId: 'insp-1', cooldownEndsAtMs: NOW + COOLDOWN });
+        expect(again).toEqual(first);
+        expect(sent(since)).toEqual(['fold', 'fold', 'start', 'get']);
+        expect(dynamo).toReceiveNthCommandWith(UpdateCommand, 3, {
+          ConditionExpression: FOLD,
+          ExpressionAttributeValues: expect.objectContaining({ ':inspectionId': 'insp-2', ':inspectionIds': new Set(['insp-2']) }),
+        });
+      });
+
+      it("remembers a call started by another container from a fold's answer and from the consistent read", async () => {
+        // Prepare
+        const other = { folded: 1, foldedIds: new Set(['insp-2']), lastCallInspectionId: 'insp-1', lastCallAt: NOW - 1_000 };
+        dynamo.on(UpdateCommand, { ConditionExpression: START }).rejects(conditionFailed());
+        // store's two folds, then readStore's redelivery (refused: already folded), then readStore's next fold.
+        dynamo
+          .on(UpdateCommand, { ConditionExpression: FOLD })
+          .resolvesOnce({ Attributes: other })
+          .resolvesOnce({ Attributes: other })
+          .rejectsOnce(conditionFailed())
+          .resolves({ Attributes: other });
+        dynamo.on(GetCommand).resolves({ Item: other });
+        const readStore = new DynamoDbAlertStateStore({
+          client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+          tableName: TABLE,
+          now: () => NOW,
+        });
+
+        // Act
+        // This container never saw the call start: start first; the fold's ALL_NEW says when it started.
+        await store.tryStartCall('litho-7', 'insp-2', NOW, COOLDOWN);
+        await store.tryStartCall('litho-7', 'insp-3', NOW + 1_000, COOLDOWN);
+        // A redelivery answered by the consistent read, in a container that knew nothing either.
+        await readStore.tryStartCall('litho-7', 'insp-2', NOW, COOLDOWN);
+        await readStore.tryStartCall('litho-7', 'insp-3', NOW + 1_000, COOLDOWN);
+
+        // Assess
+        expect(sent()).toEqual(['start', 'fold', 'fold', 'start', 'fold', 'get', 'fold']);
+      });
+
+      it('remembers the summary call a cooldown end started, and forgets the call a failure handed back', async () => {
+        // Prepare
+        dynamo
+          .on(GetCommand)
+          .resolves({ Item: { folded: 2, foldedIds: new Set(['insp-2', 'insp-3']), lastCallInspectionId: 'insp-1', lastCallAt: NOW - COOLDOWN } });
+        dynamo.on(UpdateCommand, { ConditionExpression: 'folded = :count AND lastCallAt = :seen' }).resolves({});
+        dynamo
+          .on(UpdateCommand, { ConditionExpression: FOLD })
+          .resolves({ Attributes: { folded: 1, foldedIds: new Set(['insp-4']), lastCallInspectionId: 'insp-3', lastCallAt: NOW } });
+        dynamo.on(UpdateCommand, { ConditionExpression: 'lastCallInspectionId = :inspectionId' }).resolves({});
+        dynamo.on(UpdateCommand, { ConditionExpression: START }).resolves({ Attributes: { folded: 1 } });
+
+        // Act
+        const summary = await store.tryStartFoldedCall('litho-7', NOW, COOLDOWN);
+        const folded = await store.tryStartCall('litho-7', 'insp-4', NOW + 1_000, COOLDOWN);
+        const handedBack = await store.recordCallFailed('litho-7', 'insp-3');
+        const started = await store.tryStartCall('litho-7', 'insp-5', NOW + 2_000, COOLDOWN);
+
+        // Assess
+        expect(summary).toMatchObject({ call: true, leadInspectionId: 'insp-3' });
+        expect(folded).toMatchObject({ call: false, activeCallInspectionId: 'insp-3' });
+        expect(handedBack).toBe(true);
+        expect(started).toEqual({ call: true, foldedCount: 1 });
+        expect(sent()).toEqual(['get', 'folded = :count AND lastCallAt = :seen', 'fold', 'lastCallInspectionId = :inspectionId', 'start']);
+      });
+
+      it('lets other DynamoDB failures of the fold tried first through', async () => {
+        // Prepare
+        dynamo.on(UpdateCommand, { ConditionExpression: START }).resolves({ Attributes: {} });
+        dynamo.on(UpdateCommand, { ConditionExpression: FOLD }).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+        await store.tryStartCall('litho-7', 'insp-1', NOW, COOLDOWN);
+
+        // Act
+        const decision = store.tryStartCall('litho-7', 'insp-2', NOW + 1_000, COOLDOWN);
+
+        // Assess
+        await expect(decision).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+      });
+
+      it('remembers at most 1,000 stations, forgetting the oldest first', async () => {
+        // Prepare
+        dynamo.on(UpdateCommand, { ConditionExpression: START }).resolves({ Attributes: {} });
+        dynamo.on(UpdateCommand, { ConditionExpression: FOLD }).resolves({ Attributes: { folded: 1, lastCallInspectionId: 'first', lastCallAt: NOW } });
+        for (let station = 0; station <= 1_000; station += 1) await store.tryStartCall(`station-${station}`, 'first', NOW, COOLDOWN);
+        const since = dynamo.calls().length;
+
+        // Act
+        await store.tryStartCall('station-0', 'second', NOW + 1_000, COOLDOWN);
+        await store.tryStartCall('station-1000', 'second', NOW + 1_000, COOLDOWN);
+
+        // Assess
+        expect(sent(since)).toEqual(['start', 'fold']);
+      });
+    });
   });
 
   describe('recordCallFailed', () => {
