@@ -96,8 +96,13 @@ function startDecoder(): { decode: (bytes: Buffer) => Promise<number>; close: ()
 async function main(): Promise<void> {
   const { decode, close: closeDecoder } = startDecoder();
   const files: string[] = [];
+  const folders: string[] = [];
   for (const dir of values.images) {
-    for (const name of (await readdir(dir)).sort()) if (/\.jpe?g$/i.test(name)) files.push(path.join(dir, name));
+    for (const name of (await readdir(dir)).sort()) {
+      if (!/\.jpe?g$/i.test(name)) continue;
+      files.push(path.join(dir, name));
+      folders.push(dir);
+    }
   }
   if (files.length === 0) throw new Error('No JPEG images in the --images folders');
   const images = await Promise.all(files.map((file) => readFile(file)));
@@ -127,12 +132,14 @@ async function main(): Promise<void> {
       const loadBefore = loadAverage();
       const api: number[] = [];
       const decodes: number[] = [];
+      const apiByFolder = new Map<string, number[]>();
       for (let round = 0; round < Number(values.rounds); round++) {
-        for (const bytes of images) {
+        for (const [index, bytes] of images.entries()) {
           decodes.push(await decode(bytes));
           const answer = await post(agent, base, withJpegComment(bytes, `bench-${process.pid}-${upload++}`), values.station);
           if (answer.status !== 201) throw new Error(`POST /inspections answered ${answer.status}`);
           api.push(answer.ms);
+          apiByFolder.set(folders[index]!, [...(apiByFolder.get(folders[index]!) ?? []), answer.ms]);
         }
       }
       const apiP50 = median(api);
@@ -142,6 +149,10 @@ async function main(): Promise<void> {
       console.log(
         `  run ${run + 1}: API p50 ${apiP50.toFixed(1)} ms (p95 ${percentile(sortedApi, 95).toFixed(1)})   decode p50 ${decodeP50.toFixed(1)} ms   ratio ${(apiP50 / decodeP50).toFixed(2)}x   load average ${loadBefore}`,
       );
+      // Where the p50 falls depends on the mix: each folder's own p50 (a folder of normal wafers, one of defects).
+      if (apiByFolder.size > 1) {
+        console.log(`         ${[...apiByFolder].map(([folder, ms]) => `${path.basename(folder)} p50 ${median(ms).toFixed(1)} ms`).join('   ')}`);
+      }
     }
   } finally {
     agent.destroy();
