@@ -3,8 +3,8 @@ import type { S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 /** The deployed processCameraUpload entry: SQS messages whose bodies are S3 event notifications. */
 export type CameraUploadQueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
-/** Where the incoming/ notifications go, as serverless.yml configures the bucket. */
-const NOTIFIED_PREFIX = 'incoming/';
+/** The keys the bucket notifies, as serverless.yml configures it: camera uploads under incoming/. */
+export const NOTIFIED_PREFIX = 'incoming/';
 
 /** Delivers S3 notifications to the camera upload processor, standing in for S3 -> SQS -> Lambda. */
 export interface CameraUploadDelivery {

@@ -8,6 +8,7 @@ import { detectorJudge, SageMakerRuntimeEmulator } from './emulators/sagemaker-r
 import { loadEmbeddedDetector } from '../functions/adapters/embedded-detector';
 import type { S3Event } from 'aws-lambda';
 import { startS3Emulator, type S3Emulator } from './emulators/s3-emulator';
+import { NOTIFIED_PREFIX } from './camera-upload-notifications';
 
 /** The bucket the local stack stores images and records in. */
 export const LOCAL_IMAGE_BUCKET = 'waferwatch-local-images';
@@ -96,7 +97,7 @@ export async function startLocalServices(options: {
    * this model file, so the local stack's SageMaker path gives real verdicts.
    */
   withSageMaker?: { modelFile: string };
-  /** S3 event notifications of the bucket (s3rver's, one record each), for the camera upload path. */
+  /** S3 event notifications of the bucket's `incoming/` keys (s3rver's, one record each), for the camera upload path. */
   onS3Event?: (event: S3Event) => void;
   /** A call nobody answers ends as no-answer after this long (the Connect emulator's default when unset: 30 s). */
   ringTimeoutMs?: number;
@@ -111,7 +112,7 @@ export async function startLocalServices(options: {
   const started: Array<{ close(): Promise<void> }> = [];
   // s3rver starts in a worker thread of its own (see emulators/s3-emulator.ts), meanwhile the others start here.
   const s3Options = { buckets: [LOCAL_IMAGE_BUCKET], directory: path.join(options.dataDir, 's3') };
-  const s3Starting = startS3Emulator({ ...s3Options, onEvent: options.onS3Event }).then((s3) => {
+  const s3Starting = startS3Emulator({ ...s3Options, onEvent: options.onS3Event, notifyPrefix: NOTIFIED_PREFIX }).then((s3) => {
     started.push(s3);
     return s3;
   });

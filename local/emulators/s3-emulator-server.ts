@@ -14,6 +14,8 @@ export interface S3rverServerOptions {
   enforcePostPolicy: boolean;
   /** Post each S3 event notification to the host, and answer the request only once the host has taken it. */
   notify: boolean;
+  /** With `notify`: only for keys starting with this (a bucket's notification prefix filter); all keys when unset. */
+  notifyPrefix?: string;
 }
 
 /** Messages between the thread running s3rver and the host: each notification, and the host's receipt of it. */
@@ -45,7 +47,11 @@ export async function serveS3rver(options: S3rverServerOptions, host: ThreadHost
     let posted = 0;
     let taken = 0;
     const waiting = new Set<{ seq: number; resolve: () => void }>();
+    const prefix = options.notifyPrefix ?? '';
     (server as unknown as EventEmitter).on('event', (event: S3Event) => {
+      // The key as the notification carries it (S3 URL-encodes it, s3rver does not): a prefix of letters, digits and
+      // '/' reads the same either way.
+      if (!(event.Records[0]?.s3.object.key ?? '').startsWith(prefix)) return;
       posted += 1;
       host.post({ kind: 's3-event', seq: posted, event } satisfies S3rverThreadMessage);
     });

@@ -29,6 +29,12 @@ export interface S3EmulatorOptions {
    */
   onEvent?: (event: S3Event) => void;
   /**
+   * Notify only objects whose keys start with this, as a bucket's notification configuration filters by prefix (the
+   * stack's bucket notifies `incoming/` only). PUTs of other keys are then answered at once, without waiting for
+   * `onEvent`'s thread. Default: every key.
+   */
+  notifyPrefix?: string;
+  /**
    * Check each POST Object upload (a presigned POST form) against its policy and signature as S3 does (see
    * s3-post-policy.ts): default true. False stores any form, as s3rver alone does.
    */
@@ -62,6 +68,7 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
         port: options.port ?? 0,
         enforcePostPolicy: options.enforcePostPolicy !== false,
         notify: onEvent !== undefined,
+        ...(options.notifyPrefix !== undefined ? { notifyPrefix: options.notifyPrefix } : {}),
       },
       ...(onEvent
         ? {

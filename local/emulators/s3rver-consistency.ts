@@ -1,5 +1,18 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { closeSync, createReadStream, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
@@ -159,7 +172,7 @@ function createExclusively(path: string): number {
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let written = 0; written < bytes.byteLength; ) written += writeSync(fd, bytes, written);
+  for (let written = 0; written < bytes.byteLength;) written += writeSync(fd, bytes, written);
 }
 
 /** Write `bytes` to a new file, closed when this returns. */

@@ -127,6 +127,23 @@ describe('S3 and DynamoDB emulators in worker threads', () => {
     expect(events.slice(before)).toEqual(Array.from({ length: 10 }, (_, i) => `ordered/${i}.json`));
   });
 
+  it('notifies only the keys under notifyPrefix, as a bucket filtered by prefix does', async () => {
+    // Prepare
+    const told: string[] = [];
+    const filtered = await startS3Emulator({ buckets: [BUCKET], notifyPrefix: 'incoming/', onEvent: (event) => told.push(event.Records[0]!.s3.object.key) });
+    const client = createS3Client({ region: 'us-east-1', endpoint: filtered.endpoint });
+
+    // Act
+    for (const key of ['inspections/2026/11/30/a.json', 'incoming/a b.jpg', 'incomingX/c.jpg', 'feedback/litho-1/normal/d.jpg']) {
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '{}' }));
+    }
+    client.destroy();
+    await filtered.close();
+
+    // Assess
+    expect(told).toEqual(['incoming/a b.jpg']);
+  });
+
   it('keeps answering when onEvent throws, and says so', async () => {
     // Prepare
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
