@@ -14,7 +14,8 @@ import { DEFAULT_STATION_ID } from '../functions/core/station-registry';
 import { readDevCredentials, writeDevCredentials, type DevCredentials } from './dev-credentials';
 import { parseAuthMode } from './gateway/auth-mode';
 import { createLocalGateway, type GatewayDecision, type LocalGateway, type RequestAuthorizerHandler } from './gateway/authorizers';
-import { LOCAL_IDENTITY_PATH, PAGE_SCOPE, startLocalIdentityProvider, type LocalIdentityProvider } from './identity/local-identity-provider';
+import { LOCAL_IDENTITY_PATH, PAGE_SCOPE } from './identity/identity-names';
+import type { LocalIdentityProvider } from './identity/local-identity-provider';
 import { startLocalCameraKeys, type LocalCameraKeys } from './local-camera-keys';
 import { LOCAL_IMAGE_BUCKET, startLocalServices, type LocalServices } from './local-services';
 import { createPhoneSimulator, type PhoneSimulator } from './phone/phone-simulator';
@@ -223,6 +224,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let identity: LocalIdentityProvider | undefined;
     let auth: LocalStackAuth = { mode: 'off' };
     if (authMode === 'on') {
+      const { startLocalIdentityProvider } = await import('./identity/local-identity-provider');
       identity = await startLocalIdentityProvider({ origin: url, pageOrigins: pageOrigins(url, port), dataDir });
       const previous = await readDevCredentials(dataDir);
       cameraKeys = await startLocalCameraKeys({

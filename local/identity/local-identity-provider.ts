@@ -4,16 +4,8 @@ import path from 'node:path';
 import Provider, { type Account, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { IDENTITY_FOLDER, loadOrCreateProviderKeys, loadOrCreateUsers, type LocalUser } from './identity-files';
 import { errorPage, IDENTITY_CSS, IDENTITY_STYLESHEET, identityPageSecurityPolicy, signedOutPage, signInPage, signOutPage } from './identity-pages';
+import { LOCAL_IDENTITY_PATH, LOCAL_PAGE_CLIENT_ID, PAGE_SCOPE } from './identity-names';
 import { createMemoryAdapterFactory } from './memory-adapter';
-
-/** Where the provider is mounted on the local stack's own origin, so the page needs no other origin in its CSP. */
-export const LOCAL_IDENTITY_PATH = '/_local/identity';
-
-/** The page's client: public (no secret), authorization code with PKCE only. */
-export const LOCAL_PAGE_CLIENT_ID = 'waferwatch-local-page';
-
-/** What the page asks for, as it asks Cognito (the scopes the user pool client allows). */
-export const PAGE_SCOPE = 'openid email profile';
 
 /** ID tokens last an hour, as the user pool client's (IdTokenValidity: 1 hour). */
 const ID_TOKEN_TTL_SECONDS = 3_600;
