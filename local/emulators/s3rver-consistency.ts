@@ -1,4 +1,4 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
@@ -25,18 +25,22 @@ import type { S3rverFilesystemStore, S3rverMetadata, S3rverObject } from 's3rver
 // could return a truncated or mixed body, or fail on half-written metadata JSON. Real S3 PUTs are atomic and
 // read-after-write consistent, and the product relies on that (place-call rewrites a record the API lists and reads).
 //
-// The replacement keeps s3rver's on-disk layout (<name>._S3rver_object, .md5, ._S3rver_metadata.json) and makes it behave:
-// - writers stream into temporary files in the same directory (names end in `.tmp`, so listings, which only take
-//   `._S3rver_object` files, never show them), wait until the file is closed, then rename the three files into place
-//   in one synchronous step: a PUT is answered only once its object is complete and visible;
-// - readers open the object, fstat that descriptor and read its md5 and metadata in one synchronous step, then stream
-//   from the open descriptor. A later rename replaces the name, not the inode being read (POSIX), so a GET always
-//   returns one whole version with the size, ETag and headers of that version, and nothing waits on a client's
-//   download or upload (a slow client cannot block others).
+// The replacement keeps s3rver's on-disk layout (<name>._S3rver_object and ._S3rver_metadata.json) and makes it behave:
+// - a body is received in full before anything of the object changes: in memory up to IN_MEMORY_BODY_BYTES, beyond
+//   that in a temporary file in the same directory (names end in `.tmp`, so listings, which only take
+//   `._S3rver_object` files, never show them). Then, in one synchronous step, the metadata is written and the object
+//   put in place: written as a new file, or (replacing one, or from a temporary file) renamed over the old name. A
+//   PUT is answered only once its object is complete and visible;
+// - readers open the object, fstat that descriptor and read its metadata in one synchronous step, then stream from the
+//   open descriptor. A later rename replaces the name, not the inode being read (POSIX), so a GET always returns one
+//   whole version with the size, ETag and headers of that version, and nothing waits on a client's download or
+//   upload (a slow client cannot block others).
+// - the ETag (the body's quoted md5) is kept in the metadata file: one file less to create and read per object than
+//   s3rver's separate .md5 file, which is still read for objects stored without it (and recreated when missing).
 // - copyObject snapshots the source, then writes the destination like a PUT.
 // - putObject honours PutObject's conditional-write headers as S3 does: `If-Match: <etag>` (412 PreconditionFailed
 //   when the object's ETag differs, 404 NoSuchKey when there is no object) and `If-None-Match: *` (412 when the object
-//   exists). The check runs in the same synchronous step as the renames, so of two concurrent conditional PUTs on one
+//   exists). The check runs in the same synchronous step as the writes, so of two concurrent conditional PUTs on one
 //   version only one can win. (S3 may also answer 409 ConditionalRequestConflict; serialised here, never.)
 // Controllers (and so S3 event notifications, presigned POST and multipart completion, which calls putObject) are
 // untouched. Not emulated: fsync before answering (the data is in the OS page cache, which every reader shares).
@@ -45,7 +49,8 @@ import type { S3rverFilesystemStore, S3rverMetadata, S3rverObject } from 's3rver
 // where such a call on a small file costs microseconds, while each asynchronous one is a round trip through libuv's
 // thread pool (0.1–0.3 ms here, woken by futexes): the 15 or so of a PUT made up most of its 5 ms. And a section that
 // never awaits cannot interleave with another request's, so each of the steps above is atomic without a lock. Only
-// the bodies stream (a PUT's request, a copy's source): chunk by chunk, as they arrive, into a temporary file.
+// the bodies stream (a PUT's request, a copy's source), as they arrive. Creating a file is the costly call left (up
+// to 0.5 ms on this VM's disk when it is otherwise idle), hence as few of them per object as can be.
 
 const require = createRequire(import.meta.url);
 // The controllers read .size, .range and .lastModifiedDate from this class, so readers must return real instances.
@@ -55,7 +60,7 @@ const S3Object = require('s3rver/lib/models/object') as {
 };
 
 const S3Bucket = require('s3rver/lib/models/bucket') as new (name: string, creationDate: Date) => unknown;
-const { getConfigModel } = require('s3rver/lib/models/config') as { getConfigModel(type: string): new (xml: string) => unknown };
+const { getConfigModel } = require('s3rver/lib/models/config') as { getConfigModel: (type: string) => new (xml: string) => unknown };
 
 // Thrown from the store, an S3Error reaches s3rver's error handler, which answers with its status and S3's XML body.
 const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: Record<string, string>) => Error;
@@ -63,17 +68,26 @@ const S3Error = require('s3rver/lib/models/error') as new (code: string, message
 const PATCHED = Symbol.for('waferwatch.s3rver-consistency');
 /** How often a listing is retried when a file vanished between s3rver's readdirSync and statSync. */
 const LISTING_ATTEMPTS = 5;
+/** Bodies up to this size are received in memory and written in one step; larger ones go to a temporary file first. */
+export const IN_MEMORY_BODY_BYTES = 8 * 1024 * 1024;
 
-/** What publish moves into place for an object. */
-interface PublishedFiles {
-  object?: string;
-  md5?: string;
-  metadataJson: string | null;
+/** A body received in full: its bytes, or the temporary file holding them, with their size and md5. */
+type ReceivedBody = ({ bytes: Buffer } | { temporaryFile: string }) & { size: number; md5: string };
+
+/** What publish puts in place for an object. */
+interface PublishedObject {
+  /** The new body; absent when only the metadata changes (a copy onto itself). */
+  body?: ReceivedBody;
+  /** The object's ETag (its quoted md5). */
+  etag: string;
+  /** The headers to store (storableMetadata); null keeps none. */
+  metadata: S3rverMetadata | null;
   precondition?: (currentETag: string | undefined) => void;
 }
 
 interface ObjectPaths {
   object: string;
+  /** Written by s3rver itself and by older versions of this module; read for objects whose metadata has no ETag. */
   md5: string;
   metadata: string;
 }
@@ -82,7 +96,8 @@ interface ObjectPaths {
 interface ObjectSnapshot {
   fd: number;
   metadata: S3rverMetadata;
-  storedMetadataJson: string | undefined;
+  /** The headers stored for it (without the ETag this module keeps beside them), or null when none were. */
+  stored: S3rverMetadata | null;
 }
 
 /** A PutObject's If-Match / If-None-Match headers; empty when the request has neither. */
@@ -153,11 +168,11 @@ function removeQuietly(path: string): void {
 }
 
 /** The metadata s3rver persists for an object: the allowed headers and x-amz-meta-* (as putMetadata picks them). */
-function storableMetadataJson(metadata: S3rverMetadata): string {
+function storableMetadata(metadata: S3rverMetadata): S3rverMetadata {
   const kept: S3rverMetadata = {};
   for (const name of S3Object.ALLOWED_METADATA) if (name in metadata) kept[name] = metadata[name];
   for (const [name, value] of Object.entries(metadata)) if (name.startsWith('x-amz-meta-')) kept[name] = value;
-  return JSON.stringify(kept, null, 2);
+  return kept;
 }
 
 /** Create a new file exclusively, and its directory when that is missing; returns its descriptor. */
@@ -188,27 +203,86 @@ function writeNewFileNow(path: string, bytes: Uint8Array): void {
   closeSync(fd);
 }
 
-/**
- * Write a body to a new file chunk by chunk as it arrives, hashing it into `md5`; resolves once the file is closed
- * with the byte count. A body that fails (a client gone halfway) leaves no file behind.
- */
-async function writeNewFile(path: string, content: Buffer | Readable, md5: Hash): Promise<number> {
-  const fd = createExclusively(path);
-  let size = 0;
+/** Write `bytes` to `path`, created (with its directory) or truncated: for the small files read in one step only. */
+function writeFileNow(path: string, bytes: Uint8Array): void {
+  let fd: number;
   try {
-    for await (const chunk of Buffer.isBuffer(content) ? [content] : content) {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      md5.update(bytes);
-      writeAll(fd, bytes);
-      size += bytes.byteLength;
+    fd = openSync(path, 'w');
+  } catch (error) {
+    if (!isErrorCode(error, 'ENOENT')) throw error;
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(path, 'w');
+  }
+  try {
+    writeAll(fd, bytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Write an object's bytes under its name: as a new file when there is none, else into a temporary file renamed over
+ * the old one, so a reader streaming the old version keeps it whole.
+ */
+function writeObjectNow(path: string, bytes: Uint8Array): void {
+  let fd: number;
+  try {
+    fd = createExclusively(path);
+  } catch (error) {
+    if (!isErrorCode(error, 'EEXIST')) throw error;
+    const temporary = temporaryPathFor(path);
+    writeNewFileNow(temporary, bytes);
+    try {
+      renameSync(temporary, path);
+    } catch (renameError) {
+      removeQuietly(temporary);
+      throw renameError;
     }
+    return;
+  }
+  try {
+    writeAll(fd, bytes);
   } catch (error) {
     closeSync(fd);
     removeQuietly(path);
     throw error;
   }
   closeSync(fd);
-  return size;
+}
+
+/**
+ * Receive a body in full, hashing it: in memory up to IN_MEMORY_BODY_BYTES, beyond that into a new temporary file
+ * beside `objectPath`, written chunk by chunk as they arrive. A body that fails (a client gone halfway) leaves no file.
+ */
+async function receiveBody(content: Buffer | Readable, objectPath: string): Promise<ReceivedBody> {
+  const hash = createHash('md5');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let spilled: { path: string; fd: number } | undefined;
+  try {
+    for await (const chunk of Buffer.isBuffer(content) ? [content] : content) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      hash.update(bytes);
+      size += bytes.byteLength;
+      if (!spilled && size > IN_MEMORY_BODY_BYTES) {
+        const path = temporaryPathFor(objectPath);
+        spilled = { path, fd: createExclusively(path) };
+        for (const earlier of chunks.splice(0)) writeAll(spilled.fd, earlier);
+      }
+      if (spilled) writeAll(spilled.fd, bytes);
+      else chunks.push(bytes);
+    }
+  } catch (error) {
+    if (spilled) {
+      closeSync(spilled.fd);
+      removeQuietly(spilled.path);
+    }
+    throw error;
+  }
+  const md5 = hash.digest('hex');
+  if (!spilled) return { bytes: Buffer.concat(chunks, size), size, md5 };
+  closeSync(spilled.fd);
+  return { temporaryFile: spilled.path, size, md5 };
 }
 
 function readOrUndefined(path: string): string | undefined {
@@ -236,20 +310,25 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
   });
 
   // Mirrors FilesystemStore.getMetadata, but sizes come from the caller's stat of the exact version it will serve, and
-  // a missing .md5 (objects written by older s3rver runs) is recreated atomically.
-  function metadataOf(paths: ObjectPaths, stats: Stats): { metadata: S3rverMetadata; json: string | undefined } {
+  // the ETag from the metadata file (or, for objects stored without it, the .md5 file, recreated when missing).
+  function metadataOf(paths: ObjectPaths, stats: Stats): { metadata: S3rverMetadata; stored: S3rverMetadata | null } {
     const json = readOrUndefined(paths.metadata);
-    let md5 = readOrUndefined(paths.md5);
-    if (md5 === undefined) {
-      md5 = createHash('md5').update(readFileSync(paths.object)).digest('hex');
-      const temporary = temporaryPathFor(paths.md5);
-      writeNewFileNow(temporary, Buffer.from(md5));
-      renameSync(temporary, paths.md5);
+    const { etag: storedETag, ...stored } = json === undefined ? {} : (JSON.parse(json) as S3rverMetadata);
+    let etag = typeof storedETag === 'string' ? storedETag : undefined;
+    if (etag === undefined) {
+      let md5 = readOrUndefined(paths.md5);
+      if (md5 === undefined) {
+        md5 = createHash('md5').update(readFileSync(paths.object)).digest('hex');
+        const temporary = temporaryPathFor(paths.md5);
+        writeNewFileNow(temporary, Buffer.from(md5));
+        renameSync(temporary, paths.md5);
+      }
+      etag = JSON.stringify(md5);
     }
-    const stored = json === undefined ? {} : (JSON.parse(json) as S3rverMetadata);
     return {
-      metadata: { ...stored, etag: JSON.stringify(md5), 'last-modified': stats.mtime.toUTCString(), 'content-length': stats.size },
-      json,
+      metadata: { ...stored, etag, 'last-modified': stats.mtime.toUTCString(), 'content-length': stats.size },
+      // A file holding only the ETag stands for no stored headers, as no file does.
+      stored: json === undefined || Object.keys(stored).length === 0 ? null : stored,
     };
   }
 
@@ -275,37 +354,35 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
       throw error;
     }
     try {
-      const { metadata, json } = metadataOf(paths, fstatSync(fd));
-      return { fd, metadata, storedMetadataJson: json };
+      const { metadata, stored } = metadataOf(paths, fstatSync(fd));
+      return { fd, metadata, stored };
     } catch (error) {
       closeSync(fd);
       throw error;
     }
   }
 
-  // Move finished temporary files into place as one step for every reader, and (for a copy, which answers with it)
-  // describe the result in that same step. The object goes last, because existsObject checks only it: once it exists,
-  // its metadata does too. `metadataJson: null` removes stored metadata (a copy of an object that had none).
-  // `precondition` (a conditional PUT) is checked against the current object first. Temporary files not moved (the
-  // precondition failed) are removed.
-  function publish(paths: ObjectPaths, files: PublishedFiles): void;
-  function publish(paths: ObjectPaths, files: PublishedFiles, describe: 'describe'): S3rverMetadata;
-  function publish(paths: ObjectPaths, files: PublishedFiles, describe?: 'describe'): S3rverMetadata | void {
-    const temporaryMd5 = files.md5 === undefined ? undefined : temporaryPathFor(paths.md5);
-    const temporaryMetadata = files.metadataJson === null ? undefined : temporaryPathFor(paths.metadata);
-    let moved = false;
+  // Put an object's metadata and body in place as one step for every reader, and (for a copy, which answers with it)
+  // describe the result in that same step. `precondition` (a conditional PUT) is checked against the current object
+  // first. The metadata goes first and the object last, so an object never exists without its metadata. A new object
+  // is written under its name at once; one replacing another is renamed over it (a reader keeps the version it
+  // opened). A temporary file not moved (the precondition failed) is removed.
+  function publish(paths: ObjectPaths, object: PublishedObject): void;
+  function publish(paths: ObjectPaths, object: PublishedObject, describe: 'describe'): S3rverMetadata;
+  function publish(paths: ObjectPaths, object: PublishedObject, describe?: 'describe'): S3rverMetadata | void {
+    const { body } = object;
     try {
-      if (temporaryMd5) writeNewFileNow(temporaryMd5, Buffer.from(files.md5!));
-      if (temporaryMetadata) writeNewFileNow(temporaryMetadata, Buffer.from(files.metadataJson!));
-      if (files.precondition) files.precondition(currentETag(paths));
-      if (temporaryMd5) renameSync(temporaryMd5, paths.md5);
-      if (temporaryMetadata) renameSync(temporaryMetadata, paths.metadata);
-      else removeQuietly(paths.metadata);
-      moved = true;
-      if (files.object) renameSync(files.object, paths.object);
+      if (object.precondition) object.precondition(currentETag(paths));
+      const metadataJson = JSON.stringify({ ...(object.metadata ?? {}), etag: object.etag }, null, 2);
+      writeFileNow(paths.metadata, Buffer.from(metadataJson));
+      // An .md5 file of an earlier version (s3rver's own) would contradict the ETag above for s3rver itself.
+      removeQuietly(paths.md5);
+      if (body && 'bytes' in body) writeObjectNow(paths.object, body.bytes);
+      else if (body) renameSync(body.temporaryFile, paths.object);
       if (describe) return metadataOf(paths, statSync(paths.object)).metadata;
-    } finally {
-      if (!moved) for (const path of [temporaryMd5, temporaryMetadata]) if (path) removeQuietly(path);
+    } catch (error) {
+      if (body && 'temporaryFile' in body) removeQuietly(body.temporaryFile);
+      throw error;
     }
   }
 
@@ -335,7 +412,20 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
   };
 
   store.putMetadata = async (bucket, key, metadata, md5) => {
-    publish(pathsOf(bucket, key), { md5, metadataJson: storableMetadataJson(metadata) });
+    const paths = pathsOf(bucket, key);
+    const etag = md5 !== undefined ? JSON.stringify(md5) : currentETag(paths);
+    if (etag === undefined) throw Object.assign(new Error(`ENOENT: no such object ${bucket}/${key}`), { code: 'ENOENT' });
+    publish(paths, { etag, metadata: storableMetadata(metadata) });
+  };
+
+  store.existsObject = async (bucket, key) => {
+    try {
+      statSync(pathsOf(bucket, key).object);
+      return true;
+    } catch (error) {
+      if (isErrorCode(error, 'ENOENT')) return false;
+      throw error;
+    }
   };
 
   store.getObject = async (bucket, key, options) => {
@@ -361,64 +451,43 @@ export function makeS3rverStoreConsistent(store: S3rverFilesystemStore): void {
   store.putObject = async (object) => {
     const paths = pathsOf(object.bucket, object.key);
     const precondition = writePreconditionOf(object.content);
-    const temporaryObject = temporaryPathFor(paths.object);
-    const hash = createHash('md5');
     // The body is read in full before any precondition answers, so a refused PUT never leaves it unread on the socket.
-    const size = await writeNewFile(temporaryObject, object.content ?? Buffer.alloc(0), hash);
-    const md5 = hash.digest('hex');
-    let published = false;
-    try {
-      if (precondition.ifNoneMatch !== undefined && precondition.ifNoneMatch !== '*') {
-        throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
-      }
-      const conditional = precondition.ifMatch !== undefined || precondition.ifNoneMatch !== undefined;
-      publish(paths, {
-        object: temporaryObject,
-        md5,
-        metadataJson: storableMetadataJson(object.metadata),
-        ...(conditional ? { precondition: (etag: string | undefined) => checkWritePrecondition(precondition, object.key, etag) } : {}),
-      });
-      published = true;
-      return { size, md5 };
-    } finally {
-      if (!published) removeQuietly(temporaryObject);
+    const body = await receiveBody(object.content ?? Buffer.alloc(0), paths.object);
+    if (precondition.ifNoneMatch !== undefined && precondition.ifNoneMatch !== '*') {
+      if ('temporaryFile' in body) removeQuietly(body.temporaryFile);
+      throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
     }
+    const conditional = precondition.ifMatch !== undefined || precondition.ifNoneMatch !== undefined;
+    publish(paths, {
+      body,
+      etag: JSON.stringify(body.md5),
+      metadata: storableMetadata(object.metadata),
+      ...(conditional ? { precondition: (etag: string | undefined) => checkWritePrecondition(precondition, object.key, etag) } : {}),
+    });
+    return { size: body.size, md5: body.md5 };
   };
 
   store.copyObject = async (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
     const source = pathsOf(srcBucket, srcKey);
     const destination = pathsOf(destBucket, destKey);
     if (source.object === destination.object) {
-      // A copy onto itself (s3rver allows it only with REPLACE) keeps the bytes and their md5 and swaps the metadata.
-      return publish(
-        destination,
-        { metadataJson: replacementMetadata ? storableMetadataJson(replacementMetadata) : (readOrUndefined(destination.metadata) ?? null) },
-        'describe',
-      );
+      // A copy onto itself (s3rver allows it only with REPLACE) keeps the bytes and their ETag and swaps the metadata.
+      const current = snapshot(destination);
+      if (!current) throw Object.assign(new Error(`ENOENT: no such object ${srcBucket}/${srcKey}`), { code: 'ENOENT' });
+      closeSync(current.fd);
+      const metadata = replacementMetadata ? storableMetadata(replacementMetadata) : current.stored;
+      return publish(destination, { etag: String(current.metadata.etag), metadata }, 'describe');
     }
     const taken = snapshot(source);
     if (!taken) throw Object.assign(new Error(`ENOENT: no such object ${srcBucket}/${srcKey}`), { code: 'ENOENT' });
     const sourceBytes = createReadStream('', { fd: taken.fd, autoClose: true });
-    const temporaryObject = temporaryPathFor(destination.object);
-    let published = false;
     try {
-      const hash = createHash('md5');
-      await writeNewFile(temporaryObject, sourceBytes, hash);
-      const described = publish(
-        destination,
-        {
-          object: temporaryObject,
-          md5: hash.digest('hex'),
-          // Without REPLACE the copy keeps the source's stored metadata (none stays none).
-          metadataJson: replacementMetadata ? storableMetadataJson(replacementMetadata) : (taken.storedMetadataJson ?? null),
-        },
-        'describe',
-      );
-      published = true;
-      return described;
+      const body = await receiveBody(sourceBytes, destination.object);
+      // Without REPLACE the copy keeps the source's stored metadata (none stays none).
+      const metadata = replacementMetadata ? storableMetadata(replacementMetadata) : taken.stored;
+      return publish(destination, { body, etag: JSON.stringify(body.md5), metadata }, 'describe');
     } finally {
       sourceBytes.destroy();
-      if (!published) removeQuietly(temporaryObject);
     }
   };
 

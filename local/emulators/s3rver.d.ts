@@ -53,6 +53,7 @@ declare module 's3rver' {
     getBucketPath(bucket: string): string;
     getResourcePath(bucket: string, key: string | undefined, resource: string): string;
     getMetadata(bucket: string, key: string): Promise<S3rverMetadata>;
+    existsObject(bucket: string, key: string): Promise<boolean>;
     putMetadata(bucket: string, key: string, metadata: S3rverMetadata, md5?: string): Promise<void>;
     getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<S3rverObject | null>;
     putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../../functions/adapters/aws-clients';
 import { S3CameraUploadStore } from '../../../functions/adapters/s3/s3-camera-upload-store';
 import { startS3Emulator, type S3Emulator } from '../../../local/emulators/s3-emulator';
+import { IN_MEMORY_BODY_BYTES } from '../../../local/emulators/s3rver-consistency';
 
 // Real S3 PUTs are atomic and read-after-write consistent; the product relies on it (place-call rewrites an inspection
 // record while the API lists and reads records). These tests hold the S3 emulator to that, through the real S3 client.
@@ -162,32 +163,33 @@ describe('S3 emulator: a PUT is atomic and read-after-write consistent', () => {
   });
 
   it('keeps an upload in progress invisible (old version served and listed, no temporary file listed) until it completes', async () => {
-    // Prepare
+    // Prepare: a body larger than the emulator keeps in memory, so part of it is on disk while it is received
     const prefix = 'inspections/2026/11/27/';
     const key = `${prefix}01JDVSLOWUPLOAD00000000001.json`;
     const neighbour = `${prefix}01JDVNEIGHBOUR000000000001.json`;
     const previous = recordBody(1, 2 * KB);
-    const next = recordBody(2, 256 * KB);
+    const next = recordBody(2, IN_MEMORY_BODY_BYTES + 512 * KB);
+    const half = IN_MEMORY_BODY_BYTES + 128 * KB;
     await put(key, previous);
     await put(neighbour, recordBody(3, 500));
     const filesBefore = new Set(await filesOnDisk());
     const body = new PassThrough();
     const upload = client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: next.length }));
-    body.write(next.subarray(0, 128 * KB));
-    // s3rver has half of the new version once some file under the bucket holds 128 KB that was not there before.
+    body.write(next.subarray(0, half));
+    // s3rver has most of the new version once some file under the bucket holds that much that was not there before.
     await waitFor(async () => {
       for (const file of await filesOnDisk()) {
         if (!filesBefore.has(file) || file.endsWith(`01JDVSLOWUPLOAD00000000001.json._S3rver_object`)) {
-          if ((await stat(join(s3.directory, file))).size >= 128 * KB) return true;
+          if ((await stat(join(s3.directory, file))).size >= half) return true;
         }
       }
       return false;
-    }, 'half the upload to reach the emulator');
+    }, 'most of the upload to reach the emulator');
 
     // Act
     const during = await get(key);
     const listedDuring = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
-    body.end(next.subarray(128 * KB));
+    body.end(next.subarray(half));
     await upload;
     const after = await get(key);
     const listedAfter = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
@@ -206,19 +208,30 @@ describe('S3 emulator: a PUT is atomic and read-after-write consistent', () => {
     expect(await strayFiles()).toEqual([]);
   });
 
-  it('leaves the previous version whole when an upload is abandoned halfway, and cleans up after it', async () => {
+  it.each([
+    ['in memory', 200 * KB, 64 * KB],
+    ['partly on disk', IN_MEMORY_BODY_BYTES + 256 * KB, IN_MEMORY_BODY_BYTES + 64 * KB],
+  ])('leaves the previous version whole when an upload received %s is abandoned halfway, and cleans up after it', async (_where, size, sent) => {
     // Prepare
     const key = 'inspections/2026/11/28/01JDVABANDONEDUPLOAD000001.json';
     const previous = recordBody(4, 3 * KB);
     await put(key, previous);
+    const filesBefore = new Set(await filesOnDisk());
     const body = new PassThrough();
     const abort = new AbortController();
-    const upload = client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: 200 * KB }), { abortSignal: abort.signal }).then(
+    const upload = client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: size }), { abortSignal: abort.signal }).then(
       () => 'stored',
       () => 'aborted',
     );
-    body.write(recordBody(5, 200 * KB).subarray(0, 64 * KB));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    body.write(recordBody(5, size).subarray(0, sent));
+    // Received: in memory, given a moment; on disk, once a new file holds more than the emulator keeps in memory.
+    if (sent <= IN_MEMORY_BODY_BYTES) await new Promise((resolve) => setTimeout(resolve, 100));
+    else {
+      await waitFor(async () => {
+        for (const file of await filesOnDisk()) if (!filesBefore.has(file) && (await stat(join(s3.directory, file))).size > IN_MEMORY_BODY_BYTES) return true;
+        return false;
+      }, 'the upload to reach the disk');
+    }
 
     // Act
     abort.abort();
