@@ -225,29 +225,20 @@ function writeFileNow(path: string, bytes: Uint8Array): void {
  * the old one, so a reader streaming the old version keeps it whole.
  */
 function writeObjectNow(path: string, bytes: Uint8Array): void {
-  let fd: number;
   try {
-    fd = createExclusively(path);
+    writeNewFileNow(path, bytes);
+    return;
   } catch (error) {
     if (!isErrorCode(error, 'EEXIST')) throw error;
-    const temporary = temporaryPathFor(path);
-    writeNewFileNow(temporary, bytes);
-    try {
-      renameSync(temporary, path);
-    } catch (renameError) {
-      removeQuietly(temporary);
-      throw renameError;
-    }
-    return;
   }
+  const temporary = temporaryPathFor(path);
+  writeNewFileNow(temporary, bytes);
   try {
-    writeAll(fd, bytes);
+    renameSync(temporary, path);
   } catch (error) {
-    closeSync(fd);
-    removeQuietly(path);
+    removeQuietly(temporary);
     throw error;
   }
-  closeSync(fd);
 }
 
 /**
