@@ -4,6 +4,7 @@
 // alert that is acknowledged leaves the list: the page says who answered and what they chose, and the history shows it.
 import { describeLadder } from './alert-ladder.js';
 import { confidencePercent, decisionLine, describeError, errorDetails, timeWords } from './messages.js';
+import { createPoller } from './poller.js';
 
 /** @import { ApiClient } from './api-client.js' */
 /** @import { AlertView, InspectionView, LadderAttempt } from './types.js' */
@@ -100,35 +101,20 @@ function missedWords(attempts) {
 export function createAlerts(parts, api, host) {
   /** inspectionId → its card and the record shown. @type {Map<string, { card: HTMLElement, record: InspectionView }>} */
   const shown = new Map();
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let timer;
-  let polling = false;
-  let started = false;
+  // One poll at a time: a poll asked while another waits for its answer is dropped.
+  const poller = createPoller(poll, ALERTS_POLL_MS, { overlap: 'skip' });
 
   async function poll() {
-    if (polling) return;
-    polling = true;
-    clearTimeout(timer);
-    try {
-      const answer = await api.listInspections({ alert: 'open', limit: 100 });
-      if (!answer.ok) {
-        parts.status.textContent = `Open alerts could not be loaded: ${describeError(answer.error, answer.status, answer.retryAfter)}`;
-        console.warn(`GET /inspections?alert=open: ${errorDetails(answer.error, answer.status)}`);
-        return;
-      }
-      // An API that does not filter yet answers every recent inspection: the page keeps the open ones.
-      const open = answer.body.inspections.filter((record) => alertOpen(record.alert));
-      for (const record of answer.body.inspections) host.changed(record);
-      render(open);
-    } finally {
-      polling = false;
-      schedule();
+    const answer = await api.listInspections({ alert: 'open', limit: 100 });
+    if (!answer.ok) {
+      parts.status.textContent = `Open alerts could not be loaded: ${describeError(answer.error, answer.status, answer.retryAfter)}`;
+      console.warn(`GET /inspections?alert=open: ${errorDetails(answer.error, answer.status)}`);
+      return;
     }
-  }
-
-  function schedule() {
-    clearTimeout(timer);
-    if (!document.hidden && started) timer = setTimeout(() => void poll(), ALERTS_POLL_MS);
+    // An API that does not filter yet answers every recent inspection: the page keeps the open ones.
+    const open = answer.body.inspections.filter((record) => alertOpen(record.alert));
+    for (const record of answer.body.inspections) host.changed(record);
+    render(open);
   }
 
   /** @param {InspectionView[]} open */
@@ -271,18 +257,10 @@ export function createAlerts(parts, api, host) {
     host.settled(record);
   }
 
-  document.addEventListener('visibilitychange', () => {
-    if (document.hidden) clearTimeout(timer);
-    else if (started) void poll();
-  });
-
   return {
-    start() {
-      started = true;
-      void poll();
-    },
+    start: () => poller.start(),
     /** Ask now (an upload just queued an alert, or a call rang or ended). */
-    refresh: () => void poll(),
+    refresh: () => poller.refresh(),
   };
 }
 

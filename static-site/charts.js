@@ -7,6 +7,7 @@
 // its stylesheet the page needs are in styles.css, so no second vendor file is needed. Every chart has its numbers in
 // words beside it for people who cannot see it.
 import { describeError, durationWords, errorDetails } from './messages.js';
+import { createPoller } from './poller.js';
 
 /** @import { ApiClient } from './api-client.js' */
 /** @import { StationStats, StatsView } from './types.js' */
@@ -69,10 +70,10 @@ const PERIODS = { shift: 'the last shift (8 hours)', day: 'the last day', week: 
 export function createCharts(parts, api, host) {
   /** stationId → its chart. @type {Map<string, { figure: HTMLElement, plot: UPlotChart | undefined, area: HTMLElement }>} */
   const charts = new Map();
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let timer;
-  let started = false;
+  /** Bumped by every refresh: an answer to an older one is dropped. */
   let generation = 0;
+  // Refreshes may overlap (a period chosen while the last one loads); only the latest sets the timer for the next.
+  const poller = createPoller(refresh, CHARTS_REFRESH_MS, { overlap: 'latest' });
   /** The period the charts are drawn for. @type {string | undefined} */
   let drawnWindow;
 
@@ -80,30 +81,25 @@ export function createCharts(parts, api, host) {
 
   async function refresh() {
     const asked = ++generation;
-    clearTimeout(timer);
-    try {
-      const window = chosenWindow();
-      const [answer, uPlot] = await Promise.all([
-        api.getStats(window),
-        loadLibrary().catch((/** @type {unknown} */ error) => {
-          console.warn(error);
-          return undefined;
-        }),
-      ]);
-      if (asked !== generation) return;
-      if (!answer.ok) {
-        parts.status.textContent =
-          answer.status === 404
-            ? 'Charts are not available from this server yet.'
-            : `The charts could not be loaded: ${describeError(answer.error, answer.status, answer.retryAfter)}`;
-        console.warn(`GET /stats: ${errorDetails(answer.error, answer.status)}`);
-        return;
-      }
-      draw(answer.body, uPlot);
-      if (!uPlot) parts.status.textContent = 'The charts could not be drawn; their numbers are below.';
-    } finally {
-      if (asked === generation) schedule();
+    const window = chosenWindow();
+    const [answer, uPlot] = await Promise.all([
+      api.getStats(window),
+      loadLibrary().catch((/** @type {unknown} */ error) => {
+        console.warn(error);
+        return undefined;
+      }),
+    ]);
+    if (asked !== generation) return;
+    if (!answer.ok) {
+      parts.status.textContent =
+        answer.status === 404
+          ? 'Charts are not available from this server yet.'
+          : `The charts could not be loaded: ${describeError(answer.error, answer.status, answer.retryAfter)}`;
+      console.warn(`GET /stats: ${errorDetails(answer.error, answer.status)}`);
+      return;
     }
+    draw(answer.body, uPlot);
+    if (!uPlot) parts.status.textContent = 'The charts could not be drawn; their numbers are below.';
   }
 
   /**
@@ -236,11 +232,6 @@ export function createCharts(parts, api, host) {
     );
   }
 
-  function schedule() {
-    clearTimeout(timer);
-    if (!document.hidden && started) timer = setTimeout(() => void refresh(), CHARTS_REFRESH_MS);
-  }
-
   // Charts follow their column's width (a phone turned, a window resized).
   const resize = new ResizeObserver(() => {
     for (const entry of charts.values()) {
@@ -249,18 +240,11 @@ export function createCharts(parts, api, host) {
     }
   });
   resize.observe(parts.list);
-  for (const input of parts.windows) input.addEventListener('change', () => void refresh());
-  document.addEventListener('visibilitychange', () => {
-    if (document.hidden) clearTimeout(timer);
-    else if (started) void refresh();
-  });
+  for (const input of parts.windows) input.addEventListener('change', () => poller.refresh());
 
   return {
-    start() {
-      started = true;
-      void refresh();
-    },
-    refresh: () => void refresh(),
+    start: () => poller.start(),
+    refresh: () => poller.refresh(),
   };
 }
 

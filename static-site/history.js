@@ -3,6 +3,7 @@
 // and opens the wafer viewer.
 import { alertLine } from './alert-ladder.js';
 import { confidencePercent, decisionLine, describeError, errorDetails, timeWords, verdictLabel } from './messages.js';
+import { createPoller } from './poller.js';
 
 /** @import { ApiClient } from './api-client.js' */
 /** @import { InspectionQuery, InspectionView } from './types.js' */
@@ -67,9 +68,8 @@ export function createHistory(parts, api, host) {
   let query = historyQuery(readFilters());
   /** Bumped when the filters change: an answer to older filters is dropped. */
   let generation = 0;
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let timer;
-  let started = false;
+  // Refreshes may overlap (new filters while the last one loads); each sets the timer for the next when it ends.
+  const poller = createPoller(refresh, HISTORY_REFRESH_MS);
   /** Station ids seen in rows (the station filter offers them when there is no registry). */
   const seenStations = new Set();
 
@@ -85,23 +85,18 @@ export function createHistory(parts, api, host) {
    */
   async function refresh({ announce = false } = {}) {
     const asked = generation;
-    clearTimeout(timer);
     if (announce) parts.status.textContent = 'Loading inspections…';
-    try {
-      const answer = await api.listInspections(query);
-      if (asked !== generation) return;
-      if (!answer.ok) {
-        parts.status.textContent = `The history could not be loaded: ${describeError(answer.error, answer.status, answer.retryAfter)}`;
-        console.warn(`GET /inspections: ${errorDetails(answer.error, answer.status)}`);
-        return;
-      }
-      if (shown.size === 0) nextCursor = answer.body.nextCursor;
-      merge(answer.body.inspections);
-      if (announce || !parts.status.textContent?.startsWith('Showing') || parts.status.textContent.startsWith('Loading')) describe();
-      else describeQuietly();
-    } finally {
-      schedule();
+    const answer = await api.listInspections(query);
+    if (asked !== generation) return;
+    if (!answer.ok) {
+      parts.status.textContent = `The history could not be loaded: ${describeError(answer.error, answer.status, answer.retryAfter)}`;
+      console.warn(`GET /inspections: ${errorDetails(answer.error, answer.status)}`);
+      return;
     }
+    if (shown.size === 0) nextCursor = answer.body.nextCursor;
+    merge(answer.body.inspections);
+    if (announce || !parts.status.textContent?.startsWith('Showing') || parts.status.textContent.startsWith('Loading')) describe();
+    else describeQuietly();
   }
 
   /** The next page, after the last row shown; focus lands on the first new row. */
@@ -170,11 +165,6 @@ export function createHistory(parts, api, host) {
     return Boolean(query.station || query.status || query.decision || query.from || query.to);
   }
 
-  function schedule() {
-    clearTimeout(timer);
-    if (!document.hidden && started) timer = setTimeout(() => void refresh(), HISTORY_REFRESH_MS);
-  }
-
   /** The station filter's choices: the registry's, or those seen. */
   function offerStations() {
     const ids = [...new Set([...host.stationIds(), ...seenStations])].sort((a, b) => host.stationName(a).localeCompare(host.stationName(b)));
@@ -192,7 +182,7 @@ export function createHistory(parts, api, host) {
     shown.clear();
     parts.rows.replaceChildren();
     nextCursor = null;
-    void refresh({ announce: true });
+    poller.refresh({ announce: true });
   }
 
   /**
@@ -250,17 +240,10 @@ export function createHistory(parts, api, host) {
   parts.form.addEventListener('submit', (event) => event.preventDefault());
   parts.form.addEventListener('reset', () => setTimeout(filtersChanged));
   parts.more.addEventListener('click', () => void more());
-  document.addEventListener('visibilitychange', () => {
-    if (document.hidden) clearTimeout(timer);
-    else if (started) void refresh();
-  });
 
   return {
-    start() {
-      started = true;
-      void refresh({ announce: true });
-    },
-    refresh: () => void refresh(),
+    start: () => poller.start({ announce: true }),
+    refresh: () => poller.refresh(),
     /** The station list arrived: rows and the filter say station names. */
     stationsChanged() {
       for (const { row, record } of shown.values()) fillRow(row, record);
