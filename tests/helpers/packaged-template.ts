@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
+import { beforeAll } from 'vitest';
 
 /** The repository root (this file sits in tests/helpers/). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -52,6 +53,27 @@ let packaging: Promise<PackagedService> | undefined;
 export function packagedService(): Promise<PackagedService> {
   packaging ??= packageOnce();
   return packaging;
+}
+
+/** Time for the hook of usePackagedTemplate: as long as acquireLock may wait on another test file's packaging. */
+const PACKAGE_HOOK_TIMEOUT_MS = 600_000;
+
+/**
+ * Package the service (see packagedService) in a `beforeAll` of the test file or `describe` block this is called in,
+ * and return the template's accessor: `const template = usePackagedTemplate();`, then `template()` in tests and hooks.
+ * Reading it before that hook ran (while the file's tests are collected) throws, rather than yielding undefined.
+ * `onPackaged` runs in the same hook, for what else a file needs of the package (e.g. its `packageMs`).
+ */
+export function usePackagedTemplate(onPackaged?: (service: PackagedService) => void): () => CloudFormationTemplate {
+  let service: PackagedService | undefined;
+  beforeAll(async () => {
+    service = await packagedService();
+    onPackaged?.(service);
+  }, PACKAGE_HOOK_TIMEOUT_MS);
+  return () => {
+    if (!service) throw new Error('The packaged template was read before the beforeAll of usePackagedTemplate() ran: read it in a test or a hook');
+    return service.template;
+  };
 }
 
 async function packageOnce(): Promise<PackagedService> {

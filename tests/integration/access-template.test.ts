@@ -1,14 +1,13 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PERSON_GROUPS } from '../../functions/core/access';
 import {
-  packagedService,
   printedService,
   resourcesOfType,
   roleGrants,
   templateResource,
   templateText,
+  usePackagedTemplate,
   type CloudFormationResource,
-  type CloudFormationTemplate,
 } from '../helpers/packaged-template';
 
 /**
@@ -17,15 +16,11 @@ import {
  * key table. What a deploy with federation params gets is read from `sls print` (the package is dev's, without them).
  */
 
-let template: CloudFormationTemplate;
+const template = usePackagedTemplate();
 
-beforeAll(async () => {
-  ({ template } = await packagedService());
-}, 600_000);
-
-const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
+const resource = (logicalId: string): CloudFormationResource => templateResource(template(), logicalId);
 const props = (logicalId: string) => resource(logicalId).Properties as Record<string, any>;
-const outputValue = (name: string): unknown => (template.Outputs?.[name] as { Value: unknown } | undefined)?.Value;
+const outputValue = (name: string): unknown => (template().Outputs?.[name] as { Value: unknown } | undefined)?.Value;
 
 const REQUEST_AUTHORIZER = 'AuthorizeRequestApiGatewayAuthorizer';
 /** The routes cameras call, or poll: the request authorizer (ID token or camera key) and a usage key. */
@@ -42,7 +37,7 @@ function methodsByRoute(): Map<string, Record<string, any>> {
     return `${pathOf(apiResource.ParentId)}/${apiResource.PathPart as string}`;
   };
   return new Map(
-    resourcesOfType(template, 'AWS::ApiGateway::Method').map(([, method]) => {
+    resourcesOfType(template(), 'AWS::ApiGateway::Method').map(([, method]) => {
       const properties = method.Properties as Record<string, any>;
       return [`${properties.HttpMethod as string} ${pathOf(properties.ResourceId)}`, properties];
     }),
@@ -69,12 +64,12 @@ describe('who may do what in the packaged stack (issue 13)', () => {
     // Managed login (the newer pages) needs the Essentials tier or above.
     expect(pool.UserPoolTier).toBe('ESSENTIALS');
     expect(pool.DeletionProtection).toEqual({ 'Fn::If': ['ProtectAlertState', 'ACTIVE', 'INACTIVE'] });
-    expect(template.Conditions?.ProtectAlertState).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['dev', 'dev'] }] });
+    expect(template().Conditions?.ProtectAlertState).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['dev', 'dev'] }] });
   });
 
   it('has the three groups the access rules know, each described', () => {
     // Act
-    const groups: Array<Record<string, any>> = resourcesOfType(template, 'AWS::Cognito::UserPoolGroup').map(([logicalId, group]) => ({
+    const groups: Array<Record<string, any>> = resourcesOfType(template(), 'AWS::Cognito::UserPoolGroup').map(([logicalId, group]) => ({
       logicalId,
       ...group.Properties,
     }));
@@ -110,7 +105,7 @@ describe('who may do what in the packaged stack (issue 13)', () => {
         { 'Fn::If': ['DevStage', 'http://localhost:3000/', { Ref: 'AWS::NoValue' }] },
       ]);
     }
-    expect(template.Conditions?.DevStage).toEqual({ 'Fn::Equals': ['dev', 'dev'] });
+    expect(template().Conditions?.DevStage).toEqual({ 'Fn::Equals': ['dev', 'dev'] });
     expect(client.SupportedIdentityProviders).toEqual([
       'COGNITO',
       { 'Fn::If': ['SamlFederation', { Ref: 'SamlIdentityProvider' }, { Ref: 'AWS::NoValue' }] },
@@ -153,8 +148,8 @@ describe('who may do what in the packaged stack (issue 13)', () => {
     // Assess: off in the package (no params)...
     expect(resource('SamlIdentityProvider').Condition).toBe('SamlFederation');
     expect(resource('OidcIdentityProvider').Condition).toBe('OidcFederation');
-    expect(template.Conditions?.SamlFederation).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
-    expect(template.Conditions?.OidcFederation).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(template().Conditions?.SamlFederation).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(template().Conditions?.OidcFederation).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
     // ...and on with them, the secret left a dynamic reference for CloudFormation to resolve from Secrets Manager.
     if (!printed.ok) throw new Error(printed.error);
     const resources = printed.service.resources as { Conditions: Record<string, unknown>; Resources: Record<string, any> };
@@ -229,7 +224,7 @@ describe('who may do what in the packaged stack (issue 13)', () => {
       CAMERA_KEY_TABLE: { Ref: 'CameraKeyTable' },
       PEOPLE_API_KEY_ID: { Ref: 'PeopleApiKey' },
     });
-    expect(roleGrants(template, 'AuthorizeRequestRole')).toEqual([
+    expect(roleGrants(template(), 'AuthorizeRequestRole')).toEqual([
       {
         sid: 'WriteLogs',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -250,9 +245,9 @@ describe('who may do what in the packaged stack (issue 13)', () => {
   it('lets only the request authorizer near the camera key table, which is keyed by hash, encrypted, recoverable and protected outside dev', () => {
     // Act
     const table = props('CameraKeyTable');
-    const readers = resourcesOfType(template, 'AWS::IAM::Role')
+    const readers = resourcesOfType(template(), 'AWS::IAM::Role')
       .map(([logicalId]) => logicalId)
-      .filter((roleId) => roleGrants(template, roleId).some((grant) => grant.resources.some((text) => text.includes('CameraKeyTable'))));
+      .filter((roleId) => roleGrants(template(), roleId).some((grant) => grant.resources.some((text) => text.includes('CameraKeyTable'))));
 
     // Assess
     expect(table).toEqual({
@@ -277,7 +272,7 @@ describe('who may do what in the packaged stack (issue 13)', () => {
       Timeout: 10,
       Role: { 'Fn::GetAtt': ['ListStationsRole', 'Arn'] },
     });
-    expect(roleGrants(template, 'ListStationsRole').filter((grant) => grant.sid !== 'WriteLogs' && grant.sid !== 'WriteTraces')).toEqual([
+    expect(roleGrants(template(), 'ListStationsRole').filter((grant) => grant.sid !== 'WriteLogs' && grant.sid !== 'WriteTraces')).toEqual([
       { sid: 'ListStations', actions: ['dynamodb:Scan'], resources: ['GetAtt:StationRegistryTable.Arn'], condition: undefined },
     ]);
   });
@@ -292,7 +287,7 @@ describe('who may do what in the packaged stack (issue 13)', () => {
       Handler: 'functions/handlers/inspection-stats.handler',
       Role: { 'Fn::GetAtt': ['InspectionStatsRole', 'Arn'] },
     });
-    expect(roleGrants(template, 'InspectionStatsRole').filter((grant) => grant.sid !== 'WriteLogs' && grant.sid !== 'WriteTraces')).toEqual([
+    expect(roleGrants(template(), 'InspectionStatsRole').filter((grant) => grant.sid !== 'WriteLogs' && grant.sid !== 'WriteTraces')).toEqual([
       {
         sid: 'ListInspections',
         actions: ['s3:ListBucket'],
@@ -316,7 +311,7 @@ describe('who may do what in the packaged stack (issue 13)', () => {
       Timeout: 10,
       Role: { 'Fn::GetAtt': ['GetInspectionImageRole', 'Arn'] },
     });
-    expect(roleGrants(template, 'GetInspectionImageRole').filter((grant) => grant.sid !== 'WriteLogs' && grant.sid !== 'WriteTraces')).toEqual([
+    expect(roleGrants(template(), 'GetInspectionImageRole').filter((grant) => grant.sid !== 'WriteLogs' && grant.sid !== 'WriteTraces')).toEqual([
       { sid: 'ReadInspections', actions: ['s3:GetObject'], resources: ['${ImageBucket.Arn}/inspections/*'], condition: undefined },
       { sid: 'TellMissingRecordsApart', actions: ['s3:ListBucket'], resources: ['GetAtt:ImageBucket.Arn'], condition: undefined },
     ]);
@@ -327,7 +322,7 @@ describe('who may do what in the packaged stack (issue 13)', () => {
 
   it('lets the inspect function be invoked for POST /inspections and POST /detect-anomalies only, each by an exact ARN', () => {
     // Act
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission')
+    const permissions = resourcesOfType(template(), 'AWS::Lambda::Permission')
       .map(([, permission]) => permission.Properties as Record<string, any>)
       .filter((permission) => JSON.stringify(permission.FunctionName).includes('InspectImageLambdaFunction'));
 

@@ -1,26 +1,21 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   artifactsDir,
   listZipEntries,
-  packagedService,
   policyStatements,
   resourcesOfType,
   templateResource,
   templateText,
+  usePackagedTemplate,
   type CloudFormationResource,
-  type CloudFormationTemplate,
   type PolicyStatement,
 } from '../helpers/packaged-template';
 
-let template: CloudFormationTemplate;
+const template = usePackagedTemplate();
 
-beforeAll(async () => {
-  ({ template } = await packagedService());
-}, 600_000);
-
-const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
+const resource = (logicalId: string): CloudFormationResource => templateResource(template(), logicalId);
 const props = (logicalId: string) => resource(logicalId).Properties as Record<string, any>;
 
 const ALARM_TOPIC = { Ref: 'AlarmTopic' };
@@ -105,7 +100,7 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
 
   it('refuses plain-HTTP access to both alert queues', () => {
     // Prepare
-    const [[, policy] = []] = resourcesOfType(template, 'AWS::SQS::QueuePolicy').filter(([, candidate]) =>
+    const [[, policy] = []] = resourcesOfType(template(), 'AWS::SQS::QueuePolicy').filter(([, candidate]) =>
       JSON.stringify(candidate.Properties?.Queues).includes('"AlertQueue"'),
     );
 
@@ -137,12 +132,12 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
     expect(table.GlobalSecondaryIndexes).toBeUndefined();
     // Deletion protection on every stage but dev, which this package is.
     expect(table.DeletionProtectionEnabled).toEqual({ 'Fn::If': ['ProtectAlertState', true, false] });
-    expect(template.Conditions?.ProtectAlertState).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['dev', 'dev'] }] });
+    expect(template().Conditions?.ProtectAlertState).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['dev', 'dev'] }] });
   });
 
   it('feeds placeCall from the alert queue in batches of 5, with partial batch failures, at most 2 at a time', () => {
     // Act
-    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').filter(([, candidate]) =>
+    const mappings = resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping').filter(([, candidate]) =>
       JSON.stringify(candidate.Properties?.EventSourceArn).includes('"AlertQueue"'),
     );
     const placeCall = props('PlaceCallLambdaFunction');
@@ -161,7 +156,7 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
     expect(functionRole('PlaceCallLambdaFunction')).toBe('PlaceCallRole');
     // Nothing else consumes the alert queue.
     expect(
-      resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').filter(([, candidate]) => JSON.stringify(candidate).includes('AlertDeadLetterQueue')),
+      resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping').filter(([, candidate]) => JSON.stringify(candidate).includes('AlertDeadLetterQueue')),
     ).toEqual([]);
   });
 
@@ -279,7 +274,7 @@ describe('alert queue and alert state in the packaged stack (issue 6)', () => {
 
   it('lets no other role near the alert queues or table, and no role call Connect but placeCall', () => {
     // Act
-    const roles = resourcesOfType(template, 'AWS::IAM::Role').map(([logicalId]) => logicalId);
+    const roles = resourcesOfType(template(), 'AWS::IAM::Role').map(([logicalId]) => logicalId);
     const touching = roles.filter((roleId) => grants(roleId).some((grant) => ALERT_RESOURCES.some((id) => grant.resources.some((text) => text.includes(id)))));
     const calling = roles.filter((roleId) => grantsFor(roleId, 'connect').length > 0);
     const sendingAlerts = roles.filter((roleId) => resourcesFor(roleId, 'sqs:SendMessage').includes('GetAtt:AlertQueue.Arn'));

@@ -1,22 +1,17 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  packagedService,
   policyStatements,
   resourcesOfType,
   templateResource,
   templateText,
+  usePackagedTemplate,
   type CloudFormationResource,
-  type CloudFormationTemplate,
   type PolicyStatement,
 } from '../helpers/packaged-template';
 
-let template: CloudFormationTemplate;
+const template = usePackagedTemplate();
 
-beforeAll(async () => {
-  ({ template } = await packagedService());
-}, 600_000);
-
-const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
+const resource = (logicalId: string): CloudFormationResource => templateResource(template(), logicalId);
 const props = (logicalId: string) => resource(logicalId).Properties as Record<string, any>;
 
 /** Every Allow statement of a role's inline policies, as `action -> resources` pairs (text). */
@@ -43,7 +38,7 @@ function resourcesFor(roleId: string, action: string): string[] {
 describe('camera path in the packaged stack (issue 6)', () => {
   it("routes POST /uploads to createUpload behind the request authorizer and the camera's usage key", () => {
     // Act
-    const [, method] = resourcesOfType(template, 'AWS::ApiGateway::Method').find(([logicalId]) => logicalId === 'ApiGatewayMethodUploadsPost')!;
+    const [, method] = resourcesOfType(template(), 'AWS::ApiGateway::Method').find(([logicalId]) => logicalId === 'ApiGatewayMethodUploadsPost')!;
     // Assess
     expect(method.Properties).toMatchObject({
       HttpMethod: 'POST',
@@ -89,7 +84,7 @@ describe('camera path in the packaged stack (issue 6)', () => {
 
   it('feeds processCameraUpload from the queue with partial batch failures, and dead-letters what keeps failing', () => {
     // Act
-    const [, mapping] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([, candidate]) =>
+    const [, mapping] = resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping').find(([, candidate]) =>
       JSON.stringify(candidate).includes('CameraUploadQueue'),
     )!;
     const queue = props('CameraUploadQueue');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadContactFlow } from '../../local/contact-flow-interpreter/flow-language';
-import { packagedService, repoRoot, resourcesOfType, type CloudFormationResource, type CloudFormationTemplate } from '../helpers/packaged-template';
+import { repoRoot, resourcesOfType, usePackagedTemplate, type CloudFormationResource } from '../helpers/packaged-template';
 
 /** The dev stage's placeholder instance (serverless.yml params.dev.connectInstanceId). */
 const DEV_INSTANCE_ID = '00000000-0000-4000-8000-000000000000';
@@ -40,21 +40,20 @@ function referencedId(value: unknown): string | undefined {
 }
 
 describe('the packaged CloudFormation template deploys the operator call', () => {
-  let template: CloudFormationTemplate;
+  const template = usePackagedTemplate();
   let flowId: string;
   let flow: CloudFormationResource;
   let recordDecisionId: string;
 
-  beforeAll(async () => {
-    ({ template } = await packagedService());
-    const flows = resourcesOfType(template, 'AWS::Connect::ContactFlow');
+  beforeAll(() => {
+    const flows = resourcesOfType(template(), 'AWS::Connect::ContactFlow');
     expect(flows).toHaveLength(1);
     [flowId, flow] = flows[0] as [string, CloudFormationResource];
-    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
     const recordDecision = functions.find(([, resource]) => String(resource.Properties?.Handler).startsWith('functions/handlers/record-decision.'));
     expect(recordDecision, 'a function whose handler is functions/handlers/record-decision').toBeDefined();
     recordDecisionId = (recordDecision as [string, CloudFormationResource])[0];
-  }, 600_000);
+  });
 
   it('contains the shipped flow, in the given instance, with the record-decision ARN substituted and no configurable default decision', () => {
     // Prepare
@@ -87,7 +86,7 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
   });
 
   it('lets only the Connect instance invoke record-decision, and associates the function with the instance', () => {
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(
+    const permissions = resourcesOfType(template(), 'AWS::Lambda::Permission').filter(
       ([, resource]) => resource.Properties?.Principal === 'connect.amazonaws.com',
     );
     expect(permissions).toHaveLength(1);
@@ -97,7 +96,7 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     expect(referencedId(properties.FunctionName)).toBe(recordDecisionId);
     expect(JSON.stringify(properties.SourceArn)).toMatch(new RegExp(`:connect:.*:instance/${DEV_INSTANCE_ID}"`));
     expect(properties.SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
-    const associations = resourcesOfType(template, 'AWS::Connect::IntegrationAssociation');
+    const associations = resourcesOfType(template(), 'AWS::Connect::IntegrationAssociation');
     expect(associations.map(([, resource]) => [resource.Properties?.IntegrationType, referencedId(resource.Properties?.IntegrationArn)])).toContainEqual([
       'LAMBDA_FUNCTION',
       recordDecisionId,
@@ -106,24 +105,24 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
   });
 
   it('passes the deployed flow id to the inspect function, and record-decision does not depend on the flow', () => {
-    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
     const inspect = functions.find(([, resource]) => String(resource.Properties?.Handler).startsWith('functions/handlers/inspect-image.'));
     const inspectVariables = (inspect?.[1].Properties as Record<string, any>).Environment.Variables;
     expect(evaluate(inspectVariables.CONNECT_CONTACT_FLOW_ID, flowId)).toBe('f1f2f3f4-0000-4000-8000-000000000042');
 
-    const recordDecision = template.Resources[recordDecisionId] as CloudFormationResource;
+    const recordDecision = template().Resources[recordDecisionId] as CloudFormationResource;
     const properties = recordDecision.Properties as Record<string, any>;
     expect(JSON.stringify(properties)).not.toContain(flowId);
     // The silence default is gone: record-decision records what the operator pressed, nothing on silence.
     expect(properties.Environment.Variables).not.toHaveProperty('OPERATOR_DEFAULT_DECISION');
-    expect(JSON.stringify(template)).not.toMatch(/OPERATOR_DEFAULT_DECISION|operatorDefaultDecision/);
+    expect(JSON.stringify(template())).not.toMatch(/OPERATOR_DEFAULT_DECISION|operatorDefaultDecision/);
     expect(Number(properties.Timeout)).toBeLessThanOrEqual(8);
   });
 
   it('gives record-decision its own role that only reads and writes inspection records, keeps labelled images, acknowledges alerts (and its logs), nothing else', () => {
-    const properties = (template.Resources[recordDecisionId] as CloudFormationResource).Properties as Record<string, any>;
+    const properties = (template().Resources[recordDecisionId] as CloudFormationResource).Properties as Record<string, any>;
     const roleId = referencedId(properties.Role) as string;
-    const role = template.Resources[roleId] as CloudFormationResource;
+    const role = template().Resources[roleId] as CloudFormationResource;
     expect(role.Type).toBe('AWS::IAM::Role');
     const statements = (role.Properties as Record<string, any>).Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
     const actions = statements.flatMap((statement: any) => [statement.Action].flat()).sort();
@@ -157,7 +156,7 @@ describe('the packaged CloudFormation template deploys the operator call', () =>
     expect(JSON.stringify(s3.Resource)).toContain('/inspections/*.json');
     const list = statements.find((statement: any) => [statement.Action].flat().includes('s3:ListBucket'));
     if (list) expect(list.Resource).toEqual({ 'Fn::GetAtt': ['ImageBucket', 'Arn'] });
-    const sharedWith = resourcesOfType(template, 'AWS::Lambda::Function').filter(([, resource]) => referencedId(resource.Properties?.Role) === roleId);
+    const sharedWith = resourcesOfType(template(), 'AWS::Lambda::Function').filter(([, resource]) => referencedId(resource.Properties?.Role) === roleId);
     expect(sharedWith.map(([id]) => id)).toEqual([recordDecisionId]);
   });
 });

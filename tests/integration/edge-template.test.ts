@@ -1,18 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateTemplate } from '../helpers/cloudformation-spec';
 import {
-  packagedService,
   policyStatements,
   printedService,
   repoRoot,
   resourcesOfType,
   templateResource,
   templateText,
+  usePackagedTemplate,
   type CloudFormationResource,
-  type CloudFormationTemplate,
   type PolicyStatement,
 } from '../helpers/packaged-template';
 
@@ -22,13 +21,9 @@ import {
  * is read from `sls print`, which resolves serverless.yml as a deploy with them would.
  */
 
-let template: CloudFormationTemplate;
+const template = usePackagedTemplate();
 
-beforeAll(async () => {
-  ({ template } = await packagedService());
-}, 600_000);
-
-const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
+const resource = (logicalId: string): CloudFormationResource => templateResource(template(), logicalId);
 const props = (logicalId: string) => resource(logicalId).Properties as Record<string, any>;
 
 /** The Connect numbers and instance every non-dev stage must be given (serverless.yml has no defaults for them). */
@@ -62,7 +57,7 @@ function rulesOf(properties: Record<string, any>): Map<string, WafRule> {
 /** Every policy document of the template with where it is: bucket, queue and topic policies, and role policies. */
 function policyDocuments(): Array<{ where: string; statements: PolicyStatement[] }> {
   const documents: Array<{ where: string; statements: PolicyStatement[] }> = [];
-  for (const [logicalId, candidate] of Object.entries(template.Resources)) {
+  for (const [logicalId, candidate] of Object.entries(template().Resources)) {
     const properties = (candidate.Properties ?? {}) as Record<string, any>;
     if (properties.PolicyDocument) documents.push({ where: logicalId, statements: policyStatements(properties.PolicyDocument) });
     // A role's inline policies (a user pool's Policies are its password policy, not IAM).
@@ -110,7 +105,7 @@ describe('the edge of the packaged stack (issue 13)', () => {
       ResourceArn: { 'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${ApiGatewayRestApi}/stages/dev' },
       WebACLArn: { 'Fn::GetAtt': ['ApiWebAcl', 'Arn'] },
     });
-    const deployment = resourcesOfType(template, 'AWS::ApiGateway::Deployment').map(([logicalId]) => logicalId);
+    const deployment = resourcesOfType(template(), 'AWS::ApiGateway::Deployment').map(([logicalId]) => logicalId);
     expect(deployment).toHaveLength(1);
     expect([association.DependsOn].flat()).toEqual(deployment);
     expect(props(deployment[0]!).StageName).toBe('dev');
@@ -128,10 +123,10 @@ describe('the edge of the packaged stack (issue 13)', () => {
     expect((site.Properties as Record<string, any>).Scope).toBe('CLOUDFRONT');
     expect((site.Properties as Record<string, any>).Rules).toEqual(props('ApiWebAcl').Rules);
     expect((site.Properties as Record<string, any>).CustomResponseBodies).toEqual(props('ApiWebAcl').CustomResponseBodies);
-    expect(template.Conditions?.SiteWebAclInStack).toEqual({
+    expect(template().Conditions?.SiteWebAclInStack).toEqual({
       'Fn::And': [{ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] }, { 'Fn::Equals': ['', ''] }],
     });
-    expect(template.Conditions?.SiteWebAclGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(template().Conditions?.SiteWebAclGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
     expect(distribution.WebACLId).toEqual({
       'Fn::If': ['SiteWebAclInStack', { 'Fn::GetAtt': ['SiteWebAcl', 'Arn'] }, { 'Fn::If': ['SiteWebAclGiven', '', { Ref: 'AWS::NoValue' }] }],
     });
@@ -243,7 +238,7 @@ describe('the edge of the packaged stack (issue 13)', () => {
       StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
       ArnEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': ['ImageBucket', 'Arn'] }, { 'Fn::GetAtt': ['SiteBucket', 'Arn'] }] },
     });
-    expect(template.Conditions?.AccessLogsEnabled).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    expect(template().Conditions?.AccessLogsEnabled).toEqual({ 'Fn::Equals': ['true', 'true'] });
   });
 
   it('serves a custom domain, when given, with its certificate and TLS 1.2 at least: TLSv1.2_2021 on the page, TLS_1_2 on the API', async () => {
@@ -266,7 +261,7 @@ describe('the edge of the packaged stack (issue 13)', () => {
     });
     expect(resource('ApiCustomDomain').Condition).toBe('ApiDomainGiven');
     expect(resource('ApiBasePathMapping').Condition).toBe('ApiDomainGiven');
-    expect(template.Conditions?.SiteDomainGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(template().Conditions?.SiteDomainGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
     // ...and with the params, what CloudFormation gets.
     if (!printed.ok) throw new Error(printed.error);
     const resources = printed.service.resources.Resources as Record<string, any>;
@@ -343,7 +338,7 @@ describe('the edge of the packaged stack (issue 13)', () => {
 
   it('lets API Gateway invoke each function for its own route on this stage only, not any method of the API', () => {
     // Act
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(
+    const permissions = resourcesOfType(template(), 'AWS::Lambda::Permission').filter(
       ([, permission]) => permission.Properties?.Principal === 'apigateway.amazonaws.com',
     );
     const sources = Object.fromEntries(permissions.map(([logicalId, permission]) => [logicalId, templateText(permission.Properties?.SourceArn)]));

@@ -1,29 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseServerlessYaml } from '../../local/serverless-routes';
 import {
-  packagedService,
   policyStatements,
   repoRoot,
   resourcesOfType,
   roleGrants,
   templateResource,
   templateText,
+  usePackagedTemplate,
   type CloudFormationResource,
-  type CloudFormationTemplate,
   type RoleGrant,
 } from '../helpers/packaged-template';
 
-let template: CloudFormationTemplate;
+const template = usePackagedTemplate();
 
-beforeAll(async () => {
-  ({ template } = await packagedService());
-}, 600_000);
-
-const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
+const resource = (logicalId: string): CloudFormationResource => templateResource(template(), logicalId);
 const props = (logicalId: string) => resource(logicalId).Properties as Record<string, any>;
-const grants = (roleId: string): RoleGrant[] => roleGrants(template, roleId);
+const grants = (roleId: string): RoleGrant[] => roleGrants(template(), roleId);
 
 /** The dev stage's placeholder instance (serverless.yml params.dev.connectInstanceId). */
 const INSTANCE_ARN = 'arn:${AWS::Partition}:connect:${AWS::Region}:${AWS::AccountId}:instance/00000000-0000-4000-8000-000000000000';
@@ -36,7 +31,7 @@ const REGISTRY_READERS = ['CreateUploadRole', 'InspectImageRole', 'PlaceCallRole
 const STATION_LISTER = 'ListStationsRole';
 
 function roleIds(): string[] {
-  return resourcesOfType(template, 'AWS::IAM::Role').map(([logicalId]) => logicalId);
+  return resourcesOfType(template(), 'AWS::IAM::Role').map(([logicalId]) => logicalId);
 }
 
 function environment(functionId: string): Record<string, unknown> {
@@ -66,7 +61,7 @@ describe('escalation ladder in the packaged stack: contact events, station regis
 
   it('sends the Connect contact events of the one instance, from the default bus, to contactEvents, with retries and a dead-letter queue', () => {
     // Act
-    const rules = resourcesOfType(template, 'AWS::Events::Rule');
+    const rules = resourcesOfType(template(), 'AWS::Events::Rule');
 
     // Assess
     expect(rules).toHaveLength(1);
@@ -97,7 +92,7 @@ describe('escalation ladder in the packaged stack: contact events, station regis
 
   it('lets EventBridge invoke contactEvents only for that rule', () => {
     // Act
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(([, permission]) =>
+    const permissions = resourcesOfType(template(), 'AWS::Lambda::Permission').filter(([, permission]) =>
       JSON.stringify(permission.Properties?.FunctionName).includes('ContactEventsLambdaFunction'),
     );
 
@@ -110,13 +105,13 @@ describe('escalation ladder in the packaged stack: contact events, station regis
     expect(templateText(permission.SourceArn)).toBe(RULE_ARN);
     // Nothing else may invoke it: every events.amazonaws.com permission of the stack is this one.
     expect(
-      resourcesOfType(template, 'AWS::Lambda::Permission').filter(([, candidate]) => candidate.Properties?.Principal === 'events.amazonaws.com'),
+      resourcesOfType(template(), 'AWS::Lambda::Permission').filter(([, candidate]) => candidate.Properties?.Principal === 'events.amazonaws.com'),
     ).toHaveLength(1);
   });
 
   it("parks an event the function kept failing on in the same dead-letter queue, after Lambda's own two retries", () => {
     // Act
-    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').filter(([, config]) =>
+    const configs = resourcesOfType(template(), 'AWS::Lambda::EventInvokeConfig').filter(([, config]) =>
       JSON.stringify(config.Properties?.FunctionName).includes('ContactEventsLambdaFunction'),
     );
 
@@ -134,7 +129,7 @@ describe('escalation ladder in the packaged stack: contact events, station regis
   it('keeps the contact events dead-letter queue encrypted and TLS-only, and lets only the rule send to it by policy', () => {
     // Prepare
     const queue = props('ContactEventsDeadLetterQueue');
-    const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').filter(([, policy]) =>
+    const policies = resourcesOfType(template(), 'AWS::SQS::QueuePolicy').filter(([, policy]) =>
       JSON.stringify(policy.Properties?.Queues).includes('"ContactEventsDeadLetterQueue"'),
     );
 
@@ -248,7 +243,7 @@ describe('escalation ladder in the packaged stack: contact events, station regis
     });
     expect(props('AlertStateTable').DeletionProtectionEnabled).toEqual(table.DeletionProtectionEnabled);
     // npm run stations:import writes with the deployer's credentials into the table this output names.
-    expect(template.Outputs?.StationRegistryTableName).toEqual(expect.objectContaining({ Value: { Ref: 'StationRegistryTable' } }));
+    expect(template().Outputs?.StationRegistryTableName).toEqual(expect.objectContaining({ Value: { Ref: 'StationRegistryTable' } }));
   });
 
   it('lets the inspecting, upload and calling functions read one station at a time, only GET /stations list it, and nobody write the registry', () => {
@@ -280,7 +275,7 @@ describe('escalation ladder in the packaged stack: contact events, station regis
 
   it('publishes unacknowledged alerts to an SNS topic under the AWS-managed key that refuses plain-HTTP publishes, and only placeCall may publish', () => {
     // Prepare
-    const topicPolicies = resourcesOfType(template, 'AWS::SNS::TopicPolicy').filter(([, policy]) =>
+    const topicPolicies = resourcesOfType(template(), 'AWS::SNS::TopicPolicy').filter(([, policy]) =>
       JSON.stringify(policy.Properties?.Topics).includes('"AlertUnacknowledgedTopic"'),
     );
 
@@ -313,7 +308,7 @@ describe('escalation ladder in the packaged stack: contact events, station regis
   it('gives every function the escalation settings and the topic, and no silence default any more', async () => {
     // Prepare
     const service = parseServerlessYaml(await readFile(path.join(repoRoot, 'serverless.yml'), 'utf8')) as { params: Record<string, Record<string, unknown>> };
-    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
 
     // Act
     const defaults = service.params.default ?? {};

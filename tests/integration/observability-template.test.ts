@@ -1,33 +1,28 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseServerlessYaml } from '../../local/serverless-routes';
 import {
-  packagedService,
   policyStatements,
   repoRoot,
   resourcesOfType,
   templateResource,
   templateText,
+  usePackagedTemplate,
   type CloudFormationResource,
-  type CloudFormationTemplate,
   type PolicyStatement,
 } from '../helpers/packaged-template';
 
-let template: CloudFormationTemplate;
+const template = usePackagedTemplate();
 
-beforeAll(async () => {
-  ({ template } = await packagedService());
-}, 600_000);
-
-const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
+const resource = (logicalId: string): CloudFormationResource => templateResource(template(), logicalId);
 const props = (logicalId: string) => resource(logicalId).Properties as Record<string, any>;
 const ALARM_TOPIC = { Ref: 'AlarmTopic' };
 
 describe('observability in the packaged template', () => {
   it('traces every function with X-Ray, and asks the framework to trace the API stage', async () => {
     // Prepare
-    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
     const service = parseServerlessYaml(await readFile(path.join(repoRoot, 'serverless.yml'), 'utf8')) as { provider: { tracing?: unknown } };
 
     // Assess
@@ -39,7 +34,7 @@ describe('observability in the packaged template', () => {
 
   it('lets each function role write traces, with exactly the two X-Ray actions (which only take "*")', () => {
     // Prepare
-    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
 
     for (const [logicalId, fn] of functions) {
       // Act
@@ -54,7 +49,7 @@ describe('observability in the packaged template', () => {
 
   it('sends every alarm, and its recovery, to the alarm topic, which mails alarmEmail only when one is given', () => {
     // Prepare
-    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm');
+    const alarms = resourcesOfType(template(), 'AWS::CloudWatch::Alarm');
 
     // Assess
     expect(alarms.map(([logicalId]) => logicalId).sort()).toEqual([
@@ -76,7 +71,7 @@ describe('observability in the packaged template', () => {
     const subscription = resource('AlarmEmailSubscription');
     expect(subscription.Condition).toBe('AlarmEmailGiven');
     expect(subscription.Properties).toEqual({ TopicArn: ALARM_TOPIC, Protocol: 'email', Endpoint: '' });
-    expect(template.Conditions?.AlarmEmailGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(template().Conditions?.AlarmEmailGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
   });
 
   it("alarms on the inspect function's error rate as Errors / Invocations", () => {
@@ -185,7 +180,7 @@ describe('observability in the packaged template', () => {
     // Assess
     expect(subscription.Condition).toBe('UnacknowledgedAlertEmailGiven');
     expect(subscription.Properties).toEqual({ TopicArn: { Ref: 'AlertUnacknowledgedTopic' }, Protocol: 'email', Endpoint: '' });
-    expect(template.Conditions?.UnacknowledgedAlertEmailGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(template().Conditions?.UnacknowledgedAlertEmailGiven).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
   });
 
   it('alarms on one contact event that could not be processed', () => {

@@ -1,18 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readInspectImageConfig } from '../../functions/wiring/inspect-image';
 import { GATEWAY_RESPONSES } from '../../local/gateway/authorizers';
 import { pageContentSecurityPolicy } from '../../local/static-files';
 import {
-  packagedService,
   policyStatements,
   repoRoot,
   resourcesOfType,
   templateResource,
   templateText,
+  usePackagedTemplate,
   type CloudFormationResource,
-  type CloudFormationTemplate,
   type PolicyStatement,
 } from '../helpers/packaged-template';
 
@@ -22,13 +21,9 @@ const SITE_DOMAIN = '${SiteDistribution.DomainName}';
 /** The Lambda request authorizer's logical id (osls names it after the function: authorizeRequest). */
 const REQUEST_AUTHORIZER = 'AuthorizeRequestApiGatewayAuthorizer';
 
-let template: CloudFormationTemplate;
+const template = usePackagedTemplate();
 
-beforeAll(async () => {
-  ({ template } = await packagedService());
-}, 600_000);
-
-const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
+const resource = (logicalId: string): CloudFormationResource => templateResource(template(), logicalId);
 
 const props = (logicalId: string) => resource(logicalId).Properties as Record<string, any>;
 const actionsOf = (statement: PolicyStatement): string[] => [statement.Action].flat();
@@ -36,7 +31,7 @@ const resourcesOf = (statement: PolicyStatement): string[] => [statement.Resourc
 
 /** The bucket policy attached to a bucket, by the bucket's logical id. */
 function bucketPolicyOf(bucketId: string): PolicyStatement[] {
-  const policy = resourcesOfType(template, 'AWS::S3::BucketPolicy').find(
+  const policy = resourcesOfType(template(), 'AWS::S3::BucketPolicy').find(
     ([, candidate]) => (candidate.Properties?.Bucket as { Ref?: string }).Ref === bucketId,
   );
   if (!policy) throw new Error(`${bucketId} has no bucket policy`);
@@ -55,13 +50,13 @@ function cspDirectives(policy: string): Map<string, string[]> {
 }
 
 function apiMethods(): Array<[string, Record<string, any>]> {
-  return resourcesOfType(template, 'AWS::ApiGateway::Method').map(([logicalId, method]) => [logicalId, method.Properties as Record<string, any>]);
+  return resourcesOfType(template(), 'AWS::ApiGateway::Method').map(([logicalId, method]) => [logicalId, method.Properties as Record<string, any>]);
 }
 
 describe('security of the packaged stack (issue 7)', () => {
   it('keeps every bucket, the site and access-log buckets included, private, encrypted and TLS-only', () => {
     // Prepare
-    const buckets = resourcesOfType(template, 'AWS::S3::Bucket');
+    const buckets = resourcesOfType(template(), 'AWS::S3::Bucket');
 
     // Act
     const ids = buckets.map(([logicalId]) => logicalId);
@@ -102,8 +97,8 @@ describe('security of the packaged stack (issue 7)', () => {
 
   it('encrypts every queue and denies it any request not made over TLS', () => {
     // Prepare
-    const queues = resourcesOfType(template, 'AWS::SQS::Queue');
-    const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').map(([, policy]) => policy.Properties as Record<string, any>);
+    const queues = resourcesOfType(template(), 'AWS::SQS::Queue');
+    const policies = resourcesOfType(template(), 'AWS::SQS::QueuePolicy').map(([, policy]) => policy.Properties as Record<string, any>);
 
     // Assess
     expect(queues.length).toBeGreaterThanOrEqual(4);
@@ -125,7 +120,7 @@ describe('security of the packaged stack (issue 7)', () => {
 
   it("lets only this stack's CloudFront distribution read the site bucket, and nobody else in through a bucket policy", () => {
     // Act
-    const allows = resourcesOfType(template, 'AWS::S3::BucketPolicy').flatMap(([logicalId, policy]) =>
+    const allows = resourcesOfType(template(), 'AWS::S3::BucketPolicy').flatMap(([logicalId, policy]) =>
       policyStatements(policy.Properties?.PolicyDocument)
         .filter((statement) => statement.Effect === 'Allow')
         .map((statement) => ({ logicalId, statement })),
@@ -150,11 +145,11 @@ describe('security of the packaged stack (issue 7)', () => {
   it('grants no S3, Lookout for Vision, Connect, SQS, DynamoDB, SNS, API Gateway or Cognito action on a wildcard resource, in any IAM policy', () => {
     // Prepare
     const documents = [
-      ...resourcesOfType(template, 'AWS::IAM::Role').flatMap(([, role]) =>
+      ...resourcesOfType(template(), 'AWS::IAM::Role').flatMap(([, role]) =>
         ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>).map((policy) => policy.PolicyDocument),
       ),
-      ...resourcesOfType(template, 'AWS::IAM::Policy').map(([, policy]) => policy.Properties?.PolicyDocument),
-      ...resourcesOfType(template, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties?.PolicyDocument),
+      ...resourcesOfType(template(), 'AWS::IAM::Policy').map(([, policy]) => policy.Properties?.PolicyDocument),
+      ...resourcesOfType(template(), 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties?.PolicyDocument),
     ];
 
     // Act
@@ -202,9 +197,9 @@ describe('security of the packaged stack (issue 7)', () => {
     const serverlessYml = await readFile(path.join(repoRoot, 'serverless.yml'), 'utf8');
 
     // Act
-    const keys = resourcesOfType(template, 'AWS::ApiGateway::ApiKey');
-    const plans = resourcesOfType(template, 'AWS::ApiGateway::UsagePlan');
-    const planKeys = resourcesOfType(template, 'AWS::ApiGateway::UsagePlanKey');
+    const keys = resourcesOfType(template(), 'AWS::ApiGateway::ApiKey');
+    const plans = resourcesOfType(template(), 'AWS::ApiGateway::UsagePlan');
+    const planKeys = resourcesOfType(template(), 'AWS::ApiGateway::UsagePlanKey');
     const keyGuarded = apiMethods().filter(([, method]) => method.ApiKeyRequired === true);
 
     // Assess
@@ -232,13 +227,13 @@ describe('security of the packaged stack (issue 7)', () => {
       { KeyId: { Ref: 'PeopleApiKey' }, KeyType: 'API_KEY', UsagePlanId: { Ref: 'PeopleUsagePlan' } },
     ]);
     // Nobody needs the people's key id but the authorizer: no output gives it away, and no key at all reaches the page.
-    expect(template.Outputs).not.toHaveProperty('ApiKeyId');
-    expect(JSON.stringify(template.Outputs)).not.toContain('PeopleApiKey');
+    expect(template().Outputs).not.toHaveProperty('ApiKeyId');
+    expect(JSON.stringify(template().Outputs)).not.toContain('PeopleApiKey');
   });
 
   it("answers a caller it cannot identify 401 and one it refuses 403, in the API's error shape, readable by the site (like the local stack)", () => {
     // Act
-    const responses = resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties as Record<string, any>);
+    const responses = resourcesOfType(template(), 'AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties as Record<string, any>);
     const byType = new Map(responses.map((response) => [response.ResponseType as string, response]));
     const answer = (type: string) => ({
       status: byType.get(type)?.StatusCode,
@@ -344,8 +339,8 @@ describe('security of the packaged stack (issue 7)', () => {
       expect(behaviour.AllowedMethods).toEqual(['GET', 'HEAD']);
       expect(behaviour.ResponseHeadersPolicyId).toEqual({ Ref: 'SiteResponseHeadersPolicy' });
     }
-    expect(templateText(template.Outputs?.SiteUrl && (template.Outputs.SiteUrl as { Value: unknown }).Value)).toBe(`https://${SITE_DOMAIN}`);
-    expect(template.Outputs).toHaveProperty('ApiUrl');
+    expect(templateText(template().Outputs?.SiteUrl && (template().Outputs?.SiteUrl as { Value: unknown }).Value)).toBe(`https://${SITE_DOMAIN}`);
+    expect(template().Outputs).toHaveProperty('ApiUrl');
   });
 
   it('sends the security headers: a CSP without inline script or style, HSTS, nosniff, frame denial and no referrer', () => {
@@ -421,7 +416,7 @@ describe('security of the packaged stack (issue 7)', () => {
       expect(logging['Fn::If'][2], bucketId).toEqual({ Ref: 'AWS::NoValue' });
     }
     // On in this package, with no param given: the default is 'true'.
-    expect(template.Conditions?.AccessLogsEnabled).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    expect(template().Conditions?.AccessLogsEnabled).toEqual({ 'Fn::Equals': ['true', 'true'] });
     expect(resource('AccessLogBucket').Condition).toBe('AccessLogsEnabled');
     expect(resource('AccessLogBucketPolicy').Condition).toBe('AccessLogsEnabled');
   });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../functions/adapters/aws-clients';
 import { toDocumentClient } from '../../functions/adapters/dynamodb/dynamodb-alert-state-store';
 import { DynamoDbStationRegistry } from '../../functions/adapters/dynamodb/dynamodb-station-registry';
@@ -26,14 +26,13 @@ import {
   extractZipEntries,
   listZipEntries,
   openZip,
-  packagedService,
   policyStatements,
   templateText,
   repoRoot,
   resourcesOfType,
   templateResource,
+  usePackagedTemplate,
   type CloudFormationResource,
-  type CloudFormationTemplate,
   type OpenedZip,
   type PolicyStatement,
   type ZipEntry,
@@ -97,15 +96,11 @@ const SCOPED_SERVICES = ['s3', 'lookoutvision', 'connect', 'sqs', 'dynamodb', 's
 
 type Statement = PolicyStatement;
 
-let template: CloudFormationTemplate;
-let packageMs: number | undefined;
-
-beforeAll(async () => {
-  ({ template, packageMs } = await packagedService());
+const template = usePackagedTemplate(({ packageMs }) => {
   if (packageMs !== undefined) console.info(`npm run package took ${(packageMs / 1000).toFixed(1)} s`);
-}, 600_000);
+});
 
-const resource = (logicalId: string): CloudFormationResource => templateResource(template, logicalId);
+const resource = (logicalId: string): CloudFormationResource => templateResource(template(), logicalId);
 
 function lambdaFunction(name: string): CloudFormationResource {
   const logicalId = `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
@@ -116,7 +111,7 @@ function lambdaFunction(name: string): CloudFormationResource {
 function evaluateCondition(expression: unknown): boolean {
   const node = expression as Record<string, unknown[]>;
   if (typeof expression === 'object' && expression !== null && 'Condition' in expression) {
-    return evaluateCondition(template.Conditions?.[(expression as { Condition: string }).Condition]);
+    return evaluateCondition(template().Conditions?.[(expression as { Condition: string }).Condition]);
   }
   if (node['Fn::Equals']) {
     const [left, right] = node['Fn::Equals'];
@@ -130,7 +125,7 @@ function evaluateCondition(expression: unknown): boolean {
 }
 
 function conditionHolds(name: string): boolean {
-  return evaluateCondition(template.Conditions?.[name]);
+  return evaluateCondition(template().Conditions?.[name]);
 }
 
 /** The statements a role grants in this package, conditions evaluated. */
@@ -219,7 +214,7 @@ async function zipEntries(name: FunctionName): Promise<ZipEntry[]> {
 describe('npm run package (osls + serverless-esbuild, offline)', () => {
   it('defines the API functions on nodejs22.x arm64 with their handlers', () => {
     // Prepare
-    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
 
     // Act
     const handlers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, lambdaFunction(name).Properties?.Handler]));
@@ -351,7 +346,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
 
   it('serves the routes from a REST API (Lambda proxy) that treats images, octet streams and multipart as binary', () => {
     // Prepare
-    const [[, restApi] = []] = resourcesOfType(template, 'AWS::ApiGateway::RestApi');
+    const [[, restApi] = []] = resourcesOfType(template(), 'AWS::ApiGateway::RestApi');
     const pathOf = (resourceRef: unknown): string => {
       const ref = resourceRef as { Ref?: string; 'Fn::GetAtt'?: string[] };
       if (ref['Fn::GetAtt']) return '';
@@ -360,7 +355,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     };
 
     // Act
-    const methods = resourcesOfType(template, 'AWS::ApiGateway::Method').map(([, method]) => {
+    const methods = resourcesOfType(template(), 'AWS::ApiGateway::Method').map(([, method]) => {
       const properties = method.Properties as Record<string, any>;
       return {
         route: `${properties.HttpMethod as string} ${pathOf(properties.ResourceId)}`,
@@ -380,7 +375,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
 
   it("answers in the API's JSON error shape when API Gateway itself rejects or fails a request", () => {
     // Act
-    const responses = resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties as Record<string, any>);
+    const responses = resourcesOfType(template(), 'AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties as Record<string, any>);
 
     // Assess
     for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
@@ -401,7 +396,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
     const allowedOrigins = readInspectImageConfig(resolvedEnvironment('inspectImage')).ALLOWED_ORIGINS;
 
     // Act
-    const preflights = resourcesOfType(template, 'AWS::ApiGateway::Method')
+    const preflights = resourcesOfType(template(), 'AWS::ApiGateway::Method')
       .map(([, method]) => method.Properties as Record<string, any>)
       .filter((properties) => properties.HttpMethod === 'OPTIONS');
 
@@ -471,7 +466,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
 
   it('has a wiring for every function, and only placeCall reads Connect ids or phone numbers', () => {
     // Prepare
-    const functionNames = resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId]) => logicalId.replace(/LambdaFunction$/, ''));
+    const functionNames = resourcesOfType(template(), 'AWS::Lambda::Function').map(([logicalId]) => logicalId.replace(/LambdaFunction$/, ''));
     const calling = ['CONNECT_INSTANCE_ID', 'CONNECT_CONTACT_FLOW_ID', 'CONNECT_SOURCE_PHONE_NUMBER', 'OPERATOR_PHONE_NUMBER'];
 
     // Act
@@ -496,8 +491,8 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
 
   it('keeps every bucket private, encrypted, TLS-only; the image bucket also versioned with a retention rule', () => {
     // Prepare
-    const buckets = resourcesOfType(template, 'AWS::S3::Bucket');
-    const policies = resourcesOfType(template, 'AWS::S3::BucketPolicy');
+    const buckets = resourcesOfType(template(), 'AWS::S3::Bucket');
+    const policies = resourcesOfType(template(), 'AWS::S3::BucketPolicy');
 
     // Act
     const imageBucket = resource('ImageBucket').Properties as Record<string, any>;
@@ -539,7 +534,7 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
 
   it('gives each function a role of its own', () => {
     // Prepare
-    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
 
     // Act
     const roles = functions.map(([, fn]) => {
@@ -569,11 +564,11 @@ describe('npm run package (osls + serverless-esbuild, offline)', () => {
   it('never grants an S3, Lookout for Vision, Connect, SQS, DynamoDB or SNS action on "*"', () => {
     // Prepare
     const policyDocuments = [
-      ...resourcesOfType(template, 'AWS::IAM::Role').flatMap(([, role]) =>
+      ...resourcesOfType(template(), 'AWS::IAM::Role').flatMap(([, role]) =>
         ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>).map((policy) => policy.PolicyDocument),
       ),
-      ...resourcesOfType(template, 'AWS::IAM::Policy').map(([, policy]) => policy.Properties?.PolicyDocument),
-      ...resourcesOfType(template, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties?.PolicyDocument),
+      ...resourcesOfType(template(), 'AWS::IAM::Policy').map(([, policy]) => policy.Properties?.PolicyDocument),
+      ...resourcesOfType(template(), 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties?.PolicyDocument),
     ];
 
     // Act

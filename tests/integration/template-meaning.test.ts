@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { normalisedTemplate, packagedService, repoRoot, type CloudFormationTemplate } from '../helpers/packaged-template';
+import { describe, expect, it } from 'vitest';
+import { normalisedTemplate, repoRoot, usePackagedTemplate, type CloudFormationTemplate } from '../helpers/packaged-template';
 
 /**
  * The packaged CloudFormation template, saved: what serverless.yml and resources/*.yml mean once the framework has
@@ -18,11 +18,7 @@ const FIXTURE = path.join(repoRoot, 'tests', 'fixtures', 'packaged-template-reso
 const REFRESH = process.env.WAFERWATCH_REFRESH_TEMPLATE_FIXTURE === '1';
 const SECTIONS = ['AWSTemplateFormatVersion', 'Description', 'Parameters', 'Conditions', 'Resources', 'Outputs'] as const;
 
-let template: CloudFormationTemplate;
-
-beforeAll(async () => {
-  ({ template } = await packagedService());
-}, 600_000);
+const template = usePackagedTemplate();
 
 /** `Resources.ImageBucket`, `Outputs.ApiUrl`, `Description`...: each top-level entry that is not the same in both. */
 function differingEntries(actual: CloudFormationTemplate, saved: CloudFormationTemplate): string[] {
@@ -51,7 +47,7 @@ function entry(source: CloudFormationTemplate, dotted: string): unknown {
 describe('the packaged template keeps its meaning (tests/fixtures/packaged-template-resources.json)', () => {
   it('packages to the saved template, code hashes and packaging times aside', async () => {
     // Prepare
-    const actual = normalisedTemplate(template);
+    const actual = normalisedTemplate(template());
     if (REFRESH) {
       await writeFile(FIXTURE, `${JSON.stringify(actual, null, 2)}\n`);
       console.info(`Refreshed ${path.relative(repoRoot, FIXTURE)}: review its diff with the change.`);

@@ -1,20 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cloudFormationSpec, validateTemplate } from '../helpers/cloudformation-spec';
-import { packagedService, type CloudFormationTemplate } from '../helpers/packaged-template';
+import { usePackagedTemplate } from '../helpers/packaged-template';
 
 // The validator itself, on small templates: tests/unit/template/cloudformation-spec.test.ts.
 
-let template: CloudFormationTemplate;
+const template = usePackagedTemplate();
 
-beforeAll(async () => {
-  ({ template } = await packagedService());
+beforeAll(() => {
   cloudFormationSpec();
-}, 600_000);
+});
 
 describe('the packaged template against the CloudFormation resource specification (@aws-cdk/aws-service-spec)', () => {
   it('uses only resource types, properties, attributes and values the specification knows, with every required property', () => {
     // Act
-    const problems = validateTemplate(template);
+    const problems = validateTemplate(template());
 
     // Assess
     expect(problems).toEqual([]);
@@ -22,7 +21,7 @@ describe('the packaged template against the CloudFormation resource specificatio
 
   it('checks every resource: none is a custom resource skipped for want of a specification', () => {
     // Act
-    const types = new Set(Object.values(template.Resources).map((resource) => resource.Type));
+    const types = new Set(Object.values(template().Resources).map((resource) => resource.Type));
 
     // Assess
     expect(types.size).toBeGreaterThan(15);
@@ -34,7 +33,7 @@ describe('the packaged template against the CloudFormation resource specificatio
 
   it('fails the packaged template with one property misspelt, naming it and the property meant', () => {
     // Prepare
-    const misspelt = structuredClone(template);
+    const misspelt = structuredClone(template());
     const queue = misspelt.Resources.AlertQueue?.Properties as Record<string, unknown>;
     queue.VisibilityTimout = queue.VisibilityTimeout;
     delete queue.VisibilityTimeout;
