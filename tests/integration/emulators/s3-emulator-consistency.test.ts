@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
@@ -94,6 +95,42 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.destroy();
   await s3?.close();
+});
+
+describe("S3 emulator: objects in s3rver's own layout (a data folder kept from earlier versions)", () => {
+  it('serves, lists, copies and overwrites an object whose ETag is in a .md5 file beside it, and one with no .md5 at all', async () => {
+    // Prepare: two objects written as s3rver 3.7.1 writes them, one without its .md5 file (s3rver recreates those)
+    const folder = join(s3.directory, BUCKET, 'legacy', '2026');
+    await mkdir(folder, { recursive: true });
+    const withMd5 = recordBody(7, 700);
+    const withoutMd5 = recordBody(8, 900);
+    await writeFile(join(folder, 'a.json._S3rver_object'), withMd5);
+    await writeFile(join(folder, 'a.json._S3rver_object.md5'), md5(withMd5));
+    await writeFile(join(folder, 'a.json._S3rver_metadata.json'), JSON.stringify({ 'content-type': 'application/json', 'x-amz-meta-station': 'litho-1' }));
+    await writeFile(join(folder, 'b.json._S3rver_object'), withoutMd5);
+    await writeFile(join(folder, 'b.json._S3rver_metadata.json'), JSON.stringify({ 'content-type': 'application/json' }));
+
+    // Act
+    const [a, b] = [await get('legacy/2026/a.json'), await get('legacy/2026/b.json')];
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'legacy/' }));
+    await client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'legacy/2026/a-copy.json', CopySource: `${BUCKET}/legacy/2026/a.json` }));
+    const copy = await get('legacy/2026/a-copy.json');
+    const next = recordBody(9, 400);
+    await put('legacy/2026/a.json', next);
+    const overwritten = await get('legacy/2026/a.json');
+
+    // Assess
+    expect([a.etag, a.contentType, a.metadata]).toEqual([md5(withMd5), 'application/json', { station: 'litho-1' }]);
+    expect([b.bytes.equals(withoutMd5), b.etag]).toEqual([true, md5(withoutMd5)]);
+    expect(listed.Contents?.map(({ Key, ETag, Size }) => [Key, ETag?.replace(/"/g, ''), Size])).toEqual([
+      ['legacy/2026/a.json', md5(withMd5), 700],
+      ['legacy/2026/b.json', md5(withoutMd5), 900],
+    ]);
+    expect([copy.bytes.equals(withMd5), copy.etag, copy.metadata]).toEqual([true, md5(withMd5), { station: 'litho-1' }]);
+    expect([overwritten.bytes.equals(next), overwritten.etag]).toEqual([true, md5(next)]);
+    // The stale .md5 of the overwritten version is gone, so nothing can read the old ETag from it.
+    expect(existsSync(join(folder, 'a.json._S3rver_object.md5'))).toBe(false);
+  });
 });
 
 describe('S3 emulator: a PUT is atomic and read-after-write consistent', () => {
