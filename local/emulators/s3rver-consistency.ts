@@ -135,7 +135,7 @@ function bareETag(etag: string): string {
 
 /**
  * Throw the S3 error for a precondition that fails against the object as it is now (`currentETag` undefined: there is
- * none). Called in the same synchronous step as the renames, so nothing can change the object between this check and the write.
+ * none). Called in the same synchronous step as the writes, so nothing can change the object between this check and them.
  */
 function checkWritePrecondition(precondition: WritePrecondition, key: string, currentETag: string | undefined): void {
   if (precondition.ifMatch !== undefined) {
