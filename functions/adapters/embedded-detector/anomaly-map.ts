@@ -80,12 +80,6 @@ export function regionScoreMap(scores: Float32Array, region: ScoredRegion, gridW
   return out;
 }
 
-/** The smoothed score map of a whole grid of patch distances with the outermost `border` rings of patches left out (0): see scoredRegion. */
-export function interiorScoreMap(distances: Float32Array, width: number, height: number, border: number, radius: number): Float32Array {
-  const region = scoredRegion(width, height, border);
-  return regionScoreMap(regionRows(distances, width, 1, region), region, width, height, radius);
-}
-
 /** The image score: the worst (highest) smoothed patch score. */
 export function imageScore(smoothed: Float32Array): number {
   let max = -Infinity;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interiorScoreMap, regionRows, regionScoreMap, scoredRegion, smoothScoreMap } from '../../../../functions/adapters/embedded-detector/anomaly-map';
+import { regionRows, regionScoreMap, scoredRegion, smoothScoreMap } from '../../../../functions/adapters/embedded-detector/anomaly-map';
 import { randomRows } from './helpers';
 
 describe('the scored region of a patch grid', () => {
@@ -44,7 +44,6 @@ describe('the scored region of a patch grid', () => {
       return x >= 2 && x < 10 && y >= 2 && y < 7 ? smoothed[(y - 2) * 8 + x - 2]! : 0;
     });
     expect(Array.from(map)).toEqual(Array.from(expected));
-    expect(Array.from(interiorScoreMap(distances, width, height, 2, 1))).toEqual(Array.from(expected));
     expect(Array.from(regionDescriptors.subarray(0, 3))).toEqual(Array.from(descriptors.subarray((2 * width + 2) * 3, (2 * width + 3) * 3)));
     expect(regionDescriptors).toHaveLength(region.width * region.height * 3);
   });
