@@ -170,7 +170,9 @@ async function main(): Promise<void> {
           const answer = await post(agent, base, withJpegComment(bytes, `bench-${process.pid}-${upload++}`), values.station);
           if (answer.status !== 201) throw new Error(`POST /inspections answered ${answer.status}`);
           api.push(answer.ms);
-          apiByFolder.set(folders[index]!, [...(apiByFolder.get(folders[index]!) ?? []), answer.ms]);
+          const folderTimes = apiByFolder.get(folders[index]!) ?? [];
+          folderTimes.push(answer.ms);
+          apiByFolder.set(folders[index]!, folderTimes);
         }
       }
       const apiP50 = median(api);

@@ -25,7 +25,7 @@ export interface S3EmulatorOptions {
   port?: number;
   /**
    * Called with each S3 event notification: s3rver 3.7 emits one (a single record, shaped as S3 sends it) after
-   * each PUT, POST and COPY, unfiltered.
+   * each PUT, POST and COPY, of every key unless `notifyPrefix` says otherwise.
    */
   onEvent?: (event: S3Event) => void;
   /**
