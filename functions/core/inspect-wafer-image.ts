@@ -56,6 +56,8 @@ export interface InspectionDependencies {
    */
   earlierInspectionWaitsMs?: readonly number[];
   now?: () => Date;
+  /** A monotonic clock in milliseconds, for the steps' durations (InspectionSteps). Default performance.now. */
+  clock?: () => number;
 }
 
 /** One wafer image to inspect, as received. */
@@ -73,6 +75,28 @@ export interface InspectionOutcome {
   anomalyMask?: Uint8Array;
   /** True when the bytes were inspected before: `record` is that inspection's verdict (or, on the camera path, its alias). */
   duplicate?: boolean;
+  /** How long the inspection's steps took; absent for bytes inspected before. */
+  steps?: InspectionSteps;
+}
+
+/**
+ * How long each step of an inspection took, in milliseconds, in the order they run: where an upload's time went, for
+ * the logs ('Wafer inspected') and the API's Server-Timing header. Work started beside a step is part of it.
+ */
+export interface InspectionSteps {
+  /** The checks before the decode: the station's thresholds and model, the image's bytes and headers. */
+  checks: number;
+  /** Decoding the pixels (the detector's decode when it has one), with the claim of the bytes beside it. */
+  decode: number;
+  /** The detector's answer, with the image's upload to storage beside it. */
+  detect: number;
+  /** The station's cooldown deciding whether an anomaly rings or folds; only for anomalies that call. */
+  cooldown?: number;
+  /** Storing the verdict (and the mask beside it; for a cooldown's first fold, also the timer of the cooldown's end). */
+  record: number;
+  /** Putting the operator alert on the queue; only when one is queued. */
+  queue?: number;
+  total: number;
 }
 
 /**
@@ -87,11 +111,13 @@ export interface InspectionOutcome {
  */
 export async function inspectWaferImage(deps: InspectionDependencies, request: InspectionRequest): Promise<InspectionOutcome> {
   const now = deps.now ?? (() => new Date());
+  const step = stepTimer(deps.clock ?? (() => performance.now()));
   const { policy: alertPolicy, station } = await stationPolicy(deps, request.stationId);
   const image = checkWaferImage(request.bytes, deps.limits);
   const detector = await stationDetector(deps, station);
   const createdAt = now();
   const requestedId = request.inspectionId ?? newInspectionId(createdAt.getTime());
+  const checks = step();
   // The decode check comes before anything is stored; a detector that decodes for itself does it, so the image is
   // decoded once (a full-size progressive JPEG costs ~80-130 ms to decode here). The bytes are claimed meanwhile: the
   // decode runs on libvips' threads, so the claim's round trip costs the answer nothing. Pixels that do not decode give
@@ -105,6 +131,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
     throw decoded.reason;
   }
   if (claimed.status === 'rejected') throw claimed.reason;
+  const decode = step();
   const prepared = decoded.value;
   const inspectionId = claimed.value;
 
@@ -131,6 +158,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
     earlier ? Promise.resolve() : deps.store.putImage(keys.image, image, { inspectionId, stationId: request.stationId, source: request.source }),
     detector.detect(image, prepared),
   ]);
+  const detect = step();
   if (stored.status === 'rejected') {
     deps.logger.error('Storing the wafer image failed', { ...context, error: describe(stored.reason) });
     throw new StorageUnavailableError();
@@ -178,6 +206,7 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
   const maskStored = storeMask(deps, keys.mask, detection, context);
   const maskKey = detection.AnomalyMask ? keys.mask : undefined;
   const gate = decision.call ? await decideStationCall(deps, inspectionId, request.stationId, station, now) : undefined;
+  const cooldown = decision.call ? step() : undefined;
   const alert: AlertOutcome = !decision.call
     ? decision.outcome
     : gate && !gate.call
@@ -200,12 +229,38 @@ export async function inspectWaferImage(deps: InspectionDependencies, request: I
     deps.events?.alertFolded?.(verdict);
     if (gate.foldedCount === 1) await scheduleCooldownEnd(deps, request.stationId, gate.cooldownEndsAtMs, now);
   }
+  const recorded = step();
   const told = gate?.call ? { foldedCount: gate.foldedCount, foldedInspectionIds: gate.foldedInspectionIds ?? [] } : undefined;
-  const record = alert.status === 'queued' && decision.call ? await queueAlert(deps, verdict, now, decision.confidencePercent, told) : verdict;
-  deps.logger.info('Wafer inspected', { ...context, status: record.status, confidence: detection.Confidence, alert: record.alert.status });
+  const queues = alert.status === 'queued' && decision.call;
+  const record = queues ? await queueAlert(deps, verdict, now, decision.confidencePercent, told) : verdict;
+  const steps: InspectionSteps = {
+    checks,
+    decode,
+    detect,
+    ...(cooldown !== undefined ? { cooldown } : {}),
+    record: recorded,
+    ...(queues ? { queue: step() } : {}),
+    total: step.total(),
+  };
+  deps.logger.info('Wafer inspected', { ...context, status: record.status, confidence: detection.Confidence, alert: record.alert.status, stepsMs: steps });
   // A camera upload that finished another upload's inspection of the same bytes still answers under its own id.
   const answered = inspectionId !== requestedId && request.source === 'camera' ? await saveDuplicate(deps, requestedId, record, createdAt) : record;
-  return detection.AnomalyMask ? { record: answered, anomalyMask: detection.AnomalyMask } : { record: answered };
+  return detection.AnomalyMask ? { record: answered, anomalyMask: detection.AnomalyMask, steps } : { record: answered, steps };
+}
+
+/** A stopwatch of the steps: each call answers the time since the previous one (or the start); `total` since the start. */
+function stepTimer(clock: () => number): { (): number; total(): number } {
+  const started = clock();
+  let last = started;
+  // A tenth of a millisecond is as fine as a log reader needs.
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  const lap = () => {
+    const at = clock();
+    const ms = at - last;
+    last = at;
+    return round(ms);
+  };
+  return Object.assign(lap, { total: () => round(clock() - started) });
 }
 
 /**

@@ -108,6 +108,73 @@ describe('inspectWaferImage', () => {
     });
   });
 
+  describe('timing its steps', () => {
+    /** A clock that moves only when a fake says its step took time, so each step's duration is known exactly. */
+    const steppedDeps = (detector: Detector, took: { ms: number }): InspectionDependencies => {
+      const decoder = new SharpImageDecoder();
+      const putRecord = store.putRecord.bind(store);
+      store.putRecord = async (record) => {
+        took.ms += 5;
+        await putRecord(record);
+      };
+      const publish = alerts.publish.bind(alerts);
+      alerts.publish = async (message, delaySeconds) => {
+        took.ms += 2;
+        await publish(message, delaySeconds);
+      };
+      return {
+        ...deps(detector),
+        decoder: {
+          assertDecodable: async (image, maxSide) => {
+            await decoder.assertDecodable(image, maxSide);
+            took.ms += 11;
+          },
+        },
+        stationCalls: {
+          tryStartCall: async () => {
+            took.ms += 7;
+            return { call: true, foldedCount: 0 };
+          },
+          cooldownMs: 300_000,
+        },
+        clock: () => took.ms,
+      };
+    };
+
+    it('answers and logs how long each step of an anomaly took: decode, detect, cooldown, record, queue', async () => {
+      // Prepare
+      const took = { ms: 1_000 };
+      const detector = new ScriptedDetector(() => {
+        took.ms += 15.04;
+        return verdict(true, 0.9);
+      });
+      // Act
+      const outcome = await inspectWaferImage(steppedDeps(detector, took), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+      // Assess
+      const expected = { checks: 0, decode: 11, detect: 15, cooldown: 7, record: 5, queue: 2, total: 40 };
+      expect(outcome.steps).toEqual(expected);
+      expect(Object.keys(outcome.steps!)).toEqual(Object.keys(expected));
+      const logged = logger.lines.find((line) => line.message === 'Wafer inspected');
+      expect(logged?.extra).toMatchObject({ inspectionId: outcome.record.inspectionId, stepsMs: expected });
+    });
+
+    it('has no cooldown or queue step for a normal wafer, and no steps for bytes inspected before', async () => {
+      // Prepare
+      const took = { ms: 0 };
+      const detector = new ScriptedDetector(() => {
+        took.ms += 9;
+        return verdict(false, 0.95);
+      });
+      // Act
+      const first = await inspectWaferImage(steppedDeps(detector, took), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+      const again = await inspectWaferImage(steppedDeps(detector, took), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+      // Assess
+      expect(first.steps).toEqual({ checks: 0, decode: 11, detect: 9, record: 5, total: 25 });
+      expect(again.duplicate).toBe(true);
+      expect(again.steps).toBeUndefined();
+    });
+  });
+
   describe('with stations naming their own models', () => {
     const STATIONS: Record<string, Station> = {
       'litho-3': { id: 'litho-3', name: 'Litho three', escalation: [{ contacts: [{ name: 'Ann', phone: '+15555550111' }] }], model: 'models/litho.wwm' },

@@ -61,6 +61,10 @@ describe('POST /inspections (createInspectImageHandler)', () => {
     expect(body.detection).toMatchObject({ IsAnomalous: true, Confidence: 0.93 });
     expect(body.anomalyMaskDataUrl).toBe('data:image/png;base64,iVA=');
     expect(created.headers?.Location).toBe(`/inspections/${body.inspectionId}`);
+    // Where the upload's time went, as W3C Server-Timing: each step of the inspection, in order, then the total.
+    expect(created.headers?.['Server-Timing']).toMatch(
+      /^checks;dur=\d+(\.\d)?, decode;dur=\d+(\.\d)?, detect;dur=\d+(\.\d)?, cooldown;dur=\d+(\.\d)?, record;dur=\d+(\.\d)?, queue;dur=\d+(\.\d)?, total;dur=\d+(\.\d)?$/,
+    );
     const fetched = await getHandler()(
       apiEvent({ httpMethod: 'GET', resource: '/inspections/{id}', pathParameters: { id: body.inspectionId } }),
       lambdaContext,
@@ -109,6 +113,7 @@ describe('POST /inspections (createInspectImageHandler)', () => {
     // Assess: 200 with the inspection the bytes already have, not a second 201 Created
     expect(again.statusCode).toBe(200);
     expect(again.headers?.Location).toBe(`/inspections/${first.inspectionId}`);
+    expect(again.headers?.['Server-Timing']).toBeUndefined();
     // ...saying when and where the bytes were inspected first, so the page can tell the operator.
     expect(first.alreadyInspected).toBeUndefined();
     expect(JSON.parse(again.body)).toEqual({
