@@ -5,7 +5,8 @@
  * The stack runs in this process (WAFERWATCH_AUTH=off, its own temp data folder), one upload at a time. Each upload is
  * preceded by a plain full decode of the same bytes with sharp (in a worker thread, libvips' cache off), so both see the
  * same machine load; every upload carries a unique JPEG comment, so no upload is answered as a duplicate. The whole
- * measurement is repeated (--repeat) and the medians are reported with the machine's load average.
+ * measurement is repeated (--repeat) and the medians are reported with the machine's load average. Last, per folder, the
+ * medians of the steps each answer reports in its Server-Timing header, beside the whole answer as the client saw it.
  *
  * The goal is about full-resolution photos. Without --images, the repo's samples are used, which are downscaled to
  * 507x512: their decode takes a fifth of a real photo's while the inspection's own work does not shrink with them (the
@@ -67,8 +68,19 @@ function median(values: readonly number[]): number {
   );
 }
 
-/** POST one raw JPEG; resolves with the status and the time to the whole answer. */
-function post(agent: Agent, base: URL, body: Buffer, stationId: string): Promise<{ status: number; ms: number }> {
+/** The steps of a Server-Timing header (`decode;dur=11.7, detect;dur=14.5, …`) as durations by name. */
+function parseServerTiming(header: string | undefined): Map<string, number> {
+  const steps = new Map<string, number>();
+  for (const entry of (header ?? '').split(',')) {
+    const [name, ...parameters] = entry.trim().split(';');
+    const duration = parameters.find((parameter) => parameter.trim().startsWith('dur='));
+    if (name && duration) steps.set(name, Number(duration.trim().slice('dur='.length)));
+  }
+  return steps;
+}
+
+/** POST one raw JPEG; resolves with the status, the time to the whole answer and the steps the API says it took. */
+function post(agent: Agent, base: URL, body: Buffer, stationId: string): Promise<{ status: number; ms: number; steps: Map<string, number> }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const outgoing = request(
@@ -82,7 +94,9 @@ function post(agent: Agent, base: URL, body: Buffer, stationId: string): Promise
       },
       (response) => {
         response.resume();
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, ms: performance.now() - started }));
+        const header = response.headers['server-timing'];
+        const steps = parseServerTiming(Array.isArray(header) ? header.join(', ') : header);
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, ms: performance.now() - started, steps }));
         response.on('error', reject);
       },
     );
@@ -149,6 +163,8 @@ async function main(): Promise<void> {
   const base = new URL(stack.url.replace('localhost', '127.0.0.1'));
   let upload = 0;
   const runs: { api: number; decode: number; ratio: number; load: string }[] = [];
+  // Per folder, over every run: the API's times and each step's durations (Server-Timing), for where the time went.
+  const stepsByFolder = new Map<string, Map<string, number[]>>();
   try {
     // Warm-up: the handlers' first requests (model load, JIT, first connections) are not the steady state measured.
     for (const bytes of images.slice(0, 4)) {
@@ -170,6 +186,10 @@ async function main(): Promise<void> {
           const answer = await post(agent, base, withJpegComment(bytes, `bench-${process.pid}-${upload++}`), values.station);
           if (answer.status !== 201) throw new Error(`POST /inspections answered ${answer.status}`);
           api.push(answer.ms);
+          const folderSteps = stepsByFolder.get(folders[index]!) ?? new Map<string, number[]>([['API', []]]);
+          folderSteps.get('API')!.push(answer.ms);
+          for (const [name, ms] of answer.steps) folderSteps.set(name, [...(folderSteps.get(name) ?? []), ms]);
+          stepsByFolder.set(folders[index]!, folderSteps);
           const folderTimes = apiByFolder.get(folders[index]!) ?? [];
           folderTimes.push(answer.ms);
           apiByFolder.set(folders[index]!, folderTimes);
@@ -192,6 +212,13 @@ async function main(): Promise<void> {
     await closeDecoder();
     await stack.close();
     await rm(dataDir, { recursive: true, force: true });
+  }
+  // The steps of the inspection as the API reports them (Server-Timing), and the whole answer as the client saw it: the
+  // difference is the gateway, the handler around the inspection, and the transfer.
+  console.log('where the time went, medians in ms (Server-Timing of POST /inspections; a step appears only when it ran):');
+  for (const [folder, steps] of stepsByFolder) {
+    const cells = [...steps].map(([name, ms]) => `${name} ${median(ms).toFixed(1)}${ms.length < steps.get('API')!.length ? ` (${ms.length}x)` : ''}`);
+    console.log(`  ${path.basename(folder).padEnd(10)} ${cells.join('   ')}`);
   }
   console.log(
     `median of ${runs.length} runs: API p50 ${median(runs.map((r) => r.api)).toFixed(1)} ms   decode p50 ${median(runs.map((r) => r.decode)).toFixed(1)} ms   ratio ${median(runs.map((r) => r.ratio)).toFixed(2)}x (goal: at most 3x)   load average now ${loadAverage()} on ${os.cpus().length} cores`,
