@@ -66,7 +66,7 @@ export async function readSiteStackOutputs(cloudFormation: DeploySiteOptions['cl
   const outputs = await readStackOutputs(cloudFormation, stackName);
   const required = (key: string): string => {
     const value = outputs.get(key);
-    if (!value) throw new Error(`Stack ${stackName} has no ${key} output; deploy the stack (npx sls deploy) first.`);
+    if (!value) throw new Error(`Stack ${stackName} has no ${key} output; deploy the stack (npm run deploy) first.`);
     return value;
   };
   return {
