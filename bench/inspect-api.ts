@@ -180,12 +180,8 @@ async function main(): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const base = new URL(stack.url.replace('localhost', '127.0.0.1'));
   let upload = 0;
-  const runs: { api: number; decode: number; ratio: number; ratioWithoutProfile: number; load: string }[] = [];
-  // Per folder, over every run: the API's times and each step's durations (Server-Timing), for where the time went.
-  const stepsByFolder = new Map<string, Map<string, number[]>>();
-  // Per upload, over every run: its time against its own JPEG's decode (plain, and ignoring an ICC profile).
-  const pairedRatios: number[] = [];
-  const pairedRatiosWithoutProfile: number[] = [];
+  // Every timed upload, once: each statistic below is taken from this list.
+  const timed: TimedUpload[] = [];
   try {
     // Warm-up: the handlers' first requests (model load, JIT, first connections) are not the steady state measured.
     for (const bytes of images.slice(0, 4)) {
@@ -198,40 +194,25 @@ async function main(): Promise<void> {
     );
     for (let run = 0; run < Number(values.repeat); run++) {
       const loadBefore = loadAverage();
-      const api: number[] = [];
-      const decodes: number[] = [];
-      const decodesWithoutProfile: number[] = [];
-      const apiByFolder = new Map<string, number[]>();
       for (let round = 0; round < Number(values.rounds); round++) {
         for (const [index, bytes] of images.entries()) {
           const decoded = await decode(bytes);
-          decodes.push(decoded.plain);
-          decodesWithoutProfile.push(decoded.withoutProfile);
           const answer = await post(agent, base, withJpegComment(bytes, `bench-${process.pid}-${upload++}`), values.station);
           if (answer.status !== 201) throw new Error(`POST /inspections answered ${answer.status}`);
-          api.push(answer.ms);
-          pairedRatios.push(answer.ms / decoded.plain);
-          pairedRatiosWithoutProfile.push(answer.ms / decoded.withoutProfile);
-          const folderSteps = stepsByFolder.get(folders[index]!) ?? new Map<string, number[]>([['API', []]]);
-          folderSteps.get('API')!.push(answer.ms);
-          for (const [name, ms] of answer.steps) folderSteps.set(name, [...(folderSteps.get(name) ?? []), ms]);
-          stepsByFolder.set(folders[index]!, folderSteps);
-          const folderTimes = apiByFolder.get(folders[index]!) ?? [];
-          folderTimes.push(answer.ms);
-          apiByFolder.set(folders[index]!, folderTimes);
+          timed.push({ run, folder: folders[index]!, ms: answer.ms, steps: answer.steps, decoded });
         }
       }
-      const apiP50 = median(api);
-      const decodeP50 = median(decodes);
-      const decodeWithoutProfileP50 = median(decodesWithoutProfile);
-      const sortedApi = [...api].sort((a, b) => a - b);
-      runs.push({ api: apiP50, decode: decodeP50, ratio: apiP50 / decodeP50, ratioWithoutProfile: apiP50 / decodeWithoutProfileP50, load: loadBefore });
+      const ofRun = timed.filter((one) => one.run === run);
+      const summary = summarise(ofRun);
       console.log(
-        `  run ${run + 1}: API p50 ${apiP50.toFixed(1)} ms (p95 ${percentile(sortedApi, 95).toFixed(1)})   decode p50 ${decodeP50.toFixed(1)} ms (${decodeWithoutProfileP50.toFixed(1)} ignoring ICC profiles)   ratio ${(apiP50 / decodeP50).toFixed(2)}x (${(apiP50 / decodeWithoutProfileP50).toFixed(2)}x)   load average ${loadBefore}`,
+        `  run ${run + 1}: API p50 ${summary.api.toFixed(1)} ms (p95 ${summary.apiP95.toFixed(1)})   decode p50 ${summary.decode.toFixed(1)} ms (${summary.decodeWithoutProfile.toFixed(1)} ignoring ICC profiles)   ratio ${summary.ratio.toFixed(2)}x (${summary.ratioWithoutProfile.toFixed(2)}x)   load average ${loadBefore}`,
       );
       // Where the p50 falls depends on the mix: each folder's own p50 (a folder of normal wafers, one of defects).
-      if (apiByFolder.size > 1) {
-        console.log(`         ${[...apiByFolder].map(([folder, ms]) => `${path.basename(folder)} p50 ${median(ms).toFixed(1)} ms`).join('   ')}`);
+      const byFolder = groupBy(ofRun, (one) => one.folder);
+      if (byFolder.size > 1) {
+        console.log(
+          `         ${[...byFolder].map(([folder, ones]) => `${path.basename(folder)} p50 ${median(ones.map((one) => one.ms)).toFixed(1)} ms`).join('   ')}`,
+        );
       }
     }
   } finally {
@@ -243,10 +224,13 @@ async function main(): Promise<void> {
   // The steps of the inspection as the API reports them (Server-Timing), and the whole answer as the client saw it: the
   // difference is the gateway, the handler around the inspection, and the transfer.
   console.log('where the time went, medians in ms (Server-Timing of POST /inspections; a step appears only when it ran):');
-  for (const [folder, steps] of stepsByFolder) {
-    const cells = [...steps].map(([name, ms]) => `${name} ${median(ms).toFixed(1)}${ms.length < steps.get('API')!.length ? ` (${ms.length}x)` : ''}`);
-    console.log(`  ${path.basename(folder).padEnd(10)} ${cells.join('   ')}`);
+  for (const [folder, ones] of groupBy(timed, (one) => one.folder)) {
+    const steps = new Map<string, number[]>();
+    for (const one of ones) for (const [name, ms] of one.steps) steps.set(name, [...(steps.get(name) ?? []), ms]);
+    const cells = [...steps].map(([name, ms]) => `${name} ${median(ms).toFixed(1)}${ms.length < ones.length ? ` (${ms.length}x)` : ''}`);
+    console.log(`  ${path.basename(folder).padEnd(10)} API ${median(ones.map((one) => one.ms)).toFixed(1)}   ${cells.join('   ')}`);
   }
+  const runs = [...groupBy(timed, (one) => one.run).values()].map(summarise);
   console.log(
     `median of ${runs.length} runs: API p50 ${median(runs.map((r) => r.api)).toFixed(1)} ms   decode p50 ${median(runs.map((r) => r.decode)).toFixed(1)} ms   ratio ${median(runs.map((r) => r.ratio)).toFixed(2)}x (goal: at most 3x)   load average now ${loadAverage()} on ${os.cpus().length} cores`,
   );
@@ -256,8 +240,45 @@ async function main(): Promise<void> {
     `  against the same decode ignoring embedded ICC profiles (as the inspection's own decode does): ratio ${median(runs.map((r) => r.ratioWithoutProfile)).toFixed(2)}x`,
   );
   console.log(
-    `  upload by upload, against its own JPEG's decode: p50 of the ratios ${median(pairedRatios).toFixed(2)}x (${median(pairedRatiosWithoutProfile).toFixed(2)}x ignoring ICC profiles)`,
+    `  upload by upload, against its own JPEG's decode: p50 of the ratios ${median(timed.map((one) => one.ms / one.decoded.plain)).toFixed(2)}x (${median(timed.map((one) => one.ms / one.decoded.withoutProfile)).toFixed(2)}x ignoring ICC profiles)`,
   );
+}
+
+/** One timed upload: its run, its image's folder, the whole answer's time, the steps it reported, its JPEG's decode. */
+interface TimedUpload {
+  run: number;
+  folder: string;
+  ms: number;
+  steps: Map<string, number>;
+  decoded: DecodeTimes;
+}
+
+/** The p50s of a run's uploads and the ratios the goal is read by. */
+function summarise(uploads: readonly TimedUpload[]) {
+  const api = median(uploads.map((one) => one.ms));
+  const decode = median(uploads.map((one) => one.decoded.plain));
+  const decodeWithoutProfile = median(uploads.map((one) => one.decoded.withoutProfile));
+  return {
+    api,
+    apiP95: percentile(
+      uploads.map((one) => one.ms).sort((a, b) => a - b),
+      95,
+    ),
+    decode,
+    decodeWithoutProfile,
+    ratio: api / decode,
+    ratioWithoutProfile: api / decodeWithoutProfile,
+  };
+}
+
+/** Items by key, in the order first seen (Map.groupBy, which the project's ES2023 library does not type yet). */
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  return groups;
 }
 
 await main();
