@@ -1,5 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CallDecision } from '../../../functions/core/ports/alert-state-store';
+import type { DetectionResult } from '../../../functions/core/detection';
 import type { Detector } from '../../../functions/core/ports/detector';
 import {
   AlertQueueUnavailableError,
@@ -109,8 +110,17 @@ describe('inspectWaferImage', () => {
   });
 
   describe('timing its steps', () => {
-    /** A clock that moves only when a fake says its step took time, so each step's duration is known exactly. */
-    const steppedDeps = (detector: Detector, took: { ms: number }): InspectionDependencies => {
+    /**
+     * Dependencies on a clock that moves only when a fake says its step took time, so each step's duration is known
+     * exactly: the decode takes 11 ms, the detector `detectMs` (then answers `answer`), the cooldown 7, each record
+     * write 5 and each queued message 2.
+     */
+    const steppedDeps = (detectMs: number, answer: DetectionResult): InspectionDependencies => {
+      const took = { ms: 1_000 };
+      const detector = new ScriptedDetector(() => {
+        took.ms += detectMs;
+        return answer;
+      });
       const decoder = new SharpImageDecoder();
       const putRecord = store.putRecord.bind(store);
       store.putRecord = async (record) => {
@@ -142,14 +152,8 @@ describe('inspectWaferImage', () => {
     };
 
     it('answers and logs how long each step of an anomaly took: decode, detect, cooldown, record, queue', async () => {
-      // Prepare
-      const took = { ms: 1_000 };
-      const detector = new ScriptedDetector(() => {
-        took.ms += 15.04;
-        return verdict(true, 0.9);
-      });
       // Act
-      const outcome = await inspectWaferImage(steppedDeps(detector, took), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+      const outcome = await inspectWaferImage(steppedDeps(15.04, verdict(true, 0.9)), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
       // Assess
       const expected = { checks: 0, decode: 11, detect: 15, cooldown: 7, record: 5, queue: 2, total: 40 };
       expect(outcome.steps).toEqual(expected);
@@ -160,14 +164,10 @@ describe('inspectWaferImage', () => {
 
     it('has no cooldown or queue step for a normal wafer, and no steps for bytes inspected before', async () => {
       // Prepare
-      const took = { ms: 0 };
-      const detector = new ScriptedDetector(() => {
-        took.ms += 9;
-        return verdict(false, 0.95);
-      });
+      const stepped = steppedDeps(9, verdict(false, 0.95));
       // Act
-      const first = await inspectWaferImage(steppedDeps(detector, took), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
-      const again = await inspectWaferImage(steppedDeps(detector, took), { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+      const first = await inspectWaferImage(stepped, { bytes: jpeg, stationId: 'etch-1', source: 'api' });
+      const again = await inspectWaferImage(stepped, { bytes: jpeg, stationId: 'etch-1', source: 'api' });
       // Assess
       expect(first.steps).toEqual({ checks: 0, decode: 11, detect: 9, record: 5, total: 25 });
       expect(again.duplicate).toBe(true);
