@@ -70,17 +70,18 @@ const PERIODS = { shift: 'the last shift (8 hours)', day: 'the last day', week: 
 export function createCharts(parts, api, host) {
   /** stationId → its chart. @type {Map<string, { figure: HTMLElement, plot: UPlotChart | undefined, area: HTMLElement }>} */
   const charts = new Map();
-  /** Bumped by every refresh: an answer to an older one is dropped. */
-  let generation = 0;
-  // Refreshes may overlap (a period chosen while the last one loads); only the latest sets the timer for the next.
+  // Refreshes may overlap (a period chosen while the last one loads); only the latest draws and sets the timer.
   const poller = createPoller(refresh, CHARTS_REFRESH_MS, { overlap: 'latest' });
   /** The period the charts are drawn for. @type {string | undefined} */
   let drawnWindow;
 
   const chosenWindow = () => /** @type {'shift' | 'day' | 'week'} */ (parts.windows.find((input) => input.checked)?.value ?? 'shift');
 
-  async function refresh() {
-    const asked = ++generation;
+  /**
+   * @param {undefined} _options
+   * @param {() => boolean} superseded true once a later refresh was asked: its answer is dropped
+   */
+  async function refresh(_options, superseded) {
     const window = chosenWindow();
     const [answer, uPlot] = await Promise.all([
       api.getStats(window),
@@ -89,7 +90,7 @@ export function createCharts(parts, api, host) {
         return undefined;
       }),
     ]);
-    if (asked !== generation) return;
+    if (superseded()) return;
     if (!answer.ok) {
       parts.status.textContent =
         answer.status === 404

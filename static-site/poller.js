@@ -13,8 +13,9 @@
 /**
  * A panel's refresh loop around its refresh.
  * @template [T=undefined]
- * @param {(options?: T) => Promise<void>} run the panel's refresh: ask, then show the answer; the timer and a tab shown
- *   again call it with no options, `start` and `refresh` with theirs
+ * @param {(options: T | undefined, superseded: () => boolean) => Promise<void>} run the panel's refresh: ask, then show
+ *   the answer; the timer and a tab shown again call it with no options, `start` and `refresh` with theirs.
+ *   `superseded()` turns true once a later refresh has been asked: an answer that comes after it can be dropped
  * @param {number} interval milliseconds from the end of one refresh to the next
  * @param {{ overlap?: Overlap }} [settings] overlapping refreshes: `'each'` unless said
  * @returns {{ start(options?: T): void, refresh(options?: T): void }} `start` begins the loop with a refresh now;
@@ -25,7 +26,10 @@ export function createPoller(run, interval, { overlap = 'each' } = {}) {
   let timer;
   let started = false;
   let running = false;
-  /** Refreshes asked so far: with `'latest'`, the one that ends while it is still the last asked sets the timer. */
+  /**
+   * Refreshes asked so far: with `'latest'`, the one that ends while it is still the last asked sets the timer; and a
+   * refresh is superseded once another has been asked.
+   */
   let asked = 0;
 
   /** @param {T} [options] */
@@ -35,7 +39,7 @@ export function createPoller(run, interval, { overlap = 'each' } = {}) {
     const turn = ++asked;
     clearTimeout(timer);
     try {
-      await run(options);
+      await run(options, () => turn !== asked);
     } finally {
       running = false;
       if (overlap !== 'latest' || turn === asked) schedule();
