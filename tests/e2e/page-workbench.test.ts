@@ -441,9 +441,25 @@ describe('the page a line engineer keeps open', () => {
           return page.locator(`li.call-panel[data-contact-id="${found!.contactId}"]`);
         };
 
-        // Act: level 1 declines on the simulated phone
+        // Act: level 1 declines on the simulated phone, by keyboard; the phone's answer is held back until focus is read
         const first = await callTo('Line operator');
-        await first.getByRole('button', { name: /^Decline/ }).click();
+        let release = () => {};
+        const held = new Promise<void>((resolve) => (release = resolve));
+        await page.route('**/_local/phone/*/decline', async (route) => {
+          await held;
+          await route.continue();
+        });
+        let focusWhileDeclining: string;
+        try {
+          await first.getByRole('button', { name: /^Decline/ }).focus();
+          await page.keyboard.press('Enter');
+          await first.locator('.call-status', { hasText: 'Declining…' }).waitFor({ timeout: 5_000 });
+          focusWhileDeclining = await focusedDescription(page);
+        } finally {
+          release();
+        }
+        await first.waitFor({ state: 'detached', timeout: 10_000 });
+        await page.unroute('**/_local/phone/*/decline');
         const focusAfterDecline = await focusedDescription(page);
         await expect.poll(() => alert.locator('.alert-headline').textContent(), { timeout: 10_000 }).toBe('Ringing level 2 of 2');
         const steps = await alert.locator('.ladder-step').allTextContents();
@@ -463,7 +479,8 @@ describe('the page a line engineer keeps open', () => {
         await expect.poll(() => row.locator('td[data-label="Decision"]').textContent(), { timeout: 20_000 }).toBe('Shift lead chose scrap');
 
         // Assess
-        expect(focusAfterDecline).not.toBe('BODY');
+        expect(focusWhileDeclining).toBe('P# Declining…');
+        expect(focusAfterDecline).toMatch(/^(P#phone-state|BUTTON#)/);
         expect(steps).toEqual(['Level 1 Line operator: declined or busy', 'Level 2 Shift lead: ringing now']);
         expect(ringingViolations).toEqual([]);
         expect(focusAfterAnswer).toMatch(/Key 1/);

@@ -14,6 +14,8 @@ import { callLabel, describeCallEnd } from './call-messages.js';
 const CALL_POLL_MS = 1500;
 const LIVE_CALLS = new Set(['initiated', 'answered']);
 const CALL_LOG_LENGTH = 8;
+/** The call's status line while the phone acts, by the action's path. @type {Record<string, string>} */
+const BUSY_TEXT = { '': 'Answering…', '/decline': 'Declining…', '/hangup': 'Hanging up…', '/keys': 'Sending the key…' };
 
 /** Put the phones after `host.anchor`, styled, and follow the calls the stack places. */
 export const start = /** @satisfies {LocalPanelModule['start']} */ (
@@ -55,6 +57,8 @@ class CallPanel {
   loading = false;
   /** The last action failed; its message stays in the status line until the next action. */
   failed = false;
+  /** What the phone is doing while busy, for the status line. */
+  busyText = '';
 
   /**
    * @param {LocalCall} call
@@ -64,7 +68,8 @@ class CallPanel {
     this.call = call;
     const label = callLabel(call.attributes);
     const titleId = `call-title-${call.contactId}`;
-    this.status = h('p', { class: 'call-status' });
+    // Focusable from script only: focus waits here while the pressed button is disabled.
+    this.status = h('p', { class: 'call-status', tabindex: '-1' });
     this.answer = h('button', { type: 'button', class: 'answer', 'aria-label': `Answer ${label}` }, 'Answer');
     this.decline = h('button', { type: 'button', class: 'decline', 'aria-label': `Decline ${label}` }, 'Decline');
     this.actions = h('div', { class: 'call-actions' }, this.answer, this.decline);
@@ -149,7 +154,7 @@ class CallPanel {
     this.hangup.disabled = busy;
     const awaitingKey = session?.awaiting === 'keypress' && !busy;
     for (const key of this.keys) key.disabled = !awaitingKey;
-    const status = answered ? (session ? 'On the call: press 1 or 2.' : 'Answered…') : 'Ringing…';
+    const status = busy ? this.busyText : answered ? (session ? 'On the call: press 1 or 2.' : 'Answered…') : 'Ringing…';
     if (this.status.textContent !== status && !this.failed) this.status.textContent = status;
     const lines = session?.spoken ?? [];
     if (this.prompt.childElementCount !== lines.length) this.prompt.replaceChildren(...lines.map((line) => h('p', {}, line)));
@@ -334,10 +339,13 @@ class Phones {
   async #act(panel, path, init, after) {
     if (panel.busy || !this.#panels.has(panel.call.contactId)) return;
     // The pressed button is disabled while the phone answers (or goes with its panel): focus must not fall to the page.
+    // A disabled button loses focus at once, so it waits on the call's status line, which says what the phone is doing.
     const hadFocus = panel.item.contains(document.activeElement);
     panel.busy = true;
+    panel.busyText = BUSY_TEXT[path] ?? 'Working…';
     panel.failed = false;
     this.#render();
+    if (hadFocus) panel.status.focus();
     try {
       const session = await this.#request(panel, path, init);
       panel.session = session;
@@ -362,7 +370,7 @@ class Phones {
       panel.busy = false;
       this.#render();
       after?.();
-      if (hadFocus && !focusUsable()) this.#focusAfter(panel);
+      if (hadFocus && (!focusUsable() || document.activeElement === panel.status)) this.#focusAfter(panel);
     }
   }
 
