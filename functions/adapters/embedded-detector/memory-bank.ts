@@ -274,13 +274,28 @@ function principalAxes(covariance: Float64Array, dims: number, count: number): F
   return axes;
 }
 
-/** Squared distance, abandoned (returning a value ≥ bound) as soon as it cannot beat `bound`. */
+/**
+ * Squared distance, abandoned (returning a value ≥ bound) once it cannot beat `bound`. The bound is checked every
+ * four dimensions rather than after each: the sum is the same either way, and an abandoned one is only compared with
+ * the bound, so this changes no answer and takes three branches in four out of the hottest loop.
+ */
 function squaredDistance(a: Float32Array, ao: number, b: Float32Array, bo: number, dims: number, bound: number): number {
   let s = 0;
-  for (let d = 0; d < dims; d++) {
+  let d = 0;
+  for (; d + 4 <= dims; d += 4) {
+    const d0 = a[ao + d]! - b[bo + d]!;
+    const d1 = a[ao + d + 1]! - b[bo + d + 1]!;
+    const d2 = a[ao + d + 2]! - b[bo + d + 2]!;
+    const d3 = a[ao + d + 3]! - b[bo + d + 3]!;
+    s += d0 * d0;
+    s += d1 * d1;
+    s += d2 * d2;
+    s += d3 * d3;
+    if (s >= bound) return s;
+  }
+  for (; d < dims; d++) {
     const diff = a[ao + d]! - b[bo + d]!;
     s += diff * diff;
-    if (s >= bound) return s;
   }
   return s;
 }

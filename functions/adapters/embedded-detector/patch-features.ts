@@ -294,7 +294,7 @@ interface CellBand {
 
 /** Local contrast and gradient magnitude of image row `y`, written at `o` in the band's arrays. */
 function contrastAndGradientRow(band: CellBand, y: number, o: number): void {
-  const { lum, width, height, radius, spanX, boxWidth, columnSums, contrast, gradient } = band;
+  const { lum, width, height, radius, spanX, columnSums, contrast, gradient } = band;
   const beyond = width * height;
   const entering = y + radius < height ? (y + radius) * width : beyond;
   const leaving = y - radius - 1 >= 0 ? (y - radius - 1) * width : beyond;
@@ -309,18 +309,50 @@ function contrastAndGradientRow(band: CellBand, y: number, o: number): void {
     columnSums[x]! += lum[entering + x]! - lum[leaving + x]!;
     boxSum += columnSums[x]!;
   }
-  for (let x = 0; x < spanX; x++, o++) {
-    const right = x + radius;
-    if (right < width) {
-      columnSums[right]! += lum[entering + right]! - lum[leaving + right]!;
-      boxSum += columnSums[right]!;
-    }
-    if (x > radius) boxSum -= columnSums[x - radius - 1]!;
-    contrast[o] = lum[row + x]! - boxSum / (boxHeight * boxWidth[x]!);
-    const dx = lum[row + (x < width - 1 ? x + 1 : x)]! - lum[row + (x > 0 ? x - 1 : x)]!;
-    const dy = lum[down + x]! - lum[up + x]!;
-    gradient[o] = Math.sqrt(dx * dx + dy * dy);
+  // The columns near either edge, where the box is clipped or a neighbour is missing, take the checks; the columns
+  // between them (nearly all) the same arithmetic without them, so each value is the same to the bit.
+  const innerStart = Math.min(spanX, radius + 1);
+  const innerEnd = Math.max(innerStart, Math.min(spanX, width - radius, width - 1));
+  for (let x = 0; x < innerStart; x++) {
+    boxSum = slideBox(band, x, entering, leaving, boxSum);
+    edgeColumn(band, x, o + x, row, up, down, boxHeight, boxSum);
   }
+  const fullBox = boxHeight * (2 * radius + 1);
+  for (let x = innerStart, p = row + x, q = o + x; x < innerEnd; x++, p++, q++) {
+    const right = x + radius;
+    columnSums[right]! += lum[entering + right]! - lum[leaving + right]!;
+    boxSum += columnSums[right]!;
+    boxSum -= columnSums[x - radius - 1]!;
+    contrast[q] = lum[p]! - boxSum / fullBox;
+    const dx = lum[p + 1]! - lum[p - 1]!;
+    const dy = lum[down + x]! - lum[up + x]!;
+    gradient[q] = Math.sqrt(dx * dx + dy * dy);
+  }
+  for (let x = innerEnd; x < spanX; x++) {
+    boxSum = slideBox(band, x, entering, leaving, boxSum);
+    edgeColumn(band, x, o + x, row, up, down, boxHeight, boxSum);
+  }
+}
+
+/** The box sum of column `x`'s box, slid from the previous column's: column x + radius enters (when in the image), x − radius − 1 leaves. */
+function slideBox(band: CellBand, x: number, entering: number, leaving: number, boxSum: number): number {
+  const { lum, width, radius, columnSums } = band;
+  const right = x + radius;
+  if (right < width) {
+    columnSums[right]! += lum[entering + right]! - lum[leaving + right]!;
+    boxSum += columnSums[right]!;
+  }
+  if (x > radius) boxSum -= columnSums[x - radius - 1]!;
+  return boxSum;
+}
+
+/** Contrast and gradient of one pixel near the row's ends, with its box (`boxSum`) clipped and neighbours clamped. */
+function edgeColumn(band: CellBand, x: number, q: number, row: number, up: number, down: number, boxHeight: number, boxSum: number): void {
+  const { lum, width, boxWidth, contrast, gradient } = band;
+  contrast[q] = lum[row + x]! - boxSum / (boxHeight * boxWidth[x]!);
+  const dx = lum[row + (x < width - 1 ? x + 1 : x)]! - lum[row + (x > 0 ? x - 1 : x)]!;
+  const dy = lum[down + x]! - lum[up + x]!;
+  gradient[q] = Math.sqrt(dx * dx + dy * dy);
 }
 
 /** The statistics of cell (cx, cy) of the band, written at `k` in `cells`. */
@@ -339,16 +371,15 @@ function cellSums(band: CellBand, cells: Float64Array, cy: number, cx: number, k
     maxC = -Infinity,
     minSum = CHANNEL_SUMS - 1;
   for (let y = cy * cell, o = cx * cell; y < (cy + 1) * cell; y++, o += spanX) {
-    for (let x = 0, p = y * width + cx * cell; x < cell; x++, p++) {
-      const q = p * 3;
+    for (let p = y * width + cx * cell, q = p * 3, i = o, end = o + cell; i < end; p++, q += 3, i++) {
       const r = rgb[q]!;
       const g = rgb[q + 1]!;
       const b = rgb[q + 2]!;
       const l = lum[p]!;
       const a = r - g;
       const yb2 = r + g - 2 * b;
-      const grad = gradient[o + x]!;
-      const c = contrast[o + x]!;
+      const grad = gradient[i]!;
+      const c = contrast[i]!;
       sL += l;
       sLL += l * l;
       sA += a;

@@ -140,6 +140,10 @@ describe('extractPatchFeatures', () => {
       [noise(45, 90, 2), { ...DEFAULT_FEATURE_SETTINGS, cellSize: 4, scales: [1, 3], contrastRadius: 0 }],
       [noise(33, 29, 4), { workingSide: 512, cellSize: 3, scales: [2, 5], contrastRadius: 4 }],
       [noise(9, 130, 256), { workingSide: 512, cellSize: 8, scales: [2, 4], contrastRadius: 1, lightnessReference: 80 }],
+      // Narrower than two contrast boxes: every column is near an edge.
+      [noise(7, 40, 256), { workingSide: 512, cellSize: 2, scales: [1, 2], contrastRadius: 4 }],
+      // As wide as its cells, without a box: the last column has no right-hand neighbour.
+      [noise(24, 16, 256), { workingSide: 512, cellSize: 4, scales: [1, 2], contrastRadius: 0 }],
     ];
 
     for (const [image, settings] of cases) {
