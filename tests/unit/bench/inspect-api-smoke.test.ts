@@ -1,35 +1,12 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const PROJECT_ROOT = path.resolve(__dirname, '../../..');
-const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+import { runProjectCommand } from '../../helpers/project-command';
 
 /** One round of the repo's 30 samples, scaled up to the photos' size, on a stack of its own. */
 const BENCHMARK_TIMEOUT_MS = 90_000;
 
-/** Run bench/inspect-api.ts as `npm run bench:inspect-api` does, in its own process (one local stack per process). */
-function runBenchmark(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['--openssl-legacy-provider', 'bench/inspect-api.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`bench/inspect-api.ts did not finish in time\n${stdout}\n${stderr}`));
-    }, BENCHMARK_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Run bench/inspect-api.ts as `npm run` does, in its own process (one local stack per process). */
+function runBenchmark(args: string[]) {
+  return runProjectCommand('bench/inspect-api.ts', args, {}, { tsxArgs: ['--openssl-legacy-provider'], timeoutMs: BENCHMARK_TIMEOUT_MS });
 }
 
 const NUMBER = String.raw`\d+\.\d`;

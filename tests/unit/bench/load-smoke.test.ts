@@ -1,35 +1,17 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const PROJECT_ROOT = path.resolve(__dirname, '../../..');
-const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+import { runProjectCommand } from '../../helpers/project-command';
 
 /** How long one benchmark process may take: two tiny runs, each waiting for the operator to acknowledge its calls. */
 const BENCHMARK_TIMEOUT_MS = 45_000;
 
-/** Run bench/load.ts as `npm run bench:load` does, in its own process (one local stack per process). */
-function runBenchmark(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['--openssl-legacy-provider', 'bench/load.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`bench/load.ts did not finish in time\n${stdout}\n${stderr}`));
-    }, BENCHMARK_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Run bench/load.ts as `npm run` does, in its own process (one local stack per process). */
+function runBenchmark(args: string[]) {
+  return runProjectCommand(
+    'bench/load.ts',
+    args,
+    { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    { tsxArgs: ['--openssl-legacy-provider'], timeoutMs: BENCHMARK_TIMEOUT_MS },
+  );
 }
 
 describe('npm run bench:load (smoke)', () => {
