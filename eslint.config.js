@@ -27,7 +27,7 @@ const OUTSIDE_THE_CORE = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.serverless/**', '.esbuild/**', '.data/**', 'coverage/**', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', '.serverless/**', '.esbuild/**', '.data/**', 'coverage/**', '**/*.d.ts', 'functions/adapters/embedded-detector/assembly/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -132,6 +132,18 @@ describe('model file', () => {
     expect(error.message).toMatch(/descriptor settings/);
   });
 
+  it('refuses descriptor settings the pixel statistics are not defined for, and takes the largest cells they are', () => {
+    // Prepare: models that differ from a good one in one setting each.
+    const withSettings = (change: Partial<WaferModel['settings']>) =>
+      encodeModelFile({ ...smallModel(), settings: { ...DEFAULT_FEATURE_SETTINGS, ...change } });
+
+    // Act & assess: a contrast box of a fraction of a pixel or a negative size, cells wider than 128 pixels.
+    for (const change of [{ contrastRadius: 1.5 }, { contrastRadius: -1 }, { cellSize: 129 }]) {
+      expect(loadError(withSettings(change)).message).toMatch(/descriptor settings/);
+    }
+    expect(decodeModelFile(withSettings({ cellSize: 128, contrastRadius: 0 })).settings).toMatchObject({ cellSize: 128, contrastRadius: 0 });
+  });
+
   it('refuses bytes that are not a model at all, through the detector factory too', () => {
     // Prepare
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');

@@ -134,6 +134,11 @@ describe('extractPatchFeatures', () => {
       height,
       rgb: Uint8Array.from({ length: width * height * 3 }, () => Math.floor(random() * levels) * Math.floor(255 / (levels - 1))),
     });
+    const saturated = (width: number, height: number, pixel: [number, number, number]): WorkingImage => ({
+      width,
+      height,
+      rgb: Uint8Array.from({ length: width * height * 3 }, (_, i) => pixel[i % 3]!),
+    });
     const cases: [WorkingImage, FeatureSettings][] = [
       [wafer, DEFAULT_FEATURE_SETTINGS],
       [noise(77, 61, 256), DEFAULT_FEATURE_SETTINGS],
@@ -144,6 +149,12 @@ describe('extractPatchFeatures', () => {
       [noise(7, 40, 256), { workingSide: 512, cellSize: 2, scales: [1, 2], contrastRadius: 4 }],
       // As wide as its cells, without a box: the last column has no right-hand neighbour.
       [noise(24, 16, 256), { workingSide: 512, cellSize: 4, scales: [1, 2], contrastRadius: 0 }],
+      // Cells of 4 pixels and then some: whole groups of 4 and single pixels after them.
+      [noise(61, 47, 256), { workingSide: 512, cellSize: 6, scales: [1, 3], contrastRadius: 3 }],
+      // The largest cells, all the most saturated yellow (R+G−2B = 510): the integer sums at their bound.
+      [saturated(256, 130, [255, 255, 0]), { workingSide: 512, cellSize: 128, scales: [1, 2], contrastRadius: 2 }],
+      // Larger than every image before: the kernel's memory grows and its contents from the earlier images do not leak in.
+      [noise(600, 560, 256), DEFAULT_FEATURE_SETTINGS],
     ];
 
     for (const [image, settings] of cases) {
