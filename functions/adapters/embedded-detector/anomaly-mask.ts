@@ -121,7 +121,7 @@ function encodePalettePng(width: number, height: number, filteredRows: Buffer): 
   ihdr[8] = 1; // bit depth
   ihdr[9] = 3; // palette colour
   const palette = Buffer.from([0, 0, 0, 255, 0, 0]);
-  const idat = deflateSync(filteredRows, { level: 6 });
+  const idat = deflateSync(filteredRows, { level: 1 });
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
