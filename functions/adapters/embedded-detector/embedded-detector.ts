@@ -60,6 +60,11 @@ export class EmbeddedDetector implements Detector {
     this.bank = new MemoryBank(model.bank, model.featureMean.length);
   }
 
+  /** Bytes the detector holds besides its model: the memory bank's search structures (MemoryBank.residentBytes). */
+  get residentBytes(): number {
+    return this.bank.residentBytes;
+  }
+
   /**
    * Decode the image to the model's working resolution. The inspection pipeline uses this as the
    * image's decode check (CorruptImageError for truncated or corrupt pixel data) and hands the result

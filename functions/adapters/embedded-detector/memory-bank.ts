@@ -1,3 +1,5 @@
+import { NEAREST_NEIGHBOURS_WASM_BASE64 } from './nearest-neighbours-wasm';
+
 /**
  * The memory bank of normal patch descriptors (already standardised), searched for each patch's nearest neighbour.
  *
@@ -12,28 +14,25 @@
  * are strongly correlated, so a few axes carry most of every distance and turn most entries away for a handful of
  * multiplications. Partial distances are abandoned once they exceed the best. All the cuts are exact: the answer
  * equals a brute-force search, and every distance it returns is summed as that search sums it.
+ *
+ * The search runs in WebAssembly (assembly/nearest-neighbours.ts), each bank in an instance of its own whose memory
+ * holds the bank; sorting a row and finding the axes stay here.
  */
 export class MemoryBank {
   readonly size: number;
   readonly dims: number;
   private readonly entries: Float32Array;
-  /** Row i: entry indices sorted by distance to entry i (filled when row i is first a pivot). */
-  private readonly order: Uint16Array;
-  /** Row i: those distances, ascending (filled with `order`). */
-  private readonly sortedDistances: Float32Array;
+  /** The search kernel (assembly/nearest-neighbours.ts), an instance of its own with this bank in its memory. */
+  private readonly kernel: NearestNeighboursExports;
+  /** Where each part of the bank is in the kernel's memory (byte offsets). */
+  private readonly layout: BankLayout;
+  /** Views of the kernel's memory, made again whenever it grows (growing detaches the old ones). */
+  private views: BankViews;
   /** One row of distances (float32, as stored), the row being sorted. */
   private readonly rowDistances: Float32Array;
-  /** 1 where row i of `order` and `sortedDistances` is filled. */
-  private readonly rowReady: Uint8Array;
   private readonly sortKeys: Float64Array;
-  /** Orthonormal directions of largest spread of the bank, `dims` values each: the lower bound's axes (first search). */
-  private axes: Float64Array = new Float64Array(0);
   private axisCount = 0;
   private boundReady = false;
-  /** Row i: entry i's coordinates along `axes`. */
-  private projections: Float64Array = new Float64Array(0);
-  /** 1 where row i of `projections` is filled. */
-  private readonly projected: Uint8Array;
 
   constructor(entries: Float32Array, dims: number) {
     if (dims <= 0 || entries.length === 0 || entries.length % dims !== 0) throw new Error('A memory bank needs at least one entry of the given length');
@@ -42,50 +41,73 @@ export class MemoryBank {
     this.entries = entries;
     const n = this.size;
     if (n > 0xffff) throw new Error('A memory bank holds at most 65535 entries');
-    this.order = new Uint16Array(n * n);
-    this.sortedDistances = new Float32Array(n * n);
     this.rowDistances = new Float32Array(n);
-    this.rowReady = new Uint8Array(n);
     this.sortKeys = new Float64Array(n);
-    this.projected = new Uint8Array(n);
-    // Nothing is computed here: loading a model (a cold start, a station switching to a model not yet loaded) runs
+    this.layout = bankLayout(n, dims);
+    this.kernel = instantiateNearestNeighbours((row) => this.sortRow(row));
+    this.views = this.viewsFitting(this.layout.queries);
+    this.views.bytes.set(new Uint8Array(entries.buffer, entries.byteOffset, entries.byteLength), this.layout.entries);
+    // Nothing else is computed here: loading a model (a cold start, a station switching to a model not yet loaded) runs
     // before the JIT has compiled this code. A row's distances are computed and sorted when the row is first a query's
-    // pivot (a wafer uses about half the rows), the lower bound's axes at the first search, and an entry's projection
-    // on them when a search first meets it.
+    // pivot (a wafer uses about half the rows), the lower bound's axes and the entries' coordinates on them at the
+    // first search.
   }
 
-  /** The lower bound's axes, from a sample of the entries: once, at the first search. */
+  /**
+   * Bytes this bank holds in the kernel's memory: its entries, the room for its sorted rows (reserved at load, filled as
+   * they are used) and the last search's queries and answers.
+   */
+  get residentBytes(): number {
+    return this.kernel.memory.buffer.byteLength;
+  }
+
+  /** Views of the kernel's memory, grown first so it holds `bytes`. */
+  private viewsFitting(bytes: number): BankViews {
+    const { memory } = this.kernel;
+    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / WASM_PAGE_BYTES));
+    if (this.views?.bytes.buffer === memory.buffer) return this.views;
+    const { buffer } = memory;
+    const n = this.size;
+    const { order, sortedDistances, rowReady } = this.layout;
+    this.views = {
+      bytes: new Uint8Array(buffer),
+      order: new Uint16Array(buffer, order, n * n),
+      sortedDistances: new Float32Array(buffer, sortedDistances, n * n),
+      rowReady: new Uint8Array(buffer, rowReady, n),
+    };
+    return this.views;
+  }
+
+  /** The lower bound's axes, from a sample of the entries, and every entry's coordinates on them: once, at the first search. */
   private prepareBound(): void {
-    this.axes = principalAxes(sampledCovariance(this.entries, this.dims, AXES_SAMPLE), this.dims, Math.min(BOUND_AXES, this.dims));
-    this.axisCount = this.axes.length / this.dims;
-    this.projections = new Float64Array(this.size * this.axisCount);
+    const axes = principalAxes(sampledCovariance(this.entries, this.dims, AXES_SAMPLE), this.dims, Math.min(BOUND_AXES, this.dims));
+    this.axisCount = axes.length / this.dims;
+    new Float64Array(this.kernel.memory.buffer, this.layout.axes, axes.length).set(axes);
+    const { entries, projections } = this.layout;
+    this.kernel.projectEntries(entries, this.size, this.dims, this.layout.axes, this.axisCount, projections);
     this.boundReady = true;
   }
 
   /**
-   * Sort row i natively: the key packs the distance's float32 bits (monotonic for non-negative floats) above the
-   * entry index, so ties break by index and the sort needs no comparator.
+   * Sort row i natively (called by the kernel the first time row i is a pivot): the key packs the distance's float32
+   * bits (monotonic for non-negative floats) above the entry index, so ties break by index and the sort needs no
+   * comparator.
    */
   private sortRow(i: number): void {
     const { size: n, dims, entries, rowDistances } = this;
+    const { order, sortedDistances, rowReady } = this.viewsFitting(0);
     // d(i, j) as float32; the difference of two entries squares to the same bits in either order.
-    for (let j = 0; j < n; j++) rowDistances[j] = j === i ? 0 : Math.sqrt(squaredDistance(entries, i * dims, entries, j * dims, dims, Infinity));
+    for (let j = 0; j < n; j++) rowDistances[j] = j === i ? 0 : Math.sqrt(squaredDistance(entries, i * dims, entries, j * dims, dims));
     const bits = new Uint32Array(rowDistances.buffer, rowDistances.byteOffset, n);
     const keys = this.sortKeys;
     for (let j = 0; j < n; j++) keys[j] = bits[j]! * 65536 + j;
     keys.sort();
     for (let j = 0; j < n; j++) {
       const index = keys[j]! % 65536;
-      this.order[i * n + j] = index;
-      this.sortedDistances[i * n + j] = rowDistances[index]!;
+      order[i * n + j] = index;
+      sortedDistances[i * n + j] = rowDistances[index]!;
     }
-    this.rowReady[i] = 1;
-  }
-
-  /** Fill row i of `projections`. */
-  private projectEntry(i: number): void {
-    project(this.entries, i * this.dims, this.dims, this.axes, this.axisCount, this.projections, i * this.axisCount);
-    this.projected[i] = 1;
+    rowReady[i] = 1;
   }
 
   /**
@@ -95,116 +117,111 @@ export class MemoryBank {
    */
   nearestDistances(queries: Float32Array, gridWidth = 0): Float32Array {
     if (!this.boundReady) this.prepareBound();
-    const { dims, size, entries, order, sortedDistances, projections, projected, axisCount } = this;
-    const count = queries.length / dims;
-    const out = new Float32Array(count);
-    const matches = new Uint16Array(count);
-    const queryProjection = new Float64Array(axisCount);
-    const cheapAxes = Math.min(CHEAP_BOUND_AXES, axisCount);
-    let pivot = 0;
-    for (let q = 0; q < count; q++) {
-      const qo = q * dims;
-      let best = squaredDistance(queries, qo, entries, pivot * dims, dims, Infinity);
-      const above = gridWidth > 0 && q >= gridWidth ? matches[q - gridWidth]! : pivot;
-      if (above !== pivot) {
-        const d = squaredDistance(queries, qo, entries, above * dims, dims, best);
-        if (d < best) {
-          best = d;
-          pivot = above;
-        }
-      }
-      let bestIndex = pivot;
-      // A query equal to its pivot (the black surround, patch after patch) has nothing left to search.
-      if (best > 0) {
-        project(queries, qo, dims, this.axes, axisCount, queryProjection, 0);
-        if (!this.rowReady[pivot]) this.sortRow(pivot);
-        const toPivot = Math.sqrt(best);
-        const row = pivot * size;
-        const end = row + size;
-        // First position in the pivot's sorted row whose distance is at least d(query, pivot).
-        let lo = row;
-        let hi = end;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (sortedDistances[mid]! < toPivot) lo = mid + 1;
-          else hi = mid;
-        }
-        // Outwards on each side, until the gap to d(query, pivot) alone rules out the rest of that side.
-        for (let i = lo; i < end; i++) {
-          const gap = sortedDistances[i]! - toPivot;
-          if (gap * gap >= best) break;
-          const c = order[i]!;
-          if (!projected[c]) this.projectEntry(c);
-          if (mayBeCloser(queryProjection, projections, c * axisCount, cheapAxes, axisCount, best)) {
-            const d = squaredDistance(queries, qo, entries, c * dims, dims, best);
-            if (d < best) {
-              best = d;
-              bestIndex = c;
-            }
-          }
-        }
-        for (let i = lo - 1; i >= row; i--) {
-          const gap = toPivot - sortedDistances[i]!;
-          if (gap * gap >= best) break;
-          const c = order[i]!;
-          if (!projected[c]) this.projectEntry(c);
-          if (mayBeCloser(queryProjection, projections, c * axisCount, cheapAxes, axisCount, best)) {
-            const d = squaredDistance(queries, qo, entries, c * dims, dims, best);
-            if (d < best) {
-              best = d;
-              bestIndex = c;
-            }
-          }
-        }
-      }
-      pivot = bestIndex;
-      matches[q] = bestIndex;
-      out[q] = Math.sqrt(best);
-    }
-    return out;
+    const count = queries.length / this.dims;
+    const at = this.layout.queries;
+    const out = align16(at + queries.byteLength);
+    const matches = align16(out + count * 4);
+    const { bytes } = this.viewsFitting(matches + count * 2);
+    bytes.set(new Uint8Array(queries.buffer, queries.byteOffset, queries.byteLength), at);
+    const { entries, order, sortedDistances, rowReady, axes, projections, queryProjection } = this.layout;
+    this.kernel.nearestDistances(
+      entries,
+      this.size,
+      this.dims,
+      order,
+      sortedDistances,
+      rowReady,
+      axes,
+      this.axisCount,
+      projections,
+      at,
+      count,
+      gridWidth,
+      out,
+      matches,
+      queryProjection,
+    );
+    return new Float32Array(this.kernel.memory.buffer, out, count).slice();
   }
+}
+
+/** Where a bank's parts are in its kernel's memory (byte offsets); the queries and answers of a search go last. */
+interface BankLayout {
+  entries: number;
+  order: number;
+  sortedDistances: number;
+  rowReady: number;
+  axes: number;
+  projections: number;
+  queryProjection: number;
+  queries: number;
+}
+
+function bankLayout(n: number, dims: number): BankLayout {
+  const entries = 0;
+  const order = align16(entries + n * dims * 4);
+  const sortedDistances = align16(order + n * n * 2);
+  const rowReady = align16(sortedDistances + n * n * 4);
+  const axes = align16(rowReady + n);
+  const projections = align16(axes + BOUND_AXES * dims * 8);
+  const queryProjection = align16(projections + n * BOUND_AXES * 8);
+  const queries = align16(queryProjection + BOUND_AXES * 8);
+  return { entries, order, sortedDistances, rowReady, axes, projections, queryProjection, queries };
+}
+
+interface BankViews {
+  bytes: Uint8Array;
+  order: Uint16Array;
+  sortedDistances: Float32Array;
+  rowReady: Uint8Array;
+}
+
+function align16(offset: number): number {
+  return Math.ceil(offset / 16) * 16;
+}
+
+const WASM_PAGE_BYTES = 65_536;
+
+/** The part of the WebAssembly JavaScript API used here: TypeScript describes it only in its DOM libraries. */
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
+/** The search kernel's exports (assembly/nearest-neighbours.ts); offsets are bytes into `memory`. */
+interface NearestNeighboursExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  nearestDistances(
+    entries: number,
+    size: number,
+    dims: number,
+    order: number,
+    sortedDistances: number,
+    rowReady: number,
+    axes: number,
+    axisCount: number,
+    projections: number,
+    queries: number,
+    count: number,
+    gridWidth: number,
+    out: number,
+    matches: number,
+    queryProjection: number,
+  ): void;
+  projectEntries(entries: number, size: number, dims: number, axes: number, axisCount: number, projections: number): void;
+}
+
+let compiledKernel: object | undefined;
+
+/** An instance of the search kernel, compiled once per thread (about a kilobyte), with its own memory. */
+function instantiateNearestNeighbours(sortRow: (row: number) => void): NearestNeighboursExports {
+  const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+  compiledKernel ??= new Module(Buffer.from(NEAREST_NEIGHBOURS_WASM_BASE64, 'base64'));
+  return new Instance(compiledKernel, { 'nearest-neighbours': { sortRow } }).exports as NearestNeighboursExports;
 }
 
 /** Principal axes the lower bound uses: the first few carry most of the spread, and each costs `dims` multiplications per query. */
 const BOUND_AXES = 6;
-/** Axes checked before the rest: most entries are turned away by these already. */
-const CHEAP_BOUND_AXES = 3;
-/**
- * Relative and absolute margin by which a lower bound must exceed the best squared distance to rule an entry out.
- * It covers the rounding of the projections (about 1e-15 of the descriptors' size) many times over, so rounding
- * never rules out an entry a brute-force search would pick; it costs nothing measurable in pruning.
- */
-const BOUND_MARGIN = 1e-6;
-
-/**
- * False when the entry's squared distance along the principal axes (a lower bound of its squared distance: the
- * axes are orthonormal) already exceeds `best`, so the entry cannot be closer; the cheap axes are summed first.
- */
-function mayBeCloser(query: Float64Array, projections: Float64Array, offset: number, cheapAxes: number, axisCount: number, best: number): boolean {
-  const limit = best * (1 + BOUND_MARGIN) + BOUND_MARGIN;
-  let bound = 0;
-  let axis = 0;
-  for (; axis < cheapAxes; axis++) {
-    const gap = query[axis]! - projections[offset + axis]!;
-    bound += gap * gap;
-  }
-  if (bound > limit) return false;
-  for (; axis < axisCount; axis++) {
-    const gap = query[axis]! - projections[offset + axis]!;
-    bound += gap * gap;
-  }
-  return bound <= limit;
-}
-
-/** Coordinates of row `vo` of `rows` along each of the `axisCount` axes (`dims` values each), written to `out` from `oo`. */
-function project(rows: Float32Array, vo: number, dims: number, axes: Float64Array, axisCount: number, out: Float64Array, oo: number): void {
-  for (let axis = 0; axis < axisCount; axis++) {
-    let s = 0;
-    for (let d = 0; d < dims; d++) s += rows[vo + d]! * axes[axis * dims + d]!;
-    out[oo + axis] = s;
-  }
-}
-
 /**
  * Entries the principal axes are estimated from (spread evenly over the bank). The axes only need to point where the
  * bank spreads most: on the wafer banks, more entries or more power iterations prune no better, and both cost every
@@ -274,26 +291,10 @@ function principalAxes(covariance: Float64Array, dims: number, count: number): F
   return axes;
 }
 
-/**
- * Squared distance, abandoned (returning a value ≥ bound) once it cannot beat `bound`. The bound is checked every
- * four dimensions rather than after each: the sum is the same either way, and an abandoned one is only compared with
- * the bound, so this changes no answer and takes three branches in four out of the hottest loop.
- */
-function squaredDistance(a: Float32Array, ao: number, b: Float32Array, bo: number, dims: number, bound: number): number {
+/** Squared distance between two rows, summed dimension by dimension as the search kernel sums it. */
+function squaredDistance(a: Float32Array, ao: number, b: Float32Array, bo: number, dims: number): number {
   let s = 0;
-  let d = 0;
-  for (; d + 4 <= dims; d += 4) {
-    const d0 = a[ao + d]! - b[bo + d]!;
-    const d1 = a[ao + d + 1]! - b[bo + d + 1]!;
-    const d2 = a[ao + d + 2]! - b[bo + d + 2]!;
-    const d3 = a[ao + d + 3]! - b[bo + d + 3]!;
-    s += d0 * d0;
-    s += d1 * d1;
-    s += d2 * d2;
-    s += d3 * d3;
-    if (s >= bound) return s;
-  }
-  for (; d < dims; d++) {
+  for (let d = 0; d < dims; d++) {
     const diff = a[ao + d]! - b[bo + d]!;
     s += diff * diff;
   }

@@ -58,6 +58,8 @@ export async function loadStationModel(model: ModelSpec, config: DetectorConfig,
     });
     return { detector, sizeBytes: bytes.byteLength * 3 };
   }
-  // The embedded model's memory bank and weights, decoded, take about the file's size again.
-  return { detector: loadEmbeddedDetector(bytes), sizeBytes: bytes.byteLength * 2 };
+  // The file, decoded, and the search structures of its memory bank (its rows sorted by distance: 6 bytes per pair of
+  // entries, 1.5 MB for a bank of 500), reserved at load in the search kernel's memory.
+  const detector = loadEmbeddedDetector(bytes);
+  return { detector, sizeBytes: bytes.byteLength + detector.residentBytes };
 }

@@ -114,6 +114,35 @@ describe('MemoryBank', () => {
     expect(distances[0]).toBe(0);
   });
 
+  it('answers each bank from its own memory, exactly, when a later search holds more queries than the memory did', () => {
+    // Prepare: two banks searched in turn, the second time with 20 times the queries (the kernel's memory grows while
+    // rows of the bank are still unsorted, so sorting writes through the grown memory).
+    const dims = 22;
+    const first = correlatedBankAndGrid(200, 10, 5, dims);
+    const second = { entries: randomRows(150, dims, 31), queries: randomRows(4000, dims, 32) };
+    const firstBank = new MemoryBank(first.entries, dims);
+    const secondBank = new MemoryBank(second.entries, dims);
+
+    // Act
+    const small = [firstBank.nearestDistances(first.queries, 10), secondBank.nearestDistances(second.queries.slice(0, 50 * dims))];
+    const reservedBefore = secondBank.residentBytes;
+    const large = secondBank.nearestDistances(second.queries);
+
+    // Assess
+    expect(Array.from(small[0]!)).toEqual(Array.from(exactBruteForce(first.entries, first.queries, dims)));
+    expect(Array.from(small[1]!)).toEqual(Array.from(exactBruteForce(second.entries, second.queries.slice(0, 50 * dims), dims)));
+    expect(Array.from(large)).toEqual(Array.from(exactBruteForce(second.entries, second.queries, dims)));
+    expect(secondBank.residentBytes).toBeGreaterThan(reservedBefore);
+  });
+
+  it('counts the room its sorted rows take (6 bytes per pair of entries) among the bytes it holds from the start', () => {
+    // Act
+    const bank = new MemoryBank(randomRows(500, 22, 7), 22);
+
+    // Assess: what a model cache must count for it, before any search.
+    expect(bank.residentBytes).toBeGreaterThanOrEqual(500 * 500 * 6 + 500 * 22 * 4);
+  });
+
   it('refuses an empty or ragged bank', () => {
     // Prepare
     const ragged = new Float32Array(7);
