@@ -1,6 +1,6 @@
 /*
  * The memory bank's exact nearest-neighbour search in WebAssembly (AssemblyScript, compiled by
- * `npm run build:patch-kernel` into ../nearest-neighbours-wasm.ts; the build is checked by a test). memory-bank.ts
+ * `npm run build:kernels` into ../nearest-neighbours-wasm.ts; the build is checked by a test). memory-bank.ts
  * says how the search prunes and why each cut is exact; this is the same search, step for step.
  *
  * Why by hand: an exact search whose distances are summed as a brute-force search sums them (the model's threshold was

@@ -1,6 +1,6 @@
 /*
  * The embedded detector's pixel statistics in WebAssembly (AssemblyScript, compiled with SIMD by
- * `npm run build:patch-kernel` into ../patch-statistics-wasm.ts; the build is checked by a test).
+ * `npm run build:kernels` into ../patch-statistics-wasm.ts; the build is checked by a test).
  *
  * Why by hand: these are the model's own descriptors (patch-features.ts says what each one is), which no library
  * computes, and every model was trained on their exact bits. Why WebAssembly: it is the part of an inspection that runs

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileKernel, KERNELS, kernelModuleText } from '../../../../detector/build-patch-kernel';
+import { compileKernel, KERNELS, kernelModuleText } from '../../../../detector/build-kernels';
 
 describe('embedded detector kernels build', () => {
   it.each(KERNELS.map((kernel) => [basename(kernel.source), kernel] as const))(
