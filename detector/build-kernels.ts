@@ -9,7 +9,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import asc from 'assemblyscript/asc';
 
 const KERNEL_FOLDER = new URL('../functions/adapters/embedded-detector/', import.meta.url);
 
@@ -36,10 +35,33 @@ export const KERNELS: readonly Kernel[] = [kernel('patch-statistics'), kernel('n
  */
 const COMPILER_OPTIONS = ['--runtime', 'stub', '--noAssert', '-O3', '--enable', 'simd'];
 
+/** The part of AssemblyScript's compiler API used here (see compileKernel). */
+interface AssemblyScriptCompiler {
+  main(
+    argv: string[],
+    options: {
+      writeFile: (name: string, contents: Uint8Array | string) => void;
+      stdout: { write: (text: string | Uint8Array) => boolean };
+      stderr: { write: (text: string | Uint8Array) => boolean };
+    },
+  ): Promise<{ error: Error | null }>;
+}
+
+/**
+ * The compiler, imported by a name TypeScript does not resolve: its type declarations declare AssemblyScript's own
+ * globals (an `Array.prototype.at` that never answers undefined, among them), which would change how the whole project
+ * is type-checked.
+ */
+async function assemblyScriptCompiler(): Promise<AssemblyScriptCompiler> {
+  const specifier: string = 'assemblyscript/asc';
+  return ((await import(specifier)) as { default: AssemblyScriptCompiler }).default;
+}
+
 /** A kernel compiled from its source. */
 export async function compileKernel(kernel: Kernel): Promise<Uint8Array> {
   let binary: Uint8Array | undefined;
   const errors: string[] = [];
+  const asc = await assemblyScriptCompiler();
   const { error } = await asc.main([kernel.source, ...COMPILER_OPTIONS, '--outFile', 'kernel.wasm'], {
     writeFile: (name, contents) => {
       if (name.endsWith('.wasm') && typeof contents !== 'string') binary = contents;
