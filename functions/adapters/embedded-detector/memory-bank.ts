@@ -1,4 +1,5 @@
 import { NEAREST_NEIGHBOURS_WASM_BASE64 } from './nearest-neighbours-wasm';
+import { align16, instantiateKernel, reserveKernelMemory, type KernelMemory } from './wasm-kernel';
 
 /**
  * The memory bank of normal patch descriptors (already standardised), searched for each patch's nearest neighbour.
@@ -44,7 +45,9 @@ export class MemoryBank {
     this.rowDistances = new Float32Array(n);
     this.sortKeys = new Float64Array(n);
     this.layout = bankLayout(n, dims);
-    this.kernel = instantiateNearestNeighbours((row) => this.sortRow(row));
+    this.kernel = instantiateKernel<NearestNeighboursExports>(NEAREST_NEIGHBOURS_WASM_BASE64, {
+      'nearest-neighbours': { sortRow: (row: number) => this.sortRow(row) },
+    });
     this.views = this.viewsFitting(this.layout.queries);
     this.views.bytes.set(new Uint8Array(entries.buffer, entries.byteOffset, entries.byteLength), this.layout.entries);
     // Nothing else is computed here: loading a model (a cold start, a station switching to a model not yet loaded) runs
@@ -64,7 +67,7 @@ export class MemoryBank {
   /** Views of the kernel's memory, grown first so it holds `bytes`. */
   private viewsFitting(bytes: number): BankViews {
     const { memory } = this.kernel;
-    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / WASM_PAGE_BYTES));
+    reserveKernelMemory(memory, bytes);
     if (this.views?.bytes.buffer === memory.buffer) return this.views;
     const { buffer } = memory;
     const n = this.size;
@@ -176,21 +179,9 @@ interface BankViews {
   rowReady: Uint8Array;
 }
 
-function align16(offset: number): number {
-  return Math.ceil(offset / 16) * 16;
-}
-
-const WASM_PAGE_BYTES = 65_536;
-
-/** The part of the WebAssembly JavaScript API used here: TypeScript describes it only in its DOM libraries. */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-
 /** The search kernel's exports (assembly/nearest-neighbours.ts); offsets are bytes into `memory`. */
 interface NearestNeighboursExports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  memory: KernelMemory;
   nearestDistances(
     entries: number,
     size: number,
@@ -209,15 +200,6 @@ interface NearestNeighboursExports {
     queryProjection: number,
   ): void;
   projectEntries(entries: number, size: number, dims: number, axes: number, axisCount: number, projections: number): void;
-}
-
-let compiledKernel: object | undefined;
-
-/** An instance of the search kernel, compiled once per thread (about a kilobyte), with its own memory. */
-function instantiateNearestNeighbours(sortRow: (row: number) => void): NearestNeighboursExports {
-  const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-  compiledKernel ??= new Module(Buffer.from(NEAREST_NEIGHBOURS_WASM_BASE64, 'base64'));
-  return new Instance(compiledKernel, { 'nearest-neighbours': { sortRow } }).exports as NearestNeighboursExports;
 }
 
 /** Principal axes the lower bound uses: the first few carry most of the spread, and each costs `dims` multiplications per query. */

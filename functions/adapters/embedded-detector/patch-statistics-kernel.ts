@@ -1,15 +1,10 @@
 import { PATCH_STATISTICS_WASM_BASE64 } from './patch-statistics-wasm';
+import { align16, instantiateKernel, reserveKernelMemory, type KernelMemory } from './wasm-kernel';
 import type { WorkingImage } from './working-image';
-
-/** The part of the WebAssembly JavaScript API used here: TypeScript describes it only in its DOM libraries. */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
 
 /** The kernel's exports (assembly/patch-statistics.ts); offsets are bytes into `memory`. */
 interface PatchStatisticsExports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  memory: KernelMemory;
   scratchBytes(width: number, height: number, cell: number, cellsX: number): number;
   cellStatistics(
     rgb: number,
@@ -43,7 +38,6 @@ interface PatchStatisticsExports {
 const CHANNEL_SUMS = 766;
 /** Statistics per cell, float64 each (the kernel's CELL_STATS). */
 const CELL_STATS = 11;
-const PAGE_BYTES = 65_536;
 
 let kernel: PatchStatisticsExports | undefined;
 
@@ -52,10 +46,7 @@ let kernel: PatchStatisticsExports | undefined;
  * Its memory grows to the largest image seen and is reused: each call is synchronous, so no two overlap.
  */
 function patchStatisticsKernel(): PatchStatisticsExports {
-  if (!kernel) {
-    const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-    kernel = new Instance(new Module(Buffer.from(PATCH_STATISTICS_WASM_BASE64, 'base64')), {}).exports as PatchStatisticsExports;
-  }
+  kernel ??= instantiateKernel<PatchStatisticsExports>(PATCH_STATISTICS_WASM_BASE64);
   return kernel;
 }
 
@@ -103,7 +94,7 @@ export function computeDescriptors(
   const valueCount = gridWidth * gridHeight * dims;
   const scratchAt = align16(valuesAt + valueCount * 4);
   const end = scratchAt + k.scratchBytes(width, height, cell, cellsX);
-  if (end > k.memory.buffer.byteLength) k.memory.grow(Math.ceil((end - k.memory.buffer.byteLength) / PAGE_BYTES));
+  reserveKernelMemory(k.memory, end);
   new Uint8Array(k.memory.buffer, rgbAt, rgb.length).set(rgb);
   k.cellStatistics(rgbAt, width, height, cell, cellsX, cellsY, radius, cellsAt, histogramAt, scratchAt);
   const gain = gainOf(new Uint32Array(k.memory.buffer, histogramAt, CHANNEL_SUMS));
@@ -111,8 +102,4 @@ export function computeDescriptors(
     k.descriptorRows(cellsAt, cellsX, cellsY, cell, gridWidth, gridHeight, dims, gain, valuesAt, scale, scaleIndex, before);
   }
   return new Float32Array(k.memory.buffer, valuesAt, valueCount).slice();
-}
-
-function align16(offset: number): number {
-  return Math.ceil(offset / 16) * 16;
 }
