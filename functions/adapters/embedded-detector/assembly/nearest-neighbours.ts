@@ -8,9 +8,9 @@
  * Why WebAssembly: after the patch statistics, the search is the inspection's largest CPU cost, most of all on
  * defective wafers, whose patches are far from every normal one and prune worst.
  *
- * Every float operation is JavaScript's (float32 values widened to float64, sums in the same order), so the distances
- * are bit for bit memory-bank.ts's. A bank row is sorted by the host (`sortRow`, imported) the first time it is a
- * query's pivot: the sort stays in JavaScript, which has one.
+ * Every float operation is the one the JavaScript search it replaced did (float32 values widened to float64, sums in the
+ * same order), so the distances are bit for bit a brute-force search's, as they were. A bank row is sorted by the host
+ * (`sortRow`, imported) the first time it is a query's pivot: the sort stays in JavaScript, which has one.
  */
 
 /** Sort row `i` of the bank (its `order` and `sortedDistances` rows), and mark it ready: imported from memory-bank.ts. */
