@@ -3,15 +3,15 @@
  * `npm run build:kernels` into ../patch-statistics-wasm.ts; the build is checked by a test).
  *
  * Why by hand: these are the model's own descriptors (patch-features.ts says what each one is), which no library
- * computes, and every model was trained on their exact bits. Why WebAssembly: it is the part of an inspection that runs
- * on the function's CPU, and with 128-bit SIMD the same arithmetic takes about half the time it takes in JavaScript.
+ * computes, and every model was trained on their exact bits. Why WebAssembly: they were the largest part of an
+ * inspection's own CPU, and with 128-bit SIMD the same arithmetic takes less than half the time it took in JavaScript.
  *
- * The bits are the same as the JavaScript they replace (the reference test in patch-features.test.ts holds both to
+ * The bits are those of the JavaScript this replaced (the reference test in patch-features.test.ts holds the kernel to
  * the plain per-pixel computation): every float operation is the one JavaScript did, IEEE float64 or float32 as there,
  * and where the order of additions decides the rounding, it is kept. SIMD is used only where the order cannot matter:
  * 2 pixels side by side through the same per-pixel formula, sums that are exact in any order (integers; brightness
- * box sums, whose values are float32 multiples of 2^-25 far below 2^53 of them), and minima and maxima (of values that
- * are never NaN nor -0).
+ * box sums, of float32 multiples of 2^-25 below 256, which stay far within float64's 53 bits), and minima and maxima
+ * (of values that are never NaN nor -0).
  *
  * Memory: the caller (patch-statistics-kernel.ts) lays out the image, the outputs and a scratch area in this module's
  * memory and passes their byte offsets.
