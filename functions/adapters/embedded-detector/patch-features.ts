@@ -37,6 +37,11 @@ export const DEFAULT_FEATURE_SETTINGS: FeatureSettings = {
 
 /** The largest cell side: the pixel kernel's integer sums of a cell fit 32 bits per lane up to this (patch-statistics.ts). */
 export const MAX_CELL_SIDE = 128;
+/**
+ * The largest contrast radius: a box of at most 511 x 511 brightness values (float32 multiples of 2^-25 below 256) sums
+ * exactly in float64 in any order, which the pixel kernel's box sums rely on (patch-statistics.ts).
+ */
+export const MAX_CONTRAST_RADIUS = 255;
 
 /** Statistics per scale: mean and std of brightness, two opponent colours and gradient, min/max local contrast, min brightness. */
 export const VALUES_PER_SCALE = 11;
@@ -76,8 +81,8 @@ export function extractPatchFeatures(image: WorkingImage, settings: FeatureSetti
   const dims = descriptorLength(settings);
   if (cellsX < 1 || cellsY < 1) throw new Error(`The image (${width}x${height}) is smaller than one feature cell`);
   if (!(Number.isInteger(cell) && cell <= MAX_CELL_SIDE)) throw new Error(`Feature cells are whole numbers of pixels up to ${MAX_CELL_SIDE}, not ${cell}`);
-  if (!(Number.isInteger(settings.contrastRadius) && settings.contrastRadius >= 0)) {
-    throw new Error(`The contrast radius is a whole number of pixels, not ${settings.contrastRadius}`);
+  if (!(Number.isInteger(settings.contrastRadius) && settings.contrastRadius >= 0 && settings.contrastRadius <= MAX_CONTRAST_RADIUS)) {
+    throw new Error(`The contrast radius is a whole number of pixels up to ${MAX_CONTRAST_RADIUS}, not ${settings.contrastRadius}`);
   }
 
   // Larger windows are centred on the same point as the smallest one, clipped at the image border.

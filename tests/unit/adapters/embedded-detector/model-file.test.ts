@@ -137,8 +137,9 @@ describe('model file', () => {
     const withSettings = (change: Partial<WaferModel['settings']>) =>
       encodeModelFile({ ...smallModel(), settings: { ...DEFAULT_FEATURE_SETTINGS, ...change } });
 
-    // Act & assess: a contrast box of a fraction of a pixel or a negative size, cells wider than 128 pixels.
-    for (const change of [{ contrastRadius: 1.5 }, { contrastRadius: -1 }, { cellSize: 129 }]) {
+    // Act & assess: a contrast box of a fraction of a pixel, of a negative size or wider than 511 pixels, cells wider
+    // than 128 pixels.
+    for (const change of [{ contrastRadius: 1.5 }, { contrastRadius: -1 }, { contrastRadius: 256 }, { cellSize: 129 }]) {
       expect(loadError(withSettings(change)).message).toMatch(/descriptor settings/);
     }
     expect(decodeModelFile(withSettings({ cellSize: 128, contrastRadius: 0 })).settings).toMatchObject({ cellSize: 128, contrastRadius: 0 });
