@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FeatureSettings } from './patch-features';
-import { descriptorLength, MAX_CELL_SIDE, MAX_CONTRAST_RADIUS } from './patch-features';
+import { descriptorLength, statisticsDefinedFor } from './patch-features';
 
 /** First bytes of every waferwatch model file. */
 export const MODEL_MAGIC = 'WWMODEL\0';
@@ -149,11 +149,11 @@ export function decodeModelFile(bytes: Uint8Array): WaferModel {
     !settings ||
     !positive(settings.workingSide) ||
     !positive(settings.cellSize) ||
-    settings.cellSize! > MAX_CELL_SIDE ||
     !Array.isArray(settings.scales) ||
     settings.scales.length === 0 ||
     !settings.scales.every(positive) ||
-    !(Number.isInteger(settings.contrastRadius) && settings.contrastRadius! >= 0 && settings.contrastRadius! <= MAX_CONTRAST_RADIUS) ||
+    typeof settings.contrastRadius !== 'number' ||
+    !statisticsDefinedFor({ cellSize: settings.cellSize!, contrastRadius: settings.contrastRadius }) ||
     (version < 2 && (settings.lightnessReference !== undefined || settings.borderPatches !== undefined)) ||
     (settings.borderPatches !== undefined && !(Number.isInteger(settings.borderPatches) && settings.borderPatches >= 0)) ||
     (settings.lightnessReference !== undefined && !(typeof settings.lightnessReference === 'number' && settings.lightnessReference > 0))

@@ -43,6 +43,23 @@ export const MAX_CELL_SIDE = 128;
  */
 export const MAX_CONTRAST_RADIUS = 255;
 
+/**
+ * True when the pixel statistics are defined for these settings: whole-pixel cells of at most MAX_CELL_SIDE and a
+ * whole-pixel contrast radius of at most MAX_CONTRAST_RADIUS (the bounds within which the kernel's sums are exact).
+ * A model file is refused, and extractPatchFeatures throws, outside them.
+ */
+export function statisticsDefinedFor(settings: Pick<FeatureSettings, 'cellSize' | 'contrastRadius'>): boolean {
+  const { cellSize, contrastRadius } = settings;
+  return (
+    Number.isInteger(cellSize) &&
+    cellSize > 0 &&
+    cellSize <= MAX_CELL_SIDE &&
+    Number.isInteger(contrastRadius) &&
+    contrastRadius >= 0 &&
+    contrastRadius <= MAX_CONTRAST_RADIUS
+  );
+}
+
 /** Statistics per scale: mean and std of brightness, two opponent colours and gradient, min/max local contrast, min brightness. */
 export const VALUES_PER_SCALE = 11;
 
@@ -80,9 +97,10 @@ export function extractPatchFeatures(image: WorkingImage, settings: FeatureSetti
   const gridHeight = Math.max(1, cellsY - smallest + 1);
   const dims = descriptorLength(settings);
   if (cellsX < 1 || cellsY < 1) throw new Error(`The image (${width}x${height}) is smaller than one feature cell`);
-  if (!(Number.isInteger(cell) && cell <= MAX_CELL_SIDE)) throw new Error(`Feature cells are whole numbers of pixels up to ${MAX_CELL_SIDE}, not ${cell}`);
-  if (!(Number.isInteger(settings.contrastRadius) && settings.contrastRadius >= 0 && settings.contrastRadius <= MAX_CONTRAST_RADIUS)) {
-    throw new Error(`The contrast radius is a whole number of pixels up to ${MAX_CONTRAST_RADIUS}, not ${settings.contrastRadius}`);
+  if (!statisticsDefinedFor(settings)) {
+    throw new Error(
+      `Feature cells are whole pixels up to ${MAX_CELL_SIDE} and the contrast radius whole pixels up to ${MAX_CONTRAST_RADIUS}, not ${cell} and ${settings.contrastRadius}`,
+    );
   }
 
   // Larger windows are centred on the same point as the smallest one, clipped at the image border.

@@ -182,6 +182,17 @@ describe('extractPatchFeatures', () => {
     expect(sortedRows(rotated.values, 22)).toEqual(sortedRows(original.values, 22));
   });
 
+  it('refuses settings the statistics are not defined for rather than compute other numbers', () => {
+    // Prepare
+    const image: WorkingImage = { width: 300, height: 300, rgb: new Uint8Array(300 * 300 * 3) };
+
+    // Act & assess: cells wider than 128 px or of a fraction of a pixel, a contrast radius beyond 255 px or fractional.
+    for (const change of [{ cellSize: 129 }, { cellSize: 7.5 }, { contrastRadius: 256 }, { contrastRadius: 0.5 }]) {
+      expect(() => extractPatchFeatures(image, { ...DEFAULT_FEATURE_SETTINGS, ...change })).toThrow(/whole pixels up to 128 .* up to 255/);
+    }
+    expect(extractPatchFeatures(image, { ...DEFAULT_FEATURE_SETTINGS, cellSize: 128, contrastRadius: 255 }).values.every(Number.isFinite)).toBe(true);
+  });
+
   it('tells a uniform patch from a patch with a dark speck through min brightness and min local contrast', () => {
     // Prepare
     const rgb = new Uint8Array(32 * 32 * 3).fill(128);
