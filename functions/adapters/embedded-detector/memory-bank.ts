@@ -17,7 +17,7 @@ import { align16, instantiateKernel, reserveKernelMemory, type KernelMemory } fr
  * equals a brute-force search, and every distance it returns is summed as that search sums it.
  *
  * The search runs in WebAssembly (assembly/nearest-neighbours.ts), each bank in an instance of its own whose memory
- * holds the bank; sorting a row and finding the axes stay here.
+ * holds the bank; sorting a row (the kernel gives its distances) and finding the axes stay here.
  */
 export class MemoryBank {
   readonly size: number;
@@ -29,8 +29,6 @@ export class MemoryBank {
   private readonly layout: BankLayout;
   /** Views of the kernel's memory, made again whenever it grows (growing detaches the old ones). */
   private views: BankViews;
-  /** One row of distances (float32, as stored), the row being sorted. */
-  private readonly rowDistances: Float32Array;
   private readonly sortKeys: Float64Array;
   private axisCount = 0;
   private boundReady = false;
@@ -42,7 +40,6 @@ export class MemoryBank {
     this.entries = entries;
     const n = this.size;
     if (n > 0xffff) throw new Error('A memory bank holds at most 65535 entries');
-    this.rowDistances = new Float32Array(n);
     this.sortKeys = new Float64Array(n);
     this.layout = bankLayout(n, dims);
     this.kernel = instantiateKernel<NearestNeighboursExports>(NEAREST_NEIGHBOURS_WASM_BASE64, {
@@ -77,6 +74,7 @@ export class MemoryBank {
       order: new Uint16Array(buffer, order, n * n),
       sortedDistances: new Float32Array(buffer, sortedDistances, n * n),
       rowReady: new Uint8Array(buffer, rowReady, n),
+      rowDistances: new Float32Array(buffer, this.layout.rowDistances, n),
     };
     return this.views;
   }
@@ -97,10 +95,10 @@ export class MemoryBank {
    * comparator.
    */
   private sortRow(i: number): void {
-    const { size: n, dims, entries, rowDistances } = this;
-    const { order, sortedDistances, rowReady } = this.viewsFitting(0);
-    // d(i, j) as float32; the difference of two entries squares to the same bits in either order.
-    for (let j = 0; j < n; j++) rowDistances[j] = j === i ? 0 : Math.sqrt(squaredDistance(entries, i * dims, entries, j * dims, dims));
+    const n = this.size;
+    // d(i, j) as float32, computed by the kernel; the difference of two entries squares to the same bits in either order.
+    this.kernel.distancesFrom(this.layout.entries, n, this.dims, i, this.layout.rowDistances);
+    const { order, sortedDistances, rowReady, rowDistances } = this.viewsFitting(0);
     const bits = new Uint32Array(rowDistances.buffer, rowDistances.byteOffset, n);
     const keys = this.sortKeys;
     for (let j = 0; j < n; j++) keys[j] = bits[j]! * 65536 + j;
@@ -154,6 +152,8 @@ interface BankLayout {
   order: number;
   sortedDistances: number;
   rowReady: number;
+  /** One row of distances (float32), the row being sorted. */
+  rowDistances: number;
   axes: number;
   projections: number;
   queryProjection: number;
@@ -165,11 +165,12 @@ function bankLayout(n: number, dims: number): BankLayout {
   const order = align16(entries + n * dims * 4);
   const sortedDistances = align16(order + n * n * 2);
   const rowReady = align16(sortedDistances + n * n * 4);
-  const axes = align16(rowReady + n);
+  const rowDistances = align16(rowReady + n);
+  const axes = align16(rowDistances + n * 4);
   const projections = align16(axes + BOUND_AXES * dims * 8);
   const queryProjection = align16(projections + n * BOUND_AXES * 8);
   const queries = align16(queryProjection + BOUND_AXES * 8);
-  return { entries, order, sortedDistances, rowReady, axes, projections, queryProjection, queries };
+  return { entries, order, sortedDistances, rowReady, rowDistances, axes, projections, queryProjection, queries };
 }
 
 interface BankViews {
@@ -177,6 +178,7 @@ interface BankViews {
   order: Uint16Array;
   sortedDistances: Float32Array;
   rowReady: Uint8Array;
+  rowDistances: Float32Array;
 }
 
 /** The search kernel's exports (assembly/nearest-neighbours.ts); offsets are bytes into `memory`. */
@@ -200,6 +202,7 @@ interface NearestNeighboursExports {
     queryProjection: number,
   ): void;
   projectEntries(entries: number, size: number, dims: number, axes: number, axisCount: number, projections: number): void;
+  distancesFrom(entries: number, size: number, dims: number, i: number, out: number): void;
 }
 
 /** Principal axes the lower bound uses: the first few carry most of the spread, and each costs `dims` multiplications per query. */
@@ -271,14 +274,4 @@ function principalAxes(covariance: Float64Array, dims: number, count: number): F
     axes.set(v, axis * dims);
   }
   return axes;
-}
-
-/** Squared distance between two rows, summed dimension by dimension as the search kernel sums it. */
-function squaredDistance(a: Float32Array, ao: number, b: Float32Array, bo: number, dims: number): number {
-  let s = 0;
-  for (let d = 0; d < dims; d++) {
-    const diff = a[ao + d]! - b[bo + d]!;
-    s += diff * diff;
-  }
-  return s;
 }

@@ -101,6 +101,18 @@ export function nearestDistances(
   }
 }
 
+/**
+ * Distance (float32, to `out`) from entry `i` to every entry, 0 to itself: the row the host sorts (its first use as a
+ * pivot). Summed as the search sums a distance, so a row's order agrees with the distances the search compares.
+ */
+export function distancesFrom(entries: usize, size: i32, dims: i32, i: i32, out: usize): void {
+  const from = entries + ((<usize>(i * dims)) << 2);
+  for (let j: i32 = 0; j < size; j++) {
+    const d = j == i ? 0 : Math.sqrt(squaredDistance(from, entries + ((<usize>(j * dims)) << 2), dims, Infinity));
+    store<f32>(out + ((<usize>j) << 2), <f32>d);
+  }
+}
+
 /** Axes checked before the rest: most entries are turned away by these already. */
 const CHEAP_BOUND_AXES: i32 = 3;
 /**
