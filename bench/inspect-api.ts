@@ -224,7 +224,8 @@ async function main(): Promise<void> {
   // The steps of the inspection as the API reports them (Server-Timing), and the whole answer as the client saw it: the
   // difference is the gateway, the handler around the inspection, and the transfer.
   console.log('where the time went, medians in ms (Server-Timing of POST /inspections; a step appears only when it ran):');
-  for (const [folder, ones] of groupBy(timed, (one) => one.folder)) {
+  const byFolder = groupBy(timed, (one) => one.folder);
+  for (const [folder, ones] of byFolder) {
     const steps = new Map<string, number[]>();
     for (const one of ones) for (const [name, ms] of one.steps) steps.set(name, [...(steps.get(name) ?? []), ms]);
     const cells = [...steps].map(([name, ms]) => `${name} ${median(ms).toFixed(1)}${ms.length < ones.length ? ` (${ms.length}x)` : ''}`);
@@ -244,7 +245,7 @@ async function main(): Promise<void> {
   );
   // A mixed set's p50 falls between its normal and its defective wafers (a defect also asks the station's cooldown and
   // draws a mask): each folder read on its own says which side of the goal each kind of wafer is.
-  const folderReadings = [...groupBy(timed, (one) => one.folder)].map(([folder, ones]) => {
+  const folderReadings = [...byFolder].map(([folder, ones]) => {
     const { api, decode, ratio } = summarise(ones);
     return `${path.basename(folder)} ${ratio.toFixed(2)}x (API p50 ${api.toFixed(1)} ms, decode p50 ${decode.toFixed(1)} ms)`;
   });
@@ -291,7 +292,9 @@ function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> 
   const groups = new Map<K, T[]>();
   for (const item of items) {
     const key = keyOf(item);
-    groups.set(key, [...(groups.get(key) ?? []), item]);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
   }
   return groups;
 }
